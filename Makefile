@@ -1,0 +1,54 @@
+# kefu: `make run` serves the demo on SQLite, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+VENDOR := src/kefu/web/static/vendor
+
+.PHONY: run test install dev assets lint typecheck importlint pytest messages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed assets
+dev: $(VENV)/.dev-installed assets
+
+$(VENDOR)/htmx.min.js: package.json
+	npm install --no-audit --no-fund --silent
+	mkdir -p $(VENDOR)
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
+
+assets: $(VENDOR)/htmx.min.js
+
+run: install
+	$(BIN)/kefu first-run
+	$(BIN)/kefu serve --host 127.0.0.1 --port 8000
+
+lint: dev
+	$(BIN)/ruff check src tests bench migrations
+
+typecheck: dev
+	$(BIN)/mypy
+
+importlint: dev
+	$(BIN)/lint-imports
+
+pytest: dev
+	$(BIN)/pytest
+
+test: lint typecheck importlint pytest
+
+messages: dev
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ -o var/messages.pot src/kefu
+	$(BIN)/pybabel update -i var/messages.pot -d src/kefu/translations --no-fuzzy-matching
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR) var

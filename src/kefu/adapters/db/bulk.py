@@ -1,0 +1,155 @@
+"""Bulk loading of demo data: COPY on PostgreSQL, batched executemany on SQLite.
+
+This is the one place that writes work orders without the service layer: it loads a consistent,
+generated history (events included) at millions of rows, which the per-work-order use cases were
+not made for. It never runs against a database that already holds work orders unless asked to add.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import Engine, func, select, text
+
+from kefu.adapters.db.tables import work_order_sequences
+from kefu.demo.generator import DemoCustomer, DemoWorkOrder
+
+BATCH = 5_000
+
+CUSTOMER_COLS = ["id", "name", "phone", "tier", "brand", "region", "email", "address", "id_number", "services",
+                 "devices", "tags", "created_at"]
+WO_COLS = ["id", "number", "customer_id", "type", "category", "channel", "priority", "severity", "title",
+           "description", "status", "owner_id", "handler_id", "team_id", "created_by", "created_at", "updated_at",
+           "fault_place", "device", "resolved_at", "closed_at", "reopen_count", "version"]
+EVENT_COLS = ["work_order_id", "kind", "actor_id", "at", "from_status", "to_status", "note", "visibility", "data"]
+
+
+def next_id(engine: Engine, table: Any) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()) + 1
+
+
+def current_sequences(engine: Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(work_order_sequences))
+        return {r.day.strftime("%Y%m%d"): r.last_value for r in rows}
+
+
+def _customer_row(c: DemoCustomer) -> tuple[Any, ...]:
+    return (c.id, c.name, c.phone, c.tier, c.brand, c.region, None, c.address, c.id_number, c.services, c.devices,
+            c.tags, c.created_at)
+
+
+def _wo_row(w: DemoWorkOrder) -> tuple[Any, ...]:
+    return (w.id, w.number, w.customer_id, w.type, w.category, w.channel, w.priority, w.severity, w.title,
+            w.description, w.status, w.owner_id, w.owner_id, w.team_id, w.owner_id, w.created_at, w.updated_at,
+            w.fault_place, w.device, w.resolved_at, w.closed_at, 0, 1)
+
+
+def _event_rows(w: DemoWorkOrder) -> Iterator[tuple[Any, ...]]:
+    for e in w.events:
+        yield (w.id, e["kind"], e["actor_id"], e["at"], e["from_status"], e["to_status"], e["note"],
+               e.get("visibility"), e["data"])
+
+
+def _chunks(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    it = iter(rows)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def _pg_value(v: Any) -> Any:
+    if isinstance(v, (list, dict)):
+        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, datetime):
+        return v.astimezone(UTC)
+    return v
+
+
+def _sqlite_value(v: Any) -> Any:
+    if isinstance(v, (list, dict)):
+        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, datetime):
+        return v.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    return v
+
+
+def _load(engine: Engine, table: str, cols: list[str], rows: Iterable[tuple[Any, ...]],
+          progress: Callable[[int], None]) -> int:
+    count = 0
+    if engine.dialect.name == "postgresql":
+        raw = engine.raw_connection()
+        try:
+            with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+                for chunk in _chunks(rows, BATCH):
+                    for row in chunk:
+                        copy.write_row([_pg_value(v) for v in row])
+                    count += len(chunk)
+                    progress(len(chunk))
+            raw.commit()
+        finally:
+            raw.close()
+        return count
+    sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})"  # noqa: S608
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        for chunk in _chunks(rows, BATCH):
+            cur.executemany(sql, [[_sqlite_value(v) for v in row] for row in chunk])
+            count += len(chunk)
+            progress(len(chunk))
+        cur.execute("COMMIT")
+    finally:
+        raw.close()
+    return count
+
+
+def load_customers(engine: Engine, rows: Iterable[DemoCustomer], progress: Callable[[int], None]) -> int:
+    n = _load(engine, "customers", CUSTOMER_COLS, (_customer_row(c) for c in rows), progress)
+    _sync_identity(engine, "customers")
+    return n
+
+
+def load_work_orders(engine: Engine, rows: Iterable[DemoWorkOrder], progress: Callable[[int], None]) -> int:
+    """Work orders and their events, chunk by chunk; then the daily number sequences move past them."""
+    sequences: dict[str, int] = {}
+    n = 0
+    for chunk in _chunks(rows, 20_000):
+        for w in chunk:
+            day, seq = w.number[2:10], int(w.number[10:])
+            sequences[day] = max(sequences.get(day, 0), seq)
+        n += _load(engine, "work_orders", WO_COLS, (_wo_row(w) for w in chunk), progress)
+        _load(engine, "work_order_events", EVENT_COLS, (r for w in chunk for r in _event_rows(w)), lambda _: None)
+    _sync_identity(engine, "work_orders")
+    _sync_identity(engine, "work_order_events")
+    with engine.begin() as conn:
+        for day, last in sequences.items():
+            d = datetime.strptime(day, "%Y%m%d").date()  # noqa: DTZ007 - a calendar day, not a moment
+            row = conn.execute(select(work_order_sequences.c.last_value).where(work_order_sequences.c.day == d)).first()
+            if row is None:
+                conn.execute(work_order_sequences.insert().values(day=d, last_value=last))
+            elif row.last_value < last:
+                conn.execute(
+                    work_order_sequences.update().where(work_order_sequences.c.day == d).values(last_value=last)
+                )
+    return n
+
+
+def _sync_identity(engine: Engine, table: str) -> None:
+    """After explicit ids, move PostgreSQL's identity sequence past them (SQLite needs nothing)."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.begin() as conn:
+        conn.execute(text(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT COALESCE(MAX(id), 1) FROM {table}))"  # noqa: S608
+        ))
+        if table == "work_orders":
+            conn.execute(text("ANALYZE work_orders"))
+            conn.execute(text("ANALYZE work_order_events"))
+            conn.execute(text("ANALYZE customers"))
+

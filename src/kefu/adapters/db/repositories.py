@@ -1,0 +1,443 @@
+"""Repositories: SQL in, domain objects out. Mapping is explicit so the domain stays plain Python."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Select, and_, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from kefu.adapters.db.tables import (
+    auth_tokens,
+    categories,
+    customers,
+    idempotency_keys,
+    organisations,
+    personal_data_access,
+    teams,
+    users,
+    work_order_events,
+    work_order_sequences,
+    work_orders,
+)
+from kefu.domain.categories import Category
+from kefu.domain.customers import Customer, Device, Tier
+from kefu.domain.events import EventKind, WorkOrderEvent
+from kefu.domain.org import Organisation, OrganisationKind, Role, Team, TeamFunction, User
+from kefu.domain.workorders import Channel, Priority, Status, WorkOrder, WorkOrderType, format_number
+from kefu.services.ports import CustomerFilter, DuplicateKey, WorkOrderFilter
+
+
+def _customer(row: Any) -> Customer:
+    return Customer(
+        id=row.id,
+        name=row.name,
+        phone=row.phone,
+        tier=Tier(row.tier),
+        brand=row.brand,
+        region=row.region,
+        email=row.email,
+        address=row.address,
+        id_number=row.id_number,
+        services=list(row.services),
+        devices=[Device(model=d["model"], serial=d.get("serial")) for d in row.devices],
+        tags=list(row.tags),
+        created_at=row.created_at,
+    )
+
+
+class SqlCustomerRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, customer: Customer) -> Customer:
+        values = {
+            "name": customer.name,
+            "phone": customer.phone,
+            "tier": customer.tier.value,
+            "brand": customer.brand,
+            "region": customer.region,
+            "email": customer.email,
+            "address": customer.address,
+            "id_number": customer.id_number,
+            "services": customer.services,
+            "devices": [d.as_dict() for d in customer.devices],
+            "tags": customer.tags,
+            "created_at": customer.created_at,
+        }
+        customer.id = self.conn.execute(insert(customers).values(values).returning(customers.c.id)).scalar_one()
+        return customer
+
+    def get(self, customer_id: int) -> Customer | None:
+        row = self.conn.execute(select(customers).where(customers.c.id == customer_id)).first()
+        return _customer(row) if row else None
+
+    def get_many(self, ids: list[int]) -> dict[int, Customer]:
+        if not ids:
+            return {}
+        rows = self.conn.execute(select(customers).where(customers.c.id.in_(ids)))
+        return {row.id: _customer(row) for row in rows}
+
+    def search(self, flt: CustomerFilter, limit: int) -> list[Customer]:
+        query = select(customers).order_by(customers.c.id.desc()).limit(limit)
+        if flt.phone:
+            query = query.where(customers.c.phone.startswith(flt.phone, autoescape=True))
+        if flt.name:
+            query = query.where(customers.c.name.startswith(flt.name, autoescape=True))
+        if flt.before_id is not None:
+            query = query.where(customers.c.id < flt.before_id)
+        return [_customer(row) for row in self.conn.execute(query)]
+
+    def log_personal_data_access(self, *, user_id: int, customer_id: int, at: datetime, purpose: str) -> None:
+        self.conn.execute(
+            insert(personal_data_access).values(user_id=user_id, customer_id=customer_id, at=at, purpose=purpose)
+        )
+
+
+_WO_MUTABLE = (
+    "type", "category", "channel", "priority", "severity", "title", "description", "status", "handler_id",
+    "team_id", "updated_at", "fault_time", "fault_place", "device", "promised_at", "resolved_at",
+    "closed_at", "reopen_count",
+)
+
+
+def _work_order(row: Any) -> WorkOrder:
+    return WorkOrder(
+        id=row.id,
+        number=row.number,
+        customer_id=row.customer_id,
+        type=WorkOrderType(row.type),
+        category=row.category,
+        channel=Channel(row.channel),
+        priority=Priority(row.priority),
+        severity=row.severity,
+        title=row.title,
+        description=row.description,
+        status=Status(row.status),
+        owner_id=row.owner_id,
+        handler_id=row.handler_id,
+        team_id=row.team_id,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        fault_time=row.fault_time,
+        fault_place=row.fault_place,
+        device=row.device,
+        promised_at=row.promised_at,
+        resolved_at=row.resolved_at,
+        closed_at=row.closed_at,
+        reopen_count=row.reopen_count,
+        version=row.version,
+    )
+
+
+def _event(row: Any) -> WorkOrderEvent:
+    return WorkOrderEvent(
+        id=row.id,
+        work_order_id=row.work_order_id,
+        kind=EventKind(row.kind),
+        actor_id=row.actor_id,
+        at=row.at,
+        from_status=row.from_status,
+        to_status=row.to_status,
+        note=row.note,
+        visibility=row.visibility,
+        data=dict(row.data or {}),
+    )
+
+
+def _work_order_values(wo: WorkOrder) -> dict[str, Any]:
+    values = {name: getattr(wo, name) for name in _WO_MUTABLE}
+    for name in ("type", "channel", "priority", "status"):
+        values[name] = values[name].value
+    return values
+
+
+class SqlWorkOrderRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def next_number(self, day: date) -> str:
+        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(work_order_sequences).values(day=day, last_value=1)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[work_order_sequences.c.day],
+            set_={"last_value": work_order_sequences.c.last_value + 1},
+        ).returning(work_order_sequences.c.last_value)
+        return format_number(day, self.conn.execute(stmt).scalar_one())
+
+    def add(self, work_order: WorkOrder) -> WorkOrder:
+        values = _work_order_values(work_order)
+        values.update(
+            number=work_order.number,
+            customer_id=work_order.customer_id,
+            owner_id=work_order.owner_id,
+            created_by=work_order.created_by,
+            created_at=work_order.created_at,
+            version=work_order.version,
+        )
+        work_order.id = self.conn.execute(insert(work_orders).values(values).returning(work_orders.c.id)).scalar_one()
+        self._flush_events(work_order)
+        return work_order
+
+    def _flush_events(self, work_order: WorkOrder) -> None:
+        if not work_order.events:
+            return
+        self.conn.execute(
+            insert(work_order_events),
+            [
+                {
+                    "work_order_id": work_order.id,
+                    "kind": e.kind.value,
+                    "actor_id": e.actor_id,
+                    "at": e.at,
+                    "from_status": e.from_status,
+                    "to_status": e.to_status,
+                    "note": e.note,
+                    "visibility": e.visibility,
+                    "data": e.data,
+                }
+                for e in work_order.events
+            ],
+        )
+        work_order.events.clear()
+
+    def get_by_number(self, number: str) -> WorkOrder | None:
+        row = self.conn.execute(select(work_orders).where(work_orders.c.number == number)).first()
+        return _work_order(row) if row else None
+
+    def get_by_id(self, work_order_id: int) -> WorkOrder | None:
+        row = self.conn.execute(select(work_orders).where(work_orders.c.id == work_order_id)).first()
+        return _work_order(row) if row else None
+
+    def save(self, work_order: WorkOrder, expected_version: int) -> bool:
+        result = self.conn.execute(
+            update(work_orders)
+            .where(work_orders.c.id == work_order.id, work_orders.c.version == expected_version)
+            .values(_work_order_values(work_order), version=expected_version + 1)
+        )
+        if result.rowcount != 1:
+            return False
+        work_order.version = expected_version + 1
+        self._flush_events(work_order)
+        return True
+
+    def list(self, flt: WorkOrderFilter, limit: int) -> list[WorkOrder]:
+        return [_work_order(row) for row in self.conn.execute(self._filtered(select(work_orders), flt).limit(limit))]
+
+    @staticmethod
+    def _filtered(query: Select[Any], flt: WorkOrderFilter) -> Select[Any]:
+        c = work_orders.c
+        conditions: list[Any] = []
+        if flt.statuses:
+            conditions.append(c.status.in_(flt.statuses))
+        if flt.priorities:
+            conditions.append(c.priority.in_(flt.priorities))
+        if flt.types:
+            conditions.append(c.type.in_(flt.types))
+        if flt.category:
+            conditions.append(or_(c.category == flt.category, c.category.startswith(flt.category + ".")))
+        if flt.owner_id is not None:
+            conditions.append(c.owner_id == flt.owner_id)
+        if flt.team_id is not None:
+            conditions.append(c.team_id == flt.team_id)
+        if flt.customer_id is not None:
+            conditions.append(c.customer_id == flt.customer_id)
+        if flt.created_from is not None:
+            conditions.append(c.created_at >= flt.created_from)
+        if flt.created_to is not None:
+            conditions.append(c.created_at < flt.created_to)
+        if flt.before_id is not None:
+            conditions.append(c.id < flt.before_id)
+        return query.where(and_(*conditions)).order_by(c.id.desc())
+
+    def history(self, work_order_id: int) -> list[WorkOrderEvent]:
+        rows = self.conn.execute(
+            select(work_order_events)
+            .where(work_order_events.c.work_order_id == work_order_id)
+            .order_by(work_order_events.c.id)
+        )
+        return [_event(row) for row in rows]
+
+
+def _user(row: Any) -> User:
+    return User(
+        id=row.id,
+        username=row.username,
+        display_name=row.display_name,
+        role=Role(row.role),
+        password_hash=row.password_hash,
+        active=row.active,
+        organisation_id=row.organisation_id,
+        team_id=row.team_id,
+        region=row.region,
+        skills=list(row.skills),
+        created_at=row.created_at,
+    )
+
+
+class SqlUserRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, user: User) -> User:
+        user.id = self.conn.execute(
+            insert(users)
+            .values(
+                username=user.username,
+                display_name=user.display_name,
+                role=user.role.value,
+                password_hash=user.password_hash,
+                active=user.active,
+                organisation_id=user.organisation_id,
+                team_id=user.team_id,
+                region=user.region,
+                skills=user.skills,
+                created_at=user.created_at,
+            )
+            .returning(users.c.id)
+        ).scalar_one()
+        return user
+
+    def get(self, user_id: int) -> User | None:
+        row = self.conn.execute(select(users).where(users.c.id == user_id)).first()
+        return _user(row) if row else None
+
+    def get_by_username(self, username: str) -> User | None:
+        row = self.conn.execute(select(users).where(users.c.username == username)).first()
+        return _user(row) if row else None
+
+    def get_many(self, ids: list[int]) -> dict[int, User]:
+        if not ids:
+            return {}
+        return {row.id: _user(row) for row in self.conn.execute(select(users).where(users.c.id.in_(ids)))}
+
+    def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        self.conn.execute(update(users).where(users.c.id == user_id).values(password_hash=password_hash))
+
+
+class SqlTokenRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(
+        self, *, user_id: int, token_hash: str, kind: str, label: str | None, at: datetime, expires_at: datetime
+    ) -> None:
+        self.conn.execute(
+            insert(auth_tokens).values(
+                user_id=user_id, token_hash=token_hash, kind=kind, label=label, created_at=at, expires_at=expires_at
+            )
+        )
+
+    def user_for(self, token_hash: str, kind: str, now: datetime) -> User | None:
+        row = self.conn.execute(
+            select(users)
+            .join(auth_tokens, auth_tokens.c.user_id == users.c.id)
+            .where(
+                auth_tokens.c.token_hash == token_hash,
+                auth_tokens.c.kind == kind,
+                auth_tokens.c.revoked_at.is_(None),
+                auth_tokens.c.expires_at > now,
+                users.c.active.is_(True),
+            )
+        ).first()
+        return _user(row) if row else None
+
+    def revoke(self, token_hash: str, at: datetime) -> None:
+        self.conn.execute(
+            update(auth_tokens)
+            .where(auth_tokens.c.token_hash == token_hash, auth_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+
+
+class SqlCategoryRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    @staticmethod
+    def _category(row: Any) -> Category:
+        return Category(code=row.code, label_zh=row.label_zh, label_en=row.label_en, active=row.active, sort=row.sort)
+
+    def get(self, code: str) -> Category | None:
+        row = self.conn.execute(select(categories).where(categories.c.code == code)).first()
+        return self._category(row) if row else None
+
+    def all(self) -> list[Category]:
+        rows = self.conn.execute(select(categories).order_by(categories.c.sort, categories.c.code))
+        return [self._category(row) for row in rows]
+
+    def add(self, category: Category) -> None:
+        self.conn.execute(
+            insert(categories).values(
+                code=category.code, label_zh=category.label_zh, label_en=category.label_en,
+                active=category.active, sort=category.sort,
+            )
+        )
+
+
+class SqlOrgRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add_organisation(self, org: Organisation) -> Organisation:
+        org.id = self.conn.execute(
+            insert(organisations)
+            .values(name=org.name, kind=org.kind.value, parent_id=org.parent_id, region=org.region)
+            .returning(organisations.c.id)
+        ).scalar_one()
+        return org
+
+    def add_team(self, team: Team) -> Team:
+        team.id = self.conn.execute(
+            insert(teams)
+            .values(organisation_id=team.organisation_id, name=team.name, function=team.function.value)
+            .returning(teams.c.id)
+        ).scalar_one()
+        return team
+
+    def organisations(self) -> list[Organisation]:
+        return [
+            Organisation(id=r.id, name=r.name, kind=OrganisationKind(r.kind), parent_id=r.parent_id, region=r.region)
+            for r in self.conn.execute(select(organisations).order_by(organisations.c.id))
+        ]
+
+    @staticmethod
+    def _team(r: Any) -> Team:
+        return Team(id=r.id, organisation_id=r.organisation_id, name=r.name, function=TeamFunction(r.function))
+
+    def teams(self) -> list[Team]:
+        return [self._team(r) for r in self.conn.execute(select(teams).order_by(teams.c.id))]
+
+    def get_team(self, team_id: int) -> Team | None:
+        row = self.conn.execute(select(teams).where(teams.c.id == team_id)).first()
+        return self._team(row) if row else None
+
+
+class SqlIdempotencyRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def get(self, user_id: int, key: str) -> tuple[str, int] | None:
+        row = self.conn.execute(
+            select(idempotency_keys.c.request_hash, idempotency_keys.c.work_order_id).where(
+                idempotency_keys.c.user_id == user_id, idempotency_keys.c.key == key
+            )
+        ).first()
+        return (row.request_hash, row.work_order_id) if row else None
+
+    def add(self, *, user_id: int, key: str, request_hash: str, work_order_id: int, at: datetime) -> None:
+        try:
+            self.conn.execute(
+                insert(idempotency_keys).values(
+                    user_id=user_id, key=key, request_hash=request_hash, work_order_id=work_order_id, created_at=at
+                )
+            )
+        except IntegrityError as exc:
+            raise DuplicateKey(key) from exc
+
+
+def count_rows(conn: Connection, table: Any) -> int:
+    return int(conn.execute(select(func.count()).select_from(table)).scalar_one())

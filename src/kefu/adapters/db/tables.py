@@ -1,0 +1,192 @@
+"""Table definitions (SQLAlchemy Core). The schema itself is created by Alembic migrations."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    text,
+)
+
+from kefu.adapters.db.types import BigId, Json, UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+organisations = Table(
+    "organisations",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("kind", String(20), nullable=False),
+    Column("parent_id", BigId, ForeignKey("organisations.id")),
+    Column("region", String(100)),
+)
+
+teams = Table(
+    "teams",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("organisation_id", BigId, ForeignKey("organisations.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("function", String(20), nullable=False),
+    Index(None, "organisation_id", "name", unique=True),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(100), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("organisation_id", BigId, ForeignKey("organisations.id")),
+    Column("team_id", BigId, ForeignKey("teams.id")),
+    Column("region", String(100)),
+    Column("skills", Json, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+auth_tokens = Table(
+    "auth_tokens",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("user_id", BigId, ForeignKey("users.id"), nullable=False, index=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("kind", String(10), nullable=False),  # api | session
+    Column("label", String(100)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False),
+    Column("phone", String(20), nullable=False),
+    Column("tier", String(10), nullable=False),
+    Column("brand", String(50)),
+    Column("region", String(100)),
+    Column("email", String(200)),
+    Column("address", String(300)),
+    Column("id_number", String(18)),
+    Column("services", Json, nullable=False),
+    Column("devices", Json, nullable=False),
+    Column("tags", Json, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    # Both are searched by prefix (LIKE 'x%'): text_pattern_ops lets PostgreSQL use the index.
+    Index(None, "phone", postgresql_ops={"phone": "text_pattern_ops"}),
+    Index(None, "name", postgresql_ops={"name": "text_pattern_ops"}),
+)
+
+categories = Table(
+    "categories",
+    metadata,
+    Column("code", String(100), primary_key=True),
+    Column("label_zh", String(100), nullable=False),
+    Column("label_en", String(100), nullable=False),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("sort", Integer, nullable=False, server_default=text("0")),
+)
+
+work_order_sequences = Table(
+    "work_order_sequences",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("last_value", Integer, nullable=False),
+)
+
+work_orders = Table(
+    "work_orders",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("number", String(16), nullable=False, unique=True),
+    Column("customer_id", BigId, ForeignKey("customers.id"), nullable=False),
+    Column("type", String(20), nullable=False),
+    Column("category", String(100), ForeignKey("categories.code"), nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("priority", String(2), nullable=False),
+    Column("severity", SmallInteger),
+    Column("title", String(200), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("owner_id", BigId, ForeignKey("users.id"), nullable=False),
+    Column("handler_id", BigId, ForeignKey("users.id")),
+    Column("team_id", BigId, ForeignKey("teams.id")),
+    Column("created_by", BigId, ForeignKey("users.id"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("fault_time", UTCDateTime),
+    Column("fault_place", String(300)),
+    Column("device", String(200)),
+    Column("promised_at", UTCDateTime),
+    Column("resolved_at", UTCDateTime),
+    Column("closed_at", UTCDateTime),
+    Column("reopen_count", Integer, nullable=False, server_default=text("0")),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    CheckConstraint("severity IS NULL OR severity BETWEEN 1 AND 4", name="severity_range"),
+    # Keyset pagination walks (filter, id DESC): each common filter has its own index.
+    Index(None, "status", "id"),
+    Index(None, "customer_id", "id"),
+    Index(None, "owner_id", "id"),
+    Index(None, "team_id", "id"),
+    Index(None, "category", "id"),
+    Index(None, "created_at"),
+)
+
+work_order_events = Table(
+    "work_order_events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("work_order_id", BigId, ForeignKey("work_orders.id"), nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("actor_id", BigId, ForeignKey("users.id"), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("from_status", String(20)),
+    Column("to_status", String(20)),
+    Column("note", Text),
+    Column("visibility", String(10)),
+    Column("data", Json, nullable=False),
+    Index(None, "work_order_id", "id"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("user_id", BigId, ForeignKey("users.id"), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("work_order_id", BigId, ForeignKey("work_orders.id"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+personal_data_access = Table(
+    "personal_data_access",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("user_id", BigId, ForeignKey("users.id"), nullable=False),
+    Column("customer_id", BigId, ForeignKey("customers.id"), nullable=False, index=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("purpose", String(200), nullable=False),
+)

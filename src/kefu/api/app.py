@@ -1,0 +1,42 @@
+"""The ASGI application: the REST API under /api/v1, the agent pages, static assets, /healthz."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from kefu import __version__
+from kefu.api import customers, meta, problems, workorders
+from kefu.bootstrap import Kefu, build
+
+
+def create_app(app_kefu: Kefu | None = None) -> FastAPI:
+    k = app_kefu or build()
+    app = FastAPI(
+        title="kefu API",
+        version=__version__,
+        description="Customer-service and after-sales work orders (工单) for telecom operators.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    app.state.kefu = k
+    problems.install(app)
+
+    api = APIRouter(prefix="/api/v1")
+    api.include_router(customers.router)
+    api.include_router(workorders.router)
+    api.include_router(meta.router)
+    app.include_router(api)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> JSONResponse:
+        with k.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return JSONResponse({"status": "ok", "version": __version__})
+
+    from kefu.web.pages import install as install_pages
+
+    install_pages(app)
+    return app

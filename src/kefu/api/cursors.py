@@ -1,0 +1,27 @@
+"""Opaque keyset cursors: the last id of a page, base64url-encoded."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from kefu.domain.errors import ValidationFailed
+
+
+def encode(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
+
+
+def decode(cursor: str | None) -> int | None:
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, _, value = raw.partition(":")
+        if prefix != "id":
+            raise ValueError(raw)
+        return int(value)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise ValidationFailed(
+            "The cursor is not valid: pass next_cursor from the previous page unchanged.", field="cursor"
+        ) from None

@@ -1,0 +1,121 @@
+"""The one place that turns errors into RFC 9457 problem+json responses."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kefu.domain import errors as e
+from kefu.i18n import negotiate, translate_error
+
+log = logging.getLogger("kefu.api")
+
+STATUS_FOR: list[tuple[type[e.DomainError], int]] = [
+    (e.NotFound, 404),
+    (e.ValidationFailed, 422),
+    (e.InvalidTransition, 409),
+    (e.ReopenWindowExpired, 409),
+    (e.ConcurrentUpdate, 409),
+    (e.IdempotencyKeyReused, 422),
+    (e.AuthenticationFailed, 401),
+    (e.PermissionDenied, 403),
+]
+
+TITLES = {
+    400: "Bad request",
+    401: "Not authenticated",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    412: "Precondition failed",
+    415: "Unsupported media type",
+    422: "Invalid input",
+    500: "Internal error",
+}
+
+
+def problem(
+    request: Request, status: int, code: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    locale = negotiate(request.headers.get("accept-language"))
+    body: dict[str, Any] = {
+        "type": f"/problems/{code}",
+        "title": translate_error(locale, TITLES.get(status, "Error"), {}),
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "instance": request.url.path,
+    }
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
+
+
+def status_for(error: e.DomainError) -> int:
+    for cls, status in STATUS_FOR:
+        if isinstance(error, cls):
+            return status
+    return 400
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, e.DomainError)
+    locale = negotiate(request.headers.get("accept-language"))
+    extra: dict[str, Any] = {}
+    if isinstance(exc, e.ValidationFailed) and exc.field:
+        extra["errors"] = [{"field": exc.field, "message": translate_error(locale, exc.template, exc.params)}]
+    if isinstance(exc, e.InvalidTransition):
+        extra["allowed"] = exc.allowed
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, e.AuthenticationFailed) else None
+    return problem(
+        request, status_for(exc), exc.code, translate_error(locale, exc.template, exc.params), headers=headers, **extra
+    )
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or str(loc[0] if loc else "request")
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    locale = negotiate(request.headers.get("accept-language"))
+    errors = []
+    for err in exc.errors():
+        field = _field_name(tuple(err.get("loc", ())))
+        if err.get("type") == "json_invalid":
+            msg = translate_error(locale, "The request body is not valid JSON.", {})
+            return problem(request, 400, "malformed_json", msg, errors=[{"field": "body", "message": msg}])
+        errors.append({"field": field, "message": err.get("msg", "invalid")})
+    fields = ", ".join(sorted({x["field"] for x in errors}))
+    detail = translate_error(locale, "Some fields are missing or invalid: {fields}.", {"fields": fields})
+    return problem(request, 422, "validation_failed", detail, errors=errors)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    locale = negotiate(request.headers.get("accept-language"))
+    detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "Error")
+    code = {404: "not_found", 405: "method_not_allowed", 401: "authentication_required"}.get(
+        exc.status_code, "http_error"
+    )
+    return problem(
+        request, exc.status_code, code, translate_error(locale, detail, {}), headers=getattr(exc, "headers", None)
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem(request, 500, "internal_error", "Something went wrong on our side; the change was not saved.")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(e.DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

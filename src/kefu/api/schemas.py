@@ -1,0 +1,188 @@
+"""Request and response bodies of the REST API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from kefu.domain.customers import Customer, Tier
+from kefu.domain.events import WorkOrderEvent
+from kefu.domain.org import User
+from kefu.domain.workorders import Channel, Priority, Status, WorkOrder, WorkOrderType
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class DeviceIn(Strict):
+    model: Annotated[str, Field(min_length=1, max_length=100)]
+    serial: Annotated[str | None, Field(max_length=100)] = None
+
+
+class CustomerIn(Strict):
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    phone: Annotated[str, Field(min_length=5, max_length=20)]
+    tier: Tier | None = Field(default=None, description="vip | premium | standard; derived from brand when left out")
+    brand: Annotated[str | None, Field(max_length=50, description="e.g. 全球通, 动感地带, 神州行")] = None
+    region: Annotated[str | None, Field(max_length=100)] = None
+    email: Annotated[str | None, Field(max_length=200)] = None
+    address: Annotated[str | None, Field(max_length=300)] = None
+    id_number: Annotated[str | None, Field(max_length=18)] = None
+    services: list[Annotated[str, Field(max_length=100)]] = Field(default_factory=list, max_length=50)
+    devices: list[DeviceIn] = Field(default_factory=list, max_length=50)
+    tags: list[Annotated[str, Field(max_length=50)]] = Field(default_factory=list, max_length=50)
+
+
+class CustomerOut(BaseModel):
+    id: int
+    name: str
+    phone: str
+    tier: Tier
+    brand: str | None
+    region: str | None
+    email: str | None
+    address: str | None
+    id_number: str | None
+    services: list[str]
+    devices: list[dict[str, Any]]
+    tags: list[str]
+    created_at: datetime
+    masked: bool
+
+    @classmethod
+    def of(cls, c: Customer, *, masked: bool) -> CustomerOut:
+        assert c.id is not None
+        return cls(
+            id=c.id, name=c.name, phone=c.phone, tier=c.tier, brand=c.brand, region=c.region, email=c.email,
+            address=c.address, id_number=c.id_number, services=c.services,
+            devices=[d.as_dict() for d in c.devices], tags=c.tags, created_at=c.created_at, masked=masked,
+        )
+
+
+class CustomerPage(BaseModel):
+    items: list[CustomerOut]
+    next_cursor: str | None
+
+
+class WorkOrderIn(Strict):
+    customer_id: int = Field(gt=0)
+    type: WorkOrderType
+    category: Annotated[str, Field(min_length=1, max_length=100, description="a code such as broadband.no_connection")]
+    channel: Channel
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+    description: Annotated[str, Field(min_length=1, max_length=20_000)]
+    priority: Priority | None = None
+    severity: Annotated[int | None, Field(ge=1, le=4, description="1 (一级, critical) to 4 (四级, minor); faults only")] = None
+    team_id: int | None = Field(default=None, gt=0)
+    fault_time: AwareDatetime | None = None
+    fault_place: Annotated[str | None, Field(max_length=300)] = None
+    device: Annotated[str | None, Field(max_length=200)] = None
+    promised_at: AwareDatetime | None = Field(default=None, description="the time promised to the customer (R4)")
+
+
+class TransitionIn(Strict):
+    to: Status
+    note: Annotated[str | None, Field(max_length=10_000)] = None
+
+
+class NoteIn(Strict):
+    body: Annotated[str, Field(min_length=1, max_length=10_000)]
+    customer_visible: bool = False
+
+
+class WorkOrderOut(BaseModel):
+    number: str
+    status: Status
+    tmf_status: str
+    allowed_transitions: list[Status]
+    type: WorkOrderType
+    category: str
+    channel: Channel
+    priority: Priority
+    severity: int | None
+    title: str
+    description: str
+    customer_id: int
+    owner_id: int = Field(description="first-ask owner (首问负责人); never changes")
+    handler_id: int | None
+    team_id: int | None
+    created_by: int
+    created_at: datetime
+    updated_at: datetime
+    fault_time: datetime | None
+    fault_place: str | None
+    device: str | None
+    promised_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    reopen_count: int
+    version: int
+
+    @classmethod
+    def of(cls, w: WorkOrder) -> WorkOrderOut:
+        return cls(
+            number=w.number, status=w.status, tmf_status=w.tmf_status, allowed_transitions=w.allowed_moves(),
+            type=w.type, category=w.category, channel=w.channel, priority=w.priority, severity=w.severity,
+            title=w.title, description=w.description, customer_id=w.customer_id, owner_id=w.owner_id,
+            handler_id=w.handler_id, team_id=w.team_id, created_by=w.created_by, created_at=w.created_at,
+            updated_at=w.updated_at, fault_time=w.fault_time, fault_place=w.fault_place, device=w.device,
+            promised_at=w.promised_at, resolved_at=w.resolved_at, closed_at=w.closed_at,
+            reopen_count=w.reopen_count, version=w.version,
+        )
+
+
+class WorkOrderPage(BaseModel):
+    items: list[WorkOrderOut]
+    next_cursor: str | None
+
+
+class Person(BaseModel):
+    id: int
+    username: str | None = None
+    display_name: str | None = None
+
+
+class EventOut(BaseModel):
+    id: int | None
+    kind: str
+    at: datetime
+    actor: Person
+    from_status: str | None
+    to_status: str | None
+    note: str | None
+    visibility: Literal["internal", "customer"] | None
+    data: dict[str, Any]
+
+    @classmethod
+    def of(cls, e: WorkOrderEvent, people: dict[int, User]) -> EventOut:
+        u = people.get(e.actor_id)
+        actor = Person(id=e.actor_id, username=u.username, display_name=u.display_name) if u else Person(id=e.actor_id)
+        return cls(
+            id=e.id, kind=e.kind.value, at=e.at, actor=actor, from_status=e.from_status, to_status=e.to_status,
+            note=e.note, visibility=e.visibility,  # type: ignore[arg-type]
+            data=e.data,
+        )
+
+
+class HistoryOut(BaseModel):
+    number: str
+    events: list[EventOut]
+
+
+class CategoryOut(BaseModel):
+    code: str
+    parent: str | None
+    label_zh: str
+    label_en: str
+    active: bool
+
+
+class MeOut(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    role: str
+    team_id: int | None

@@ -1,0 +1,37 @@
+"""Builds the engine, the unit of work, the clock and the service context once per process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import Engine
+
+from kefu.adapters.db.engine import make_engine
+from kefu.adapters.db.uow import UnitOfWorkFactory
+from kefu.adapters.passwords import Argon2PasswordHasher
+from kefu.config import Settings
+from kefu.domain.clock import Clock, SystemClock
+from kefu.services.ports import Context
+
+
+@dataclass
+class Kefu:
+    settings: Settings
+    engine: Engine
+    ctx: Context
+
+
+def build(settings: Settings | None = None, *, clock: Clock | None = None, engine: Engine | None = None) -> Kefu:
+    settings = settings or Settings()
+    engine = engine or make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    ctx = Context(
+        uow=UnitOfWorkFactory(engine),
+        clock=clock or SystemClock(),
+        hasher=Argon2PasswordHasher(),
+        timezone=settings.tz,
+        reopen_window=timedelta(days=settings.reopen_window_days),
+        session_lifetime=timedelta(hours=settings.session_hours),
+        token_lifetime=timedelta(days=settings.token_days),
+    )
+    return Kefu(settings=settings, engine=engine, ctx=ctx)

@@ -1,0 +1,152 @@
+"""The `kefu` command line."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from kefu.bootstrap import Kefu, build
+from kefu.domain.errors import DomainError
+from kefu.domain.org import Role
+
+app = typer.Typer(help="kefu (客服): customer-service work orders.", no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+user_app = typer.Typer(help="Users.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+err = Console(stderr=True)
+
+
+def _kefu() -> Kefu:
+    try:
+        return build()
+    except Exception as exc:  # settings that do not validate: say which, do not dump a traceback
+        err.print(f"[red]kefu cannot start:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def _fail(exc: DomainError) -> typer.Exit:
+    err.print(f"[red]Error:[/red] {exc.message}")
+    return typer.Exit(1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(help="server processes (PostgreSQL only)")] = 1,
+) -> None:
+    """Serve the pages and the API."""
+    import uvicorn
+
+    k = _kefu()
+    if workers > 1 and k.engine.dialect.name == "sqlite":
+        err.print("[red]Several server processes need PostgreSQL; SQLite allows one.[/red]")
+        raise typer.Exit(2)
+    uvicorn.run("kefu.asgi:app", host=host, port=port, workers=workers, log_level="info", access_log=False)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the schema to the newest version and add missing reference data."""
+    from kefu.adapters.db.migrate import upgrade
+    from kefu.services.reference import seed_reference_data
+
+    k = _kefu()
+    upgrade(k.engine)
+    added = seed_reference_data(k.ctx)
+    typer.echo(f"database at newest schema; added {added['categories']} categories, {added['teams']} teams")
+
+
+@user_app.command("create")
+def user_create(
+    username: Annotated[str, typer.Option(help="login name")],
+    role: Annotated[Role, typer.Option(help="role")],
+    password: Annotated[str, typer.Option(help="at least 10 characters with letters and digits")],
+    display_name: Annotated[str | None, typer.Option(help="name shown on screens")] = None,
+    team: Annotated[int | None, typer.Option(help="team id")] = None,
+) -> None:
+    """Create a user."""
+    from kefu.services.accounts import NewUser, create_user
+
+    k = _kefu()
+    try:
+        user = create_user(k.ctx, NewUser(username=username, role=role, password=password,
+                                          display_name=display_name, team_id=team))
+    except DomainError as exc:
+        raise _fail(exc) from None
+    typer.echo(f"created user {user.username} (id {user.id}, role {user.role.value})")
+
+
+@token_app.command("create")
+def token_create(
+    username: Annotated[str, typer.Option(help="the user the token acts as")],
+    label: Annotated[str | None, typer.Option(help="what the token is for")] = None,
+) -> None:
+    """Print a new API token for a user on stdout (nothing else): it is shown only this once."""
+    from kefu.services.accounts import create_api_token
+
+    k = _kefu()
+    try:
+        token = create_api_token(k.ctx, username, label=label)
+    except DomainError as exc:
+        raise _fail(exc) from None
+    sys.stdout.write(token + "\n")
+
+
+@app.command("demo-data")
+def demo_data(
+    customers: Annotated[int, typer.Option(min=1, help="customers to generate")] = 2_000,
+    work_orders: Annotated[int, typer.Option("--work-orders", min=0, help="work orders to generate")] = 10_000,
+    seed: Annotated[int, typer.Option(help="random seed: the same seed gives the same data")] = 1,
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="do nothing if work orders exist")] = False,
+) -> None:
+    """Load realistic demo customers and work orders spread over the last 90 days."""
+    from kefu.demo.loader import load_demo
+
+    k = _kefu()
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                        console=err)
+    with progress:
+        result = load_demo(k, customers=customers, work_orders=work_orders, seed=seed, if_empty=if_empty,
+                           progress=progress)
+    typer.echo(result)
+
+
+@app.command("first-run")
+def first_run() -> None:
+    """What `make run` does before serving: migrate, demo data on an empty database, the admin user."""
+    from kefu.adapters.db.migrate import upgrade
+    from kefu.demo.loader import load_demo
+    from kefu.services.accounts import ensure_admin
+    from kefu.services.reference import seed_reference_data
+
+    k = _kefu()
+    upgrade(k.engine)
+    seed_reference_data(k.ctx)
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err)
+    with progress:
+        typer.echo(load_demo(k, customers=500, work_orders=3_000, seed=1, if_empty=True, progress=progress))
+    password = ensure_admin(k.ctx)
+    if password:
+        typer.echo("")
+        typer.echo("=" * 60)
+        typer.echo("  admin user created. Log in at http://127.0.0.1:8000 with")
+        typer.echo("  username: admin")
+        typer.echo(f"  password: {password}")
+        typer.echo("  (shown only this once)")
+        typer.echo("=" * 60)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""Settings: one typed class, the only reader of the environment (prefix KEFU_)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "development-only-secret-change-me-0123456789"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KEFU_", env_file=None, extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite:///./var/kefu.db"
+    secret_key: str = DEV_SECRET
+    timezone: str = "Asia/Shanghai"
+    default_locale: Literal["zh_CN", "en"] = "zh_CN"
+    reopen_window_days: int = Field(default=30, ge=0, le=3650)
+    session_hours: int = Field(default=12, ge=1, le=24 * 30)
+    token_days: int = Field(default=365, ge=1, le=3650)
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @model_validator(mode="after")
+    def _refuse_insecure_defaults(self) -> Settings:
+        ZoneInfo(self.timezone)  # raises for an unknown zone
+        if self.environment == "production":
+            if self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
+                raise ValueError(
+                    "KEFU_SECRET_KEY must be set to a random value of at least 32 characters in production"
+                )
+            if self.database_url.startswith("sqlite"):
+                raise ValueError("production needs PostgreSQL: set KEFU_DATABASE_URL=postgresql+psycopg://...")
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def cookie_secure(self) -> bool:
+        return self.environment == "production"
+
+    def sqlite_path(self) -> Path | None:
+        prefix = "sqlite:///"
+        if self.database_url.startswith(prefix):
+            return Path(self.database_url[len(prefix):])
+        return None

@@ -1,0 +1,59 @@
+"""Loads generated demo data: demo agents through the services, bulk rows through the bulk loader."""
+
+from __future__ import annotations
+
+import secrets
+
+from rich.progress import Progress
+
+from kefu.adapters.db import bulk
+from kefu.adapters.db.tables import customers as customers_table
+from kefu.adapters.db.tables import work_orders as work_orders_table
+from kefu.bootstrap import Kefu
+from kefu.demo import generator
+from kefu.domain.org import Role
+from kefu.services.accounts import NewUser, create_user
+from kefu.services.reference import seed_reference_data
+
+DEMO_AGENTS = [("zhangwei", "张伟"), ("lina", "李娜"), ("wangfang", "王芳"), ("liuyang", "刘洋"), ("chenjing", "陈静"),
+               ("zhaolei", "赵磊")]
+
+
+def _demo_agents(k: Kefu) -> list[int]:
+    """The demo agents, created once with random passwords (they own the demo work orders)."""
+    ids = []
+    with k.ctx.uow() as uow:
+        teams = uow.org.teams()
+        existing = {name: uow.users.get_by_username(name) for name, _ in DEMO_AGENTS}
+    for i, (username, display) in enumerate(DEMO_AGENTS):
+        user = existing[username]
+        if user is None:
+            user = create_user(k.ctx, NewUser(
+                username=username, role=Role.AGENT, password=secrets.token_urlsafe(16) + "9x", display_name=display,
+                team_id=teams[i % len(teams)].id if teams else None))
+        assert user.id is not None
+        ids.append(user.id)
+    return ids
+
+
+def load_demo(k: Kefu, *, customers: int, work_orders: int, seed: int, if_empty: bool, progress: Progress) -> str:
+    if if_empty and bulk.next_id(k.engine, work_orders_table) > 1:
+        return "demo data skipped: the database already holds work orders"
+    seed_reference_data(k.ctx)
+    agent_ids = _demo_agents(k)
+    with k.ctx.uow() as uow:
+        team_ids = [t.id for t in uow.org.teams() if t.id is not None]
+    now = k.ctx.clock.now()
+    first_customer = bulk.next_id(k.engine, customers_table)
+    task = progress.add_task("customers", total=customers)
+    made = list(generator.customers(customers, seed=seed, first_id=first_customer, now=now))
+    bulk.load_customers(k.engine, made, lambda n: progress.advance(task, n))
+    tiers = {c.id: c.tier for c in made}
+    task = progress.add_task("work orders", total=work_orders)
+    rows = generator.work_orders(
+        work_orders, seed=seed, first_id=bulk.next_id(k.engine, work_orders_table), customer_ids=list(tiers),
+        customer_tiers=tiers, agent_ids=agent_ids, team_ids=team_ids, now=now, tz=k.settings.tz,
+        first_sequence=bulk.current_sequences(k.engine),
+    )
+    loaded = bulk.load_work_orders(k.engine, rows, lambda n: progress.advance(task, n))
+    return f"loaded {len(made)} customers and {loaded} work orders (seed {seed})"

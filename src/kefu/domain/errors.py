@@ -1,0 +1,84 @@
+"""Domain errors. Each carries a stable code, an English message template and its parameters.
+
+The message template is also the msgid in the translation catalogues, so entry points can show it
+in the user's language (see kefu.web.i18n). Entry points map the error class to a status code in
+one place (kefu.api.problems).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    code = "domain_error"
+    template = "The request could not be carried out."
+
+    def __init__(self, template: str | None = None, /, **params: Any) -> None:
+        if template is not None:
+            self.template = template
+        self.params = params
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        return self.template.format(**self.params) if self.params else self.template
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    template = "{kind} {key} does not exist."
+
+
+class ValidationFailed(DomainError):
+    """Input that breaks a business rule. `field` names the offending field when there is one."""
+
+    code = "validation_failed"
+
+    def __init__(self, template: str, /, *, field: str | None = None, **params: Any) -> None:
+        self.field = field
+        super().__init__(template, **params)
+
+
+class InvalidTransition(DomainError):
+    code = "invalid_transition"
+    template = "A work order in status {current} cannot move to {requested}. Allowed moves: {allowed}."
+
+    def __init__(self, *, current: str, requested: str, allowed: list[str]) -> None:
+        self.allowed = allowed
+        super().__init__(
+            current=current, requested=requested, allowed=", ".join(allowed) if allowed else "none"
+        )
+
+
+class ReopenWindowExpired(DomainError):
+    code = "reopen_window_expired"
+    template = (
+        "Work order {number} was closed more than {days} days ago and can no longer be re-opened; "
+        "register a new work order instead."
+    )
+
+
+class ConcurrentUpdate(DomainError):
+    code = "concurrent_update"
+    template = (
+        "Work order {number} was changed by someone else (now version {current}, you had version "
+        "{expected}). Reload it and try again."
+    )
+
+
+class IdempotencyKeyReused(DomainError):
+    code = "idempotency_key_reused"
+    template = (
+        "Idempotency-Key {key} was already used for a different request. Use a new key for a new work order."
+    )
+
+
+class AuthenticationFailed(DomainError):
+    code = "authentication_failed"
+    template = "Wrong username or password, or the account is disabled."
+
+
+class PermissionDenied(DomainError):
+    code = "permission_denied"
+    template = "Your role ({role}) may not {action}."

@@ -1,0 +1,132 @@
+"""Use cases for users, passwords, sessions and API tokens (R32)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+
+from kefu.domain.errors import AuthenticationFailed, NotFound, ValidationFailed
+from kefu.domain.org import Permission, Role, User
+from kefu.services.authz import require
+from kefu.services.ports import Context
+
+USERNAME_RE = re.compile(r"^[a-z][a-z0-9_.-]{1,63}$")
+MIN_PASSWORD = 10
+TOKEN_PREFIX = "kefu_"
+
+
+@dataclass(frozen=True)
+class NewUser:
+    username: str
+    role: Role
+    password: str
+    display_name: str | None = None
+    team_id: int | None = None
+    organisation_id: int | None = None
+    region: str | None = None
+
+
+def check_password_policy(password: str) -> None:
+    """At least 10 characters, with letters and digits (R32)."""
+    if len(password) < MIN_PASSWORD:
+        raise ValidationFailed(
+            "The password needs at least {n} characters.", field="password", n=MIN_PASSWORD
+        )
+    if not (any(c.isalpha() for c in password) and any(c.isdigit() for c in password)):
+        raise ValidationFailed("The password needs both letters and digits.", field="password")
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_user(ctx: Context, new: NewUser, *, actor: User | None = None) -> User:
+    """Create a user. `actor` is None only for the command line run by the operator of the machine."""
+    if actor is not None:
+        require(actor, Permission.USER_MANAGE)
+    username = new.username.strip().lower()
+    if not USERNAME_RE.match(username):
+        raise ValidationFailed(
+            "{value} is not a valid username: 2-64 lower-case letters, digits, '.', '_' or '-', "
+            "starting with a letter.",
+            field="username",
+            value=new.username,
+        )
+    check_password_policy(new.password)
+    user = User(
+        id=None,
+        username=username,
+        display_name=(new.display_name or "").strip() or username,
+        role=new.role,
+        password_hash=ctx.hasher.hash(new.password),
+        created_at=ctx.clock.now(),
+        organisation_id=new.organisation_id,
+        team_id=new.team_id,
+        region=new.region,
+    )
+    with ctx.uow(write=True) as uow:
+        if uow.users.get_by_username(username) is not None:
+            raise ValidationFailed("The username {value} is taken.", field="username", value=username)
+        if new.team_id is not None and uow.org.get_team(new.team_id) is None:
+            raise ValidationFailed("Team {id} does not exist.", field="team_id", id=new.team_id)
+        stored = uow.users.add(user)
+        uow.commit()
+    return stored
+
+
+def _issue(ctx: Context, user: User, kind: str, label: str | None) -> str:
+    assert user.id is not None
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = ctx.clock.now()
+    lifetime = ctx.session_lifetime if kind == "session" else ctx.token_lifetime
+    with ctx.uow(write=True) as uow:
+        uow.tokens.add(
+            user_id=user.id, token_hash=token_hash(token), kind=kind, label=label, at=now,
+            expires_at=now + lifetime,
+        )
+        uow.commit()
+    return token
+
+
+def create_api_token(ctx: Context, username: str, *, label: str | None = None) -> str:
+    """A bearer token for the API; only its hash is stored, so it is shown once."""
+    with ctx.uow() as uow:
+        user = uow.users.get_by_username(username.strip().lower())
+    if user is None or not user.active:
+        raise NotFound(kind="User", key=username)
+    return _issue(ctx, user, "api", label)
+
+
+def log_in(ctx: Context, username: str, password: str) -> tuple[User, str]:
+    """Check the password and open a page session; returns the user and the session token."""
+    with ctx.uow() as uow:
+        user = uow.users.get_by_username(username.strip().lower())
+    if user is None or not user.active or not ctx.hasher.verify(password, user.password_hash):
+        raise AuthenticationFailed()
+    return user, _issue(ctx, user, "session", None)
+
+
+def log_out(ctx: Context, session_token: str) -> None:
+    with ctx.uow(write=True) as uow:
+        uow.tokens.revoke(token_hash(session_token), ctx.clock.now())
+        uow.commit()
+
+
+def authenticate(ctx: Context, token: str, kind: str) -> User | None:
+    """The active user a bearer or session token belongs to, or None."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    with ctx.uow() as uow:
+        return uow.tokens.user_for(token_hash(token), kind, ctx.clock.now())
+
+
+def ensure_admin(ctx: Context) -> str | None:
+    """Create the `admin` user with a random password if there is none; returns that password once."""
+    with ctx.uow() as uow:
+        if uow.users.get_by_username("admin") is not None:
+            return None
+    password = secrets.token_urlsafe(12) + "7a"
+    create_user(ctx, NewUser(username="admin", role=Role.ADMIN, password=password, display_name="管理员"))
+    return password

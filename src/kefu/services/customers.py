@@ -1,0 +1,85 @@
+"""Use cases for customers. Personal data leaves here masked unless the role may see it and asks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kefu.domain.customers import Customer, Device, Tier
+from kefu.domain.errors import NotFound, ValidationFailed
+from kefu.domain.org import Permission, User
+from kefu.services.authz import require
+from kefu.services.ports import Context, CustomerFilter, UnitOfWork
+
+
+@dataclass
+class NewCustomer:
+    name: str
+    phone: str
+    tier: Tier | None = None
+    brand: str | None = None
+    region: str | None = None
+    email: str | None = None
+    address: str | None = None
+    id_number: str | None = None
+    services: list[str] = field(default_factory=list)
+    devices: list[Device] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+
+
+def register_customer(ctx: Context, actor: User, new: NewCustomer) -> Customer:
+    require(actor, Permission.CUSTOMER_CREATE)
+    customer = Customer.register(
+        name=new.name,
+        phone=new.phone,
+        at=ctx.clock.now(),
+        tier=new.tier,
+        brand=new.brand,
+        region=new.region,
+        email=new.email,
+        address=new.address,
+        id_number=new.id_number,
+        services=new.services,
+        devices=new.devices,
+        tags=new.tags,
+    )
+    with ctx.uow(write=True) as uow:
+        stored = uow.customers.add(customer)
+        uow.commit()
+    return stored.masked()
+
+
+def reveal(uow: UnitOfWork, ctx: Context, actor: User, customer: Customer, unmask: bool, purpose: str) -> Customer:
+    """The customer as this actor may see it. An unmasked view is logged in the same transaction."""
+    if not unmask:
+        return customer.masked()
+    require(actor, Permission.PII_VIEW)
+    assert customer.id is not None and actor.id is not None
+    uow.customers.log_personal_data_access(
+        user_id=actor.id, customer_id=customer.id, at=ctx.clock.now(), purpose=purpose
+    )
+    return customer
+
+
+def get_customer(ctx: Context, actor: User, customer_id: int, *, unmask: bool = False) -> Customer:
+    require(actor, Permission.READ)
+    with ctx.uow(write=unmask) as uow:
+        customer = uow.customers.get(customer_id)
+        if customer is None:
+            raise NotFound(kind="Customer", key=customer_id)
+        shown = reveal(uow, ctx, actor, customer, unmask, "view customer")
+        uow.commit()
+    return shown
+
+
+def search_customers(
+    ctx: Context, actor: User, *, phone: str | None, name: str | None, before_id: int | None, limit: int
+) -> list[Customer]:
+    """Find customers by (part of) the phone number or the start of the name; newest first."""
+    require(actor, Permission.READ)
+    phone = "".join(ch for ch in phone or "" if ch.isdigit()) or None
+    if phone is not None and len(phone) < 4:
+        raise ValidationFailed("Give at least 4 digits of the phone number to search.", field="phone")
+    flt = CustomerFilter(phone=phone, name=(name or "").strip() or None, before_id=before_id)
+    with ctx.uow() as uow:
+        found = uow.customers.search(flt, limit)
+    return [c.masked() for c in found]

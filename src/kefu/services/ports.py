@@ -1,0 +1,133 @@
+"""What the services need from the outside world, as protocols. Adapters implement them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from kefu.domain.categories import Category
+from kefu.domain.clock import Clock
+from kefu.domain.customers import Customer
+from kefu.domain.events import WorkOrderEvent
+from kefu.domain.org import Organisation, Team, User
+from kefu.domain.workorders import WorkOrder
+
+
+class DuplicateKey(Exception):
+    """Raised by a repository when a unique key already exists (e.g. a concurrent idempotent create)."""
+
+
+@dataclass(frozen=True)
+class WorkOrderFilter:
+    statuses: tuple[str, ...] = ()
+    priorities: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    category: str | None = None  # a code; matches the whole subtree
+    owner_id: int | None = None
+    team_id: int | None = None
+    customer_id: int | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    before_id: int | None = None  # keyset cursor: only rows with a smaller id
+
+
+@dataclass(frozen=True)
+class CustomerFilter:
+    phone: str | None = None
+    name: str | None = None  # prefix match
+    before_id: int | None = None
+
+
+class CustomerRepository(Protocol):
+    def add(self, customer: Customer) -> Customer: ...
+    def get(self, customer_id: int) -> Customer | None: ...
+    def get_many(self, ids: list[int]) -> dict[int, Customer]: ...
+    def search(self, flt: CustomerFilter, limit: int) -> list[Customer]: ...
+    def log_personal_data_access(self, *, user_id: int, customer_id: int, at: datetime, purpose: str) -> None: ...
+
+
+class WorkOrderRepository(Protocol):
+    def next_number(self, day: date) -> str: ...
+    def add(self, work_order: WorkOrder) -> WorkOrder: ...
+    def get_by_number(self, number: str) -> WorkOrder | None: ...
+    def get_by_id(self, work_order_id: int) -> WorkOrder | None: ...
+    def save(self, work_order: WorkOrder, expected_version: int) -> bool:
+        """Store changes and pending events; False when the version no longer matches."""
+        ...
+    def list(self, flt: WorkOrderFilter, limit: int) -> list[WorkOrder]: ...
+    def history(self, work_order_id: int) -> list[WorkOrderEvent]: ...
+
+
+class UserRepository(Protocol):
+    def add(self, user: User) -> User: ...
+    def get(self, user_id: int) -> User | None: ...
+    def get_by_username(self, username: str) -> User | None: ...
+    def get_many(self, ids: list[int]) -> dict[int, User]: ...
+    def set_password_hash(self, user_id: int, password_hash: str) -> None: ...
+
+
+class TokenRepository(Protocol):
+    def add(
+        self, *, user_id: int, token_hash: str, kind: str, label: str | None, at: datetime, expires_at: datetime
+    ) -> None: ...
+    def user_for(self, token_hash: str, kind: str, now: datetime) -> User | None: ...
+    def revoke(self, token_hash: str, at: datetime) -> None: ...
+
+
+class CategoryRepository(Protocol):
+    def get(self, code: str) -> Category | None: ...
+    def all(self) -> list[Category]: ...
+    def add(self, category: Category) -> None: ...
+
+
+class OrgRepository(Protocol):
+    def add_organisation(self, org: Organisation) -> Organisation: ...
+    def add_team(self, team: Team) -> Team: ...
+    def organisations(self) -> list[Organisation]: ...
+    def teams(self) -> list[Team]: ...
+    def get_team(self, team_id: int) -> Team | None: ...
+
+
+class IdempotencyRepository(Protocol):
+    def get(self, user_id: int, key: str) -> tuple[str, int] | None:
+        """(request hash, work-order id) stored for this key, if any."""
+        ...
+    def add(self, *, user_id: int, key: str, request_hash: str, work_order_id: int, at: datetime) -> None:
+        """Raises DuplicateKey when the key was stored meanwhile by a concurrent request."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    customers: CustomerRepository
+    work_orders: WorkOrderRepository
+    users: UserRepository
+    tokens: TokenRepository
+    categories: CategoryRepository
+    org: OrgRepository
+    idempotency: IdempotencyRepository
+
+    def __enter__(self) -> UnitOfWork: ...
+    def __exit__(self, *exc: object) -> None: ...
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str: ...
+    def verify(self, password: str, password_hash: str) -> bool: ...
+
+
+@dataclass
+class Context:
+    """Everything a use case needs besides its arguments; built once by kefu.bootstrap."""
+
+    uow: Callable[..., UnitOfWork]  # uow(write=True) for use cases that change something
+    clock: Clock
+    hasher: PasswordHasher
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+    reopen_window: timedelta = timedelta(days=30)
+    session_lifetime: timedelta = timedelta(hours=12)
+    token_lifetime: timedelta = timedelta(days=365)

@@ -1,0 +1,250 @@
+"""Use cases for work orders: register, move along the lifecycle, add notes, read, list.
+
+Each public function is one transaction. State changes only here, through the domain methods.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from kefu.domain.categories import validate_code
+from kefu.domain.customers import Customer
+from kefu.domain.errors import ConcurrentUpdate, IdempotencyKeyReused, NotFound, ValidationFailed
+from kefu.domain.events import WorkOrderEvent
+from kefu.domain.org import Permission, User
+from kefu.domain.workorders import Channel, Priority, Status, WorkOrder, WorkOrderType
+from kefu.services.authz import require
+from kefu.services.customers import reveal
+from kefu.services.ports import Context, DuplicateKey, UnitOfWork, WorkOrderFilter
+
+MAX_PAGE = 200
+
+
+@dataclass(frozen=True)
+class NewWorkOrder:
+    customer_id: int
+    type: WorkOrderType
+    category: str
+    channel: Channel
+    title: str
+    description: str
+    priority: Priority | None = None
+    severity: int | None = None
+    team_id: int | None = None
+    fault_time: datetime | None = None
+    fault_place: str | None = None
+    device: str | None = None
+    promised_at: datetime | None = None
+
+    def fingerprint(self) -> str:
+        body = json.dumps(asdict(self), sort_keys=True, default=str, ensure_ascii=False)
+        return hashlib.sha256(body.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class WorkOrderView:
+    """A work order with what screens show beside it."""
+
+    work_order: WorkOrder
+    customer: Customer
+    history: list[WorkOrderEvent]
+    people: dict[int, User]
+
+
+def register_work_order(
+    ctx: Context, actor: User, new: NewWorkOrder, *, idempotency_key: str | None = None
+) -> tuple[WorkOrder, bool]:
+    """Register a work order; the actor becomes its first-ask owner (R15).
+
+    Returns the work order and whether it was created now (False: an earlier request with the same
+    Idempotency-Key created it, and that one is returned).
+    """
+    require(actor, Permission.WORKORDER_CREATE)
+    assert actor.id is not None
+    fingerprint = new.fingerprint() if idempotency_key else ""
+    if idempotency_key is not None:
+        if not 1 <= len(idempotency_key) <= 200:
+            raise ValidationFailed("The Idempotency-Key must be 1 to 200 characters long.", field="Idempotency-Key")
+        existing = _replay(ctx, actor.id, idempotency_key, fingerprint)
+        if existing is not None:
+            return existing, False
+    now = ctx.clock.now()
+    try:
+        with ctx.uow(write=True) as uow:
+            customer = uow.customers.get(new.customer_id)
+            if customer is None:
+                raise ValidationFailed(
+                    "Customer {id} does not exist; register the customer first.",
+                    field="customer_id",
+                    id=new.customer_id,
+                )
+            category = uow.categories.get(validate_code(new.category))
+            if category is None or not category.active:
+                raise ValidationFailed(
+                    "Category {code} does not exist or is no longer in use; pick one from /api/v1/categories.",
+                    field="category",
+                    code=new.category,
+                )
+            if new.team_id is not None and uow.org.get_team(new.team_id) is None:
+                raise ValidationFailed("Team {id} does not exist.", field="team_id", id=new.team_id)
+            work_order = WorkOrder.register(
+                number=uow.work_orders.next_number(now.astimezone(ctx.timezone).date()),
+                customer_id=customer.id or 0,
+                type=new.type,
+                category=category.code,
+                channel=new.channel,
+                title=new.title,
+                description=new.description,
+                actor_id=actor.id,
+                at=now,
+                customer_is_vip=customer.is_vip,
+                priority=new.priority,
+                severity=new.severity,
+                team_id=new.team_id if new.team_id is not None else actor.team_id,
+                fault_time=new.fault_time,
+                fault_place=new.fault_place,
+                device=new.device,
+                promised_at=new.promised_at,
+            )
+            stored = uow.work_orders.add(work_order)
+            if idempotency_key is not None:
+                assert stored.id is not None
+                uow.idempotency.add(
+                    user_id=actor.id, key=idempotency_key, request_hash=fingerprint,
+                    work_order_id=stored.id, at=now,
+                )
+            uow.commit()
+    except DuplicateKey:
+        # A concurrent request with the same key won the race; answer with its work order.
+        assert idempotency_key is not None
+        existing = _replay(ctx, actor.id, idempotency_key, fingerprint)
+        assert existing is not None
+        return existing, False
+    return stored, True
+
+
+def _replay(ctx: Context, user_id: int, key: str, fingerprint: str) -> WorkOrder | None:
+    with ctx.uow() as uow:
+        found = uow.idempotency.get(user_id, key)
+        if found is None:
+            return None
+        stored_hash, work_order_id = found
+        if stored_hash != fingerprint:
+            raise IdempotencyKeyReused(key=key)
+        return uow.work_orders.get_by_id(work_order_id)
+
+
+def _load(uow: UnitOfWork, number: str) -> WorkOrder:
+    work_order = uow.work_orders.get_by_number(number)
+    if work_order is None:
+        raise NotFound(kind="Work order", key=number)
+    return work_order
+
+
+def _check_version(work_order: WorkOrder, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != work_order.version:
+        raise ConcurrentUpdate(number=work_order.number, current=work_order.version, expected=expected_version)
+
+
+def _store(uow: UnitOfWork, work_order: WorkOrder) -> None:
+    """Save with optimistic locking: a concurrent commit since we read the row means 409, not overwrite."""
+    current = work_order.version
+    if not uow.work_orders.save(work_order, current):
+        fresh = uow.work_orders.get_by_number(work_order.number)
+        raise ConcurrentUpdate(
+            number=work_order.number, current=fresh.version if fresh else "?", expected=current
+        )
+
+
+def transition_work_order(
+    ctx: Context,
+    actor: User,
+    number: str,
+    to: Status,
+    *,
+    note: str | None = None,
+    expected_version: int | None = None,
+) -> WorkOrder:
+    """Move a work order along its lifecycle. `expected_version` (from If-Match or a form) makes a
+    stale screen fail with ConcurrentUpdate instead of overwriting someone else's change."""
+    require(actor, Permission.WORKORDER_TRANSITION)
+    assert actor.id is not None
+    with ctx.uow(write=True) as uow:
+        work_order = _load(uow, number)
+        _check_version(work_order, expected_version)
+        work_order.move_to(to, actor_id=actor.id, at=ctx.clock.now(), note=note, reopen_window=ctx.reopen_window)
+        _store(uow, work_order)
+        uow.commit()
+    return work_order
+
+
+def add_note(
+    ctx: Context,
+    actor: User,
+    number: str,
+    body: str,
+    *,
+    customer_visible: bool = False,
+    expected_version: int | None = None,
+) -> WorkOrderEvent:
+    require(actor, Permission.WORKORDER_NOTE)
+    assert actor.id is not None
+    with ctx.uow(write=True) as uow:
+        work_order = _load(uow, number)
+        _check_version(work_order, expected_version)
+        event = work_order.add_note(
+            actor_id=actor.id, at=ctx.clock.now(), body=body, customer_visible=customer_visible
+        )
+        _store(uow, work_order)
+        uow.commit()
+    return event
+
+
+def get_work_order(ctx: Context, actor: User, number: str) -> WorkOrder:
+    require(actor, Permission.READ)
+    with ctx.uow() as uow:
+        return _load(uow, number)
+
+
+def view_work_order(ctx: Context, actor: User, number: str, *, unmask: bool = False) -> WorkOrderView:
+    """A work order with its customer, its timeline and the people named in it (one transaction)."""
+    require(actor, Permission.READ)
+    with ctx.uow(write=unmask) as uow:
+        work_order = _load(uow, number)
+        assert work_order.id is not None
+        customer = uow.customers.get(work_order.customer_id)
+        assert customer is not None
+        history = uow.work_orders.history(work_order.id)
+        ids = {e.actor_id for e in history} | {work_order.owner_id}
+        if work_order.handler_id is not None:
+            ids.add(work_order.handler_id)
+        people = uow.users.get_many(sorted(ids))
+        shown = reveal(uow, ctx, actor, customer, unmask, f"view work order {number}")
+        uow.commit()
+    return WorkOrderView(work_order=work_order, customer=shown, history=history, people=people)
+
+
+def work_order_history(ctx: Context, actor: User, number: str) -> tuple[list[WorkOrderEvent], dict[int, User]]:
+    """The timeline of a work order, oldest first, with the people who acted in it."""
+    require(actor, Permission.READ)
+    with ctx.uow() as uow:
+        work_order = _load(uow, number)
+        assert work_order.id is not None
+        history = uow.work_orders.history(work_order.id)
+        return history, uow.users.get_many(sorted({e.actor_id for e in history}))
+
+
+def list_work_orders(ctx: Context, actor: User, flt: WorkOrderFilter, *, limit: int = 50) -> list[WorkOrder]:
+    """Newest first, keyset-paginated: pass the last id of a page as `before_id` for the next."""
+    require(actor, Permission.READ)
+    if not 1 <= limit <= MAX_PAGE:
+        raise ValidationFailed("limit must be between 1 and {max}.", field="limit", max=MAX_PAGE)
+    if flt.created_from and flt.created_to and flt.created_from > flt.created_to:
+        raise ValidationFailed("created_from lies after created_to.", field="created_from")
+    if flt.category is not None:
+        validate_code(flt.category)
+    with ctx.uow() as uow:
+        return uow.work_orders.list(flt, limit)

@@ -1,0 +1,66 @@
+"""Labels for enumerations, as msgids for the catalogues (marked with N_ for extraction)."""
+
+from __future__ import annotations
+
+
+def N_(message: str) -> str:  # noqa: N802 - the conventional name for "mark for translation"
+    return message
+
+
+STATUS = {
+    "new": N_("New"),
+    "accepted": N_("Accepted"),
+    "rejected": N_("Rejected"),
+    "cancelled": N_("Cancelled"),
+    "in_progress": N_("In progress"),
+    "dispatched": N_("Dispatched"),
+    "returned": N_("Returned"),
+    "pending": N_("Pending"),
+    "resolved": N_("Resolved"),
+    "callback": N_("Callback"),
+    "closed": N_("Closed"),
+}
+
+# The verb on the button that makes a move, by target status.
+MOVE = {
+    "accepted": N_("Accept"),
+    "rejected": N_("Reject"),
+    "cancelled": N_("Cancel work order"),
+    "in_progress": N_("Start / re-open"),
+    "dispatched": N_("Dispatch"),
+    "returned": N_("Mark returned"),
+    "pending": N_("Wait for customer/parts"),
+    "resolved": N_("Resolve"),
+    "callback": N_("Call back customer"),
+    "closed": N_("Close"),
+}
+
+TYPE = {
+    "inquiry": N_("Inquiry"),
+    "complaint": N_("Complaint"),
+    "fault": N_("Fault"),
+    "service_request": N_("Service request"),
+    "suggestion": N_("Suggestion"),
+    "praise": N_("Praise"),
+}
+
+CHANNEL = {
+    "hotline": N_("Hotline"),
+    "web": N_("Web"),
+    "app": N_("App"),
+    "email": N_("E-mail"),
+    "sms": N_("SMS"),
+    "wechat": N_("WeChat"),
+    "store": N_("Store"),
+    "monitoring": N_("Monitoring"),
+}
+
+TIER = {"vip": N_("VIP"), "premium": N_("Premium"), "standard": N_("Standard")}
+
+SEVERITY = {1: N_("Level 1 (critical)"), 2: N_("Level 2 (major)"), 3: N_("Level 3 (moderate)"), 4: N_("Level 4 (minor)")}
+
+EVENT = {
+    "created": N_("Registered"),
+    "status_changed": N_("Status changed"),
+    "note_added": N_("Note"),
+}

@@ -1,0 +1,360 @@
+"""Agent pages (Jinja2 + HTMX), calling the same services as the API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from kefu.api import cursors
+from kefu.domain.errors import ConcurrentUpdate, DomainError, ValidationFailed
+from kefu.domain.org import Permission, User
+from kefu.domain.workorders import OPEN_STATUSES, Channel, Priority, Status, WorkOrderType
+from kefu.i18n import LOCALES, translate_error, translations
+from kefu.services import accounts, customers, reference
+from kefu.services import workorders as svc
+from kefu.services.ports import Context, WorkOrderFilter
+from kefu.web import i18n_labels as labels
+from kefu.web.security import LANG_COOKIE, SESSION_COOKIE, SecurityHeaders, csrf_ok, csrf_token
+
+HERE = Path(__file__).parent
+PAGE_SIZE = 50
+
+
+class LoginRequired(Exception):
+    pass
+
+
+def _environment(locale: str) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update(labels=labels, locale=locale, locales=LOCALES, Status=Status)
+    return env
+
+
+ENVIRONMENTS = {locale: _environment(locale) for locale in LOCALES}
+
+
+def _ctx(request: Request) -> Context:
+    ctx: Context = request.app.state.kefu.ctx
+    return ctx
+
+
+def _locale(request: Request) -> str:
+    chosen = request.cookies.get(LANG_COOKIE)
+    return chosen if chosen in LOCALES else request.app.state.kefu.settings.default_locale  # type: ignore[no-any-return]
+
+
+def _user(request: Request) -> User:
+    token = request.cookies.get(SESSION_COOKIE)
+    user = accounts.authenticate(_ctx(request), token, "session") if token else None
+    if user is None:
+        raise LoginRequired()
+    return user
+
+
+def render(request: Request, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:
+    locale = _locale(request)
+    env = ENVIRONMENTS[locale]
+    tz = request.app.state.kefu.settings.tz
+
+    def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        return value.astimezone(tz).strftime(fmt) if value else ""
+
+    html = env.get_template(template).render(
+        request=request, csrf=csrf_token(request), localtime=localtime, **values
+    )
+    return HTMLResponse(html, status_code=status_code)
+
+
+def _error_text(request: Request, error: DomainError) -> str:
+    return translate_error(_locale(request), error.template, error.params)
+
+
+def _check_csrf(request: Request, token: str | None) -> None:
+    if not csrf_ok(request, token):
+        raise ValidationFailed("The form expired. Reload the page and submit it again.", field="csrf")
+
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/")
+def home() -> RedirectResponse:
+    return RedirectResponse("/ui/work-orders", status_code=303)
+
+
+@router.get("/lang/{locale}")
+def switch_language(locale: str, request: Request) -> RedirectResponse:
+    back = request.headers.get("referer") or "/ui/work-orders"
+    response = RedirectResponse(back if back.startswith(str(request.base_url)) else "/ui/work-orders", 303)
+    if locale in LOCALES:
+        response.set_cookie(LANG_COOKIE, locale, max_age=3600 * 24 * 365, samesite="lax", path="/")
+    return response
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "/ui/work-orders") -> HTMLResponse:
+    return render(request, "login.html", next=next, error=None, username="")
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    username: str = Form(""),
+    password: str = Form(""),
+    csrf: str = Form(""),
+    next: str = Form("/ui/work-orders"),
+) -> Response:
+    try:
+        _check_csrf(request, csrf)
+        _, token = accounts.log_in(_ctx(request), username, password)
+    except DomainError as exc:
+        return render(request, "login.html", 401, next=next, error=_error_text(request, exc), username=username)
+    target = next if next.startswith("/") and not next.startswith("//") else "/ui/work-orders"
+    response = RedirectResponse(target, status_code=303)
+    settings = request.app.state.kefu.settings
+    response.set_cookie(
+        SESSION_COOKIE, token, httponly=True, samesite="lax", secure=settings.cookie_secure, path="/",
+        max_age=settings.session_hours * 3600,
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: str = Form("")) -> Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token and csrf_ok(request, csrf):
+        accounts.log_out(_ctx(request), token)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+def _list_filter(params: dict[str, str]) -> tuple[WorkOrderFilter, dict[str, str]]:
+    """The list filter from query parameters; bad values are dropped and reported, never a 500."""
+    problems: dict[str, str] = {}
+    status = params.get("status", "open")
+    statuses: tuple[str, ...] = ()
+    if status == "open":
+        statuses = tuple(sorted(s.value for s in OPEN_STATUSES))
+    elif status in Status.__members__.values():
+        statuses = (status,)
+    elif status not in ("", "all"):
+        problems["status"] = status
+    def one(name: str, allowed: set[str]) -> tuple[str, ...]:
+        value = params.get(name, "")
+        if value and value not in allowed:
+            problems[name] = value
+            return ()
+        return (value,) if value else ()
+    try:
+        before_id = cursors.decode(params.get("cursor"))
+    except ValidationFailed:
+        problems["cursor"] = params.get("cursor", "")
+        before_id = None
+    flt = WorkOrderFilter(
+        statuses=statuses,
+        priorities=one("priority", {p.value for p in Priority}),
+        types=one("type", {t.value for t in WorkOrderType}),
+        category=params.get("category") or None,
+        owner_id=None,
+        before_id=before_id,
+    )
+    return flt, problems
+
+
+@router.get("/ui/work-orders")
+def work_order_list(request: Request) -> Response:
+    user = _user(request)
+    ctx = _ctx(request)
+    params = dict(request.query_params)
+    number = params.get("q", "").strip().upper()
+    if number:
+        return RedirectResponse(f"/ui/work-orders/{quote(number)}", status_code=303)
+    flt, bad = _list_filter(params)
+    if params.get("mine") == "1":
+        flt = WorkOrderFilter(**{**flt.__dict__, "owner_id": user.id})
+    error = None
+    try:
+        items = svc.list_work_orders(ctx, user, flt, limit=PAGE_SIZE)
+    except DomainError as exc:
+        items, error = [], _error_text(request, exc)
+    next_url = None
+    if len(items) == PAGE_SIZE and items[-1].id is not None:
+        next_url = "?" + urlencode({**params, "cursor": cursors.encode(items[-1].id)})
+    return render(
+        request, "list.html", user=user, items=items, params=params, next_url=next_url, bad=bad, error=error,
+        categories=reference.list_categories(ctx, user),
+    )
+
+
+def _form_defaults(user: User) -> dict[str, Any]:
+    return {"channel": "hotline", "type": "fault", "customer_id": "", "category": "", "title": "",
+            "description": "", "priority": "", "severity": "", "fault_place": "", "device": ""}
+
+
+@router.get("/ui/work-orders/new")
+def new_work_order_form(request: Request) -> Response:
+    user = _user(request)
+    return _new_form(request, user, _form_defaults(user), None, None)
+
+
+def _new_form(request: Request, user: User, form: dict[str, Any], error: str | None, field: str | None,
+              status_code: int = 200) -> HTMLResponse:
+    ctx = _ctx(request)
+    return render(
+        request, "new.html", status_code, user=user, form=form, error=error, error_field=field,
+        categories=reference.list_categories(ctx, user), types=list(WorkOrderType), channels=list(Channel),
+        priorities=list(Priority),
+    )
+
+
+@router.post("/ui/work-orders")
+async def create_work_order(request: Request) -> Response:
+    user = _user(request)
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    try:
+        _check_csrf(request, form.get("csrf"))
+        new = _parse_new_work_order(form, _ctx(request))
+        work_order, _ = svc.register_work_order(_ctx(request), user, new)
+    except DomainError as exc:
+        field = exc.field if isinstance(exc, ValidationFailed) else None
+        return _new_form(request, user, form, _error_text(request, exc), field, 422)
+    return RedirectResponse(f"/ui/work-orders/{work_order.number}", status_code=303)
+
+
+def _parse_new_work_order(form: dict[str, str], ctx: Context) -> svc.NewWorkOrder:
+    def choice(name: str, enum: Any, label: str) -> Any:
+        try:
+            return enum(form.get(name, ""))
+        except ValueError:
+            raise ValidationFailed("Choose a {label}.", field=name, label=label) from None
+
+    def number(name: str, label: str) -> int | None:
+        raw = form.get(name, "").strip()
+        if not raw:
+            return None
+        if not raw.isdigit():
+            raise ValidationFailed("{label} must be a number.", field=name, label=label)
+        return int(raw)
+
+    customer_id = number("customer_id", "customer")
+    if customer_id is None:
+        raise ValidationFailed("Find and pick the customer first.", field="customer_id")
+    fault_time = None
+    if form.get("fault_time"):
+        try:
+            fault_time = datetime.fromisoformat(form["fault_time"]).replace(tzinfo=ctx.timezone)
+        except ValueError:
+            raise ValidationFailed("The fault time is not a date and time.", field="fault_time") from None
+    return svc.NewWorkOrder(
+        customer_id=customer_id,
+        type=choice("type", WorkOrderType, "type"),
+        category=form.get("category", ""),
+        channel=choice("channel", Channel, "channel"),
+        title=form.get("title", ""),
+        description=form.get("description", ""),
+        priority=choice("priority", Priority, "priority") if form.get("priority") else None,
+        severity=number("severity", "severity"),
+        fault_time=fault_time,
+        fault_place=form.get("fault_place") or None,
+        device=form.get("device") or None,
+    )
+
+
+@router.get("/ui/customers/lookup")
+def customer_lookup(request: Request, phone: str = "") -> Response:
+    """HTMX partial: customers whose phone starts with what the agent has typed so far."""
+    user = _user(request)
+    found, error = [], None
+    digits = "".join(c for c in phone if c.isdigit())
+    if len(digits) >= 4:
+        try:
+            found = customers.search_customers(_ctx(request), user, phone=digits, name=None, before_id=None, limit=8)
+        except DomainError as exc:
+            error = _error_text(request, exc)
+    return render(request, "_customer_matches.html", found=found, error=error, typed=digits)
+
+
+@router.get("/ui/work-orders/{number}")
+def work_order_detail(request: Request, number: str, unmask: int = 0, message: str | None = None) -> Response:
+    user = _user(request)
+    try:
+        view = svc.view_work_order(_ctx(request), user, number, unmask=bool(unmask))
+    except DomainError as exc:
+        return render(request, "error.html", 404 if exc.code == "not_found" else 403, user=user,
+                      error=_error_text(request, exc))
+    return render(
+        request, "detail.html", user=user, view=view, wo=view.work_order, message=message, error=None,
+        can_transition=user.may(Permission.WORKORDER_TRANSITION), can_note=user.may(Permission.WORKORDER_NOTE),
+        can_unmask=user.may(Permission.PII_VIEW),
+    )
+
+
+def _detail_with_error(request: Request, user: User, number: str, error: str, status_code: int) -> HTMLResponse:
+    view = svc.view_work_order(_ctx(request), user, number)
+    return render(
+        request, "detail.html", status_code, user=user, view=view, wo=view.work_order, message=None, error=error,
+        can_transition=user.may(Permission.WORKORDER_TRANSITION), can_note=user.may(Permission.WORKORDER_NOTE),
+        can_unmask=user.may(Permission.PII_VIEW),
+    )
+
+
+@router.post("/ui/work-orders/{number}/transition")
+def transition(
+    request: Request, number: str, to: str = Form(""), note: str = Form(""), version: str = Form(""),
+    csrf: str = Form(""),
+) -> Response:
+    user = _user(request)
+    try:
+        _check_csrf(request, csrf)
+        try:
+            target = Status(to)
+        except ValueError:
+            raise ValidationFailed("Choose one of the offered actions.", field="to") from None
+        svc.transition_work_order(
+            _ctx(request), user, number, target, note=note or None,
+            expected_version=int(version) if version.isdigit() else None,
+        )
+    except ConcurrentUpdate as exc:
+        return _detail_with_error(request, user, number, _error_text(request, exc), 409)
+    except DomainError as exc:
+        return _detail_with_error(request, user, number, _error_text(request, exc), 422)
+    return RedirectResponse(f"/ui/work-orders/{number}", status_code=303)
+
+
+@router.post("/ui/work-orders/{number}/notes")
+def note(
+    request: Request, number: str, body: str = Form(""), customer_visible: str = Form(""), csrf: str = Form(""),
+) -> Response:
+    user = _user(request)
+    try:
+        _check_csrf(request, csrf)
+        svc.add_note(_ctx(request), user, number, body, customer_visible=customer_visible == "1")
+    except DomainError as exc:
+        return _detail_with_error(request, user, number, _error_text(request, exc), 422)
+    return RedirectResponse(f"/ui/work-orders/{number}#timeline", status_code=303)
+
+
+def install(app: FastAPI) -> None:
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=HERE / "static", check_dir=False), name="static")
+    app.add_middleware(SecurityHeaders, secure_cookies=app.state.kefu.settings.cookie_secure)
+
+    @app.exception_handler(LoginRequired)
+    async def _to_login(request: Request, exc: LoginRequired) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse("/login?" + urlencode({"next": target}), status_code=303)
