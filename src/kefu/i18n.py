@@ -51,7 +51,9 @@ def gettext(locale: str, message: str) -> str:
 
 
 def translate_error(locale: str, template: str, params: dict[str, object]) -> str:
+    """Translate a message template and its text parameters (e.g. the kind of a missing thing)."""
     text = gettext(locale, template)
+    params = {k: gettext(locale, v) if isinstance(v, str) else v for k, v in params.items()}
     try:
         return text.format(**params) if params else text
     except (KeyError, IndexError):  # a translation that lost a placeholder must not hide the error

@@ -6,6 +6,7 @@ from fastapi import Request
 from starlette.exceptions import HTTPException
 
 from kefu.bootstrap import Kefu
+from kefu.domain.errors import N_
 from kefu.domain.org import User
 from kefu.services.accounts import authenticate
 from kefu.services.ports import Context
@@ -30,7 +31,7 @@ def current_user(request: Request) -> User:
     if user is None:
         raise HTTPException(
             401,
-            "Send a valid API token: Authorization: Bearer <token> (create one with `kefu token create`).",
+            N_("Send a valid API token: Authorization: Bearer <token> (create one with `kefu token create`)."),
             headers={"WWW-Authenticate": "Bearer"},
         )
     return user

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kefu.domain import errors as e
+from kefu.domain.errors import N_
 from kefu.i18n import negotiate, translate_error
 
 log = logging.getLogger("kefu.api")
@@ -26,17 +27,17 @@ STATUS_FOR: list[tuple[type[e.DomainError], int]] = [
     (e.PermissionDenied, 403),
 ]
 
-TITLES = {
-    400: "Bad request",
-    401: "Not authenticated",
-    403: "Forbidden",
-    404: "Not found",
-    405: "Method not allowed",
-    409: "Conflict",
-    412: "Precondition failed",
-    415: "Unsupported media type",
-    422: "Invalid input",
-    500: "Internal error",
+TITLES = {  # msgids: see kefu/translations
+    400: N_("Bad request"),
+    401: N_("Not authenticated"),
+    403: N_("Forbidden"),
+    404: N_("Not found"),
+    405: N_("Method not allowed"),
+    409: N_("Conflict"),
+    412: N_("Precondition failed"),
+    415: N_("Unsupported media type"),
+    422: N_("Invalid input"),
+    500: N_("Internal error"),
 }
 
 
@@ -78,7 +79,10 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _field_name(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    # A repeated query parameter (?status=a&status=b) is one field to the person who typed it.
+    in_query = bool(loc) and loc[0] == "query"
+    parts = [str(p) for p in loc
+             if p not in ("body", "query", "path", "header") and not (in_query and isinstance(p, int))]
     return ".".join(parts) or str(loc[0] if loc else "request")
 
 

@@ -10,9 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 
+def N_(message: str) -> str:  # noqa: N802 - marks a msgid for extraction
+    return message
+
+
 class DomainError(Exception):
     code = "domain_error"
-    template = "The request could not be carried out."
+    template = N_("The request could not be carried out.")
 
     def __init__(self, template: str | None = None, /, **params: Any) -> None:
         if template is not None:
@@ -27,7 +31,7 @@ class DomainError(Exception):
 
 class NotFound(DomainError):
     code = "not_found"
-    template = "{kind} {key} does not exist."
+    template = N_("{kind} {key} does not exist.")
 
 
 class ValidationFailed(DomainError):
@@ -42,7 +46,7 @@ class ValidationFailed(DomainError):
 
 class InvalidTransition(DomainError):
     code = "invalid_transition"
-    template = "A work order in status {current} cannot move to {requested}. Allowed moves: {allowed}."
+    template = N_("A work order in status {current} cannot move to {requested}. Allowed moves: {allowed}.")
 
     def __init__(self, *, current: str, requested: str, allowed: list[str]) -> None:
         self.allowed = allowed
@@ -53,7 +57,7 @@ class InvalidTransition(DomainError):
 
 class ReopenWindowExpired(DomainError):
     code = "reopen_window_expired"
-    template = (
+    template = N_(
         "Work order {number} was closed more than {days} days ago and can no longer be re-opened; "
         "register a new work order instead."
     )
@@ -61,7 +65,7 @@ class ReopenWindowExpired(DomainError):
 
 class ConcurrentUpdate(DomainError):
     code = "concurrent_update"
-    template = (
+    template = N_(
         "Work order {number} was changed by someone else (now version {current}, you had version "
         "{expected}). Reload it and try again."
     )
@@ -69,16 +73,16 @@ class ConcurrentUpdate(DomainError):
 
 class IdempotencyKeyReused(DomainError):
     code = "idempotency_key_reused"
-    template = (
+    template = N_(
         "Idempotency-Key {key} was already used for a different request. Use a new key for a new work order."
     )
 
 
 class AuthenticationFailed(DomainError):
     code = "authentication_failed"
-    template = "Wrong username or password, or the account is disabled."
+    template = N_("Wrong username or password, or the account is disabled.")
 
 
 class PermissionDenied(DomainError):
     code = "permission_denied"
-    template = "Your role ({role}) may not {action}."
+    template = N_("Your role ({role}) may not {action}.")

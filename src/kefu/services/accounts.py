@@ -7,7 +7,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from kefu.domain.errors import AuthenticationFailed, NotFound, ValidationFailed
+from kefu.domain.errors import AuthenticationFailed, N_, NotFound, ValidationFailed
 from kefu.domain.org import Permission, Role, User
 from kefu.services.authz import require
 from kefu.services.ports import Context
@@ -95,7 +95,7 @@ def create_api_token(ctx: Context, username: str, *, label: str | None = None) -
     with ctx.uow() as uow:
         user = uow.users.get_by_username(username.strip().lower())
     if user is None or not user.active:
-        raise NotFound(kind="User", key=username)
+        raise NotFound(kind=N_("User"), key=username)
     return _issue(ctx, user, "api", label)
 
 

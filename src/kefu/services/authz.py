@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from kefu.domain.errors import PermissionDenied
+from kefu.domain.errors import N_, PermissionDenied
 from kefu.domain.org import Permission, User
 
 _ACTIONS: dict[Permission, str] = {
-    Permission.READ: "read work orders",
-    Permission.CUSTOMER_CREATE: "register customers",
-    Permission.WORKORDER_CREATE: "register work orders",
-    Permission.WORKORDER_TRANSITION: "change the status of work orders",
-    Permission.WORKORDER_NOTE: "add notes to work orders",
-    Permission.PII_VIEW: "see unmasked personal data",
-    Permission.USER_MANAGE: "manage users",
+    Permission.READ: N_("read work orders"),
+    Permission.CUSTOMER_CREATE: N_("register customers"),
+    Permission.WORKORDER_CREATE: N_("register work orders"),
+    Permission.WORKORDER_TRANSITION: N_("change the status of work orders"),
+    Permission.WORKORDER_NOTE: N_("add notes to work orders"),
+    Permission.PII_VIEW: N_("see unmasked personal data"),
+    Permission.USER_MANAGE: N_("manage users"),
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kefu.domain.customers import Customer, Device, Tier
-from kefu.domain.errors import NotFound, ValidationFailed
+from kefu.domain.errors import N_, NotFound, ValidationFailed
 from kefu.domain.org import Permission, User
 from kefu.services.authz import require
 from kefu.services.ports import Context, CustomerFilter, UnitOfWork
@@ -65,7 +65,7 @@ def get_customer(ctx: Context, actor: User, customer_id: int, *, unmask: bool = 
     with ctx.uow(write=unmask) as uow:
         customer = uow.customers.get(customer_id)
         if customer is None:
-            raise NotFound(kind="Customer", key=customer_id)
+            raise NotFound(kind=N_("Customer"), key=customer_id)
         shown = reveal(uow, ctx, actor, customer, unmask, "view customer")
         uow.commit()
     return shown

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from kefu.domain.categories import validate_code
 from kefu.domain.customers import Customer
-from kefu.domain.errors import ConcurrentUpdate, IdempotencyKeyReused, NotFound, ValidationFailed
+from kefu.domain.errors import ConcurrentUpdate, IdempotencyKeyReused, N_, NotFound, ValidationFailed
 from kefu.domain.events import WorkOrderEvent
 from kefu.domain.org import Permission, User
 from kefu.domain.workorders import Channel, Priority, Status, WorkOrder, WorkOrderType
@@ -140,7 +140,7 @@ def _replay(ctx: Context, user_id: int, key: str, fingerprint: str) -> WorkOrder
 def _load(uow: UnitOfWork, number: str) -> WorkOrder:
     work_order = uow.work_orders.get_by_number(number)
     if work_order is None:
-        raise NotFound(kind="Work order", key=number)
+        raise NotFound(kind=N_("Work order"), key=number)
     return work_order
 
 

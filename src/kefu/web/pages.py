@@ -171,6 +171,7 @@ def _list_filter(params: dict[str, str]) -> tuple[WorkOrderFilter, dict[str, str
         types=one("type", {t.value for t in WorkOrderType}),
         category=params.get("category") or None,
         owner_id=None,
+        customer_id=int(params["customer"]) if params.get("customer", "").isdigit() else None,
         before_id=before_id,
     )
     return flt, problems

@@ -216,7 +216,7 @@ class SqlWorkOrderRepository:
         result = self.conn.execute(
             update(work_orders)
             .where(work_orders.c.id == work_order.id, work_orders.c.version == expected_version)
-            .values(_work_order_values(work_order), version=expected_version + 1)
+            .values({**_work_order_values(work_order), "version": expected_version + 1})
         )
         if result.rowcount != 1:
             return False
