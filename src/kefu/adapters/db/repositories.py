@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, Select, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -251,7 +251,7 @@ class SqlWorkOrderRepository:
             conditions.append(c.created_at < flt.created_to)
         if flt.before_id is not None:
             conditions.append(c.id < flt.before_id)
-        return query.where(and_(*conditions)).order_by(c.id.desc())
+        return query.where(*conditions).order_by(c.id.desc())
 
     def history(self, work_order_id: int) -> list[WorkOrderEvent]:
         rows = self.conn.execute(
@@ -438,6 +438,3 @@ class SqlIdempotencyRepository:
         except IntegrityError as exc:
             raise DuplicateKey(key) from exc
 
-
-def count_rows(conn: Connection, table: Any) -> int:
-    return int(conn.execute(select(func.count()).select_from(table)).scalar_one())

@@ -1,0 +1,141 @@
+"""Storage on both databases: migrations from empty, immutable events, concurrent writers."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import DBAPIError
+
+from kefu.adapters.db.engine import make_engine
+from kefu.adapters.db.migrate import alembic_config, downgrade, upgrade
+from kefu.adapters.db.tables import metadata
+from kefu.bootstrap import Kefu
+from kefu.domain.errors import ConcurrentUpdate, InvalidTransition
+from kefu.domain.org import Role
+from kefu.domain.workorders import Channel, Status, WorkOrderType
+from kefu.services import workorders as svc
+from kefu.services.customers import NewCustomer, register_customer
+from tests.conftest import create_pg_database, drop_pg_database, make_actor, unique_phone
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path / 'empty.db'}" if request.param == "sqlite" else create_pg_database("kefu_mig")
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+    if request.param == "postgresql":
+        drop_pg_database(url)
+
+
+def test_migrations_run_from_empty_match_the_tables_and_go_back(empty_engine: Engine) -> None:
+    upgrade(empty_engine)
+    with empty_engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == [], f"tables.py and the migrations disagree: {diff}"
+    assert {"work_orders", "work_order_events", "customers", "idempotency_keys"} <= set(
+        inspect(empty_engine).get_table_names())
+    downgrade(empty_engine)
+    assert set(inspect(empty_engine).get_table_names()) <= {"alembic_version"}
+
+
+def test_there_is_one_head() -> None:
+    from alembic.script import ScriptDirectory
+
+    assert len(ScriptDirectory.from_config(alembic_config()).get_heads()) == 1
+    assert command  # the alembic command API is what `kefu db upgrade` uses
+
+
+def _new_order(kefu: Kefu) -> tuple[object, str]:
+    agent = make_actor(kefu, Role.AGENT)
+    from kefu.services.accounts import authenticate
+
+    user = authenticate(kefu.ctx, agent.token, "api")
+    assert user is not None
+    customer = register_customer(kefu.ctx, user, NewCustomer(name="赵六", phone=unique_phone()))
+    assert customer.id is not None
+    wo, _ = svc.register_work_order(kefu.ctx, user, svc.NewWorkOrder(
+        customer_id=customer.id, type=WorkOrderType.FAULT, category="broadband.slow_speed",
+        channel=Channel.HOTLINE, title="网速慢", description="晚上测速只有2M"))
+    return user, wo.number
+
+
+def test_events_cannot_be_changed_or_deleted(kefu: Kefu) -> None:
+    _, number = _new_order(kefu)
+    for sql in ("UPDATE work_order_events SET note = 'x' WHERE work_order_id = "
+                "(SELECT id FROM work_orders WHERE number = :n)",
+                "DELETE FROM work_order_events WHERE work_order_id = (SELECT id FROM work_orders WHERE number = :n)"):
+        with pytest.raises(DBAPIError, match="immutable"), kefu.engine.begin() as conn:
+            conn.execute(text(sql), {"n": number})
+
+
+def test_timestamps_come_back_timezone_aware_utc(kefu: Kefu) -> None:
+    user, number = _new_order(kefu)
+    wo = svc.get_work_order(kefu.ctx, user, number)  # type: ignore[arg-type]
+    assert wo.created_at.tzinfo is not None and wo.created_at.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
+    assert abs((datetime.now(UTC) - wo.created_at).total_seconds()) < 60
+
+
+def test_two_agents_moving_the_same_work_order_at_once_never_both_win(kefu: Kefu, database) -> None:  # type: ignore[no-untyped-def]
+    """Both read version N and race to write: one commits, the other gets a conflict (409 in the API)."""
+    if database.backend != "postgresql":
+        pytest.skip("SQLite serialises writers with BEGIN IMMEDIATE; the race needs PostgreSQL")
+    user, number = _new_order(kefu)
+    svc.transition_work_order(kefu.ctx, user, number, Status.ACCEPTED)  # type: ignore[arg-type]
+    svc.transition_work_order(kefu.ctx, user, number, Status.IN_PROGRESS)  # type: ignore[arg-type]
+    for _ in range(5):
+        version = svc.get_work_order(kefu.ctx, user, number).version  # type: ignore[arg-type]
+        before = len(svc.work_order_history(kefu.ctx, user, number)[0])  # type: ignore[arg-type]
+        barrier = threading.Barrier(2)
+        results: list[object] = []
+
+        def act(to: Status, note: str | None) -> None:
+            barrier.wait()
+            try:
+                svc.transition_work_order(kefu.ctx, user, number, to, note=note,  # type: ignore[arg-type]
+                                          expected_version=version)
+                results.append("ok")
+            except (ConcurrentUpdate, InvalidTransition) as exc:
+                results.append(exc.code)
+
+        threads = [threading.Thread(target=act, args=(Status.PENDING, None)),
+                   threading.Thread(target=act, args=(Status.RESOLVED, None))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(results, key=str) == ["concurrent_update", "ok"], results
+        after = svc.get_work_order(kefu.ctx, user, number)  # type: ignore[arg-type]
+        assert after.version == version + 1
+        assert len(svc.work_order_history(kefu.ctx, user, number)[0]) == before + 1  # type: ignore[arg-type]
+        # bring it back to in_progress for the next round
+        svc.transition_work_order(kefu.ctx, user, number, Status.IN_PROGRESS)  # type: ignore[arg-type]
+
+
+def test_the_same_idempotency_key_at_once_makes_one_work_order(kefu: Kefu, database) -> None:  # type: ignore[no-untyped-def]
+    user, number = _new_order(kefu)
+    first = svc.get_work_order(kefu.ctx, user, number)  # type: ignore[arg-type]
+    new = svc.NewWorkOrder(customer_id=first.customer_id, type=WorkOrderType.COMPLAINT, category="billing.refund",
+                           channel=Channel.APP, title="退费", description="多扣了20元")
+    key = str(uuid.uuid4())
+    barrier = threading.Barrier(4)
+    numbers: list[str] = []
+
+    def act() -> None:
+        barrier.wait()
+        numbers.append(svc.register_work_order(kefu.ctx, user, new, idempotency_key=key)[0].number)  # type: ignore[arg-type]
+
+    threads = [threading.Thread(target=act) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(numbers) == 4 and len(set(numbers)) == 1

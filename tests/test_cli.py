@@ -1,0 +1,62 @@
+"""The `kefu` command line, run as a real process against a fresh SQLite database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+def kefu(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "KEFU_DATABASE_URL": f"sqlite:///{tmp / 'cli.db'}", "NO_COLOR": "1"}
+    return subprocess.run([sys.executable, "-m", "kefu.cli", *args], capture_output=True, text=True, env=env,
+                          cwd=ROOT, timeout=120, check=False)
+
+
+@pytest.fixture(scope="module")
+def tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cli")
+    assert kefu(path, "db", "upgrade").returncode == 0
+    return path
+
+
+def test_user_and_token_creation(tmp: Path) -> None:
+    r = kefu(tmp, "user", "create", "--username", "lina", "--role", "agent", "--password", "Secret-pass-123")
+    assert r.returncode == 0, r.stderr
+    r = kefu(tmp, "token", "create", "--username", "lina")
+    assert r.returncode == 0 and r.stdout.startswith("kefu_") and r.stdout.count("\n") == 1
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["user", "create", "--username", "x1", "--role", "agent", "--password", "short"], "at least 10"),
+    (["user", "create", "--username", "x2", "--role", "boss", "--password", "Secret-pass-123"], "boss"),
+    (["token", "create", "--username", "nobody"], "does not exist"),
+])
+def test_bad_input_exits_non_zero_with_a_sentence(tmp: Path, args: list[str], says: str) -> None:
+    r = kefu(tmp, *args)
+    assert r.returncode != 0 and says in (r.stderr + r.stdout)
+    assert "Traceback" not in r.stderr
+
+
+def test_demo_data_is_deterministic_for_a_seed(tmp_path: Path) -> None:
+    import sqlite3
+
+    dumps = []
+    for run in ("a", "b"):
+        path = tmp_path / run
+        path.mkdir()
+        assert kefu(path, "db", "upgrade").returncode == 0
+        r = kefu(path, "demo-data", "--customers", "50", "--work-orders", "300", "--seed", "7")
+        assert r.returncode == 0, r.stderr
+        with sqlite3.connect(path / "cli.db") as db:
+            dumps.append(db.execute("SELECT c.name, c.phone, w.category, w.title, w.description, w.status "
+                                    "FROM work_orders w JOIN customers c ON c.id = w.customer_id "
+                                    "ORDER BY w.id").fetchall())
+            events = db.execute("SELECT COUNT(*) FROM work_order_events").fetchone()[0]
+            assert events >= 300
+    assert len(dumps[0]) == 300 and dumps[0] == dumps[1]

@@ -1,0 +1,114 @@
+"""The agent pages through HTTP: login, list, register, detail, transitions, language, CSRF."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from kefu.bootstrap import Kefu
+from kefu.domain.org import Role
+from tests.conftest import PASSWORD, make_actor
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert match, "the form carries a CSRF token"
+    return match.group(1)
+
+
+def login(client: TestClient, username: str) -> None:
+    page = client.get("/login")
+    r = client.post("/login", data={"username": username, "password": PASSWORD, "csrf": csrf_of(page.text),
+                                    "next": "/ui/work-orders"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/ui/work-orders"
+
+
+def test_pages_need_login_and_wrong_password_says_so(client: TestClient, kefu: Kefu) -> None:
+    r = client.get("/ui/work-orders", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
+    agent = make_actor(kefu, Role.AGENT)
+    page = client.get("/login")
+    r = client.post("/login", data={"username": agent.username, "password": "wrong-password-1",
+                                    "csrf": csrf_of(page.text)})
+    assert r.status_code == 401 and "用户名或密码错误" in r.text
+
+
+def test_register_view_and_move_a_work_order_in_the_browser_flow(client: TestClient, kefu: Kefu,
+                                                                customer: dict[str, object]) -> None:
+    agent = make_actor(kefu, Role.AGENT)
+    login(client, agent.username)
+    form = client.get("/ui/work-orders/new")
+    assert form.status_code == 200 and "登记工单" in form.text
+    assert "Content-Security-Policy" in form.headers and "script-src 'self'" in form.headers["content-security-policy"]
+    lookup = client.get("/ui/customers/lookup", params={"phone": str(customer["id"]) and "139"})
+    assert lookup.status_code == 200
+    bad = client.post("/ui/work-orders", data={"csrf": csrf_of(form.text), "customer_id": str(customer["id"]),
+                                               "type": "fault", "channel": "hotline", "category": "broadband.nope",
+                                               "title": "宽带断网", "description": "光猫红灯"})
+    assert bad.status_code == 422 and "分类 broadband.nope 不存在" in bad.text and 'value="宽带断网"' in bad.text
+    r = client.post("/ui/work-orders", data={"csrf": csrf_of(form.text), "customer_id": str(customer["id"]),
+                                             "type": "fault", "channel": "hotline",
+                                             "category": "broadband.no_connection", "severity": "2",
+                                             "title": "宽带断网", "description": "光猫红灯"}, follow_redirects=False)
+    assert r.status_code == 303
+    detail_url = r.headers["location"]
+    detail = client.get(detail_url)
+    assert detail.status_code == 200 and "宽带断网" in detail.text and "二级（重大）" in detail.text
+    assert "****" in detail.text  # the customer's phone is masked for an agent
+    assert ">受理</button>" in detail.text and ">关闭</button>" not in detail.text
+    version = re.search(r'name="version" value="(\d+)"', detail.text).group(1)  # type: ignore[union-attr]
+    r = client.post(detail_url + "/transition", data={"csrf": csrf_of(detail.text), "to": "accepted",
+                                                      "version": version}, follow_redirects=False)
+    assert r.status_code == 303
+    # A second tab still showing the old version: clear message, newer state shown, nothing overwritten.
+    stale = client.post(detail_url + "/transition", data={"csrf": csrf_of(detail.text), "to": "cancelled",
+                                                          "note": "客户撤销", "version": version})
+    assert stale.status_code == 409 and "已被他人修改" in stale.text and 'id="status">已受理' in stale.text
+    r = client.post(detail_url + "/notes", data={"csrf": csrf_of(detail.text), "body": "已联系客户"},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    timeline = client.get(detail_url).text
+    assert "已联系客户" in timeline and "状态变更" in timeline
+    listed = client.get("/ui/work-orders", params={"status": "accepted"}).text
+    assert detail_url.rsplit("/", 1)[1] in listed
+
+
+def test_forms_without_the_csrf_token_change_nothing(client: TestClient, kefu: Kefu,
+                                                     customer: dict[str, object]) -> None:
+    agent = make_actor(kefu, Role.AGENT)
+    login(client, agent.username)
+    r = client.post("/ui/work-orders", data={"csrf": "forged", "customer_id": str(customer["id"]), "type": "fault",
+                                             "channel": "hotline", "category": "broadband.no_connection",
+                                             "title": "伪造", "description": "伪造"})
+    assert r.status_code == 422 and "表单已过期" in r.text
+    listed = client.get("/ui/work-orders", params={"status": "all", "customer": customer["id"]}).text
+    assert "伪造" not in listed
+
+
+def test_language_switches_to_english(client: TestClient, kefu: Kefu) -> None:
+    agent = make_actor(kefu, Role.AGENT)
+    login(client, agent.username)
+    assert "工单" in client.get("/ui/work-orders").text
+    client.get("/lang/en")
+    page = client.get("/ui/work-orders").text
+    assert "Work orders" in page and "Register work order" in page and "登记工单" not in page
+
+
+def test_bad_list_filters_are_reported_not_500(client: TestClient, kefu: Kefu) -> None:
+    agent = make_actor(kefu, Role.AGENT)
+    login(client, agent.username)
+    r = client.get("/ui/work-orders", params={"status": "zzz", "priority": "P9", "cursor": "%%%"})
+    assert r.status_code == 200 and "无法识别" in r.text
+    assert client.get("/ui/work-orders/GD20990101000009").status_code == 404
+
+
+def test_every_catalogue_message_has_chinese() -> None:
+    from babel.messages.pofile import read_po
+
+    from tests.conftest import ROOT
+
+    with (ROOT / "src/kefu/translations/zh_CN/LC_MESSAGES/messages.po").open("rb") as fh:
+        catalog = read_po(fh)
+    untranslated = [m.id for m in catalog if m.id and not m.string]
+    assert untranslated == []
