@@ -8,7 +8,7 @@ from pathlib import Path
 from babel.messages.pofile import read_po, write_po
 
 sys.path.insert(0, str(Path(__file__).parent))
-from zh_CN import ZH  # noqa: E402
+from zh_CN import ZH
 
 PO = Path(__file__).resolve().parents[1] / "src/kefu/translations/zh_CN/LC_MESSAGES/messages.po"
 

@@ -1,7 +1,7 @@
 """work-order core
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-21
 """
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_SECRET = "development-only-secret-change-me-0123456789"
+DEV_SECRET = "development-only-secret-change-me-0123456789"  # noqa: S105 - refused in production
 
 
 class Settings(BaseSettings):

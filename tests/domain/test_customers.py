@@ -40,8 +40,11 @@ def test_identity_number_check_digit() -> None:
         normalize_id_number("110105194912310021")
 
 
-@pytest.mark.parametrize(("brand", "tier"), [("全球通", Tier.PREMIUM), ("动感地带", Tier.STANDARD),
-                                             ("神州行", Tier.STANDARD), ("钻石卡", Tier.VIP), ("unknown", Tier.STANDARD)])
+@pytest.mark.parametrize(
+    ("brand", "tier"),
+    [("全球通", Tier.PREMIUM), ("动感地带", Tier.STANDARD), ("神州行", Tier.STANDARD), ("钻石卡", Tier.VIP),
+     ("unknown", Tier.STANDARD)],
+)
 def test_brand_maps_onto_tier(brand: str, tier: Tier) -> None:
     assert Customer.register(name="李四", phone="13900001111", brand=brand, at=NOW).tier is tier
 

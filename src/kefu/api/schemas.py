@@ -75,7 +75,9 @@ class WorkOrderIn(Strict):
     title: Annotated[str, Field(min_length=1, max_length=200)]
     description: Annotated[str, Field(min_length=1, max_length=20_000)]
     priority: Priority | None = None
-    severity: Annotated[int | None, Field(ge=1, le=4, description="1 (一级, critical) to 4 (四级, minor); faults only")] = None
+    severity: Annotated[
+        int | None, Field(ge=1, le=4, description="1 (一级, critical) to 4 (四级, minor); faults only")
+    ] = None
     team_id: int | None = Field(default=None, gt=0)
     fault_time: AwareDatetime | None = None
     fault_place: Annotated[str | None, Field(max_length=300)] = None

@@ -9,7 +9,15 @@ from pydantic import AwareDatetime
 
 from kefu.api import cursors
 from kefu.api.deps import context, current_user
-from kefu.api.schemas import EventOut, HistoryOut, NoteIn, TransitionIn, WorkOrderIn, WorkOrderOut, WorkOrderPage
+from kefu.api.schemas import (
+    EventOut,
+    HistoryOut,
+    NoteIn,
+    TransitionIn,
+    WorkOrderIn,
+    WorkOrderOut,
+    WorkOrderPage,
+)
 from kefu.domain.errors import ValidationFailed
 from kefu.domain.org import User
 from kefu.domain.workorders import OPEN_STATUSES, Priority, Status, WorkOrder, WorkOrderType

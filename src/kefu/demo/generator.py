@@ -153,7 +153,8 @@ def customers(n: int, *, seed: int, first_id: int, now: datetime) -> Iterator[De
             tier=_tier(brand),
             brand=brand,
             region=city,
-            address=f"广东省{city}市{rng.choice(DISTRICTS)}{rng.choice(ROADS)}{rng.randrange(1, 300)}号{rng.randrange(1, 30)}栋{rng.randrange(101, 2800)}",
+            address=(f"广东省{city}市{rng.choice(DISTRICTS)}{rng.choice(ROADS)}{rng.randrange(1, 300)}号"
+                     f"{rng.randrange(1, 30)}栋{rng.randrange(101, 2800)}"),
             id_number=first17 + id_number_check_digit(first17),
             services=rng.sample(SERVICES, rng.randrange(1, 4)),
             devices=[{"model": rng.choice(PHONES), "serial": f"SN{rng.randrange(10**9, 10**10)}"}],

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 
-def N_(message: str) -> str:  # noqa: N802 - marks a msgid for extraction
+def N_(message: str) -> str:
     return message
 
 

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+
 from kefu.domain.errors import InvalidTransition, ReopenWindowExpired, ValidationFailed
 from kefu.domain.events import EventKind, WorkOrderEvent
 
@@ -106,11 +107,8 @@ class Priority(StrEnum):
     P4 = "P4"
 
 
-class Severity(int):
-    """Fault severity 1 (一级, critical) to 4 (四级, minor)."""
-
-    NAMES = {1: "critical", 2: "major", 3: "moderate", 4: "minor"}
-    LEVELS = (1, 2, 3, 4)
+#: Fault severity 1 (一级, critical), 2 (二级, major), 3 (三级, moderate), 4 (四级, minor).
+SEVERITY_LEVELS = (1, 2, 3, 4)
 
 
 def default_priority(*, severity: int | None, vip: bool) -> Priority:
@@ -201,7 +199,7 @@ class WorkOrder:
                     field="severity",
                     type=type.value,
                 )
-            if severity not in Severity.LEVELS:
+            if severity not in SEVERITY_LEVELS:
                 raise ValidationFailed(
                     "The severity must be 1 (critical) to 4 (minor).", field="severity"
                 )

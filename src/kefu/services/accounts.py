@@ -7,14 +7,14 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from kefu.domain.errors import AuthenticationFailed, N_, NotFound, ValidationFailed
+from kefu.domain.errors import N_, AuthenticationFailed, NotFound, ValidationFailed
 from kefu.domain.org import Permission, Role, User
 from kefu.services.authz import require
 from kefu.services.ports import Context
 
 USERNAME_RE = re.compile(r"^[a-z][a-z0-9_.-]{1,63}$")
 MIN_PASSWORD = 10
-TOKEN_PREFIX = "kefu_"
+TOKEN_PREFIX = "kefu_"  # noqa: S105 - a prefix, not a secret
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from kefu.domain.categories import validate_code
 from kefu.domain.customers import Customer
-from kefu.domain.errors import ConcurrentUpdate, IdempotencyKeyReused, N_, NotFound, ValidationFailed
+from kefu.domain.errors import N_, ConcurrentUpdate, IdempotencyKeyReused, NotFound, ValidationFailed
 from kefu.domain.events import WorkOrderEvent
 from kefu.domain.org import Permission, User
 from kefu.domain.workorders import Channel, Priority, Status, WorkOrder, WorkOrderType
@@ -247,4 +247,4 @@ def list_work_orders(ctx: Context, actor: User, flt: WorkOrderFilter, *, limit: 
     if flt.category is not None:
         validate_code(flt.category)
     with ctx.uow() as uow:
-        return uow.work_orders.list(flt, limit)
+        return uow.work_orders.find(flt, limit)

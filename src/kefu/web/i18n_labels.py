@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-def N_(message: str) -> str:  # noqa: N802 - the conventional name for "mark for translation"
+def N_(message: str) -> str:
     return message
 
 
@@ -57,7 +57,12 @@ CHANNEL = {
 
 TIER = {"vip": N_("VIP"), "premium": N_("Premium"), "standard": N_("Standard")}
 
-SEVERITY = {1: N_("Level 1 (critical)"), 2: N_("Level 2 (major)"), 3: N_("Level 3 (moderate)"), 4: N_("Level 4 (minor)")}
+SEVERITY = {
+    1: N_("Level 1 (critical)"),
+    2: N_("Level 2 (major)"),
+    3: N_("Level 3 (moderate)"),
+    4: N_("Level 4 (minor)"),
+}
 
 EVENT = {
     "created": N_("Registered"),

@@ -54,7 +54,7 @@ def _ctx(request: Request) -> Context:
 
 def _locale(request: Request) -> str:
     chosen = request.cookies.get(LANG_COOKIE)
-    return chosen if chosen in LOCALES else request.app.state.kefu.settings.default_locale  # type: ignore[no-any-return]
+    return chosen if chosen in LOCALES else str(request.app.state.kefu.settings.default_locale)
 
 
 def _user(request: Request) -> User:

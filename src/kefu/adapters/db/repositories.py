@@ -224,7 +224,7 @@ class SqlWorkOrderRepository:
         self._flush_events(work_order)
         return True
 
-    def list(self, flt: WorkOrderFilter, limit: int) -> list[WorkOrder]:
+    def find(self, flt: WorkOrderFilter, limit: int) -> list[WorkOrder]:
         return [_work_order(row) for row in self.conn.execute(self._filtered(select(work_orders), flt).limit(limit))]
 
     @staticmethod

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Self
+
 from sqlalchemy import Connection, Engine
 
 from kefu.adapters.db.repositories import (
@@ -16,12 +18,20 @@ from kefu.adapters.db.repositories import (
 
 
 class SqlUnitOfWork:
+    customers: SqlCustomerRepository
+    work_orders: SqlWorkOrderRepository
+    users: SqlUserRepository
+    tokens: SqlTokenRepository
+    categories: SqlCategoryRepository
+    org: SqlOrgRepository
+    idempotency: SqlIdempotencyRepository
+
     def __init__(self, engine: Engine, *, write: bool = False) -> None:
         self.engine = engine
         self.write = write
         self._conn: Connection | None = None
 
-    def __enter__(self) -> SqlUnitOfWork:
+    def __enter__(self) -> Self:
         conn = self.engine.connect()
         if self.write:
             conn = conn.execution_options(kefu_write=True)
