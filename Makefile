@@ -33,7 +33,7 @@ run: install
 	$(BIN)/kefu serve --host 127.0.0.1 --port 8000
 
 lint: dev
-	$(BIN)/ruff check src tests bench migrations
+	$(BIN)/ruff check src tests bench migrations tools
 
 typecheck: dev
 	$(BIN)/mypy
