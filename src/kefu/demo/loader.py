@@ -6,7 +6,7 @@ import secrets
 
 from rich.progress import Progress
 
-from kefu.adapters.db import bulk
+from kefu.adapters.db import bulk, numbering
 from kefu.adapters.db.tables import customers as customers_table
 from kefu.adapters.db.tables import work_orders as work_orders_table
 from kefu.bootstrap import Kefu
@@ -53,7 +53,7 @@ def load_demo(k: Kefu, *, customers: int, work_orders: int, seed: int, if_empty:
     rows = generator.work_orders(
         work_orders, seed=seed, first_id=bulk.next_id(k.engine, work_orders_table), customer_ids=list(tiers),
         customer_tiers=tiers, agent_ids=agent_ids, team_ids=team_ids, now=now, tz=k.settings.tz,
-        first_sequence=bulk.current_sequences(k.engine),
+        first_sequence=numbering.last_values(k.engine),
     )
     loaded = bulk.load_work_orders(k.engine, rows, lambda n: progress.advance(task, n))
     return f"loaded {len(made)} customers and {loaded} work orders (seed {seed})"

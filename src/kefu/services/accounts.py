@@ -109,17 +109,46 @@ def log_in(ctx: Context, username: str, password: str) -> tuple[User, str]:
 
 
 def log_out(ctx: Context, session_token: str) -> None:
+    hashed = token_hash(session_token)
     with ctx.uow(write=True) as uow:
-        uow.tokens.revoke(token_hash(session_token), ctx.clock.now())
+        uow.tokens.revoke(hashed, ctx.clock.now())
         uow.commit()
+    ctx.auth_cache.pop(f"session:{hashed}", None)
+
+
+AUTH_CACHE_MAX = 50_000
+
+
+def cached_user(ctx: Context, token: str, kind: str) -> User | None:
+    """The user of a token checked within `ctx.auth_cache_ttl`, without touching the database."""
+    cached = ctx.auth_cache.get(f"{kind}:{token_hash(token)}")
+    return cached[0] if cached is not None and cached[1] > ctx.clock.now() else None
 
 
 def authenticate(ctx: Context, token: str, kind: str) -> User | None:
-    """The active user a bearer or session token belongs to, or None."""
+    """The active user a bearer or session token belongs to, or None.
+
+    A positive answer is remembered for `ctx.auth_cache_ttl` (never past the token's expiry), so a
+    busy API client costs no database round trip per request for authentication.
+    """
     if not token.startswith(TOKEN_PREFIX):
         return None
+    now = ctx.clock.now()
+    key = f"{kind}:{token_hash(token)}"
+    cached = ctx.auth_cache.get(key)
+    if cached is not None and cached[1] > now:
+        return cached[0]
     with ctx.uow() as uow:
-        return uow.tokens.user_for(token_hash(token), kind, ctx.clock.now())
+        found = uow.tokens.user_for(key.split(":", 1)[1], kind, now)
+    if found is None:
+        ctx.auth_cache.pop(key, None)
+        return None
+    user, expires_at = found
+    if ctx.auth_cache_ttl:
+        if len(ctx.auth_cache) >= AUTH_CACHE_MAX:
+            ctx.auth_cache.clear()
+        ctx.auth_cache[key] = (user, min(now + ctx.auth_cache_ttl, expires_at))
+    return user
 
 
 def ensure_admin(ctx: Context) -> str | None:

@@ -73,7 +73,9 @@ class TokenRepository(Protocol):
     def add(
         self, *, user_id: int, token_hash: str, kind: str, label: str | None, at: datetime, expires_at: datetime
     ) -> None: ...
-    def user_for(self, token_hash: str, kind: str, now: datetime) -> User | None: ...
+    def user_for(self, token_hash: str, kind: str, now: datetime) -> tuple[User, datetime] | None:
+        """The active user of a valid token, and when the token expires."""
+        ...
     def revoke(self, token_hash: str, at: datetime) -> None: ...
 
 
@@ -139,3 +141,8 @@ class Context:
     reopen_window: timedelta = timedelta(days=30)
     session_lifetime: timedelta = timedelta(hours=12)
     token_lifetime: timedelta = timedelta(days=365)
+    #: How long a checked token is trusted without asking the database again (0: always ask).
+    #: A revoked token or a disabled user therefore stops working within this time everywhere,
+    #: and at once in the process that revoked it.
+    auth_cache_ttl: timedelta = timedelta(seconds=30)
+    auth_cache: dict[str, tuple[User, datetime]] = field(default_factory=dict)

@@ -65,15 +65,16 @@ def register_work_order(
     require(actor, Permission.WORKORDER_CREATE)
     assert actor.id is not None
     fingerprint = new.fingerprint() if idempotency_key else ""
-    if idempotency_key is not None:
-        if not 1 <= len(idempotency_key) <= 200:
-            raise ValidationFailed("The Idempotency-Key must be 1 to 200 characters long.", field="Idempotency-Key")
-        existing = _replay(ctx, actor.id, idempotency_key, fingerprint)
-        if existing is not None:
-            return existing, False
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
+        raise ValidationFailed("The Idempotency-Key must be 1 to 200 characters long.", field="Idempotency-Key")
+    validate_code(new.category)
     now = ctx.clock.now()
     try:
         with ctx.uow(write=True) as uow:
+            if idempotency_key is not None:
+                existing = _replayed(uow, actor.id, idempotency_key, fingerprint)
+                if existing is not None:
+                    return existing, False
             customer = uow.customers.get(new.customer_id)
             if customer is None:
                 raise ValidationFailed(
@@ -81,7 +82,7 @@ def register_work_order(
                     field="customer_id",
                     id=new.customer_id,
                 )
-            category = uow.categories.get(validate_code(new.category))
+            category = uow.categories.get(new.category)
             if category is None or not category.active:
                 raise ValidationFailed(
                     "Category {code} does not exist or is no longer in use; pick one from /api/v1/categories.",
@@ -120,21 +121,22 @@ def register_work_order(
     except DuplicateKey:
         # A concurrent request with the same key won the race; answer with its work order.
         assert idempotency_key is not None
-        existing = _replay(ctx, actor.id, idempotency_key, fingerprint)
+        with ctx.uow() as uow:
+            existing = _replayed(uow, actor.id, idempotency_key, fingerprint)
         assert existing is not None
         return existing, False
     return stored, True
 
 
-def _replay(ctx: Context, user_id: int, key: str, fingerprint: str) -> WorkOrder | None:
-    with ctx.uow() as uow:
-        found = uow.idempotency.get(user_id, key)
-        if found is None:
-            return None
-        stored_hash, work_order_id = found
-        if stored_hash != fingerprint:
-            raise IdempotencyKeyReused(key=key)
-        return uow.work_orders.get_by_id(work_order_id)
+def _replayed(uow: UnitOfWork, user_id: int, key: str, fingerprint: str) -> WorkOrder | None:
+    """The work order an earlier request with this Idempotency-Key created, if any."""
+    found = uow.idempotency.get(user_id, key)
+    if found is None:
+        return None
+    stored_hash, work_order_id = found
+    if stored_hash != fingerprint:
+        raise IdempotencyKeyReused(key=key)
+    return uow.work_orders.get_by_id(work_order_id)
 
 
 def _load(uow: UnitOfWork, number: str) -> WorkOrder:

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select, text
 
-from kefu.adapters.db.tables import work_order_sequences
+from kefu.adapters.db import numbering
 from kefu.demo.generator import DemoCustomer, DemoWorkOrder
 
 BATCH = 5_000
@@ -31,12 +31,6 @@ EVENT_COLS = ["work_order_id", "kind", "actor_id", "at", "from_status", "to_stat
 def next_id(engine: Engine, table: Any) -> int:
     with engine.connect() as conn:
         return int(conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()) + 1
-
-
-def current_sequences(engine: Engine) -> dict[str, int]:
-    with engine.connect() as conn:
-        rows = conn.execute(select(work_order_sequences))
-        return {r.day.strftime("%Y%m%d"): r.last_value for r in rows}
 
 
 def _customer_row(c: DemoCustomer) -> tuple[Any, ...]:
@@ -127,16 +121,7 @@ def load_work_orders(engine: Engine, rows: Iterable[DemoWorkOrder], progress: Ca
         _load(engine, "work_order_events", EVENT_COLS, (r for w in chunk for r in _event_rows(w)), lambda _: None)
     _sync_identity(engine, "work_orders")
     _sync_identity(engine, "work_order_events")
-    with engine.begin() as conn:
-        for day, last in sequences.items():
-            d = datetime.strptime(day, "%Y%m%d").date()  # noqa: DTZ007 - a calendar day, not a moment
-            row = conn.execute(select(work_order_sequences.c.last_value).where(work_order_sequences.c.day == d)).first()
-            if row is None:
-                conn.execute(work_order_sequences.insert().values(day=d, last_value=last))
-            elif row.last_value < last:
-                conn.execute(
-                    work_order_sequences.update().where(work_order_sequences.c.day == d).values(last_value=last)
-                )
+    numbering.advance_to(engine, sequences)
     return n
 
 

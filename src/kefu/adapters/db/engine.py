@@ -15,7 +15,9 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
         return _sqlite_engine(url, echo=echo)
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, echo=echo, pool_pre_ping=True)
+    # No pre-ping (it costs a round trip per checkout); connections are recycled after 30 minutes, and
+    # one broken by a server restart fails its transaction, which then changed nothing.
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, echo=echo, pool_recycle=1800)
 
 
 def _sqlite_engine(url: str, *, echo: bool) -> Engine:

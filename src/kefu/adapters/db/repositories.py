@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Select, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from kefu.adapters.db import numbering
 from kefu.adapters.db.tables import (
     auth_tokens,
     categories,
@@ -19,15 +19,41 @@ from kefu.adapters.db.tables import (
     teams,
     users,
     work_order_events,
-    work_order_sequences,
     work_orders,
 )
+from kefu.adapters.db.types import UTCDateTime
 from kefu.domain.categories import Category
 from kefu.domain.customers import Customer, Device, Tier
 from kefu.domain.events import EventKind, WorkOrderEvent
 from kefu.domain.org import Organisation, OrganisationKind, Role, Team, TeamFunction, User
 from kefu.domain.workorders import Channel, Priority, Status, WorkOrder, WorkOrderType, format_number
 from kefu.services.ports import CustomerFilter, DuplicateKey, WorkOrderFilter
+
+# Statements on the hot paths (intake, reads, auth) are built once; SQLAlchemy then reuses their
+# compiled form and each call only binds parameters.
+_CUSTOMER_BY_ID = select(customers).where(customers.c.id == bindparam("id"))
+_CUSTOMER_INSERT = insert(customers).returning(customers.c.id)
+_WO_INSERT = insert(work_orders).returning(work_orders.c.id)
+_WO_BY_NUMBER = select(work_orders).where(work_orders.c.number == bindparam("number"))
+_WO_BY_ID = select(work_orders).where(work_orders.c.id == bindparam("id"))
+_EVENT_INSERT = insert(work_order_events)
+_EVENTS_OF = (select(work_order_events).where(work_order_events.c.work_order_id == bindparam("id"))
+              .order_by(work_order_events.c.id))
+_CATEGORY_BY_CODE = select(categories).where(categories.c.code == bindparam("code"))
+_IDEMPOTENCY_GET = select(idempotency_keys.c.request_hash, idempotency_keys.c.work_order_id).where(
+    idempotency_keys.c.user_id == bindparam("user_id"), idempotency_keys.c.key == bindparam("key"))
+_IDEMPOTENCY_INSERT = insert(idempotency_keys)
+_USER_FOR_TOKEN = (
+    select(users, auth_tokens.c.expires_at.label("token_expires_at"))
+    .join(auth_tokens, auth_tokens.c.user_id == users.c.id)
+    .where(
+        auth_tokens.c.token_hash == bindparam("token_hash"),
+        auth_tokens.c.kind == bindparam("kind"),
+        auth_tokens.c.revoked_at.is_(None),
+        auth_tokens.c.expires_at > bindparam("now", type_=UTCDateTime),
+        users.c.active.is_(True),
+    )
+)
 
 
 def _customer(row: Any) -> Customer:
@@ -67,11 +93,11 @@ class SqlCustomerRepository:
             "tags": customer.tags,
             "created_at": customer.created_at,
         }
-        customer.id = self.conn.execute(insert(customers).values(values).returning(customers.c.id)).scalar_one()
+        customer.id = self.conn.execute(_CUSTOMER_INSERT, values).scalar_one()
         return customer
 
     def get(self, customer_id: int) -> Customer | None:
-        row = self.conn.execute(select(customers).where(customers.c.id == customer_id)).first()
+        row = self.conn.execute(_CUSTOMER_BY_ID, {"id": customer_id}).first()
         return _customer(row) if row else None
 
     def get_many(self, ids: list[int]) -> dict[int, Customer]:
@@ -160,13 +186,7 @@ class SqlWorkOrderRepository:
         self.conn = conn
 
     def next_number(self, day: date) -> str:
-        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(work_order_sequences).values(day=day, last_value=1)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[work_order_sequences.c.day],
-            set_={"last_value": work_order_sequences.c.last_value + 1},
-        ).returning(work_order_sequences.c.last_value)
-        return format_number(day, self.conn.execute(stmt).scalar_one())
+        return format_number(day, numbering.next_in_day(self.conn, day))
 
     def add(self, work_order: WorkOrder) -> WorkOrder:
         values = _work_order_values(work_order)
@@ -178,38 +198,37 @@ class SqlWorkOrderRepository:
             created_at=work_order.created_at,
             version=work_order.version,
         )
-        work_order.id = self.conn.execute(insert(work_orders).values(values).returning(work_orders.c.id)).scalar_one()
+        work_order.id = self.conn.execute(_WO_INSERT, values).scalar_one()
         self._flush_events(work_order)
         return work_order
 
     def _flush_events(self, work_order: WorkOrder) -> None:
         if not work_order.events:
             return
-        self.conn.execute(
-            insert(work_order_events),
-            [
-                {
-                    "work_order_id": work_order.id,
-                    "kind": e.kind.value,
-                    "actor_id": e.actor_id,
-                    "at": e.at,
-                    "from_status": e.from_status,
-                    "to_status": e.to_status,
-                    "note": e.note,
-                    "visibility": e.visibility,
-                    "data": e.data,
-                }
-                for e in work_order.events
-            ],
-        )
+        rows = [
+            {
+                "work_order_id": work_order.id,
+                "kind": e.kind.value,
+                "actor_id": e.actor_id,
+                "at": e.at,
+                "from_status": e.from_status,
+                "to_status": e.to_status,
+                "note": e.note,
+                "visibility": e.visibility,
+                "data": e.data,
+            }
+            for e in work_order.events
+        ]
+        # One event (the usual case) as a plain execute: executemany has a fixed cost of its own.
+        self.conn.execute(_EVENT_INSERT, rows[0] if len(rows) == 1 else rows)
         work_order.events.clear()
 
     def get_by_number(self, number: str) -> WorkOrder | None:
-        row = self.conn.execute(select(work_orders).where(work_orders.c.number == number)).first()
+        row = self.conn.execute(_WO_BY_NUMBER, {"number": number}).first()
         return _work_order(row) if row else None
 
     def get_by_id(self, work_order_id: int) -> WorkOrder | None:
-        row = self.conn.execute(select(work_orders).where(work_orders.c.id == work_order_id)).first()
+        row = self.conn.execute(_WO_BY_ID, {"id": work_order_id}).first()
         return _work_order(row) if row else None
 
     def save(self, work_order: WorkOrder, expected_version: int) -> bool:
@@ -254,12 +273,7 @@ class SqlWorkOrderRepository:
         return query.where(*conditions).order_by(c.id.desc())
 
     def history(self, work_order_id: int) -> list[WorkOrderEvent]:
-        rows = self.conn.execute(
-            select(work_order_events)
-            .where(work_order_events.c.work_order_id == work_order_id)
-            .order_by(work_order_events.c.id)
-        )
-        return [_event(row) for row in rows]
+        return [_event(row) for row in self.conn.execute(_EVENTS_OF, {"id": work_order_id})]
 
 
 def _user(row: Any) -> User:
@@ -331,19 +345,9 @@ class SqlTokenRepository:
             )
         )
 
-    def user_for(self, token_hash: str, kind: str, now: datetime) -> User | None:
-        row = self.conn.execute(
-            select(users)
-            .join(auth_tokens, auth_tokens.c.user_id == users.c.id)
-            .where(
-                auth_tokens.c.token_hash == token_hash,
-                auth_tokens.c.kind == kind,
-                auth_tokens.c.revoked_at.is_(None),
-                auth_tokens.c.expires_at > now,
-                users.c.active.is_(True),
-            )
-        ).first()
-        return _user(row) if row else None
+    def user_for(self, token_hash: str, kind: str, now: datetime) -> tuple[User, datetime] | None:
+        row = self.conn.execute(_USER_FOR_TOKEN, {"token_hash": token_hash, "kind": kind, "now": now}).first()
+        return (_user(row), row.token_expires_at) if row else None
 
     def revoke(self, token_hash: str, at: datetime) -> None:
         self.conn.execute(
@@ -362,7 +366,7 @@ class SqlCategoryRepository:
         return Category(code=row.code, label_zh=row.label_zh, label_en=row.label_en, active=row.active, sort=row.sort)
 
     def get(self, code: str) -> Category | None:
-        row = self.conn.execute(select(categories).where(categories.c.code == code)).first()
+        row = self.conn.execute(_CATEGORY_BY_CODE, {"code": code}).first()
         return self._category(row) if row else None
 
     def all(self) -> list[Category]:
@@ -421,20 +425,13 @@ class SqlIdempotencyRepository:
         self.conn = conn
 
     def get(self, user_id: int, key: str) -> tuple[str, int] | None:
-        row = self.conn.execute(
-            select(idempotency_keys.c.request_hash, idempotency_keys.c.work_order_id).where(
-                idempotency_keys.c.user_id == user_id, idempotency_keys.c.key == key
-            )
-        ).first()
+        row = self.conn.execute(_IDEMPOTENCY_GET, {"user_id": user_id, "key": key}).first()
         return (row.request_hash, row.work_order_id) if row else None
 
     def add(self, *, user_id: int, key: str, request_hash: str, work_order_id: int, at: datetime) -> None:
         try:
-            self.conn.execute(
-                insert(idempotency_keys).values(
-                    user_id=user_id, key=key, request_hash=request_hash, work_order_id=work_order_id, created_at=at
-                )
-            )
+            self.conn.execute(_IDEMPOTENCY_INSERT, {"user_id": user_id, "key": key, "request_hash": request_hash,
+                                                    "work_order_id": work_order_id, "created_at": at})
         except IntegrityError as exc:
             raise DuplicateKey(key) from exc
 
