@@ -33,6 +33,6 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None, engin
         reopen_window=timedelta(days=settings.reopen_window_days),
         session_lifetime=timedelta(hours=settings.session_hours),
         token_lifetime=timedelta(days=settings.token_days),
-        auth_cache_ttl=timedelta(seconds=settings.auth_cache_seconds),
+        cache_ttl=timedelta(seconds=settings.cache_seconds),
     )
     return Kefu(settings=settings, engine=engine, ctx=ctx)

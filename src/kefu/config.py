@@ -23,7 +23,7 @@ class Settings(BaseSettings):
     reopen_window_days: int = Field(default=30, ge=0, le=3650)
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
     token_days: int = Field(default=365, ge=1, le=3650)
-    auth_cache_seconds: int = Field(default=30, ge=0, le=600)
+    cache_seconds: int = Field(default=30, ge=0, le=600)
     db_pool_size: int = Field(default=10, ge=1, le=200)
     host: str = "127.0.0.1"
     port: int = 8000

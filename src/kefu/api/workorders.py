@@ -9,6 +9,7 @@ from pydantic import AwareDatetime
 
 from kefu.api import cursors
 from kefu.api.deps import context, current_user
+from kefu.api.responses import json_response
 from kefu.api.schemas import (
     EventOut,
     HistoryOut,
@@ -45,19 +46,17 @@ def _if_match(value: str | None) -> int | None:
 @router.post("", status_code=201, response_model=WorkOrderOut)
 def create_work_order(
     body: WorkOrderIn,
-    response: Response,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
     ctx: Context = Depends(context),
     user: User = Depends(current_user),
-) -> WorkOrderOut:
+) -> Response:
     work_order, created = svc.register_work_order(
         ctx, user, svc.NewWorkOrder(**body.model_dump()), idempotency_key=idempotency_key
     )
-    response.headers["Location"] = f"/api/v1/work-orders/{work_order.number}"
-    response.headers["ETag"] = _etag(work_order)
+    headers = {"Location": f"/api/v1/work-orders/{work_order.number}", "ETag": _etag(work_order)}
     if not created:
-        response.headers["Idempotent-Replayed"] = "true"
-    return WorkOrderOut.of(work_order)
+        headers["Idempotent-Replayed"] = "true"
+    return json_response(WorkOrderOut.of(work_order), 201, headers)
 
 
 @router.get("", response_model=WorkOrderPage)
@@ -76,7 +75,7 @@ def list_work_orders(
     limit: Annotated[int, Query(ge=1, le=svc.MAX_PAGE)] = 50,
     ctx: Context = Depends(context),
     user: User = Depends(current_user),
-) -> WorkOrderPage:
+) -> Response:
     statuses = {s.value for s in status or []}
     if open:
         statuses = {s.value for s in OPEN_STATUSES} & statuses if statuses else {s.value for s in OPEN_STATUSES}
@@ -94,19 +93,16 @@ def list_work_orders(
     )
     found = svc.list_work_orders(ctx, user, flt, limit=limit)
     last = found[-1].id if found else None
-    return WorkOrderPage(
+    return json_response(WorkOrderPage(
         items=[WorkOrderOut.of(w) for w in found],
         next_cursor=cursors.encode(last) if last is not None and len(found) == limit else None,
-    )
+    ))
 
 
 @router.get("/{number}", response_model=WorkOrderOut)
-def get_work_order(
-    number: str, response: Response, ctx: Context = Depends(context), user: User = Depends(current_user)
-) -> WorkOrderOut:
+def get_work_order(number: str, ctx: Context = Depends(context), user: User = Depends(current_user)) -> Response:
     work_order = svc.get_work_order(ctx, user, number)
-    response.headers["ETag"] = _etag(work_order)
-    return WorkOrderOut.of(work_order)
+    return json_response(WorkOrderOut.of(work_order), headers={"ETag": _etag(work_order)})
 
 
 @router.post("/{number}/transitions", response_model=WorkOrderOut)
@@ -140,7 +136,7 @@ def add_note(
 
 
 @router.get("/{number}/history", response_model=HistoryOut)
-def history(number: str, ctx: Context = Depends(context), user: User = Depends(current_user)) -> HistoryOut:
+def history(number: str, ctx: Context = Depends(context), user: User = Depends(current_user)) -> Response:
     events, people = svc.work_order_history(ctx, user, number)
-    return HistoryOut(number=number, events=[EventOut.of(e, people) for e in events])
+    return json_response(HistoryOut(number=number, events=[EventOut.of(e, people) for e in events]))
 

@@ -164,7 +164,6 @@ class WorkOrder:
     def register(
         cls,
         *,
-        number: str,
         customer_id: int,
         type: WorkOrderType,
         category: str,
@@ -181,8 +180,12 @@ class WorkOrder:
         fault_place: str | None = None,
         device: str | None = None,
         promised_at: datetime | None = None,
+        number: str = "",
     ) -> WorkOrder:
-        """A new work order; the registering agent becomes its first-ask owner."""
+        """A new work order; the registering agent becomes its first-ask owner.
+
+        Storage gives it its number (GD + day + sequence) when it is saved, unless one is given.
+        """
         _require_aware(at, "at")
         title = title.strip()
         description = description.strip()

@@ -113,41 +113,33 @@ def log_out(ctx: Context, session_token: str) -> None:
     with ctx.uow(write=True) as uow:
         uow.tokens.revoke(hashed, ctx.clock.now())
         uow.commit()
-    ctx.auth_cache.pop(f"session:{hashed}", None)
-
-
-AUTH_CACHE_MAX = 50_000
+    ctx.tokens_cache.drop(f"session:{hashed}")
 
 
 def cached_user(ctx: Context, token: str, kind: str) -> User | None:
-    """The user of a token checked within `ctx.auth_cache_ttl`, without touching the database."""
-    cached = ctx.auth_cache.get(f"{kind}:{token_hash(token)}")
-    return cached[0] if cached is not None and cached[1] > ctx.clock.now() else None
+    """The user of a token checked within `ctx.cache_ttl`, without touching the database."""
+    return ctx.tokens_cache.get(f"{kind}:{token_hash(token)}")
 
 
 def authenticate(ctx: Context, token: str, kind: str) -> User | None:
     """The active user a bearer or session token belongs to, or None.
 
-    A positive answer is remembered for `ctx.auth_cache_ttl` (never past the token's expiry), so a
+    A positive answer is remembered for `ctx.cache_ttl` (never past the token's expiry), so a
     busy API client costs no database round trip per request for authentication.
     """
     if not token.startswith(TOKEN_PREFIX):
         return None
-    now = ctx.clock.now()
-    key = f"{kind}:{token_hash(token)}"
-    cached = ctx.auth_cache.get(key)
-    if cached is not None and cached[1] > now:
-        return cached[0]
+    hashed = token_hash(token)
+    key = f"{kind}:{hashed}"
+    cached = ctx.tokens_cache.get(key)
+    if cached is not None:
+        return cached
     with ctx.uow() as uow:
-        found = uow.tokens.user_for(key.split(":", 1)[1], kind, now)
+        found = uow.tokens.user_for(hashed, kind, ctx.clock.now())
     if found is None:
-        ctx.auth_cache.pop(key, None)
         return None
     user, expires_at = found
-    if ctx.auth_cache_ttl:
-        if len(ctx.auth_cache) >= AUTH_CACHE_MAX:
-            ctx.auth_cache.clear()
-        ctx.auth_cache[key] = (user, min(now + ctx.auth_cache_ttl, expires_at))
+    ctx.tokens_cache.put(key, user, not_after=expires_at)
     return user
 
 

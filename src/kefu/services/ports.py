@@ -10,14 +10,11 @@ from zoneinfo import ZoneInfo
 
 from kefu.domain.categories import Category
 from kefu.domain.clock import Clock
-from kefu.domain.customers import Customer
+from kefu.domain.customers import Customer, Tier
 from kefu.domain.events import WorkOrderEvent
 from kefu.domain.org import Organisation, Team, User
 from kefu.domain.workorders import WorkOrder
-
-
-class DuplicateKey(Exception):
-    """Raised by a repository when a unique key already exists (e.g. a concurrent idempotent create)."""
+from kefu.services.caching import TtlCache
 
 
 @dataclass(frozen=True)
@@ -44,14 +41,19 @@ class CustomerFilter:
 class CustomerRepository(Protocol):
     def add(self, customer: Customer) -> Customer: ...
     def get(self, customer_id: int) -> Customer | None: ...
+    def tier_of(self, customer_id: int) -> Tier | None:
+        """The customer's tier, or None if there is no such customer (a cheap existence check)."""
+        ...
     def get_many(self, ids: list[int]) -> dict[int, Customer]: ...
     def search(self, flt: CustomerFilter, limit: int) -> list[Customer]: ...
     def log_personal_data_access(self, *, user_id: int, customer_id: int, at: datetime, purpose: str) -> None: ...
 
 
 class WorkOrderRepository(Protocol):
-    def next_number(self, day: date) -> str: ...
-    def add(self, work_order: WorkOrder) -> WorkOrder: ...
+    def add(self, work_order: WorkOrder, *, day: date) -> WorkOrder:
+        """Store a new work order with its events; give it an id and, if it has none, the next
+        number of `day` (its registration day in the centre's timezone)."""
+        ...
     def get_by_number(self, number: str) -> WorkOrder | None: ...
     def get_by_id(self, work_order_id: int) -> WorkOrder | None: ...
     def save(self, work_order: WorkOrder, expected_version: int) -> bool:
@@ -97,8 +99,9 @@ class IdempotencyRepository(Protocol):
     def get(self, user_id: int, key: str) -> tuple[str, int] | None:
         """(request hash, work-order id) stored for this key, if any."""
         ...
-    def add(self, *, user_id: int, key: str, request_hash: str, work_order_id: int, at: datetime) -> None:
-        """Raises DuplicateKey when the key was stored meanwhile by a concurrent request."""
+    def claim(self, *, user_id: int, key: str, request_hash: str, work_order_id: int, at: datetime) -> bool:
+        """Store the key for this work order; False when an earlier request holds it already
+        (the caller then rolls back and answers with that request's work order)."""
         ...
 
 
@@ -141,8 +144,13 @@ class Context:
     reopen_window: timedelta = timedelta(days=30)
     session_lifetime: timedelta = timedelta(hours=12)
     token_lifetime: timedelta = timedelta(days=365)
-    #: How long a checked token is trusted without asking the database again (0: always ask).
-    #: A revoked token or a disabled user therefore stops working within this time everywhere,
-    #: and at once in the process that revoked it.
-    auth_cache_ttl: timedelta = timedelta(seconds=30)
-    auth_cache: dict[str, tuple[User, datetime]] = field(default_factory=dict)
+    #: How long a checked token, or a category, is trusted without asking the database again
+    #: (0: always ask). A revoked token, a disabled user or a retired category therefore takes
+    #: effect within this time everywhere, and at once in the process that made the change.
+    cache_ttl: timedelta = timedelta(seconds=30)
+    tokens_cache: TtlCache[str, User] = field(init=False)
+    categories_cache: TtlCache[str, Category] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tokens_cache = TtlCache(self.cache_ttl, self.clock.now)
+        self.categories_cache = TtlCache(self.cache_ttl, self.clock.now)

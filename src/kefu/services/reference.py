@@ -37,6 +37,7 @@ def seed_reference_data(ctx: Context) -> dict[str, int]:
                 uow.org.add_team(Team(id=None, organisation_id=org.id, name=team_name, function=function))
                 added["teams"] += 1
         uow.commit()
+    ctx.categories_cache.clear()
     return added
 
 

@@ -7,18 +7,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 
-from kefu.domain.categories import validate_code
-from kefu.domain.customers import Customer
+from kefu.domain.categories import Category, validate_code
+from kefu.domain.customers import Customer, Tier
 from kefu.domain.errors import N_, ConcurrentUpdate, IdempotencyKeyReused, NotFound, ValidationFailed
 from kefu.domain.events import WorkOrderEvent
 from kefu.domain.org import Permission, User
 from kefu.domain.workorders import Channel, Priority, Status, WorkOrder, WorkOrderType
 from kefu.services.authz import require
 from kefu.services.customers import reveal
-from kefu.services.ports import Context, DuplicateKey, UnitOfWork, WorkOrderFilter
+from kefu.services.ports import Context, UnitOfWork, WorkOrderFilter
 
 MAX_PAGE = 200
 
@@ -40,7 +40,8 @@ class NewWorkOrder:
     promised_at: datetime | None = None
 
     def fingerprint(self) -> str:
-        body = json.dumps(asdict(self), sort_keys=True, default=str, ensure_ascii=False)
+        """A digest of the request, to tell a retry from a different request under the same key."""
+        body = json.dumps([getattr(self, f.name) for f in fields(self)], default=str, ensure_ascii=False)
         return hashlib.sha256(body.encode()).hexdigest()
 
 
@@ -54,78 +55,94 @@ class WorkOrderView:
     people: dict[int, User]
 
 
+class _KeyTaken(Exception):
+    """An earlier request already holds this Idempotency-Key (internal: triggers the replay)."""
+
+
 def register_work_order(
     ctx: Context, actor: User, new: NewWorkOrder, *, idempotency_key: str | None = None
 ) -> tuple[WorkOrder, bool]:
     """Register a work order; the actor becomes its first-ask owner (R15).
 
     Returns the work order and whether it was created now (False: an earlier request with the same
-    Idempotency-Key created it, and that one is returned).
+    Idempotency-Key created it, and that one is returned). The key is claimed in the same
+    transaction as the work order, so a retry is answered with the first result even when both
+    arrive at once; a rolled-back attempt only leaves a gap in the day's numbers.
     """
     require(actor, Permission.WORKORDER_CREATE)
     assert actor.id is not None
-    fingerprint = new.fingerprint() if idempotency_key else ""
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
         raise ValidationFailed("The Idempotency-Key must be 1 to 200 characters long.", field="Idempotency-Key")
-    validate_code(new.category)
+    fingerprint = new.fingerprint() if idempotency_key else ""
     now = ctx.clock.now()
     try:
         with ctx.uow(write=True) as uow:
-            if idempotency_key is not None:
-                existing = _replayed(uow, actor.id, idempotency_key, fingerprint)
-                if existing is not None:
-                    return existing, False
-            customer = uow.customers.get(new.customer_id)
-            if customer is None:
-                raise ValidationFailed(
-                    "Customer {id} does not exist; register the customer first.",
-                    field="customer_id",
-                    id=new.customer_id,
-                )
-            category = uow.categories.get(new.category)
-            if category is None or not category.active:
-                raise ValidationFailed(
-                    "Category {code} does not exist or is no longer in use; pick one from /api/v1/categories.",
-                    field="category",
-                    code=new.category,
-                )
-            if new.team_id is not None and uow.org.get_team(new.team_id) is None:
-                raise ValidationFailed("Team {id} does not exist.", field="team_id", id=new.team_id)
-            work_order = WorkOrder.register(
-                number=uow.work_orders.next_number(now.astimezone(ctx.timezone).date()),
-                customer_id=customer.id or 0,
-                type=new.type,
-                category=category.code,
-                channel=new.channel,
-                title=new.title,
-                description=new.description,
-                actor_id=actor.id,
-                at=now,
-                customer_is_vip=customer.is_vip,
-                priority=new.priority,
-                severity=new.severity,
-                team_id=new.team_id if new.team_id is not None else actor.team_id,
-                fault_time=new.fault_time,
-                fault_place=new.fault_place,
-                device=new.device,
-                promised_at=new.promised_at,
-            )
-            stored = uow.work_orders.add(work_order)
+            work_order = _new_work_order(ctx, uow, actor, new, now)
+            stored = uow.work_orders.add(work_order, day=now.astimezone(ctx.timezone).date())
             if idempotency_key is not None:
                 assert stored.id is not None
-                uow.idempotency.add(
-                    user_id=actor.id, key=idempotency_key, request_hash=fingerprint,
-                    work_order_id=stored.id, at=now,
-                )
+                if not uow.idempotency.claim(
+                    user_id=actor.id, key=idempotency_key, request_hash=fingerprint, work_order_id=stored.id, at=now
+                ):
+                    raise _KeyTaken()
             uow.commit()
-    except DuplicateKey:
-        # A concurrent request with the same key won the race; answer with its work order.
-        assert idempotency_key is not None
+    except (_KeyTaken, ValidationFailed):
+        # A retry is answered with what the first request created, even if the same input would
+        # no longer pass (say, its category was retired since); otherwise the error stands.
+        if idempotency_key is None:
+            raise
         with ctx.uow() as uow:
             existing = _replayed(uow, actor.id, idempotency_key, fingerprint)
-        assert existing is not None
+        if existing is None:
+            raise
         return existing, False
     return stored, True
+
+
+def _new_work_order(ctx: Context, uow: UnitOfWork, actor: User, new: NewWorkOrder, now: datetime) -> WorkOrder:
+    assert actor.id is not None
+    tier = uow.customers.tier_of(new.customer_id)
+    if tier is None:
+        raise ValidationFailed(
+            "Customer {id} does not exist; register the customer first.", field="customer_id", id=new.customer_id
+        )
+    category = active_category(ctx, uow, new.category)
+    if new.team_id is not None and uow.org.get_team(new.team_id) is None:
+        raise ValidationFailed("Team {id} does not exist.", field="team_id", id=new.team_id)
+    return WorkOrder.register(
+        customer_id=new.customer_id,
+        type=new.type,
+        category=category.code,
+        channel=new.channel,
+        title=new.title,
+        description=new.description,
+        actor_id=actor.id,
+        at=now,
+        customer_is_vip=tier is Tier.VIP,
+        priority=new.priority,
+        severity=new.severity,
+        team_id=new.team_id if new.team_id is not None else actor.team_id,
+        fault_time=new.fault_time,
+        fault_place=new.fault_place,
+        device=new.device,
+        promised_at=new.promised_at,
+    )
+
+
+def active_category(ctx: Context, uow: UnitOfWork, code: str) -> Category:
+    """The category with this code if it is in use (cached for `ctx.cache_ttl`)."""
+    category = ctx.categories_cache.get(validate_code(code))
+    if category is None:
+        category = uow.categories.get(code)
+        if category is not None:
+            ctx.categories_cache.put(code, category)
+    if category is None or not category.active:
+        raise ValidationFailed(
+            "Category {code} does not exist or is no longer in use; pick one from /api/v1/categories.",
+            field="category",
+            code=code,
+        )
+    return category
 
 
 def _replayed(uow: UnitOfWork, user_id: int, key: str, fingerprint: str) -> WorkOrder | None:

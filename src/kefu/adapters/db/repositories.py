@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Insert, Select, String, bindparam, insert, literal_column, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from kefu.adapters.db import numbering
 from kefu.adapters.db.tables import (
@@ -27,13 +28,21 @@ from kefu.domain.customers import Customer, Device, Tier
 from kefu.domain.events import EventKind, WorkOrderEvent
 from kefu.domain.org import Organisation, OrganisationKind, Role, Team, TeamFunction, User
 from kefu.domain.workorders import Channel, Priority, Status, WorkOrder, WorkOrderType, format_number
-from kefu.services.ports import CustomerFilter, DuplicateKey, WorkOrderFilter
+from kefu.services.ports import CustomerFilter, WorkOrderFilter
 
 # Statements on the hot paths (intake, reads, auth) are built once; SQLAlchemy then reuses their
 # compiled form and each call only binds parameters.
 _CUSTOMER_BY_ID = select(customers).where(customers.c.id == bindparam("id"))
+_CUSTOMER_TIER = select(customers.c.tier).where(customers.c.id == bindparam("id"))
 _CUSTOMER_INSERT = insert(customers).returning(customers.c.id)
-_WO_INSERT = insert(work_orders).returning(work_orders.c.id)
+_WO_INSERT = insert(work_orders).returning(work_orders.c.id, work_orders.c.number)
+
+
+@functools.lru_cache(maxsize=8)
+def _numbered_insert(number_sql: str) -> Insert:
+    """The INSERT that takes its number from the day's sequence (one statement per day)."""
+    number = literal_column(number_sql, String())
+    return insert(work_orders).values(number=number).returning(work_orders.c.id, work_orders.c.number)
 _WO_BY_NUMBER = select(work_orders).where(work_orders.c.number == bindparam("number"))
 _WO_BY_ID = select(work_orders).where(work_orders.c.id == bindparam("id"))
 _EVENT_INSERT = insert(work_order_events)
@@ -42,7 +51,11 @@ _EVENTS_OF = (select(work_order_events).where(work_order_events.c.work_order_id 
 _CATEGORY_BY_CODE = select(categories).where(categories.c.code == bindparam("code"))
 _IDEMPOTENCY_GET = select(idempotency_keys.c.request_hash, idempotency_keys.c.work_order_id).where(
     idempotency_keys.c.user_id == bindparam("user_id"), idempotency_keys.c.key == bindparam("key"))
-_IDEMPOTENCY_INSERT = insert(idempotency_keys)
+# A concurrent request with the same key waits for the first to commit and then inserts nothing.
+_IDEMPOTENCY_CLAIM = {
+    name: dialect.insert(idempotency_keys).on_conflict_do_nothing().returning(idempotency_keys.c.user_id)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
 _USER_FOR_TOKEN = (
     select(users, auth_tokens.c.expires_at.label("token_expires_at"))
     .join(auth_tokens, auth_tokens.c.user_id == users.c.id)
@@ -99,6 +112,10 @@ class SqlCustomerRepository:
     def get(self, customer_id: int) -> Customer | None:
         row = self.conn.execute(_CUSTOMER_BY_ID, {"id": customer_id}).first()
         return _customer(row) if row else None
+
+    def tier_of(self, customer_id: int) -> Tier | None:
+        tier = self.conn.execute(_CUSTOMER_TIER, {"id": customer_id}).scalar()
+        return Tier(tier) if tier is not None else None
 
     def get_many(self, ids: list[int]) -> dict[int, Customer]:
         if not ids:
@@ -185,20 +202,24 @@ class SqlWorkOrderRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def next_number(self, day: date) -> str:
-        return format_number(day, numbering.next_in_day(self.conn, day))
-
-    def add(self, work_order: WorkOrder) -> WorkOrder:
+    def add(self, work_order: WorkOrder, *, day: date) -> WorkOrder:
         values = _work_order_values(work_order)
         values.update(
-            number=work_order.number,
             customer_id=work_order.customer_id,
             owner_id=work_order.owner_id,
             created_by=work_order.created_by,
             created_at=work_order.created_at,
             version=work_order.version,
         )
-        work_order.id = self.conn.execute(_WO_INSERT, values).scalar_one()
+        stmt: Insert = _WO_INSERT
+        if work_order.number:
+            values["number"] = work_order.number
+        elif (number_sql := numbering.number_sql(self.conn, day)) is not None:
+            stmt = _numbered_insert(number_sql)
+        else:
+            values["number"] = format_number(day, numbering.next_in_day(self.conn, day))
+        row = self.conn.execute(stmt, values).one()
+        work_order.id, work_order.number = row.id, row.number
         self._flush_events(work_order)
         return work_order
 
@@ -428,10 +449,9 @@ class SqlIdempotencyRepository:
         row = self.conn.execute(_IDEMPOTENCY_GET, {"user_id": user_id, "key": key}).first()
         return (row.request_hash, row.work_order_id) if row else None
 
-    def add(self, *, user_id: int, key: str, request_hash: str, work_order_id: int, at: datetime) -> None:
-        try:
-            self.conn.execute(_IDEMPOTENCY_INSERT, {"user_id": user_id, "key": key, "request_hash": request_hash,
-                                                    "work_order_id": work_order_id, "created_at": at})
-        except IntegrityError as exc:
-            raise DuplicateKey(key) from exc
+    def claim(self, *, user_id: int, key: str, request_hash: str, work_order_id: int, at: datetime) -> bool:
+        stmt = _IDEMPOTENCY_CLAIM[self.conn.dialect.name]
+        row = self.conn.execute(stmt, {"user_id": user_id, "key": key, "request_hash": request_hash,
+                                       "work_order_id": work_order_id, "created_at": at}).first()
+        return row is not None
 

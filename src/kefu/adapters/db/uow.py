@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from typing import Self
 
 from sqlalchemy import Connection, Engine
@@ -15,6 +17,18 @@ from kefu.adapters.db.repositories import (
     SqlUserRepository,
     SqlWorkOrderRepository,
 )
+
+_write_locks: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+_locks_guard = threading.Lock()
+
+
+def _sqlite_write_lock(engine: Engine) -> threading.Lock | None:
+    """SQLite has one writer at a time. Queueing writers of this process on a lock is fair and
+    immediate, where SQLite's own busy handler makes waiting writers sleep up to 100 ms per try."""
+    if engine.dialect.name != "sqlite":
+        return None
+    with _locks_guard:
+        return _write_locks.setdefault(engine, threading.Lock())
 
 
 class SqlUnitOfWork:
@@ -32,6 +46,17 @@ class SqlUnitOfWork:
         self._conn: Connection | None = None
 
     def __enter__(self) -> Self:
+        self._lock = _sqlite_write_lock(self.engine) if self.write else None
+        if self._lock is not None:
+            self._lock.acquire()
+        try:
+            return self._open()
+        except BaseException:
+            if self._lock is not None:
+                self._lock.release()
+            raise
+
+    def _open(self) -> Self:
         conn = self.engine.connect()
         if self.write:
             conn = conn.execution_options(kefu_write=True)
@@ -54,6 +79,8 @@ class SqlUnitOfWork:
         finally:
             self._conn.close()
             self._conn = None
+            if self._lock is not None:
+                self._lock.release()
 
     def commit(self) -> None:
         assert self._conn is not None
