@@ -139,3 +139,17 @@ def test_the_same_idempotency_key_at_once_makes_one_work_order(kefu: Kefu, datab
     for t in threads:
         t.join()
     assert len(numbers) == 4 and len(set(numbers)) == 1
+
+
+def test_numbers_continue_after_a_bulk_load(kefu: Kefu) -> None:
+    """A bulk load moves the day's numbering past what it loaded; the next live number follows."""
+    from kefu.adapters.db import numbering
+
+    _, first = _new_order(kefu)
+    day = first[2:10]
+    numbering.advance_to(kefu.engine, {day: int(first[10:]) + 100})
+    _, second = _new_order(kefu)
+    assert second == f"GD{day}{int(first[10:]) + 101:06d}"
+    numbering.advance_to(kefu.engine, {day: 1})  # never moves backwards
+    _, third = _new_order(kefu)
+    assert third == f"GD{day}{int(first[10:]) + 102:06d}"

@@ -112,3 +112,17 @@ def test_every_catalogue_message_has_chinese() -> None:
         catalog = read_po(fh)
     untranslated = [m.id for m in catalog if m.id and not m.string]
     assert untranslated == []
+
+
+def test_logging_out_ends_the_session_at_once(client: TestClient, kefu: Kefu) -> None:
+    agent = make_actor(kefu, Role.AGENT)
+    login(client, agent.username)
+    page = client.get("/ui/work-orders")
+    assert page.status_code == 200
+    r = client.post("/logout", data={"csrf": csrf_of(page.text)}, follow_redirects=False)
+    assert r.status_code == 303
+    stolen = r.request.headers.get("cookie", "")
+    assert "kefu_session" in stolen
+    # Even with the old cookie sent again, the session is gone (the token cache forgets it too).
+    again = client.get("/ui/work-orders", headers={"Cookie": stolen}, follow_redirects=False)
+    assert again.status_code == 303 and again.headers["location"].startswith("/login")

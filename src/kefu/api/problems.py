@@ -115,7 +115,9 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return problem(request, 500, "internal_error", "Something went wrong on our side; the change was not saved.")
+    locale = negotiate(request.headers.get("accept-language"))
+    detail = translate_error(locale, N_("Something went wrong on our side; the change was not saved."), {})
+    return problem(request, 500, "internal_error", detail)
 
 
 def install(app: FastAPI) -> None:

@@ -202,7 +202,7 @@ def work_order_list(request: Request) -> Response:
     )
 
 
-def _form_defaults(user: User) -> dict[str, Any]:
+def _form_defaults() -> dict[str, Any]:
     return {"channel": "hotline", "type": "fault", "customer_id": "", "category": "", "title": "",
             "description": "", "priority": "", "severity": "", "fault_place": "", "device": ""}
 
@@ -210,7 +210,7 @@ def _form_defaults(user: User) -> dict[str, Any]:
 @router.get("/ui/work-orders/new")
 def new_work_order_form(request: Request) -> Response:
     user = _user(request)
-    return _new_form(request, user, _form_defaults(user), None, None)
+    return _new_form(request, user, _form_defaults(), None, None)
 
 
 def _new_form(request: Request, user: User, form: dict[str, Any], error: str | None, field: str | None,
