@@ -69,7 +69,7 @@ def test_register_view_and_move_a_work_order_in_the_browser_flow(client: TestCli
                     follow_redirects=False)
     assert r.status_code == 303
     timeline = client.get(detail_url).text
-    assert "已联系客户" in timeline and "状态变更" in timeline
+    assert "已联系客户" in timeline and "变更了状态" in timeline
     listed = client.get("/ui/work-orders", params={"status": "accepted"}).text
     assert detail_url.rsplit("/", 1)[1] in listed
 

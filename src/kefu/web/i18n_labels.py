@@ -64,8 +64,9 @@ SEVERITY = {
     4: N_("Level 4 (minor)"),
 }
 
+# What an actor did, as shown after their name on the timeline.
 EVENT = {
-    "created": N_("Registered"),
-    "status_changed": N_("Status changed"),
-    "note_added": N_("Note"),
+    "created": N_("registered the work order"),
+    "status_changed": N_("changed the status"),
+    "note_added": N_("added a note"),
 }

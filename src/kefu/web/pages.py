@@ -198,8 +198,20 @@ def work_order_list(request: Request) -> Response:
         next_url = "?" + urlencode({**params, "cursor": cursors.encode(items[-1].id)})
     return render(
         request, "list.html", user=user, items=items, params=params, next_url=next_url, bad=bad, error=error,
-        categories=reference.list_categories(ctx, user),
+        categories=reference.list_categories(ctx, user), category_labels=_category_labels(request, user),
     )
+
+
+def _category_labels(request: Request, user: User) -> dict[str, str]:
+    """Category code -> "宽带 › 无法连接" in the page's language, retired categories included."""
+    locale = _locale(request)
+    found = reference.list_categories(_ctx(request), user, include_inactive=True)
+    by_code = {c.code: c for c in found}
+    labels = {}
+    for c in found:
+        parent = by_code.get(c.parent_code or "")
+        labels[c.code] = f"{parent.label(locale)} › {c.label(locale)}" if parent else c.label(locale)
+    return labels
 
 
 def _form_defaults() -> dict[str, Any]:
@@ -291,24 +303,22 @@ def customer_lookup(request: Request, phone: str = "") -> Response:
 
 
 @router.get("/ui/work-orders/{number}")
-def work_order_detail(request: Request, number: str, unmask: int = 0, message: str | None = None) -> Response:
+def work_order_detail(request: Request, number: str, unmask: int = 0) -> Response:
     user = _user(request)
     try:
-        view = svc.view_work_order(_ctx(request), user, number, unmask=bool(unmask))
+        return _detail(request, user, number, unmask=bool(unmask))
     except DomainError as exc:
         return render(request, "error.html", 404 if exc.code == "not_found" else 403, user=user,
                       error=_error_text(request, exc))
-    return render(
-        request, "detail.html", user=user, view=view, wo=view.work_order, message=message, error=None,
-        can_transition=user.may(Permission.WORKORDER_TRANSITION), can_note=user.may(Permission.WORKORDER_NOTE),
-        can_unmask=user.may(Permission.PII_VIEW),
-    )
 
 
-def _detail_with_error(request: Request, user: User, number: str, error: str, status_code: int) -> HTMLResponse:
-    view = svc.view_work_order(_ctx(request), user, number)
+def _detail(request: Request, user: User, number: str, *, unmask: bool = False, error: str | None = None,
+            status_code: int = 200) -> HTMLResponse:
+    """The work-order page; after a refused action it shows the error above the current state."""
+    view = svc.view_work_order(_ctx(request), user, number, unmask=unmask)
     return render(
-        request, "detail.html", status_code, user=user, view=view, wo=view.work_order, message=None, error=error,
+        request, "detail.html", status_code, user=user, view=view, wo=view.work_order, error=error,
+        category_labels=_category_labels(request, user),
         can_transition=user.may(Permission.WORKORDER_TRANSITION), can_note=user.may(Permission.WORKORDER_NOTE),
         can_unmask=user.may(Permission.PII_VIEW),
     )
@@ -331,9 +341,9 @@ def transition(
             expected_version=int(version) if version.isdigit() else None,
         )
     except ConcurrentUpdate as exc:
-        return _detail_with_error(request, user, number, _error_text(request, exc), 409)
+        return _detail(request, user, number, error=_error_text(request, exc), status_code=409)
     except DomainError as exc:
-        return _detail_with_error(request, user, number, _error_text(request, exc), 422)
+        return _detail(request, user, number, error=_error_text(request, exc), status_code=422)
     return RedirectResponse(f"/ui/work-orders/{number}", status_code=303)
 
 
@@ -346,7 +356,7 @@ def note(
         _check_csrf(request, csrf)
         svc.add_note(_ctx(request), user, number, body, customer_visible=customer_visible == "1")
     except DomainError as exc:
-        return _detail_with_error(request, user, number, _error_text(request, exc), 422)
+        return _detail(request, user, number, error=_error_text(request, exc), status_code=422)
     return RedirectResponse(f"/ui/work-orders/{number}#timeline", status_code=303)
 
 

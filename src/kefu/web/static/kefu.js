@@ -5,6 +5,8 @@ document.addEventListener("click", (event) => {
     const field = document.getElementById("customer_id");
     if (field) {
       field.value = pick.dataset.customerId;
+      const picked = document.getElementById("picked-customer");
+      if (picked) picked.textContent = pick.textContent.trim();
       field.focus();
     }
   }
