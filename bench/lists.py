@@ -95,8 +95,13 @@ def main() -> None:
                 assert c.get(f"/work-orders/{number}").status_code == 200
                 assert c.get(f"/work-orders/{number}/history").status_code == 200
 
+            def sparse_page() -> None:
+                r = c.get("/work-orders", params={"open": "true", "priority": "P1", "category": "broadband"})
+                assert r.status_code == 200, r.text
+
             results = {
                 "first page, open + P3": timed(first_page, args.samples),
+                "first page, open + P1 + broadband (rare)": timed(sparse_page, args.samples),
                 f"page {args.depth + 1} (keyset cursor)": timed(deep_page, args.samples),
                 "detail + history (2 requests)": timed(detail, args.samples),
             }

@@ -153,3 +153,17 @@ def test_numbers_continue_after_a_bulk_load(kefu: Kefu) -> None:
     numbering.advance_to(kefu.engine, {day: 1})  # never moves backwards
     _, third = _new_order(kefu)
     assert third == f"GD{day}{int(first[10:]) + 102:06d}"
+
+
+def test_the_open_index_predicate_matches_the_domain() -> None:
+    import importlib.util
+
+    from kefu.adapters.db.tables import OPEN_PREDICATE
+    from tests.conftest import ROOT
+
+    path = ROOT / "migrations/versions/20261121_0002_open_work_order_indexes.py"
+    spec = importlib.util.spec_from_file_location("m0002", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.OPEN_PREDICATE == OPEN_PREDICATE

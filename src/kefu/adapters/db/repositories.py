@@ -272,7 +272,8 @@ class SqlWorkOrderRepository:
         c = work_orders.c
         conditions: list[Any] = []
         if flt.statuses:
-            conditions.append(c.status.in_(flt.statuses))
+            # Sorted, so "all open statuses" is the very predicate of the partial indexes.
+            conditions.append(c.status.in_(sorted(flt.statuses)))
         if flt.priorities:
             conditions.append(c.priority.in_(flt.priorities))
         if flt.types:

@@ -19,6 +19,11 @@ from sqlalchemy import (
 )
 
 from kefu.adapters.db.types import BigId, Json, UTCDateTime
+from kefu.domain.workorders import OPEN_STATUSES
+
+#: The SQL for "the work order is open", written exactly as the repositories filter on it (sorted),
+#: so the planner matches it against the partial indexes below.
+OPEN_PREDICATE = "status IN ({})".format(", ".join(f"'{s.value}'" for s in sorted(OPEN_STATUSES)))
 
 metadata = MetaData(
     naming_convention={
@@ -153,6 +158,12 @@ work_orders = Table(
     Index(None, "team_id", "id"),
     Index(None, "category", "id"),
     Index(None, "created_at"),
+    # Open work orders are a small, hot part of the table: partial indexes keep "open + priority"
+    # and "open + category" fast even where matches are rare, and stay small as orders close.
+    Index("ix_work_orders_open_priority_id", "priority", "id",
+          postgresql_where=text(OPEN_PREDICATE), sqlite_where=text(OPEN_PREDICATE)),
+    Index("ix_work_orders_open_category_id", "category", "id",
+          postgresql_where=text(OPEN_PREDICATE), sqlite_where=text(OPEN_PREDICATE)),
 )
 
 work_order_events = Table(
