@@ -5,6 +5,8 @@ ZH = {
     "The cursor is not valid: pass next_cursor from the previous page unchanged.": "翻页游标无效：请原样传入上一页返回的 next_cursor。",
     "Send a valid API token: Authorization: Bearer <token> (create one with `kefu token create`).": "请提供有效的 API 令牌：Authorization: Bearer <令牌>（可用 `kefu token create` 创建）。",
     "Bad request": "请求错误",
+    "There is nothing at this address; check the path against /api/v1/docs.": "该地址不存在；请对照 /api/v1/docs 检查路径。",
+    "This address does not accept {method} requests.": "该地址不接受 {method} 请求。",
     "Not authenticated": "未认证",
     "Forbidden": "无权限",
     "Not found": "未找到",

@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from kefu import __version__
 from kefu.api import customers, meta, problems, workorders
+from kefu.api.schemas import PROBLEM_RESPONSES
 from kefu.bootstrap import Kefu, build
 
 
@@ -24,7 +25,7 @@ def create_app(app_kefu: Kefu | None = None) -> FastAPI:
     app.state.kefu = k
     problems.install(app)
 
-    api = APIRouter(prefix="/api/v1")
+    api = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
     api.include_router(customers.router)
     api.include_router(workorders.router)
     api.include_router(meta.router)

@@ -18,9 +18,10 @@ def decode(cursor: str | None) -> int | None:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         prefix, _, value = raw.partition(":")
-        if prefix != "id":
+        last_id = int(value)
+        if prefix != "id" or not 0 < last_id < 2**63:
             raise ValueError(raw)
-        return int(value)
+        return last_id
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise ValidationFailed(
             "The cursor is not valid: pass next_cursor from the previous page unchanged.", field="cursor"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from kefu.api import cursors
 from kefu.api.deps import context, current_user
-from kefu.api.schemas import CustomerIn, CustomerOut, CustomerPage
+from kefu.api.schemas import MAX_ID, CustomerIn, CustomerOut, CustomerPage
 from kefu.domain.customers import Device
 from kefu.domain.org import User
 from kefu.services import customers as svc
@@ -44,7 +44,7 @@ def search_customers(
 
 @router.get("/{customer_id}", response_model=CustomerOut)
 def get_customer(
-    customer_id: int,
+    customer_id: Annotated[int, Path(gt=0, le=MAX_ID)],
     unmask: Annotated[bool, Query(description="show personal data unmasked (roles with pii.view; logged)")] = False,
     ctx: Context = Depends(context),
     user: User = Depends(current_user),

@@ -104,12 +104,19 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     locale = negotiate(request.headers.get("accept-language"))
-    detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "Error")
     code = {404: "not_found", 405: "method_not_allowed", 401: "authentication_required"}.get(
         exc.status_code, "http_error"
     )
+    # Starlette's own phrases ("Not Found") say less than these; our messages pass through as they are.
+    params: dict[str, object] = {"method": request.method}
+    detail = {
+        404: N_("There is nothing at this address; check the path against /api/v1/docs."),
+        405: N_("This address does not accept {method} requests."),
+    }.get(exc.status_code) if exc.detail in ("Not Found", "Method Not Allowed") else None
+    if detail is None:
+        detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "Error")
     return problem(
-        request, exc.status_code, code, translate_error(locale, detail, {}), headers=getattr(exc, "headers", None)
+        request, exc.status_code, code, translate_error(locale, detail, params), headers=getattr(exc, "headers", None)
     )
 
 

@@ -12,6 +12,9 @@ from kefu.domain.events import WorkOrderEvent
 from kefu.domain.org import User
 from kefu.domain.workorders import Channel, Priority, Status, WorkOrder, WorkOrderType
 
+#: Ids are 64-bit in the database; anything larger is bad input, not a crash.
+MAX_ID = 2**63 - 1
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -68,7 +71,7 @@ class CustomerPage(BaseModel):
 
 
 class WorkOrderIn(Strict):
-    customer_id: int = Field(gt=0)
+    customer_id: int = Field(gt=0, le=MAX_ID)
     type: WorkOrderType
     category: Annotated[str, Field(min_length=1, max_length=100, description="a code such as broadband.no_connection")]
     channel: Channel
@@ -78,7 +81,7 @@ class WorkOrderIn(Strict):
     severity: Annotated[
         int | None, Field(ge=1, le=4, description="1 (一级, critical) to 4 (四级, minor); faults only")
     ] = None
-    team_id: int | None = Field(default=None, gt=0)
+    team_id: int | None = Field(default=None, gt=0, le=MAX_ID)
     fault_time: AwareDatetime | None = None
     fault_place: Annotated[str | None, Field(max_length=300)] = None
     device: Annotated[str | None, Field(max_length=200)] = None
@@ -172,6 +175,39 @@ class EventOut(BaseModel):
 class HistoryOut(BaseModel):
     number: str
     events: list[EventOut]
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, as every error of this API is answered."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str = Field(description="stable machine-readable code, e.g. invalid_transition")
+    instance: str
+    errors: list[FieldError] | None = Field(default=None, description="the fields that were wrong")
+    allowed: list[str] | None = Field(default=None, description="for invalid_transition: the moves that are allowed")
+
+
+def _problem_response(description: str) -> dict[str, Any]:
+    return {"description": description, "model": Problem, "content": {"application/problem+json": {}}}
+
+
+#: Error answers every route can give; listed in the OpenAPI document.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _problem_response("Malformed request (e.g. the body is not JSON)"),
+    401: _problem_response("Missing or invalid bearer token"),
+    403: _problem_response("The role may not do this"),
+    404: _problem_response("No such resource"),
+    409: _problem_response("Conflict: illegal transition or a concurrent change"),
+    422: _problem_response("Invalid input; `errors` names the fields"),
+}
 
 
 class CategoryOut(BaseModel):

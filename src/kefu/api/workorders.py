@@ -11,6 +11,7 @@ from kefu.api import cursors
 from kefu.api.deps import context, current_user
 from kefu.api.responses import json_response
 from kefu.api.schemas import (
+    MAX_ID,
     EventOut,
     HistoryOut,
     NoteIn,
@@ -66,9 +67,9 @@ def list_work_orders(
     priority: Annotated[list[Priority] | None, Query()] = None,
     type: Annotated[list[WorkOrderType] | None, Query()] = None,
     category: Annotated[str | None, Query(max_length=100, description="a category code; includes its subtree")] = None,
-    owner: Annotated[int | None, Query(gt=0, description="first-ask owner's user id")] = None,
-    team: Annotated[int | None, Query(gt=0)] = None,
-    customer: Annotated[int | None, Query(gt=0)] = None,
+    owner: Annotated[int | None, Query(gt=0, le=MAX_ID, description="first-ask owner's user id")] = None,
+    team: Annotated[int | None, Query(gt=0, le=MAX_ID)] = None,
+    customer: Annotated[int | None, Query(gt=0, le=MAX_ID)] = None,
     created_from: AwareDatetime | None = None,
     created_to: AwareDatetime | None = None,
     cursor: str | None = None,
