@@ -1,0 +1,297 @@
+"""Time limits (SLA): policies, the clocks they set on a work order, warnings, breaches, escalation.
+
+A policy is chosen by its conditions (the first match in order wins) and sets a target for each of
+the named clocks. A clock's life follows the work order's history:
+
+* first_response  runs from registration until the work order leaves `new`;
+* diagnosis       runs from registration until it is dispatched, put on hold or resolved;
+* resolution      runs while the work order is being worked on; it stops (pauses) while `pending`
+                  (waiting for the customer or parts) and while resolved; a re-open resumes it;
+* customer_reply  (complaints) runs until the customer gets a visible answer or a resolution;
+* hop             runs for each dispatch until the hop comes back;
+* register, onsite are started by the channel and field-service features.
+
+`ClockState.apply` moves one clock forward event by event (what the services store);
+`recompute` derives the same state from the whole history at once (what an audit or a policy
+change uses). Both must agree; a property test holds them to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from kefu.domain.calendars import BusinessCalendar
+from kefu.domain.categories import in_subtree
+from kefu.domain.errors import ValidationFailed
+
+
+class ClockName(StrEnum):
+    REGISTER = "register"
+    FIRST_RESPONSE = "first_response"
+    DIAGNOSIS = "diagnosis"
+    ONSITE = "onsite"
+    RESOLUTION = "resolution"
+    CUSTOMER_REPLY = "customer_reply"
+    HOP = "hop"
+
+
+class ClockPhase(StrEnum):
+    RUNNING = "running"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What policy conditions look at."""
+
+    tier: str
+    type: str
+    priority: str
+    severity: int | None
+    category: str
+    region: str | None
+    channel: str
+    agreement_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Conditions:
+    """Every non-empty condition must hold; an empty one matches anything."""
+
+    tiers: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    priorities: tuple[str, ...] = ()
+    severities: tuple[int, ...] = ()
+    categories: tuple[str, ...] = ()  # subtree roots
+    regions: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    agreement_ids: tuple[int, ...] = ()
+
+    def matches(self, f: Facts) -> bool:
+        return (
+            (not self.tiers or f.tier in self.tiers)
+            and (not self.types or f.type in self.types)
+            and (not self.priorities or f.priority in self.priorities)
+            and (not self.severities or f.severity in self.severities)
+            and (not self.categories or any(in_subtree(f.category, root) for root in self.categories))
+            and (not self.regions or f.region in self.regions)
+            and (not self.channels or f.channel in self.channels)
+            and (not self.agreement_ids or f.agreement_id in self.agreement_ids)
+        )
+
+
+class Notify(StrEnum):
+    HANDLER = "handler"
+    OWNER = "owner"
+    TEAM_LEAD = "team_lead"
+    CENTRE_MANAGER = "centre_manager"
+    HQ_QUALITY = "hq_quality"
+
+
+@dataclass(frozen=True)
+class EscalationLevel:
+    """What happens when a clock has used `at` of its target (1.0 = the deadline)."""
+
+    level: int
+    at: float
+    notify: tuple[Notify, ...] = ()
+    raise_priority: bool = False
+    reassign_team_id: int | None = None
+
+
+@dataclass(frozen=True)
+class SlaPolicy:
+    id: int | None
+    name: str
+    position: int
+    targets: dict[ClockName, int]  # minutes of working time on the calendar
+    calendar: str = "24x7"
+    conditions: Conditions = field(default_factory=Conditions)
+    warn_at: tuple[float, ...] = (0.75,)
+    escalations: tuple[EscalationLevel, ...] = ()
+    active: bool = True
+
+    def __post_init__(self) -> None:
+        for name, minutes in self.targets.items():
+            if minutes <= 0:
+                raise ValidationFailed("The target of clock {clock} must be a positive number of minutes.",
+                                       field="targets", clock=name.value)
+        if any(not 0 < f < 1 for f in self.warn_at):
+            raise ValidationFailed("Warnings are fractions of the target between 0 and 1, e.g. 0.75.",
+                                   field="warn_at")
+
+    def thresholds(self) -> tuple[float, ...]:
+        """Every fraction of a target at which something fires, in order (1.0, the breach, always)."""
+        return tuple(sorted({*self.warn_at, 1.0, *(e.at for e in self.escalations)}))
+
+
+def choose_policy(policies: Iterable[SlaPolicy], facts: Facts) -> SlaPolicy | None:
+    for policy in sorted(policies, key=lambda p: p.position):
+        if policy.active and policy.conditions.matches(facts):
+            return policy
+    return None
+
+
+# --- what a clock reacts to ---------------------------------------------------------------------
+
+RESOLUTION_RUNS_IN = frozenset({"new", "accepted", "in_progress", "dispatched", "returned"})
+
+
+@dataclass(frozen=True)
+class Happening:
+    """One fact of a work order's history, reduced to what clocks need."""
+
+    at: datetime
+    status: str | None = None  # the status the work order moved to, if it moved
+    customer_answered: bool = False  # a customer-visible note
+
+
+def _wanted(name: ClockName, status: str, answered: bool, first: bool) -> ClockPhase | None:
+    """The phase a clock should be in after a happening; None: this clock does not care."""
+    if not status:  # a note, not a move: only a customer-visible answer matters, and only to one clock
+        return ClockPhase.STOPPED if name is ClockName.CUSTOMER_REPLY and answered else None
+    if name is ClockName.FIRST_RESPONSE:
+        return ClockPhase.RUNNING if first else (ClockPhase.STOPPED if status != "new" else None)
+    if name is ClockName.DIAGNOSIS:
+        if first:
+            return ClockPhase.RUNNING
+        return ClockPhase.STOPPED if status in ("dispatched", "pending", "resolved", "callback", "closed",
+                                                "cancelled", "rejected") else None
+    if name is ClockName.RESOLUTION:
+        if status in RESOLUTION_RUNS_IN:
+            return ClockPhase.RUNNING
+        return ClockPhase.PAUSED if status == "pending" else ClockPhase.STOPPED
+    if name is ClockName.CUSTOMER_REPLY:
+        if first:
+            return ClockPhase.RUNNING
+        return ClockPhase.STOPPED if answered or status in ("resolved", "callback", "closed", "cancelled",
+                                                            "rejected") else None
+    if name is ClockName.HOP:
+        if status == "dispatched":
+            return ClockPhase.RUNNING
+        return ClockPhase.STOPPED if status in ("returned", "cancelled") else None
+    return None  # register, onsite: started by their own features
+
+
+ONE_SHOT = frozenset({ClockName.FIRST_RESPONSE, ClockName.DIAGNOSIS, ClockName.CUSTOMER_REPLY})
+
+
+def clock_names_for(work_order_type: str, targets: dict[ClockName, int]) -> list[ClockName]:
+    names: list[ClockName] = [n for n in (ClockName.FIRST_RESPONSE, ClockName.DIAGNOSIS, ClockName.RESOLUTION, ClockName.HOP)
+             if n in targets]
+    if work_order_type == "complaint" and ClockName.CUSTOMER_REPLY in targets:
+        names.append(ClockName.CUSTOMER_REPLY)
+    return names
+
+
+@dataclass(frozen=True)
+class ClockState:
+    """One clock of one work order, as stored."""
+
+    name: ClockName
+    target: timedelta
+    phase: ClockPhase = ClockPhase.STOPPED
+    elapsed: timedelta = timedelta(0)  # working time used before `running_since`
+    running_since: datetime | None = None
+    started_at: datetime | None = None
+    stopped_at: datetime | None = None
+    fired: int = 0  # how many thresholds of the policy have fired
+    laps: int = 0  # completed runs (hops); the elapsed time restarts with each new hop
+
+    def apply(self, h: Happening, calendar: BusinessCalendar, *, first: bool = False) -> ClockState:
+        """The state after one happening of the work order's history."""
+        wanted = _wanted(self.name, h.status or "", h.customer_answered, first)
+        if wanted is None or (self.name in ONE_SHOT and self.stopped_at is not None):
+            return self
+        if wanted is ClockPhase.RUNNING:
+            if self.name is ClockName.HOP and self.started_at is not None and self.phase is not ClockPhase.RUNNING:
+                # Each dispatch is a new hop with a fresh clock for the new receiver.
+                return replace(self, phase=ClockPhase.RUNNING, elapsed=timedelta(0), running_since=h.at,
+                               started_at=h.at, stopped_at=None, fired=0, laps=self.laps + 1)
+            if self.phase is ClockPhase.RUNNING:
+                return self
+            return replace(self, phase=ClockPhase.RUNNING, running_since=h.at,
+                           started_at=self.started_at or h.at, stopped_at=None)
+        if self.phase is ClockPhase.RUNNING:
+            assert self.running_since is not None
+            used = self.elapsed + calendar.between(self.running_since, h.at)
+            return replace(self, phase=wanted, elapsed=used, running_since=None,
+                           stopped_at=h.at if wanted is ClockPhase.STOPPED else None)
+        if self.phase is ClockPhase.PAUSED and wanted is ClockPhase.STOPPED:
+            return replace(self, phase=ClockPhase.STOPPED, stopped_at=h.at)
+        return self
+
+    def used(self, calendar: BusinessCalendar, now: datetime) -> timedelta:
+        if self.phase is ClockPhase.RUNNING and self.running_since is not None:
+            return self.elapsed + calendar.between(self.running_since, now)
+        return self.elapsed
+
+    def due_at(self, calendar: BusinessCalendar) -> datetime | None:
+        """The deadline while the clock runs; None while it is paused or stopped."""
+        return self.moment_of(1.0, calendar)
+
+    def moment_of(self, fraction: float, calendar: BusinessCalendar) -> datetime | None:
+        if self.phase is not ClockPhase.RUNNING or self.running_since is None:
+            return None
+        return calendar.add(self.running_since, self.target * fraction - self.elapsed)
+
+    def breached(self, calendar: BusinessCalendar, now: datetime) -> bool:
+        return self.used(calendar, now) > self.target
+
+    def next_fire_at(self, thresholds: Sequence[float], calendar: BusinessCalendar) -> datetime | None:
+        if self.fired >= len(thresholds):
+            return None
+        return self.moment_of(thresholds[self.fired], calendar)
+
+    def remaining(self, calendar: BusinessCalendar, now: datetime) -> timedelta:
+        return self.target - self.used(calendar, now)
+
+
+def start_clocks(names: Iterable[ClockName], targets: dict[ClockName, int], at: datetime,
+                 calendar: BusinessCalendar) -> dict[ClockName, ClockState]:
+    registered = Happening(at=at, status="new")
+    clocks = {}
+    for name in names:
+        clock = ClockState(name=name, target=timedelta(minutes=targets[name]))
+        clocks[name] = clock.apply(registered, calendar, first=True)
+    return clocks
+
+
+def recompute(name: ClockName, target_minutes: int, history: Sequence[Happening],
+              calendar: BusinessCalendar) -> ClockState:
+    """A clock's state from the whole history at once: the running intervals, summed.
+
+    Independent of `ClockState.apply` on purpose, so each checks the other.
+    """
+    target = timedelta(minutes=target_minutes)
+    if not history:
+        return ClockState(name=name, target=target)
+    intervals: list[list[datetime | None]] = []
+    phase = ClockPhase.STOPPED
+    started: datetime | None = None
+    stopped: datetime | None = None
+    laps = 0
+    for i, h in enumerate(history):
+        wanted = _wanted(name, h.status or "", h.customer_answered, i == 0)
+        if wanted is None or (name in ONE_SHOT and stopped is not None):
+            continue
+        if wanted is ClockPhase.RUNNING:
+            if name is ClockName.HOP and started is not None and phase is not ClockPhase.RUNNING:
+                intervals, started, laps = [], None, laps + 1
+            if phase is ClockPhase.RUNNING:
+                continue
+            intervals.append([h.at, None])
+            started, stopped, phase = started or h.at, None, ClockPhase.RUNNING
+        elif phase is ClockPhase.RUNNING:
+            intervals[-1][1] = h.at
+            phase, stopped = wanted, (h.at if wanted is ClockPhase.STOPPED else None)
+        elif phase is ClockPhase.PAUSED and wanted is ClockPhase.STOPPED:
+            phase, stopped = ClockPhase.STOPPED, h.at
+    elapsed = sum((calendar.between(a, b) for a, b in intervals if a is not None and b is not None), timedelta(0))
+    running_since = intervals[-1][0] if intervals and intervals[-1][1] is None else None
+    return ClockState(name=name, target=target, phase=phase, elapsed=elapsed,
+                      running_since=running_since, started_at=started, stopped_at=stopped, laps=laps)
