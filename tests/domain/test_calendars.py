@@ -71,7 +71,8 @@ def test_timezone_of_the_calendar_decides_the_working_day() -> None:
     utc_start = datetime(2026, 11, 19, 23, 0, tzinfo=ZoneInfo("UTC"))  # 07:00 Friday in Shanghai
     assert office().add(utc_start, timedelta(minutes=30)) == at(2026, 11, 20, 9, 0)
     berlin = BusinessCalendar("de", ZoneInfo("Europe/Berlin"), OFFICE)
-    assert berlin.add(utc_start, timedelta(minutes=30)) == datetime(2026, 11, 20, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    berlin_nine = datetime(2026, 11, 20, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    assert berlin.add(utc_start, timedelta(minutes=30)) == berlin_nine
 
 
 def test_bad_hours_are_refused() -> None:

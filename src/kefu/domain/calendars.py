@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from itertools import pairwise
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -111,7 +112,7 @@ def parse_hours(spec: list[list[str]] | list[tuple[str, str]]) -> tuple[tuple[ti
         raise ValidationFailed("Working hours look like [[\"08:30\", \"12:00\"], [\"13:30\", \"18:00\"]].",
                                field="hours") from None
     daytime = sorted((a, b) for a, b in hours if a < b)
-    for (_, end), (start, _) in zip(daytime, daytime[1:], strict=False):
+    for (_, end), (start, _) in pairwise(daytime):
         if start < end:
             raise ValidationFailed("Working intervals overlap.", field="hours")
     return hours

@@ -181,8 +181,8 @@ ONE_SHOT = frozenset({ClockName.FIRST_RESPONSE, ClockName.DIAGNOSIS, ClockName.C
 
 
 def clock_names_for(work_order_type: str, targets: dict[ClockName, int]) -> list[ClockName]:
-    names: list[ClockName] = [n for n in (ClockName.FIRST_RESPONSE, ClockName.DIAGNOSIS, ClockName.RESOLUTION, ClockName.HOP)
-             if n in targets]
+    always = (ClockName.FIRST_RESPONSE, ClockName.DIAGNOSIS, ClockName.RESOLUTION, ClockName.HOP)
+    names: list[ClockName] = [n for n in always if n in targets]
     if work_order_type == "complaint" and ClockName.CUSTOMER_REPLY in targets:
         names.append(ClockName.CUSTOMER_REPLY)
     return names
