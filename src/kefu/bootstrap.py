@@ -9,9 +9,11 @@ from sqlalchemy import Engine
 
 from kefu.adapters.db.engine import make_engine
 from kefu.adapters.db.uow import UnitOfWorkFactory
+from kefu.adapters.holidays import ChineseWorkdays
 from kefu.adapters.passwords import Argon2PasswordHasher
 from kefu.config import Settings
 from kefu.domain.clock import Clock, SystemClock
+from kefu.domain.notifications import QuietHours
 from kefu.services.ports import Context
 
 
@@ -34,5 +36,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None, engin
         session_lifetime=timedelta(hours=settings.session_hours),
         token_lifetime=timedelta(days=settings.token_days),
         cache_ttl=timedelta(seconds=settings.cache_seconds),
+        day_types=ChineseWorkdays(),
+        quiet_hours=QuietHours(*quiet, settings.tz) if (quiet := settings.quiet()) else None,
     )
     return Kefu(settings=settings, engine=engine, ctx=ctx)

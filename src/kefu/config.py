@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -24,6 +25,11 @@ class Settings(BaseSettings):
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
     token_days: int = Field(default=365, ge=1, le=3650)
     cache_seconds: int = Field(default=30, ge=0, le=600)
+    #: Local hours in which notifications that are not urgent wait ("" for none); a P1 breach always goes out.
+    quiet_hours: str = Field(default="22:00-08:00", pattern=r"^$|^\d{2}:\d{2}-\d{2}:\d{2}$")
+    #: Run the SLA timers and the outbox inside `kefu serve` (the default for the embedded SQLite set-up).
+    embedded_worker: bool = True
+    worker_interval_seconds: float = Field(default=5.0, gt=0, le=300)
     db_pool_size: int = Field(default=10, ge=1, le=200)
     host: str = "127.0.0.1"
     port: int = 8000
@@ -39,6 +45,12 @@ class Settings(BaseSettings):
             if self.database_url.startswith("sqlite"):
                 raise ValueError("production needs PostgreSQL: set KEFU_DATABASE_URL=postgresql+psycopg://...")
         return self
+
+    def quiet(self) -> tuple[time, time] | None:
+        if not self.quiet_hours:
+            return None
+        start, end = self.quiet_hours.split("-")
+        return time.fromisoformat(start), time.fromisoformat(end)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -12,6 +12,12 @@ class EventKind(StrEnum):
     CREATED = "created"
     STATUS_CHANGED = "status_changed"
     NOTE_ADDED = "note_added"
+    PRIORITY_CHANGED = "priority_changed"
+    TEAM_CHANGED = "team_changed"
+    SLA_APPLIED = "sla_applied"  # a policy set (or moved) the deadlines
+    SLA_WARNING = "sla_warning"
+    SLA_BREACHED = "sla_breached"
+    SLA_ESCALATED = "sla_escalated"
 
 
 @dataclass(frozen=True)

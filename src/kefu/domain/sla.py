@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from kefu.domain.calendars import BusinessCalendar
@@ -108,7 +108,9 @@ class SlaPolicy:
     id: int | None
     name: str
     position: int
-    targets: dict[ClockName, int]  # minutes of working time on the calendar
+    #: Minutes of working time on the calendar, per clock; or per customer tier, e.g.
+    #: {"vip": 180, "*": 360} (seed 004: each hop VIP 3 h, others 6 h).
+    targets: dict[ClockName, int | dict[str, int]]
     calendar: str = "24x7"
     conditions: Conditions = field(default_factory=Conditions)
     warn_at: tuple[float, ...] = (0.75,)
@@ -116,13 +118,24 @@ class SlaPolicy:
     active: bool = True
 
     def __post_init__(self) -> None:
-        for name, minutes in self.targets.items():
-            if minutes <= 0:
+        for name, target in self.targets.items():
+            values = target.values() if isinstance(target, dict) else [target]
+            if not values or any(not isinstance(v, int) or v <= 0 for v in values):
                 raise ValidationFailed("The target of clock {clock} must be a positive number of minutes.",
                                        field="targets", clock=name.value)
         if any(not 0 < f < 1 for f in self.warn_at):
             raise ValidationFailed("Warnings are fractions of the target between 0 and 1, e.g. 0.75.",
                                    field="warn_at")
+
+    def target_for(self, name: ClockName, tier: str) -> int | None:
+        target = self.targets.get(name)
+        if isinstance(target, dict):
+            return target.get(tier, target.get("*"))
+        return target
+
+    def targets_for(self, tier: str) -> dict[ClockName, int]:
+        found = {name: self.target_for(name, tier) for name in self.targets}
+        return {name: minutes for name, minutes in found.items() if minutes is not None}
 
     def thresholds(self) -> tuple[float, ...]:
         """Every fraction of a target at which something fires, in order (1.0, the breach, always)."""
@@ -295,3 +308,52 @@ def recompute(name: ClockName, target_minutes: int, history: Sequence[Happening]
     running_since = intervals[-1][0] if intervals and intervals[-1][1] is None else None
     return ClockState(name=name, target=target, phase=phase, elapsed=elapsed,
                       running_since=running_since, started_at=started, stopped_at=stopped, laps=laps)
+
+
+@dataclass(frozen=True)
+class ServiceAgreement:
+    """An enterprise customer's service agreement (R33): its own targets and the credit owed per
+    started hour by which a commitment was missed, in fen."""
+
+    id: int | None
+    customer_id: int
+    name: str
+    targets: dict[ClockName, int]
+    compensation_fen_per_hour: int
+    valid_from: date
+    valid_to: date | None = None
+    calendar: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.compensation_fen_per_hour < 0:
+            raise ValidationFailed("The compensation must not be negative.", field="compensation_fen_per_hour")
+        if self.valid_to is not None and self.valid_to < self.valid_from:
+            raise ValidationFailed("The agreement ends before it begins.", field="valid_to")
+        if any(m <= 0 for m in self.targets.values()):
+            raise ValidationFailed("Targets are positive numbers of minutes.", field="targets")
+
+    def credit_for(self, late: timedelta) -> int:
+        """Money owed for a commitment missed by `late`: every started hour counts."""
+        if late <= timedelta(0):
+            return 0
+        hours = -(-late // timedelta(hours=1))
+        return int(hours) * self.compensation_fen_per_hour
+
+
+@dataclass(frozen=True)
+class ClockRecord:
+    """A clock as stored with a work order: its state and what it was set by."""
+
+    work_order_id: int
+    state: ClockState
+    calendar: str
+    policy_id: int | None = None
+    agreement_id: int | None = None
+    due_at: datetime | None = None
+    next_fire_at: datetime | None = None
+    breached_at: datetime | None = None
+
+    def refreshed(self, calendar: BusinessCalendar, thresholds: Sequence[float]) -> ClockRecord:
+        """Deadline and next firing time recomputed from the state."""
+        return replace(self, due_at=self.state.due_at(calendar),
+                       next_fire_at=self.state.next_fire_at(thresholds, calendar))

@@ -312,6 +312,40 @@ class WorkOrder:
         self.events.append(event)
         return event
 
+    def change_priority(self, to: Priority, *, actor_id: int, at: datetime, reason: str | None) -> WorkOrderEvent:
+        _require_aware(at, "at")
+        if to is self.priority:
+            raise ValidationFailed("The work order already has priority {priority}.", field="priority",
+                                   priority=to.value)
+        if not self.is_open:
+            raise ValidationFailed("A finished work order keeps its priority.", field="priority")
+        event = WorkOrderEvent(kind=EventKind.PRIORITY_CHANGED, actor_id=actor_id, at=at,
+                               note=(reason or "").strip() or None,
+                               data={"from": self.priority.value, "to": to.value})
+        self.priority = to
+        self.updated_at = at
+        self.events.append(event)
+        return event
+
+    def raised_priority(self) -> Priority | None:
+        """One step more urgent, or None at P1."""
+        order = list(Priority)
+        index = order.index(self.priority)
+        return order[index - 1] if index > 0 else None
+
+    def reassign_team(self, team_id: int, *, actor_id: int, at: datetime, reason: str | None) -> WorkOrderEvent:
+        event = WorkOrderEvent(kind=EventKind.TEAM_CHANGED, actor_id=actor_id, at=at,
+                               note=(reason or "").strip() or None,
+                               data={"from": self.team_id, "to": team_id})
+        self.team_id = team_id
+        self.updated_at = at
+        self.events.append(event)
+        return event
+
+    def record(self, event: WorkOrderEvent) -> None:
+        """Keep an event that changes nothing on the work order itself (e.g. an SLA warning)."""
+        self.events.append(event)
+
     def add_note(
         self, *, actor_id: int, at: datetime, body: str, customer_visible: bool
     ) -> WorkOrderEvent:

@@ -8,11 +8,14 @@ from datetime import date, datetime, timedelta
 from typing import Protocol, Self
 from zoneinfo import ZoneInfo
 
+from kefu.domain.calendars import DayTypes, WeekdaysOnly
 from kefu.domain.categories import Category
 from kefu.domain.clock import Clock
 from kefu.domain.customers import Customer, Tier
 from kefu.domain.events import WorkOrderEvent
-from kefu.domain.org import Organisation, Team, User
+from kefu.domain.notifications import Message, QuietHours
+from kefu.domain.org import Organisation, Role, Team, User
+from kefu.domain.sla import ClockRecord, ServiceAgreement, SlaPolicy
 from kefu.domain.workorders import WorkOrder
 from kefu.services.caching import TtlCache
 
@@ -29,6 +32,26 @@ class WorkOrderFilter:
     created_from: datetime | None = None
     created_to: datetime | None = None
     before_id: int | None = None  # keyset cursor: only rows with a smaller id
+    due_before: datetime | None = None  # a running clock falls due before this moment
+
+
+@dataclass(frozen=True)
+class CustomerProfile:
+    tier: Tier
+    region: str | None
+    agreement_id: int | None
+
+
+@dataclass(frozen=True)
+class CalendarSpec:
+    """A business calendar as stored; kefu.services.sla turns it into a BusinessCalendar."""
+
+    id: int | None
+    name: str
+    timezone: str
+    hours: list[list[str]]
+    chinese_holidays: bool
+    overrides: dict[date, bool] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -41,8 +64,9 @@ class CustomerFilter:
 class CustomerRepository(Protocol):
     def add(self, customer: Customer) -> Customer: ...
     def get(self, customer_id: int) -> Customer | None: ...
-    def tier_of(self, customer_id: int) -> Tier | None:
-        """The customer's tier, or None if there is no such customer (a cheap existence check)."""
+    def profile_of(self, customer_id: int, day: date) -> CustomerProfile | None:
+        """Tier, region and the service agreement in force on `day`; None if there is no such customer.
+        Cheap: what registering a work order needs, without the customer's JSON columns."""
         ...
     def get_many(self, ids: list[int]) -> dict[int, Customer]: ...
     def search(self, flt: CustomerFilter, limit: int) -> list[Customer]: ...
@@ -56,6 +80,10 @@ class WorkOrderRepository(Protocol):
         ...
     def get_by_number(self, number: str) -> WorkOrder | None: ...
     def get_by_id(self, work_order_id: int) -> WorkOrder | None: ...
+    def get_many_by_id(self, ids: list[int]) -> dict[int, WorkOrder]: ...
+    def append_events(self, work_order: WorkOrder) -> None:
+        """Store pending events that change no field of the work order (its version stays)."""
+        ...
     def save(self, work_order: WorkOrder, expected_version: int) -> bool:
         """Store changes and pending events; False when the version no longer matches."""
         ...
@@ -68,6 +96,10 @@ class UserRepository(Protocol):
     def get(self, user_id: int) -> User | None: ...
     def get_by_username(self, username: str) -> User | None: ...
     def get_many(self, ids: list[int]) -> dict[int, User]: ...
+    def find(self, *, roles: tuple[Role, ...], team_id: int | None = None,
+             organisation_id: int | None = None) -> list[User]:
+        """Active users with one of these roles, in a team or an organisation if given."""
+        ...
     def set_password_hash(self, user_id: int, password_hash: str) -> None: ...
 
 
@@ -105,6 +137,38 @@ class IdempotencyRepository(Protocol):
         ...
 
 
+class SlaRepository(Protocol):
+    def calendars(self) -> list[CalendarSpec]: ...
+    def add_calendar(self, spec: CalendarSpec) -> CalendarSpec: ...
+    def set_calendar_day(self, calendar: str, day: date, is_workday: bool, note: str | None) -> bool:
+        """False when there is no such calendar."""
+        ...
+    def policies(self) -> list[SlaPolicy]: ...
+    def save_policy(self, policy: SlaPolicy) -> SlaPolicy: ...
+    def agreement(self, agreement_id: int) -> ServiceAgreement | None: ...
+    def agreements_of(self, customer_id: int) -> list[ServiceAgreement]: ...
+    def add_agreement(self, agreement: ServiceAgreement) -> ServiceAgreement: ...
+    def clocks(self, work_order_id: int, *, lock: bool = False) -> list[ClockRecord]: ...
+    def add_clocks(self, records: list[ClockRecord]) -> None: ...
+    def save_clocks(self, records: list[ClockRecord]) -> None: ...
+    def claim_due(self, now: datetime, limit: int) -> list[ClockRecord]:
+        """Clocks with something to fire by `now`, locked for this transaction; rows another
+        worker holds are skipped, so no firing happens twice."""
+        ...
+    def breached_between(self, customer_id: int, start: datetime, end: datetime) -> list[tuple[str, ClockRecord]]:
+        """(work-order number, clock) for the customer's clocks breached in [start, end)."""
+        ...
+
+
+class OutboxRepository(Protocol):
+    def add(self, messages: list[Message]) -> None: ...
+    def claim_due(self, now: datetime, limit: int) -> list[Message]: ...
+    def mark_sent(self, ids: list[int], at: datetime) -> None: ...
+    def add_notifications(self, messages: list[Message], at: datetime) -> None:
+        """Deliver in-app messages to their recipients' inboxes."""
+        ...
+
+
 class UnitOfWork(Protocol):
     # Read-only members, so an adapter may hold its own repository classes.
     @property
@@ -121,6 +185,10 @@ class UnitOfWork(Protocol):
     def org(self) -> OrgRepository: ...
     @property
     def idempotency(self) -> IdempotencyRepository: ...
+    @property
+    def sla(self) -> SlaRepository: ...
+    @property
+    def outbox(self) -> OutboxRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> None: ...
@@ -148,9 +216,14 @@ class Context:
     #: (0: always ask). A revoked token, a disabled user or a retired category therefore takes
     #: effect within this time everywhere, and at once in the process that made the change.
     cache_ttl: timedelta = timedelta(seconds=30)
+    day_types: DayTypes = field(default_factory=WeekdaysOnly)  # official working days (chinese-calendar)
+    quiet_hours: QuietHours | None = None
+    #: The account that signs what kefu does by itself (SLA warnings, escalations).
+    system_user_id: int | None = None
     tokens_cache: TtlCache[str, User] = field(init=False)
     categories_cache: TtlCache[str, Category] = field(init=False)
 
     def __post_init__(self) -> None:
         self.tokens_cache = TtlCache(self.cache_ttl, self.clock.now)
         self.categories_cache = TtlCache(self.cache_ttl, self.clock.now)
+        self.sla_cache: TtlCache[str, object] = TtlCache(self.cache_ttl, self.clock.now)

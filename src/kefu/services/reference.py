@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from kefu.domain import sla_defaults
 from kefu.domain.categories import Category, seed_categories
-from kefu.domain.org import Organisation, OrganisationKind, Permission, Team, TeamFunction, User
+from kefu.domain.org import Organisation, OrganisationKind, Permission, Role, Team, TeamFunction, User
 from kefu.services.authz import require
-from kefu.services.ports import Context
+from kefu.services.ports import CalendarSpec, Context
 
 #: The centre a new installation starts with: one province service centre with the four teams of R11.
 SEED_ORGANISATION = ("省客服中心", OrganisationKind.PROVINCE)
@@ -17,12 +18,16 @@ SEED_TEAMS: list[tuple[str, TeamFunction]] = [
 ]
 
 
-def seed_reference_data(ctx: Context) -> dict[str, int]:
-    """Insert what is missing of the seed category tree and the starting organisation.
+SYSTEM_USERNAME = "system"
 
-    Never overwrites: categories edited or deactivated by an admin stay as they are.
+
+def seed_reference_data(ctx: Context) -> dict[str, int]:
+    """Insert what is missing of the seed category tree, the starting organisation, the business
+    calendars and SLA policies, and the `system` account that signs what kefu does by itself.
+
+    Never overwrites: what an admin edited or deactivated stays as it is.
     """
-    added = {"categories": 0, "teams": 0}
+    added = {"categories": 0, "teams": 0, "calendars": 0, "policies": 0}
     with ctx.uow(write=True) as uow:
         known = {c.code for c in uow.categories.all()}
         for category in seed_categories():
@@ -36,7 +41,21 @@ def seed_reference_data(ctx: Context) -> dict[str, int]:
             for team_name, function in SEED_TEAMS:
                 uow.org.add_team(Team(id=None, organisation_id=org.id, name=team_name, function=function))
                 added["teams"] += 1
+        known_calendars = {c.name for c in uow.sla.calendars()}
+        for name, tz, hours, chinese in sla_defaults.CALENDARS:
+            if name not in known_calendars:
+                uow.sla.add_calendar(CalendarSpec(None, name, tz, hours, chinese))
+                added["calendars"] += 1
+        if not uow.sla.policies():
+            for policy in sla_defaults.default_policies():
+                uow.sla.save_policy(policy)
+                added["policies"] += 1
+        if uow.users.get_by_username(SYSTEM_USERNAME) is None:
+            uow.users.add(User(id=None, username=SYSTEM_USERNAME, display_name="kefu", role=Role.ADMIN,
+                               # "!" is no argon2 hash: no password opens this inactive account.
+                               password_hash="!", created_at=ctx.clock.now(), active=False))  # noqa: S106
         uow.commit()
+    ctx.sla_cache.clear()
     ctx.categories_cache.clear()
     return added
 

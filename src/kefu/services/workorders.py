@@ -8,17 +8,19 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import date, datetime
 
 from kefu.domain.categories import Category, validate_code
 from kefu.domain.customers import Customer, Tier
 from kefu.domain.errors import N_, ConcurrentUpdate, IdempotencyKeyReused, NotFound, ValidationFailed
 from kefu.domain.events import WorkOrderEvent
 from kefu.domain.org import Permission, User
+from kefu.domain.sla import Happening
 from kefu.domain.workorders import Channel, Priority, Status, WorkOrder, WorkOrderType
+from kefu.services import sla
 from kefu.services.authz import require
 from kefu.services.customers import reveal
-from kefu.services.ports import Context, UnitOfWork, WorkOrderFilter
+from kefu.services.ports import Context, CustomerProfile, UnitOfWork, WorkOrderFilter
 
 MAX_PAGE = 200
 
@@ -77,8 +79,12 @@ def register_work_order(
     now = ctx.clock.now()
     try:
         with ctx.uow(write=True) as uow:
-            work_order = _new_work_order(ctx, uow, actor, new, now)
-            stored = uow.work_orders.add(work_order, day=now.astimezone(ctx.timezone).date())
+            day = now.astimezone(ctx.timezone).date()
+            profile = _profile(uow, new.customer_id, day)
+            work_order = _new_work_order(ctx, uow, actor, new, profile, now)
+            plan = sla.announce(ctx, uow, work_order, profile)
+            stored = uow.work_orders.add(work_order, day=day)
+            sla.start(ctx, uow, stored, plan)
             if idempotency_key is not None:
                 assert stored.id is not None
                 if not uow.idempotency.claim(
@@ -99,13 +105,18 @@ def register_work_order(
     return stored, True
 
 
-def _new_work_order(ctx: Context, uow: UnitOfWork, actor: User, new: NewWorkOrder, now: datetime) -> WorkOrder:
-    assert actor.id is not None
-    tier = uow.customers.tier_of(new.customer_id)
-    if tier is None:
+def _profile(uow: UnitOfWork, customer_id: int, day: date) -> CustomerProfile:
+    profile = uow.customers.profile_of(customer_id, day)
+    if profile is None:
         raise ValidationFailed(
-            "Customer {id} does not exist; register the customer first.", field="customer_id", id=new.customer_id
+            "Customer {id} does not exist; register the customer first.", field="customer_id", id=customer_id
         )
+    return profile
+
+
+def _new_work_order(ctx: Context, uow: UnitOfWork, actor: User, new: NewWorkOrder, profile: CustomerProfile,
+                    now: datetime) -> WorkOrder:
+    assert actor.id is not None
     category = active_category(ctx, uow, new.category)
     if new.team_id is not None and uow.org.get_team(new.team_id) is None:
         raise ValidationFailed("Team {id} does not exist.", field="team_id", id=new.team_id)
@@ -118,7 +129,7 @@ def _new_work_order(ctx: Context, uow: UnitOfWork, actor: User, new: NewWorkOrde
         description=new.description,
         actor_id=actor.id,
         at=now,
-        customer_is_vip=tier is Tier.VIP,
+        customer_is_vip=profile.tier is Tier.VIP,
         priority=new.priority,
         severity=new.severity,
         team_id=new.team_id if new.team_id is not None else actor.team_id,
@@ -194,7 +205,9 @@ def transition_work_order(
     with ctx.uow(write=True) as uow:
         work_order = _load(uow, number)
         _check_version(work_order, expected_version)
-        work_order.move_to(to, actor_id=actor.id, at=ctx.clock.now(), note=note, reopen_window=ctx.reopen_window)
+        now = ctx.clock.now()
+        work_order.move_to(to, actor_id=actor.id, at=now, note=note, reopen_window=ctx.reopen_window)
+        sla.follow(ctx, uow, work_order, Happening(at=now, status=to.value))
         _store(uow, work_order)
         uow.commit()
     return work_order
@@ -214,12 +227,32 @@ def add_note(
     with ctx.uow(write=True) as uow:
         work_order = _load(uow, number)
         _check_version(work_order, expected_version)
-        event = work_order.add_note(
-            actor_id=actor.id, at=ctx.clock.now(), body=body, customer_visible=customer_visible
-        )
+        now = ctx.clock.now()
+        event = work_order.add_note(actor_id=actor.id, at=now, body=body, customer_visible=customer_visible)
+        if customer_visible:
+            sla.follow(ctx, uow, work_order, Happening(at=now, customer_answered=True))
         _store(uow, work_order)
         uow.commit()
     return event
+
+
+def change_priority(
+    ctx: Context, actor: User, number: str, priority: Priority, *, reason: str | None = None,
+    expected_version: int | None = None,
+) -> WorkOrder:
+    """Raise or lower the priority; the time limits follow the policy that now applies (R7, R10)."""
+    require(actor, Permission.WORKORDER_TRANSITION)
+    assert actor.id is not None
+    with ctx.uow(write=True) as uow:
+        work_order = _load(uow, number)
+        _check_version(work_order, expected_version)
+        now = ctx.clock.now()
+        work_order.change_priority(priority, actor_id=actor.id, at=now, reason=reason)
+        sla.retarget(ctx, uow, work_order, _profile(uow, work_order.customer_id, now.astimezone(ctx.timezone).date()),
+                     now)
+        _store(uow, work_order)
+        uow.commit()
+    return work_order
 
 
 def get_work_order(ctx: Context, actor: User, number: str) -> WorkOrder:

@@ -6,7 +6,19 @@ import functools
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Insert, Select, String, bindparam, insert, literal_column, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Insert,
+    Select,
+    String,
+    bindparam,
+    exists,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from kefu.adapters.db import numbering
@@ -17,8 +29,10 @@ from kefu.adapters.db.tables import (
     idempotency_keys,
     organisations,
     personal_data_access,
+    service_agreements,
     teams,
     users,
+    work_order_clocks,
     work_order_events,
     work_orders,
 )
@@ -28,12 +42,23 @@ from kefu.domain.customers import Customer, Device, Tier
 from kefu.domain.events import EventKind, WorkOrderEvent
 from kefu.domain.org import Organisation, OrganisationKind, Role, Team, TeamFunction, User
 from kefu.domain.workorders import Channel, Priority, Status, WorkOrder, WorkOrderType, format_number
-from kefu.services.ports import CustomerFilter, WorkOrderFilter
+from kefu.services.ports import CustomerFilter, CustomerProfile, WorkOrderFilter
 
 # Statements on the hot paths (intake, reads, auth) are built once; SQLAlchemy then reuses their
 # compiled form and each call only binds parameters.
 _CUSTOMER_BY_ID = select(customers).where(customers.c.id == bindparam("id"))
-_CUSTOMER_TIER = select(customers.c.tier).where(customers.c.id == bindparam("id"))
+_AGREEMENT_IN_FORCE = (
+    select(service_agreements.c.id)
+    .where(service_agreements.c.customer_id == customers.c.id,
+           service_agreements.c.valid_from <= bindparam("day"),
+           or_(service_agreements.c.valid_to.is_(None), service_agreements.c.valid_to >= bindparam("day")))
+    .order_by(service_agreements.c.valid_from.desc())
+    .limit(1)
+    .correlate(customers)
+    .scalar_subquery()
+)
+_CUSTOMER_PROFILE = select(customers.c.tier, customers.c.region, _AGREEMENT_IN_FORCE.label("agreement_id")).where(
+    customers.c.id == bindparam("id"))
 _CUSTOMER_INSERT = insert(customers).returning(customers.c.id)
 _WO_INSERT = insert(work_orders).returning(work_orders.c.id, work_orders.c.number)
 
@@ -113,9 +138,9 @@ class SqlCustomerRepository:
         row = self.conn.execute(_CUSTOMER_BY_ID, {"id": customer_id}).first()
         return _customer(row) if row else None
 
-    def tier_of(self, customer_id: int) -> Tier | None:
-        tier = self.conn.execute(_CUSTOMER_TIER, {"id": customer_id}).scalar()
-        return Tier(tier) if tier is not None else None
+    def profile_of(self, customer_id: int, day: date) -> CustomerProfile | None:
+        row = self.conn.execute(_CUSTOMER_PROFILE, {"id": customer_id, "day": day}).first()
+        return CustomerProfile(Tier(row.tier), row.region, row.agreement_id) if row else None
 
     def get_many(self, ids: list[int]) -> dict[int, Customer]:
         if not ids:
@@ -252,6 +277,15 @@ class SqlWorkOrderRepository:
         row = self.conn.execute(_WO_BY_ID, {"id": work_order_id}).first()
         return _work_order(row) if row else None
 
+    def get_many_by_id(self, ids: list[int]) -> dict[int, WorkOrder]:
+        if not ids:
+            return {}
+        rows = self.conn.execute(select(work_orders).where(work_orders.c.id.in_(ids)))
+        return {row.id: _work_order(row) for row in rows}
+
+    def append_events(self, work_order: WorkOrder) -> None:
+        self._flush_events(work_order)
+
     def save(self, work_order: WorkOrder, expected_version: int) -> bool:
         result = self.conn.execute(
             update(work_orders)
@@ -292,6 +326,10 @@ class SqlWorkOrderRepository:
             conditions.append(c.created_at < flt.created_to)
         if flt.before_id is not None:
             conditions.append(c.id < flt.before_id)
+        if flt.due_before is not None:
+            k = work_order_clocks.c
+            conditions.append(exists().where(k.work_order_id == c.id, k.phase == "running",
+                                             k.due_at < flt.due_before))
         return query.where(*conditions).order_by(c.id.desc())
 
     def history(self, work_order_id: int) -> list[WorkOrderEvent]:
@@ -349,6 +387,15 @@ class SqlUserRepository:
         if not ids:
             return {}
         return {row.id: _user(row) for row in self.conn.execute(select(users).where(users.c.id.in_(ids)))}
+
+    def find(self, *, roles: tuple[Role, ...], team_id: int | None = None,
+             organisation_id: int | None = None) -> list[User]:
+        query = select(users).where(users.c.active.is_(True), users.c.role.in_([r.value for r in roles]))
+        if team_id is not None:
+            query = query.where(users.c.team_id == team_id)
+        if organisation_id is not None:
+            query = query.where(users.c.organisation_id == organisation_id)
+        return [_user(r) for r in self.conn.execute(query.order_by(users.c.id))]
 
     def set_password_hash(self, user_id: int, password_hash: str) -> None:
         self.conn.execute(update(users).where(users.c.id == user_id).values(password_hash=password_hash))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -200,4 +201,111 @@ personal_data_access = Table(
     Column("customer_id", BigId, ForeignKey("customers.id"), nullable=False, index=True),
     Column("at", UTCDateTime, nullable=False),
     Column("purpose", String(200), nullable=False),
+)
+
+# --- time limits (SLA) ---------------------------------------------------------------------------
+
+business_calendars = Table(
+    "business_calendars",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("timezone", String(64), nullable=False),
+    Column("hours", Json, nullable=False),  # [["08:30", "12:00"], ...]; [] = 24x7
+    Column("chinese_holidays", Boolean, nullable=False, server_default=text("true")),
+)
+
+calendar_days = Table(
+    "calendar_days",
+    metadata,
+    Column("calendar_id", BigId, ForeignKey("business_calendars.id"), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("is_workday", Boolean, nullable=False),
+    Column("note", String(200)),
+)
+
+sla_policies = Table(
+    "sla_policies",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("position", Integer, nullable=False),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("calendar", String(100), ForeignKey("business_calendars.name"), nullable=False),
+    Column("conditions", Json, nullable=False),
+    Column("targets", Json, nullable=False),
+    Column("warn_at", Json, nullable=False),
+    Column("escalations", Json, nullable=False),
+)
+
+service_agreements = Table(
+    "service_agreements",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("customer_id", BigId, ForeignKey("customers.id"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("targets", Json, nullable=False),  # minutes per clock, overriding the policy
+    Column("calendar", String(100), ForeignKey("business_calendars.name")),
+    Column("compensation_fen_per_hour", BigInteger, nullable=False, server_default=text("0")),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_to", Date),
+)
+
+work_order_clocks = Table(
+    "work_order_clocks",
+    metadata,
+    Column("work_order_id", BigId, ForeignKey("work_orders.id"), primary_key=True),
+    Column("name", String(20), primary_key=True),
+    Column("policy_id", BigId, ForeignKey("sla_policies.id")),
+    Column("agreement_id", BigId, ForeignKey("service_agreements.id")),
+    Column("calendar", String(100), nullable=False),
+    Column("target_minutes", Integer, nullable=False),
+    Column("phase", String(10), nullable=False),
+    Column("elapsed_us", BigInteger, nullable=False),  # working time used before running_since
+    Column("running_since", UTCDateTime),
+    Column("started_at", UTCDateTime),
+    Column("stopped_at", UTCDateTime),
+    Column("fired", SmallInteger, nullable=False, server_default=text("0")),
+    Column("laps", Integer, nullable=False, server_default=text("0")),
+    Column("due_at", UTCDateTime),
+    Column("breached_at", UTCDateTime),
+    Column("next_fire_at", UTCDateTime),
+    # The worker's queue: only what still has something to fire, in time order.
+    Index("ix_work_order_clocks_next_fire_at", "next_fire_at",
+          postgresql_where=text("next_fire_at IS NOT NULL"), sqlite_where=text("next_fire_at IS NOT NULL")),
+    Index("ix_work_order_clocks_running_due_at", "due_at",
+          postgresql_where=text("phase = 'running'"), sqlite_where=text("phase = 'running'")),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("deliver_after", UTCDateTime, nullable=False),
+    Column("channel", String(20), nullable=False),  # inbox (in-app) now; sms, email, wechat later
+    Column("recipient_user_id", BigId, ForeignKey("users.id")),
+    Column("recipient", String(200)),
+    Column("work_order_id", BigId, ForeignKey("work_orders.id")),
+    Column("template", String(100), nullable=False),
+    Column("payload", Json, nullable=False),
+    Column("urgent", Boolean, nullable=False, server_default=text("false")),
+    Column("sent_at", UTCDateTime),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("last_error", Text),
+    Index("ix_outbox_pending", "deliver_after",
+          postgresql_where=text("sent_at IS NULL"), sqlite_where=text("sent_at IS NULL")),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("user_id", BigId, ForeignKey("users.id"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("work_order_id", BigId, ForeignKey("work_orders.id")),
+    Column("template", String(100), nullable=False),
+    Column("payload", Json, nullable=False),
+    Column("read_at", UTCDateTime),
+    Index(None, "user_id", "id"),
 )

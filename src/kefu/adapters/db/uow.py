@@ -8,6 +8,7 @@ from typing import Self
 
 from sqlalchemy import Connection, Engine
 
+from kefu.adapters.db.outbox_repository import SqlOutboxRepository
 from kefu.adapters.db.repositories import (
     SqlCategoryRepository,
     SqlCustomerRepository,
@@ -17,6 +18,7 @@ from kefu.adapters.db.repositories import (
     SqlUserRepository,
     SqlWorkOrderRepository,
 )
+from kefu.adapters.db.sla_repository import SqlSlaRepository
 
 _write_locks: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
 _locks_guard = threading.Lock()
@@ -39,6 +41,8 @@ class SqlUnitOfWork:
     categories: SqlCategoryRepository
     org: SqlOrgRepository
     idempotency: SqlIdempotencyRepository
+    sla: SqlSlaRepository
+    outbox: SqlOutboxRepository
 
     def __init__(self, engine: Engine, *, write: bool = False) -> None:
         self.engine = engine
@@ -69,6 +73,8 @@ class SqlUnitOfWork:
         self.categories = SqlCategoryRepository(conn)
         self.org = SqlOrgRepository(conn)
         self.idempotency = SqlIdempotencyRepository(conn)
+        self.sla = SqlSlaRepository(conn)
+        self.outbox = SqlOutboxRepository(conn)
         return self
 
     def __exit__(self, *exc: object) -> None:

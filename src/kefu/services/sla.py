@@ -1,0 +1,191 @@
+"""Time limits on work orders: set clocks when a work order is registered, follow its history,
+fire warnings, breaches and escalations exactly once, and show where each clock stands.
+
+Clock rows change in the same transaction as the work-order change that moves them; the worker
+(`tick`) claims due rows with FOR UPDATE SKIP LOCKED on PostgreSQL, so several workers never fire
+the same threshold twice, and a worker killed mid-tick leaves its rows to the next one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from kefu.domain.calendars import BusinessCalendar, WeekdaysOnly, parse_hours
+from kefu.domain.events import EventKind, WorkOrderEvent
+from kefu.domain.sla import (
+    ClockName,
+    ClockPhase,
+    ClockRecord,
+    EscalationLevel,
+    Facts,
+    Happening,
+    ServiceAgreement,
+    SlaPolicy,
+    choose_policy,
+    clock_names_for,
+    start_clocks,
+)
+from kefu.domain.workorders import WorkOrder
+from kefu.services.ports import Context, CustomerProfile, UnitOfWork
+
+BREACH = 1.0
+
+
+@dataclass(frozen=True)
+class SlaSetup:
+    policies: list[SlaPolicy]
+    calendars: dict[str, BusinessCalendar]
+
+    @property
+    def by_id(self) -> dict[int, SlaPolicy]:
+        return {p.id: p for p in self.policies if p.id is not None}
+
+    def calendar(self, name: str) -> BusinessCalendar:
+        return self.calendars.get(name) or self.calendars["24x7"]
+
+
+def system_user_id(ctx: Context, uow: UnitOfWork) -> int | None:
+    """The inactive `system` account (made by seed_reference_data) that signs automatic events."""
+    if ctx.system_user_id is None:
+        user = uow.users.get_by_username("system")
+        ctx.system_user_id = user.id if user else None
+    return ctx.system_user_id
+
+
+def setup(ctx: Context, uow: UnitOfWork) -> SlaSetup:
+    """Policies and calendars, cached for `ctx.cache_ttl` (they change rarely and are read on every create)."""
+    cached = ctx.sla_cache.get("setup")
+    if isinstance(cached, SlaSetup):
+        return cached
+    calendars = {
+        spec.name: BusinessCalendar(
+            spec.name, ZoneInfo(spec.timezone), parse_hours(spec.hours),
+            day_types=ctx.day_types if spec.chinese_holidays else WeekdaysOnly(), overrides=spec.overrides,
+        )
+        for spec in uow.sla.calendars()
+    }
+    calendars.setdefault("24x7", BusinessCalendar("24x7", ctx.timezone))
+    found = SlaSetup(policies=uow.sla.policies(), calendars=calendars)
+    ctx.sla_cache.put("setup", found)
+    return found
+
+
+@dataclass(frozen=True)
+class Plan:
+    policy: SlaPolicy | None
+    agreement: ServiceAgreement | None
+    targets: dict[ClockName, int]
+    calendar: str
+
+    @property
+    def thresholds(self) -> tuple[float, ...]:
+        return self.policy.thresholds() if self.policy else (BREACH,)
+
+
+def plan_for(ctx: Context, uow: UnitOfWork, wo: WorkOrder, profile: CustomerProfile) -> Plan:
+    facts = Facts(tier=profile.tier.value, type=wo.type.value, priority=wo.priority.value, severity=wo.severity,
+                  category=wo.category, region=profile.region, channel=wo.channel.value,
+                  agreement_id=profile.agreement_id)
+    policy = choose_policy(setup(ctx, uow).policies, facts)
+    agreement = uow.sla.agreement(profile.agreement_id) if profile.agreement_id else None
+    targets = policy.targets_for(profile.tier.value) if policy else {}
+    if agreement is not None:
+        targets.update(agreement.targets)
+    calendar = (agreement.calendar if agreement and agreement.calendar else None) or \
+        (policy.calendar if policy else "24x7")
+    return Plan(policy, agreement, targets, calendar)
+
+
+def _applied_event(ctx: Context, plan: Plan, at: datetime, *, moved: bool = False) -> WorkOrderEvent:
+    assert ctx.system_user_id is not None
+    return WorkOrderEvent(
+        kind=EventKind.SLA_APPLIED, actor_id=ctx.system_user_id, at=at,
+        data={"policy": plan.policy.name if plan.policy else None,
+              "agreement": plan.agreement.name if plan.agreement else None,
+              "calendar": plan.calendar, "targets": {k.value: v for k, v in plan.targets.items()},
+              "moved": moved},
+    )
+
+
+def announce(ctx: Context, uow: UnitOfWork, wo: WorkOrder, profile: CustomerProfile) -> Plan:
+    """Choose the time limits of a new work order and record them on its timeline (before it is stored)."""
+    plan = plan_for(ctx, uow, wo, profile)
+    if plan.targets and system_user_id(ctx, uow) is not None:
+        wo.record(_applied_event(ctx, plan, wo.created_at))
+    return plan
+
+
+def start(ctx: Context, uow: UnitOfWork, wo: WorkOrder, plan: Plan) -> None:
+    """Create the clocks of a stored work order."""
+    assert wo.id is not None
+    calendar = setup(ctx, uow).calendar(plan.calendar)
+    states = start_clocks(clock_names_for(wo.type.value, plan.targets), plan.targets, wo.created_at, calendar)
+    uow.sla.add_clocks([
+        ClockRecord(work_order_id=wo.id, state=state, calendar=plan.calendar,
+                    policy_id=plan.policy.id if plan.policy else None,
+                    agreement_id=plan.agreement.id if plan.agreement else None).refreshed(calendar, plan.thresholds)
+        for state in states.values()
+    ])
+
+
+def follow(ctx: Context, uow: UnitOfWork, wo: WorkOrder, happening: Happening) -> None:
+    """Move the work order's clocks after a change (same transaction as the change)."""
+    assert wo.id is not None
+    records = uow.sla.clocks(wo.id, lock=True)
+    if not records or system_user_id(ctx, uow) is None:
+        return
+    s = setup(ctx, uow)
+    changed = []
+    for record in records:
+        calendar = s.calendar(record.calendar)
+        state = record.state.apply(happening, calendar)
+        if state == record.state:
+            continue
+        updated = replace(record, state=state)
+        thresholds = _thresholds(s, record)
+        if state.phase is not ClockPhase.RUNNING and record.breached_at is None and state.elapsed > state.target:
+            # Stopped after its deadline before the worker got to it: the breach is recorded now, once.
+            due = record.due_at or happening.at
+            updated = replace(updated, breached_at=due,
+                              state=replace(state, fired=max(state.fired, thresholds.index(BREACH) + 1)))
+            wo.record(_clock_event(ctx, EventKind.SLA_BREACHED, record, due, BREACH))
+        changed.append(updated.refreshed(calendar, thresholds))
+    uow.sla.save_clocks(changed)
+
+
+def retarget(ctx: Context, uow: UnitOfWork, wo: WorkOrder, profile: CustomerProfile, at: datetime) -> None:
+    """After a change to what policies look at (e.g. priority): deadlines follow the policy that now applies."""
+    assert wo.id is not None
+    plan = plan_for(ctx, uow, wo, profile)
+    s = setup(ctx, uow)
+    changed = []
+    for record in uow.sla.clocks(wo.id, lock=True):
+        minutes = plan.targets.get(record.state.name)
+        policy_id = plan.policy.id if plan.policy else None
+        if minutes is None or (timedelta(minutes=minutes) == record.state.target and policy_id == record.policy_id):
+            continue
+        calendar = s.calendar(record.calendar)
+        updated = replace(record, policy_id=policy_id,
+                          state=replace(record.state, target=timedelta(minutes=minutes)))
+        changed.append(updated.refreshed(calendar, plan.thresholds))
+    if changed:
+        uow.sla.save_clocks(changed)
+        if system_user_id(ctx, uow) is not None:
+            wo.record(_applied_event(ctx, plan, at, moved=True))
+
+
+def _thresholds(s: SlaSetup, record: ClockRecord) -> tuple[float, ...]:
+    policy = s.by_id.get(record.policy_id) if record.policy_id is not None else None
+    return policy.thresholds() if policy else (BREACH,)
+
+
+def _clock_event(ctx: Context, kind: EventKind, record: ClockRecord, at: datetime, fraction: float,
+                 level: EscalationLevel | None = None) -> WorkOrderEvent:
+    assert ctx.system_user_id is not None
+    data: dict[str, object] = {"clock": record.state.name.value, "fraction": fraction,
+                               "target_minutes": record.state.target // timedelta(minutes=1)}
+    if level is not None:
+        data["level"] = level.level
+    return WorkOrderEvent(kind=kind, actor_id=ctx.system_user_id, at=at, data=data)

@@ -1,0 +1,143 @@
+"""What `kefu worker` runs: due SLA thresholds, then the outbox. Each call is one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from kefu.domain.calendars import BusinessCalendar
+from kefu.domain.events import EventKind
+from kefu.domain.notifications import Message
+from kefu.domain.org import Role
+from kefu.domain.sla import ClockRecord, EscalationLevel, Notify, SlaPolicy
+from kefu.domain.workorders import WorkOrder
+from kefu.services.ports import Context, UnitOfWork
+from kefu.services.sla import BREACH, _clock_event, _thresholds, setup, system_user_id
+
+
+@dataclass(frozen=True)
+class TickResult:
+    clocks: int  # clocks claimed
+    fired: int  # thresholds fired (warnings, breaches, escalation levels)
+
+
+def tick(ctx: Context, *, limit: int = 500) -> TickResult:
+    """Fire every threshold that has come due, once. Rows locked by another worker are skipped."""
+    with ctx.uow(write=True) as uow:
+        now = ctx.clock.now()
+        records = uow.sla.claim_due(now, limit)
+        if not records or system_user_id(ctx, uow) is None:
+            return TickResult(0, 0)
+        s = setup(ctx, uow)
+        orders = uow.work_orders.get_many_by_id(sorted({r.work_order_id for r in records}))
+        fired = 0
+        messages: list[Message] = []
+        changed: dict[int, int] = {}  # work-order id -> version read, for those whose fields change
+        updated = []
+        for record in records:
+            wo = orders[record.work_order_id]
+            version = wo.version
+            policy = s.by_id.get(record.policy_id) if record.policy_id is not None else None
+            new_record, count, msgs, touched = _fire(ctx, uow, s.calendar(record.calendar), _thresholds(s, record),
+                                                     record, policy, wo, now)
+            fired += count
+            messages += msgs
+            updated.append(new_record)
+            if touched:
+                changed.setdefault(wo.id or 0, version)
+        uow.sla.save_clocks(updated)
+        for wo in orders.values():
+            if wo.id in changed:
+                if not uow.work_orders.save(wo, changed[wo.id]):
+                    # Someone changed it meanwhile: roll all of this back; the next tick tries again.
+                    return TickResult(0, 0)
+            else:
+                uow.work_orders.append_events(wo)
+        uow.outbox.add(messages)
+        uow.commit()
+    return TickResult(len(records), fired)
+
+
+def _fire(ctx: Context, uow: UnitOfWork, calendar: BusinessCalendar, thresholds: tuple[float, ...],
+          record: ClockRecord, policy: SlaPolicy | None, wo: WorkOrder,
+          now: datetime) -> tuple[ClockRecord, int, list[Message], bool]:
+    state = record.state
+    breached_at = record.breached_at
+    messages: list[Message] = []
+    touched = False
+    count = 0
+    while state.fired < len(thresholds):
+        fraction = thresholds[state.fired]
+        moment = state.moment_of(fraction, calendar)
+        if moment is None or moment > now:
+            break
+        levels = [e for e in (policy.escalations if policy else ()) if e.at == fraction]
+        if fraction < BREACH and (policy is None or fraction in policy.warn_at):
+            wo.record(_clock_event(ctx, EventKind.SLA_WARNING, record, moment, fraction))
+            if not levels:
+                messages += _notify(ctx, uow, wo, (Notify.HANDLER,), "sla_warning", record, moment, urgent=False)
+        if fraction == BREACH:
+            breached_at = moment
+            wo.record(_clock_event(ctx, EventKind.SLA_BREACHED, record, moment, fraction))
+        for level in levels:
+            wo.record(_clock_event(ctx, EventKind.SLA_ESCALATED, record, moment, fraction, level))
+            touched |= _act(ctx, wo, level, moment)
+            urgent = fraction >= BREACH and wo.priority.value == "P1"
+            template = "sla_breached" if fraction >= BREACH else "sla_warning"
+            messages += _notify(ctx, uow, wo, level.notify, template, record, moment, urgent=urgent,
+                                level=level.level)
+        state = replace(state, fired=state.fired + 1)
+        count += 1
+    new_record = replace(record, state=state, breached_at=breached_at).refreshed(calendar, thresholds)
+    return new_record, count, messages, touched
+
+
+def _act(ctx: Context, wo: WorkOrder, level: EscalationLevel, at: datetime) -> bool:
+    """The escalation level's actions on the work order; True if a field changed."""
+    assert ctx.system_user_id is not None
+    touched = False
+    reason = f"SLA L{level.level}"
+    if level.raise_priority and wo.is_open and (higher := wo.raised_priority()) is not None:
+        wo.change_priority(higher, actor_id=ctx.system_user_id, at=at, reason=reason)
+        touched = True
+    if level.reassign_team_id is not None and wo.team_id != level.reassign_team_id and wo.is_open:
+        wo.reassign_team(level.reassign_team_id, actor_id=ctx.system_user_id, at=at, reason=reason)
+        touched = True
+    return touched
+
+
+def _notify(ctx: Context, uow: UnitOfWork, wo: WorkOrder, who: tuple[Notify, ...], template: str,
+            record: ClockRecord, at: datetime, *, urgent: bool, level: int | None = None) -> list[Message]:
+    recipients: list[int] = []
+    team = uow.org.get_team(wo.team_id) if wo.team_id is not None else None
+    for target in who:
+        if target is Notify.HANDLER and wo.handler_id is not None:
+            recipients.append(wo.handler_id)
+        elif target is Notify.OWNER:
+            recipients.append(wo.owner_id)
+        elif target is Notify.TEAM_LEAD and team is not None:
+            recipients += [u.id for u in uow.users.find(roles=(Role.SUPERVISOR,), team_id=team.id) if u.id]
+        elif target is Notify.CENTRE_MANAGER and team is not None:
+            recipients += [u.id for u in uow.users.find(roles=(Role.SUPERVISOR,),
+                                                        organisation_id=team.organisation_id) if u.id]
+        elif target is Notify.HQ_QUALITY:
+            recipients += [u.id for u in uow.users.find(roles=(Role.QUALITY,)) if u.id]
+    now = ctx.clock.now()
+    release = ctx.quiet_hours.release(now, urgent=urgent) if ctx.quiet_hours else now
+    payload = {"number": wo.number, "clock": record.state.name.value, "at": at.isoformat(),
+               "priority": wo.priority.value, "level": level}
+    return [Message(channel="inbox", template=template, created_at=now, deliver_after=release, payload=payload,
+                    recipient_user_id=user_id, work_order_id=wo.id, urgent=urgent)
+            for user_id in dict.fromkeys(recipients)]
+
+
+def deliver_outbox(ctx: Context, *, limit: int = 500) -> int:
+    """Deliver what is due: in-app messages go to their recipients' inboxes. Other channels are
+    delivered by their channel adapters and stay queued here until those exist."""
+    with ctx.uow(write=True) as uow:
+        now = ctx.clock.now()
+        due = [m for m in uow.outbox.claim_due(now, limit) if m.channel == "inbox"]
+        uow.outbox.add_notifications(due, now)
+        uow.outbox.mark_sent([m.id for m in due if m.id is not None], now)
+        uow.commit()
+    return len(due)
