@@ -79,7 +79,7 @@ def test_events_cannot_be_changed_or_deleted(kefu: Kefu) -> None:
 
 def test_timestamps_come_back_timezone_aware_utc(kefu: Kefu) -> None:
     user, number = _new_order(kefu)
-    wo = svc.get_work_order(kefu.ctx, user, number)  # type: ignore[arg-type]
+    wo = svc.get_work_order(kefu.ctx, user, number)[0]  # type: ignore[arg-type]
     assert wo.created_at.tzinfo is not None and wo.created_at.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
     assert abs((datetime.now(UTC) - wo.created_at).total_seconds()) < 60
 
@@ -92,7 +92,7 @@ def test_two_agents_moving_the_same_work_order_at_once_never_both_win(kefu: Kefu
     svc.transition_work_order(kefu.ctx, user, number, Status.ACCEPTED)  # type: ignore[arg-type]
     svc.transition_work_order(kefu.ctx, user, number, Status.IN_PROGRESS)  # type: ignore[arg-type]
     for _ in range(5):
-        version = svc.get_work_order(kefu.ctx, user, number).version  # type: ignore[arg-type]
+        version = svc.get_work_order(kefu.ctx, user, number)[0].version  # type: ignore[arg-type]
         before = len(svc.work_order_history(kefu.ctx, user, number)[0])  # type: ignore[arg-type]
         barrier = threading.Barrier(2)
         results: list[object] = []
@@ -113,7 +113,7 @@ def test_two_agents_moving_the_same_work_order_at_once_never_both_win(kefu: Kefu
         for t in threads:
             t.join()
         assert sorted(results, key=str) == ["concurrent_update", "ok"], results
-        after = svc.get_work_order(kefu.ctx, user, number)  # type: ignore[arg-type]
+        after = svc.get_work_order(kefu.ctx, user, number)[0]  # type: ignore[arg-type]
         assert after.version == version + 1
         assert len(svc.work_order_history(kefu.ctx, user, number)[0]) == before + 1  # type: ignore[arg-type]
         # bring it back to in_progress for the next round
@@ -122,7 +122,7 @@ def test_two_agents_moving_the_same_work_order_at_once_never_both_win(kefu: Kefu
 
 def test_the_same_idempotency_key_at_once_makes_one_work_order(kefu: Kefu, database) -> None:  # type: ignore[no-untyped-def]
     user, number = _new_order(kefu)
-    first = svc.get_work_order(kefu.ctx, user, number)  # type: ignore[arg-type]
+    first = svc.get_work_order(kefu.ctx, user, number)[0]  # type: ignore[arg-type]
     new = svc.NewWorkOrder(customer_id=first.customer_id, type=WorkOrderType.COMPLAINT, category="billing.refund",
                            channel=Channel.APP, title="退费", description="多扣了20元")
     key = str(uuid.uuid4())

@@ -30,7 +30,12 @@ def test_create_then_read_back(client: TestClient, agent: Actor, customer: dict[
     assert (wo["status"], wo["tmf_status"], wo["priority"], wo["owner_id"]) == ("new", "acknowledged", "P2", agent.id)
     assert wo["allowed_transitions"] == ["accepted", "rejected", "cancelled"]
     r = client.get(f"/api/v1/work-orders/{wo['number']}", headers=agent.headers)
-    assert r.status_code == 200 and r.json() == wo and r.headers["etag"] == '"1"'
+    detail = r.json()
+    clocks = {c["name"]: c for c in detail.pop("clocks")}
+    assert r.status_code == 200 and detail == wo and r.headers["etag"] == '"1"'
+    # Severity 2 on broadband: the level-2 network fault policy, 8 hours to resolve, 30 min to respond.
+    assert clocks["resolution"]["target_minutes"] == 480 and clocks["resolution"]["state"] == "running"
+    assert clocks["first_response"]["target_minutes"] == 30 and clocks["hop"]["state"] == "not_started"
 
 
 def test_numbers_follow_the_daily_sequence(client: TestClient, agent: Actor, customer: dict[str, object]) -> None:

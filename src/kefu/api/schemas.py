@@ -11,6 +11,7 @@ from kefu.domain.customers import Customer, Tier
 from kefu.domain.events import WorkOrderEvent
 from kefu.domain.org import User
 from kefu.domain.workorders import Channel, Priority, Status, WorkOrder, WorkOrderType
+from kefu.services.sla import ClockView
 
 #: Ids are 64-bit in the database; anything larger is bad input, not a crash.
 MAX_ID = 2**63 - 1
@@ -137,6 +138,32 @@ class WorkOrderOut(BaseModel):
             promised_at=w.promised_at, resolved_at=w.resolved_at, closed_at=w.closed_at,
             reopen_count=w.reopen_count, version=w.version,
         )
+
+
+class ClockOut(BaseModel):
+    name: str = Field(description="register, first_response, diagnosis, onsite, resolution, customer_reply, hop")
+    state: Literal["not_started", "running", "warned", "paused", "met", "breached"]
+    target_minutes: int
+    due_at: datetime | None = Field(description="the deadline while the clock runs; null while paused or stopped")
+    remaining_minutes: int = Field(description="working minutes left on the clock's calendar; negative when overdue")
+    started_at: datetime | None
+    stopped_at: datetime | None
+    breached_at: datetime | None
+
+    @classmethod
+    def of(cls, v: ClockView) -> ClockOut:
+        return cls(name=v.name.value, state=v.state, target_minutes=v.target_minutes,  # type: ignore[arg-type]
+                   due_at=v.due_at, remaining_minutes=v.remaining_minutes, started_at=v.started_at,
+                   stopped_at=v.stopped_at, breached_at=v.breached_at)
+
+
+class WorkOrderDetailOut(WorkOrderOut):
+    clocks: list[ClockOut]
+
+
+class PriorityIn(Strict):
+    priority: Priority
+    reason: Annotated[str | None, Field(max_length=1000)] = None
 
 
 class WorkOrderPage(BaseModel):

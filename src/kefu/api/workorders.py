@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response
@@ -12,10 +13,13 @@ from kefu.api.deps import context, current_user
 from kefu.api.responses import json_response
 from kefu.api.schemas import (
     MAX_ID,
+    ClockOut,
     EventOut,
     HistoryOut,
     NoteIn,
+    PriorityIn,
     TransitionIn,
+    WorkOrderDetailOut,
     WorkOrderIn,
     WorkOrderOut,
     WorkOrderPage,
@@ -72,6 +76,8 @@ def list_work_orders(
     customer: Annotated[int | None, Query(gt=0, le=MAX_ID)] = None,
     created_from: AwareDatetime | None = None,
     created_to: AwareDatetime | None = None,
+    breach_within: Annotated[int | None, Query(ge=0, le=60 * 24 * 30, description=(
+        "only work orders with a running clock due within this many minutes (overdue ones included)"))] = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=svc.MAX_PAGE)] = 50,
     ctx: Context = Depends(context),
@@ -91,6 +97,7 @@ def list_work_orders(
         created_from=created_from,
         created_to=created_to,
         before_id=cursors.decode(cursor),
+        due_before=ctx.clock.now() + timedelta(minutes=breach_within) if breach_within is not None else None,
     )
     found = svc.list_work_orders(ctx, user, flt, limit=limit)
     last = found[-1].id if found else None
@@ -100,9 +107,24 @@ def list_work_orders(
     ))
 
 
-@router.get("/{number}", response_model=WorkOrderOut)
+@router.get("/{number}", response_model=WorkOrderDetailOut)
 def get_work_order(number: str, ctx: Context = Depends(context), user: User = Depends(current_user)) -> Response:
-    work_order = svc.get_work_order(ctx, user, number)
+    work_order, clocks = svc.get_work_order(ctx, user, number)
+    body = WorkOrderDetailOut(**WorkOrderOut.of(work_order).model_dump(), clocks=[ClockOut.of(c) for c in clocks])
+    return json_response(body, headers={"ETag": _etag(work_order)})
+
+
+@router.post("/{number}/priority", response_model=WorkOrderOut)
+def change_priority(
+    number: str,
+    body: PriorityIn,
+    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+    ctx: Context = Depends(context),
+    user: User = Depends(current_user),
+) -> Response:
+    """Raise or lower the priority; deadlines move with the SLA policy that then applies."""
+    work_order = svc.change_priority(ctx, user, number, body.priority, reason=body.reason,
+                                     expected_version=_if_match(if_match))
     return json_response(WorkOrderOut.of(work_order), headers={"ETag": _etag(work_order)})
 
 

@@ -40,6 +40,7 @@ class Permission(StrEnum):
     WORKORDER_NOTE = "workorder.note"
     PII_VIEW = "pii.view"  # may ask for unmasked phone, ID number, address (every view is logged)
     USER_MANAGE = "user.manage"
+    SLA_MANAGE = "sla.manage"  # policies, calendars, service agreements
 
 
 P = Permission
@@ -50,7 +51,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # Field engineers have to reach the customer and find the site.
     Role.FIELD_ENGINEER: frozenset(_HANDLING | {P.PII_VIEW}),
     Role.QUALITY: frozenset({P.READ, P.WORKORDER_NOTE}),
-    Role.SUPERVISOR: frozenset(_HANDLING | {P.CUSTOMER_CREATE, P.WORKORDER_CREATE, P.PII_VIEW}),
+    Role.SUPERVISOR: frozenset(_HANDLING | {P.CUSTOMER_CREATE, P.WORKORDER_CREATE, P.PII_VIEW, P.SLA_MANAGE}),
     Role.ADMIN: frozenset(set(Permission)),
     Role.AUDITOR: frozenset({P.READ}),
 }

@@ -13,6 +13,7 @@ _ACTIONS: dict[Permission, str] = {
     Permission.WORKORDER_NOTE: N_("add notes to work orders"),
     Permission.PII_VIEW: N_("see unmasked personal data"),
     Permission.USER_MANAGE: N_("manage users"),
+    Permission.SLA_MANAGE: N_("manage time limits, calendars and service agreements"),
 }
 
 

@@ -189,3 +189,44 @@ def _clock_event(ctx: Context, kind: EventKind, record: ClockRecord, at: datetim
     if level is not None:
         data["level"] = level.level
     return WorkOrderEvent(kind=kind, actor_id=ctx.system_user_id, at=at, data=data)
+
+
+@dataclass(frozen=True)
+class ClockView:
+    """Where one clock of a work order stands, for screens and the API."""
+
+    name: ClockName
+    state: str  # not_started | running | warned | paused | met | breached
+    target_minutes: int
+    due_at: datetime | None
+    remaining_minutes: int  # working minutes left; negative once overdue
+    started_at: datetime | None
+    stopped_at: datetime | None
+    breached_at: datetime | None
+
+
+def views(ctx: Context, uow: UnitOfWork, work_order_id: int) -> list[ClockView]:
+    s = setup(ctx, uow)
+    now = ctx.clock.now()
+    out = []
+    for record in uow.sla.clocks(work_order_id):
+        st = record.state
+        calendar = s.calendar(record.calendar)
+        overdue = st.breached(calendar, now)
+        if st.started_at is None:
+            state = "not_started"  # e.g. the hop clock before the first dispatch
+        elif record.breached_at is not None or overdue:
+            state = "breached"
+        elif st.phase is ClockPhase.RUNNING:
+            state = "warned" if st.fired > 0 else "running"
+        elif st.phase is ClockPhase.PAUSED:
+            state = "paused"
+        else:
+            state = "met"
+        out.append(ClockView(
+            name=st.name, state=state, target_minutes=st.target // timedelta(minutes=1), due_at=record.due_at,
+            remaining_minutes=int(st.remaining(calendar, now).total_seconds() // 60), started_at=st.started_at,
+            stopped_at=st.stopped_at, breached_at=record.breached_at,
+        ))
+    order = list(ClockName)
+    return sorted(out, key=lambda v: order.index(v.name))

@@ -55,6 +55,7 @@ class WorkOrderView:
     customer: Customer
     history: list[WorkOrderEvent]
     people: dict[int, User]
+    clocks: list[sla.ClockView]
 
 
 class _KeyTaken(Exception):
@@ -255,10 +256,13 @@ def change_priority(
     return work_order
 
 
-def get_work_order(ctx: Context, actor: User, number: str) -> WorkOrder:
+def get_work_order(ctx: Context, actor: User, number: str) -> tuple[WorkOrder, list[sla.ClockView]]:
+    """A work order and where its time limits stand."""
     require(actor, Permission.READ)
     with ctx.uow() as uow:
-        return _load(uow, number)
+        work_order = _load(uow, number)
+        assert work_order.id is not None
+        return work_order, sla.views(ctx, uow, work_order.id)
 
 
 def view_work_order(ctx: Context, actor: User, number: str, *, unmask: bool = False) -> WorkOrderView:
@@ -275,8 +279,9 @@ def view_work_order(ctx: Context, actor: User, number: str, *, unmask: bool = Fa
             ids.add(work_order.handler_id)
         people = uow.users.get_many(sorted(ids))
         shown = reveal(uow, ctx, actor, customer, unmask, f"view work order {number}")
+        clocks = sla.views(ctx, uow, work_order.id)
         uow.commit()
-    return WorkOrderView(work_order=work_order, customer=shown, history=history, people=people)
+    return WorkOrderView(work_order=work_order, customer=shown, history=history, people=people, clocks=clocks)
 
 
 def work_order_history(ctx: Context, actor: User, number: str) -> tuple[list[WorkOrderEvent], dict[int, User]]:

@@ -1,0 +1,136 @@
+"""Managing time limits: policies, business calendars, service agreements; the monthly SLA statement (R33)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from kefu.domain.calendars import parse_hours
+from kefu.domain.errors import N_, NotFound, ValidationFailed
+from kefu.domain.org import Permission, User
+from kefu.domain.sla import ClockName, ServiceAgreement, SlaPolicy
+from kefu.services.authz import require
+from kefu.services.ports import CalendarSpec, Context
+from kefu.services.sla import setup
+
+
+def list_policies(ctx: Context, actor: User) -> list[SlaPolicy]:
+    require(actor, Permission.READ)
+    with ctx.uow() as uow:
+        return uow.sla.policies()
+
+
+def save_policy(ctx: Context, actor: User, policy: SlaPolicy) -> SlaPolicy:
+    """Create a policy (id None) or replace one. Work orders registered later use it; running
+    clocks keep the targets they were given until something they depend on changes."""
+    require(actor, Permission.SLA_MANAGE)
+    with ctx.uow(write=True) as uow:
+        if policy.calendar not in {c.name for c in uow.sla.calendars()}:
+            raise ValidationFailed("Calendar {name} does not exist.", field="calendar", name=policy.calendar)
+        existing = {p.id: p for p in uow.sla.policies()}
+        if policy.id is not None and policy.id not in existing:
+            raise NotFound(kind=N_("SLA policy"), key=policy.id)
+        if any(p.name == policy.name and p.id != policy.id for p in existing.values()):
+            raise ValidationFailed("A policy named {name} exists already.", field="name", name=policy.name)
+        saved = uow.sla.save_policy(policy)
+        uow.commit()
+    ctx.sla_cache.clear()
+    return saved
+
+
+def list_calendars(ctx: Context, actor: User) -> list[CalendarSpec]:
+    require(actor, Permission.READ)
+    with ctx.uow() as uow:
+        return uow.sla.calendars()
+
+
+def add_calendar(ctx: Context, actor: User, spec: CalendarSpec) -> CalendarSpec:
+    require(actor, Permission.SLA_MANAGE)
+    parse_hours(spec.hours)
+    try:
+        ZoneInfo(spec.timezone)
+    except (KeyError, ValueError):
+        raise ValidationFailed("{tz} is not a time zone, e.g. Asia/Shanghai.", field="timezone",
+                               tz=spec.timezone) from None
+    with ctx.uow(write=True) as uow:
+        if spec.name in {c.name for c in uow.sla.calendars()}:
+            raise ValidationFailed("A calendar named {name} exists already.", field="name", name=spec.name)
+        saved = uow.sla.add_calendar(spec)
+        uow.commit()
+    ctx.sla_cache.clear()
+    return saved
+
+
+def set_calendar_day(ctx: Context, actor: User, calendar: str, day: date, is_workday: bool,
+                     note: str | None = None) -> None:
+    """Declare a day a working day or a day off, e.g. next year's 调休 before the package knows it."""
+    require(actor, Permission.SLA_MANAGE)
+    with ctx.uow(write=True) as uow:
+        if not uow.sla.set_calendar_day(calendar, day, is_workday, (note or "").strip() or None):
+            raise NotFound(kind=N_("Calendar"), key=calendar)
+        uow.commit()
+    ctx.sla_cache.clear()
+
+
+def add_agreement(ctx: Context, actor: User, agreement: ServiceAgreement) -> ServiceAgreement:
+    require(actor, Permission.SLA_MANAGE)
+    with ctx.uow(write=True) as uow:
+        if uow.customers.get(agreement.customer_id) is None:
+            raise NotFound(kind=N_("Customer"), key=agreement.customer_id)
+        if agreement.calendar and agreement.calendar not in {c.name for c in uow.sla.calendars()}:
+            raise ValidationFailed("Calendar {name} does not exist.", field="calendar", name=agreement.calendar)
+        saved = uow.sla.add_agreement(agreement)
+        uow.commit()
+    return saved
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    number: str
+    clock: ClockName
+    target_minutes: int
+    breached_at: datetime
+    late_minutes: int
+    agreement: str | None
+    credit_fen: int
+
+
+@dataclass(frozen=True)
+class Statement:
+    customer_id: int
+    month: str
+    lines: list[StatementLine]
+
+    @property
+    def total_credit_fen(self) -> int:
+        return sum(line.credit_fen for line in self.lines)
+
+
+def sla_statement(ctx: Context, actor: User, customer_id: int, month: str) -> Statement:
+    """Breaches of the customer's commitments whose deadline passed in `month` (YYYY-MM, local time),
+    with the credit owed under the service agreement the work order ran under."""
+    require(actor, Permission.READ)
+    try:
+        first = datetime.strptime(month + "-01", "%Y-%m-%d").replace(tzinfo=ctx.timezone)
+    except ValueError:
+        raise ValidationFailed("month must look like 2026-11.", field="month") from None
+    following = (first + timedelta(days=32)).replace(day=1)
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        if uow.customers.get(customer_id) is None:
+            raise NotFound(kind=N_("Customer"), key=customer_id)
+        s = setup(ctx, uow)
+        agreements = {a.id: a for a in uow.sla.agreements_of(customer_id)}
+        lines = []
+        for number, record in uow.sla.breached_between(customer_id, first, following):
+            assert record.breached_at is not None
+            late = record.state.used(s.calendar(record.calendar), now) - record.state.target
+            agreement = agreements.get(record.agreement_id) if record.agreement_id else None
+            lines.append(StatementLine(
+                number=number, clock=record.state.name, target_minutes=record.state.target // timedelta(minutes=1),
+                breached_at=record.breached_at, late_minutes=max(0, int(late.total_seconds() // 60)),
+                agreement=agreement.name if agreement else None,
+                credit_fen=agreement.credit_for(late) if agreement else 0,
+            ))
+    return Statement(customer_id=customer_id, month=month, lines=lines)
