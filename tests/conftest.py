@@ -92,7 +92,7 @@ def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 
 @pytest.fixture(scope="session")
 def kefu(database: Database) -> Iterator[Kefu]:
-    k = build(Settings(environment="test", database_url=database.url, reopen_window_days=30))
+    k = build(Settings(environment="test", database_url=database.url, reopen_window_days=30, embedded_worker=False))
     seed_reference_data(k.ctx)
     yield k
     k.engine.dispose()

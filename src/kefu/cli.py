@@ -52,6 +52,28 @@ def serve(
     uvicorn.run("kefu.asgi:app", host=host, port=port, workers=workers, log_level="info", access_log=False)
 
 
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="stop when nothing is due")] = False,
+    batch: Annotated[int, typer.Option(min=1, max=10_000, help="clocks or messages per transaction")] = 500,
+    interval: Annotated[float | None, typer.Option(help="seconds between looks when idle")] = None,
+) -> None:
+    """Run the SLA timers and the outbox (several workers may run side by side on PostgreSQL)."""
+    import logging
+    import signal
+    import threading
+
+    from kefu.workers.loop import run
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    k = _kefu()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    fired = run(k.ctx, stop=stop, interval=interval or k.settings.worker_interval_seconds, batch=batch, once=once)
+    typer.echo(f"worker stopped; fired {fired} SLA thresholds")
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Migrate the schema to the newest version and add missing reference data."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
@@ -10,11 +13,25 @@ from kefu import __version__
 from kefu.api import customers, meta, problems, sla, workorders
 from kefu.api.schemas import PROBLEM_RESPONSES
 from kefu.bootstrap import Kefu, build
+from kefu.workers.loop import EmbeddedWorker
 
 
 def create_app(app_kefu: Kefu | None = None) -> FastAPI:
     k = app_kefu or build()
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        worker = None
+        if k.settings.embedded_worker:
+            worker = EmbeddedWorker(k.ctx, k.settings.worker_interval_seconds)
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="kefu API",
         version=__version__,
         description="Customer-service and after-sales work orders (工单) for telecom operators.",
