@@ -46,6 +46,14 @@ def negotiate(accept_language: str | None, default: str = DEFAULT_LOCALE) -> str
     return default
 
 
+def format_duration(locale: str, minutes: int) -> str:
+    """2小时15分 / 2 h 15 min; a negative duration reads as overdue."""
+    t = translations(locale)
+    hours, rest = divmod(abs(minutes), 60)
+    text = (t.gettext("{h} h {m} min") if hours else t.gettext("{m} min")).format(h=hours, m=rest)
+    return t.gettext("overdue {duration}").format(duration=text) if minutes < 0 else text
+
+
 def gettext(locale: str, message: str) -> str:
     return translations(locale).gettext(message)
 

@@ -126,3 +126,22 @@ def test_logging_out_ends_the_session_at_once(client: TestClient, kefu: Kefu) ->
     # Even with the old cookie sent again, the session is gone (the token cache forgets it too).
     again = client.get("/ui/work-orders", headers={"Cookie": stolen}, follow_redirects=False)
     assert again.status_code == 303 and again.headers["location"].startswith("/login")
+
+
+def test_detail_shows_time_limits_and_the_due_soon_list_finds_it(client: TestClient, kefu: Kefu,
+                                                                 customer: dict[str, object]) -> None:
+    agent = make_actor(kefu, Role.AGENT)
+    login(client, agent.username)
+    form = client.get("/ui/work-orders/new")
+    r = client.post("/ui/work-orders", data={"csrf": csrf_of(form.text), "customer_id": str(customer["id"]),
+                                             "type": "fault", "channel": "hotline", "severity": "1",
+                                             "category": "mobile_network.no_signal", "title": "基站退服",
+                                             "description": "整片无信号"}, follow_redirects=False)
+    number = r.headers["location"].rsplit("/", 1)[1]
+    detail = client.get(r.headers["location"]).text
+    assert "处理时限" in detail and "首次响应" in detail and "计时中" in detail
+    assert 'class="countdown" data-due=' in detail and ("29分钟" in detail or "30分钟" in detail)
+    # First response is due in 30 minutes: the "due within 1 hour" list has it; within 10 minutes has not.
+    assert number in client.get("/ui/work-orders", params={"breach_within": "60"}).text
+    assert number not in client.get("/ui/work-orders", params={"breach_within": "10"}).text
+    assert "无法识别" in client.get("/ui/work-orders", params={"breach_within": "soon"}).text

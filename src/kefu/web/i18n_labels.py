@@ -69,4 +69,29 @@ EVENT = {
     "created": N_("registered the work order"),
     "status_changed": N_("changed the status"),
     "note_added": N_("added a note"),
+    "priority_changed": N_("changed the priority"),
+    "team_changed": N_("moved it to another team"),
+    "sla_applied": N_("set the time limits"),
+    "sla_warning": N_("warned: time limit nearly used"),
+    "sla_breached": N_("recorded a missed time limit"),
+    "sla_escalated": N_("escalated"),
+}
+
+CLOCK = {
+    "register": N_("Registration"),
+    "first_response": N_("First response"),
+    "diagnosis": N_("Diagnosis"),
+    "onsite": N_("On-site arrival"),
+    "resolution": N_("Resolution"),
+    "customer_reply": N_("Reply to customer"),
+    "hop": N_("Dispatch hop"),
+}
+
+CLOCK_STATE = {
+    "not_started": N_("not started"),
+    "running": N_("running"),
+    "warned": N_("nearly due"),
+    "paused": N_("paused"),
+    "met": N_("met"),
+    "breached": N_("missed"),
 }

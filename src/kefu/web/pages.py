@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -16,7 +17,7 @@ from kefu.api import cursors
 from kefu.domain.errors import ConcurrentUpdate, DomainError, ValidationFailed
 from kefu.domain.org import Permission, User
 from kefu.domain.workorders import OPEN_STATUSES, Channel, Priority, Status, WorkOrderType
-from kefu.i18n import LOCALES, translate_error, translations
+from kefu.i18n import LOCALES, format_duration, translate_error, translations
 from kefu.services import accounts, customers, reference
 from kefu.services import workorders as svc
 from kefu.services.ports import Context, WorkOrderFilter
@@ -73,8 +74,11 @@ def render(request: Request, template: str, status_code: int = 200, **values: An
     def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
         return value.astimezone(tz).strftime(fmt) if value else ""
 
+    def duration(minutes: int) -> str:
+        return format_duration(locale, minutes)
+
     html = env.get_template(template).render(
-        request=request, csrf=csrf_token(request), localtime=localtime, **values
+        request=request, csrf=csrf_token(request), localtime=localtime, duration=duration, **values
     )
     return HTMLResponse(html, status_code=status_code)
 
@@ -143,7 +147,7 @@ def logout(request: Request, csrf: str = Form("")) -> Response:
     return response
 
 
-def _list_filter(params: dict[str, str]) -> tuple[WorkOrderFilter, dict[str, str]]:
+def _list_filter(params: dict[str, str], now: datetime) -> tuple[WorkOrderFilter, dict[str, str]]:
     """The list filter from query parameters; bad values are dropped and reported, never a 500."""
     problems: dict[str, str] = {}
     status = params.get("status", "open")
@@ -174,6 +178,12 @@ def _list_filter(params: dict[str, str]) -> tuple[WorkOrderFilter, dict[str, str
         customer_id=int(params["customer"]) if params.get("customer", "").isdigit() else None,
         before_id=before_id,
     )
+    within = params.get("breach_within", "")
+    if within:
+        if within.isdigit() and int(within) <= 60 * 24 * 30:
+            flt = replace(flt, due_before=now + timedelta(minutes=int(within)))
+        else:
+            problems["breach_within"] = within
     return flt, problems
 
 
@@ -185,7 +195,7 @@ def work_order_list(request: Request) -> Response:
     number = params.get("q", "").strip().upper()
     if number:
         return RedirectResponse(f"/ui/work-orders/{quote(number)}", status_code=303)
-    flt, bad = _list_filter(params)
+    flt, bad = _list_filter(params, ctx.clock.now())
     if params.get("mine") == "1":
         flt = WorkOrderFilter(**{**flt.__dict__, "owner_id": user.id})
     error = None
