@@ -224,4 +224,5 @@ ZH = {
     "The compensation must not be negative.": "赔偿金额不能为负数。",
     "The agreement ends before it begins.": "协议的结束日期早于开始日期。",
     "Targets are positive numbers of minutes.": "时限必须是正的分钟数。",
+    "The request contains a value the database cannot store (e.g. a NUL character or a number out of range); nothing was changed.": "请求中含有数据库无法保存的值（例如 NUL 字符或超出范围的数字）；未做任何修改。",
 }

@@ -50,3 +50,10 @@ def test_bad_customer_input_names_the_field(client: TestClient, agent: Actor) ->
         r = client.post("/api/v1/customers", headers=agent.headers, json=body)
         assert r.status_code == 422, r.text
         assert r.json()["errors"][0]["field"] == field
+
+
+def test_nul_characters_are_refused_not_a_server_error(client: TestClient, agent: Actor) -> None:
+    r = client.post("/api/v1/customers", headers=agent.headers, json={"name": "张\x00三", "phone": unique_phone()})
+    assert r.status_code == 422
+    r = client.get("/api/v1/customers", headers=agent.headers, params={"name": "张\x00"})
+    assert r.status_code in (200, 422)  # SQLite stores NUL; PostgreSQL refuses it with a clear 422

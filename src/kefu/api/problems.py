@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kefu.domain import errors as e
@@ -120,6 +121,14 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _data_error(request: Request, exc: Exception) -> JSONResponse:
+    """The database refused a value (e.g. a NUL character in a query parameter): bad input, nothing stored."""
+    locale = negotiate(request.headers.get("accept-language"))
+    detail = translate_error(locale, N_("The request contains a value the database cannot store (e.g. a NUL "
+                                        "character or a number out of range); nothing was changed."), {})
+    return problem(request, 422, "unstorable_value", detail)
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     locale = negotiate(request.headers.get("accept-language"))
@@ -131,4 +140,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(e.DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(Exception, _unexpected)
