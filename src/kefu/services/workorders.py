@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 
@@ -190,6 +192,21 @@ def _store(uow: UnitOfWork, work_order: WorkOrder) -> None:
         )
 
 
+@contextmanager
+def _changing(ctx: Context, actor: User, permission: Permission, number: str,
+              expected_version: int | None) -> Iterator[tuple[UnitOfWork, WorkOrder, datetime]]:
+    """One change to one work order: permission, load, version check; on leaving, store with
+    optimistic locking and commit (nothing is stored if the block raises)."""
+    require(actor, permission)
+    assert actor.id is not None
+    with ctx.uow(write=True) as uow:
+        work_order = _load(uow, number)
+        _check_version(work_order, expected_version)
+        yield uow, work_order, ctx.clock.now()
+        _store(uow, work_order)
+        uow.commit()
+
+
 def transition_work_order(
     ctx: Context,
     actor: User,
@@ -201,17 +218,10 @@ def transition_work_order(
 ) -> WorkOrder:
     """Move a work order along its lifecycle. `expected_version` (from If-Match or a form) makes a
     stale screen fail with ConcurrentUpdate instead of overwriting someone else's change."""
-    require(actor, Permission.WORKORDER_TRANSITION)
-    assert actor.id is not None
-    with ctx.uow(write=True) as uow:
-        work_order = _load(uow, number)
-        _check_version(work_order, expected_version)
-        now = ctx.clock.now()
-        work_order.move_to(to, actor_id=actor.id, at=now, note=note, reopen_window=ctx.reopen_window)
-        sla.follow(ctx, uow, work_order, Happening(at=now, status=to.value))
-        _store(uow, work_order)
-        uow.commit()
-    return work_order
+    with _changing(ctx, actor, Permission.WORKORDER_TRANSITION, number, expected_version) as (uow, wo, now):
+        wo.move_to(to, actor_id=actor.id or 0, at=now, note=note, reopen_window=ctx.reopen_window)
+        sla.follow(ctx, uow, wo, Happening(at=now, status=to.value))
+    return wo
 
 
 def add_note(
@@ -223,17 +233,10 @@ def add_note(
     customer_visible: bool = False,
     expected_version: int | None = None,
 ) -> WorkOrderEvent:
-    require(actor, Permission.WORKORDER_NOTE)
-    assert actor.id is not None
-    with ctx.uow(write=True) as uow:
-        work_order = _load(uow, number)
-        _check_version(work_order, expected_version)
-        now = ctx.clock.now()
-        event = work_order.add_note(actor_id=actor.id, at=now, body=body, customer_visible=customer_visible)
+    with _changing(ctx, actor, Permission.WORKORDER_NOTE, number, expected_version) as (uow, wo, now):
+        event = wo.add_note(actor_id=actor.id or 0, at=now, body=body, customer_visible=customer_visible)
         if customer_visible:
-            sla.follow(ctx, uow, work_order, Happening(at=now, customer_answered=True))
-        _store(uow, work_order)
-        uow.commit()
+            sla.follow(ctx, uow, wo, Happening(at=now, customer_answered=True))
     return event
 
 
@@ -242,18 +245,10 @@ def change_priority(
     expected_version: int | None = None,
 ) -> WorkOrder:
     """Raise or lower the priority; the time limits follow the policy that now applies (R7, R10)."""
-    require(actor, Permission.WORKORDER_TRANSITION)
-    assert actor.id is not None
-    with ctx.uow(write=True) as uow:
-        work_order = _load(uow, number)
-        _check_version(work_order, expected_version)
-        now = ctx.clock.now()
-        work_order.change_priority(priority, actor_id=actor.id, at=now, reason=reason)
-        sla.retarget(ctx, uow, work_order, _profile(uow, work_order.customer_id, now.astimezone(ctx.timezone).date()),
-                     now)
-        _store(uow, work_order)
-        uow.commit()
-    return work_order
+    with _changing(ctx, actor, Permission.WORKORDER_TRANSITION, number, expected_version) as (uow, wo, now):
+        wo.change_priority(priority, actor_id=actor.id or 0, at=now, reason=reason)
+        sla.retarget(ctx, uow, wo, _profile(uow, wo.customer_id, now.astimezone(ctx.timezone).date()), now)
+    return wo
 
 
 def get_work_order(ctx: Context, actor: User, number: str) -> tuple[WorkOrder, list[sla.ClockView]]:
