@@ -59,4 +59,10 @@ def test_demo_data_is_deterministic_for_a_seed(tmp_path: Path) -> None:
                                     "ORDER BY w.id").fetchall())
             events = db.execute("SELECT COUNT(*) FROM work_order_events").fetchone()[0]
             assert events >= 300
+            # Open demo work orders get the clocks their history implies; finished ones none.
+            open_without = db.execute(
+                "SELECT COUNT(*) FROM work_orders w WHERE w.status NOT IN ('closed', 'cancelled', 'rejected') "
+                "AND NOT EXISTS (SELECT 1 FROM work_order_clocks c WHERE c.work_order_id = w.id)").fetchone()[0]
+            open_with = db.execute("SELECT COUNT(DISTINCT work_order_id) FROM work_order_clocks").fetchone()[0]
+            assert open_without == 0 and open_with > 0
     assert len(dumps[0]) == 300 and dumps[0] == dumps[1]

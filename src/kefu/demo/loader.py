@@ -14,6 +14,7 @@ from kefu.demo import generator
 from kefu.domain.org import Role
 from kefu.services.accounts import NewUser, create_user
 from kefu.services.reference import seed_reference_data
+from kefu.services.sla import rebuild_clocks
 
 DEMO_AGENTS = [("zhangwei", "张伟"), ("lina", "李娜"), ("wangfang", "王芳"), ("liuyang", "刘洋"), ("chenjing", "陈静"),
                ("zhaolei", "赵磊")]
@@ -55,5 +56,12 @@ def load_demo(k: Kefu, *, customers: int, work_orders: int, seed: int, if_empty:
         customer_tiers=tiers, agent_ids=agent_ids, team_ids=team_ids, now=now, tz=k.settings.tz,
         first_sequence=numbering.last_values(k.engine),
     )
+    first_id = bulk.next_id(k.engine, work_orders_table)
     loaded = bulk.load_work_orders(k.engine, rows, lambda n: progress.advance(task, n))
+    open_ids = bulk.open_ids_from(k.engine, first_id)
+    task = progress.add_task("time limits of open work orders", total=len(open_ids))
+    for start in range(0, len(open_ids), 1000):
+        chunk = open_ids[start:start + 1000]
+        rebuild_clocks(k.ctx, chunk)
+        progress.advance(task, len(chunk))
     return f"loaded {len(made)} customers and {loaded} work orders (seed {seed})"

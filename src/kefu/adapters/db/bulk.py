@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select, text
 
 from kefu.adapters.db import numbering
+from kefu.adapters.db.tables import OPEN_PREDICATE, work_orders
 from kefu.demo.generator import DemoCustomer, DemoWorkOrder
 
 BATCH = 5_000
@@ -31,6 +32,14 @@ EVENT_COLS = ["work_order_id", "kind", "actor_id", "at", "from_status", "to_stat
 def next_id(engine: Engine, table: Any) -> int:
     with engine.connect() as conn:
         return int(conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()) + 1
+
+
+def open_ids_from(engine: Engine, first_id: int) -> list[int]:
+    """Ids of open work orders from `first_id` on (those a bulk load just added)."""
+    with engine.connect() as conn:
+        return list(conn.execute(
+            select(work_orders.c.id).where(work_orders.c.id >= first_id, text(OPEN_PREDICATE))
+            .order_by(work_orders.c.id)).scalars())
 
 
 def _customer_row(c: DemoCustomer) -> tuple[Any, ...]:
