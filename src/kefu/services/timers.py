@@ -79,6 +79,9 @@ def _fire(ctx: Context, uow: UnitOfWork, calendar: BusinessCalendar, thresholds:
         if fraction == BREACH:
             breached_at = moment
             wo.record(_clock_event(ctx, EventKind.SLA_BREACHED, record, moment, fraction))
+            if not levels:  # no escalation level says whom to tell: the handler and the first-ask owner
+                messages += _notify(ctx, uow, wo, (Notify.HANDLER, Notify.OWNER), "sla_breached", record, moment,
+                                    urgent=wo.priority.value == "P1")
         for level in levels:
             wo.record(_clock_event(ctx, EventKind.SLA_ESCALATED, record, moment, fraction, level))
             touched |= _act(ctx, wo, level, moment)
