@@ -197,6 +197,7 @@ ZH = {
     "met": "已达标",
     "missed": "已超时",
     "Time limits": "处理时限",
+    "time limits": "时限",
     "overdue": "已超时",
     "due": "时限",
     "h": "小时",

@@ -61,13 +61,13 @@ def test_full_lifecycle_and_timeline(client: TestClient, agent: Actor, customer:
                     json={"body": "客户确认已恢复", "customer_visible": True})
     assert r.status_code == 201 and r.json()["visibility"] == "customer"
     history = client.get(f"/api/v1/work-orders/{number}/history", headers=agent.headers).json()["events"]
-    assert [e["kind"] for e in history] == ["created", "sla_applied"] + ["status_changed"] * 7 + ["note_added"]
-    assert history[1]["data"]["targets"]["resolution"] == 48 * 60  # broadband line fault: 48 h
-    moves = history[2:9]
+    assert [e["kind"] for e in history] == ["created"] + ["status_changed"] * 7 + ["note_added"]
+    assert history[0]["data"]["sla"]["targets"]["resolution"] == 48 * 60  # broadband line fault: 48 h
+    moves = history[1:8]
     assert [e["to_status"] for e in moves] == ["accepted", "in_progress", "pending", "in_progress",
                                                "resolved", "callback", "closed"]
     assert moves[1]["actor"]["username"] == tech.username and moves[1]["note"] == "step in_progress"
-    assert history[9]["note"] == "客户确认已恢复"
+    assert history[8]["note"] == "客户确认已恢复"
 
 
 def test_illegal_transition_is_409_naming_the_allowed_moves(client: TestClient, agent: Actor,

@@ -9,7 +9,7 @@ to store in the same transaction.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
@@ -341,6 +341,11 @@ class WorkOrder:
         self.updated_at = at
         self.events.append(event)
         return event
+
+    def note_time_limits(self, sla: dict[str, object]) -> None:
+        """Add the time limits chosen at registration to the (not yet stored) registration event."""
+        created = next(i for i, e in enumerate(self.events) if e.kind is EventKind.CREATED)
+        self.events[created] = replace(self.events[created], data={**self.events[created].data, "sla": sla})
 
     def record(self, event: WorkOrderEvent) -> None:
         """Keep an event that changes nothing on the work order itself (e.g. an SLA warning)."""

@@ -99,22 +99,25 @@ def plan_for(ctx: Context, uow: UnitOfWork, wo: WorkOrder, profile: CustomerProf
     return Plan(policy, agreement, targets, calendar)
 
 
-def _applied_event(ctx: Context, plan: Plan, at: datetime, *, moved: bool = False) -> WorkOrderEvent:
+def _plan_data(plan: Plan) -> dict[str, object]:
+    return {"policy": plan.policy.name if plan.policy else None,
+            "agreement": plan.agreement.name if plan.agreement else None,
+            "calendar": plan.calendar, "targets": {k.value: v for k, v in plan.targets.items()}}
+
+
+def _applied_event(ctx: Context, plan: Plan, at: datetime) -> WorkOrderEvent:
     assert ctx.system_user_id is not None
-    return WorkOrderEvent(
-        kind=EventKind.SLA_APPLIED, actor_id=ctx.system_user_id, at=at,
-        data={"policy": plan.policy.name if plan.policy else None,
-              "agreement": plan.agreement.name if plan.agreement else None,
-              "calendar": plan.calendar, "targets": {k.value: v for k, v in plan.targets.items()},
-              "moved": moved},
-    )
+    return WorkOrderEvent(kind=EventKind.SLA_APPLIED, actor_id=ctx.system_user_id, at=at,
+                          data={**_plan_data(plan), "moved": True})
 
 
 def announce(ctx: Context, uow: UnitOfWork, wo: WorkOrder, profile: CustomerProfile) -> Plan:
-    """Choose the time limits of a new work order and record them on its timeline (before it is stored)."""
+    """Choose the time limits of a new work order. They are recorded with its registration event
+    (one row where a separate event would cost a second insert on the intake path); later moves
+    of the deadlines get `sla_applied` events of their own."""
     plan = plan_for(ctx, uow, wo, profile)
-    if plan.targets and system_user_id(ctx, uow) is not None:
-        wo.record(_applied_event(ctx, plan, wo.created_at))
+    if plan.targets:
+        wo.note_time_limits(_plan_data(plan))
     return plan
 
 
@@ -174,7 +177,7 @@ def retarget(ctx: Context, uow: UnitOfWork, wo: WorkOrder, profile: CustomerProf
     if changed:
         uow.sla.save_clocks(changed)
         if system_user_id(ctx, uow) is not None:
-            wo.record(_applied_event(ctx, plan, at, moved=True))
+            wo.record(_applied_event(ctx, plan, at))
 
 
 def _thresholds(s: SlaSetup, record: ClockRecord) -> tuple[float, ...]:
