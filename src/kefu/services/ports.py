@@ -222,8 +222,9 @@ class Context:
     system_user_id: int | None = None
     tokens_cache: TtlCache[str, User] = field(init=False)
     categories_cache: TtlCache[str, Category] = field(init=False)
+    sla_cache: TtlCache[str, object] = field(init=False)  # policies and calendars (kefu.services.sla)
 
     def __post_init__(self) -> None:
         self.tokens_cache = TtlCache(self.cache_ttl, self.clock.now)
         self.categories_cache = TtlCache(self.cache_ttl, self.clock.now)
-        self.sla_cache: TtlCache[str, object] = TtlCache(self.cache_ttl, self.clock.now)
+        self.sla_cache = TtlCache(self.cache_ttl, self.clock.now)
