@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import time
-from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -59,9 +58,3 @@ class Settings(BaseSettings):
     @property
     def cookie_secure(self) -> bool:
         return self.environment == "production"
-
-    def sqlite_path(self) -> Path | None:
-        prefix = "sqlite:///"
-        if self.database_url.startswith(prefix):
-            return Path(self.database_url[len(prefix):])
-        return None

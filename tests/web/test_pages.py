@@ -100,6 +100,8 @@ def test_bad_list_filters_are_reported_not_500(client: TestClient, kefu: Kefu) -
     login(client, agent.username)
     r = client.get("/ui/work-orders", params={"status": "zzz", "priority": "P9", "cursor": "%%%"})
     assert r.status_code == 200 and "无法识别" in r.text
+    r = client.get("/ui/work-orders", params={"q": "12345"}, follow_redirects=False)
+    assert r.status_code == 200 and "q=12345" in r.text  # not a number: said so, no redirect to a 404
     assert client.get("/ui/work-orders/GD20990101000009").status_code == 404
 
 

@@ -167,10 +167,6 @@ class Customer:
             created_at=at,
         )
 
-    @property
-    def is_vip(self) -> bool:
-        return self.tier is Tier.VIP
-
     def masked(self) -> Customer:
         """A copy with personal data masked, for roles that may not see it."""
         return Customer(

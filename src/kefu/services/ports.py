@@ -100,7 +100,6 @@ class UserRepository(Protocol):
              organisation_id: int | None = None) -> list[User]:
         """Active users with one of these roles, in a team or an organisation if given."""
         ...
-    def set_password_hash(self, user_id: int, password_hash: str) -> None: ...
 
 
 class TokenRepository(Protocol):

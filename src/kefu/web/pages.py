@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from kefu.api import cursors
 from kefu.domain.errors import ConcurrentUpdate, DomainError, ValidationFailed
 from kefu.domain.org import Permission, User
-from kefu.domain.workorders import OPEN_STATUSES, Channel, Priority, Status, WorkOrderType
+from kefu.domain.workorders import OPEN_STATUSES, Channel, Priority, Status, WorkOrderType, is_work_order_number
 from kefu.i18n import LOCALES, format_duration, translate_error, translations
 from kefu.services import accounts, customers, reference
 from kefu.services import workorders as svc
@@ -193,9 +193,11 @@ def work_order_list(request: Request) -> Response:
     ctx = _ctx(request)
     params = dict(request.query_params)
     number = params.get("q", "").strip().upper()
-    if number:
+    if number and is_work_order_number(number):
         return RedirectResponse(f"/ui/work-orders/{quote(number)}", status_code=303)
     flt, bad = _list_filter(params, ctx.clock.now())
+    if number:
+        bad["q"] = number  # not a work-order number (GD + date + 6 digits)
     if params.get("mine") == "1":
         flt = WorkOrderFilter(**{**flt.__dict__, "owner_id": user.id})
     error = None

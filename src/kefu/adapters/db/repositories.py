@@ -397,9 +397,6 @@ class SqlUserRepository:
             query = query.where(users.c.organisation_id == organisation_id)
         return [_user(r) for r in self.conn.execute(query.order_by(users.c.id))]
 
-    def set_password_hash(self, user_id: int, password_hash: str) -> None:
-        self.conn.execute(update(users).where(users.c.id == user_id).values(password_hash=password_hash))
-
 
 class SqlTokenRepository:
     def __init__(self, conn: Connection) -> None:
