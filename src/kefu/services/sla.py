@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from kefu.domain.calendars import BusinessCalendar, WeekdaysOnly, parse_hours
@@ -39,9 +40,16 @@ class SlaSetup:
     policies: list[SlaPolicy]
     calendars: dict[str, BusinessCalendar]
 
-    @property
-    def by_id(self) -> dict[int, SlaPolicy]:
+    @cached_property
+    def _by_id(self) -> dict[int, SlaPolicy]:
         return {p.id: p for p in self.policies if p.id is not None}
+
+    def policy_of(self, record: ClockRecord) -> SlaPolicy | None:
+        return self._by_id.get(record.policy_id) if record.policy_id is not None else None
+
+    def thresholds_of(self, record: ClockRecord) -> tuple[float, ...]:
+        policy = self.policy_of(record)
+        return policy.thresholds() if policy else (BREACH,)
 
     def calendar(self, name: str) -> BusinessCalendar:
         return self.calendars.get(name) or self.calendars["24x7"]
@@ -148,13 +156,13 @@ def follow(ctx: Context, uow: UnitOfWork, wo: WorkOrder, happening: Happening) -
         if state == record.state:
             continue
         updated = replace(record, state=state)
-        thresholds = _thresholds(s, record)
+        thresholds = s.thresholds_of(record)
         if state.phase is not ClockPhase.RUNNING and record.breached_at is None and state.elapsed > state.target:
             # Stopped after its deadline before the worker got to it: the breach is recorded now, once.
             due = record.due_at or happening.at
             updated = replace(updated, breached_at=due,
                               state=replace(state, fired=max(state.fired, thresholds.index(BREACH) + 1)))
-            wo.record(_clock_event(ctx, EventKind.SLA_BREACHED, record, due, BREACH))
+            wo.record(clock_event(ctx, EventKind.SLA_BREACHED, record, due, BREACH))
         changed.append(updated.refreshed(calendar, thresholds))
     uow.sla.save_clocks(changed)
 
@@ -180,12 +188,7 @@ def retarget(ctx: Context, uow: UnitOfWork, wo: WorkOrder, profile: CustomerProf
             wo.record(_applied_event(ctx, plan, at))
 
 
-def _thresholds(s: SlaSetup, record: ClockRecord) -> tuple[float, ...]:
-    policy = s.by_id.get(record.policy_id) if record.policy_id is not None else None
-    return policy.thresholds() if policy else (BREACH,)
-
-
-def _clock_event(ctx: Context, kind: EventKind, record: ClockRecord, at: datetime, fraction: float,
+def clock_event(ctx: Context, kind: EventKind, record: ClockRecord, at: datetime, fraction: float,
                  level: EscalationLevel | None = None) -> WorkOrderEvent:
     assert ctx.system_user_id is not None
     data: dict[str, object] = {"clock": record.state.name.value, "fraction": fraction,

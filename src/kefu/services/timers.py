@@ -8,17 +8,40 @@ from datetime import datetime
 from kefu.domain.calendars import BusinessCalendar
 from kefu.domain.events import EventKind
 from kefu.domain.notifications import Message
-from kefu.domain.org import Role
+from kefu.domain.org import Role, Team
 from kefu.domain.sla import ClockRecord, EscalationLevel, Notify, SlaPolicy
 from kefu.domain.workorders import WorkOrder
 from kefu.services.ports import Context, UnitOfWork
-from kefu.services.sla import BREACH, _clock_event, _thresholds, setup, system_user_id
+from kefu.services.sla import BREACH, clock_event, setup, system_user_id
 
 
 @dataclass(frozen=True)
 class TickResult:
     clocks: int  # clocks claimed
     fired: int  # thresholds fired (warnings, breaches, escalation levels)
+
+
+class _Directory:
+    """Teams and the people in given roles, looked up once per tick however many clocks need them."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self._teams: dict[int, Team | None] = {}
+        self._people: dict[tuple[Role, int | None, int | None], list[int]] = {}
+
+    def team(self, team_id: int | None) -> Team | None:
+        if team_id is None:
+            return None
+        if team_id not in self._teams:
+            self._teams[team_id] = self.uow.org.get_team(team_id)
+        return self._teams[team_id]
+
+    def people(self, role: Role, *, team_id: int | None = None, organisation_id: int | None = None) -> list[int]:
+        key = (role, team_id, organisation_id)
+        if key not in self._people:
+            found = self.uow.users.find(roles=(role,), team_id=team_id, organisation_id=organisation_id)
+            self._people[key] = [u.id for u in found if u.id is not None]
+        return self._people[key]
 
 
 def tick(ctx: Context, *, limit: int = 500) -> TickResult:
@@ -34,12 +57,12 @@ def tick(ctx: Context, *, limit: int = 500) -> TickResult:
         messages: list[Message] = []
         changed: dict[int, int] = {}  # work-order id -> version read, for those whose fields change
         updated = []
+        directory = _Directory(uow)
         for record in records:
             wo = orders[record.work_order_id]
             version = wo.version
-            policy = s.by_id.get(record.policy_id) if record.policy_id is not None else None
-            new_record, count, msgs, touched = _fire(ctx, uow, s.calendar(record.calendar), _thresholds(s, record),
-                                                     record, policy, wo, now)
+            new_record, count, msgs, touched = _fire(ctx, directory, s.calendar(record.calendar),
+                                                     s.thresholds_of(record), record, s.policy_of(record), wo, now)
             fired += count
             messages += msgs
             updated.append(new_record)
@@ -58,7 +81,7 @@ def tick(ctx: Context, *, limit: int = 500) -> TickResult:
     return TickResult(len(records), fired)
 
 
-def _fire(ctx: Context, uow: UnitOfWork, calendar: BusinessCalendar, thresholds: tuple[float, ...],
+def _fire(ctx: Context, directory: _Directory, calendar: BusinessCalendar, thresholds: tuple[float, ...],
           record: ClockRecord, policy: SlaPolicy | None, wo: WorkOrder,
           now: datetime) -> tuple[ClockRecord, int, list[Message], bool]:
     state = record.state
@@ -73,21 +96,21 @@ def _fire(ctx: Context, uow: UnitOfWork, calendar: BusinessCalendar, thresholds:
             break
         levels = [e for e in (policy.escalations if policy else ()) if e.at == fraction]
         if fraction < BREACH and (policy is None or fraction in policy.warn_at):
-            wo.record(_clock_event(ctx, EventKind.SLA_WARNING, record, moment, fraction))
+            wo.record(clock_event(ctx, EventKind.SLA_WARNING, record, moment, fraction))
             if not levels:
-                messages += _notify(ctx, uow, wo, (Notify.HANDLER,), "sla_warning", record, moment, urgent=False)
+                messages += _notify(ctx, directory, wo, (Notify.HANDLER,), "sla_warning", record, moment, urgent=False)
         if fraction == BREACH:
             breached_at = moment
-            wo.record(_clock_event(ctx, EventKind.SLA_BREACHED, record, moment, fraction))
+            wo.record(clock_event(ctx, EventKind.SLA_BREACHED, record, moment, fraction))
             if not levels:  # no escalation level says whom to tell: the handler and the first-ask owner
-                messages += _notify(ctx, uow, wo, (Notify.HANDLER, Notify.OWNER), "sla_breached", record, moment,
+                messages += _notify(ctx, directory, wo, (Notify.HANDLER, Notify.OWNER), "sla_breached", record, moment,
                                     urgent=wo.priority.value == "P1")
         for level in levels:
-            wo.record(_clock_event(ctx, EventKind.SLA_ESCALATED, record, moment, fraction, level))
+            wo.record(clock_event(ctx, EventKind.SLA_ESCALATED, record, moment, fraction, level))
             touched |= _act(ctx, wo, level, moment)
             urgent = fraction >= BREACH and wo.priority.value == "P1"
             template = "sla_breached" if fraction >= BREACH else "sla_warning"
-            messages += _notify(ctx, uow, wo, level.notify, template, record, moment, urgent=urgent,
+            messages += _notify(ctx, directory, wo, level.notify, template, record, moment, urgent=urgent,
                                 level=level.level)
         state = replace(state, fired=state.fired + 1)
         count += 1
@@ -109,22 +132,21 @@ def _act(ctx: Context, wo: WorkOrder, level: EscalationLevel, at: datetime) -> b
     return touched
 
 
-def _notify(ctx: Context, uow: UnitOfWork, wo: WorkOrder, who: tuple[Notify, ...], template: str,
+def _notify(ctx: Context, directory: _Directory, wo: WorkOrder, who: tuple[Notify, ...], template: str,
             record: ClockRecord, at: datetime, *, urgent: bool, level: int | None = None) -> list[Message]:
     recipients: list[int] = []
-    team = uow.org.get_team(wo.team_id) if wo.team_id is not None else None
+    team = directory.team(wo.team_id)
     for target in who:
         if target is Notify.HANDLER and wo.handler_id is not None:
             recipients.append(wo.handler_id)
         elif target is Notify.OWNER:
             recipients.append(wo.owner_id)
         elif target is Notify.TEAM_LEAD and team is not None:
-            recipients += [u.id for u in uow.users.find(roles=(Role.SUPERVISOR,), team_id=team.id) if u.id]
+            recipients += directory.people(Role.SUPERVISOR, team_id=team.id)
         elif target is Notify.CENTRE_MANAGER and team is not None:
-            recipients += [u.id for u in uow.users.find(roles=(Role.SUPERVISOR,),
-                                                        organisation_id=team.organisation_id) if u.id]
+            recipients += directory.people(Role.SUPERVISOR, organisation_id=team.organisation_id)
         elif target is Notify.HQ_QUALITY:
-            recipients += [u.id for u in uow.users.find(roles=(Role.QUALITY,)) if u.id]
+            recipients += directory.people(Role.QUALITY)
     now = ctx.clock.now()
     release = ctx.quiet_hours.release(now, urgent=urgent) if ctx.quiet_hours else now
     payload = {"number": wo.number, "clock": record.state.name.value, "at": at.isoformat(),
