@@ -210,12 +210,13 @@ def work_order_list(request: Request) -> Response:
         next_url = "?" + urlencode({**params, "cursor": cursors.encode(items[-1].id)})
     return render(
         request, "list.html", user=user, items=items, params=params, next_url=next_url, bad=bad, error=error,
-        categories=reference.list_categories(ctx, user), category_labels=_category_labels(request, user),
+        **_categories(request, user),
     )
 
 
-def _category_labels(request: Request, user: User) -> dict[str, str]:
-    """Category code -> "宽带 › 无法连接" in the page's language, retired categories included."""
+def _categories(request: Request, user: User) -> dict[str, Any]:
+    """With one read of the tree: the categories in use (for pickers) and code -> "宽带 › 无法连接"
+    in the page's language for every category, retired ones included (for display)."""
     locale = _locale(request)
     found = reference.list_categories(_ctx(request), user, include_inactive=True)
     by_code = {c.code: c for c in found}
@@ -223,7 +224,7 @@ def _category_labels(request: Request, user: User) -> dict[str, str]:
     for c in found:
         parent = by_code.get(c.parent_code or "")
         labels[c.code] = f"{parent.label(locale)} › {c.label(locale)}" if parent else c.label(locale)
-    return labels
+    return {"categories": [c for c in found if c.active], "category_labels": labels}
 
 
 def _form_defaults() -> dict[str, Any]:
@@ -330,7 +331,7 @@ def _detail(request: Request, user: User, number: str, *, unmask: bool = False, 
     view = svc.view_work_order(_ctx(request), user, number, unmask=unmask)
     return render(
         request, "detail.html", status_code, user=user, view=view, wo=view.work_order, error=error,
-        category_labels=_category_labels(request, user),
+        **_categories(request, user),
         can_transition=user.may(Permission.WORKORDER_TRANSITION), can_note=user.may(Permission.WORKORDER_NOTE),
         can_unmask=user.may(Permission.PII_VIEW),
     )
