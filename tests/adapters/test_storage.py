@@ -153,15 +153,19 @@ def test_numbers_continue_after_a_bulk_load(kefu: Kefu) -> None:
     assert third == f"GD{day}{int(first[10:]) + 102:06d}"
 
 
-def test_the_open_index_predicate_matches_the_domain() -> None:
+@pytest.mark.parametrize(("migration", "name"), [
+    ("20261121_0002_open_work_order_indexes.py", "OPEN_PREDICATE"),
+    ("20261122_0004_dispatch_and_field_service.py", "_OPEN"),  # the open-load triggers
+])
+def test_the_open_predicates_of_migrations_match_the_domain(migration: str, name: str) -> None:
+    """Migrations are frozen copies: if the open statuses change, a new migration must follow."""
     import importlib.util
 
     from kefu.adapters.db.tables import OPEN_PREDICATE
     from tests.conftest import ROOT
 
-    path = ROOT / "migrations/versions/20261121_0002_open_work_order_indexes.py"
-    spec = importlib.util.spec_from_file_location("m0002", path)
+    spec = importlib.util.spec_from_file_location("migration", ROOT / "migrations/versions" / migration)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    assert module.OPEN_PREDICATE == OPEN_PREDICATE
+    assert getattr(module, name) == OPEN_PREDICATE

@@ -105,7 +105,11 @@ def histories(draw: st.DrawFn) -> list[Happening]:
     out = [Happening(at, "new")]
     for _ in range(draw(st.integers(0, 25))):
         at += timedelta(minutes=draw(st.integers(0, 60 * 24 * 4)))
-        if draw(st.booleans()) or not TRANSITIONS[status]:
+        kind = draw(st.sampled_from(["note", "visit", "move"]))
+        if kind == "visit":  # a visit scheduled (True) or the engineer on site / visit cancelled (False)
+            out.append(Happening(at, None, onsite=draw(st.booleans())))
+            continue
+        if kind == "note" or not TRANSITIONS[status]:
             out.append(Happening(at, None, customer_answered=draw(st.booleans())))
             continue
         status = draw(st.sampled_from(sorted(TRANSITIONS[status])))
@@ -116,7 +120,7 @@ def histories(draw: st.DrawFn) -> list[Happening]:
 @settings(max_examples=300, deadline=None)
 @given(history=histories(), cal=st.sampled_from([OFFICE, H24]), minutes=st.integers(1, 60 * 24 * 3),
        name=st.sampled_from([ClockName.FIRST_RESPONSE, ClockName.DIAGNOSIS, ClockName.RESOLUTION,
-                             ClockName.CUSTOMER_REPLY, ClockName.HOP]))
+                             ClockName.CUSTOMER_REPLY, ClockName.HOP, ClockName.ONSITE]))
 def test_recomputing_from_history_equals_the_incremental_state(history: list[Happening], cal: BusinessCalendar,
                                                                minutes: int, name: ClockName) -> None:
     incremental = run(history, cal, [name], minutes)[name]
@@ -126,3 +130,13 @@ def test_recomputing_from_history_equals_the_incremental_state(history: list[Hap
         due = incremental.due_at(cal)
         assert (due is not None and cal.between(incremental.running_since, due) + incremental.elapsed == \
             timedelta(minutes=minutes)) or incremental.elapsed >= timedelta(minutes=minutes)
+
+
+def test_the_onsite_clock_runs_from_each_visit_until_the_engineer_checks_in() -> None:
+    history = [Happening(T0, "new"), Happening(T0 + timedelta(hours=1), None, onsite=True),
+               Happening(T0 + timedelta(hours=5), None, onsite=False)]
+    onsite = run(history, H24, [ClockName.ONSITE], 24 * 60)[ClockName.ONSITE]
+    assert onsite.phase is ClockPhase.STOPPED and onsite.elapsed == timedelta(hours=4)
+    revisit = onsite.apply(Happening(T0 + timedelta(days=1), None, onsite=True), H24)
+    assert revisit.phase is ClockPhase.RUNNING and revisit.elapsed == timedelta(0) and revisit.laps == 1
+    assert revisit.apply(Happening(T0 + timedelta(days=1, hours=1), "resolved"), H24).phase is ClockPhase.STOPPED

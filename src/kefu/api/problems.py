@@ -22,6 +22,7 @@ STATUS_FOR: list[tuple[type[e.DomainError], int]] = [
     (e.ValidationFailed, 422),
     (e.InvalidTransition, 409),
     (e.ReopenWindowExpired, 409),
+    (e.StateConflict, 409),
     (e.ConcurrentUpdate, 409),
     (e.IdempotencyKeyReused, 422),
     (e.AuthenticationFailed, 401),

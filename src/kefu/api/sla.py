@@ -30,6 +30,13 @@ class ConditionsIO(Strict):
     channels: list[str] = []
     agreement_ids: list[Annotated[int, Field(gt=0, le=MAX_ID)]] = []
 
+    def domain(self) -> Conditions:
+        return Conditions.from_dict(self.model_dump())  # type: ignore[arg-type]
+
+    @classmethod
+    def of(cls, c: Conditions) -> ConditionsIO:
+        return cls.model_validate(c.to_dict())
+
 
 class EscalationIO(Strict):
     level: Annotated[int, Field(ge=1, le=9)]
@@ -52,12 +59,10 @@ class PolicyIO(Strict):
     escalations: list[EscalationIO] = []
 
     def domain(self, policy_id: int | None = None) -> SlaPolicy:
-        c = self.conditions
         return SlaPolicy(
             id=policy_id, name=self.name, position=self.position, active=self.active, calendar=self.calendar,
             targets=dict(self.targets),
-            conditions=Conditions(tuple(c.tiers), tuple(c.types), tuple(c.priorities), tuple(c.severities),
-                                  tuple(c.categories), tuple(c.regions), tuple(c.channels), tuple(c.agreement_ids)),
+            conditions=self.conditions.domain(),
             warn_at=tuple(self.warn_at),
             escalations=tuple(EscalationLevel(e.level, e.at, tuple(e.notify), e.raise_priority, e.reassign_team_id)
                               for e in self.escalations),
@@ -65,14 +70,10 @@ class PolicyIO(Strict):
 
     @classmethod
     def of(cls, p: SlaPolicy) -> PolicyIO:
-        c = p.conditions
         return cls(
             id=p.id, name=p.name, position=p.position, active=p.active, calendar=p.calendar,
             targets=p.targets,
-            conditions=ConditionsIO(tiers=list(c.tiers), types=list(c.types), priorities=list(c.priorities),
-                                    severities=list(c.severities), categories=list(c.categories),
-                                    regions=list(c.regions), channels=list(c.channels),
-                                    agreement_ids=list(c.agreement_ids)),
+            conditions=ConditionsIO.of(p.conditions),
             warn_at=list(p.warn_at),
             escalations=[EscalationIO(level=e.level, at=e.at, notify=list(e.notify), raise_priority=e.raise_priority,
                                       reassign_team_id=e.reassign_team_id) for e in p.escalations],

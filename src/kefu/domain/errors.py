@@ -55,6 +55,13 @@ class InvalidTransition(DomainError):
         )
 
 
+class StateConflict(DomainError):
+    """The thing asked for does not fit the current state (a hop already answered, a visit
+    already completed); the template says what the state is and what can be done."""
+
+    code = "state_conflict"
+
+
 class ReopenWindowExpired(DomainError):
     code = "reopen_window_expired"
     template = N_(

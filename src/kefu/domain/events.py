@@ -18,6 +18,17 @@ class EventKind(StrEnum):
     SLA_WARNING = "sla_warning"
     SLA_BREACHED = "sla_breached"
     SLA_ESCALATED = "sla_escalated"
+    ROUTED = "routed"  # a routing rule (or the lack of one) chose team and handler
+    HANDLER_CHANGED = "handler_changed"
+    HOP_SENT = "hop_sent"  # dispatched to another team or organisation (派单)
+    HOP_ACCEPTED = "hop_accepted"
+    HOP_REJECTED = "hop_rejected"  # out of the receiver's scope; back to the sender
+    HOP_RETURNED = "hop_returned"  # answered with a result (回单)
+    VISIT_SCHEDULED = "visit_scheduled"
+    VISIT_CHECKED_IN = "visit_checked_in"
+    VISIT_COMPLETED = "visit_completed"
+    VISIT_CANCELLED = "visit_cancelled"
+    CHECKLIST_STEP_DONE = "checklist_step_done"
 
 
 @dataclass(frozen=True)

@@ -41,17 +41,20 @@ class Permission(StrEnum):
     PII_VIEW = "pii.view"  # may ask for unmasked phone, ID number, address (every view is logged)
     USER_MANAGE = "user.manage"
     SLA_MANAGE = "sla.manage"  # policies, calendars, service agreements
+    WORKORDER_DISPATCH = "workorder.dispatch"  # send hops, answer them, schedule field visits
+    ROUTING_MANAGE = "routing.manage"  # organisations, teams, agents' skills/shifts/capacity, routing rules
 
 
 P = Permission
-_HANDLING = {P.READ, P.WORKORDER_TRANSITION, P.WORKORDER_NOTE}
+_HANDLING = {P.READ, P.WORKORDER_TRANSITION, P.WORKORDER_NOTE, P.WORKORDER_DISPATCH}
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.AGENT: frozenset(_HANDLING | {P.CUSTOMER_CREATE, P.WORKORDER_CREATE}),
     Role.TECH_SUPPORT: frozenset(_HANDLING),
     # Field engineers have to reach the customer and find the site.
     Role.FIELD_ENGINEER: frozenset(_HANDLING | {P.PII_VIEW}),
     Role.QUALITY: frozenset({P.READ, P.WORKORDER_NOTE}),
-    Role.SUPERVISOR: frozenset(_HANDLING | {P.CUSTOMER_CREATE, P.WORKORDER_CREATE, P.PII_VIEW, P.SLA_MANAGE}),
+    Role.SUPERVISOR: frozenset(_HANDLING | {P.CUSTOMER_CREATE, P.WORKORDER_CREATE, P.PII_VIEW, P.SLA_MANAGE,
+                                            P.ROUTING_MANAGE}),
     Role.ADMIN: frozenset(set(Permission)),
     Role.AUDITOR: frozenset({P.READ}),
 }
@@ -92,7 +95,53 @@ class User:
     organisation_id: int | None = None
     team_id: int | None = None
     region: str | None = None
-    skills: list[str] = field(default_factory=list)
+    skills: list[str] = field(default_factory=list)  # category codes; each covers its subtree
+    languages: list[str] = field(default_factory=list)  # e.g. "zh", "yue" (Cantonese), "en"
+    capacity: int = 20  # most open work orders this person should handle at once
+    on_shift: bool = True
+    open_assigned: int = 0  # open work orders handled now (kept by storage)
 
     def may(self, permission: Permission) -> bool:
         return self.active and role_may(self.role, permission)
+
+    @property
+    def sees_everything(self) -> bool:
+        """Admins and auditors look across all organisations; everyone else sees their own scope."""
+        return self.role in (Role.ADMIN, Role.AUDITOR)
+
+
+#: Organisations outside the operator: they see only what was dispatched to them, masked.
+EXTERNAL_KINDS = frozenset({OrganisationKind.VENDOR, OrganisationKind.PARTNER})
+
+
+def visible_organisations(user: User, organisations: list[Organisation]) -> frozenset[int] | None:
+    """The organisations whose work orders (owned or dispatched to) `user` may see; None = all.
+
+    The operator's own organisations see downwards: headquarters sees every province and city
+    below it, a province its cities. A vendor or partner sees only its own organisation.
+    """
+    if user.sees_everything:
+        return None
+    if user.organisation_id is None:
+        return frozenset()
+    by_id = {o.id: o for o in organisations}
+    own = by_id.get(user.organisation_id)
+    if own is None or own.kind in EXTERNAL_KINDS:
+        return frozenset({user.organisation_id})
+    children: dict[int | None, list[int]] = {}
+    for o in organisations:
+        if o.id is not None and o.kind not in EXTERNAL_KINDS:
+            children.setdefault(o.parent_id, []).append(o.id)
+    seen: set[int] = set()
+    todo = [user.organisation_id]
+    while todo:
+        current = todo.pop()
+        if current not in seen:
+            seen.add(current)
+            todo.extend(children.get(current, []))
+    return frozenset(seen)
+
+
+def is_external(user: User, organisations: list[Organisation]) -> bool:
+    """A vendor's or partner's user: customer personal data stays masked whatever the role."""
+    return any(o.id == user.organisation_id and o.kind in EXTERNAL_KINDS for o in organisations)

@@ -9,7 +9,8 @@ the named clocks. A clock's life follows the work order's history:
                   (waiting for the customer or parts) and while resolved; a re-open resumes it;
 * customer_reply  (complaints) runs until the customer gets a visible answer or a resolution;
 * hop             runs for each dispatch until the hop comes back;
-* register, onsite are started by the channel and field-service features.
+* onsite          runs for each field visit from its scheduling until the engineer checks in;
+* register is started by the channel features.
 
 `ClockState.apply` moves one clock forward event by event (what the services store);
 `recompute` derives the same state from the whole history at once (what an audit or a policy
@@ -26,6 +27,7 @@ from enum import StrEnum
 from kefu.domain.calendars import BusinessCalendar
 from kefu.domain.categories import in_subtree
 from kefu.domain.errors import ValidationFailed
+from kefu.domain.events import EventKind, WorkOrderEvent
 
 
 class ClockName(StrEnum):
@@ -82,6 +84,18 @@ class Conditions:
             and (not self.channels or f.channel in self.channels)
             and (not self.agreement_ids or f.agreement_id in self.agreement_ids)
         )
+
+    def to_dict(self) -> dict[str, list[object]]:
+        """The non-empty conditions, as stored (JSON)."""
+        return {name: list(getattr(self, name)) for name in _CONDITION_FIELDS if getattr(self, name)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, list[object]]) -> Conditions:
+        return cls(**{name: tuple(data.get(name, ())) for name in _CONDITION_FIELDS})  # type: ignore[arg-type]
+
+
+_CONDITION_FIELDS = ("tiers", "types", "priorities", "severities", "categories", "regions", "channels",
+                     "agreement_ids")
 
 
 class Notify(StrEnum):
@@ -161,10 +175,36 @@ class Happening:
     at: datetime
     status: str | None = None  # the status the work order moved to, if it moved
     customer_answered: bool = False  # a customer-visible note
+    onsite: bool | None = None  # True: a field visit was scheduled; False: the engineer is there (or no visit)
 
 
-def _wanted(name: ClockName, status: str, answered: bool, first: bool) -> ClockPhase | None:
+#: Statuses after which nobody needs to get on site any more.
+_ONSITE_ENDS = frozenset({"resolved", "callback", "closed", "cancelled", "rejected"})
+
+
+def happening_of(event: WorkOrderEvent) -> Happening | None:
+    """What an event of the work order's history means to clocks (None: nothing)."""
+    if event.kind in (EventKind.CREATED, EventKind.STATUS_CHANGED):
+        return Happening(at=event.at, status=event.to_status)
+    if event.kind is EventKind.NOTE_ADDED:
+        return Happening(at=event.at, customer_answered=event.visibility == "customer")
+    if event.kind is EventKind.VISIT_SCHEDULED:
+        return Happening(at=event.at, onsite=True)
+    if event.kind in (EventKind.VISIT_CHECKED_IN, EventKind.VISIT_CANCELLED):
+        return Happening(at=event.at, onsite=False)
+    return None
+
+
+def _wanted(name: ClockName, h: Happening, first: bool) -> ClockPhase | None:
     """The phase a clock should be in after a happening; None: this clock does not care."""
+    status, answered = h.status or "", h.customer_answered
+    if name is ClockName.ONSITE:
+        # Runs from a visit's scheduling until the engineer checks in; each visit is a new run.
+        if h.onsite is not None:
+            return ClockPhase.RUNNING if h.onsite else ClockPhase.STOPPED
+        return ClockPhase.STOPPED if status in _ONSITE_ENDS else None
+    if h.onsite is not None:
+        return None
     if not status:  # a note, not a move: only a customer-visible answer matters, and only to one clock
         return ClockPhase.STOPPED if name is ClockName.CUSTOMER_REPLY and answered else None
     if name is ClockName.FIRST_RESPONSE:
@@ -187,17 +227,22 @@ def _wanted(name: ClockName, status: str, answered: bool, first: bool) -> ClockP
         if status == "dispatched":
             return ClockPhase.RUNNING
         return ClockPhase.STOPPED if status in ("returned", "cancelled") else None
-    return None  # register, onsite: started by their own features
+    return None  # register: started by the channel features
 
 
 ONE_SHOT = frozenset({ClockName.FIRST_RESPONSE, ClockName.DIAGNOSIS, ClockName.CUSTOMER_REPLY})
+#: Clocks that start afresh with each new run: every hop, every visit.
+RESTARTING = frozenset({ClockName.HOP, ClockName.ONSITE})
 
 
-def clock_names_for(work_order_type: str, targets: dict[ClockName, int]) -> list[ClockName]:
+def clock_names_for(work_order_type: str, targets: dict[ClockName, int], *, visited: bool = False) -> list[ClockName]:
+    """The clocks a work order has; `onsite` only once a field visit was scheduled."""
     always = (ClockName.FIRST_RESPONSE, ClockName.DIAGNOSIS, ClockName.RESOLUTION, ClockName.HOP)
     names: list[ClockName] = [n for n in always if n in targets]
     if work_order_type == "complaint" and ClockName.CUSTOMER_REPLY in targets:
         names.append(ClockName.CUSTOMER_REPLY)
+    if visited and ClockName.ONSITE in targets:
+        names.append(ClockName.ONSITE)
     return names
 
 
@@ -217,11 +262,11 @@ class ClockState:
 
     def apply(self, h: Happening, calendar: BusinessCalendar, *, first: bool = False) -> ClockState:
         """The state after one happening of the work order's history."""
-        wanted = _wanted(self.name, h.status or "", h.customer_answered, first)
+        wanted = _wanted(self.name, h, first)
         if wanted is None or (self.name in ONE_SHOT and self.stopped_at is not None):
             return self
         if wanted is ClockPhase.RUNNING:
-            if self.name is ClockName.HOP and self.started_at is not None and self.phase is not ClockPhase.RUNNING:
+            if self.name in RESTARTING and self.started_at is not None and self.phase is not ClockPhase.RUNNING:
                 # Each dispatch is a new hop with a fresh clock for the new receiver.
                 return replace(self, phase=ClockPhase.RUNNING, elapsed=timedelta(0), running_since=h.at,
                                started_at=h.at, stopped_at=None, fired=0, laps=self.laps + 1)
@@ -289,11 +334,11 @@ def recompute(name: ClockName, target_minutes: int, history: Sequence[Happening]
     stopped: datetime | None = None
     laps = 0
     for i, h in enumerate(history):
-        wanted = _wanted(name, h.status or "", h.customer_answered, i == 0)
+        wanted = _wanted(name, h, i == 0)
         if wanted is None or (name in ONE_SHOT and stopped is not None):
             continue
         if wanted is ClockPhase.RUNNING:
-            if name is ClockName.HOP and started is not None and phase is not ClockPhase.RUNNING:
+            if name in RESTARTING and started is not None and phase is not ClockPhase.RUNNING:
                 intervals, started, laps = [], None, laps + 1
             if phase is ClockPhase.RUNNING:
                 continue

@@ -26,6 +26,7 @@ from kefu.domain.sla import (
     SlaPolicy,
     choose_policy,
     clock_names_for,
+    happening_of,
     recompute,
     start_clocks,
 )
@@ -255,18 +256,14 @@ def rebuild_clocks(ctx: Context, work_order_ids: list[int]) -> int:
                 continue
             plan = plan_for(ctx, uow, wo, profile)
             calendar = s.calendar(plan.calendar)
-            happenings = [
-                Happening(at=e.at, status=e.to_status,
-                          customer_answered=e.kind is EventKind.NOTE_ADDED and e.visibility == "customer")
-                for e in uow.work_orders.history(wo.id)
-                if e.kind in (EventKind.CREATED, EventKind.STATUS_CHANGED, EventKind.NOTE_ADDED)
-            ]
+            happenings = [h for e in uow.work_orders.history(wo.id) if (h := happening_of(e)) is not None]
             uow.sla.add_clocks([
                 ClockRecord(work_order_id=wo.id, state=recompute(name, plan.targets[name], happenings, calendar),
                             calendar=plan.calendar, policy_id=plan.policy.id if plan.policy else None,
                             agreement_id=plan.agreement.id if plan.agreement else None,
                             ).refreshed(calendar, plan.thresholds)
-                for name in clock_names_for(wo.type.value, plan.targets)
+                for name in clock_names_for(wo.type.value, plan.targets,
+                                            visited=any(h.onsite is not None for h in happenings))
             ])
             done += 1
         uow.commit()

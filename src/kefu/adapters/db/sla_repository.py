@@ -44,7 +44,6 @@ def _us(delta: timedelta) -> int:
 
 
 def _policy(row: Any) -> SlaPolicy:
-    c = row.conditions
     return SlaPolicy(
         id=row.id,
         name=row.name,
@@ -52,12 +51,7 @@ def _policy(row: Any) -> SlaPolicy:
         active=row.active,
         calendar=row.calendar,
         targets={ClockName(k): v for k, v in row.targets.items()},
-        conditions=Conditions(
-            tiers=tuple(c.get("tiers", ())), types=tuple(c.get("types", ())),
-            priorities=tuple(c.get("priorities", ())), severities=tuple(c.get("severities", ())),
-            categories=tuple(c.get("categories", ())), regions=tuple(c.get("regions", ())),
-            channels=tuple(c.get("channels", ())), agreement_ids=tuple(c.get("agreement_ids", ())),
-        ),
+        conditions=Conditions.from_dict(row.conditions),
         warn_at=tuple(row.warn_at),
         escalations=tuple(
             EscalationLevel(level=e["level"], at=e["at"], notify=tuple(Notify(n) for n in e.get("notify", ())),
@@ -69,14 +63,10 @@ def _policy(row: Any) -> SlaPolicy:
 
 
 def _policy_values(p: SlaPolicy) -> dict[str, Any]:
-    c = p.conditions
     return {
         "name": p.name, "position": p.position, "active": p.active, "calendar": p.calendar,
         "targets": {k.value: v for k, v in p.targets.items()},
-        "conditions": {k: list(v) for k, v in {
-            "tiers": c.tiers, "types": c.types, "priorities": c.priorities, "severities": c.severities,
-            "categories": c.categories, "regions": c.regions, "channels": c.channels,
-            "agreement_ids": c.agreement_ids}.items() if v},
+        "conditions": p.conditions.to_dict(),
         "warn_at": list(p.warn_at),
         "escalations": [{"level": e.level, "at": e.at, "notify": [n.value for n in e.notify],
                          "raise_priority": e.raise_priority, "reassign_team_id": e.reassign_team_id}

@@ -70,6 +70,14 @@ users = Table(
     Column("region", String(100)),
     Column("skills", Json, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # Dispatch: languages/dialects spoken, max open work orders, on shift now, and the open work
+    # orders handled now (kept by a trigger on work_orders, so no path can forget it; routing reads
+    # it instead of counting the open work orders of every candidate).
+    Column("languages", Json, nullable=False, server_default=text("'[]'")),
+    Column("capacity", Integer, nullable=False, server_default=text("20")),
+    Column("on_shift", Boolean, nullable=False, server_default=text("true")),
+    Column("open_assigned", Integer, nullable=False, server_default=text("0")),
+    Index(None, "team_id", "open_assigned"),
 )
 
 auth_tokens = Table(
@@ -151,12 +159,16 @@ work_orders = Table(
     Column("closed_at", UTCDateTime),
     Column("reopen_count", Integer, nullable=False, server_default=text("0")),
     Column("version", Integer, nullable=False, server_default=text("1")),
+    # The organisation of the first-ask owner: with work_order_parties it decides who may see it.
+    Column("organisation_id", BigId, ForeignKey("organisations.id")),
     CheckConstraint("severity IS NULL OR severity BETWEEN 1 AND 4", name="severity_range"),
     # Keyset pagination walks (filter, id DESC): each common filter has its own index.
     Index(None, "status", "id"),
     Index(None, "customer_id", "id"),
     Index(None, "owner_id", "id"),
     Index(None, "team_id", "id"),
+    Index(None, "handler_id", "id"),
+    Index(None, "organisation_id", "id"),
     Index(None, "category", "id"),
     Index(None, "created_at"),
     # Open work orders are a small, hot part of the table: partial indexes keep "open + priority"
@@ -308,4 +320,111 @@ notifications = Table(
     Column("payload", Json, nullable=False),
     Column("read_at", UTCDateTime),
     Index(None, "user_id", "id"),
+)
+
+
+# --- dispatch, field service, service-request checklists -----------------------------------------
+
+routing_rules = Table(
+    "routing_rules",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("position", Integer, nullable=False),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("conditions", Json, nullable=False),
+    Column("team_id", BigId, ForeignKey("teams.id"), nullable=False),
+    Column("strategy", String(20), nullable=False),
+    Column("fallback_team_id", BigId, ForeignKey("teams.id")),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("updated_by", BigId, ForeignKey("users.id"), nullable=False),
+)
+
+routing_cursors = Table(
+    "routing_cursors",
+    metadata,
+    Column("team_id", BigId, ForeignKey("teams.id"), primary_key=True),
+    Column("last_user_id", BigId, ForeignKey("users.id"), nullable=False),
+)
+
+#: Hops still waiting for an answer, as the queues ask for them.
+ACTIVE_HOP = "status IN ('accepted', 'pending')"
+
+dispatches = Table(
+    "dispatches",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("work_order_id", BigId, ForeignKey("work_orders.id"), nullable=False),
+    Column("parent_id", BigId, ForeignKey("dispatches.id")),
+    Column("sender_user_id", BigId, ForeignKey("users.id"), nullable=False),
+    Column("sender_org_id", BigId, ForeignKey("organisations.id"), nullable=False),
+    Column("sender_team_id", BigId, ForeignKey("teams.id")),
+    Column("receiver_org_id", BigId, ForeignKey("organisations.id"), nullable=False),
+    Column("receiver_team_id", BigId, ForeignKey("teams.id")),
+    Column("instruction", Text, nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("deadline_at", UTCDateTime),
+    Column("accepted_at", UTCDateTime),
+    Column("accepted_by", BigId, ForeignKey("users.id")),
+    Column("answered_at", UTCDateTime),
+    Column("answered_by", BigId, ForeignKey("users.id")),
+    Column("answer", Text),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    Index(None, "work_order_id", "id"),
+    Index("ix_dispatches_active_team", "receiver_team_id", "deadline_at",
+          postgresql_where=text(ACTIVE_HOP), sqlite_where=text(ACTIVE_HOP)),
+    Index("ix_dispatches_active_org", "receiver_org_id", "deadline_at",
+          postgresql_where=text(ACTIVE_HOP), sqlite_where=text(ACTIVE_HOP)),
+)
+
+work_order_parties = Table(
+    "work_order_parties",
+    metadata,
+    # Every organisation a work order was dispatched to: they may see it (data scope).
+    Column("work_order_id", BigId, ForeignKey("work_orders.id"), primary_key=True),
+    Column("organisation_id", BigId, ForeignKey("organisations.id"), primary_key=True),
+    Index(None, "organisation_id", "work_order_id"),
+)
+
+visits = Table(
+    "visits",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("work_order_id", BigId, ForeignKey("work_orders.id"), nullable=False),
+    Column("engineer_id", BigId, ForeignKey("users.id"), nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("window_start", UTCDateTime, nullable=False),
+    Column("window_end", UTCDateTime, nullable=False),
+    Column("address", String(300), nullable=False),
+    Column("tools", Json, nullable=False),
+    Column("parts", Json, nullable=False),
+    Column("checked_in_at", UTCDateTime),
+    Column("checked_out_at", UTCDateTime),
+    Column("diagnosis", Text),
+    Column("repair_actions", Text),
+    Column("function_test_passed", Boolean),
+    Column("function_test_note", Text),
+    Column("confirmed_by", String(100)),
+    Column("confirmed_at", UTCDateTime),
+    Column("signature", Text),  # data:image/png;base64,... as drawn on the engineer's phone
+    Column("site_cleaned", Boolean),
+    Column("outcome", String(12)),
+    Column("cancel_reason", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", BigId, ForeignKey("users.id"), nullable=False),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    Index(None, "work_order_id", "id"),
+    Index(None, "engineer_id", "window_start"),
+)
+
+checklist_steps = Table(
+    "checklist_steps",
+    metadata,
+    Column("work_order_id", BigId, ForeignKey("work_orders.id"), primary_key=True),
+    Column("position", SmallInteger, primary_key=True),
+    Column("code", String(40), nullable=False),
+    Column("done_at", UTCDateTime),
+    Column("done_by", BigId, ForeignKey("users.id")),
+    Column("data", Json, nullable=False),
 )
