@@ -31,7 +31,7 @@ class ConditionsIO(Strict):
     agreement_ids: list[Annotated[int, Field(gt=0, le=MAX_ID)]] = []
 
     def domain(self) -> Conditions:
-        return Conditions.from_dict(self.model_dump())  # type: ignore[arg-type]
+        return Conditions.from_dict(self.model_dump())
 
     @classmethod
     def of(cls, c: Conditions) -> ConditionsIO:

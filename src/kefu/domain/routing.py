@@ -9,7 +9,7 @@ team's queue unassigned. Every decision says which rule made it and why (R11, R1
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from kefu.domain.categories import in_subtree
@@ -30,7 +30,7 @@ class RoutingRule:
     position: int
     team_id: int
     strategy: Strategy = Strategy.LEAST_LOADED
-    conditions: Conditions = Conditions()
+    conditions: Conditions = field(default_factory=Conditions)
     fallback_team_id: int | None = None
     active: bool = True
 

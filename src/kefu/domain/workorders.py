@@ -158,6 +158,7 @@ class WorkOrder:
     closed_at: datetime | None = None
     reopen_count: int = 0
     version: int = 1
+    organisation_id: int | None = None  # the first-ask owner's organisation (data scope)
     events: list[WorkOrderEvent] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
@@ -181,6 +182,7 @@ class WorkOrder:
         device: str | None = None,
         promised_at: datetime | None = None,
         number: str = "",
+        organisation_id: int | None = None,
     ) -> WorkOrder:
         """A new work order; the registering agent becomes its first-ask owner.
 
@@ -240,6 +242,7 @@ class WorkOrder:
             fault_place=(fault_place or "").strip() or None,
             device=(device or "").strip() or None,
             promised_at=promised_at,
+            organisation_id=organisation_id,
         )
         wo.events.append(
             WorkOrderEvent(
@@ -338,6 +341,19 @@ class WorkOrder:
                                note=(reason or "").strip() or None,
                                data={"from": self.team_id, "to": team_id})
         self.team_id = team_id
+        self.updated_at = at
+        self.events.append(event)
+        return event
+
+    def assign(self, *, team_id: int | None, handler_id: int | None, actor_id: int, at: datetime,
+               reason: str | None = None, kind: EventKind = EventKind.HANDLER_CHANGED,
+               data: dict[str, object] | None = None) -> WorkOrderEvent:
+        """Give the work order to a team and a handler (None: waits in the team's queue). The
+        first-ask owner stays (R15)."""
+        event = WorkOrderEvent(kind=kind, actor_id=actor_id, at=at, note=(reason or "").strip() or None,
+                               data={"from_team": self.team_id, "from_handler": self.handler_id,
+                                     "team_id": team_id, "handler_id": handler_id, **(data or {})})
+        self.team_id, self.handler_id = team_id, handler_id
         self.updated_at = at
         self.events.append(event)
         return event

@@ -8,9 +8,9 @@ import secrets
 from dataclasses import dataclass
 
 from kefu.domain.errors import N_, AuthenticationFailed, NotFound, ValidationFailed
-from kefu.domain.org import Permission, Role, User
+from kefu.domain.org import EXTERNAL_KINDS, Permission, Role, User
 from kefu.services.authz import require
-from kefu.services.ports import Context
+from kefu.services.ports import Context, UnitOfWork
 
 USERNAME_RE = re.compile(r"^[a-z][a-z0-9_.-]{1,63}$")
 MIN_PASSWORD = 10
@@ -69,11 +69,31 @@ def create_user(ctx: Context, new: NewUser, *, actor: User | None = None) -> Use
     with ctx.uow(write=True) as uow:
         if uow.users.get_by_username(username) is not None:
             raise ValidationFailed("The username {value} is taken.", field="username", value=username)
-        if new.team_id is not None and uow.org.get_team(new.team_id) is None:
-            raise ValidationFailed("Team {id} does not exist.", field="team_id", id=new.team_id)
+        user.organisation_id = _organisation_of(uow, new)
         stored = uow.users.add(user)
         uow.commit()
     return stored
+
+
+def _organisation_of(uow: UnitOfWork, new: NewUser) -> int | None:
+    """The organisation a new user belongs to: as given, else their team's, else (for staff) the
+    installation's home organisation, so that nobody is created outside every data scope."""
+    team = None
+    if new.team_id is not None and (team := uow.org.get_team(new.team_id)) is None:
+        raise ValidationFailed("Team {id} does not exist.", field="team_id", id=new.team_id)
+    if new.organisation_id is not None:
+        if uow.org.get_organisation(new.organisation_id) is None:
+            raise ValidationFailed("Organisation {id} does not exist.", field="organisation_id",
+                                   id=new.organisation_id)
+        if team is not None and team.organisation_id != new.organisation_id:
+            raise ValidationFailed("Team {id} belongs to another organisation.", field="team_id", id=new.team_id)
+        return new.organisation_id
+    if team is not None:
+        return team.organisation_id
+    if new.role in (Role.ADMIN, Role.AUDITOR):
+        return None
+    home = next((o for o in uow.org.organisations() if o.parent_id is None and o.kind not in EXTERNAL_KINDS), None)
+    return home.id if home else None
 
 
 def _issue(ctx: Context, user: User, kind: str, label: str | None) -> str:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kefu.domain.customers import Customer, Device, Tier
-from kefu.domain.errors import N_, NotFound, ValidationFailed
+from kefu.domain.errors import N_, NotFound, PermissionDenied, ValidationFailed
 from kefu.domain.org import Permission, User
+from kefu.services import scope
 from kefu.services.authz import require
-from kefu.services.ports import Context, CustomerFilter, UnitOfWork
+from kefu.services.ports import Context, CustomerFilter, UnitOfWork, WorkOrderFilter
 
 
 @dataclass
@@ -49,10 +50,13 @@ def register_customer(ctx: Context, actor: User, new: NewCustomer) -> Customer:
 
 
 def reveal(uow: UnitOfWork, ctx: Context, actor: User, customer: Customer, unmask: bool, purpose: str) -> Customer:
-    """The customer as this actor may see it. An unmasked view is logged in the same transaction."""
+    """The customer as this actor may see it. An unmasked view is logged in the same transaction.
+    A vendor's or partner's user never sees personal data unmasked, whatever the role."""
     if not unmask:
         return customer.masked()
     require(actor, Permission.PII_VIEW)
+    if scope.external(ctx, uow, actor):
+        raise PermissionDenied(role=actor.role.value, action=N_("see unmasked personal data"))
     assert customer.id is not None and actor.id is not None
     uow.customers.log_personal_data_access(
         user_id=actor.id, customer_id=customer.id, at=ctx.clock.now(), purpose=purpose
@@ -64,7 +68,7 @@ def get_customer(ctx: Context, actor: User, customer_id: int, *, unmask: bool = 
     require(actor, Permission.READ)
     with ctx.uow(write=unmask) as uow:
         customer = uow.customers.get(customer_id)
-        if customer is None:
+        if customer is None or not _may_see(ctx, uow, actor, customer_id):
             raise NotFound(kind=N_("Customer"), key=customer_id)
         shown = reveal(uow, ctx, actor, customer, unmask, "view customer")
         uow.commit()
@@ -81,5 +85,19 @@ def search_customers(
         raise ValidationFailed("Give at least 4 digits of the phone number to search.", field="phone")
     flt = CustomerFilter(phone=phone, name=(name or "").strip() or None, before_id=before_id)
     with ctx.uow() as uow:
+        if scope.external(ctx, uow, actor) and (flt.name or phone is None or len(phone) != 11):
+            # A vendor facing a caller finds that one customer by the whole number, nothing more.
+            raise ValidationFailed("Search by the customer's whole 11-digit phone number.", field="phone")
         found = uow.customers.search(flt, limit)
+        if scope.external(ctx, uow, actor):
+            found = [c for c in found if c.phone == phone]
     return [c.masked() for c in found]
+
+
+def _may_see(ctx: Context, uow: UnitOfWork, actor: User, customer_id: int) -> bool:
+    """The operator's own staff see the operator's customers; a vendor's or partner's user sees a
+    customer only through a work order owned by or dispatched to its organisation."""
+    if not scope.external(ctx, uow, actor):
+        return True
+    flt = WorkOrderFilter(customer_id=customer_id, visible_to=scope.visible_to(ctx, uow, actor))
+    return bool(uow.work_orders.find(flt, 1))

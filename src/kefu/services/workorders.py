@@ -7,22 +7,25 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 
 from kefu.domain.categories import Category, validate_code
+from kefu.domain.checklists import ChecklistStep, new_checklist, template_for, unfinished
 from kefu.domain.customers import Customer, Tier
-from kefu.domain.errors import N_, ConcurrentUpdate, IdempotencyKeyReused, NotFound, ValidationFailed
+from kefu.domain.dispatch import Dispatch
+from kefu.domain.errors import IdempotencyKeyReused, ValidationFailed
 from kefu.domain.events import WorkOrderEvent
 from kefu.domain.org import Permission, User
 from kefu.domain.sla import Happening
+from kefu.domain.visits import Visit
 from kefu.domain.workorders import Channel, Priority, Status, WorkOrder, WorkOrderType
-from kefu.services import sla
+from kefu.services import routing, sla
 from kefu.services.authz import require
+from kefu.services.changes import changing
 from kefu.services.customers import reveal
 from kefu.services.ports import Context, CustomerProfile, UnitOfWork, WorkOrderFilter
+from kefu.services.scope import load_work_order, visible_to
 
 MAX_PAGE = 200
 
@@ -58,6 +61,9 @@ class WorkOrderView:
     history: list[WorkOrderEvent]
     people: dict[int, User]
     clocks: list[sla.ClockView]
+    dispatches: list[Dispatch]
+    visits: list[Visit]
+    checklist: list[ChecklistStep]
 
 
 class _KeyTaken(Exception):
@@ -85,9 +91,14 @@ def register_work_order(
             day = now.astimezone(ctx.timezone).date()
             profile = _profile(uow, new.customer_id, day)
             work_order = _new_work_order(ctx, uow, actor, new, profile, now)
+            if new.team_id is None:
+                routing.route_new(ctx, uow, work_order, profile, now)
             plan = sla.announce(ctx, uow, work_order, profile)
             stored = uow.work_orders.add(work_order, day=day)
             sla.start(ctx, uow, stored, plan)
+            if steps := new_checklist(stored.category):
+                assert stored.id is not None
+                uow.checklists.add(stored.id, steps)
             if idempotency_key is not None:
                 assert stored.id is not None
                 if not uow.idempotency.claim(
@@ -140,6 +151,7 @@ def _new_work_order(ctx: Context, uow: UnitOfWork, actor: User, new: NewWorkOrde
         fault_place=new.fault_place,
         device=new.device,
         promised_at=new.promised_at,
+        organisation_id=actor.organisation_id,
     )
 
 
@@ -170,41 +182,12 @@ def _replayed(uow: UnitOfWork, user_id: int, key: str, fingerprint: str) -> Work
     return uow.work_orders.get_by_id(work_order_id)
 
 
-def _load(uow: UnitOfWork, number: str) -> WorkOrder:
-    work_order = uow.work_orders.get_by_number(number)
-    if work_order is None:
-        raise NotFound(kind=N_("Work order"), key=number)
-    return work_order
-
-
-def _check_version(work_order: WorkOrder, expected_version: int | None) -> None:
-    if expected_version is not None and expected_version != work_order.version:
-        raise ConcurrentUpdate(number=work_order.number, current=work_order.version, expected=expected_version)
-
-
-def _store(uow: UnitOfWork, work_order: WorkOrder) -> None:
-    """Save with optimistic locking: a concurrent commit since we read the row means 409, not overwrite."""
-    current = work_order.version
-    if not uow.work_orders.save(work_order, current):
-        fresh = uow.work_orders.get_by_number(work_order.number)
-        raise ConcurrentUpdate(
-            number=work_order.number, current=fresh.version if fresh else "?", expected=current
-        )
-
-
-@contextmanager
-def _changing(ctx: Context, actor: User, permission: Permission, number: str,
-              expected_version: int | None) -> Iterator[tuple[UnitOfWork, WorkOrder, datetime]]:
-    """One change to one work order: permission, load, version check; on leaving, store with
-    optimistic locking and commit (nothing is stored if the block raises)."""
-    require(actor, permission)
-    assert actor.id is not None
-    with ctx.uow(write=True) as uow:
-        work_order = _load(uow, number)
-        _check_version(work_order, expected_version)
-        yield uow, work_order, ctx.clock.now()
-        _store(uow, work_order)
-        uow.commit()
+def require_checklist_done(uow: UnitOfWork, wo: WorkOrder) -> None:
+    """A service request is resolved only when every step of its checklist is done (R17)."""
+    assert wo.id is not None
+    if template_for(wo.category) and (left := unfinished(uow.checklists.steps(wo.id))):
+        raise ValidationFailed("Finish the checklist first; still to do: {steps}.", field="status",
+                               steps=", ".join(left))
 
 
 def transition_work_order(
@@ -218,7 +201,9 @@ def transition_work_order(
 ) -> WorkOrder:
     """Move a work order along its lifecycle. `expected_version` (from If-Match or a form) makes a
     stale screen fail with ConcurrentUpdate instead of overwriting someone else's change."""
-    with _changing(ctx, actor, Permission.WORKORDER_TRANSITION, number, expected_version) as (uow, wo, now):
+    with changing(ctx, actor, Permission.WORKORDER_TRANSITION, number, expected_version) as (uow, wo, now):
+        if to is Status.RESOLVED:
+            require_checklist_done(uow, wo)
         wo.move_to(to, actor_id=actor.id or 0, at=now, note=note, reopen_window=ctx.reopen_window)
         sla.follow(ctx, uow, wo, Happening(at=now, status=to.value))
     return wo
@@ -233,7 +218,7 @@ def add_note(
     customer_visible: bool = False,
     expected_version: int | None = None,
 ) -> WorkOrderEvent:
-    with _changing(ctx, actor, Permission.WORKORDER_NOTE, number, expected_version) as (uow, wo, now):
+    with changing(ctx, actor, Permission.WORKORDER_NOTE, number, expected_version) as (uow, wo, now):
         event = wo.add_note(actor_id=actor.id or 0, at=now, body=body, customer_visible=customer_visible)
         if customer_visible:
             sla.follow(ctx, uow, wo, Happening(at=now, customer_answered=True))
@@ -245,7 +230,7 @@ def change_priority(
     expected_version: int | None = None,
 ) -> WorkOrder:
     """Raise or lower the priority; the time limits follow the policy that now applies (R7, R10)."""
-    with _changing(ctx, actor, Permission.WORKORDER_TRANSITION, number, expected_version) as (uow, wo, now):
+    with changing(ctx, actor, Permission.WORKORDER_TRANSITION, number, expected_version) as (uow, wo, now):
         wo.change_priority(priority, actor_id=actor.id or 0, at=now, reason=reason)
         sla.retarget(ctx, uow, wo, _profile(uow, wo.customer_id, now.astimezone(ctx.timezone).date()), now)
     return wo
@@ -255,7 +240,7 @@ def get_work_order(ctx: Context, actor: User, number: str) -> tuple[WorkOrder, l
     """A work order and where its time limits stand."""
     require(actor, Permission.READ)
     with ctx.uow() as uow:
-        work_order = _load(uow, number)
+        work_order = load_work_order(ctx, uow, actor, number)
         assert work_order.id is not None
         return work_order, sla.views(ctx, uow, work_order.id)
 
@@ -264,26 +249,30 @@ def view_work_order(ctx: Context, actor: User, number: str, *, unmask: bool = Fa
     """A work order with its customer, its timeline and the people named in it (one transaction)."""
     require(actor, Permission.READ)
     with ctx.uow(write=unmask) as uow:
-        work_order = _load(uow, number)
+        work_order = load_work_order(ctx, uow, actor, number)
         assert work_order.id is not None
         customer = uow.customers.get(work_order.customer_id)
         assert customer is not None
         history = uow.work_orders.history(work_order.id)
-        ids = {e.actor_id for e in history} | {work_order.owner_id}
+        hops = uow.dispatches.of_work_order(work_order.id)
+        visits = uow.visits.of_work_order(work_order.id)
+        ids = {e.actor_id for e in history} | {work_order.owner_id} | {v.engineer_id for v in visits}
         if work_order.handler_id is not None:
             ids.add(work_order.handler_id)
         people = uow.users.get_many(sorted(ids))
         shown = reveal(uow, ctx, actor, customer, unmask, f"view work order {number}")
+        checklist = uow.checklists.steps(work_order.id)
         clocks = sla.views(ctx, uow, work_order.id)
         uow.commit()
-    return WorkOrderView(work_order=work_order, customer=shown, history=history, people=people, clocks=clocks)
+    return WorkOrderView(work_order=work_order, customer=shown, history=history, people=people, clocks=clocks,
+                         dispatches=hops, visits=visits, checklist=checklist)
 
 
 def work_order_history(ctx: Context, actor: User, number: str) -> tuple[list[WorkOrderEvent], dict[int, User]]:
     """The timeline of a work order, oldest first, with the people who acted in it."""
     require(actor, Permission.READ)
     with ctx.uow() as uow:
-        work_order = _load(uow, number)
+        work_order = load_work_order(ctx, uow, actor, number)
         assert work_order.id is not None
         history = uow.work_orders.history(work_order.id)
         return history, uow.users.get_many(sorted({e.actor_id for e in history}))
@@ -299,4 +288,4 @@ def list_work_orders(ctx: Context, actor: User, flt: WorkOrderFilter, *, limit: 
     if flt.category is not None:
         validate_code(flt.category)
     with ctx.uow() as uow:
-        return uow.work_orders.find(flt, limit)
+        return uow.work_orders.find(replace(flt, visible_to=visible_to(ctx, uow, actor)), limit)

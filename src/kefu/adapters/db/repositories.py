@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     bindparam,
     exists,
+    false,
     insert,
     literal_column,
     or_,
@@ -26,6 +27,7 @@ from kefu.adapters.db.tables import (
     auth_tokens,
     categories,
     customers,
+    dispatches,
     idempotency_keys,
     organisations,
     personal_data_access,
@@ -34,6 +36,7 @@ from kefu.adapters.db.tables import (
     users,
     work_order_clocks,
     work_order_events,
+    work_order_parties,
     work_orders,
 )
 from kefu.adapters.db.types import UTCDateTime
@@ -41,6 +44,7 @@ from kefu.domain.categories import Category
 from kefu.domain.customers import Customer, Device, Tier
 from kefu.domain.events import EventKind, WorkOrderEvent
 from kefu.domain.org import Organisation, OrganisationKind, Role, Team, TeamFunction, User
+from kefu.domain.routing import Candidate
 from kefu.domain.workorders import Channel, Priority, Status, WorkOrder, WorkOrderType, format_number
 from kefu.services.ports import CustomerFilter, CustomerProfile, WorkOrderFilter
 
@@ -198,6 +202,7 @@ def _work_order(row: Any) -> WorkOrder:
         closed_at=row.closed_at,
         reopen_count=row.reopen_count,
         version=row.version,
+        organisation_id=row.organisation_id,
     )
 
 
@@ -235,6 +240,7 @@ class SqlWorkOrderRepository:
             created_by=work_order.created_by,
             created_at=work_order.created_at,
             version=work_order.version,
+            organisation_id=work_order.organisation_id,
         )
         stmt: Insert = _WO_INSERT
         if work_order.number:
@@ -269,8 +275,12 @@ class SqlWorkOrderRepository:
         self.conn.execute(_EVENT_INSERT, rows[0] if len(rows) == 1 else rows)
         work_order.events.clear()
 
-    def get_by_number(self, number: str) -> WorkOrder | None:
-        row = self.conn.execute(_WO_BY_NUMBER, {"number": number}).first()
+    def get_by_number(self, number: str, *, visible_to: frozenset[int] | None = None) -> WorkOrder | None:
+        if visible_to is None:
+            row = self.conn.execute(_WO_BY_NUMBER, {"number": number}).first()
+        else:
+            row = self.conn.execute(select(work_orders).where(work_orders.c.number == number,
+                                                              _visible_to(visible_to))).first()
         return _work_order(row) if row else None
 
     def get_by_id(self, work_order_id: int) -> WorkOrder | None:
@@ -326,6 +336,16 @@ class SqlWorkOrderRepository:
             conditions.append(c.created_at < flt.created_to)
         if flt.before_id is not None:
             conditions.append(c.id < flt.before_id)
+        if flt.visible_to is not None:
+            conditions.append(_visible_to(flt.visible_to))
+        if flt.handler_id is not None:
+            conditions.append(c.handler_id == flt.handler_id)
+        if flt.unassigned:
+            conditions.append(c.handler_id.is_(None))
+        if flt.dispatched_to_team is not None:
+            d = dispatches.c
+            conditions.append(exists().where(d.work_order_id == c.id, d.receiver_team_id == flt.dispatched_to_team,
+                                             d.status.in_(("accepted", "pending"))))
         if flt.due_before is not None:
             k = work_order_clocks.c
             conditions.append(exists().where(k.work_order_id == c.id, k.phase == "running",
@@ -334,6 +354,18 @@ class SqlWorkOrderRepository:
 
     def history(self, work_order_id: int) -> list[WorkOrderEvent]:
         return [_event(row) for row in self.conn.execute(_EVENTS_OF, {"id": work_order_id})]
+
+
+def _visible_to(organisation_ids: frozenset[int]) -> Any:
+    """Data scope, the one place it is written: owned by one of these organisations, or dispatched
+    to one of them. An empty set sees nothing."""
+    if not organisation_ids:
+        return false()
+    ids = sorted(organisation_ids)
+    c = work_orders.c
+    return or_(c.organisation_id.in_(ids),
+               c.id.in_(select(work_order_parties.c.work_order_id)
+                        .where(work_order_parties.c.organisation_id.in_(ids))))
 
 
 def _user(row: Any) -> User:
@@ -349,6 +381,10 @@ def _user(row: Any) -> User:
         region=row.region,
         skills=list(row.skills),
         created_at=row.created_at,
+        languages=list(row.languages),
+        capacity=row.capacity,
+        on_shift=row.on_shift,
+        open_assigned=row.open_assigned,
     )
 
 
@@ -370,6 +406,9 @@ class SqlUserRepository:
                 region=user.region,
                 skills=user.skills,
                 created_at=user.created_at,
+                languages=user.languages,
+                capacity=user.capacity,
+                on_shift=user.on_shift,
             )
             .returning(users.c.id)
         ).scalar_one()
@@ -396,6 +435,33 @@ class SqlUserRepository:
         if organisation_id is not None:
             query = query.where(users.c.organisation_id == organisation_id)
         return [_user(r) for r in self.conn.execute(query.order_by(users.c.id))]
+
+    def update_profile(self, user: User) -> None:
+        """Store what dispatch uses: organisation, team, region, skills, languages, capacity, shift."""
+        self.conn.execute(update(users).where(users.c.id == user.id).values(
+            organisation_id=user.organisation_id, team_id=user.team_id, region=user.region, skills=user.skills,
+            languages=user.languages, capacity=user.capacity, on_shift=user.on_shift, display_name=user.display_name,
+            active=user.active))
+
+    def candidates(self, team_id: int, roles: tuple[Role, ...]) -> list[Candidate]:
+        """The active members of a team with one of these roles, as routing sees them (no password
+        hashes, no JSON beyond skills and languages)."""
+        u = users.c
+        rows = self.conn.execute(
+            select(u.id, u.open_assigned, u.capacity, u.on_shift, u.skills, u.languages, u.region)
+            .where(u.team_id == team_id, u.active.is_(True), u.role.in_([r.value for r in roles])))
+        return [Candidate(r.id, r.open_assigned, r.capacity, r.on_shift, tuple(r.skills), tuple(r.languages),
+                          r.region) for r in rows]
+
+    def hold_capacity(self, user_id: int) -> bool:
+        """Lock the user's row and tell whether they are on shift with room for one more work order.
+        Held to the end of the transaction, so two concurrent decisions cannot both fill the last place."""
+        u = users.c
+        found = self.conn.execute(
+            update(users).where(u.id == user_id, u.active.is_(True), u.on_shift.is_(True),
+                                u.open_assigned < u.capacity)
+            .values(open_assigned=u.open_assigned))
+        return found.rowcount == 1
 
 
 class SqlTokenRepository:
@@ -484,6 +550,9 @@ class SqlOrgRepository:
     def get_team(self, team_id: int) -> Team | None:
         row = self.conn.execute(select(teams).where(teams.c.id == team_id)).first()
         return self._team(row) if row else None
+
+    def get_organisation(self, organisation_id: int) -> Organisation | None:
+        return next((o for o in self.organisations() if o.id == organisation_id), None)
 
 
 class SqlIdempotencyRepository:

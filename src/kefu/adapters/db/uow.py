@@ -8,6 +8,12 @@ from typing import Self
 
 from sqlalchemy import Connection, Engine
 
+from kefu.adapters.db.dispatch_repository import (
+    SqlChecklistRepository,
+    SqlDispatchRepository,
+    SqlRoutingRepository,
+    SqlVisitRepository,
+)
 from kefu.adapters.db.outbox_repository import SqlOutboxRepository
 from kefu.adapters.db.repositories import (
     SqlCategoryRepository,
@@ -43,6 +49,10 @@ class SqlUnitOfWork:
     idempotency: SqlIdempotencyRepository
     sla: SqlSlaRepository
     outbox: SqlOutboxRepository
+    dispatches: SqlDispatchRepository
+    visits: SqlVisitRepository
+    checklists: SqlChecklistRepository
+    routing: SqlRoutingRepository
 
     def __init__(self, engine: Engine, *, write: bool = False) -> None:
         self.engine = engine
@@ -75,6 +85,10 @@ class SqlUnitOfWork:
         self.idempotency = SqlIdempotencyRepository(conn)
         self.sla = SqlSlaRepository(conn)
         self.outbox = SqlOutboxRepository(conn)
+        self.dispatches = SqlDispatchRepository(conn)
+        self.visits = SqlVisitRepository(conn)
+        self.checklists = SqlChecklistRepository(conn)
+        self.routing = SqlRoutingRepository(conn)
         return self
 
     def __exit__(self, *exc: object) -> None:

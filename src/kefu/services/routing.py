@@ -1,0 +1,160 @@
+"""Routing and assignment: which team and agent handle a work order (R11, R16).
+
+Rules are cached for `ctx.cache_ttl`. Choosing an agent reads the team's members with their open
+load (a counter the database keeps, see migration 0004), never the open work orders themselves, and
+locks the chosen agent's row so that two concurrent decisions cannot both take the last place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from kefu.domain.errors import N_, NotFound, ValidationFailed
+from kefu.domain.events import EventKind
+from kefu.domain.org import Permission, Role, Team, User
+from kefu.domain.routing import Decision, Reason, RoutingRule, Strategy, choose_rule, pick_agent
+from kefu.domain.sla import Facts
+from kefu.domain.workorders import WorkOrder
+from kefu.services import scope
+from kefu.services.authz import require
+from kefu.services.changes import changing
+from kefu.services.ports import Context, CustomerProfile, UnitOfWork
+from kefu.services.sla import system_user_id
+
+#: Who is given work orders by routing: the roles that handle them day to day.
+HANDLER_ROLES = (Role.AGENT, Role.TECH_SUPPORT, Role.FIELD_ENGINEER)
+
+
+def rules(ctx: Context, uow: UnitOfWork) -> list[RoutingRule]:
+    cached = ctx.org_cache.get("routing_rules")
+    if isinstance(cached, list):
+        return cached
+    found = uow.routing.rules()
+    ctx.org_cache.put("routing_rules", found)
+    return found
+
+
+def facts_of(wo: WorkOrder, profile: CustomerProfile) -> Facts:
+    return Facts(tier=profile.tier.value, type=wo.type.value, priority=wo.priority.value, severity=wo.severity,
+                 category=wo.category, region=profile.region, channel=wo.channel.value,
+                 agreement_id=profile.agreement_id)
+
+
+def _agent_in(uow: UnitOfWork, team_id: int, strategy: Strategy, facts: Facts) -> int | None:
+    candidates = uow.users.candidates(team_id, HANDLER_ROLES)
+    last = uow.routing.last_assigned(team_id) if strategy is Strategy.ROUND_ROBIN else None
+    while (pick := pick_agent(candidates, strategy, facts, last_user_id=last)) is not None:
+        if uow.users.hold_capacity(pick.user_id):
+            if strategy is Strategy.ROUND_ROBIN:
+                uow.routing.set_last_assigned(team_id, pick.user_id)
+            return pick.user_id
+        # Filled up or went off shift since we read the team: try the next one.
+        candidates = [c for c in candidates if c.user_id != pick.user_id]
+    return None
+
+
+def decide(ctx: Context, uow: UnitOfWork, wo: WorkOrder, profile: CustomerProfile) -> Decision:
+    facts = facts_of(wo, profile)
+    rule = choose_rule(rules(ctx, uow), facts)
+    if rule is None:
+        return Decision(None, wo.team_id, wo.handler_id, Reason.NO_RULE)
+    for team_id, reason in ((rule.team_id, Reason.RULE), (rule.fallback_team_id, Reason.FALLBACK)):
+        if team_id is not None and (agent := _agent_in(uow, team_id, rule.strategy, facts)) is not None:
+            return Decision(rule, team_id, agent, reason)
+    return Decision(rule, rule.team_id, None, Reason.QUEUED)
+
+
+def route_new(ctx: Context, uow: UnitOfWork, wo: WorkOrder, profile: CustomerProfile, at: datetime) -> None:
+    """At registration: if a rule matches, it decides team and handler (recorded with the rule).
+    With no matching rule the work order stays with whoever registered it."""
+    if not rules(ctx, uow):
+        return
+    decision = decide(ctx, uow, wo, profile)
+    if decision.reason is not Reason.NO_RULE:
+        signer = system_user_id(ctx, uow) or wo.created_by
+        wo.assign(team_id=decision.team_id, handler_id=decision.handler_id, actor_id=signer, at=at,
+                  kind=EventKind.ROUTED, data=decision.as_data())
+
+
+def route_again(ctx: Context, actor: User, number: str, *, expected_version: int | None = None) -> Decision:
+    """Run the routing rules again (e.g. after the rules or the shift changed)."""
+    with changing(ctx, actor, Permission.WORKORDER_DISPATCH, number, expected_version) as (uow, wo, now):
+        if not wo.is_open:
+            raise ValidationFailed("A finished work order is not routed.", field="number")
+        profile = uow.customers.profile_of(wo.customer_id, now.astimezone(ctx.timezone).date())
+        assert profile is not None
+        decision = decide(ctx, uow, replace(wo, handler_id=None), profile)
+        if decision.reason is Reason.NO_RULE:
+            raise ValidationFailed("No routing rule matches this work order; assign it by hand.", field="number")
+        wo.assign(team_id=decision.team_id, handler_id=decision.handler_id, actor_id=actor.id or 0, at=now,
+                  kind=EventKind.ROUTED, data=decision.as_data())
+    return decision
+
+
+def assign_work_order(ctx: Context, actor: User, number: str, *, team_id: int | None, handler_id: int | None,
+                      reason: str | None = None, expected_version: int | None = None) -> WorkOrder:
+    """Give a work order to a team and/or a person by hand (a supervisor's decision, or an agent
+    taking one from the team queue). Never to someone off shift or at capacity."""
+    with changing(ctx, actor, Permission.WORKORDER_DISPATCH, number, expected_version) as (uow, wo, now):
+        team = _team(uow, team_id) if team_id is not None else None
+        if handler_id is not None:
+            handler = uow.users.get(handler_id)
+            if handler is None or not handler.active or handler.role not in (*HANDLER_ROLES, Role.SUPERVISOR):
+                raise ValidationFailed("User {id} does not exist or does not handle work orders.",
+                                       field="handler_id", id=handler_id)
+            if team is not None and handler.team_id != team.id:
+                raise ValidationFailed("{name} is not a member of that team.", field="handler_id",
+                                       name=handler.display_name)
+            if handler_id != wo.handler_id and not uow.users.hold_capacity(handler_id):
+                raise ValidationFailed("{name} is off shift or has reached their capacity.", field="handler_id",
+                                       name=handler.display_name)
+            team_id = team_id if team_id is not None else handler.team_id
+        elif team is None:
+            raise ValidationFailed("Name a team, a person or both.", field="handler_id")
+        wo.assign(team_id=team_id, handler_id=handler_id, actor_id=actor.id or 0, at=now, reason=reason)
+    return wo
+
+
+def _team(uow: UnitOfWork, team_id: int) -> Team:
+    team = uow.org.get_team(team_id)
+    if team is None:
+        raise ValidationFailed("Team {id} does not exist.", field="team_id", id=team_id)
+    return team
+
+
+# --- admin ---------------------------------------------------------------------------------------
+
+def list_rules(ctx: Context, actor: User) -> list[RoutingRule]:
+    require(actor, Permission.READ)
+    with ctx.uow() as uow:
+        return uow.routing.rules()
+
+
+def save_rule(ctx: Context, actor: User, rule: RoutingRule) -> RoutingRule:
+    """Add a rule (no id) or replace one; the next decision uses it (in this process at once)."""
+    require(actor, Permission.ROUTING_MANAGE)
+    with ctx.uow(write=True) as uow:
+        if rule.id is not None and not uow.routing.exists(rule.id):
+            raise NotFound(kind=N_("Routing rule"), key=rule.id)
+        if uow.routing.name_taken(rule.name, rule.id):
+            raise ValidationFailed("A routing rule named {name} exists already.", field="name", name=rule.name)
+        _team(uow, rule.team_id)
+        if rule.fallback_team_id is not None:
+            _team(uow, rule.fallback_team_id)
+        known = {c.code for c in uow.categories.all()}
+        if unknown := [c for c in rule.conditions.categories if c not in known]:
+            raise ValidationFailed("Unknown category: {codes}.", field="conditions", codes=", ".join(unknown))
+        saved = uow.routing.save_rule(rule, actor_id=actor.id or 0, at=ctx.clock.now())
+        uow.commit()
+    ctx.org_cache.clear()
+    return saved
+
+
+def visible_team(ctx: Context, uow: UnitOfWork, actor: User, team_id: int) -> Team:
+    """A team whose queue `actor` may look at: one of the organisations in their scope."""
+    team = uow.org.get_team(team_id)
+    allowed = scope.visible_to(ctx, uow, actor)
+    if team is None or (allowed is not None and team.organisation_id not in allowed):
+        raise NotFound(kind=N_("Team"), key=team_id)
+    return team

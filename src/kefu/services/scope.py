@@ -1,0 +1,42 @@
+"""Data scope: which work orders and customers a user may see (R14, R15, R29).
+
+Every read of work orders goes through `visible_to`, and the repositories turn it into one SQL
+condition (kefu.adapters.db.repositories._visible_to), so list, search, detail, history and export
+all apply the same rule.
+"""
+
+from __future__ import annotations
+
+from kefu.domain.errors import N_, NotFound
+from kefu.domain.org import Organisation, User, is_external, visible_organisations
+from kefu.domain.workorders import WorkOrder
+from kefu.services.ports import Context, UnitOfWork
+
+
+def organisations(ctx: Context, uow: UnitOfWork) -> list[Organisation]:
+    """All organisations, cached for `ctx.cache_ttl` (they change rarely and every read needs them)."""
+    cached = ctx.org_cache.get("organisations")
+    if isinstance(cached, list):
+        return cached
+    found = uow.org.organisations()
+    ctx.org_cache.put("organisations", found)
+    return found
+
+
+def visible_to(ctx: Context, uow: UnitOfWork, actor: User) -> frozenset[int] | None:
+    """The organisations whose work orders `actor` sees (None: all of them)."""
+    return visible_organisations(actor, organisations(ctx, uow))
+
+
+def external(ctx: Context, uow: UnitOfWork, actor: User) -> bool:
+    """A vendor's or partner's user: personal data stays masked, whatever the role allows."""
+    return is_external(actor, organisations(ctx, uow))
+
+
+def load_work_order(ctx: Context, uow: UnitOfWork, actor: User, number: str) -> WorkOrder:
+    """The work order if it exists and `actor` may see it; otherwise NotFound (a work order out of
+    scope is not confirmed to exist)."""
+    work_order = uow.work_orders.get_by_number(number, visible_to=visible_to(ctx, uow, actor))
+    if work_order is None:
+        raise NotFound(kind=N_("Work order"), key=number)
+    return work_order
