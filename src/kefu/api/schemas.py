@@ -143,6 +143,7 @@ class WorkOrderOut(BaseModel):
     closed_at: datetime | None
     reopen_count: int
     version: int
+    organisation_id: int | None = Field(description="the owning organisation (the first-ask owner's)")
 
     @classmethod
     def of(cls, w: WorkOrder) -> WorkOrderOut:
@@ -153,7 +154,7 @@ class WorkOrderOut(BaseModel):
             handler_id=w.handler_id, team_id=w.team_id, created_by=w.created_by, created_at=w.created_at,
             updated_at=w.updated_at, fault_time=w.fault_time, fault_place=w.fault_place, device=w.device,
             promised_at=w.promised_at, resolved_at=w.resolved_at, closed_at=w.closed_at,
-            reopen_count=w.reopen_count, version=w.version,
+            reopen_count=w.reopen_count, version=w.version, organisation_id=w.organisation_id,
         )
 
 

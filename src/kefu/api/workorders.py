@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime
 
 from kefu.api import cursors
@@ -33,11 +38,11 @@ from kefu.services.ports import Context, WorkOrderFilter
 router = APIRouter(prefix="/work-orders", tags=["work orders"])
 
 
-def _etag(work_order: WorkOrder) -> str:
+def etag(work_order: WorkOrder) -> str:
     return f'"{work_order.version}"'
 
 
-def _if_match(value: str | None) -> int | None:
+def if_match_version(value: str | None) -> int | None:
     if value is None:
         return None
     raw = value.strip().removeprefix("W/").strip('"')
@@ -58,48 +63,70 @@ def create_work_order(
     work_order, created = svc.register_work_order(
         ctx, user, svc.NewWorkOrder(**body.model_dump()), idempotency_key=idempotency_key
     )
-    headers = {"Location": f"/api/v1/work-orders/{work_order.number}", "ETag": _etag(work_order)}
+    headers = {"Location": f"/api/v1/work-orders/{work_order.number}", "ETag": etag(work_order)}
     if not created:
         headers["Idempotent-Replayed"] = "true"
     return json_response(WorkOrderOut.of(work_order), 201, headers)
 
 
+class ListQuery:
+    """The filters of the work-order list, shared by the list and the export."""
+
+    def __init__(
+        self,
+        status: Annotated[list[Status] | None, Query(description="repeat for several")] = None,
+        open: Annotated[bool, Query(description="only work orders that still need work")] = False,
+        priority: Annotated[list[Priority] | None, Query()] = None,
+        type: Annotated[list[WorkOrderType] | None, Query()] = None,
+        category: Annotated[str | None, Query(max_length=100,
+                                              description="a category code; includes its subtree")] = None,
+        owner: Annotated[int | None, Query(gt=0, le=MAX_ID, description="first-ask owner's user id")] = None,
+        handler: Annotated[int | None, Query(gt=0, le=MAX_ID, description="who handles it now")] = None,
+        unassigned: Annotated[bool, Query(description="only work orders nobody handles yet")] = False,
+        team: Annotated[int | None, Query(gt=0, le=MAX_ID)] = None,
+        dispatched_to_team: Annotated[int | None, Query(gt=0, le=MAX_ID, description=(
+            "only work orders with a hop to this team still waiting for its answer"))] = None,
+        customer: Annotated[int | None, Query(gt=0, le=MAX_ID)] = None,
+        created_from: AwareDatetime | None = None,
+        created_to: AwareDatetime | None = None,
+        breach_within: Annotated[int | None, Query(ge=0, le=60 * 24 * 30, description=(
+            "only work orders with a running clock due within this many minutes (overdue ones included)"))] = None,
+        cursor: str | None = None,
+    ) -> None:
+        statuses = {s.value for s in status or []}
+        if open:
+            statuses = {s.value for s in OPEN_STATUSES} & statuses if statuses else {s.value for s in OPEN_STATUSES}
+        self.filter = WorkOrderFilter(
+            statuses=tuple(sorted(statuses)),
+            priorities=tuple(p.value for p in priority or []),
+            types=tuple(t.value for t in type or []),
+            category=category,
+            owner_id=owner,
+            handler_id=handler,
+            unassigned=unassigned,
+            team_id=team,
+            dispatched_to_team=dispatched_to_team,
+            customer_id=customer,
+            created_from=created_from,
+            created_to=created_to,
+            before_id=cursors.decode(cursor),
+        )
+        self.breach_within = breach_within
+
+    def with_clock(self, ctx: Context) -> WorkOrderFilter:
+        if self.breach_within is None:
+            return self.filter
+        return replace(self.filter, due_before=ctx.clock.now() + timedelta(minutes=self.breach_within))
+
+
 @router.get("", response_model=WorkOrderPage)
 def list_work_orders(
-    status: Annotated[list[Status] | None, Query(description="repeat for several")] = None,
-    open: Annotated[bool, Query(description="only work orders that still need work")] = False,
-    priority: Annotated[list[Priority] | None, Query()] = None,
-    type: Annotated[list[WorkOrderType] | None, Query()] = None,
-    category: Annotated[str | None, Query(max_length=100, description="a category code; includes its subtree")] = None,
-    owner: Annotated[int | None, Query(gt=0, le=MAX_ID, description="first-ask owner's user id")] = None,
-    team: Annotated[int | None, Query(gt=0, le=MAX_ID)] = None,
-    customer: Annotated[int | None, Query(gt=0, le=MAX_ID)] = None,
-    created_from: AwareDatetime | None = None,
-    created_to: AwareDatetime | None = None,
-    breach_within: Annotated[int | None, Query(ge=0, le=60 * 24 * 30, description=(
-        "only work orders with a running clock due within this many minutes (overdue ones included)"))] = None,
-    cursor: str | None = None,
+    query: Annotated[ListQuery, Depends()],
     limit: Annotated[int, Query(ge=1, le=svc.MAX_PAGE)] = 50,
     ctx: Context = Depends(context),
     user: User = Depends(current_user),
 ) -> Response:
-    statuses = {s.value for s in status or []}
-    if open:
-        statuses = {s.value for s in OPEN_STATUSES} & statuses if statuses else {s.value for s in OPEN_STATUSES}
-    flt = WorkOrderFilter(
-        statuses=tuple(sorted(statuses)),
-        priorities=tuple(p.value for p in priority or []),
-        types=tuple(t.value for t in type or []),
-        category=category,
-        owner_id=owner,
-        team_id=team,
-        customer_id=customer,
-        created_from=created_from,
-        created_to=created_to,
-        before_id=cursors.decode(cursor),
-        due_before=ctx.clock.now() + timedelta(minutes=breach_within) if breach_within is not None else None,
-    )
-    found = svc.list_work_orders(ctx, user, flt, limit=limit)
+    found = svc.list_work_orders(ctx, user, query.with_clock(ctx), limit=limit)
     last = found[-1].id if found else None
     return json_response(WorkOrderPage(
         items=[WorkOrderOut.of(w) for w in found],
@@ -107,11 +134,53 @@ def list_work_orders(
     ))
 
 
+EXPORT_COLUMNS = ("number", "status", "type", "category", "channel", "priority", "severity", "title",
+                  "customer_id", "owner_id", "handler_id", "team_id", "organisation_id", "created_at",
+                  "promised_at", "resolved_at", "closed_at", "reopen_count", "fault_place")
+
+
+@router.get("/export", response_class=StreamingResponse,
+            responses={200: {"content": {"text/csv": {}}, "description": "CSV, UTF-8 with BOM (opens in Excel)"}})
+def export_work_orders(
+    query: Annotated[ListQuery, Depends()],
+    max_rows: Annotated[int, Query(ge=1, le=svc.MAX_EXPORT)] = 10_000,
+    ctx: Context = Depends(context),
+    user: User = Depends(current_user),
+) -> StreamingResponse:
+    """The filtered list as CSV, newest first, within the caller's data scope."""
+    # The first page is read here, so that errors (permission, filters) come before the response starts.
+    pages = svc.export_work_orders(ctx, user, query.with_clock(ctx), max_rows=max_rows)
+
+    def rows() -> Iterator[str]:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        out.write("\ufeff")
+        writer.writerow(EXPORT_COLUMNS)
+        for page in pages:
+            for w in page:
+                writer.writerow([_cell(getattr(w, c)) for c in EXPORT_COLUMNS])
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+        yield out.getvalue()
+
+    return StreamingResponse(rows(), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": 'attachment; filename="work-orders.csv"'})
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    text = value.value if hasattr(value, "value") else str(value)
+    # A cell starting with = + - @ would run as a formula in a spreadsheet (CSV injection).
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
 @router.get("/{number}", response_model=WorkOrderDetailOut)
 def get_work_order(number: str, ctx: Context = Depends(context), user: User = Depends(current_user)) -> Response:
     work_order, clocks = svc.get_work_order(ctx, user, number)
     body = WorkOrderDetailOut(**WorkOrderOut.of(work_order).model_dump(), clocks=[ClockOut.of(c) for c in clocks])
-    return json_response(body, headers={"ETag": _etag(work_order)})
+    return json_response(body, headers={"ETag": etag(work_order)})
 
 
 @router.post("/{number}/priority", response_model=WorkOrderOut)
@@ -124,8 +193,8 @@ def change_priority(
 ) -> Response:
     """Raise or lower the priority; deadlines move with the SLA policy that then applies."""
     work_order = svc.change_priority(ctx, user, number, body.priority, reason=body.reason,
-                                     expected_version=_if_match(if_match))
-    return json_response(WorkOrderOut.of(work_order), headers={"ETag": _etag(work_order)})
+                                     expected_version=if_match_version(if_match))
+    return json_response(WorkOrderOut.of(work_order), headers={"ETag": etag(work_order)})
 
 
 @router.post("/{number}/transitions", response_model=WorkOrderOut)
@@ -138,9 +207,9 @@ def transition(
     user: User = Depends(current_user),
 ) -> WorkOrderOut:
     work_order = svc.transition_work_order(
-        ctx, user, number, body.to, note=body.note, expected_version=_if_match(if_match)
+        ctx, user, number, body.to, note=body.note, expected_version=if_match_version(if_match)
     )
-    response.headers["ETag"] = _etag(work_order)
+    response.headers["ETag"] = etag(work_order)
     return WorkOrderOut.of(work_order)
 
 
@@ -153,7 +222,8 @@ def add_note(
     user: User = Depends(current_user),
 ) -> EventOut:
     event = svc.add_note(
-        ctx, user, number, body.body, customer_visible=body.customer_visible, expected_version=_if_match(if_match)
+        ctx, user, number, body.body, customer_visible=body.customer_visible,
+        expected_version=if_match_version(if_match),
     )
     return EventOut.of(event, {user.id or 0: user})
 

@@ -19,6 +19,7 @@ from kefu.domain.sla import (
     ClockName,
     ClockPhase,
     ClockRecord,
+    ClockState,
     EscalationLevel,
     Facts,
     Happening,
@@ -166,6 +167,35 @@ def follow(ctx: Context, uow: UnitOfWork, wo: WorkOrder, happening: Happening) -
             wo.record(clock_event(ctx, EventKind.SLA_BREACHED, record, due, BREACH))
         changed.append(updated.refreshed(calendar, thresholds))
     uow.sla.save_clocks(changed)
+
+
+def hop_deadline(ctx: Context, uow: UnitOfWork, wo: WorkOrder, at: datetime) -> datetime | None:
+    """When a hop sent now must be answered: the `hop` clock's target on its calendar (None: no hop target)."""
+    assert wo.id is not None
+    record = next((r for r in uow.sla.clocks(wo.id) if r.state.name is ClockName.HOP), None)
+    if record is None:
+        return None
+    return setup(ctx, uow).calendar(record.calendar).add(at, record.state.target)
+
+
+def ensure_clock(ctx: Context, uow: UnitOfWork, wo: WorkOrder, name: ClockName, at: datetime) -> None:
+    """Give a work order a clock it does not have yet (e.g. `onsite` with its first visit), on the
+    policy that applies now; nothing when the policy sets no target for it."""
+    assert wo.id is not None
+    if any(r.state.name is name for r in uow.sla.clocks(wo.id)):
+        return
+    profile = uow.customers.profile_of(wo.customer_id, at.astimezone(ctx.timezone).date())
+    if profile is None:
+        return
+    plan = plan_for(ctx, uow, wo, profile)
+    if name not in plan.targets:
+        return
+    calendar = setup(ctx, uow).calendar(plan.calendar)
+    state = ClockState(name=name, target=timedelta(minutes=plan.targets[name]))
+    uow.sla.add_clocks([ClockRecord(work_order_id=wo.id, state=state, calendar=plan.calendar,
+                                    policy_id=plan.policy.id if plan.policy else None,
+                                    agreement_id=plan.agreement.id if plan.agreement else None,
+                                    ).refreshed(calendar, plan.thresholds)])
 
 
 def retarget(ctx: Context, uow: UnitOfWork, wo: WorkOrder, profile: CustomerProfile, at: datetime) -> None:

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 
 from kefu.domain.categories import Category, validate_code
 from kefu.domain.checklists import ChecklistStep, new_checklist, template_for, unfinished
-from kefu.domain.customers import Customer, Tier
+from kefu.domain.customers import Customer, Tier, mask_address
 from kefu.domain.dispatch import Dispatch
 from kefu.domain.errors import IdempotencyKeyReused, ValidationFailed
 from kefu.domain.events import WorkOrderEvent
@@ -20,7 +21,7 @@ from kefu.domain.org import Permission, User
 from kefu.domain.sla import Happening
 from kefu.domain.visits import Visit
 from kefu.domain.workorders import Channel, Priority, Status, WorkOrder, WorkOrderType
-from kefu.services import routing, sla
+from kefu.services import routing, scope, sla
 from kefu.services.authz import require
 from kefu.services.changes import changing
 from kefu.services.customers import reveal
@@ -28,6 +29,8 @@ from kefu.services.ports import Context, CustomerProfile, UnitOfWork, WorkOrderF
 from kefu.services.scope import load_work_order, visible_to
 
 MAX_PAGE = 200
+MAX_EXPORT = 100_000
+EXPORT_PAGE = 1000
 
 
 @dataclass(frozen=True)
@@ -242,7 +245,7 @@ def get_work_order(ctx: Context, actor: User, number: str) -> tuple[WorkOrder, l
     with ctx.uow() as uow:
         work_order = load_work_order(ctx, uow, actor, number)
         assert work_order.id is not None
-        return work_order, sla.views(ctx, uow, work_order.id)
+        return _shown_work_orders(ctx, uow, actor, [work_order])[0], sla.views(ctx, uow, work_order.id)
 
 
 def view_work_order(ctx: Context, actor: User, number: str, *, unmask: bool = False) -> WorkOrderView:
@@ -263,6 +266,7 @@ def view_work_order(ctx: Context, actor: User, number: str, *, unmask: bool = Fa
         shown = reveal(uow, ctx, actor, customer, unmask, f"view work order {number}")
         checklist = uow.checklists.steps(work_order.id)
         clocks = sla.views(ctx, uow, work_order.id)
+        work_order = _shown_work_orders(ctx, uow, actor, [work_order])[0]
         uow.commit()
     return WorkOrderView(work_order=work_order, customer=shown, history=history, people=people, clocks=clocks,
                          dispatches=hops, visits=visits, checklist=checklist)
@@ -288,4 +292,32 @@ def list_work_orders(ctx: Context, actor: User, flt: WorkOrderFilter, *, limit: 
     if flt.category is not None:
         validate_code(flt.category)
     with ctx.uow() as uow:
-        return uow.work_orders.find(replace(flt, visible_to=visible_to(ctx, uow, actor)), limit)
+        found = uow.work_orders.find(replace(flt, visible_to=visible_to(ctx, uow, actor)), limit)
+        return _shown_work_orders(ctx, uow, actor, found)
+
+
+def _shown_work_orders(ctx: Context, uow: UnitOfWork, actor: User, found: list[WorkOrder]) -> list[WorkOrder]:
+    """A vendor's or partner's user sees the fault place (an address) masked, like all personal data."""
+    if not scope.external(ctx, uow, actor):
+        return found
+    return [replace(w, fault_place=mask_address(w.fault_place) if w.fault_place else None) for w in found]
+
+
+def export_work_orders(ctx: Context, actor: User, flt: WorkOrderFilter, *, max_rows: int) -> Iterator[list[WorkOrder]]:
+    """The filtered list in pages (one short transaction each), within the actor's data scope."""
+    if not 1 <= max_rows <= MAX_EXPORT:
+        raise ValidationFailed("max_rows must be between 1 and {max}.", field="max_rows", max=MAX_EXPORT)
+    first = list_work_orders(ctx, actor, flt, limit=min(EXPORT_PAGE, max_rows))  # checks permission and filters
+    return _export_pages(ctx, actor, flt, first, max_rows)
+
+
+def _export_pages(ctx: Context, actor: User, flt: WorkOrderFilter, page: list[WorkOrder],
+                  max_rows: int) -> Iterator[list[WorkOrder]]:
+    sent = 0
+    while page:
+        yield page
+        sent += len(page)
+        if len(page) < EXPORT_PAGE or sent >= max_rows:
+            return
+        page = list_work_orders(ctx, actor, replace(flt, before_id=page[-1].id),
+                                limit=min(EXPORT_PAGE, max_rows - sent))

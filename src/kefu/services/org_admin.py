@@ -1,0 +1,119 @@
+"""Organisations, teams and the dispatch profile of agents (skills, languages, region, capacity,
+shift): what routing and data scope are built on (R11, R14)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kefu.domain.categories import validate_code
+from kefu.domain.errors import N_, NotFound, ValidationFailed
+from kefu.domain.org import Organisation, OrganisationKind, Permission, Team, TeamFunction, User
+from kefu.services.authz import require
+from kefu.services.ports import Context, UnitOfWork
+from kefu.services.routing import HANDLER_ROLES
+
+
+def list_organisations(ctx: Context, actor: User) -> list[Organisation]:
+    require(actor, Permission.READ)
+    with ctx.uow() as uow:
+        return uow.org.organisations()
+
+
+def _name(value: str, field: str) -> str:
+    name = value.strip()
+    if not name or len(name) > 200:
+        raise ValidationFailed("The name must be 1 to 200 characters long.", field=field)
+    return name
+
+
+def add_organisation(ctx: Context, actor: User, *, name: str, kind: OrganisationKind, parent_id: int | None,
+                     region: str | None) -> Organisation:
+    require(actor, Permission.ROUTING_MANAGE)
+    with ctx.uow(write=True) as uow:
+        existing = uow.org.organisations()
+        clean = _name(name, "name")
+        if any(o.name == clean for o in existing):
+            raise ValidationFailed("An organisation named {name} exists already.", field="name", name=clean)
+        if parent_id is not None and all(o.id != parent_id for o in existing):
+            raise ValidationFailed("Organisation {id} does not exist.", field="parent_id", id=parent_id)
+        org = uow.org.add_organisation(Organisation(id=None, name=clean, kind=kind, parent_id=parent_id,
+                                                    region=(region or "").strip() or None))
+        uow.commit()
+    ctx.org_cache.clear()
+    return org
+
+
+def add_team(ctx: Context, actor: User, *, organisation_id: int, name: str, function: TeamFunction) -> Team:
+    require(actor, Permission.ROUTING_MANAGE)
+    with ctx.uow(write=True) as uow:
+        if uow.org.get_organisation(organisation_id) is None:
+            raise ValidationFailed("Organisation {id} does not exist.", field="organisation_id", id=organisation_id)
+        clean = _name(name, "name")
+        if any(t.name == clean and t.organisation_id == organisation_id for t in uow.org.teams()):
+            raise ValidationFailed("The organisation has a team named {name} already.", field="name", name=clean)
+        team = uow.org.add_team(Team(id=None, organisation_id=organisation_id, name=clean, function=function))
+        uow.commit()
+    return team
+
+
+@dataclass(frozen=True)
+class AgentProfile:
+    """What dispatch knows of a person; None leaves a field as it is."""
+
+    team_id: int | None = None
+    region: str | None = None
+    skills: tuple[str, ...] | None = None
+    languages: tuple[str, ...] | None = None
+    capacity: int | None = None
+    on_shift: bool | None = None
+
+
+def _user(uow: UnitOfWork, user_id: int) -> User:
+    user = uow.users.get(user_id)
+    if user is None:
+        raise NotFound(kind=N_("User"), key=user_id)
+    return user
+
+
+def update_agent(ctx: Context, actor: User, user_id: int, profile: AgentProfile) -> User:
+    """Set an agent's team, region, skills, languages, capacity and shift. Agents may set their own
+    shift; everything else is for those who manage dispatch."""
+    own_shift_only = actor.id == user_id and profile == AgentProfile(on_shift=profile.on_shift)
+    if not own_shift_only:
+        require(actor, Permission.ROUTING_MANAGE)
+    with ctx.uow(write=True) as uow:
+        user = _user(uow, user_id)
+        if profile.team_id is not None:
+            team = uow.org.get_team(profile.team_id)
+            if team is None:
+                raise ValidationFailed("Team {id} does not exist.", field="team_id", id=profile.team_id)
+            user.team_id, user.organisation_id = team.id, team.organisation_id
+        if profile.region is not None:
+            user.region = profile.region.strip() or None
+        if profile.skills is not None:
+            known = {c.code for c in uow.categories.all()}
+            if unknown := [s for s in profile.skills if validate_code(s) not in known]:
+                raise ValidationFailed("Unknown category: {codes}.", field="skills", codes=", ".join(unknown))
+            user.skills = sorted(set(profile.skills))
+        if profile.languages is not None:
+            if any(not 2 <= len(x) <= 10 for x in profile.languages):
+                raise ValidationFailed("Languages are short codes such as zh, yue or en.", field="languages")
+            user.languages = sorted(set(profile.languages))
+        if profile.capacity is not None:
+            if not 0 <= profile.capacity <= 10_000:
+                raise ValidationFailed("The capacity must be between 0 and 10,000 open work orders.",
+                                       field="capacity")
+            user.capacity = profile.capacity
+        if profile.on_shift is not None:
+            user.on_shift = profile.on_shift
+        uow.users.update_profile(user)
+        uow.commit()
+    ctx.tokens_cache.clear()  # cached sessions carry the old profile
+    return user
+
+
+def list_agents(ctx: Context, actor: User, *, team_id: int | None = None) -> list[User]:
+    """Active people who handle work orders, with their load (for supervisors' screens)."""
+    require(actor, Permission.READ)
+    with ctx.uow() as uow:
+        return uow.users.find(roles=HANDLER_ROLES, team_id=team_id)

@@ -1,0 +1,238 @@
+"""Use cases of field service (R13): schedule a visit, check in, complete with the mandatory
+function test, cancel; the engineer's day; which engineer to send. And the checklists of service
+requests (R17)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from kefu.domain.checklists import ChecklistStep, complete_step
+from kefu.domain.customers import mask_address
+from kefu.domain.errors import N_, ConcurrentUpdate, NotFound, PermissionDenied, StateConflict, ValidationFailed
+from kefu.domain.org import Permission, Role, User
+from kefu.domain.routing import Candidate
+from kefu.domain.sla import ClockName, Happening
+from kefu.domain.visits import Suggestion, Visit, VisitOutcome, suggest_engineers
+from kefu.domain.workorders import Status, WorkOrder
+from kefu.services import dispatch, scope, sla
+from kefu.services.authz import require
+from kefu.services.changes import changing, store
+from kefu.services.ports import Context, UnitOfWork
+from kefu.services.workorders import require_checklist_done
+
+ENGINEER_ROLES = (Role.FIELD_ENGINEER,)
+
+
+@dataclass(frozen=True)
+class NewVisit:
+    engineer_id: int
+    window_start: datetime
+    window_end: datetime
+    address: str | None = None  # default: the customer's address
+    tools: tuple[str, ...] = ()
+    parts: tuple[str, ...] = ()
+
+
+def _engineer(uow: UnitOfWork, engineer_id: int) -> User:
+    engineer = uow.users.get(engineer_id)
+    if engineer is None or not engineer.active or engineer.role not in ENGINEER_ROLES:
+        raise ValidationFailed("User {id} is no active field engineer.", field="engineer_id", id=engineer_id)
+    return engineer
+
+
+def schedule_visit(ctx: Context, actor: User, number: str, new: NewVisit,
+                   *, expected_version: int | None = None) -> Visit:
+    """Book an engineer for a window agreed with the customer; the `onsite` clock starts."""
+    with changing(ctx, actor, Permission.WORKORDER_DISPATCH, number, expected_version) as (uow, wo, now):
+        assert wo.id is not None and actor.id is not None
+        if not wo.is_open or wo.status in (Status.RESOLVED, Status.CALLBACK):
+            raise StateConflict("Work order {number} is {status}; re-open it before scheduling a visit.",
+                                number=wo.number, status=wo.status.value)
+        engineer = _engineer(uow, new.engineer_id)
+        address = new.address
+        if not (address or "").strip():
+            customer = uow.customers.get(wo.customer_id)
+            address = (customer.address if customer else None) or wo.fault_place or ""
+        visit = Visit.schedule(work_order_id=wo.id, engineer_id=engineer.id or 0,
+                               window_start=new.window_start, window_end=new.window_end, address=address or "",
+                               tools=list(new.tools), parts=list(new.parts), actor_id=actor.id, at=now)
+        clash = [v for v, _ in uow.visits.of_engineers([visit.engineer_id], visit.window_start, visit.window_end,
+                                                       include_done=False)]
+        if clash:
+            raise ValidationFailed("{name} already has a visit from {start} in that window.", field="window_start",
+                                   name=engineer.display_name,
+                                   start=clash[0].window_start.astimezone(ctx.timezone).strftime("%Y-%m-%d %H:%M"))
+        uow.visits.add(visit)
+        wo.record(visit.scheduled_event())
+        sla.ensure_clock(ctx, uow, wo, ClockName.ONSITE, now)
+        sla.follow(ctx, uow, wo, Happening(at=now, onsite=True))
+    return visit
+
+
+@contextmanager
+def _visiting(ctx: Context, actor: User, visit_id: int,
+              expected_version: int | None) -> Iterator[tuple[UnitOfWork, Visit, WorkOrder, datetime]]:
+    require(actor, Permission.WORKORDER_TRANSITION)
+    with ctx.uow(write=True) as uow:
+        visit = uow.visits.get(visit_id)
+        found = uow.work_orders.get_by_id(visit.work_order_id) if visit else None
+        if visit is None or found is None:
+            raise NotFound(kind=N_("Visit"), key=visit_id)
+        wo = scope.load_work_order(ctx, uow, actor, found.number)
+        if actor.id != visit.engineer_id and actor.role not in (Role.SUPERVISOR, Role.ADMIN):
+            raise PermissionDenied(role=actor.role.value, action=N_("record visits of another engineer"))
+        if expected_version is not None and expected_version != visit.version:
+            raise ConcurrentUpdate(number=wo.number, current=visit.version, expected=expected_version)
+        version = visit.version
+        yield uow, visit, wo, ctx.clock.now()
+        if not uow.visits.save(visit, version):
+            raise ConcurrentUpdate(number=wo.number, current="?", expected=version)
+        store(uow, wo)
+        uow.commit()
+
+
+def check_in(ctx: Context, actor: User, visit_id: int, *, expected_version: int | None = None) -> Visit:
+    """The engineer is on site: the `onsite` clock stops."""
+    with _visiting(ctx, actor, visit_id, expected_version) as (uow, visit, wo, now):
+        wo.record(visit.check_in(actor_id=actor.id or 0, at=now))
+        sla.follow(ctx, uow, wo, Happening(at=now, onsite=False))
+    return visit
+
+
+@dataclass(frozen=True)
+class VisitReport:
+    diagnosis: str | None
+    function_test_passed: bool | None
+    site_cleaned: bool | None
+    outcome: VisitOutcome
+    repair_actions: str | None = None
+    function_test_note: str | None = None
+    confirmed_by: str | None = None
+    signature: str | None = None
+
+
+def complete_visit(ctx: Context, actor: User, visit_id: int, report: VisitReport,
+                   *, expected_version: int | None = None) -> Visit:
+    """Check out with the findings. A resolving visit resolves the work order: if the engineer's team
+    holds a dispatch of it, that dispatch is returned with the visit's result first (R14)."""
+    with _visiting(ctx, actor, visit_id, expected_version) as (uow, visit, wo, now):
+        wo.record(visit.complete(
+            actor_id=actor.id or 0, at=now, diagnosis=report.diagnosis, repair_actions=report.repair_actions,
+            function_test_passed=report.function_test_passed, function_test_note=report.function_test_note,
+            confirmed_by=report.confirmed_by, signature=report.signature, site_cleaned=report.site_cleaned,
+            outcome=report.outcome))
+        if visit.outcome is VisitOutcome.RESOLVED:
+            _resolve(ctx, uow, actor, wo, visit, now)
+    return visit
+
+
+def _resolve(ctx: Context, uow: UnitOfWork, actor: User, wo: WorkOrder, visit: Visit, now: datetime) -> None:
+    result = "; ".join(x for x in (visit.diagnosis, visit.repair_actions) if x)
+    if wo.status is Status.DISPATCHED:
+        engineer = uow.users.get(visit.engineer_id) or actor
+        dispatch.return_held_hop(ctx, uow, engineer, wo, result, now)
+    if wo.status is Status.DISPATCHED:
+        return  # further up the chain, the other parties answer in turn
+    require_checklist_done(uow, wo)
+    if wo.status in (Status.NEW, Status.PENDING):
+        step = Status.ACCEPTED if wo.status is Status.NEW else Status.IN_PROGRESS
+        wo.move_to(step, actor_id=actor.id or 0, at=now, reopen_window=ctx.reopen_window)
+        sla.follow(ctx, uow, wo, Happening(at=now, status=step.value))
+    wo.move_to(Status.RESOLVED, actor_id=actor.id or 0, at=now, note=result, reopen_window=ctx.reopen_window)
+    sla.follow(ctx, uow, wo, Happening(at=now, status=Status.RESOLVED.value))
+
+
+def cancel_visit(ctx: Context, actor: User, visit_id: int, *, reason: str,
+                 expected_version: int | None = None) -> Visit:
+    with _visiting(ctx, actor, visit_id, expected_version) as (uow, visit, wo, now):
+        wo.record(visit.cancel(actor_id=actor.id or 0, at=now, reason=reason))
+        sla.follow(ctx, uow, wo, Happening(at=now, onsite=False))
+    return visit
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+def _shown(ctx: Context, uow: UnitOfWork, actor: User, visit: Visit) -> Visit:
+    """The site address is personal data: masked unless the role may see it (engineers may)."""
+    if actor.may(Permission.PII_VIEW) and not scope.external(ctx, uow, actor):
+        return visit
+    shown = Visit(**{**visit.__dict__})
+    shown.address = mask_address(visit.address)
+    shown.signature = None
+    return shown
+
+
+def list_visits(ctx: Context, actor: User, number: str) -> list[Visit]:
+    require(actor, Permission.READ)
+    with ctx.uow() as uow:
+        wo = scope.load_work_order(ctx, uow, actor, number)
+        return [_shown(ctx, uow, actor, v) for v in uow.visits.of_work_order(wo.id or 0)]
+
+
+def engineer_day(ctx: Context, actor: User, engineer_id: int, day: date) -> list[tuple[Visit, str]]:
+    """An engineer's visits of one day (centre's timezone), in time order, with work-order numbers."""
+    require(actor, Permission.READ)
+    if actor.id != engineer_id and actor.role not in (Role.SUPERVISOR, Role.ADMIN, Role.AUDITOR, Role.AGENT,
+                                                       Role.TECH_SUPPORT):
+        raise PermissionDenied(role=actor.role.value, action=N_("see other engineers' visits"))
+    start = datetime.combine(day, time(0), ctx.timezone)
+    with ctx.uow() as uow:
+        found = uow.visits.of_engineers([engineer_id], start, start + timedelta(days=1))
+        allowed = scope.visible_to(ctx, uow, actor)
+        if allowed is not None:  # only visits of work orders in the actor's scope
+            numbers = {n for _, n in found}
+            seen = {n for n in numbers if uow.work_orders.get_by_number(n, visible_to=allowed) is not None}
+            found = [(v, n) for v, n in found if n in seen]
+        return [(_shown(ctx, uow, actor, v), n) for v, n in found]
+
+
+def suggest_engineer(ctx: Context, actor: User, number: str, *, duration: timedelta = timedelta(hours=2),
+                     limit: int = 5) -> list[tuple[Suggestion, User]]:
+    """Engineers to send, best first: skill in the category, the customer's region, the earliest
+    free slot, the lightest load. Off-shift engineers and those at capacity are left out."""
+    require(actor, Permission.READ)
+    if not timedelta(minutes=15) <= duration <= timedelta(hours=12):
+        raise ValidationFailed("A visit takes between 15 minutes and 12 hours.", field="duration_minutes")
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        wo = scope.load_work_order(ctx, uow, actor, number)
+        profile = uow.customers.profile_of(wo.customer_id, now.astimezone(ctx.timezone).date())
+        region = profile.region if profile else None
+        engineers = [u for u in uow.users.find(roles=ENGINEER_ROLES) if u.id is not None]
+        busy: dict[int, list[tuple[datetime, datetime]]] = {u.id or 0: [] for u in engineers}
+        for v, _ in uow.visits.of_engineers(list(busy), now - timedelta(days=1), now + timedelta(days=8),
+                                            include_done=False):
+            busy[v.engineer_id].append((v.window_start, v.window_end))
+        pool = [(Candidate(u.id or 0, u.open_assigned, u.capacity, u.on_shift, tuple(u.skills), tuple(u.languages),
+                           u.region), busy[u.id or 0]) for u in engineers]
+        found = suggest_engineers(pool, category=wo.category, region=region, duration=duration, now=now,
+                                  tz=ctx.timezone, limit=limit)
+        people = {u.id: u for u in engineers}
+        return [(s, people[s.engineer_id]) for s in found]
+
+
+# --- service-request checklists (R17) ------------------------------------------------------------
+
+def checklist(ctx: Context, actor: User, number: str) -> list[ChecklistStep]:
+    require(actor, Permission.READ)
+    with ctx.uow() as uow:
+        wo = scope.load_work_order(ctx, uow, actor, number)
+        return uow.checklists.steps(wo.id or 0)
+
+
+def complete_checklist_step(ctx: Context, actor: User, number: str, code: str, data: Mapping[str, str],
+                            *, expected_version: int | None = None) -> ChecklistStep:
+    """Do the next step of the work order's checklist, recording who, when and what it asks for."""
+    with changing(ctx, actor, Permission.WORKORDER_TRANSITION, number, expected_version) as (uow, wo, now):
+        if not wo.is_open:
+            raise StateConflict("Work order {number} is {status}; its checklist is closed.", number=wo.number,
+                                status=wo.status.value)
+        steps = uow.checklists.steps(wo.id or 0)
+        step, event = complete_step(wo.category, steps, code, actor_id=actor.id or 0, at=now, data=data)
+        uow.checklists.save(wo.id or 0, step)
+        wo.record(event)
+    return step
+
