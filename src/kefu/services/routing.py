@@ -59,8 +59,11 @@ def decide(ctx: Context, uow: UnitOfWork, wo: WorkOrder, profile: CustomerProfil
     rule = choose_rule(rules(ctx, uow), facts)
     if rule is None:
         return Decision(None, wo.team_id, wo.handler_id, Reason.NO_RULE)
-    for team_id, reason in ((rule.team_id, Reason.RULE), (rule.fallback_team_id, Reason.FALLBACK)):
-        if team_id is not None and (agent := _agent_in(uow, team_id, rule.strategy, facts)) is not None:
+    # The fallback team is the generalists': anyone free there, least loaded first.
+    fallback_strategy = Strategy.LEAST_LOADED if rule.strategy is Strategy.SKILL_MATCH else rule.strategy
+    for team_id, strategy, reason in ((rule.team_id, rule.strategy, Reason.RULE),
+                                      (rule.fallback_team_id, fallback_strategy, Reason.FALLBACK)):
+        if team_id is not None and (agent := _agent_in(uow, team_id, strategy, facts)) is not None:
             return Decision(rule, team_id, agent, reason)
     return Decision(rule, rule.team_id, None, Reason.QUEUED)
 
