@@ -284,9 +284,13 @@ def work_order_history(ctx: Context, actor: User, number: str) -> tuple[list[Wor
 
 def list_work_orders(ctx: Context, actor: User, flt: WorkOrderFilter, *, limit: int = 50) -> list[WorkOrder]:
     """Newest first, keyset-paginated: pass the last id of a page as `before_id` for the next."""
-    require(actor, Permission.READ)
     if not 1 <= limit <= MAX_PAGE:
         raise ValidationFailed("limit must be between 1 and {max}.", field="limit", max=MAX_PAGE)
+    return _find(ctx, actor, flt, limit)
+
+
+def _find(ctx: Context, actor: User, flt: WorkOrderFilter, limit: int) -> list[WorkOrder]:
+    require(actor, Permission.READ)
     if flt.created_from and flt.created_to and flt.created_from > flt.created_to:
         raise ValidationFailed("created_from lies after created_to.", field="created_from")
     if flt.category is not None:
@@ -307,7 +311,7 @@ def export_work_orders(ctx: Context, actor: User, flt: WorkOrderFilter, *, max_r
     """The filtered list in pages (one short transaction each), within the actor's data scope."""
     if not 1 <= max_rows <= MAX_EXPORT:
         raise ValidationFailed("max_rows must be between 1 and {max}.", field="max_rows", max=MAX_EXPORT)
-    first = list_work_orders(ctx, actor, flt, limit=min(EXPORT_PAGE, max_rows))  # checks permission and filters
+    first = _find(ctx, actor, flt, min(EXPORT_PAGE, max_rows))  # checks permission and filters
     return _export_pages(ctx, actor, flt, first, max_rows)
 
 
@@ -319,5 +323,4 @@ def _export_pages(ctx: Context, actor: User, flt: WorkOrderFilter, page: list[Wo
         sent += len(page)
         if len(page) < EXPORT_PAGE or sent >= max_rows:
             return
-        page = list_work_orders(ctx, actor, replace(flt, before_id=page[-1].id),
-                                limit=min(EXPORT_PAGE, max_rows - sent))
+        page = _find(ctx, actor, replace(flt, before_id=page[-1].id), min(EXPORT_PAGE, max_rows - sent))
