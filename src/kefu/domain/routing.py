@@ -2,7 +2,8 @@
 
 Rules are tried in order; the first whose conditions match names the team and how to choose an
 agent in it. Nobody who is off shift or at capacity is ever chosen. When the team has no one who
-fits, the rule's fallback team is tried (its generalists: anyone free, least loaded first); when that has no one either, the work order waits in the
+fits, the rule's fallback team is tried (its generalists: anyone free, least loaded first);
+when that has no one either, the work order waits in the
 team's queue unassigned. Every decision says which rule made it and why (R11, R16).
 """
 

@@ -73,16 +73,18 @@ def schedule_visit(ctx: Context, actor: User, number: str, new: NewVisit,
 
 
 @contextmanager
-def _visiting(ctx: Context, actor: User, visit_id: int,
-              expected_version: int | None) -> Iterator[tuple[UnitOfWork, Visit, WorkOrder, datetime]]:
-    require(actor, Permission.WORKORDER_TRANSITION)
+def _visiting(ctx: Context, actor: User, visit_id: int, expected_version: int | None,
+              *, engineer_only: bool = True) -> Iterator[tuple[UnitOfWork, Visit, WorkOrder, datetime]]:
+    """One change to one visit and its work order. What happens on site is recorded by the engineer
+    (or a supervisor); an appointment is cancelled by anyone who may schedule one."""
+    require(actor, Permission.WORKORDER_TRANSITION if engineer_only else Permission.WORKORDER_DISPATCH)
     with ctx.uow(write=True) as uow:
         visit = uow.visits.get(visit_id)
         found = uow.work_orders.get_by_id(visit.work_order_id) if visit else None
         if visit is None or found is None:
             raise NotFound(kind=N_("Visit"), key=visit_id)
         wo = scope.load_work_order(ctx, uow, actor, found.number)
-        if actor.id != visit.engineer_id and actor.role not in (Role.SUPERVISOR, Role.ADMIN):
+        if engineer_only and actor.id != visit.engineer_id and actor.role not in (Role.SUPERVISOR, Role.ADMIN):
             raise PermissionDenied(role=actor.role.value, action=N_("record visits of another engineer"))
         if expected_version is not None and expected_version != visit.version:
             raise ConcurrentUpdate(number=wo.number, current=visit.version, expected=expected_version)
@@ -147,7 +149,7 @@ def _resolve(ctx: Context, uow: UnitOfWork, actor: User, wo: WorkOrder, visit: V
 
 def cancel_visit(ctx: Context, actor: User, visit_id: int, *, reason: str,
                  expected_version: int | None = None) -> Visit:
-    with _visiting(ctx, actor, visit_id, expected_version) as (uow, visit, wo, now):
+    with _visiting(ctx, actor, visit_id, expected_version, engineer_only=False) as (uow, visit, wo, now):
         wo.record(visit.cancel(actor_id=actor.id or 0, at=now, reason=reason))
         sla.follow(ctx, uow, wo, Happening(at=now, onsite=False))
     return visit
@@ -201,7 +203,9 @@ def suggest_engineer(ctx: Context, actor: User, number: str, *, duration: timede
         wo = scope.load_work_order(ctx, uow, actor, number)
         profile = uow.customers.profile_of(wo.customer_id, now.astimezone(ctx.timezone).date())
         region = profile.region if profile else None
-        engineers = [u for u in uow.users.find(roles=ENGINEER_ROLES) if u.id is not None]
+        allowed = scope.visible_to(ctx, uow, actor)  # engineers of the actor's own organisations
+        engineers = [u for u in uow.users.find(roles=ENGINEER_ROLES)
+                     if u.id is not None and (allowed is None or u.organisation_id in allowed)]
         busy: dict[int, list[tuple[datetime, datetime]]] = {u.id or 0: [] for u in engineers}
         for v, _ in uow.visits.of_engineers(list(busy), now - timedelta(days=1), now + timedelta(days=8),
                                             include_done=False):
