@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from kefu.domain.errors import StateConflict, ValidationFailed
+from kefu.domain.errors import N_, StateConflict, ValidationFailed
 from kefu.domain.events import EventKind, WorkOrderEvent
 
 MAX_TEXT = 4000
@@ -29,13 +29,21 @@ class HopStatus(StrEnum):
 
 ACTIVE_HOP_STATUSES = frozenset({HopStatus.PENDING, HopStatus.ACCEPTED})
 
+#: How a hop's status reads (msgids; the pages and error messages use them).
+HOP_STATUS_TEXT = {
+    HopStatus.PENDING: N_("waiting to be accepted"),
+    HopStatus.ACCEPTED: N_("accepted"),
+    HopStatus.REJECTED: N_("rejected"),
+    HopStatus.RETURNED: N_("returned"),
+}
 
-def _text(value: str | None, field: str, what: str) -> str:
+
+def _text(value: str | None, field: str, when_empty: str) -> str:
     text = (value or "").strip()
     if not text:
-        raise ValidationFailed("Give {what}.", field=field, what=what)
+        raise ValidationFailed(when_empty, field=field)
     if len(text) > MAX_TEXT:
-        raise ValidationFailed("{what} is longer than 4,000 characters.", field=field, what=what)
+        raise ValidationFailed("The text is longer than 4,000 characters.", field=field)
     return text
 
 
@@ -64,7 +72,7 @@ class Dispatch:
     def send(cls, *, work_order_id: int, parent_id: int | None, sender_user_id: int, sender_org_id: int,
              sender_team_id: int | None, receiver_org_id: int, receiver_team_id: int | None,
              instruction: str, at: datetime, deadline_at: datetime | None) -> Dispatch:
-        text = _text(instruction, "instruction", "an instruction for the receiver (what to check or do)")
+        text = _text(instruction, "instruction", N_("Give an instruction for the receiver (what to check or do)."))
         if receiver_team_id is not None and receiver_team_id == sender_team_id:
             raise ValidationFailed("A work order cannot be dispatched to the team that sends it.",
                                    field="to_team_id")
@@ -92,27 +100,28 @@ class Dispatch:
         return self._event(EventKind.HOP_SENT, self.sender_user_id, self.created_at, self.instruction,
                            deadline_at=deadline)
 
-    def _require(self, allowed: frozenset[HopStatus], doing: str) -> None:
+    def _require(self, allowed: frozenset[HopStatus], template: str) -> None:
         if self.status not in allowed:
-            raise StateConflict(
-                "Dispatch {id} is {status}; it cannot be {doing} now.", id=self.id, status=self.status.value,
-                doing=doing)
+            raise StateConflict(template, id=self.id, status=HOP_STATUS_TEXT[self.status])
 
     def accept(self, *, actor_id: int, at: datetime) -> WorkOrderEvent:
-        self._require(frozenset({HopStatus.PENDING}), "accepted")
+        self._require(frozenset({HopStatus.PENDING}),
+                      N_("Dispatch {id} is {status}; only a dispatch waiting to be accepted can be accepted."))
         self.status, self.accepted_at, self.accepted_by = HopStatus.ACCEPTED, at, actor_id
         return self._event(EventKind.HOP_ACCEPTED, actor_id, at)
 
     def reject(self, *, actor_id: int, at: datetime, reason: str) -> WorkOrderEvent:
         """Out of the receiver's scope: back to the sender with the reason."""
-        self._require(ACTIVE_HOP_STATUSES, "rejected")
-        self.answer = _text(reason, "reason", "the reason why this is not in your scope")
+        self._require(ACTIVE_HOP_STATUSES, N_("Dispatch {id} is {status}; it has been answered already."))
+        self.answer = _text(reason, "reason", N_("Give the reason why this is not in your scope."))
         self.status, self.answered_at, self.answered_by = HopStatus.REJECTED, at, actor_id
         return self._event(EventKind.HOP_REJECTED, actor_id, at, self.answer)
 
     def return_result(self, *, actor_id: int, at: datetime, result: str) -> WorkOrderEvent:
         """Answered (回单): the result goes back to the sender."""
-        self._require(frozenset({HopStatus.ACCEPTED}), "returned (accept it first)")
-        self.answer = _text(result, "result", "the result (what was found and done, what to tell the customer)")
+        self._require(frozenset({HopStatus.ACCEPTED}),
+                      N_("Dispatch {id} is {status}; accept it before returning it with a result."))
+        self.answer = _text(result, "result",
+                            N_("Give the result: what was found and done, what to tell the customer."))
         self.status, self.answered_at, self.answered_by = HopStatus.RETURNED, at, actor_id
         return self._event(EventKind.HOP_RETURNED, actor_id, at, self.answer)

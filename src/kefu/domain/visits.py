@@ -15,7 +15,7 @@ from datetime import datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from kefu.domain.errors import StateConflict, ValidationFailed
+from kefu.domain.errors import N_, StateConflict, ValidationFailed
 from kefu.domain.events import EventKind, WorkOrderEvent
 from kefu.domain.routing import Candidate
 
@@ -32,6 +32,15 @@ class VisitStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+#: How a visit's status reads (msgids).
+VISIT_STATUS_TEXT = {
+    VisitStatus.SCHEDULED: N_("scheduled"),
+    VisitStatus.ON_SITE: N_("on site"),
+    VisitStatus.COMPLETED: N_("completed"),
+    VisitStatus.CANCELLED: N_("cancelled"),
+}
+
+
 class VisitOutcome(StrEnum):
     RESOLVED = "resolved"  # fixed and confirmed: the work order is resolved
     REVISIT = "revisit"  # another visit is needed (parts to order, a second engineer ...)
@@ -40,14 +49,14 @@ class VisitOutcome(StrEnum):
 def _items(values: list[str], name: str) -> list[str]:
     cleaned = [v.strip() for v in values if v.strip()]
     if len(cleaned) > MAX_ITEMS or any(len(v) > 100 for v in cleaned):
-        raise ValidationFailed("List at most 50 {name}, each up to 100 characters.", field=name, name=name)
+        raise ValidationFailed("List at most 50 items, each up to 100 characters.", field=name)
     return cleaned
 
 
 def _optional_text(value: str | None, name: str, limit: int = 4000) -> str | None:
     text = (value or "").strip() or None
     if text is not None and len(text) > limit:
-        raise ValidationFailed("{name} is longer than {limit} characters.", field=name, name=name, limit=limit)
+        raise ValidationFailed("The text is longer than {limit} characters.", field=name, limit=limit)
     return text
 
 
@@ -127,13 +136,12 @@ class Visit:
                            window_start=self.window_start.isoformat(), window_end=self.window_end.isoformat(),
                            tools=self.tools, parts=self.parts)
 
-    def _require(self, status: VisitStatus, doing: str) -> None:
+    def _require(self, status: VisitStatus, template: str) -> None:
         if self.status is not status:
-            raise StateConflict("Visit {id} is {status}; it cannot be {doing}.", id=self.id,
-                                status=self.status.value, doing=doing)
+            raise StateConflict(template, id=self.id, status=VISIT_STATUS_TEXT[self.status])
 
     def check_in(self, *, actor_id: int, at: datetime) -> WorkOrderEvent:
-        self._require(VisitStatus.SCHEDULED, "checked in")
+        self._require(VisitStatus.SCHEDULED, N_("Visit {id} is {status}; only a scheduled visit can be checked in."))
         self.status, self.checked_in_at = VisitStatus.ON_SITE, at
         return self._event(EventKind.VISIT_CHECKED_IN, actor_id, at)
 
@@ -142,7 +150,7 @@ class Visit:
                  signature: str | None, site_cleaned: bool | None, outcome: VisitOutcome) -> WorkOrderEvent:
         """Check out with the findings. The function test result is mandatory (R13); a resolving
         visit needs a passed test and the customer's confirmation."""
-        self._require(VisitStatus.ON_SITE, "completed (check in on site first)")
+        self._require(VisitStatus.ON_SITE, N_("Visit {id} is {status}; check in on site before completing it."))
         if function_test_passed is None:
             raise ValidationFailed("Record the function test result before completing the visit.",
                                    field="function_test_passed")
@@ -173,7 +181,7 @@ class Visit:
                            confirmed_by=who, signed=self.signature is not None)
 
     def cancel(self, *, actor_id: int, at: datetime, reason: str) -> WorkOrderEvent:
-        self._require(VisitStatus.SCHEDULED, "cancelled")
+        self._require(VisitStatus.SCHEDULED, N_("Visit {id} is {status}; only a scheduled visit can be cancelled."))
         text = _optional_text(reason, "reason")
         if text is None:
             raise ValidationFailed("Give the reason for cancelling the visit.", field="reason")

@@ -53,7 +53,7 @@ def _receiver(uow: UnitOfWork, to_team_id: int | None, to_organisation_id: int |
     return to_organisation_id, None
 
 
-def _holds(actor: User, hop: Dispatch) -> bool:
+def holds(actor: User, hop: Dispatch) -> bool:
     """Whether `actor` answers for this hop at the receiving end."""
     if hop.receiver_org_id != actor.organisation_id:
         return False
@@ -64,7 +64,7 @@ def _holds(actor: User, hop: Dispatch) -> bool:
 def _sender_side(actor: User, wo: WorkOrder, hops: list[Dispatch]) -> Dispatch | None:
     """The hop `actor` holds and passes on (None: `actor` sends from the owning party)."""
     children = {h.parent_id for h in hops if h.is_active}
-    held = [h for h in hops if h.status is HopStatus.ACCEPTED and _holds(actor, h) and h.id not in children]
+    held = [h for h in hops if h.status is HopStatus.ACCEPTED and holds(actor, h) and h.id not in children]
     if held:
         return held[-1]
     if wo.organisation_id is not None and actor.organisation_id != wo.organisation_id:
@@ -111,7 +111,7 @@ def _answering(ctx: Context, actor: User, dispatch_id: int,
         if hop is None or found is None:
             raise NotFound(kind=N_("Dispatch"), key=dispatch_id)
         wo = scope.load_work_order(ctx, uow, actor, found.number)
-        if not _holds(actor, hop):
+        if not holds(actor, hop):
             raise PermissionDenied(role=actor.role.value, action=N_("answer dispatches sent to another team"))
         if expected_version is not None and expected_version != hop.version:
             raise ConcurrentUpdate(number=wo.number, current=hop.version, expected=expected_version)
@@ -171,7 +171,7 @@ def return_held_hop(ctx: Context, uow: UnitOfWork, actor: User, wo: WorkOrder, r
     """Inside another use case (a resolving field visit): return the hop the actor's side holds."""
     hops = uow.dispatches.of_work_order(wo.id or 0)
     children = {h.parent_id for h in hops if h.is_active}
-    held = [h for h in hops if h.status is HopStatus.ACCEPTED and _holds(actor, h) and h.id not in children]
+    held = [h for h in hops if h.status is HopStatus.ACCEPTED and holds(actor, h) and h.id not in children]
     if not held:
         return None
     hop = held[-1]

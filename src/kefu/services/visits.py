@@ -167,6 +167,18 @@ def _shown(ctx: Context, uow: UnitOfWork, actor: User, visit: Visit) -> Visit:
     return shown
 
 
+def view_visit(ctx: Context, actor: User, visit_id: int) -> tuple[Visit, WorkOrder]:
+    """One visit with its work order (within the actor's data scope)."""
+    require(actor, Permission.READ)
+    with ctx.uow() as uow:
+        visit = uow.visits.get(visit_id)
+        found = uow.work_orders.get_by_id(visit.work_order_id) if visit else None
+        if visit is None or found is None:
+            raise NotFound(kind=N_("Visit"), key=visit_id)
+        wo = scope.load_work_order(ctx, uow, actor, found.number)
+        return _shown(ctx, uow, actor, visit), wo
+
+
 def list_visits(ctx: Context, actor: User, number: str) -> list[Visit]:
     require(actor, Permission.READ)
     with ctx.uow() as uow:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from kefu.domain.dispatch import HOP_STATUS_TEXT
+from kefu.domain.visits import VISIT_STATUS_TEXT
+
 
 def N_(message: str) -> str:
     return message
@@ -75,6 +78,37 @@ EVENT = {
     "sla_warning": N_("warned: time limit nearly used"),
     "sla_breached": N_("recorded a missed time limit"),
     "sla_escalated": N_("escalated"),
+    "routed": N_("routed it by rule"),
+    "handler_changed": N_("assigned it"),
+    "hop_sent": N_("dispatched it"),
+    "hop_accepted": N_("accepted the dispatch"),
+    "hop_rejected": N_("rejected the dispatch (not in scope)"),
+    "hop_returned": N_("returned the dispatch with a result"),
+    "visit_scheduled": N_("scheduled a field visit"),
+    "visit_checked_in": N_("checked in on site"),
+    "visit_completed": N_("completed the field visit"),
+    "visit_cancelled": N_("cancelled the field visit"),
+    "checklist_step_done": N_("completed a checklist step"),
+}
+
+HOP_STATUS = {status.value: text for status, text in HOP_STATUS_TEXT.items()}
+
+ROUTING_REASON = {
+    "rule": N_("assigned in the rule's team"),
+    "fallback": N_("assigned in the fallback team"),
+    "queued": N_("nobody free: waits in the team queue"),
+    "no_rule": N_("no rule matched"),
+}
+
+VISIT_STATUS = {status.value: text for status, text in VISIT_STATUS_TEXT.items()}
+
+VISIT_OUTCOME = {"resolved": N_("fixed and confirmed"), "revisit": N_("revisit needed")}
+
+ID_METHOD = {
+    "id_card_reader": N_("ID card reader"),
+    "face_match": N_("face match"),
+    "id_card_and_service_password": N_("ID card and service password"),
+    "police_certificate": N_("police certificate"),
 }
 
 CLOCK = {

@@ -14,11 +14,12 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from kefu.api import cursors
+from kefu.domain.checklists import template_for
 from kefu.domain.errors import ConcurrentUpdate, DomainError, ValidationFailed
 from kefu.domain.org import Permission, User
 from kefu.domain.workorders import OPEN_STATUSES, Channel, Priority, Status, WorkOrderType, is_work_order_number
 from kefu.i18n import LOCALES, format_duration, translate_error, translations
-from kefu.services import accounts, customers, reference
+from kefu.services import accounts, customers, dispatch, org_admin, reference, visits
 from kefu.services import workorders as svc
 from kefu.services.ports import Context, WorkOrderFilter
 from kefu.web import i18n_labels as labels
@@ -48,7 +49,7 @@ def _environment(locale: str) -> Environment:
 ENVIRONMENTS = {locale: _environment(locale) for locale in LOCALES}
 
 
-def _ctx(request: Request) -> Context:
+def context_of(request: Request) -> Context:
     ctx: Context = request.app.state.kefu.ctx
     return ctx
 
@@ -58,9 +59,9 @@ def _locale(request: Request) -> str:
     return chosen if chosen in LOCALES else str(request.app.state.kefu.settings.default_locale)
 
 
-def _user(request: Request) -> User:
+def page_user(request: Request) -> User:
     token = request.cookies.get(SESSION_COOKIE)
-    user = accounts.authenticate(_ctx(request), token, "session") if token else None
+    user = accounts.authenticate(context_of(request), token, "session") if token else None
     if user is None:
         raise LoginRequired()
     return user
@@ -78,16 +79,17 @@ def render(request: Request, template: str, status_code: int = 200, **values: An
         return format_duration(locale, minutes)
 
     html = env.get_template(template).render(
-        request=request, csrf=csrf_token(request), localtime=localtime, duration=duration, **values
+        request=request, csrf=csrf_token(request), localtime=localtime, duration=duration,
+        now=context_of(request).clock.now(), **values
     )
     return HTMLResponse(html, status_code=status_code)
 
 
-def _error_text(request: Request, error: DomainError) -> str:
+def error_text(request: Request, error: DomainError) -> str:
     return translate_error(_locale(request), error.template, error.params)
 
 
-def _check_csrf(request: Request, token: str | None) -> None:
+def check_csrf(request: Request, token: str | None) -> None:
     if not csrf_ok(request, token):
         raise ValidationFailed("The form expired. Reload the page and submit it again.", field="csrf")
 
@@ -123,10 +125,10 @@ def login(
     next: str = Form("/ui/work-orders"),
 ) -> Response:
     try:
-        _check_csrf(request, csrf)
-        _, token = accounts.log_in(_ctx(request), username, password)
+        check_csrf(request, csrf)
+        _, token = accounts.log_in(context_of(request), username, password)
     except DomainError as exc:
-        return render(request, "login.html", 401, next=next, error=_error_text(request, exc), username=username)
+        return render(request, "login.html", 401, next=next, error=error_text(request, exc), username=username)
     target = next if next.startswith("/") and not next.startswith("//") else "/ui/work-orders"
     response = RedirectResponse(target, status_code=303)
     settings = request.app.state.kefu.settings
@@ -141,7 +143,7 @@ def login(
 def logout(request: Request, csrf: str = Form("")) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token and csrf_ok(request, csrf):
-        accounts.log_out(_ctx(request), token)
+        accounts.log_out(context_of(request), token)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -189,8 +191,8 @@ def _list_filter(params: dict[str, str], now: datetime) -> tuple[WorkOrderFilter
 
 @router.get("/ui/work-orders")
 def work_order_list(request: Request) -> Response:
-    user = _user(request)
-    ctx = _ctx(request)
+    user = page_user(request)
+    ctx = context_of(request)
     params = dict(request.query_params)
     number = params.get("q", "").strip().upper()
     if number and is_work_order_number(number):
@@ -204,21 +206,21 @@ def work_order_list(request: Request) -> Response:
     try:
         items = svc.list_work_orders(ctx, user, flt, limit=PAGE_SIZE)
     except DomainError as exc:
-        items, error = [], _error_text(request, exc)
+        items, error = [], error_text(request, exc)
     next_url = None
     if len(items) == PAGE_SIZE and items[-1].id is not None:
         next_url = "?" + urlencode({**params, "cursor": cursors.encode(items[-1].id)})
     return render(
         request, "list.html", user=user, items=items, params=params, next_url=next_url, bad=bad, error=error,
-        **_categories(request, user),
+        **category_labels(request, user),
     )
 
 
-def _categories(request: Request, user: User) -> dict[str, Any]:
+def category_labels(request: Request, user: User) -> dict[str, Any]:
     """With one read of the tree: the categories in use (for pickers) and code -> "宽带 › 无法连接"
     in the page's language for every category, retired ones included (for display)."""
     locale = _locale(request)
-    found = reference.list_categories(_ctx(request), user, include_inactive=True)
+    found = reference.list_categories(context_of(request), user, include_inactive=True)
     by_code = {c.code: c for c in found}
     labels = {}
     for c in found:
@@ -234,13 +236,13 @@ def _form_defaults() -> dict[str, Any]:
 
 @router.get("/ui/work-orders/new")
 def new_work_order_form(request: Request) -> Response:
-    user = _user(request)
+    user = page_user(request)
     return _new_form(request, user, _form_defaults(), None, None)
 
 
 def _new_form(request: Request, user: User, form: dict[str, Any], error: str | None, field: str | None,
               status_code: int = 200) -> HTMLResponse:
-    ctx = _ctx(request)
+    ctx = context_of(request)
     return render(
         request, "new.html", status_code, user=user, form=form, error=error, error_field=field,
         categories=reference.list_categories(ctx, user), types=list(WorkOrderType), channels=list(Channel),
@@ -250,15 +252,15 @@ def _new_form(request: Request, user: User, form: dict[str, Any], error: str | N
 
 @router.post("/ui/work-orders")
 async def create_work_order(request: Request) -> Response:
-    user = _user(request)
+    user = page_user(request)
     form = {k: str(v) for k, v in (await request.form()).items()}
     try:
-        _check_csrf(request, form.get("csrf"))
-        new = _parse_new_work_order(form, _ctx(request))
-        work_order, _ = svc.register_work_order(_ctx(request), user, new)
+        check_csrf(request, form.get("csrf"))
+        new = _parse_new_work_order(form, context_of(request))
+        work_order, _ = svc.register_work_order(context_of(request), user, new)
     except DomainError as exc:
         field = exc.field if isinstance(exc, ValidationFailed) else None
-        return _new_form(request, user, form, _error_text(request, exc), field, 422)
+        return _new_form(request, user, form, error_text(request, exc), field, 422)
     return RedirectResponse(f"/ui/work-orders/{work_order.number}", status_code=303)
 
 
@@ -304,37 +306,55 @@ def _parse_new_work_order(form: dict[str, str], ctx: Context) -> svc.NewWorkOrde
 @router.get("/ui/customers/lookup")
 def customer_lookup(request: Request, phone: str = "") -> Response:
     """HTMX partial: customers whose phone starts with what the agent has typed so far."""
-    user = _user(request)
+    user = page_user(request)
     found, error = [], None
     digits = "".join(c for c in phone if c.isdigit())
     if len(digits) >= 4:
         try:
-            found = customers.search_customers(_ctx(request), user, phone=digits, name=None, before_id=None, limit=8)
+            found = customers.search_customers(context_of(request), user, phone=digits, name=None, before_id=None,
+                                               limit=8)
         except DomainError as exc:
-            error = _error_text(request, exc)
+            error = error_text(request, exc)
     return render(request, "_customer_matches.html", found=found, error=error, typed=digits)
 
 
 @router.get("/ui/work-orders/{number}")
 def work_order_detail(request: Request, number: str, unmask: int = 0) -> Response:
-    user = _user(request)
+    user = page_user(request)
     try:
-        return _detail(request, user, number, unmask=bool(unmask))
+        return detail_page(request, user, number, unmask=bool(unmask))
     except DomainError as exc:
         return render(request, "error.html", 404 if exc.code == "not_found" else 403, user=user,
-                      error=_error_text(request, exc))
+                      error=error_text(request, exc))
 
 
-def _detail(request: Request, user: User, number: str, *, unmask: bool = False, error: str | None = None,
+def detail_page(request: Request, user: User, number: str, *, unmask: bool = False, error: str | None = None,
             status_code: int = 200) -> HTMLResponse:
     """The work-order page; after a refused action it shows the error above the current state."""
-    view = svc.view_work_order(_ctx(request), user, number, unmask=unmask)
+    ctx = context_of(request)
+    view = svc.view_work_order(ctx, user, number, unmask=unmask)
+    wo = view.work_order
+    can_dispatch = user.may(Permission.WORKORDER_DISPATCH) and wo.is_open
+    suggestions = visits.suggest_engineer(ctx, user, number) if can_dispatch else []
     return render(
-        request, "detail.html", status_code, user=user, view=view, wo=view.work_order, error=error,
-        **_categories(request, user),
+        request, "detail.html", status_code, user=user, view=view, wo=wo, error=error,
+        **category_labels(request, user), **org_names(request, user),
         can_transition=user.may(Permission.WORKORDER_TRANSITION), can_note=user.may(Permission.WORKORDER_NOTE),
-        can_unmask=user.may(Permission.PII_VIEW),
+        can_unmask=user.may(Permission.PII_VIEW), can_dispatch=can_dispatch,
+        held={h.id for h in view.dispatches if h.is_active and dispatch.holds(user, h)},
+        suggestions=suggestions, steps=checklist_templates(wo.category),
     )
+
+
+def org_names(request: Request, user: User) -> dict[str, Any]:
+    """Teams and organisations by id, for pickers and for naming the parties of hops."""
+    ctx = context_of(request)
+    return {"teams": {t.id: t for t in reference.list_teams(ctx, user)},
+            "organisations": {o.id: o for o in org_admin.list_organisations(ctx, user)}}
+
+
+def checklist_templates(category: str) -> dict[str, Any]:
+    return {t.code: t for t in template_for(category)}
 
 
 @router.post("/ui/work-orders/{number}/transition")
@@ -342,21 +362,21 @@ def transition(
     request: Request, number: str, to: str = Form(""), note: str = Form(""), version: str = Form(""),
     csrf: str = Form(""),
 ) -> Response:
-    user = _user(request)
+    user = page_user(request)
     try:
-        _check_csrf(request, csrf)
+        check_csrf(request, csrf)
         try:
             target = Status(to)
         except ValueError:
             raise ValidationFailed("Choose one of the offered actions.", field="to") from None
         svc.transition_work_order(
-            _ctx(request), user, number, target, note=note or None,
+            context_of(request), user, number, target, note=note or None,
             expected_version=int(version) if version.isdigit() else None,
         )
     except ConcurrentUpdate as exc:
-        return _detail(request, user, number, error=_error_text(request, exc), status_code=409)
+        return detail_page(request, user, number, error=error_text(request, exc), status_code=409)
     except DomainError as exc:
-        return _detail(request, user, number, error=_error_text(request, exc), status_code=422)
+        return detail_page(request, user, number, error=error_text(request, exc), status_code=422)
     return RedirectResponse(f"/ui/work-orders/{number}", status_code=303)
 
 
@@ -364,17 +384,20 @@ def transition(
 def note(
     request: Request, number: str, body: str = Form(""), customer_visible: str = Form(""), csrf: str = Form(""),
 ) -> Response:
-    user = _user(request)
+    user = page_user(request)
     try:
-        _check_csrf(request, csrf)
-        svc.add_note(_ctx(request), user, number, body, customer_visible=customer_visible == "1")
+        check_csrf(request, csrf)
+        svc.add_note(context_of(request), user, number, body, customer_visible=customer_visible == "1")
     except DomainError as exc:
-        return _detail(request, user, number, error=_error_text(request, exc), status_code=422)
+        return detail_page(request, user, number, error=error_text(request, exc), status_code=422)
     return RedirectResponse(f"/ui/work-orders/{number}#timeline", status_code=303)
 
 
 def install(app: FastAPI) -> None:
+    from kefu.web import field_pages
+
     app.include_router(router)
+    app.include_router(field_pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static", check_dir=False), name="static")
     app.add_middleware(SecurityHeaders, secure_cookies=app.state.kefu.settings.cookie_secure)
 

@@ -1,0 +1,195 @@
+"""Pages for dispatch and field service: dispatch and answer hops, schedule visits, the team queue,
+the engineer's day (made for a phone), the visit report with the mandatory function test, and
+service-request checklist steps."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import RedirectResponse
+
+from kefu.domain.errors import ConcurrentUpdate, DomainError, ValidationFailed
+from kefu.domain.org import Permission, Role, User
+from kefu.domain.visits import VisitOutcome
+from kefu.services import dispatch, visits
+from kefu.web.pages import check_csrf, context_of, detail_page, error_text, org_names, page_user, render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _version(value: str) -> int | None:
+    return int(value) if value.isdigit() else None
+
+
+def _back(request: Request, user: User, number: str, exc: DomainError) -> Response:
+    """The work-order page again, with the error above its current state."""
+    status = 409 if isinstance(exc, ConcurrentUpdate) or exc.code == "state_conflict" else 422
+    if exc.code in ("not_found", "permission_denied"):
+        return render(request, "error.html", 404 if exc.code == "not_found" else 403, user=user,
+                      error=error_text(request, exc))
+    return detail_page(request, user, number, error=error_text(request, exc), status_code=status)
+
+
+def _target(value: str) -> tuple[int | None, int | None]:
+    kind, _, raw = value.partition(":")
+    if kind not in ("team", "org") or not raw.isdigit():
+        raise ValidationFailed("Choose the team or organisation to dispatch to.", field="to_team_id")
+    return (int(raw), None) if kind == "team" else (None, int(raw))
+
+
+@router.post("/ui/work-orders/{number}/dispatch")
+def dispatch_form(request: Request, number: str, to: str = Form(""), instruction: str = Form(""),
+                  version: str = Form(""), csrf: str = Form("")) -> Response:
+    user = page_user(request)
+    try:
+        check_csrf(request, csrf)
+        team_id, org_id = _target(to)
+        dispatch.dispatch_work_order(context_of(request), user, number, instruction=instruction, to_team_id=team_id,
+                                     to_organisation_id=org_id, expected_version=_version(version))
+    except DomainError as exc:
+        return _back(request, user, number, exc)
+    return RedirectResponse(f"/ui/work-orders/{number}#dispatches", status_code=303)
+
+
+@router.post("/ui/dispatches/{dispatch_id}/answer")
+def answer_form(request: Request, dispatch_id: int, number: str = Form(""), action: str = Form(""),
+                text: str = Form(""), version: str = Form(""), csrf: str = Form("")) -> Response:
+    user = page_user(request)
+    ctx = context_of(request)
+    try:
+        check_csrf(request, csrf)
+        expected = _version(version)
+        if action == "accept":
+            dispatch.accept_dispatch(ctx, user, dispatch_id, expected_version=expected)
+        elif action == "return":
+            dispatch.return_dispatch(ctx, user, dispatch_id, result=text, expected_version=expected)
+        elif action == "reject":
+            dispatch.reject_dispatch(ctx, user, dispatch_id, reason=text, expected_version=expected)
+        else:
+            raise ValidationFailed("Choose one of the offered actions.", field="action")
+    except DomainError as exc:
+        return _back(request, user, number, exc)
+    return RedirectResponse(f"/ui/work-orders/{number}#dispatches", status_code=303)
+
+
+def _local(request: Request, value: str, field: str) -> datetime:
+    """A datetime-local field, in the centre's timezone."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed("Enter a date and time, e.g. 2026-11-23 09:00.", field=field) from None
+    return parsed.replace(tzinfo=context_of(request).timezone) if parsed.tzinfo is None else parsed
+
+
+def _items(value: str) -> tuple[str, ...]:
+    return tuple(x.strip() for x in value.replace("，", ",").split(",") if x.strip())
+
+
+@router.post("/ui/work-orders/{number}/visits")
+def schedule_form(request: Request, number: str, engineer_id: str = Form(""), window_start: str = Form(""),
+                  window_end: str = Form(""), address: str = Form(""), tools: str = Form(""), parts: str = Form(""),
+                  version: str = Form(""), csrf: str = Form("")) -> Response:
+    user = page_user(request)
+    try:
+        check_csrf(request, csrf)
+        if not engineer_id.isdigit():
+            raise ValidationFailed("Choose an engineer.", field="engineer_id")
+        visits.schedule_visit(context_of(request), user, number, visits.NewVisit(
+            engineer_id=int(engineer_id), window_start=_local(request, window_start, "window_start"),
+            window_end=_local(request, window_end, "window_end"), address=address or None, tools=_items(tools),
+            parts=_items(parts)), expected_version=_version(version))
+    except DomainError as exc:
+        return _back(request, user, number, exc)
+    return RedirectResponse(f"/ui/work-orders/{number}#visits", status_code=303)
+
+
+@router.post("/ui/work-orders/{number}/checklist/{code}")
+async def checklist_form(request: Request, number: str, code: str) -> Response:
+    user = page_user(request)
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    try:
+        check_csrf(request, form.pop("csrf", None))
+        visits.complete_checklist_step(context_of(request), user, number, code, form)
+    except DomainError as exc:
+        return _back(request, user, number, exc)
+    return RedirectResponse(f"/ui/work-orders/{number}#checklist", status_code=303)
+
+
+@router.get("/ui/teams/{team_id}/queue")
+def team_queue(request: Request, team_id: int) -> Response:
+    user = page_user(request)
+    try:
+        queue = dispatch.team_queue(context_of(request), user, team_id)
+    except DomainError as exc:
+        return render(request, "error.html", 404, user=user, error=error_text(request, exc))
+    return render(request, "team_queue.html", user=user, queue=queue, **org_names(request, user))
+
+
+@router.get("/ui/visits/day")
+def engineer_day(request: Request, day: str = "", engineer: int | None = None) -> Response:
+    """The engineer's day, in time order; supervisors pick an engineer."""
+    user = page_user(request)
+    ctx = context_of(request)
+    today = ctx.clock.now().astimezone(ctx.timezone).date()
+    try:
+        when, bad_day = (date.fromisoformat(day) if day else today), False
+    except ValueError:
+        when, bad_day = today, True
+    engineer_id = engineer or user.id or 0
+    try:
+        found = visits.engineer_day(ctx, user, engineer_id, when)
+    except DomainError as exc:
+        return render(request, "error.html", 403, user=user, error=error_text(request, exc))
+    return render(request, "engineer_day.html", user=user, day=when, visits=found, engineer_id=engineer_id,
+                  bad_day=bad_day)
+
+
+def _visit_page(request: Request, user: User, visit_id: int, *, error: str | None = None,
+                status_code: int = 200, form: dict[str, str] | None = None) -> Response:
+    try:
+        visit, wo = visits.view_visit(context_of(request), user, visit_id)
+    except DomainError as exc:
+        return render(request, "error.html", 404, user=user, error=error_text(request, exc))
+    may_record = user.may(Permission.WORKORDER_TRANSITION) and (
+        user.id == visit.engineer_id or user.role in (Role.SUPERVISOR, Role.ADMIN))
+    return render(request, "visit.html", status_code, user=user, visit=visit, wo=wo, error=error,
+                  may_record=may_record, form=form or {})
+
+
+@router.get("/ui/visits/{visit_id}")
+def visit_page(request: Request, visit_id: int) -> Response:
+    return _visit_page(request, page_user(request), visit_id)
+
+
+@router.post("/ui/visits/{visit_id}/check-in")
+def check_in_form(request: Request, visit_id: int, version: str = Form(""), csrf: str = Form("")) -> Response:
+    user = page_user(request)
+    try:
+        check_csrf(request, csrf)
+        visits.check_in(context_of(request), user, visit_id, expected_version=_version(version))
+    except DomainError as exc:
+        return _visit_page(request, user, visit_id, error=error_text(request, exc), status_code=422)
+    return RedirectResponse(f"/ui/visits/{visit_id}", status_code=303)
+
+
+@router.post("/ui/visits/{visit_id}/complete")
+async def complete_form(request: Request, visit_id: int) -> Response:
+    user = page_user(request)
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    try:
+        check_csrf(request, form.get("csrf"))
+        try:
+            outcome = VisitOutcome(form.get("outcome", ""))
+        except ValueError:
+            raise ValidationFailed("Choose the outcome of the visit.", field="outcome") from None
+        test = {"passed": True, "failed": False}.get(form.get("function_test", ""))
+        cleaned = {"yes": True, "no": False}.get(form.get("site_cleaned", ""))
+        visits.complete_visit(context_of(request), user, visit_id, visits.VisitReport(
+            diagnosis=form.get("diagnosis"), repair_actions=form.get("repair_actions"), function_test_passed=test,
+            function_test_note=form.get("function_test_note"), confirmed_by=form.get("confirmed_by"),
+            signature=form.get("signature") or None, site_cleaned=cleaned, outcome=outcome),
+            expected_version=_version(form.get("version", "")))
+    except DomainError as exc:
+        return _visit_page(request, user, visit_id, error=error_text(request, exc), status_code=422, form=form)
+    return RedirectResponse(f"/ui/visits/{visit_id}", status_code=303)
