@@ -65,4 +65,11 @@ def test_demo_data_is_deterministic_for_a_seed(tmp_path: Path) -> None:
                 "AND NOT EXISTS (SELECT 1 FROM work_order_clocks c WHERE c.work_order_id = w.id)").fetchone()[0]
             open_with = db.execute("SELECT COUNT(DISTINCT work_order_id) FROM work_order_clocks").fetchone()[0]
             assert open_without == 0 and open_with > 0
+            # Demo work orders belong to their owners' organisation (data scope), and each handler's
+            # open-load counter matches the work orders themselves.
+            assert db.execute("SELECT COUNT(*) FROM work_orders WHERE organisation_id IS NULL").fetchone()[0] == 0
+            wrong = db.execute(
+                "SELECT COUNT(*) FROM users u WHERE open_assigned <> (SELECT COUNT(*) FROM work_orders w "
+                "WHERE w.handler_id = u.id AND w.status NOT IN ('closed', 'cancelled', 'rejected'))").fetchone()[0]
+            assert wrong == 0
     assert len(dumps[0]) == 300 and dumps[0] == dumps[1]

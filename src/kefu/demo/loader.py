@@ -57,7 +57,9 @@ def load_demo(k: Kefu, *, customers: int, work_orders: int, seed: int, if_empty:
         first_sequence=numbering.last_values(k.engine),
     )
     first_id = bulk.next_id(k.engine, work_orders_table)
-    loaded = bulk.load_work_orders(k.engine, rows, lambda n: progress.advance(task, n))
+    with k.ctx.uow() as uow:
+        owner_orgs = {i: u.organisation_id for i, u in uow.users.get_many(agent_ids).items()}
+    loaded = bulk.load_work_orders(k.engine, rows, lambda n: progress.advance(task, n), owner_orgs)
     open_ids = bulk.open_ids_from(k.engine, first_id)
     task = progress.add_task("time limits of open work orders", total=len(open_ids))
     for start in range(0, len(open_ids), 1000):

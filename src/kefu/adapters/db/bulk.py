@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, select, text, update
 
 from kefu.adapters.db import numbering
-from kefu.adapters.db.tables import OPEN_PREDICATE, work_orders
+from kefu.adapters.db.tables import OPEN_PREDICATE, users, work_orders
 from kefu.demo.generator import DemoCustomer, DemoWorkOrder
 
 BATCH = 5_000
@@ -25,7 +25,7 @@ CUSTOMER_COLS = ["id", "name", "phone", "tier", "brand", "region", "email", "add
                  "devices", "tags", "created_at"]
 WO_COLS = ["id", "number", "customer_id", "type", "category", "channel", "priority", "severity", "title",
            "description", "status", "owner_id", "handler_id", "team_id", "created_by", "created_at", "updated_at",
-           "fault_place", "device", "resolved_at", "closed_at", "reopen_count", "version"]
+           "fault_place", "device", "resolved_at", "closed_at", "reopen_count", "version", "organisation_id"]
 EVENT_COLS = ["work_order_id", "kind", "actor_id", "at", "from_status", "to_status", "note", "visibility", "data"]
 
 
@@ -47,10 +47,10 @@ def _customer_row(c: DemoCustomer) -> tuple[Any, ...]:
             c.tags, c.created_at)
 
 
-def _wo_row(w: DemoWorkOrder) -> tuple[Any, ...]:
+def _wo_row(w: DemoWorkOrder, owner_orgs: dict[int, int | None]) -> tuple[Any, ...]:
     return (w.id, w.number, w.customer_id, w.type, w.category, w.channel, w.priority, w.severity, w.title,
             w.description, w.status, w.owner_id, w.owner_id, w.team_id, w.owner_id, w.created_at, w.updated_at,
-            w.fault_place, w.device, w.resolved_at, w.closed_at, 0, 1)
+            w.fault_place, w.device, w.resolved_at, w.closed_at, 0, 1, owner_orgs.get(w.owner_id))
 
 
 def _event_rows(w: DemoWorkOrder) -> Iterator[tuple[Any, ...]]:
@@ -87,12 +87,20 @@ def _load(engine: Engine, table: str, cols: list[str], rows: Iterable[tuple[Any,
     if engine.dialect.name == "postgresql":
         raw = engine.raw_connection()
         try:
-            with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
-                for chunk in _chunks(rows, BATCH):
-                    for row in chunk:
-                        copy.write_row([_pg_value(v) for v in row])
-                    count += len(chunk)
-                    progress(len(chunk))
+            with raw.cursor() as cur:  # type: ignore[attr-defined]
+                if table == "work_orders":
+                    # Row by row, the load counter's trigger would update the same few users rows
+                    # hundreds of thousands of times in one transaction; `recount_open_assigned`
+                    # sets the counters once afterwards. (Transactional: the trigger is back on commit.)
+                    cur.execute("ALTER TABLE work_orders DISABLE TRIGGER work_orders_count_assigned")
+                with cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
+                    for chunk in _chunks(rows, BATCH):
+                        for row in chunk:
+                            copy.write_row([_pg_value(v) for v in row])
+                        count += len(chunk)
+                        progress(len(chunk))
+                if table == "work_orders":
+                    cur.execute("ALTER TABLE work_orders ENABLE TRIGGER work_orders_count_assigned")
             raw.commit()
         finally:
             raw.close()
@@ -118,20 +126,34 @@ def load_customers(engine: Engine, rows: Iterable[DemoCustomer], progress: Calla
     return n
 
 
-def load_work_orders(engine: Engine, rows: Iterable[DemoWorkOrder], progress: Callable[[int], None]) -> int:
-    """Work orders and their events, chunk by chunk; then the daily number sequences move past them."""
+def load_work_orders(engine: Engine, rows: Iterable[DemoWorkOrder], progress: Callable[[int], None],
+                     owner_orgs: dict[int, int | None]) -> int:
+    """Work orders (in their owners' organisations) and their events, chunk by chunk; then the daily
+    number sequences move past them and the handlers' open-load counters are set."""
     sequences: dict[str, int] = {}
     n = 0
     for chunk in _chunks(rows, 20_000):
         for w in chunk:
             day, seq = w.number[2:10], int(w.number[10:])
             sequences[day] = max(sequences.get(day, 0), seq)
-        n += _load(engine, "work_orders", WO_COLS, (_wo_row(w) for w in chunk), progress)
+        n += _load(engine, "work_orders", WO_COLS, (_wo_row(w, owner_orgs) for w in chunk), progress)
         _load(engine, "work_order_events", EVENT_COLS, (r for w in chunk for r in _event_rows(w)), lambda _: None)
     _sync_identity(engine, "work_orders")
     _sync_identity(engine, "work_order_events")
     numbering.advance_to(engine, sequences)
+    recount_open_assigned(engine, sorted(owner_orgs))
     return n
+
+
+def recount_open_assigned(engine: Engine, user_ids: list[int]) -> None:
+    """Set these users' open-load counters from the work orders themselves."""
+    if not user_ids:
+        return
+    with engine.begin() as conn:
+        conn.execute(
+            update(users).where(users.c.id.in_(user_ids)).values(open_assigned=(
+                select(func.count()).select_from(work_orders)
+                .where(work_orders.c.handler_id == users.c.id, text(OPEN_PREDICATE)).scalar_subquery())))
 
 
 def _sync_identity(engine: Engine, table: str) -> None:
