@@ -7,7 +7,7 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from kefu.adapters.db.tables import (
@@ -28,6 +28,13 @@ from kefu.domain.visits import Visit, VisitOutcome, VisitStatus
 _ACTIVE = sorted(s.value for s in ACTIVE_HOP_STATUSES)
 _DISPATCH_FIELDS = [f.name for f in fields(Dispatch) if f.name not in ("id", "version")]
 _VISIT_FIELDS = [f.name for f in fields(Visit) if f.name not in ("id", "version")]
+_CURSOR_OF = select(routing_cursors.c.last_user_id).where(routing_cursors.c.team_id == bindparam("team_id"))
+_CURSOR_UPSERT = {
+    name: dialect.insert(routing_cursors).on_conflict_do_update(
+        index_elements=[routing_cursors.c.team_id],
+        set_={"last_user_id": dialect.insert(routing_cursors).excluded.last_user_id})
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
 _PARTY_INSERT = {
     name: dialect.insert(work_order_parties).on_conflict_do_nothing()
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
@@ -199,9 +206,7 @@ class SqlRoutingRepository:
         return self.conn.execute(query).first() is not None
 
     def last_assigned(self, team_id: int) -> int | None:
-        return self.conn.execute(select(routing_cursors.c.last_user_id)
-                                 .where(routing_cursors.c.team_id == team_id)).scalar_one_or_none()
+        return self.conn.execute(_CURSOR_OF, {"team_id": team_id}).scalar_one_or_none()
 
     def set_last_assigned(self, team_id: int, user_id: int) -> None:
-        self.conn.execute(delete(routing_cursors).where(routing_cursors.c.team_id == team_id))
-        self.conn.execute(insert(routing_cursors).values(team_id=team_id, last_user_id=user_id))
+        self.conn.execute(_CURSOR_UPSERT[self.conn.dialect.name], {"team_id": team_id, "last_user_id": user_id})

@@ -356,6 +356,22 @@ class SqlWorkOrderRepository:
         return [_event(row) for row in self.conn.execute(_EVENTS_OF, {"id": work_order_id})]
 
 
+# Routing reads only members with room who are on shift (the domain checks again), and only the
+# columns it ranks by: a team's handful of rows from ix_users_team_id_open_assigned.
+_CANDIDATES = (
+    select(users.c.id, users.c.open_assigned, users.c.capacity, users.c.on_shift, users.c.skills,
+           users.c.languages, users.c.region)
+    .where(users.c.team_id == bindparam("team_id"), users.c.active.is_(True), users.c.on_shift.is_(True),
+           users.c.open_assigned < users.c.capacity, users.c.role.in_(bindparam("roles", expanding=True)))
+)
+_HOLD_CAPACITY = (
+    update(users)
+    .where(users.c.id == bindparam("user_id"), users.c.active.is_(True), users.c.on_shift.is_(True),
+           users.c.open_assigned < users.c.capacity)
+    .values(open_assigned=users.c.open_assigned)
+)
+
+
 def _visible_to(organisation_ids: frozenset[int]) -> Any:
     """Data scope, the one place it is written: owned by one of these organisations, or dispatched
     to one of them. An empty set sees nothing."""
@@ -446,22 +462,14 @@ class SqlUserRepository:
     def candidates(self, team_id: int, roles: tuple[Role, ...]) -> list[Candidate]:
         """The active members of a team with one of these roles, as routing sees them (no password
         hashes, no JSON beyond skills and languages)."""
-        u = users.c
-        rows = self.conn.execute(
-            select(u.id, u.open_assigned, u.capacity, u.on_shift, u.skills, u.languages, u.region)
-            .where(u.team_id == team_id, u.active.is_(True), u.role.in_([r.value for r in roles])))
+        rows = self.conn.execute(_CANDIDATES, {"team_id": team_id, "roles": [r.value for r in roles]})
         return [Candidate(r.id, r.open_assigned, r.capacity, r.on_shift, tuple(r.skills), tuple(r.languages),
                           r.region) for r in rows]
 
     def hold_capacity(self, user_id: int) -> bool:
         """Lock the user's row and tell whether they are on shift with room for one more work order.
         Held to the end of the transaction, so two concurrent decisions cannot both fill the last place."""
-        u = users.c
-        found = self.conn.execute(
-            update(users).where(u.id == user_id, u.active.is_(True), u.on_shift.is_(True),
-                                u.open_assigned < u.capacity)
-            .values(open_assigned=u.open_assigned))
-        return found.rowcount == 1
+        return self.conn.execute(_HOLD_CAPACITY, {"user_id": user_id}).rowcount == 1
 
 
 class SqlTokenRepository:
