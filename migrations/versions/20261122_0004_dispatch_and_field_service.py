@@ -53,6 +53,16 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['work_order_id'], ['work_orders.id'], name=op.f('fk_checklist_steps_work_order_id_work_orders')),
     sa.PrimaryKeyConstraint('work_order_id', 'position', name=op.f('pk_checklist_steps'))
     )
+    op.create_table('load_changes',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('delta', sa.SmallInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_load_changes_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_load_changes'))
+    )
+    with op.batch_alter_table('load_changes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_load_changes_user_id'), ['user_id'], unique=False)
+
     op.create_table('dispatches',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('work_order_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -162,8 +172,9 @@ _OPEN = ("status IN ('accepted', 'callback', 'dispatched', 'in_progress', 'new',
 
 
 def _create_load_triggers() -> None:
-    """users.open_assigned = the open work orders a user handles, kept by the database on every
-    insert and update of work_orders, so no code path (service, worker, bulk load) can forget it."""
+    """The open work orders a user handles = users.open_assigned + their load_changes rows, which
+    the database appends on every insert and update of work_orders, so no code path (service,
+    worker, bulk load) can forget it."""
     old_open, new_open = _OPEN.replace("status", "OLD.status"), _OPEN.replace("status", "NEW.status")
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"""
@@ -174,11 +185,11 @@ def _create_load_triggers() -> None:
                         RETURN NULL;
                     END IF;
                     IF OLD.handler_id IS NOT NULL AND {old_open} THEN
-                        UPDATE users SET open_assigned = open_assigned - 1 WHERE id = OLD.handler_id;
+                        INSERT INTO load_changes (user_id, delta) VALUES (OLD.handler_id, -1);
                     END IF;
                 END IF;
                 IF NEW.handler_id IS NOT NULL AND {new_open} THEN
-                    UPDATE users SET open_assigned = open_assigned + 1 WHERE id = NEW.handler_id;
+                    INSERT INTO load_changes (user_id, delta) VALUES (NEW.handler_id, 1);
                 END IF;
                 RETURN NULL;
             END $$;
@@ -189,14 +200,16 @@ def _create_load_triggers() -> None:
         op.execute(f"""
             CREATE TRIGGER work_orders_assigned_insert AFTER INSERT ON work_orders
             WHEN NEW.handler_id IS NOT NULL AND {new_open}
-            BEGIN UPDATE users SET open_assigned = open_assigned + 1 WHERE id = NEW.handler_id; END
+            BEGIN INSERT INTO load_changes (user_id, delta) VALUES (NEW.handler_id, 1); END
         """)
         op.execute(f"""
             CREATE TRIGGER work_orders_assigned_update AFTER UPDATE OF handler_id, status ON work_orders
             WHEN OLD.handler_id IS NOT NEW.handler_id OR ({old_open}) <> ({new_open})
             BEGIN
-                UPDATE users SET open_assigned = open_assigned - 1 WHERE id = OLD.handler_id AND {old_open};
-                UPDATE users SET open_assigned = open_assigned + 1 WHERE id = NEW.handler_id AND {new_open};
+                INSERT INTO load_changes (user_id, delta) SELECT OLD.handler_id, -1
+                    WHERE OLD.handler_id IS NOT NULL AND {old_open};
+                INSERT INTO load_changes (user_id, delta) SELECT NEW.handler_id, 1
+                    WHERE NEW.handler_id IS NOT NULL AND {new_open};
             END
         """)
 
@@ -238,5 +251,9 @@ def downgrade() -> None:
 
     op.drop_table('dispatches')
     op.drop_table('checklist_steps')
+    with op.batch_alter_table('load_changes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_load_changes_user_id'))
+
+    op.drop_table('load_changes')
     op.drop_table('routing_rules')
     op.drop_table('routing_cursors')

@@ -143,13 +143,22 @@ def test_the_load_counter_follows_every_change(kefu: Kefu) -> None:
     svc.transition_work_order(kefu.ctx, s.admin, numbers[1], Status.ACCEPTED)
     routing.assign_work_order(kefu.ctx, s.admin, numbers[2], team_id=None, handler_id=other.id)
     svc.transition_work_order(kefu.ctx, s.admin, numbers[1], Status.RESOLVED)  # still open (resolved)
+    def check() -> None:
+        with kefu.engine.connect() as conn:
+            for person in (agent, other):
+                counter, changes, real = conn.execute(text(
+                    "SELECT open_assigned, (SELECT coalesce(sum(delta), 0) FROM load_changes WHERE user_id = users.id), "  # noqa: E501
+                    "(SELECT count(*) FROM work_orders WHERE handler_id = users.id AND status IN "
+                    "('accepted','callback','dispatched','in_progress','new','pending','resolved','returned')) "
+                    "FROM users WHERE id = :id"), {"id": person.id}).one()
+                assert counter + changes == real
+
+    check()
+    routing.fold_loads(kefu.ctx)  # what the worker does: the changes go into the counter
+    check()
     with kefu.engine.connect() as conn:
-        for person in (agent, other):
-            kept, real = conn.execute(text(
-                "SELECT open_assigned, (SELECT count(*) FROM work_orders WHERE handler_id = users.id AND status IN "
-                "('accepted','callback','dispatched','in_progress','new','pending','resolved','returned')) "
-                "FROM users WHERE id = :id"), {"id": person.id}).one()
-            assert kept == real
+        assert conn.execute(text("SELECT count(*) FROM load_changes WHERE user_id IN (:a, :b)"),
+                            {"a": agent.id, "b": other.id}).scalar_one() == 0
     agents = {u.id: u for u in org_admin.list_agents(kefu.ctx, s.admin, team_id=team)}
     assert agents[other.id].open_assigned >= 1
 

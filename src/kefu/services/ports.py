@@ -118,6 +118,9 @@ class UserRepository(Protocol):
     def hold_capacity(self, user_id: int) -> bool:
         """Lock the user for this transaction; True if on shift with room for one more work order."""
         ...
+    def fold_load_changes(self, limit: int = 10_000) -> int:
+        """Fold the appended open-load changes into the users' counters (housekeeping)."""
+        ...
 
 
 class TokenRepository(Protocol):

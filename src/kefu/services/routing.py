@@ -126,6 +126,15 @@ def _team(uow: UnitOfWork, team_id: int) -> Team:
     return team
 
 
+def fold_loads(ctx: Context, *, limit: int = 10_000) -> int:
+    """Housekeeping for the worker: fold appended open-load changes into the users' counters, so
+    that reading a load stays a counter plus a few rows."""
+    with ctx.uow(write=True) as uow:
+        folded = uow.users.fold_load_changes(limit)
+        uow.commit()
+    return folded
+
+
 # --- admin ---------------------------------------------------------------------------------------
 
 def list_rules(ctx: Context, actor: User) -> list[RoutingRule]:

@@ -6,6 +6,7 @@ import logging
 import threading
 
 from kefu.services.ports import Context
+from kefu.services.routing import fold_loads
 from kefu.services.timers import deliver_outbox, tick
 
 log = logging.getLogger("kefu.worker")
@@ -22,6 +23,7 @@ def run(ctx: Context, *, stop: threading.Event, interval: float = 5.0, batch: in
         try:
             result = tick(ctx, limit=batch)
             delivered = deliver_outbox(ctx, limit=batch)
+            fold_loads(ctx)
         except Exception:  # a bad row or a lost connection must not end the worker
             log.exception("worker tick failed; retrying in %.0f s", interval)
             stop.wait(interval)

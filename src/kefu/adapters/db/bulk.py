@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Engine, func, select, text, update
+from sqlalchemy import Engine, delete, func, select, text, update
 
 from kefu.adapters.db import numbering
-from kefu.adapters.db.tables import OPEN_PREDICATE, users, work_orders
+from kefu.adapters.db.tables import OPEN_PREDICATE, load_changes, users, work_orders
 from kefu.demo.generator import DemoCustomer, DemoWorkOrder
 
 BATCH = 5_000
@@ -89,9 +89,9 @@ def _load(engine: Engine, table: str, cols: list[str], rows: Iterable[tuple[Any,
         try:
             with raw.cursor() as cur:  # type: ignore[attr-defined]
                 if table == "work_orders":
-                    # Row by row, the load counter's trigger would update the same few users rows
-                    # hundreds of thousands of times in one transaction; `recount_open_assigned`
-                    # sets the counters once afterwards. (Transactional: the trigger is back on commit.)
+                    # Row by row, the load trigger would append a change per open work order;
+                    # `recount_open_assigned` sets the counters once afterwards instead.
+                    # (Transactional: the trigger is back on at commit.)
                     cur.execute("ALTER TABLE work_orders DISABLE TRIGGER work_orders_count_assigned")
                 with cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
                     for chunk in _chunks(rows, BATCH):
@@ -150,6 +150,7 @@ def recount_open_assigned(engine: Engine, user_ids: list[int]) -> None:
     if not user_ids:
         return
     with engine.begin() as conn:
+        conn.execute(delete(load_changes).where(load_changes.c.user_id.in_(user_ids)))
         conn.execute(
             update(users).where(users.c.id.in_(user_ids)).values(open_assigned=(
                 select(func.count()).select_from(work_orders)

@@ -12,12 +12,15 @@ from sqlalchemy import (
     Select,
     String,
     bindparam,
+    delete,
     exists,
     false,
+    func,
     insert,
     literal_column,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -29,6 +32,7 @@ from kefu.adapters.db.tables import (
     customers,
     dispatches,
     idempotency_keys,
+    load_changes,
     organisations,
     personal_data_access,
     service_agreements,
@@ -356,20 +360,29 @@ class SqlWorkOrderRepository:
         return [_event(row) for row in self.conn.execute(_EVENTS_OF, {"id": work_order_id})]
 
 
-# Routing reads only members with room who are on shift (the domain checks again), and only the
-# columns it ranks by: a team's handful of rows from ix_users_team_id_open_assigned.
+#: The open work orders a user handles: the folded counter plus the changes not folded yet.
+_LOAD = (users.c.open_assigned + func.coalesce(
+    select(func.sum(load_changes.c.delta)).where(load_changes.c.user_id == users.c.id)
+    .correlate(users).scalar_subquery(), 0)).label("load")
+# Routing reads only members on shift with room (the domain checks again), and only the columns it
+# ranks by: a team's handful of rows from ix_users_team_id_open_assigned.
 _CANDIDATES = (
-    select(users.c.id, users.c.open_assigned, users.c.capacity, users.c.on_shift, users.c.skills,
-           users.c.languages, users.c.region)
+    select(users.c.id, _LOAD, users.c.capacity, users.c.on_shift, users.c.skills, users.c.languages,
+           users.c.region)
     .where(users.c.team_id == bindparam("team_id"), users.c.active.is_(True), users.c.on_shift.is_(True),
-           users.c.open_assigned < users.c.capacity, users.c.role.in_(bindparam("roles", expanding=True)))
+           users.c.capacity > _LOAD, users.c.role.in_(bindparam("roles", expanding=True)))
 )
-_HOLD_CAPACITY = (
-    update(users)
-    .where(users.c.id == bindparam("user_id"), users.c.active.is_(True), users.c.on_shift.is_(True),
-           users.c.open_assigned < users.c.capacity)
-    .values(open_assigned=users.c.open_assigned)
-)
+_LOCK_USER = select(users.c.id).where(users.c.id == bindparam("user_id")).with_for_update()
+_ROOM = select(users.c.id).where(users.c.id == bindparam("user_id"), users.c.active.is_(True),
+                                 users.c.on_shift.is_(True), users.c.capacity > _LOAD)
+_USERS_WITH_LOAD = select(users, _LOAD)
+_FOLD = {
+    # One statement on PostgreSQL: a reader sees either the rows or the counter they went into.
+    "postgresql": text(
+        "WITH moved AS (DELETE FROM load_changes WHERE id IN (SELECT id FROM load_changes ORDER BY id LIMIT :n) "
+        "RETURNING user_id, delta) UPDATE users SET open_assigned = open_assigned + m.d "
+        "FROM (SELECT user_id, sum(delta) AS d FROM moved GROUP BY user_id) m WHERE users.id = m.user_id"),
+}
 
 
 def _visible_to(organisation_ids: frozenset[int]) -> Any:
@@ -400,7 +413,8 @@ def _user(row: Any) -> User:
         languages=list(row.languages),
         capacity=row.capacity,
         on_shift=row.on_shift,
-        open_assigned=row.open_assigned,
+        # With the changes not folded yet, where the query asked for them (not on the auth path).
+        open_assigned=row.load if "load" in row._fields else row.open_assigned,
     )
 
 
@@ -431,7 +445,7 @@ class SqlUserRepository:
         return user
 
     def get(self, user_id: int) -> User | None:
-        row = self.conn.execute(select(users).where(users.c.id == user_id)).first()
+        row = self.conn.execute(_USERS_WITH_LOAD.where(users.c.id == user_id)).first()
         return _user(row) if row else None
 
     def get_by_username(self, username: str) -> User | None:
@@ -441,11 +455,11 @@ class SqlUserRepository:
     def get_many(self, ids: list[int]) -> dict[int, User]:
         if not ids:
             return {}
-        return {row.id: _user(row) for row in self.conn.execute(select(users).where(users.c.id.in_(ids)))}
+        return {row.id: _user(row) for row in self.conn.execute(_USERS_WITH_LOAD.where(users.c.id.in_(ids)))}
 
     def find(self, *, roles: tuple[Role, ...], team_id: int | None = None,
              organisation_id: int | None = None) -> list[User]:
-        query = select(users).where(users.c.active.is_(True), users.c.role.in_([r.value for r in roles]))
+        query = _USERS_WITH_LOAD.where(users.c.active.is_(True), users.c.role.in_([r.value for r in roles]))
         if team_id is not None:
             query = query.where(users.c.team_id == team_id)
         if organisation_id is not None:
@@ -463,13 +477,34 @@ class SqlUserRepository:
         """The active members of a team with one of these roles, as routing sees them (no password
         hashes, no JSON beyond skills and languages)."""
         rows = self.conn.execute(_CANDIDATES, {"team_id": team_id, "roles": [r.value for r in roles]})
-        return [Candidate(r.id, r.open_assigned, r.capacity, r.on_shift, tuple(r.skills), tuple(r.languages),
+        return [Candidate(r.id, r.load, r.capacity, r.on_shift, tuple(r.skills), tuple(r.languages),
                           r.region) for r in rows]
 
     def hold_capacity(self, user_id: int) -> bool:
         """Lock the user's row and tell whether they are on shift with room for one more work order.
         Held to the end of the transaction, so two concurrent decisions cannot both fill the last place."""
-        return self.conn.execute(_HOLD_CAPACITY, {"user_id": user_id}).rowcount == 1
+        # Lock first, then look in a statement of its own: under READ COMMITTED it sees every change
+        # committed by whoever held the lock before.
+        if self.conn.execute(_LOCK_USER, {"user_id": user_id}).first() is None:
+            return False
+        return self.conn.execute(_ROOM, {"user_id": user_id}).first() is not None
+
+    def fold_load_changes(self, limit: int = 10_000) -> int:
+        """Move appended load changes into the users' counters; returns how many were folded."""
+        if self.conn.dialect.name in _FOLD:
+            return self.conn.execute(_FOLD[self.conn.dialect.name], {"n": limit}).rowcount or 0
+        rows = self.conn.execute(select(load_changes.c.id, load_changes.c.user_id, load_changes.c.delta)
+                                 .order_by(load_changes.c.id).limit(limit)).all()
+        if not rows:
+            return 0
+        sums: dict[int, int] = {}
+        for r in rows:
+            sums[r.user_id] = sums.get(r.user_id, 0) + r.delta
+        for user_id, delta in sums.items():
+            self.conn.execute(update(users).where(users.c.id == user_id)
+                              .values(open_assigned=users.c.open_assigned + delta))
+        self.conn.execute(delete(load_changes).where(load_changes.c.id <= rows[-1].id))
+        return len(sums)
 
 
 class SqlTokenRepository:

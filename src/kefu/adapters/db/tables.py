@@ -71,8 +71,7 @@ users = Table(
     Column("skills", Json, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     # Dispatch: languages/dialects spoken, max open work orders, on shift now, and the open work
-    # orders handled now (kept by a trigger on work_orders, so no path can forget it; routing reads
-    # it instead of counting the open work orders of every candidate).
+    # orders handled now: this counter plus the user's rows in load_changes (see there).
     Column("languages", Json, nullable=False, server_default=text("'[]'")),
     Column("capacity", Integer, nullable=False, server_default=text("20")),
     Column("on_shift", Boolean, nullable=False, server_default=text("true")),
@@ -416,6 +415,19 @@ visits = Table(
     Column("version", Integer, nullable=False, server_default=text("1")),
     Index(None, "work_order_id", "id"),
     Index(None, "engineer_id", "window_start"),
+)
+
+load_changes = Table(
+    "load_changes",
+    metadata,
+    # +1/-1 for each change of the open work orders a user handles, appended by a trigger on
+    # work_orders (so no path - service, worker, bulk load - can forget it) and folded into
+    # users.open_assigned by the worker. Appending, not updating users, keeps concurrent
+    # registrations by the same account (an integration, a busy agent) from queueing on one row lock.
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("user_id", BigId, ForeignKey("users.id"), nullable=False),
+    Column("delta", SmallInteger, nullable=False),
+    Index(None, "user_id"),
 )
 
 checklist_steps = Table(
