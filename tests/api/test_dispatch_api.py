@@ -205,3 +205,24 @@ def test_dispatch_refuses_bad_input_and_changes_nothing(client: TestClient, chai
     # Sent to the organisation (no team named): its reception queue holds it, its people may answer.
     queue = client.get(f"/api/v1/teams/{c.base_team}/queue", headers=c.base_agent.headers).json()
     assert number in [h["number"] for h in queue["organisation_waiting"]]
+
+
+def test_roles_without_the_right_get_403_not_an_error(client: TestClient, chain: Chain, kefu: Kefu) -> None:
+    c = chain
+    number = vendor_case(client, c)
+    auditor = make_actor(kefu, Role.AUDITOR)
+    r = client.post(f"/api/v1/work-orders/{number}/dispatches", headers=auditor.headers,
+                    json={"to_team_id": c.base_team, "instruction": "x"})
+    assert r.status_code == 403 and r.headers["content-type"] == PROBLEM and "auditor" in r.json()["detail"]
+    r = client.post("/api/v1/routing-rules", headers=c.vendor_agent.headers,
+                    json={"name": "x", "position": 1, "team_id": c.base_team})
+    assert r.status_code == 403 and r.headers["content-type"] == PROBLEM
+    r = client.patch(f"/api/v1/agents/{c.base_agent.id}", headers=c.vendor_agent.headers, json={"capacity": 1})
+    assert r.status_code == 403
+
+
+def test_every_permission_has_a_sentence_for_its_refusal() -> None:
+    from kefu.domain.org import Permission
+    from kefu.services.authz import _ACTIONS
+
+    assert set(_ACTIONS) == set(Permission)

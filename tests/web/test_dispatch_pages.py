@@ -35,6 +35,11 @@ def test_dispatch_answer_and_visit_in_the_pages(app, kefu: Kefu) -> None:  # typ
         login(lead, c.lead.username)
         queue = lead.get(f"/ui/teams/{c.field}/queue")
         assert queue.status_code == 200 and number in queue.text and "请上门更换光猫" in queue.text
+        assert "不在班" in queue.text  # the resting engineer
+        r = lead.post(f"/ui/agents/{c.resting.id}/shift", follow_redirects=False,
+                      data={"csrf": csrf_of(queue.text), "on_shift": "1", "team_id": str(c.field)})
+        assert r.status_code == 303
+        assert "不在班" not in lead.get(f"/ui/teams/{c.field}/queue").text
         detail = lead.get(f"/ui/work-orders/{number}")
         hop_id = re.search(r'action="/ui/dispatches/(\d+)/answer"', detail.text).group(1)  # type: ignore[union-attr]
         r = lead.post(f"/ui/dispatches/{hop_id}/answer", follow_redirects=False,
@@ -52,6 +57,9 @@ def test_dispatch_answer_and_visit_in_the_pages(app, kefu: Kefu) -> None:  # typ
         assert r.status_code == 303, r.text
     with TestClient(app, base_url="http://127.0.0.1") as fibre:
         login(fibre, c.fibre.username)
+        other = fibre.post(f"/ui/agents/{c.generalist.id}/shift", data={
+            "csrf": csrf_of(fibre.get("/ui/visits/day").text), "on_shift": "0", "team_id": str(c.field)})
+        assert other.status_code == 403  # an engineer sets only their own shift
         day = datetime.fromisoformat(start).date().isoformat()
         today = fibre.get("/ui/visits/day", params={"day": day})
         assert today.status_code == 200 and number in today.text and "已预约" in today.text

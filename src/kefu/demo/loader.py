@@ -11,13 +11,16 @@ from kefu.adapters.db.tables import customers as customers_table
 from kefu.adapters.db.tables import work_orders as work_orders_table
 from kefu.bootstrap import Kefu
 from kefu.demo import generator
-from kefu.domain.org import Role
+from kefu.domain.org import Role, TeamFunction
 from kefu.services.accounts import NewUser, create_user
-from kefu.services.reference import seed_reference_data
+from kefu.services.reference import seed_demo_parties, seed_reference_data
 from kefu.services.sla import rebuild_clocks
 
 DEMO_AGENTS = [("zhangwei", "张伟"), ("lina", "李娜"), ("wangfang", "王芳"), ("liuyang", "刘洋"), ("chenjing", "陈静"),
                ("zhaolei", "赵磊")]
+#: Field engineers of the field-repair team, with the skills and region routing and visits use.
+DEMO_ENGINEERS = [("sunqiang", "孙强", ("broadband", "fixed_line"), "广州"),
+                  ("zhoujie", "周杰", ("mobile_network",), "深圳")]
 
 
 def _demo_agents(k: Kefu) -> list[int]:
@@ -37,11 +40,23 @@ def _demo_agents(k: Kefu) -> list[int]:
     return ids
 
 
+def _demo_engineers(k: Kefu) -> None:
+    with k.ctx.uow() as uow:
+        field = next((t for t in uow.org.teams() if t.function is TeamFunction.FIELD_REPAIR), None)
+        missing = [e for e in DEMO_ENGINEERS if uow.users.get_by_username(e[0]) is None]
+    for username, display, skills, region in missing:
+        create_user(k.ctx, NewUser(username=username, role=Role.FIELD_ENGINEER,
+                                   password=secrets.token_urlsafe(16) + "9x", display_name=display,
+                                   team_id=field.id if field else None, region=region, skills=skills))
+
+
 def load_demo(k: Kefu, *, customers: int, work_orders: int, seed: int, if_empty: bool, progress: Progress) -> str:
     if if_empty and bulk.next_id(k.engine, work_orders_table) > 1:
         return "demo data skipped: the database already holds work orders"
     seed_reference_data(k.ctx)
+    seed_demo_parties(k.ctx)
     agent_ids = _demo_agents(k)
+    _demo_engineers(k)
     with k.ctx.uow() as uow:
         team_ids = [t.id for t in uow.org.teams() if t.id is not None]
     now = k.ctx.clock.now()

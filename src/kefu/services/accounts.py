@@ -26,6 +26,7 @@ class NewUser:
     team_id: int | None = None
     organisation_id: int | None = None
     region: str | None = None
+    skills: tuple[str, ...] = ()  # category codes (each covers its subtree), for routing
 
 
 def check_password_policy(password: str) -> None:
@@ -70,6 +71,11 @@ def create_user(ctx: Context, new: NewUser, *, actor: User | None = None) -> Use
         if uow.users.get_by_username(username) is not None:
             raise ValidationFailed("The username {value} is taken.", field="username", value=username)
         user.organisation_id = _organisation_of(uow, new)
+        if new.skills:
+            known = {c.code for c in uow.categories.all()}
+            if unknown := [code for code in new.skills if code not in known]:
+                raise ValidationFailed("Unknown category: {codes}.", field="skills", codes=", ".join(unknown))
+            user.skills = sorted(set(new.skills))
         stored = uow.users.add(user)
         uow.commit()
     return stored

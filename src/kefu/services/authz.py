@@ -14,6 +14,8 @@ _ACTIONS: dict[Permission, str] = {
     Permission.PII_VIEW: N_("see unmasked personal data"),
     Permission.USER_MANAGE: N_("manage users"),
     Permission.SLA_MANAGE: N_("manage time limits, calendars and service agreements"),
+    Permission.WORKORDER_DISPATCH: N_("dispatch work orders or schedule field visits"),
+    Permission.ROUTING_MANAGE: N_("manage organisations, teams, agents and routing rules"),
 }
 
 

@@ -78,6 +78,7 @@ def _sender_side(actor: User, wo: WorkOrder, hops: list[Dispatch]) -> Dispatch |
 def dispatch_work_order(ctx: Context, actor: User, number: str, *, instruction: str, to_team_id: int | None = None,
                         to_organisation_id: int | None = None, expected_version: int | None = None) -> Dispatch:
     """Send the work order to another team or organisation with an instruction and a deadline."""
+    require(actor, Permission.WORKORDER_DISPATCH)
     own = _own_organisation(actor)
     with changing(ctx, actor, Permission.WORKORDER_DISPATCH, number, expected_version) as (uow, wo, now):
         assert wo.id is not None and actor.id is not None
@@ -218,6 +219,7 @@ class TeamQueue:
     waiting: list[tuple[Dispatch, str]]  # hops to answer, earliest deadline first, with the number
     unassigned: list[WorkOrder]  # open work orders of the team nobody handles yet
     organisation_waiting: list[tuple[Dispatch, str]]  # hops sent to the organisation (no team named)
+    members: list[User]  # who handles work here, with load, capacity and shift
 
 
 def team_queue(ctx: Context, actor: User, team_id: int, *, limit: int = 100) -> TeamQueue:
@@ -229,5 +231,6 @@ def team_queue(ctx: Context, actor: User, team_id: int, *, limit: int = 100) -> 
                                                           visible_to=scope.visible_to(ctx, uow, actor)), limit)
         return TeamQueue(team=team, waiting=uow.dispatches.waiting_for(team_id=team_id, limit=limit),
                          unassigned=unassigned,
+                         members=uow.users.find(roles=(*routing.HANDLER_ROLES, Role.SUPERVISOR), team_id=team_id),
                          organisation_waiting=uow.dispatches.waiting_for(organisation_id=team.organisation_id,
                                                                          limit=limit))

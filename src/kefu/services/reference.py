@@ -60,6 +60,34 @@ def seed_reference_data(ctx: Context) -> dict[str, int]:
     return added
 
 
+#: The other parties of seed 004's flow, for demonstrations: group HQ, the base province (基地省) and
+#: a device maker, each with a team to dispatch to.
+DEMO_PARTIES: list[tuple[str, OrganisationKind, str | None, str, TeamFunction]] = [
+    ("集团客服部", OrganisationKind.HEADQUARTERS, None, "集团技术支持组", TeamFunction.TECH_SUPPORT),
+    ("基地省客服中心", OrganisationKind.PROVINCE, "集团客服部", "基地省技术支持组", TeamFunction.TECH_SUPPORT),
+    ("终端厂商客服中心", OrganisationKind.VENDOR, None, "厂商热线组", TeamFunction.RECEPTION),
+]
+
+
+def seed_demo_parties(ctx: Context) -> int:
+    """Add the demonstration organisations that are missing (never changes existing ones)."""
+    added = 0
+    with ctx.uow(write=True) as uow:
+        known = {o.name: o for o in uow.org.organisations()}
+        for name, kind, parent, team_name, function in DEMO_PARTIES:
+            if name in known:
+                continue
+            parent_id = known[parent].id if parent in known else None
+            org = uow.org.add_organisation(Organisation(id=None, name=name, kind=kind, parent_id=parent_id))
+            known[name] = org
+            assert org.id is not None
+            uow.org.add_team(Team(id=None, organisation_id=org.id, name=team_name, function=function))
+            added += 1
+        uow.commit()
+    ctx.org_cache.clear()
+    return added
+
+
 def list_categories(ctx: Context, actor: User, *, include_inactive: bool = False) -> list[Category]:
     require(actor, Permission.READ)
     with ctx.uow() as uow:

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse
 from kefu.domain.errors import ConcurrentUpdate, DomainError, ValidationFailed
 from kefu.domain.org import Permission, Role, User
 from kefu.domain.visits import VisitOutcome
-from kefu.services import dispatch, visits
+from kefu.services import dispatch, org_admin, visits
 from kefu.web.pages import check_csrf, context_of, detail_page, error_text, org_names, page_user, render
 
 router = APIRouter(include_in_schema=False)
@@ -124,6 +124,21 @@ def team_queue(request: Request, team_id: int) -> Response:
     except DomainError as exc:
         return render(request, "error.html", 404, user=user, error=error_text(request, exc))
     return render(request, "team_queue.html", user=user, queue=queue, **org_names(request, user))
+
+
+@router.post("/ui/agents/{user_id}/shift")
+def shift_form(request: Request, user_id: int, on_shift: str = Form(""), team_id: str = Form(""),
+               csrf: str = Form("")) -> Response:
+    """Go on or off shift (oneself), or set someone's shift (supervisors); routing follows at once."""
+    user = page_user(request)
+    back = f"/ui/teams/{team_id}/queue" if team_id.isdigit() else "/ui/work-orders"
+    try:
+        check_csrf(request, csrf)
+        org_admin.update_agent(context_of(request), user, user_id, org_admin.AgentProfile(on_shift=on_shift == "1"))
+    except DomainError as exc:
+        return render(request, "error.html", 403 if exc.code == "permission_denied" else 422, user=user,
+                      error=error_text(request, exc))
+    return RedirectResponse(back + "#members", status_code=303)
 
 
 @router.get("/ui/visits/day")
