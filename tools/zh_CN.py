@@ -402,4 +402,6 @@ ZH = {
     'Go on shift': '上班',
     'dispatch work orders or schedule field visits': '派单或预约上门',
     'manage organisations, teams, agents and routing rules': '管理单位、班组、人员和分派规则',
+    'Dispatch it to a team or organisation with an instruction (the Dispatch card, or POST /api/v1/work-orders/{number}/dispatches).': '请指定接收的班组或单位并填写处理要求来派单（工单页面的“派单”卡片，或 POST /api/v1/work-orders/{number}/dispatches）。',
+    'Dispatch {id} is still waiting for its answer; the receiving party returns or rejects it.': '派单 {id} 仍在等待答复；应由接收方回单或退回。',
 }

@@ -188,7 +188,14 @@ def test_dispatch_refuses_bad_input_and_changes_nothing(client: TestClient, chai
         r = client.post(url, headers=c.vendor_agent.headers, json=body)
         assert r.status_code == 422, (body, r.text)
         assert r.json()["errors"][0]["field"] == field
-    assert status_of(client, c.vendor_agent, number) == "new"
+    # A bare status move cannot dispatch (no receiver, no instruction).
+    r = client.post(f"/api/v1/work-orders/{number}/transitions", headers=c.vendor_agent.headers,
+                    json={"to": "accepted"})
+    assert r.status_code == 200
+    r = client.post(f"/api/v1/work-orders/{number}/transitions", headers=c.vendor_agent.headers,
+                    json={"to": "dispatched"})
+    assert r.status_code == 422 and "/dispatches" in r.json()["detail"]
+    assert status_of(client, c.vendor_agent, number) == "accepted"
     assert client.get(url, headers=c.vendor_agent.headers).json() == []
     # Someone who merely received nothing cannot pass it on.
     r = client.post(url, headers=c.other_agent.headers, json={"to_team_id": c.base_team, "instruction": "x"})
@@ -202,6 +209,10 @@ def test_dispatch_refuses_bad_input_and_changes_nothing(client: TestClient, chai
                        json={"to_organisation_id": c.base, "instruction": "请查证"}).status_code == 201
     r = client.post(url, headers=c.vendor_agent.headers, json={"to_team_id": c.home_team, "instruction": "x"})
     assert r.status_code == 409
+    # Nor can the owner mark it returned while the receiver has not answered.
+    r = client.post(f"/api/v1/work-orders/{number}/transitions", headers=c.vendor_agent.headers,
+                    json={"to": "returned"})
+    assert r.status_code == 409 and "waiting for its answer" in r.json()["detail"]
     # Sent to the organisation (no team named): its reception queue holds it, its people may answer.
     queue = client.get(f"/api/v1/teams/{c.base_team}/queue", headers=c.base_agent.headers).json()
     assert number in [h["number"] for h in queue["organisation_waiting"]]

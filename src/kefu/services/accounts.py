@@ -82,8 +82,9 @@ def create_user(ctx: Context, new: NewUser, *, actor: User | None = None) -> Use
 
 
 def _organisation_of(uow: UnitOfWork, new: NewUser) -> int | None:
-    """The organisation a new user belongs to: as given, else their team's, else (for staff) the
-    installation's home organisation, so that nobody is created outside every data scope."""
+    """The organisation a new user belongs to: as given, else their team's, else the installation's
+    home organisation, so that nobody is created outside every data scope (admins and auditors see
+    everything anyway; the organisation is the one they act for, e.g. when they dispatch)."""
     team = None
     if new.team_id is not None and (team := uow.org.get_team(new.team_id)) is None:
         raise ValidationFailed("Team {id} does not exist.", field="team_id", id=new.team_id)
@@ -96,8 +97,6 @@ def _organisation_of(uow: UnitOfWork, new: NewUser) -> int | None:
         return new.organisation_id
     if team is not None:
         return team.organisation_id
-    if new.role in (Role.ADMIN, Role.AUDITOR):
-        return None
     home = next((o for o in uow.org.organisations() if o.parent_id is None and o.kind not in EXTERNAL_KINDS), None)
     return home.id if home else None
 

@@ -3,11 +3,12 @@ store with optimistic locking and commit, all in one transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Protocol, TypeVar
 
-from kefu.domain.errors import ConcurrentUpdate
+from kefu.domain.errors import ConcurrentUpdate, NotFound
 from kefu.domain.org import Permission, User
 from kefu.domain.workorders import WorkOrder
 from kefu.services.authz import require
@@ -41,5 +42,48 @@ def changing(ctx: Context, actor: User, permission: Permission, number: str,
         work_order = load_work_order(ctx, uow, actor, number)
         check_version(work_order, expected_version)
         yield uow, work_order, ctx.clock.now()
+        store(uow, work_order)
+        uow.commit()
+
+
+class Part(Protocol):
+    """Something that belongs to one work order and is changed with it: a hop, a visit."""
+
+    @property
+    def work_order_id(self) -> int: ...
+    @property
+    def version(self) -> int: ...
+
+
+P = TypeVar("P", bound=Part)
+
+
+class PartRepository(Protocol[P]):
+    def get(self, part_id: int, /) -> P | None: ...
+    def save(self, part: P, expected_version: int, /) -> bool: ...
+
+
+@contextmanager
+def changing_part(ctx: Context, actor: User, permission: Permission, kind: str, part_id: int,
+                  repository: Callable[[UnitOfWork], PartRepository[P]], expected_version: int | None,
+                  check: Callable[[P], None]) -> Iterator[tuple[UnitOfWork, P, WorkOrder, datetime]]:
+    """One change to a part of a work order and to the work order (its timeline) together: both are
+    stored with optimistic locking and committed, or neither. `check` refuses actors who may see
+    the work order but not change this part. Out of the actor's scope is "does not exist"."""
+    require(actor, permission)
+    with ctx.uow(write=True) as uow:
+        parts = repository(uow)
+        part = parts.get(part_id)
+        found = uow.work_orders.get_by_id(part.work_order_id) if part else None
+        if part is None or found is None:
+            raise NotFound(kind=kind, key=part_id)
+        work_order = load_work_order(ctx, uow, actor, found.number)
+        check(part)
+        if expected_version is not None and expected_version != part.version:
+            raise ConcurrentUpdate(number=work_order.number, current=part.version, expected=expected_version)
+        version = part.version
+        yield uow, part, work_order, ctx.clock.now()
+        if not parts.save(part, version):
+            raise ConcurrentUpdate(number=work_order.number, current="?", expected=version)
         store(uow, work_order)
         uow.commit()

@@ -14,20 +14,19 @@ counted on the clock's calendar. Receivers and senders are told through the outb
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 
 from kefu.domain.dispatch import Dispatch, HopStatus
-from kefu.domain.errors import N_, ConcurrentUpdate, NotFound, PermissionDenied, StateConflict, ValidationFailed
+from kefu.domain.errors import N_, ConcurrentUpdate, PermissionDenied, StateConflict, ValidationFailed
 from kefu.domain.notifications import Message
 from kefu.domain.org import Permission, Role, Team, User
 from kefu.domain.sla import Happening
 from kefu.domain.workorders import Status, WorkOrder
 from kefu.services import routing, scope, sla
 from kefu.services.authz import require
-from kefu.services.changes import changing, store
+from kefu.services.changes import changing, changing_part
 from kefu.services.ports import Context, UnitOfWork, WorkOrderFilter
 
 
@@ -101,27 +100,15 @@ def dispatch_work_order(ctx: Context, actor: User, number: str, *, instruction: 
     return hop
 
 
-@contextmanager
-def _answering(ctx: Context, actor: User, dispatch_id: int,
-               expected_version: int | None) -> Iterator[tuple[UnitOfWork, Dispatch, WorkOrder, datetime]]:
+def _answering(ctx: Context, actor: User, dispatch_id: int, expected_version: int | None,
+               ) -> AbstractContextManager[tuple[UnitOfWork, Dispatch, WorkOrder, datetime]]:
     """One answer to one hop: the hop and its work order change together, or neither does."""
-    require(actor, Permission.WORKORDER_DISPATCH)
-    with ctx.uow(write=True) as uow:
-        hop = uow.dispatches.get(dispatch_id)
-        found = uow.work_orders.get_by_id(hop.work_order_id) if hop else None
-        if hop is None or found is None:
-            raise NotFound(kind=N_("Dispatch"), key=dispatch_id)
-        wo = scope.load_work_order(ctx, uow, actor, found.number)
+    def check(hop: Dispatch) -> None:
         if not holds(actor, hop):
             raise PermissionDenied(role=actor.role.value, action=N_("answer dispatches sent to another team"))
-        if expected_version is not None and expected_version != hop.version:
-            raise ConcurrentUpdate(number=wo.number, current=hop.version, expected=expected_version)
-        version = hop.version
-        yield uow, hop, wo, ctx.clock.now()
-        if not uow.dispatches.save(hop, version):
-            raise ConcurrentUpdate(number=wo.number, current="?", expected=version)
-        store(uow, wo)
-        uow.commit()
+
+    return changing_part(ctx, actor, Permission.WORKORDER_DISPATCH, N_("Dispatch"), dispatch_id,
+                         lambda uow: uow.dispatches, expected_version, check)
 
 
 def accept_dispatch(ctx: Context, actor: User, dispatch_id: int, *, expected_version: int | None = None) -> Dispatch:

@@ -4,14 +4,14 @@ requests (R17)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from kefu.domain.checklists import ChecklistStep, complete_step
 from kefu.domain.customers import mask_address
-from kefu.domain.errors import N_, ConcurrentUpdate, NotFound, PermissionDenied, StateConflict, ValidationFailed
+from kefu.domain.errors import N_, NotFound, PermissionDenied, StateConflict, ValidationFailed
 from kefu.domain.org import Permission, Role, User
 from kefu.domain.routing import Candidate
 from kefu.domain.sla import ClockName, Happening
@@ -19,7 +19,7 @@ from kefu.domain.visits import Suggestion, Visit, VisitOutcome, suggest_engineer
 from kefu.domain.workorders import Status, WorkOrder
 from kefu.services import dispatch, scope, sla
 from kefu.services.authz import require
-from kefu.services.changes import changing, store
+from kefu.services.changes import changing, changing_part
 from kefu.services.ports import Context, UnitOfWork
 from kefu.services.workorders import require_checklist_done
 
@@ -72,28 +72,17 @@ def schedule_visit(ctx: Context, actor: User, number: str, new: NewVisit,
     return visit
 
 
-@contextmanager
-def _visiting(ctx: Context, actor: User, visit_id: int, expected_version: int | None,
-              *, engineer_only: bool = True) -> Iterator[tuple[UnitOfWork, Visit, WorkOrder, datetime]]:
+def _visiting(ctx: Context, actor: User, visit_id: int, expected_version: int | None, *,
+              engineer_only: bool = True) -> AbstractContextManager[tuple[UnitOfWork, Visit, WorkOrder, datetime]]:
     """One change to one visit and its work order. What happens on site is recorded by the engineer
     (or a supervisor); an appointment is cancelled by anyone who may schedule one."""
-    require(actor, Permission.WORKORDER_TRANSITION if engineer_only else Permission.WORKORDER_DISPATCH)
-    with ctx.uow(write=True) as uow:
-        visit = uow.visits.get(visit_id)
-        found = uow.work_orders.get_by_id(visit.work_order_id) if visit else None
-        if visit is None or found is None:
-            raise NotFound(kind=N_("Visit"), key=visit_id)
-        wo = scope.load_work_order(ctx, uow, actor, found.number)
+    def check(visit: Visit) -> None:
         if engineer_only and actor.id != visit.engineer_id and actor.role not in (Role.SUPERVISOR, Role.ADMIN):
             raise PermissionDenied(role=actor.role.value, action=N_("record visits of another engineer"))
-        if expected_version is not None and expected_version != visit.version:
-            raise ConcurrentUpdate(number=wo.number, current=visit.version, expected=expected_version)
-        version = visit.version
-        yield uow, visit, wo, ctx.clock.now()
-        if not uow.visits.save(visit, version):
-            raise ConcurrentUpdate(number=wo.number, current="?", expected=version)
-        store(uow, wo)
-        uow.commit()
+
+    permission = Permission.WORKORDER_TRANSITION if engineer_only else Permission.WORKORDER_DISPATCH
+    return changing_part(ctx, actor, permission, N_("Visit"), visit_id, lambda uow: uow.visits, expected_version,
+                         check)
 
 
 def check_in(ctx: Context, actor: User, visit_id: int, *, expected_version: int | None = None) -> Visit:

@@ -15,7 +15,7 @@ from kefu.domain.categories import Category, validate_code
 from kefu.domain.checklists import ChecklistStep, new_checklist, template_for, unfinished
 from kefu.domain.customers import Customer, Tier, mask_address
 from kefu.domain.dispatch import Dispatch
-from kefu.domain.errors import IdempotencyKeyReused, ValidationFailed
+from kefu.domain.errors import IdempotencyKeyReused, StateConflict, ValidationFailed
 from kefu.domain.events import WorkOrderEvent
 from kefu.domain.org import Permission, User
 from kefu.domain.sla import Happening
@@ -205,6 +205,13 @@ def transition_work_order(
     """Move a work order along its lifecycle. `expected_version` (from If-Match or a form) makes a
     stale screen fail with ConcurrentUpdate instead of overwriting someone else's change."""
     with changing(ctx, actor, Permission.WORKORDER_TRANSITION, number, expected_version) as (uow, wo, now):
+        if to is Status.DISPATCHED:
+            raise ValidationFailed("Dispatch it to a team or organisation with an instruction (the Dispatch card, or "
+                                   "POST /api/v1/work-orders/{number}/dispatches).", field="to", number=number)
+        if to is Status.RETURNED and (waiting := [h for h in uow.dispatches.of_work_order(wo.id or 0)
+                                                  if h.is_active and h.parent_id is None]):
+            raise StateConflict("Dispatch {id} is still waiting for its answer; the receiving party returns or "
+                                "rejects it.", id=waiting[0].id)
         if to is Status.RESOLVED:
             require_checklist_done(uow, wo)
         wo.move_to(to, actor_id=actor.id or 0, at=now, note=note, reopen_window=ctx.reopen_window)
