@@ -44,14 +44,13 @@ class Chain:
         self.vendor_team = team(client, a, self.vendor, "厂商热线", "reception")
         self.base_team = team(client, a, self.base, "基地技术支持组", "tech_support")
         self.home_team = team(client, a, self.home, "归属省技术支持组", "tech_support")
+        self.hq_team = team(client, a, self.hq, "集团技术支持组", "tech_support")
         self.other_team = team(client, a, self.other_vendor, "热线", "reception")
         self.vendor_agent = make_actor(kefu, Role.AGENT, self.vendor_team)
         self.base_agent = make_actor(kefu, Role.TECH_SUPPORT, self.base_team)
         self.home_agent = make_actor(kefu, Role.TECH_SUPPORT, self.home_team)
         self.other_agent = make_actor(kefu, Role.AGENT, self.other_team)
-        self.hq_supervisor = make_actor(kefu, Role.SUPERVISOR)
-        r = client.patch(f"/api/v1/agents/{self.hq_supervisor.id}", headers=a.headers, json={})
-        assert r.status_code == 200
+        self.hq_agent = make_actor(kefu, Role.TECH_SUPPORT, self.hq_team)
 
 
 @pytest.fixture
@@ -117,6 +116,16 @@ def test_the_seed_004_chain_answers_back_to_the_vendor_facing_the_customer(clien
     r = client.post(f"/api/v1/dispatches/{first['id']}/return", headers=c.base_agent.headers, json={"result": "x"})
     assert r.status_code == 409 and str(second["id"]) in r.json()["detail"]
 
+    # The base province also asks group HQ for help at the same time (集团协助).
+    r = client.post(f"/api/v1/work-orders/{number}/dispatches", headers=c.base_agent.headers,
+                    json={"to_team_id": c.hq_team, "instruction": "请集团协调TD网络侧排查"})
+    assert r.status_code == 201 and r.json()["parent_id"] == first["id"]
+    third = r.json()
+    assert client.post(f"/api/v1/dispatches/{third['id']}/accept", headers=c.hq_agent.headers).status_code == 200
+    r = client.post(f"/api/v1/dispatches/{third['id']}/return", headers=c.hq_agent.headers,
+                    json={"result": "集团核查：该区域TD基站正常。"})
+    assert r.status_code == 200
+
     # 3. The home province verifies and answers the base province.
     assert client.post(f"/api/v1/dispatches/{second['id']}/accept", headers=c.home_agent.headers).status_code == 200
     r = client.post(f"/api/v1/dispatches/{second['id']}/return", headers=c.home_agent.headers,
@@ -132,11 +141,13 @@ def test_the_seed_004_chain_answers_back_to_the_vendor_facing_the_customer(clien
 
     # The first-ask owner sees every hop of the chain and the whole timeline (R15).
     hops = client.get(f"/api/v1/work-orders/{number}/dispatches", headers=c.vendor_agent.headers).json()
-    assert [(h["id"], h["status"]) for h in hops] == [(first["id"], "returned"), (second["id"], "returned")]
+    assert [(h["id"], h["status"]) for h in hops] == [(first["id"], "returned"), (second["id"], "returned"),
+                                                      (third["id"], "returned")]
     assert hops[1]["answer"].startswith("号码APN配置缺失")
     events = client.get(f"/api/v1/work-orders/{number}/history", headers=c.vendor_agent.headers).json()["events"]
     kinds = [e["kind"] for e in events if e["kind"].startswith("hop_")]
-    assert kinds == ["hop_sent", "hop_accepted", "hop_sent", "hop_accepted", "hop_returned", "hop_returned"]
+    assert kinds == ["hop_sent", "hop_accepted", "hop_sent", "hop_sent", "hop_accepted", "hop_returned",
+                     "hop_accepted", "hop_returned", "hop_returned"]
 
     # 5. The vendor answers the customer and resolves it; the parties keep read access.
     r = client.post(f"/api/v1/work-orders/{number}/transitions", headers=c.vendor_agent.headers,

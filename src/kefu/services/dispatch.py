@@ -61,9 +61,9 @@ def holds(actor: User, hop: Dispatch) -> bool:
 
 
 def _sender_side(actor: User, wo: WorkOrder, hops: list[Dispatch]) -> Dispatch | None:
-    """The hop `actor` holds and passes on (None: `actor` sends from the owning party)."""
-    children = {h.parent_id for h in hops if h.is_active}
-    held = [h for h in hops if h.status is HopStatus.ACCEPTED and holds(actor, h) and h.id not in children]
+    """The hop `actor` holds and passes on (None: `actor` sends from the owning party). A holder may
+    ask several parties at once (the home province and HQ); it answers when all have answered."""
+    held = [h for h in hops if h.status is HopStatus.ACCEPTED and holds(actor, h)]
     if held:
         return held[-1]
     if wo.organisation_id is not None and actor.organisation_id != wo.organisation_id:
