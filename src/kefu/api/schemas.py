@@ -60,7 +60,7 @@ class CustomerIn(Strict):
 class CustomerOut(BaseModel):
     id: int
     name: str
-    phone: str
+    phone: str | None = Field(description="null for a customer known only by e-mail or WeChat so far")
     tier: Tier
     brand: str | None
     region: str | None

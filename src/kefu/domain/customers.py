@@ -114,7 +114,7 @@ class Device:
 class Customer:
     id: int | None
     name: str
-    phone: str
+    phone: str | None  # None: known only by e-mail or WeChat so far (the channels register such customers)
     tier: Tier
     created_at: datetime
     brand: str | None = None
@@ -125,13 +125,15 @@ class Customer:
     services: list[str] = field(default_factory=list)
     devices: list[Device] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    wechat_openid: str | None = None
+    account_number: str | None = None
 
     @classmethod
     def register(
         cls,
         *,
         name: str,
-        phone: str,
+        phone: str | None,
         at: datetime,
         tier: Tier | None = None,
         brand: str | None = None,
@@ -142,8 +144,14 @@ class Customer:
         services: list[str] | None = None,
         devices: list[Device] | None = None,
         tags: list[str] | None = None,
+        wechat_openid: str | None = None,
+        account_number: str | None = None,
     ) -> Customer:
         name = name.strip()
+        wechat_openid = (wechat_openid or "").strip() or None
+        account_number = (account_number or "").strip() or None
+        if not (phone or "").strip() and not (email or "").strip() and wechat_openid is None:
+            raise ValidationFailed("Give the customer's phone number.", field="phone")
         if not name:
             raise ValidationFailed("The customer's name must not be empty.", field="name")
         brand = (brand or "").strip() or None
@@ -154,7 +162,7 @@ class Customer:
         return cls(
             id=None,
             name=name,
-            phone=normalize_phone(phone),
+            phone=normalize_phone(phone) if phone and phone.strip() else None,
             tier=tier,
             brand=brand,
             region=(region or "").strip() or None,
@@ -165,6 +173,8 @@ class Customer:
             devices=list(devices or []),
             tags=sorted({t.strip() for t in tags or [] if t.strip()}),
             created_at=at,
+            wechat_openid=wechat_openid,
+            account_number=account_number,
         )
 
     def masked(self) -> Customer:
@@ -172,7 +182,7 @@ class Customer:
         return Customer(
             id=self.id,
             name=self.name,
-            phone=mask_phone(self.phone),
+            phone=mask_phone(self.phone) if self.phone else None,
             tier=self.tier,
             created_at=self.created_at,
             brand=self.brand,
@@ -183,4 +193,6 @@ class Customer:
             services=list(self.services),
             devices=[Device(d.model, d.serial) for d in self.devices],
             tags=list(self.tags),
+            wechat_openid=self.wechat_openid,
+            account_number=self.account_number,
         )

@@ -51,7 +51,10 @@ def seed_reference_data(ctx: Context) -> dict[str, int]:
                 uow.sla.save_policy(policy)
                 added["policies"] += 1
         if uow.users.get_by_username(SYSTEM_USERNAME) is None:
+            # It opens the work orders that come in through the channels: in the home organisation.
+            home = next((o.id for o in uow.org.organisations() if o.parent_id is None), None)
             uow.users.add(User(id=None, username=SYSTEM_USERNAME, display_name="kefu", role=Role.ADMIN,
+                               organisation_id=home,
                                # "!" is no argon2 hash: no password opens this inactive account.
                                password_hash="!", created_at=ctx.clock.now(), active=False))  # noqa: S106
         uow.commit()

@@ -117,6 +117,8 @@ def _customer(row: Any) -> Customer:
         devices=[Device(model=d["model"], serial=d.get("serial")) for d in row.devices],
         tags=list(row.tags),
         created_at=row.created_at,
+        wechat_openid=row.wechat_openid,
+        account_number=row.account_number,
     )
 
 
@@ -138,6 +140,8 @@ class SqlCustomerRepository:
             "devices": [d.as_dict() for d in customer.devices],
             "tags": customer.tags,
             "created_at": customer.created_at,
+            "wechat_openid": customer.wechat_openid,
+            "account_number": customer.account_number,
         }
         customer.id = self.conn.execute(_CUSTOMER_INSERT, values).scalar_one()
         return customer

@@ -97,7 +97,7 @@ customers = Table(
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("name", String(100), nullable=False),
-    Column("phone", String(20), nullable=False),
+    Column("phone", String(20)),  # None: known only by e-mail or WeChat so far
     Column("tier", String(10), nullable=False),
     Column("brand", String(50)),
     Column("region", String(100)),
@@ -109,8 +109,13 @@ customers = Table(
     Column("tags", Json, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     # Both are searched by prefix (LIKE 'x%'): text_pattern_ops lets PostgreSQL use the index.
+    Column("wechat_openid", String(64)),
+    Column("account_number", String(32)),
     Index(None, "phone", postgresql_ops={"phone": "text_pattern_ops"}),
     Index(None, "name", postgresql_ops={"name": "text_pattern_ops"}),
+    Index(None, "email"),
+    Index(None, "wechat_openid"),
+    Index(None, "account_number"),
 )
 
 categories = Table(
@@ -439,4 +444,76 @@ checklist_steps = Table(
     Column("done_at", UTCDateTime),
     Column("done_by", BigId, ForeignKey("users.id")),
     Column("data", Json, nullable=False),
+)
+
+
+# --- channels -----------------------------------------------------------------------------------
+
+contacts = Table(
+    "contacts",
+    metadata,
+    # Every inbound and outbound message or call, on any channel (R1, R6).
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("customer_id", BigId, ForeignKey("customers.id")),
+    Column("channel", String(20), nullable=False),
+    Column("direction", String(3), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("address", String(200)),
+    Column("subject", String(300)),
+    Column("body", Text, nullable=False),
+    # The provider's id of the message (SMS gateway, WeChat MsgId, Message-ID, CTI call id):
+    # a provider's retry of the same message is recognised and stores nothing new.
+    Column("provider_message_id", String(200)),
+    Column("work_order_id", BigId, ForeignKey("work_orders.id")),
+    Column("attachments", Json, nullable=False),
+    Column("data", Json, nullable=False),
+    Index(None, "channel", "provider_message_id", unique=True),
+    Index(None, "customer_id", "id"),
+    Index(None, "work_order_id", "id"),
+)
+
+calls = Table(
+    "calls",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("call_id", String(100), nullable=False, unique=True),
+    Column("caller", String(30), nullable=False),
+    Column("callee", String(30)),
+    Column("queue", String(100)),
+    Column("agent_id", BigId, ForeignKey("users.id")),
+    Column("ringing_at", UTCDateTime),
+    Column("answered_at", UTCDateTime),
+    Column("hangup_at", UTCDateTime),
+    Column("customer_id", BigId, ForeignKey("customers.id")),
+    Column("work_order_id", BigId, ForeignKey("work_orders.id")),
+    Column("contact_id", BigId, ForeignKey("contacts.id")),
+    Index(None, "agent_id", "id"),
+    Index(None, "ringing_at"),
+)
+
+message_templates = Table(
+    "message_templates",
+    metadata,
+    Column("key", String(50), primary_key=True),
+    Column("channel", String(20), primary_key=True),
+    Column("locale", String(10), primary_key=True),
+    Column("subject", String(300)),
+    Column("body", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("updated_by", BigId, ForeignKey("users.id")),
+)
+
+verification_codes = Table(
+    "verification_codes",
+    metadata,
+    # One-time codes sent by SMS to the customer's phone, for the self-service portal.
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("work_order_id", BigId, ForeignKey("work_orders.id"), nullable=False),
+    Column("phone", String(20), nullable=False),
+    Column("code_hash", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("attempts", SmallInteger, nullable=False, server_default=text("0")),
+    Column("used_at", UTCDateTime),
+    Index(None, "work_order_id", "id"),
 )
