@@ -14,7 +14,7 @@ from kefu.adapters.passwords import Argon2PasswordHasher
 from kefu.config import Settings
 from kefu.domain.clock import Clock, SystemClock
 from kefu.domain.notifications import QuietHours
-from kefu.services.ports import Context
+from kefu.services.ports import Context, Sender
 
 
 @dataclass
@@ -38,5 +38,22 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None, engin
         cache_ttl=timedelta(seconds=settings.cache_seconds),
         day_types=ChineseWorkdays(),
         quiet_hours=QuietHours(*quiet, settings.tz) if (quiet := settings.quiet()) else None,
+        senders=senders(settings),
+        portal_url=settings.portal_url.rstrip("/"),
     )
     return Kefu(settings=settings, engine=engine, ctx=ctx)
+
+
+def senders(settings: Settings) -> dict[str, Sender]:
+    """The channel adapters for messages to customers that the settings configure."""
+    from kefu.adapters.channels.mail import SmtpSender
+    from kefu.adapters.channels.sms import HttpSmsGateway, SmppGateway
+
+    found: dict[str, Sender] = {}
+    if settings.sms_gateway.startswith(("http://", "https://")):
+        found["sms"] = HttpSmsGateway(settings.sms_gateway, settings.sms_secret, sender_id=settings.sms_sender_id)
+    elif settings.sms_gateway.startswith("smpp://"):
+        found["sms"] = SmppGateway(settings.sms_gateway, sender_id=settings.sms_sender_id)
+    if settings.smtp_url:
+        found["email"] = SmtpSender(settings.smtp_url, sender=settings.mail_from)
+    return found

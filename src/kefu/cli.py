@@ -74,6 +74,40 @@ def worker(
     typer.echo(f"worker stopped; fired {fired} SLA thresholds")
 
 
+@app.command("mail-receiver")
+def mail_receiver(
+    listen: Annotated[str | None, typer.Option(help="host:port (default KEFU_MAIL_RECEIVER)")] = None,
+) -> None:
+    """Receive the centre's inbound e-mail over SMTP (point the mail server's delivery here): each
+    mail becomes a contact, threaded into its work order or opening one."""
+    import logging
+    import signal
+    import threading
+
+    from aiosmtpd.controller import Controller
+
+    from kefu.adapters.channels.mail import MailHandler
+    from kefu.services.intake import receive
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    k = _kefu()
+    host, _, port = (listen or k.settings.mail_receiver).rpartition(":")
+    if not host or not port.isdigit():
+        typer.echo("The address must look like 127.0.0.1:2525.", err=True)
+        raise typer.Exit(2)
+    handler = MailHandler(lambda inbound: receive(k.ctx, inbound),
+                          max_attachment=k.settings.mail_max_attachment_mb * 2**20)
+    controller = Controller(handler, hostname=host, port=int(port),
+                            data_size_limit=(k.settings.mail_max_attachment_mb + 5) * 2**20)
+    controller.start()
+    typer.echo(f"receiving mail on {host}:{port}")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop.wait()
+    controller.stop()
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Migrate the schema to the newest version and add missing reference data."""

@@ -32,6 +32,22 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1, le=200)
     host: str = "127.0.0.1"
     port: int = 8000
+    # --- channels ---
+    #: Shared secret of the SMS gateway's webhook (HMAC-SHA256 of the body); empty: the webhook refuses all.
+    sms_secret: str = ""
+    #: Where SMS go out: http(s)://… (an HTTP gateway, signed with sms_secret) or smpp://id:password@host:port.
+    sms_gateway: str = ""
+    sms_sender_id: str = "10086"
+    #: The token set in the WeChat official account's server configuration; empty: the endpoint refuses all.
+    wechat_token: str = ""
+    #: Outgoing mail: smtp://host:25 or smtps://user:password@host:465; empty: no e-mail goes out.
+    smtp_url: str = ""
+    mail_from: str = "kefu@localhost"
+    #: Where `kefu mail-receiver` listens for the centre's inbound mail (host:port).
+    mail_receiver: str = "127.0.0.1:2525"
+    mail_max_attachment_mb: int = Field(default=10, ge=1, le=100)
+    #: The self-service portal's public address, for links in messages to customers.
+    portal_url: str = "http://127.0.0.1:8000/portal"
 
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> Settings:

@@ -104,6 +104,8 @@ class WorkOrderIn(Strict):
     fault_place: Annotated[str | None, Field(max_length=300)] = None
     device: Annotated[str | None, Field(max_length=200)] = None
     promised_at: AwareDatetime | None = Field(default=None, description="the time promised to the customer (R4)")
+    call_id: Annotated[str | None, Field(max_length=100, description=(
+        "the CTI call during which it is registered: the registration clock runs from its answer"))] = None
 
 
 class TransitionIn(Strict):

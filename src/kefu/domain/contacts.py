@@ -115,3 +115,24 @@ def sms_parts(text: str) -> list[str]:
     if current:
         parts.append(current)
     return parts
+
+
+# --- messages to customers -------------------------------------------------------------------------
+
+class _Blank(dict[str, object]):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def render(template: str, values: dict[str, object]) -> str:
+    """Fill a template; an unknown placeholder stays empty instead of failing a delivery."""
+    return template.format_map(_Blank(values))
+
+
+def check_template(body: str) -> None:
+    """Refuse a template an admin wrote that cannot be filled (a stray brace)."""
+    try:
+        render(body, {})
+    except (ValueError, IndexError, AttributeError):
+        raise ValidationFailed("The template has a stray brace; write placeholders as {number}.",
+                               field="body") from None

@@ -29,6 +29,9 @@ class EventKind(StrEnum):
     VISIT_COMPLETED = "visit_completed"
     VISIT_CANCELLED = "visit_cancelled"
     CHECKLIST_STEP_DONE = "checklist_step_done"
+    CONTACT_RECEIVED = "contact_received"  # the customer wrote or called again about it
+    CUSTOMER_CONFIRMED = "customer_confirmed"  # confirmed the resolution (self-service)
+    CUSTOMER_RATED = "customer_rated"
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ class Message:
     work_order_id: int | None = None
     urgent: bool = False
     id: int | None = None
+    attempts: int = 0
 
 
 @dataclass(frozen=True)
@@ -45,3 +46,12 @@ class QuietHours:
         if local < today_end:
             return today_end
         return at
+
+
+#: A message that could not be delivered is tried again after 1, 2, 4 … minutes, at most 6 hours
+#: apart, and given up after this many attempts (it stays in the outbox with its last error).
+MAX_ATTEMPTS = 10
+
+
+def retry_delay(attempts: int) -> timedelta:
+    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), timedelta(hours=6))

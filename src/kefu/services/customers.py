@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
+from kefu.domain.contacts import Contact
 from kefu.domain.customers import Customer, Device, Tier
 from kefu.domain.errors import N_, NotFound, PermissionDenied, ValidationFailed
 from kefu.domain.org import Permission, User
+from kefu.domain.visits import Visit
+from kefu.domain.workorders import WorkOrder
 from kefu.services import scope
 from kefu.services.authz import require
 from kefu.services.ports import Context, CustomerFilter, UnitOfWork, WorkOrderFilter
@@ -101,3 +105,36 @@ def _may_see(ctx: Context, uow: UnitOfWork, actor: User, customer_id: int) -> bo
         return True
     flt = WorkOrderFilter(customer_id=customer_id, visible_to=scope.visible_to(ctx, uow, actor))
     return bool(uow.work_orders.find(flt, 1))
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    """One entry of a customer's history across channels (R6)."""
+
+    kind: str  # contact | work_order | visit
+    at: datetime
+    contact: Contact | None = None
+    work_order: WorkOrder | None = None
+    visit: Visit | None = None
+
+
+def customer_timeline(ctx: Context, actor: User, customer_id: int, *, limit: int = 50) -> list[TimelineItem]:
+    """Contacts (calls, messages in and out), work orders and field visits of a customer, newest
+    first, within the actor's data scope."""
+    require(actor, Permission.READ)
+    if not 1 <= limit <= 200:
+        raise ValidationFailed("limit must be between 1 and {max}.", field="limit", max=200)
+    with ctx.uow() as uow:
+        if uow.customers.get(customer_id) is None or not _may_see(ctx, uow, actor, customer_id):
+            raise NotFound(kind=N_("Customer"), key=customer_id)
+        visible = scope.visible_to(ctx, uow, actor)
+        orders = uow.work_orders.find(WorkOrderFilter(customer_id=customer_id, visible_to=visible), limit)
+        seen = {w.id for w in orders}
+        items = [TimelineItem("work_order", w.created_at, work_order=w) for w in orders]
+        outside = scope.external(ctx, uow, actor)  # a vendor sees only the contacts of its work orders
+        items += [TimelineItem("contact", c.at, contact=c) for c in uow.channels.contacts_of(customer_id, limit)
+                  if not outside or c.work_order_id in seen]
+        for w in orders[:20]:
+            items += [TimelineItem("visit", v.window_start, visit=v) for v in uow.visits.of_work_order(w.id or 0)]
+    items.sort(key=lambda i: i.at, reverse=True)
+    return items[:limit]

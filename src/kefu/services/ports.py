@@ -12,6 +12,7 @@ from kefu.domain.calendars import DayTypes, WeekdaysOnly
 from kefu.domain.categories import Category
 from kefu.domain.checklists import ChecklistStep
 from kefu.domain.clock import Clock
+from kefu.domain.contacts import Contact, OpenCase
 from kefu.domain.customers import Customer, Tier
 from kefu.domain.dispatch import Dispatch
 from kefu.domain.events import WorkOrderEvent
@@ -20,7 +21,7 @@ from kefu.domain.org import Organisation, Role, Team, User
 from kefu.domain.routing import Candidate, RoutingRule
 from kefu.domain.sla import ClockRecord, ServiceAgreement, SlaPolicy
 from kefu.domain.visits import Visit
-from kefu.domain.workorders import WorkOrder
+from kefu.domain.workorders import Channel, WorkOrder
 from kefu.services.caching import TtlCache
 
 
@@ -148,6 +149,61 @@ class OrgRepository(Protocol):
     def get_organisation(self, organisation_id: int) -> Organisation | None: ...
 
 
+@dataclass
+class CallRecord:
+    """One phone call as the CTI platform reported it."""
+
+    id: int | None
+    call_id: str
+    caller: str
+    callee: str | None = None
+    queue: str | None = None
+    agent_id: int | None = None
+    ringing_at: datetime | None = None
+    answered_at: datetime | None = None
+    hangup_at: datetime | None = None
+    customer_id: int | None = None
+    work_order_id: int | None = None
+    contact_id: int | None = None
+
+
+@dataclass(frozen=True)
+class CodeRecord:
+    id: int | None
+    work_order_id: int
+    phone: str
+    code_hash: str
+    created_at: datetime
+    expires_at: datetime
+    attempts: int = 0
+
+
+class ChannelRepository(Protocol):
+    def add_contact(self, contact: Contact) -> bool:
+        """Store a contact; False when the provider already delivered this message (nothing stored)."""
+        ...
+    def contact_by_provider_id(self, channel: Channel, provider_message_id: str) -> Contact | None: ...
+    def update_contact(self, contact: Contact) -> None: ...
+    def link_contact(self, contact_id: int, work_order_id: int, customer_id: int) -> None: ...
+    def contacts_of(self, customer_id: int, limit: int) -> list[Contact]: ...
+    def contacts_of_work_order(self, work_order_id: int) -> list[Contact]: ...
+    def open_cases(self, customer_id: int) -> list[OpenCase]: ...
+    def find_customer_id(self, *, phone: str | None, email: str | None, wechat_openid: str | None,
+                         account_number: str | None) -> int | None: ...
+    def set_customer_keys(self, customer_id: int, *, email: str | None, wechat_openid: str | None) -> None: ...
+    def call(self, call_id: str, *, lock: bool = False) -> CallRecord | None: ...
+    def save_call(self, call: CallRecord) -> CallRecord: ...
+    def recent_calls(self, caller: str, limit: int) -> list[CallRecord]: ...
+    def template(self, key: str, channel: str, locale: str) -> tuple[str | None, str] | None: ...
+    def templates(self) -> list[tuple[str, str, str, str | None, str]]: ...
+    def save_template(self, key: str, channel: str, locale: str, subject: str | None, body: str, *,
+                      actor_id: int, at: datetime) -> None: ...
+    def add_code(self, code: CodeRecord) -> None: ...
+    def latest_code(self, work_order_id: int, now: datetime) -> CodeRecord | None: ...
+    def codes_since(self, work_order_id: int, since: datetime) -> int: ...
+    def count_attempt(self, code_id: int, *, used_at: datetime | None) -> None: ...
+
+
 class DispatchRepository(Protocol):
     def add(self, hop: Dispatch) -> Dispatch:
         """Store a new hop; the receiving organisation becomes a party that may see the work order."""
@@ -220,6 +276,7 @@ class OutboxRepository(Protocol):
     def add(self, messages: list[Message]) -> None: ...
     def claim_due(self, now: datetime, limit: int) -> list[Message]: ...
     def mark_sent(self, ids: list[int], at: datetime) -> None: ...
+    def mark_failed(self, message_id: int, *, error: str, retry_at: datetime | None) -> None: ...
     def add_notifications(self, messages: list[Message], at: datetime) -> None:
         """Deliver in-app messages to their recipients' inboxes."""
         ...
@@ -253,11 +310,35 @@ class UnitOfWork(Protocol):
     def checklists(self) -> ChecklistRepository: ...
     @property
     def routing(self) -> RoutingRepository: ...
+    @property
+    def channels(self) -> ChannelRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> None: ...
     def commit(self) -> None: ...
     def rollback(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message to a customer, ready for a channel adapter."""
+
+    message_id: str  # stable per outbox row: providers that keep ids drop a repeated delivery
+    channel: str
+    address: str
+    subject: str | None
+    body: str
+    work_order_number: str | None = None
+
+
+class SendFailed(Exception):
+    """The provider refused or could not be reached; the outbox tries again later."""
+
+
+class Sender(Protocol):
+    def send(self, message: Outgoing) -> str | None:
+        """Hand the message to the provider; its id for the message, if it gives one. Raises SendFailed."""
+        ...
 
 
 class PasswordHasher(Protocol):
@@ -284,6 +365,10 @@ class Context:
     quiet_hours: QuietHours | None = None
     #: The account that signs what kefu does by itself (SLA warnings, escalations).
     system_user_id: int | None = None
+    #: Channel adapters for messages to customers, by channel ("sms", "email", ...).
+    senders: dict[str, Sender] = field(default_factory=dict)
+    #: Where customers follow their work orders (the self-service portal), for links in messages.
+    portal_url: str = "http://127.0.0.1:8000/portal"
     tokens_cache: TtlCache[str, User] = field(init=False)
     categories_cache: TtlCache[str, Category] = field(init=False)
     sla_cache: TtlCache[str, object] = field(init=False)  # policies and calendars (kefu.services.sla)

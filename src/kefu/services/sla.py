@@ -178,6 +178,29 @@ def hop_deadline(ctx: Context, uow: UnitOfWork, wo: WorkOrder, at: datetime) -> 
     return setup(ctx, uow).calendar(record.calendar).add(at, record.state.target)
 
 
+def record_register_clock(ctx: Context, uow: UnitOfWork, wo: WorkOrder, plan: Plan, answered_at: datetime,
+                          registered_at: datetime) -> None:
+    """The `register` clock of a work order opened during a call: it ran from the answer to the
+    registration, so it is stored already stopped, with its breach recorded if it took too long."""
+    assert wo.id is not None
+    minutes = plan.targets.get(ClockName.REGISTER)
+    if minutes is None:
+        return
+    calendar = setup(ctx, uow).calendar(plan.calendar)
+    state = ClockState(name=ClockName.REGISTER, target=timedelta(minutes=minutes), phase=ClockPhase.STOPPED,
+                       elapsed=calendar.between(answered_at, registered_at), started_at=answered_at,
+                       stopped_at=registered_at)
+    record = ClockRecord(work_order_id=wo.id, state=state, calendar=plan.calendar,
+                         policy_id=plan.policy.id if plan.policy else None,
+                         agreement_id=plan.agreement.id if plan.agreement else None)
+    if state.elapsed > state.target and system_user_id(ctx, uow) is not None:
+        due = calendar.add(answered_at, state.target)
+        record = replace(record, breached_at=due, state=replace(state, fired=len(plan.thresholds)))
+        wo.record(clock_event(ctx, EventKind.SLA_BREACHED, record, due, BREACH))
+        uow.work_orders.append_events(wo)
+    uow.sla.add_clocks([record.refreshed(calendar, plan.thresholds)])
+
+
 def ensure_clock(ctx: Context, uow: UnitOfWork, wo: WorkOrder, name: ClockName, at: datetime) -> None:
     """Give a work order a clock it does not have yet (e.g. `onsite` with its first visit), on the
     policy that applies now; nothing when the policy sets no target for it."""

@@ -6,12 +6,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from kefu.domain.calendars import BusinessCalendar
+from kefu.domain.contacts import Contact, Direction
 from kefu.domain.events import EventKind
-from kefu.domain.notifications import Message
+from kefu.domain.notifications import MAX_ATTEMPTS, Message, retry_delay
 from kefu.domain.org import Role, Team
 from kefu.domain.sla import ClockRecord, EscalationLevel, Notify, SlaPolicy
-from kefu.domain.workorders import WorkOrder
-from kefu.services.ports import Context, UnitOfWork
+from kefu.domain.workorders import Channel, WorkOrder
+from kefu.services.ports import Context, Outgoing, SendFailed, UnitOfWork
 from kefu.services.sla import BREACH, clock_event, setup, system_user_id
 
 
@@ -157,12 +158,40 @@ def _notify(ctx: Context, directory: _Directory, wo: WorkOrder, who: tuple[Notif
 
 
 def deliver_outbox(ctx: Context, *, limit: int = 500) -> int:
-    """Deliver what is due: in-app messages go to their recipients' inboxes. Other channels are
-    delivered by their channel adapters and stay queued here until those exist."""
+    """Deliver what is due: in-app messages to their recipients' inboxes, messages to customers
+    through their channel's adapter (each sent one is stored as an outbound contact). What fails is
+    tried again with a growing delay (`retry_delay`) and given up after MAX_ATTEMPTS.
+
+    At least once: a message whose send succeeded but whose commit was lost goes out again — with
+    the same message id, so providers that keep ids drop the repeat."""
     with ctx.uow(write=True) as uow:
         now = ctx.clock.now()
-        due = [m for m in uow.outbox.claim_due(now, limit) if m.channel == "inbox"]
-        uow.outbox.add_notifications(due, now)
-        uow.outbox.mark_sent([m.id for m in due if m.id is not None], now)
+        due = uow.outbox.claim_due(now, limit)
+        inbox = [m for m in due if m.channel == "inbox"]
+        uow.outbox.add_notifications(inbox, now)
+        sent = [m.id for m in inbox if m.id is not None]
+        for message in (m for m in due if m.channel != "inbox"):
+            assert message.id is not None
+            sender = ctx.senders.get(message.channel)
+            try:
+                if sender is None:
+                    raise SendFailed(f"no {message.channel} adapter is configured")
+                provider_id = sender.send(Outgoing(
+                    message_id=f"kefu-{message.id}", channel=message.channel, address=message.recipient or "",
+                    subject=message.payload.get("subject") or None, body=str(message.payload.get("body", "")),
+                    work_order_number=message.payload.get("number")))
+            except SendFailed as exc:
+                attempts = message.attempts + 1
+                uow.outbox.mark_failed(message.id, error=str(exc)[:500],
+                                       retry_at=now + retry_delay(attempts) if attempts < MAX_ATTEMPTS else None)
+                continue
+            sent.append(message.id)
+            uow.channels.add_contact(Contact(
+                id=None, channel=Channel(message.channel), direction=Direction.OUTBOUND, at=now,
+                customer_id=message.payload.get("customer_id"), body=str(message.payload.get("body", "")),
+                address=message.recipient, subject=message.payload.get("subject") or None,
+                provider_message_id=f"out:{message.id}", work_order_id=message.work_order_id,
+                data={"template": message.template, "provider_id": provider_id}))
+        uow.outbox.mark_sent(sent, now)
         uow.commit()
-    return len(due)
+    return len(sent)

@@ -48,6 +48,7 @@ class NewWorkOrder:
     fault_place: str | None = None
     device: str | None = None
     promised_at: datetime | None = None
+    call_id: str | None = None  # registered during this call (CTI): starts the `register` clock at its answer
 
     def fingerprint(self) -> str:
         """A digest of the request, to tell a retry from a different request under the same key."""
@@ -91,17 +92,7 @@ def register_work_order(
     now = ctx.clock.now()
     try:
         with ctx.uow(write=True) as uow:
-            day = now.astimezone(ctx.timezone).date()
-            profile = _profile(uow, new.customer_id, day)
-            work_order = _new_work_order(ctx, uow, actor, new, profile, now)
-            if new.team_id is None:
-                routing.route_new(ctx, uow, work_order, profile, now)
-            plan = sla.announce(ctx, uow, work_order, profile)
-            stored = uow.work_orders.add(work_order, day=day)
-            sla.start(ctx, uow, stored, plan)
-            if steps := new_checklist(stored.category):
-                assert stored.id is not None
-                uow.checklists.add(stored.id, steps)
+            stored = open_work_order(ctx, uow, actor, new, now)
             if idempotency_key is not None:
                 assert stored.id is not None
                 if not uow.idempotency.claim(
@@ -120,6 +111,44 @@ def register_work_order(
             raise
         return existing, False
     return stored, True
+
+
+def open_work_order(ctx: Context, uow: UnitOfWork, actor: User, new: NewWorkOrder, now: datetime) -> WorkOrder:
+    """Inside a use case: a new work order with its routing, time limits and checklist, stored.
+    Every way in (agents, channels, the hotline) opens work orders through here."""
+    day = now.astimezone(ctx.timezone).date()
+    profile = _profile(uow, new.customer_id, day)
+    work_order = _new_work_order(ctx, uow, actor, new, profile, now)
+    if new.team_id is None:
+        routing.route_new(ctx, uow, work_order, profile, now)
+    plan = sla.announce(ctx, uow, work_order, profile)
+    stored = uow.work_orders.add(work_order, day=day)
+    sla.start(ctx, uow, stored, plan)
+    if new.call_id is not None:
+        cti_link(ctx, uow, stored, new.call_id, plan, now)
+    if steps := new_checklist(stored.category):
+        assert stored.id is not None
+        uow.checklists.add(stored.id, steps)
+    return stored
+
+
+def cti_link(ctx: Context, uow: UnitOfWork, wo: WorkOrder, call_id: str, plan: sla.Plan, now: datetime) -> None:
+    """A work order registered from a call: the call and its contact point to it, and the
+    `register` clock measures from the answer to the registration (R2: within 5 minutes)."""
+    call = uow.channels.call(call_id, lock=True)
+    if call is None:
+        raise ValidationFailed("Call {id} is unknown; it must have been reported by the CTI platform.",
+                               field="call_id", id=call_id)
+    if call.work_order_id is not None:
+        raise ValidationFailed("Call {id} already has work order {number}.", field="call_id", id=call_id,
+                               number=call.work_order_id)
+    call.work_order_id = wo.id
+    call.customer_id = call.customer_id or wo.customer_id
+    uow.channels.save_call(call)
+    if call.contact_id is not None:
+        uow.channels.link_contact(call.contact_id, wo.id or 0, wo.customer_id)
+    if call.answered_at is not None:
+        sla.record_register_clock(ctx, uow, wo, plan, call.answered_at, now)
 
 
 def _profile(uow: UnitOfWork, customer_id: int, day: date) -> CustomerProfile:

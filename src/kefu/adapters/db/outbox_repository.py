@@ -9,14 +9,14 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 
 from kefu.adapters.db.tables import notifications, outbox
 from kefu.adapters.db.types import UTCDateTime
-from kefu.domain.notifications import Message
+from kefu.domain.notifications import MAX_ATTEMPTS, Message
 
 
 def _message(row: Any) -> Message:
     return Message(
         id=row.id, channel=row.channel, template=row.template, created_at=row.created_at,
         deliver_after=row.deliver_after, payload=dict(row.payload), recipient_user_id=row.recipient_user_id,
-        recipient=row.recipient, work_order_id=row.work_order_id, urgent=row.urgent,
+        recipient=row.recipient, work_order_id=row.work_order_id, urgent=row.urgent, attempts=row.attempts,
     )
 
 
@@ -36,7 +36,8 @@ class SqlOutboxRepository:
 
     def claim_due(self, now: datetime, limit: int) -> list[Message]:
         stmt = (select(outbox)
-                .where(outbox.c.sent_at.is_(None), outbox.c.deliver_after <= bindparam("now", type_=UTCDateTime))
+                .where(outbox.c.sent_at.is_(None), outbox.c.deliver_after <= bindparam("now", type_=UTCDateTime),
+                       outbox.c.attempts < MAX_ATTEMPTS)
                 .order_by(outbox.c.deliver_after, outbox.c.id).limit(limit))
         if self.conn.dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
@@ -46,6 +47,15 @@ class SqlOutboxRepository:
         if ids:
             self.conn.execute(update(outbox).where(outbox.c.id.in_(ids)).values(sent_at=at,
                                                                                attempts=outbox.c.attempts + 1))
+
+    def mark_failed(self, message_id: int, *, error: str, retry_at: datetime | None) -> None:
+        """Count a failed attempt; without `retry_at` the message is given up (it stays, with its error)."""
+        values: dict[str, Any] = {"attempts": outbox.c.attempts + 1, "last_error": error}
+        if retry_at is None:
+            values["attempts"] = MAX_ATTEMPTS
+        else:
+            values["deliver_after"] = retry_at
+        self.conn.execute(update(outbox).where(outbox.c.id == message_id).values(values))
 
     def add_notifications(self, messages: list[Message], at: datetime) -> None:
         rows = [{"user_id": m.recipient_user_id, "created_at": at, "work_order_id": m.work_order_id,

@@ -8,6 +8,7 @@ from typing import Self
 
 from sqlalchemy import Connection, Engine
 
+from kefu.adapters.db.channel_repository import SqlChannelRepository
 from kefu.adapters.db.dispatch_repository import (
     SqlChecklistRepository,
     SqlDispatchRepository,
@@ -53,6 +54,7 @@ class SqlUnitOfWork:
     visits: SqlVisitRepository
     checklists: SqlChecklistRepository
     routing: SqlRoutingRepository
+    channels: SqlChannelRepository
 
     def __init__(self, engine: Engine, *, write: bool = False) -> None:
         self.engine = engine
@@ -89,6 +91,7 @@ class SqlUnitOfWork:
         self.visits = SqlVisitRepository(conn)
         self.checklists = SqlChecklistRepository(conn)
         self.routing = SqlRoutingRepository(conn)
+        self.channels = SqlChannelRepository(conn)
         return self
 
     def __exit__(self, *exc: object) -> None:

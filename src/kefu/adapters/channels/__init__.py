@@ -1,0 +1,1 @@
+"""Channel adapters: the protocols customers use, turned into the intake's `Inbound` and back."""

@@ -1,0 +1,199 @@
+"""E-mail: MIME in (GB2312, GBK, UTF-8 …, attachments with size and type limits, auto-replies and
+bounces recognised so that no mail loop starts), SMTP out, and the SMTP receiver `kefu mail-receiver`
+runs (aiosmtpd)."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import email.utils
+import logging
+import smtplib
+from collections.abc import Callable
+from email.message import EmailMessage
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
+
+from kefu.domain.contacts import Attachment
+from kefu.domain.errors import DomainError
+from kefu.domain.workorders import Channel
+from kefu.services.intake import Inbound
+from kefu.services.ports import Outgoing, SendFailed
+
+log = logging.getLogger("kefu.mail")
+
+MAX_ATTACHMENT = 10 * 2**20
+ALLOWED_TYPES = ("image/", "application/pdf", "text/plain", "application/msword",
+                 "application/vnd.openxmlformats-officedocument.", "application/vnd.ms-excel", "audio/", "video/mp4")
+_AUTO_SUBJECTS = ("自动回复", "auto:", "automatic reply", "out of office", "autoreply", "undeliverable",
+                  "delivery status notification", "退信", "系统退信")
+
+
+class Unreadable(ValueError):
+    """Not an e-mail kefu can take (no sender, not MIME); the sender gets a clear SMTP error."""
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style"):
+            self._skip += 1
+        elif tag in ("br", "p", "div", "li", "tr"):
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style") and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def _decoded(part: EmailMessage) -> str:
+    """The text of a part in its declared charset; GB2312 mail often holds GBK characters, so
+    Chinese charsets are read as GB18030 (their superset), and undecodable bytes are replaced."""
+    raw = part.get_payload(decode=True) or b""
+    assert isinstance(raw, bytes)
+    charset = (part.get_content_charset() or "utf-8").lower()
+    if charset in ("gb2312", "gbk", "gb_2312-80", "x-gbk", "euc-cn", "cp936"):
+        charset = "gb18030"
+    try:
+        return raw.decode(charset, errors="replace")
+    except LookupError:
+        return raw.decode("utf-8", errors="replace")
+
+
+def _body(msg: EmailMessage) -> str:
+    part = msg.get_body(preferencelist=("plain", "html"))
+    if part is None:
+        return ""
+    text = _decoded(part)  # type: ignore[arg-type]
+    if part.get_content_type() == "text/html":
+        parser = _Text()
+        parser.feed(text)
+        text = "".join(parser.parts)
+    lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
+    return "\n".join(lines).strip()
+
+
+def is_automatic(msg: EmailMessage) -> str | None:
+    """Why this mail must not be answered (RFC 3834 and the usual headers), or None."""
+    auto = str(msg.get("Auto-Submitted", "no")).strip().lower()
+    if auto and auto != "no":
+        return "auto-submitted"
+    if msg.get_content_type() == "multipart/report" or str(msg.get("From", "")).lower().startswith(
+            ("mailer-daemon", "postmaster")) or "mailer-daemon@" in str(msg.get("From", "")).lower():
+        return "bounce"
+    if any(msg.get(h) for h in ("X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress")):
+        return "auto-reply"
+    if str(msg.get("Precedence", "")).strip().lower() in ("bulk", "junk", "list", "auto_reply"):
+        return "bulk"
+    if str(msg.get("Subject", "")).strip().lower().startswith(_AUTO_SUBJECTS):
+        return "auto-reply"
+    return None
+
+
+def parse(raw: bytes, *, max_attachment: int = MAX_ATTACHMENT) -> Inbound:
+    """An e-mail as the intake's `Inbound`. Attachments too large or of a refused type are left out
+    and listed in `data["refused_attachments"]`; the message itself still comes in."""
+    try:
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+    except Exception as exc:  # the parser is lenient; anything it still refuses is unreadable
+        raise Unreadable(f"not a MIME message: {exc}") from exc
+    assert isinstance(msg, EmailMessage)
+    try:
+        name, address = email.utils.parseaddr(str(msg.get("From", "")))
+    except (ValueError, IndexError):
+        name, address = "", ""
+    if "@" not in address:
+        raise Unreadable("the message has no sender address (From)")
+    try:
+        subject = str(msg.get("Subject", "")).strip()
+    except (ValueError, LookupError):
+        subject = ""
+    attachments, refused = [], []
+    for part in msg.iter_attachments():
+        content = part.get_payload(decode=True) or b""
+        size = len(content) if isinstance(content, bytes) else 0
+        item = Attachment(filename=str(part.get_filename() or "attachment")[:200], content_type=part.get_content_type(),
+                          size=size)
+        if size > max_attachment or not item.content_type.startswith(ALLOWED_TYPES):
+            refused.append(item.__dict__)
+        else:
+            attachments.append(item)
+    why = is_automatic(msg)
+    data: dict[str, object] = {"message_id": str(msg.get("Message-ID", "")).strip()}
+    if refused:
+        data["refused_attachments"] = refused
+    if why:
+        data["automatic"] = why
+    body = _body(msg)
+    return Inbound(channel=Channel.EMAIL, body=body or subject, subject=subject[:300] or None,
+                   provider_message_id=str(msg.get("Message-ID", "")).strip()[:200] or None,
+                   email=address.strip().lower(), name=name or None, attachments=tuple(attachments), data=data,
+                   may_open=why is None, answer=why is None)
+
+
+class SmtpSender:
+    """Replies over SMTP (smtp://host:port, smtps:// for TLS, user:password@ for AUTH). Every message
+    says it is an automatic answer (Auto-Submitted), so well-behaved auto-responders stay quiet."""
+
+    def __init__(self, url: str, *, sender: str, timeout: float = 15.0) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ValueError("KEFU_SMTP_URL looks like smtp://host:25 or smtps://user:password@host:465")
+        self.parts, self.sender, self.timeout = parts, sender, timeout
+
+    def send(self, message: Outgoing) -> str | None:
+        mail = EmailMessage()
+        mail["From"] = self.sender
+        mail["To"] = message.address
+        subject = message.subject or ""
+        if message.work_order_number and message.work_order_number not in subject:
+            subject = f"{subject} [{message.work_order_number}]".strip()
+        mail["Subject"] = subject
+        domain = self.sender.rpartition("@")[2] or "kefu.local"
+        mail["Message-ID"] = f"<{message.message_id}@{domain}>"
+        mail["Auto-Submitted"] = "auto-replied"
+        mail["X-Auto-Response-Suppress"] = "All"
+        mail.set_content(message.body)
+        p = self.parts
+        try:
+            cls = smtplib.SMTP_SSL if p.scheme == "smtps" else smtplib.SMTP
+            with cls(p.hostname or "", p.port or (465 if p.scheme == "smtps" else 25), timeout=self.timeout) as smtp:
+                if p.username:
+                    smtp.login(p.username, p.password or "")
+                smtp.send_message(mail)
+        except (smtplib.SMTPException, OSError) as exc:
+            raise SendFailed(f"SMTP: {exc}") from exc
+        return str(mail["Message-ID"])
+
+
+class MailHandler:
+    """aiosmtpd handler: each accepted message goes through the intake; what cannot be read is
+    refused with a sentence (550), and nothing acknowledged is lost."""
+
+    def __init__(self, take: Callable[[Inbound], object], *, max_attachment: int = MAX_ATTACHMENT) -> None:
+        self.take, self.max_attachment = take, max_attachment
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        import asyncio
+
+        raw = getattr(envelope, "original_content", None) or getattr(envelope, "content", None) or b""
+        try:
+            inbound = parse(raw, max_attachment=self.max_attachment)
+        except Unreadable as exc:
+            return f"550 5.6.0 {exc}"
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, self.take, inbound)
+        except DomainError as exc:  # e.g. an empty message: retrying would not help
+            return f"550 5.6.0 {exc.message}"
+        except Exception:
+            log.exception("intake failed for a mail from %s", inbound.email)
+            return "451 4.3.0 temporary failure, try again later"
+        return "250 2.0.0 OK: taken"

@@ -1,0 +1,147 @@
+"""The hotline (R1, R9): call events from the call-centre platform, the call log, answer times
+against the 30-second target, and the agent's screen-pop."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from kefu.domain.contacts import Contact, Direction
+from kefu.domain.customers import Customer, normalize_phone
+from kefu.domain.errors import ValidationFailed
+from kefu.domain.org import Permission, User
+from kefu.domain.workorders import Channel, WorkOrder
+from kefu.services import scope
+from kefu.services.authz import require
+from kefu.services.customers import reveal
+from kefu.services.ports import CallRecord, Context, UnitOfWork, WorkOrderFilter
+
+ANSWER_TARGET = timedelta(seconds=30)  # R9: calls answered within 30 seconds
+
+
+class CallEventKind(StrEnum):
+    RINGING = "ringing"
+    ANSWERED = "answered"
+    HANGUP = "hangup"
+
+
+@dataclass(frozen=True)
+class CallEvent:
+    call_id: str
+    kind: CallEventKind
+    at: datetime
+    caller: str
+    callee: str | None = None
+    queue: str | None = None
+    agent: str | None = None  # the agent's username on the platform
+
+
+@dataclass(frozen=True)
+class CallView:
+    call: CallRecord
+
+    @property
+    def answer_seconds(self) -> float | None:
+        c = self.call
+        return (c.answered_at - c.ringing_at).total_seconds() if c.answered_at and c.ringing_at else None
+
+    @property
+    def answered_in_time(self) -> bool | None:
+        seconds = self.answer_seconds
+        return None if seconds is None else seconds <= ANSWER_TARGET.total_seconds()
+
+
+def _caller(raw: str) -> tuple[str, str | None]:
+    """The number as the platform sent it, and as a customer's phone when it is one."""
+    digits = "".join(ch for ch in raw if ch.isdigit() or ch == "+")
+    if not digits:
+        raise ValidationFailed("The caller's number is missing.", field="caller")
+    try:
+        return digits, normalize_phone(digits)
+    except ValidationFailed:
+        return digits, None  # withheld or foreign numbers still make a call log entry
+
+
+def record_call_event(ctx: Context, event: CallEvent) -> CallView:
+    """Apply one event to the call log. A repeated event changes nothing; events may come out of
+    order (an answer before its ringing) and the call is still whole."""
+    caller, phone = _caller(event.caller)
+    if event.at.tzinfo is None:
+        raise ValidationFailed("The event time must carry a timezone.", field="at")
+    with ctx.uow(write=True) as uow:
+        call = uow.channels.call(event.call_id, lock=True) or CallRecord(id=None, call_id=event.call_id,
+                                                                          caller=caller)
+        call.callee = call.callee or event.callee
+        call.queue = call.queue or event.queue
+        if event.kind is CallEventKind.RINGING and call.ringing_at is None:
+            call.ringing_at = event.at
+        elif event.kind is CallEventKind.ANSWERED and call.answered_at is None:
+            call.answered_at = event.at
+            if event.agent:
+                agent = uow.users.get_by_username(event.agent.strip().lower())
+                call.agent_id = agent.id if agent else None
+        elif event.kind is CallEventKind.HANGUP and call.hangup_at is None:
+            call.hangup_at = event.at
+        if call.customer_id is None and phone is not None:
+            call.customer_id = uow.channels.find_customer_id(phone=phone, email=None, wechat_openid=None,
+                                                             account_number=None)
+        call = uow.channels.save_call(call)
+        _contact(uow, call, ctx.clock.now())
+        uow.commit()
+    return CallView(call)
+
+
+def _contact(uow: UnitOfWork, call: CallRecord, now: datetime) -> None:
+    """The call on the customer's contact history (one contact per call, kept up to date)."""
+    data = {"call_id": call.call_id, "queue": call.queue, "agent_id": call.agent_id,
+            "ringing_at": call.ringing_at.isoformat() if call.ringing_at else None,
+            "answered_at": call.answered_at.isoformat() if call.answered_at else None,
+            "hangup_at": call.hangup_at.isoformat() if call.hangup_at else None}
+    existing = uow.channels.contact_by_provider_id(Channel.HOTLINE, call.call_id)
+    if existing is None:
+        contact = Contact(id=None, channel=Channel.HOTLINE, direction=Direction.INBOUND,
+                          at=call.ringing_at or call.answered_at or call.hangup_at or now,
+                          customer_id=call.customer_id, body="", address=call.caller,
+                          provider_message_id=call.call_id, work_order_id=call.work_order_id, data=data)
+        if uow.channels.add_contact(contact) and call.contact_id is None:
+            call.contact_id = contact.id
+            uow.channels.save_call(call)
+        return
+    existing.data, existing.customer_id = data, existing.customer_id or call.customer_id
+    uow.channels.update_contact(existing)
+
+
+@dataclass(frozen=True)
+class ScreenPop:
+    caller: str
+    customers: list[Customer]
+    open_work_orders: list[WorkOrder]
+    recent_contacts: list[Contact]
+    call: CallView | None
+    history: list[CallView] = field(default_factory=list)
+
+
+def screen_pop(ctx: Context, actor: User, caller: str) -> ScreenPop:
+    """What the agent sees as the phone rings: who calls, their open work orders, their last contacts."""
+    require(actor, Permission.READ)
+    number, phone = _caller(caller)
+    with ctx.uow() as uow:
+        ids = [i for i in [uow.channels.find_customer_id(phone=phone, email=None, wechat_openid=None,
+                                                         account_number=None)] if i is not None] if phone else []
+        found = [uow.customers.get(i) for i in ids]
+        customers = [reveal(uow, ctx, actor, c, False, "screen-pop") for c in found if c is not None]
+        open_orders: list[WorkOrder] = []
+        contacts: list[Contact] = []
+        visible = scope.visible_to(ctx, uow, actor)
+        for c in customers:
+            assert c.id is not None
+            open_orders += uow.work_orders.find(WorkOrderFilter(
+                customer_id=c.id, visible_to=visible,
+                statuses=tuple(sorted(s for s in ("new", "accepted", "in_progress", "dispatched", "returned",
+                                                    "pending", "resolved", "callback")))), 20)
+            contacts += uow.channels.contacts_of(c.id, 10)
+        calls = [CallView(c) for c in uow.channels.recent_calls(number, 5)]
+    current = next((c for c in calls if c.call.hangup_at is None), None)
+    return ScreenPop(caller=number, customers=customers, open_work_orders=open_orders, recent_contacts=contacts,
+                     call=current, history=calls)

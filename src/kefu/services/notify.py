@@ -1,0 +1,108 @@
+"""Messages to customers (R4, R18): acknowledgement with number and promised time, received
+information, visits, resolution. Texts come from the admin-editable templates (per key, channel and
+language; defaults in kefu.domain.message_texts), are filled in when the change happens and leave
+through the outbox after commit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from kefu.domain.contacts import check_template, render
+from kefu.domain.errors import ValidationFailed
+from kefu.domain.message_texts import DEFAULT_TEMPLATES, PROMISE
+from kefu.domain.notifications import Message
+from kefu.domain.org import Permission, User
+from kefu.domain.sla import ClockName
+from kefu.domain.workorders import Channel, WorkOrder
+from kefu.services.authz import require
+from kefu.services.ports import Context, UnitOfWork
+
+LOCALES = ("zh_CN", "en")
+#: Channels a customer can be written to; the others (hotline, store, web, app) answer by SMS.
+WRITABLE = {Channel.SMS: "sms", Channel.EMAIL: "email", Channel.WECHAT: "wechat"}
+
+
+def template(uow: UnitOfWork, key: str, channel: str, locale: str) -> tuple[str | None, str]:
+    stored = uow.channels.template(key, channel, locale)
+    if stored is not None:
+        return stored
+    texts = DEFAULT_TEMPLATES[key]
+    return texts.get(locale) or texts["zh_CN"]
+
+
+def _values(ctx: Context, uow: UnitOfWork, wo: WorkOrder, locale: str, extra: dict[str, object]) -> dict[str, object]:
+    promised = wo.promised_at
+    if promised is None and wo.id is not None:
+        promised = next((r.due_at for r in uow.sla.clocks(wo.id) if r.state.name is ClockName.RESOLUTION), None)
+    when = promised.astimezone(ctx.timezone).strftime("%Y-%m-%d %H:%M") if promised else ""
+    promise = PROMISE.get(locale, PROMISE["zh_CN"]).format(promised=when) if when else ""
+    return {"number": wo.number, "promised": when, "promise": promise, "status": wo.status.value,
+            "url": f"{ctx.portal_url}/track?number={wo.number}", **extra}
+
+
+def text_for(ctx: Context, uow: UnitOfWork, key: str, channel: Channel, locale: str, wo: WorkOrder,
+             **extra: object) -> str:
+    _, body = template(uow, key, WRITABLE.get(channel, "sms"), locale)
+    return render(body, _values(ctx, uow, wo, locale, extra))
+
+
+def to_customer(ctx: Context, uow: UnitOfWork, wo: WorkOrder, key: str, *, channel: Channel | None = None,
+                address: str | None = None, locale: str = "zh_CN", **extra: object) -> None:
+    """Queue a message to the work order's customer: on the channel they used when it can be
+    written to, else by SMS to their phone; nothing when there is no way to reach them."""
+    channel = channel or wo.channel
+    out = WRITABLE.get(channel)
+    if out is None or not address:
+        customer = uow.customers.get(wo.customer_id)
+        out, address = ("sms", customer.phone) if customer and customer.phone else (None, None)
+    if out is None or not address:
+        return
+    subject, body = template(uow, key, out, locale)
+    values = _values(ctx, uow, wo, locale, extra)
+    now = ctx.clock.now()
+    uow.outbox.add([Message(channel=out, template=f"customer:{key}", created_at=now, deliver_after=now,
+                            recipient=address, work_order_id=wo.id,
+                            payload={"subject": render(subject or "", values), "body": render(body, values),
+                                     "number": wo.number, "customer_id": wo.customer_id})])
+
+
+# --- admin ---------------------------------------------------------------------------------------
+
+def list_templates(ctx: Context, actor: User) -> list[tuple[str, str, str, str | None, str, bool]]:
+    """Every template in effect: (key, channel, locale, subject, body, edited by an admin)."""
+    require(actor, Permission.READ)
+    with ctx.uow() as uow:
+        stored = {(k, c, loc): (subj, body) for k, c, loc, subj, body in uow.channels.templates()}
+    out = []
+    for key, texts in DEFAULT_TEMPLATES.items():
+        for channel in WRITABLE.values():
+            for locale in LOCALES:
+                subject, body = stored.get((key, channel, locale)) or texts.get(locale) or texts["zh_CN"]
+                out.append((key, channel, locale, subject, body, (key, channel, locale) in stored))
+    return out
+
+
+def save_template(ctx: Context, actor: User, key: str, channel: str, locale: str, subject: str | None,
+                  body: str) -> None:
+    require(actor, Permission.USER_MANAGE)
+    if key not in DEFAULT_TEMPLATES:
+        raise ValidationFailed("There is no message {key}; the messages are: {keys}.", field="key", key=key,
+                               keys=", ".join(DEFAULT_TEMPLATES))
+    if channel not in WRITABLE.values() or locale not in LOCALES:
+        raise ValidationFailed("Templates exist for channels sms, email, wechat and languages zh_CN, en.",
+                               field="channel")
+    body = body.strip()
+    if not body or len(body) > 2000:
+        raise ValidationFailed("The text must be 1 to 2,000 characters long.", field="body")
+    check_template(body)
+    if subject:
+        check_template(subject)
+    with ctx.uow(write=True) as uow:
+        uow.channels.save_template(key, channel, locale, (subject or "").strip() or None, body,
+                                   actor_id=actor.id or 0, at=ctx.clock.now())
+        uow.commit()
+
+
+def when(ctx: Context, start: datetime, end: datetime) -> str:
+    a, b = start.astimezone(ctx.timezone), end.astimezone(ctx.timezone)
+    return f"{a:%Y-%m-%d %H:%M}-{b:%H:%M}"
