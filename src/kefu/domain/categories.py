@@ -118,6 +118,8 @@ SEED_TREE: list[tuple[str, str, str]] = [
     ("service_attitude.field_engineer", "装维人员", "Field engineer"),
     ("service_attitude.waiting_time", "等待时间长", "Long waiting time"),
     ("service_attitude.repeated_complaint", "重复投诉", "Repeated complaint"),
+    ("general", "综合", "General"),
+    ("general.unclassified", "待分类", "To be classified"),
 ]
 
 

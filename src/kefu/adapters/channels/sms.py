@@ -65,7 +65,7 @@ class SmppGateway:
     def send(self, message: Outgoing) -> str | None:
         client = smpplib.client.Client(self.host, self.port, timeout=self.timeout, allow_unknown_opt_params=True)
         ids: list[str] = []
-        client.set_message_sent_handler(lambda pdu: ids.append(str(getattr(pdu, "message_id", "") or "")))
+        client.set_message_sent_handler(lambda pdu: ids.append(_text(getattr(pdu, "message_id", None))))
         try:
             client.connect()
             client.bind_transmitter(system_id=self.system_id, password=self.password)
@@ -82,6 +82,10 @@ class SmppGateway:
         finally:
             client.disconnect()
         return ",".join(i for i in ids if i) or None
+
+
+def _text(value: object) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else str(value or "")
 
 
 def _international(phone: str) -> str:

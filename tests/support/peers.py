@@ -1,0 +1,183 @@
+"""Real protocol peers on 127.0.0.1 for the channel tests: an SMSC (SMPP 3.4, built on smpplib's PDU
+classes), an HTTP SMS gateway, and an SMTP server (aiosmtpd) that keeps what it receives."""
+
+from __future__ import annotations
+
+import json
+import socket
+import struct
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import smpplib.smpp
+from aiosmtpd.controller import Controller
+
+
+class _Sequence:
+    sequence = 0
+
+    def next_sequence(self) -> int:
+        self.sequence += 1
+        return self.sequence
+
+
+@dataclass
+class Smsc:
+    """Accepts binds with the given credentials, keeps every submit_sm, answers with message ids."""
+
+    system_id: str = "kefu"
+    password: str = "secret"
+    port: int = 0
+    submitted: list[Any] = field(default_factory=list)
+    binds: list[tuple[str, str]] = field(default_factory=list)
+
+    def _serve(self, conn: socket.socket) -> None:
+        seq = _Sequence()
+        with conn:
+            while True:
+                head = conn.recv(4, socket.MSG_WAITALL)
+                if len(head) < 4:
+                    return
+                (length,) = struct.unpack(">L", head)
+                pdu = smpplib.smpp.parse_pdu(head + conn.recv(length - 4, socket.MSG_WAITALL), client=seq)
+                kwargs: dict[str, Any] = {"sequence": pdu.sequence}
+                status = 0
+                if pdu.command.startswith("bind"):
+                    creds = (pdu.system_id.decode(), pdu.password.decode())
+                    self.binds.append(creds)
+                    status = 0 if creds == (self.system_id, self.password) else 0x0E  # ESME_RINVPASWD
+                    kwargs["system_id"] = "smsc"
+                elif pdu.command == "submit_sm":
+                    self.submitted.append(pdu)
+                    kwargs["message_id"] = f"m{len(self.submitted)}"
+                resp = smpplib.smpp.make_pdu(pdu.command + "_resp", client=seq, **kwargs)
+                resp.status = status
+                conn.sendall(resp.generate())
+                if pdu.command == "unbind":
+                    return
+
+    def texts(self) -> list[str]:
+        """The submitted messages reassembled from their parts (UCS-2 with a concatenation header)."""
+        out, pending = [], b""
+        for pdu in self.submitted:
+            data = pdu.short_message
+            if pdu.esm_class & 0x40:
+                total, index = data[4], data[5]
+                pending += data[6:]
+                if index < total:
+                    continue
+                data, pending = pending, b""
+            out.append(data.decode("utf-16-be") if pdu.data_coding == 8 else data.decode("ascii"))
+        return out
+
+
+@contextmanager
+def smsc(**kwargs: Any) -> Iterator[Smsc]:
+    server = Smsc(**kwargs)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    sock.settimeout(0.2)
+    server.port = sock.getsockname()[1]
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = sock.accept()
+            except TimeoutError:
+                continue
+            conn.settimeout(10)
+            threading.Thread(target=server._serve, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        stop.set()
+        thread.join(2)
+        sock.close()
+
+
+@dataclass
+class SmsGateway:
+    """An HTTP SMS gateway: records each POST (headers and JSON); `fail` makes it answer 503."""
+
+    port: int = 0
+    requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    fail: bool = False
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/send"
+
+    def messages(self) -> list[dict[str, Any]]:
+        return [json.loads(body) for _, body in self.requests]
+
+
+@contextmanager
+def sms_gateway() -> Iterator[SmsGateway]:
+    state = SmsGateway()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            if state.fail:
+                self.send_response(503)
+                self.end_headers()
+                return
+            state.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            answer = json.dumps({"id": f"gw-{len(state.requests)}"}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _Keep:
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.messages.append(envelope.original_content or envelope.content)
+        return "250 OK"
+
+
+@contextmanager
+def smtp_sink() -> Iterator[tuple[int, list[bytes]]]:
+    """An SMTP server on a free port that keeps every message it is given."""
+    keep = _Keep()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    controller = Controller(keep, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port, keep.messages
+    finally:
+        controller.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
