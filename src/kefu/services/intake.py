@@ -106,7 +106,7 @@ def receive(ctx: Context, inbound: Inbound) -> IntakeResult:
             return _duplicate(ctx, uow, seen, inbound)
         reply = None
         if work_order is not None and not opened:
-            _note_contact(ctx, uow, work_order, contact, system, now)
+            _note_contact(ctx, uow, work_order, contact, system, now, resume=inbound.may_open)
         if work_order is not None and inbound.may_open:
             key = "acknowledged" if opened else "received"
             reply = notify.text_for(ctx, uow, key, inbound.channel, inbound.locale, work_order)
@@ -181,12 +181,13 @@ def _open(ctx: Context, uow: UnitOfWork, system: User, i: Inbound, customer_id: 
 
 
 def _note_contact(ctx: Context, uow: UnitOfWork, wo: WorkOrder, contact: Contact, system: User,
-                  now: datetime) -> None:
-    """The customer wrote again: on the timeline; a work order waiting for the customer resumes."""
+                  now: datetime, *, resume: bool) -> None:
+    """The customer wrote again: on the timeline; a work order waiting for the customer resumes
+    (not for an auto-reply or a bounce, which are only recorded)."""
     wo.record(WorkOrderEvent(kind=EventKind.CONTACT_RECEIVED, actor_id=system.id or 0, at=now, note=contact.body,
                              visibility="customer",
                              data={"contact_id": contact.id, "channel": contact.channel.value}))
-    if wo.status is Status.PENDING:
+    if resume and wo.status is Status.PENDING:
         wo.move_to(Status.IN_PROGRESS, actor_id=system.id or 0, at=now, note=None, reopen_window=ctx.reopen_window)
         sla.follow(ctx, uow, wo, Happening(at=now, status=Status.IN_PROGRESS.value))
     store(uow, wo)

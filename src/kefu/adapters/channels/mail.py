@@ -108,6 +108,8 @@ def parse(raw: bytes, *, max_attachment: int = MAX_ATTACHMENT) -> Inbound:
     assert isinstance(msg, EmailMessage)
     try:
         name, address = email.utils.parseaddr(str(msg.get("From", "")))
+        if "<" in address:  # a whole "name <address>" encoded as one word, as some mailers do
+            name, address = email.utils.parseaddr(address)
     except (ValueError, IndexError):
         name, address = "", ""
     if "@" not in address:
