@@ -170,7 +170,7 @@ def work_orders(
 ) -> Iterator[DemoWorkOrder]:
     """m work orders in creation order over the last `days` days (ids grow with time)."""
     rng = random.Random(f"work-orders-{seed}")
-    leaves = [(c, zh) for c, zh, _ in SEED_TREE if "." in c]
+    leaves = [(c, zh) for c, zh, _ in SEED_TREE if "." in c and c.split(".")[0] in TOPICS]
     start = now - timedelta(days=days)
     step = (now - start) / max(m, 1)
     sequences: dict[str, int] = dict(first_sequence or {})

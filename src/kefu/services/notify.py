@@ -52,6 +52,10 @@ def to_customer(ctx: Context, uow: UnitOfWork, wo: WorkOrder, key: str, *, chann
     written to, else by SMS to their phone; nothing when there is no way to reach them."""
     channel = channel or wo.channel
     out = WRITABLE.get(channel)
+    if out is not None and not address and wo.id is not None:
+        # Answer where the customer wrote from: the address of their first message on this channel.
+        address = next((c.address for c in uow.channels.contacts_of_work_order(wo.id)
+                        if c.channel is channel and c.direction.value == "in" and c.address), None)
     if out is None or not address:
         customer = uow.customers.get(wo.customer_id)
         out, address = ("sms", customer.phone) if customer and customer.phone else (None, None)

@@ -17,7 +17,7 @@ from kefu.domain.routing import Candidate
 from kefu.domain.sla import ClockName, Happening
 from kefu.domain.visits import Suggestion, Visit, VisitOutcome, suggest_engineers
 from kefu.domain.workorders import Status, WorkOrder
-from kefu.services import dispatch, scope, sla
+from kefu.services import dispatch, notify, scope, sla
 from kefu.services.authz import require
 from kefu.services.changes import changing, changing_part
 from kefu.services.ports import Context, UnitOfWork
@@ -69,6 +69,8 @@ def schedule_visit(ctx: Context, actor: User, number: str, new: NewVisit,
         wo.record(visit.scheduled_event())
         sla.ensure_clock(ctx, uow, wo, ClockName.ONSITE, now)
         sla.follow(ctx, uow, wo, Happening(at=now, onsite=True))
+        notify.to_customer(ctx, uow, wo, "visit_scheduled", window=notify.when(ctx, visit.window_start,
+                                                                                 visit.window_end))
     return visit
 
 
@@ -134,6 +136,7 @@ def _resolve(ctx: Context, uow: UnitOfWork, actor: User, wo: WorkOrder, visit: V
         sla.follow(ctx, uow, wo, Happening(at=now, status=step.value))
     wo.move_to(Status.RESOLVED, actor_id=actor.id or 0, at=now, note=result, reopen_window=ctx.reopen_window)
     sla.follow(ctx, uow, wo, Happening(at=now, status=Status.RESOLVED.value))
+    notify.to_customer(ctx, uow, wo, "resolved", note=result)
 
 
 def cancel_visit(ctx: Context, actor: User, visit_id: int, *, reason: str,

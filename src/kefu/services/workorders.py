@@ -21,7 +21,7 @@ from kefu.domain.org import Permission, User
 from kefu.domain.sla import Happening
 from kefu.domain.visits import Visit
 from kefu.domain.workorders import Channel, Priority, Status, WorkOrder, WorkOrderType
-from kefu.services import routing, scope, sla
+from kefu.services import notify, routing, scope, sla
 from kefu.services.authz import require
 from kefu.services.changes import changing
 from kefu.services.customers import reveal
@@ -245,6 +245,8 @@ def transition_work_order(
             require_checklist_done(uow, wo)
         wo.move_to(to, actor_id=actor.id or 0, at=now, note=note, reopen_window=ctx.reopen_window)
         sla.follow(ctx, uow, wo, Happening(at=now, status=to.value))
+        if to is Status.RESOLVED:
+            notify.to_customer(ctx, uow, wo, "resolved", note=(note or "").strip())
     return wo
 
 
