@@ -125,7 +125,7 @@ def sms_gateway() -> Iterator[SmsGateway]:
     state = SmsGateway()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             if state.fail:
                 self.send_response(503)
@@ -157,7 +157,7 @@ class _Keep:
     def __init__(self) -> None:
         self.messages: list[bytes] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(envelope.original_content or envelope.content)
         return "250 OK"
 

@@ -30,7 +30,8 @@ def template(uow: UnitOfWork, key: str, channel: str, locale: str) -> tuple[str 
     return texts.get(locale) or texts["zh_CN"]
 
 
-def _values(ctx: Context, uow: UnitOfWork, wo: WorkOrder, locale: str, extra: dict[str, object]) -> dict[str, object]:
+def values_for(ctx: Context, uow: UnitOfWork, wo: WorkOrder, locale: str,
+               extra: dict[str, object]) -> dict[str, object]:
     promised = wo.promised_at
     if promised is None and wo.id is not None:
         promised = next((r.due_at for r in uow.sla.clocks(wo.id) if r.state.name is ClockName.RESOLUTION), None)
@@ -43,7 +44,7 @@ def _values(ctx: Context, uow: UnitOfWork, wo: WorkOrder, locale: str, extra: di
 def text_for(ctx: Context, uow: UnitOfWork, key: str, channel: Channel, locale: str, wo: WorkOrder,
              **extra: object) -> str:
     _, body = template(uow, key, WRITABLE.get(channel, "sms"), locale)
-    return render(body, _values(ctx, uow, wo, locale, extra))
+    return render(body, values_for(ctx, uow, wo, locale, extra))
 
 
 def to_customer(ctx: Context, uow: UnitOfWork, wo: WorkOrder, key: str, *, channel: Channel | None = None,
@@ -62,7 +63,7 @@ def to_customer(ctx: Context, uow: UnitOfWork, wo: WorkOrder, key: str, *, chann
     if out is None or not address:
         return
     subject, body = template(uow, key, out, locale)
-    values = _values(ctx, uow, wo, locale, extra)
+    values = values_for(ctx, uow, wo, locale, extra)
     now = ctx.clock.now()
     uow.outbox.add([Message(channel=out, template=f"customer:{key}", created_at=now, deliver_after=now,
                             recipient=address, work_order_id=wo.id,

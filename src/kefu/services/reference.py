@@ -98,6 +98,12 @@ def list_categories(ctx: Context, actor: User, *, include_inactive: bool = False
     return [c for c in found if include_inactive or c.active]
 
 
+def list_categories_unchecked(ctx: Context) -> list[Category]:
+    """The category tree for pages without a staff user (the customers' portal)."""
+    with ctx.uow() as uow:
+        return [c for c in uow.categories.all() if c.active]
+
+
 def list_teams(ctx: Context, actor: User) -> list[Team]:
     require(actor, Permission.READ)
     with ctx.uow() as uow:

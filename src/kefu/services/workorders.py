@@ -140,8 +140,7 @@ def cti_link(ctx: Context, uow: UnitOfWork, wo: WorkOrder, call_id: str, plan: s
         raise ValidationFailed("Call {id} is unknown; it must have been reported by the CTI platform.",
                                field="call_id", id=call_id)
     if call.work_order_id is not None:
-        raise ValidationFailed("Call {id} already has work order {number}.", field="call_id", id=call_id,
-                               number=call.work_order_id)
+        raise ValidationFailed("Call {id} already has a work order.", field="call_id", id=call_id)
     call.work_order_id = wo.id
     call.customer_id = call.customer_id or wo.customer_id
     uow.channels.save_call(call)

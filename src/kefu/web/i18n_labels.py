@@ -89,6 +89,20 @@ EVENT = {
     "visit_completed": N_("completed the field visit"),
     "visit_cancelled": N_("cancelled the field visit"),
     "checklist_step_done": N_("completed a checklist step"),
+    "contact_received": N_("received a message from the customer"),
+    "customer_confirmed": N_("recorded the customer's answer on the resolution"),
+    "customer_rated": N_("recorded the customer's rating"),
+}
+
+#: The timeline as the customer reads it in the portal.
+CUSTOMER_EVENT = {
+    "created": N_("Request registered"),
+    "contact_received": N_("Your message was added"),
+    "note_added": N_("Message from customer service"),
+    "visit_scheduled": N_("Visit booked"),
+    "visit_completed": N_("Engineer's visit completed"),
+    "customer_confirmed": N_("You answered whether it is solved"),
+    "customer_rated": N_("You rated the service"),
 }
 
 HOP_STATUS = {status.value: text for status, text in HOP_STATUS_TEXT.items()}

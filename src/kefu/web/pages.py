@@ -394,10 +394,11 @@ def note(
 
 
 def install(app: FastAPI) -> None:
-    from kefu.web import field_pages
+    from kefu.web import field_pages, portal_pages
 
     app.include_router(router)
     app.include_router(field_pages.router)
+    app.include_router(portal_pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static", check_dir=False), name="static")
     app.add_middleware(SecurityHeaders, secure_cookies=app.state.kefu.settings.cookie_secure)
 

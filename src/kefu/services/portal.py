@@ -1,0 +1,170 @@
+"""The customer's self-service (R1, R4, R18): follow a work order by its number after a code sent
+by SMS to the phone on record, add information, confirm the resolution or say it is not fixed, rate.
+
+There is no customer account: proving the phone with a one-time code opens one work order for a
+while (the portal keeps that in a signed cookie). What the customer does is signed by the `system`
+account on the work order's timeline, marked as the customer's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from kefu.domain.contacts import Contact
+from kefu.domain.customers import normalize_phone
+from kefu.domain.errors import N_, ValidationFailed
+from kefu.domain.events import EventKind, WorkOrderEvent
+from kefu.domain.sla import Happening
+from kefu.domain.visits import Visit
+from kefu.domain.workorders import Channel, Status, WorkOrder, is_work_order_number
+from kefu.services import intake, notify, sla
+from kefu.services.changes import store
+from kefu.services.ports import CodeRecord, Context, UnitOfWork
+
+CODE_LIFETIME = timedelta(minutes=10)
+CODES_PER_HOUR = 5
+ATTEMPTS_PER_CODE = 5
+#: What the customer sees of the timeline: no internal notes, no staff names.
+CUSTOMER_EVENTS = frozenset({EventKind.CREATED, EventKind.STATUS_CHANGED, EventKind.VISIT_SCHEDULED,
+                             EventKind.VISIT_COMPLETED, EventKind.CONTACT_RECEIVED, EventKind.CUSTOMER_CONFIRMED,
+                             EventKind.CUSTOMER_RATED, EventKind.NOTE_ADDED})
+
+
+class NoMatch(ValidationFailed):
+    def __init__(self) -> None:
+        super().__init__(N_("The work-order number and the phone number do not match any request."),
+                         field="number")
+
+
+def _code_hash(work_order_id: int, code: str) -> str:
+    return hashlib.sha256(f"{work_order_id}:{code}".encode()).hexdigest()
+
+
+def _matching(uow: UnitOfWork, number: str, phone: str) -> WorkOrder:
+    """The work order if this phone is its customer's; one refusal for both kinds of mistake."""
+    wo = uow.work_orders.get_by_number(number.strip().upper()) if is_work_order_number(number.strip().upper()) \
+        else None
+    customer = uow.customers.get(wo.customer_id) if wo else None
+    try:
+        given = normalize_phone(phone)
+    except ValidationFailed:
+        raise NoMatch() from None
+    if wo is None or customer is None or customer.phone != given:
+        raise NoMatch()
+    return wo
+
+
+def send_code(ctx: Context, number: str, phone: str, *, locale: str = "zh_CN") -> None:
+    """Send a one-time code by SMS to the phone on record (at most 5 an hour for a work order)."""
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        wo = _matching(uow, number, phone)
+        assert wo.id is not None
+        if uow.channels.codes_since(wo.id, now - timedelta(hours=1)) >= CODES_PER_HOUR:
+            raise ValidationFailed("Too many codes were sent for this work order; try again in an hour.",
+                                   field="phone")
+        code = f"{secrets.randbelow(10**6):06d}"
+        customer = uow.customers.get(wo.customer_id)
+        assert customer is not None and customer.phone is not None
+        uow.channels.add_code(CodeRecord(id=None, work_order_id=wo.id, phone=customer.phone,
+                                         code_hash=_code_hash(wo.id, code), created_at=now,
+                                         expires_at=now + CODE_LIFETIME))
+        notify.to_customer(ctx, uow, wo, "verification_code", channel=Channel.SMS, address=customer.phone,
+                           locale=locale, code=code)
+        uow.commit()
+
+
+def verify_code(ctx: Context, number: str, code: str) -> str:
+    """The work-order number, if the code is the latest one sent for it and still valid."""
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        wo = uow.work_orders.get_by_number(number.strip().upper())
+        record = uow.channels.latest_code(wo.id, now) if wo and wo.id else None
+        wrong = ValidationFailed("The code is wrong or has expired; ask for a new one.", field="code")
+        if wo is None or record is None or record.id is None or record.attempts >= ATTEMPTS_PER_CODE:
+            raise wrong
+        ok = hmac.compare_digest(record.code_hash, _code_hash(wo.id or 0, code.strip()))
+        uow.channels.count_attempt(record.id, used_at=now if ok else None)
+        uow.commit()
+    if not ok:
+        raise wrong
+    return wo.number
+
+
+@dataclass(frozen=True)
+class CustomerView:
+    work_order: WorkOrder
+    history: list[WorkOrderEvent]
+    visits: list[Visit]
+    contacts: list[Contact]
+    promised: str
+
+
+def view(ctx: Context, number: str) -> CustomerView:
+    """The work order as its customer sees it (after `verify_code`)."""
+    with ctx.uow() as uow:
+        wo = uow.work_orders.get_by_number(number)
+        if wo is None or wo.id is None:
+            raise NoMatch()
+        history = [e for e in uow.work_orders.history(wo.id) if e.kind in CUSTOMER_EVENTS
+                   and (e.kind is not EventKind.NOTE_ADDED or e.visibility == "customer")]
+        promised = notify.values_for(ctx, uow, wo, "zh_CN", {})["promised"]
+        return CustomerView(work_order=wo, history=history, visits=uow.visits.of_work_order(wo.id),
+                            contacts=uow.channels.contacts_of_work_order(wo.id), promised=str(promised))
+
+
+def add_information(ctx: Context, number: str, text: str) -> None:
+    """More information from the customer: a contact on the work order, through the intake."""
+    with ctx.uow() as uow:
+        wo = uow.work_orders.get_by_number(number)
+        customer = uow.customers.get(wo.customer_id) if wo else None
+    if wo is None or customer is None:
+        raise NoMatch()
+    intake.receive(ctx, intake.Inbound(channel=Channel.WEB, body=text, subject=wo.number, phone=customer.phone,
+                                       email=None if customer.phone else customer.email, answer=False))
+
+
+def confirm(ctx: Context, number: str, *, fixed: bool, comment: str | None = None) -> WorkOrder:
+    """The customer confirms the resolution (the work order closes) or says it is not fixed (it
+    re-opens, R18)."""
+    with ctx.uow(write=True) as uow:
+        wo = uow.work_orders.get_by_number(number)
+        system = uow.users.get_by_username("system")
+        if wo is None or system is None or system.id is None:
+            raise NoMatch()
+        if wo.status not in (Status.RESOLVED, Status.CALLBACK):
+            raise ValidationFailed("There is nothing to confirm yet: the work order is not resolved.",
+                                   field="fixed")
+        now = ctx.clock.now()
+        note = (comment or "").strip()[:1000] or None
+        wo.record(WorkOrderEvent(kind=EventKind.CUSTOMER_CONFIRMED, actor_id=system.id, at=now, note=note,
+                                 visibility="customer", data={"fixed": fixed}))
+        target = Status.CLOSED if fixed else Status.IN_PROGRESS
+        wo.move_to(target, actor_id=system.id, at=now, note=note, reopen_window=ctx.reopen_window)
+        sla.follow(ctx, uow, wo, Happening(at=now, status=target.value))
+        store(uow, wo)
+        uow.commit()
+    return wo
+
+
+def rate(ctx: Context, number: str, score: int, comment: str | None = None) -> None:
+    if not 1 <= score <= 5:
+        raise ValidationFailed("Give 1 to 5 stars.", field="score")
+    with ctx.uow(write=True) as uow:
+        wo = uow.work_orders.get_by_number(number)
+        system = uow.users.get_by_username("system")
+        if wo is None or system is None or system.id is None:
+            raise NoMatch()
+        if wo.status not in (Status.RESOLVED, Status.CALLBACK, Status.CLOSED):
+            raise ValidationFailed("A work order can be rated once it is resolved.", field="score")
+        if any(e.kind is EventKind.CUSTOMER_RATED for e in uow.work_orders.history(wo.id or 0)):
+            raise ValidationFailed("This work order was rated already; thank you.", field="score")
+        wo.record(WorkOrderEvent(kind=EventKind.CUSTOMER_RATED, actor_id=system.id, at=ctx.clock.now(),
+                                 note=(comment or "").strip()[:1000] or None, visibility="customer",
+                                 data={"score": score}))
+        uow.work_orders.append_events(wo)
+        uow.commit()

@@ -1,0 +1,167 @@
+"""The customers' self-service portal (/portal): submit a request with the registration template
+(R2), follow it by number after an SMS code, add information, confirm the resolution, rate.
+Separate from the agents' pages: no login, no staff names, nothing internal."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from datetime import datetime
+
+from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import RedirectResponse
+
+from kefu.domain.categories import Category
+from kefu.domain.errors import DomainError, ValidationFailed
+from kefu.domain.workorders import Channel, WorkOrderType
+from kefu.services import intake, portal, reference
+from kefu.services.ports import Context
+from kefu.web.pages import check_csrf, context_of, error_text, render
+
+router = APIRouter(include_in_schema=False)
+PORTAL_COOKIE = "kefu_portal"
+PORTAL_HOURS = 2
+TYPES = (WorkOrderType.FAULT, WorkOrderType.COMPLAINT, WorkOrderType.INQUIRY, WorkOrderType.SERVICE_REQUEST,
+         WorkOrderType.SUGGESTION)
+
+
+def _secret(request: Request) -> bytes:
+    return str(request.app.state.kefu.settings.secret_key).encode()
+
+
+def _ticket(request: Request, number: str) -> str:
+    expires = int(time.time()) + PORTAL_HOURS * 3600
+    payload = f"{number}.{expires}"
+    return payload + "." + hmac.new(_secret(request), payload.encode(), hashlib.sha256).hexdigest()
+
+
+def _verified(request: Request, number: str) -> bool:
+    """The browser proved the phone of this work order a little while ago (signed cookie)."""
+    value = request.cookies.get(PORTAL_COOKIE, "")
+    try:
+        got_number, expires, signature = value.rsplit(".", 2)
+    except ValueError:
+        return False
+    expected = hmac.new(_secret(request), f"{got_number}.{expires}".encode(), hashlib.sha256).hexdigest()
+    return (hmac.compare_digest(signature, expected) and got_number == number and expires.isdigit()
+            and int(expires) > time.time())
+
+
+def _categories(request: Request) -> list[Category]:
+    return [c for c in reference.list_categories_unchecked(context_of(request)) if "." in c.code]
+
+
+def _home(request: Request, *, error: str | None = None, status: int = 200, form: dict[str, str] | None = None,
+          track_error: str | None = None) -> Response:
+    return render(request, "portal_home.html", status, user=None, error=error, track_error=track_error,
+                  form=form or {}, categories=_categories(request), types=TYPES)
+
+
+@router.get("/portal")
+def home(request: Request) -> Response:
+    return _home(request)
+
+
+def _when(ctx: Context, value: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed("Enter a date and time, e.g. 2026-11-23 09:00.", field="fault_time") from None
+    return parsed.replace(tzinfo=ctx.timezone) if parsed.tzinfo is None else parsed
+
+
+@router.post("/portal/requests")
+async def submit(request: Request) -> Response:
+    form = {k: str(v).strip() for k, v in (await request.form()).items()}
+    ctx = context_of(request)
+    try:
+        check_csrf(request, form.get("csrf"))
+        if not form.get("name"):
+            raise ValidationFailed("Tell us your name.", field="name")
+        if not form.get("phone"):
+            raise ValidationFailed("Give the customer's phone number.", field="phone")
+        try:
+            kind = WorkOrderType(form.get("type", ""))
+        except ValueError:
+            raise ValidationFailed("Choose what kind of request it is.", field="type") from None
+        symptom = form.get("description", "")
+        if len(symptom) < 5:
+            raise ValidationFailed("Describe the problem in a few words.", field="description")
+        device = form.get("device") or None
+        category = form.get("category") or None
+        reference_labels = {c.code: c.label("zh_CN") for c in reference.list_categories_unchecked(ctx)}
+        title = " · ".join(x for x in (reference_labels.get(category or ""), device) if x) or symptom[:60]
+        result = intake.receive(ctx, intake.Inbound(
+            channel=Channel.WEB, body=symptom, phone=form["phone"], name=form["name"], type=kind, category=category,
+            title=title, fault_time=_when(ctx, form.get("fault_time", "")), fault_place=form.get("place") or None,
+            device=device, data={"portal": True}))
+    except DomainError as exc:
+        return _home(request, error=error_text(request, exc), status=422, form=form)
+    assert result.work_order is not None
+    view = portal.view(ctx, result.work_order.number)
+    return render(request, "portal_done.html", user=None, number=result.work_order.number, promised=view.promised,
+                  opened=result.opened)
+
+
+@router.post("/portal/track")
+def track(request: Request, number: str = Form(""), phone: str = Form(""), csrf: str = Form("")) -> Response:
+    """Send a code to the phone on record for this work order."""
+    try:
+        check_csrf(request, csrf)
+        portal.send_code(context_of(request), number, phone)
+    except DomainError as exc:
+        return _home(request, track_error=error_text(request, exc), status=422,
+                     form={"track_number": number, "track_phone": phone})
+    return render(request, "portal_code.html", user=None, number=number.strip().upper(), error=None)
+
+
+@router.post("/portal/verify")
+def verify(request: Request, number: str = Form(""), code: str = Form(""), csrf: str = Form("")) -> Response:
+    try:
+        check_csrf(request, csrf)
+        verified = portal.verify_code(context_of(request), number, code)
+    except DomainError as exc:
+        return render(request, "portal_code.html", 422, user=None, number=number, error=error_text(request, exc))
+    response = RedirectResponse(f"/portal/orders/{verified}", status_code=303)
+    response.set_cookie(PORTAL_COOKIE, _ticket(request, verified), max_age=PORTAL_HOURS * 3600, httponly=True,
+                        samesite="lax", secure=request.app.state.kefu.settings.cookie_secure)
+    return response
+
+
+def _order(request: Request, number: str, *, error: str | None = None, status: int = 200,
+           notice: str | None = None) -> Response:
+    if not _verified(request, number):
+        return RedirectResponse("/portal#track", status_code=303)
+    view = portal.view(context_of(request), number)
+    return render(request, "portal_order.html", status, user=None, view=view, wo=view.work_order, error=error,
+                  notice=notice)
+
+
+@router.get("/portal/orders/{number}")
+def order(request: Request, number: str) -> Response:
+    return _order(request, number)
+
+
+@router.post("/portal/orders/{number}/{action}")
+async def act(request: Request, number: str, action: str) -> Response:
+    if not _verified(request, number):
+        return RedirectResponse("/portal#track", status_code=303)
+    form = {k: str(v).strip() for k, v in (await request.form()).items()}
+    ctx = context_of(request)
+    try:
+        check_csrf(request, form.get("csrf"))
+        if action == "information":
+            portal.add_information(ctx, number, form.get("text", ""))
+        elif action == "confirm":
+            portal.confirm(ctx, number, fixed=form.get("fixed") == "yes", comment=form.get("comment"))
+        elif action == "rate":
+            score = form.get("score", "")
+            portal.rate(ctx, number, int(score) if score.isdigit() else 0, form.get("comment"))
+        else:
+            raise ValidationFailed("Choose one of the offered actions.", field="action")
+    except DomainError as exc:
+        return _order(request, number, error=error_text(request, exc), status=422)
+    return RedirectResponse(f"/portal/orders/{number}#done", status_code=303)
