@@ -23,7 +23,8 @@ from kefu.services.intake import receive
 from kefu.services.timers import deliver_outbox
 
 
-def gbk_mail(sender: str = "张三 <zhangsan@example.cn>", *, subject: str = "宽带断网", body: str = "光猫红灯，喆") -> bytes:
+def gbk_mail(sender: str = "张三 <zhangsan@example.cn>", *, subject: str = "宽带断网",
+             body: str = "光猫红灯，喆") -> bytes:
     msg = MIMEText(body, "plain", "gbk")
     msg["Subject"] = Header(subject, "gb2312")
     msg["From"] = sender

@@ -63,7 +63,8 @@ def test_submit_follow_add_confirm_and_rate(channel_client: TestClient, channel_
     page = c.get(f"/portal/orders/{number}")
     assert page.status_code == 200 and number in page.text and "已受理" in page.text and 'id="status">新建' in page.text
     # The code works once.
-    assert c.post("/portal/verify", data={"csrf": csrf_of(sent.text), "number": number, "code": code}).status_code == 422
+    reused = c.post("/portal/verify", data={"csrf": csrf_of(sent.text), "number": number, "code": code})
+    assert reused.status_code == 422
 
     r = c.post(f"/portal/orders/{number}/information", data={"csrf": csrf_of(page.text), "text": "周末全天在家"},
                follow_redirects=False)

@@ -125,7 +125,8 @@ def test_wechat_verification_and_a_text_message_answered_in_the_response(channel
     assert f"<ToUserName>{openid}</ToUserName>" in r.text and "<FromUserName>gh_kefu</FromUserName>" in r.text
     number = r.text.split("工单号 ")[1][:16]
     assert number.startswith("GD")
-    again = channel_client.post("/channels/wechat", params=_wechat_query(), content=_xml(openid, "手机信号很差", msg_id))
+    again = channel_client.post("/channels/wechat", params=_wechat_query(),
+                                content=_xml(openid, "手机信号很差", msg_id))
     assert again.status_code == 200 and number in again.text  # WeChat's retry gets the same answer
     assert count(channel_kefu, "SELECT count(*) FROM contacts WHERE provider_message_id = :m", m=msg_id) == 1
     # The customer is known by the openid from now on.
