@@ -10,7 +10,7 @@ the answer leaves through the outbox after commit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -26,10 +26,11 @@ from kefu.domain.contacts import (
 from kefu.domain.customers import Customer
 from kefu.domain.errors import ValidationFailed
 from kefu.domain.events import EventKind, WorkOrderEvent
-from kefu.domain.org import User
+from kefu.domain.org import Permission, User
 from kefu.domain.sla import Happening
 from kefu.domain.workorders import Channel, Status, WorkOrder, WorkOrderType
 from kefu.services import notify, sla
+from kefu.services.authz import require
 from kefu.services.changes import store
 from kefu.services.ports import Context, UnitOfWork
 from kefu.services.workorders import NewWorkOrder, active_category, open_work_order
@@ -191,3 +192,21 @@ def _note_contact(ctx: Context, uow: UnitOfWork, wo: WorkOrder, contact: Contact
         wo.move_to(Status.IN_PROGRESS, actor_id=system.id or 0, at=now, note=None, reopen_window=ctx.reopen_window)
         sla.follow(ctx, uow, wo, Happening(at=now, status=Status.IN_PROGRESS.value))
     store(uow, wo)
+
+
+def register_walk_in(ctx: Context, actor: User, new: NewWorkOrder, *, store: str) -> WorkOrder:
+    """A customer at a store (营业厅), registered by the agent there (R1): the work order and the
+    visit as a contact on the customer's history, in one transaction."""
+    require(actor, Permission.WORKORDER_CREATE)
+    place = store.strip()
+    if not place or len(place) > 100:
+        raise ValidationFailed("Name the store where the customer came in.", field="store")
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        wo = open_work_order(ctx, uow, actor, replace(new, channel=Channel.STORE), now)
+        uow.channels.add_contact(Contact(
+            id=None, channel=Channel.STORE, direction=Direction.INBOUND, at=now, customer_id=wo.customer_id,
+            body=wo.description, subject=wo.title, work_order_id=wo.id,
+            data={"store": place, "agent_id": actor.id}))
+        uow.commit()
+    return wo

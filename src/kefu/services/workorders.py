@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from kefu.domain.categories import Category, validate_code
 from kefu.domain.checklists import ChecklistStep, new_checklist, template_for, unfinished
+from kefu.domain.contacts import Contact
 from kefu.domain.customers import Customer, Tier, mask_address
 from kefu.domain.dispatch import Dispatch
 from kefu.domain.errors import IdempotencyKeyReused, StateConflict, ValidationFailed
@@ -68,6 +69,8 @@ class WorkOrderView:
     dispatches: list[Dispatch]
     visits: list[Visit]
     checklist: list[ChecklistStep]
+    contacts: list[Contact]  # the customer's latest contacts, any channel (R1, R6)
+    customer_orders: list[WorkOrder]  # the customer's other work orders, newest first
 
 
 class _KeyTaken(Exception):
@@ -303,10 +306,19 @@ def view_work_order(ctx: Context, actor: User, number: str, *, unmask: bool = Fa
         shown = reveal(uow, ctx, actor, customer, unmask, f"view work order {number}")
         checklist = uow.checklists.steps(work_order.id)
         clocks = sla.views(ctx, uow, work_order.id)
+        visible = visible_to(ctx, uow, actor)
+        outside = scope.external(ctx, uow, actor)
+        customer_orders = [w for w in uow.work_orders.find(WorkOrderFilter(customer_id=work_order.customer_id,
+                                                                           visible_to=visible), 11)
+                           if w.id != work_order.id][:10]
+        seen = {w.id for w in customer_orders} | {work_order.id}
+        contacts = [c for c in uow.channels.contacts_of(work_order.customer_id, 10)
+                    if not outside or c.work_order_id in seen]
         work_order = _shown_work_orders(ctx, uow, actor, [work_order])[0]
         uow.commit()
     return WorkOrderView(work_order=work_order, customer=shown, history=history, people=people, clocks=clocks,
-                         dispatches=hops, visits=visits, checklist=checklist)
+                         dispatches=hops, visits=visits, checklist=checklist, contacts=contacts,
+                         customer_orders=customer_orders)
 
 
 def work_order_history(ctx: Context, actor: User, number: str) -> tuple[list[WorkOrderEvent], dict[int, User]]:

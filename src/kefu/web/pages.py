@@ -19,7 +19,7 @@ from kefu.domain.errors import ConcurrentUpdate, DomainError, ValidationFailed
 from kefu.domain.org import Permission, User
 from kefu.domain.workorders import OPEN_STATUSES, Channel, Priority, Status, WorkOrderType, is_work_order_number
 from kefu.i18n import LOCALES, format_duration, translate_error, translations
-from kefu.services import accounts, customers, dispatch, org_admin, reference, visits
+from kefu.services import accounts, cti, customers, dispatch, intake, org_admin, reference, visits
 from kefu.services import workorders as svc
 from kefu.services.ports import Context, WorkOrderFilter
 from kefu.web import i18n_labels as labels
@@ -231,13 +231,21 @@ def category_labels(request: Request, user: User) -> dict[str, Any]:
 
 def _form_defaults() -> dict[str, Any]:
     return {"channel": "hotline", "type": "fault", "customer_id": "", "category": "", "title": "",
-            "description": "", "priority": "", "severity": "", "fault_place": "", "device": ""}
+            "description": "", "priority": "", "severity": "", "fault_place": "", "device": "", "store": "",
+            "call_id": ""}
 
 
 @router.get("/ui/work-orders/new")
-def new_work_order_form(request: Request) -> Response:
+def new_work_order_form(request: Request, channel: str = "", customer_id: str = "", call_id: str = "") -> Response:
+    """The registration form; `?channel=store` is the walk-in registration at a store (营业厅);
+    from the screen-pop it comes with the caller and the call (its registration clock)."""
     user = page_user(request)
-    return _new_form(request, user, _form_defaults(), None, None)
+    form = _form_defaults()
+    if channel in {c.value for c in Channel}:
+        form["channel"] = channel
+    form["customer_id"] = customer_id if customer_id.isdigit() else ""
+    form["call_id"] = call_id[:100]
+    return _new_form(request, user, form, None, None)
 
 
 def _new_form(request: Request, user: User, form: dict[str, Any], error: str | None, field: str | None,
@@ -257,7 +265,10 @@ async def create_work_order(request: Request) -> Response:
     try:
         check_csrf(request, form.get("csrf"))
         new = _parse_new_work_order(form, context_of(request))
-        work_order, _ = svc.register_work_order(context_of(request), user, new)
+        if new.channel is Channel.STORE:
+            work_order = intake.register_walk_in(context_of(request), user, new, store=form.get("store", ""))
+        else:
+            work_order, _ = svc.register_work_order(context_of(request), user, new)
     except DomainError as exc:
         field = exc.field if isinstance(exc, ValidationFailed) else None
         return _new_form(request, user, form, error_text(request, exc), field, 422)
@@ -300,10 +311,23 @@ def _parse_new_work_order(form: dict[str, str], ctx: Context) -> svc.NewWorkOrde
         fault_time=fault_time,
         fault_place=form.get("fault_place") or None,
         device=form.get("device") or None,
+        call_id=form.get("call_id") or None,
     )
 
 
-@router.get("/ui/customers/lookup")
+@router.get("/ui/cti")
+def screen_pop_page(request: Request, caller: str = "", call_id: str = "") -> Response:
+    """The screen-pop: who is calling, their open work orders and last contacts; register from here.
+    The call-centre client opens it with ?caller=…&call_id=… when the agent answers."""
+    user = page_user(request)
+    pop, error = None, None
+    if caller:
+        try:
+            pop = cti.screen_pop(context_of(request), user, caller)
+        except DomainError as exc:
+            error = error_text(request, exc)
+    return render(request, "screen_pop.html", 422 if error else 200, user=user, pop=pop, caller=caller,
+                  call_id=call_id, error=error)
 def customer_lookup(request: Request, phone: str = "") -> Response:
     """HTMX partial: customers whose phone starts with what the agent has typed so far."""
     user = page_user(request)
