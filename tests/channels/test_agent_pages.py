@@ -48,7 +48,8 @@ def test_walk_in_and_screen_pop_registration(app, kefu: Kefu) -> None:  # type: 
         assert f'name="call_id" value="{call_id}"' in form.text
         r = c.post("/ui/work-orders", follow_redirects=False, data={
             "csrf": csrf_of(form.text), "customer_id": str(customer["id"]), "type": "fault", "channel": "hotline",
-            "category": "mobile_network.no_signal", "title": "家中无信号", "description": "室内无信号", "call_id": call_id})
+            "category": "mobile_network.no_signal", "title": "家中无信号", "description": "室内无信号",
+            "call_id": call_id})
         assert r.status_code == 303
         number = r.headers["location"].rsplit("/", 1)[1]
         clocks = {k["name"]: k["state"] for k in c.get(f"/api/v1/work-orders/{number}", headers=agent.headers)
