@@ -328,6 +328,9 @@ def screen_pop_page(request: Request, caller: str = "", call_id: str = "") -> Re
             error = error_text(request, exc)
     return render(request, "screen_pop.html", 422 if error else 200, user=user, pop=pop, caller=caller,
                   call_id=call_id, error=error)
+
+
+@router.get("/ui/customers/lookup")
 def customer_lookup(request: Request, phone: str = "") -> Response:
     """HTMX partial: customers whose phone starts with what the agent has typed so far."""
     user = page_user(request)
