@@ -488,4 +488,5 @@ ZH = {
     'No customer has this number yet.': '还没有客户登记此号码。',
     'Call': '呼叫',
     'answered after': '应答用时',
+    'Attachment': '附件',
 }

@@ -66,6 +66,17 @@ def upgrade() -> None:
     with op.batch_alter_table('verification_codes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_verification_codes_work_order_id_id'), ['work_order_id', 'id'], unique=False)
 
+    op.create_table('attachment_files',
+    sa.Column('contact_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('position', sa.SmallInteger(), nullable=False),
+    sa.Column('filename', sa.String(length=200), nullable=False),
+    sa.Column('content_type', sa.String(length=100), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('content', sa.LargeBinary(), nullable=False),
+    sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_attachment_files_contact_id_contacts')),
+    sa.PrimaryKeyConstraint('contact_id', 'position', name=op.f('pk_attachment_files'))
+    )
     op.create_table('calls',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('call_id', sa.String(length=100), nullable=False),
@@ -122,6 +133,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_calls_agent_id_id'))
 
     op.drop_table('calls')
+    op.drop_table('attachment_files')
     with op.batch_alter_table('verification_codes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_verification_codes_work_order_id_id'))
 

@@ -116,3 +116,46 @@ def test_mail_through_the_smtp_receiver_and_the_answer_over_smtp(channel_kefu: K
     assert len(mine) == 1  # one answer: the auto-reply got none, so no loop
     assert number in mine[0]["Subject"] and mine[0]["Auto-Submitted"] == "auto-replied"
     assert number in mine[0].get_content()
+
+
+def test_attachments_are_kept_and_served_to_those_who_may_see_them(channel_kefu: Kefu, channel_client) -> None:  # type: ignore[no-untyped-def]
+    from kefu.domain.org import Role
+    from tests.conftest import make_actor
+
+    address = f"li{secrets.token_hex(4)}@example.cn"
+    msg = MIMEMultipart()
+    msg["From"], msg["Subject"], msg["Message-ID"] = address, "路由器截图", f"<{secrets.token_hex(6)}@example.cn>"
+    msg.attach(MIMEText("见截图", "plain", "utf-8"))
+    picture = b"\x89PNG\r\n\x1a\n" + secrets.token_bytes(300)
+    part = MIMEApplication(picture, "png")
+    part.replace_header("Content-Type", "image/png")
+    part.add_header("Content-Disposition", "attachment", filename="路由器.png")
+    msg.attach(part)
+    result = receive(channel_kefu.ctx, parse(msg.as_bytes()))
+    assert result.opened and result.contact.id is not None
+    agent = make_actor(channel_kefu, Role.AGENT)
+    timeline = channel_client.get(f"/api/v1/customers/{result.customer_id}/timeline", headers=agent.headers).json()
+    url = next(i["contact"]["attachments"][0]["url"] for i in timeline if i["kind"] == "contact")
+    r = channel_client.get(url, headers=agent.headers)
+    assert r.status_code == 200 and r.content == picture and r.headers["content-type"] == "image/png"
+    assert "sandbox" in r.headers["content-security-policy"]
+    # On the agent's page, beside the work order, the file is a link.
+    import re
+
+    from tests.web.test_pages import login
+
+    login(channel_client, agent.username)
+    assert result.work_order is not None
+    page = channel_client.get(f"/ui/work-orders/{result.work_order.number}")
+    link = re.search(r'href="(/ui/contacts/\d+/attachments/0)"', page.text)
+    assert link and channel_client.get(link.group(1)).content == picture
+    # Out of scope (a vendor) and unknown files are "not found".
+    vendor_org = channel_client.post("/api/v1/organisations", headers=make_actor(channel_kefu, Role.ADMIN).headers,
+                                     json={"name": f"厂商{secrets.token_hex(3)}", "kind": "vendor"}).json()["id"]
+    from kefu.services.accounts import NewUser, create_api_token, create_user
+
+    vendor = create_user(channel_kefu.ctx, NewUser(username=f"v{secrets.token_hex(4)}", role=Role.AGENT,
+                                                   password="correct-horse-42", organisation_id=vendor_org))
+    token = create_api_token(channel_kefu.ctx, vendor.username)
+    assert channel_client.get(url, headers={"Authorization": f"Bearer {token}"}).status_code == 404
+    assert channel_client.get(url[:-1] + "7", headers=agent.headers).status_code == 404

@@ -4,6 +4,7 @@ screen-pop, the customer's timeline across channels, and the templates of messag
 from __future__ import annotations
 
 import json
+import urllib.parse
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -51,7 +52,8 @@ class ContactOut(BaseModel):
             address = mask_email(address) if "@" in address else mask_phone(address) if address.isdigit() else address
         return cls(id=c.id, channel=c.channel.value, direction=c.direction.value, at=c.at, address=address,
                    subject=c.subject, body=c.body, work_order_id=c.work_order_id,
-                   attachments=[a.__dict__ for a in c.attachments], data=c.data)
+                   attachments=[{**a.describe(), "url": f"/api/v1/contacts/{c.id}/attachments/{i}"}
+                                for i, a in enumerate(c.attachments)], data=c.data)
 
 
 class IntakeOut(BaseModel):
@@ -237,6 +239,19 @@ def timeline(customer_id: Annotated[int, Path(gt=0, le=MAX_ID)],
                                    work_order=WorkOrderOut.of(item.work_order) if item.work_order else None,
                                    visit=visit))
     return out
+
+
+@router.get("/contacts/{contact_id}/attachments/{position}", response_class=Response,
+            responses={200: {"content": {"application/octet-stream": {}}}})
+def attachment(contact_id: Annotated[int, Path(gt=0, le=MAX_ID)], position: Annotated[int, Path(ge=0, le=100)],
+               ctx: Context = Depends(context), user: User = Depends(current_user)) -> Response:
+    """A file that came with a contact (e.g. an e-mail's screenshot), for those who may see the contact."""
+    found = customer_svc.contact_attachment(ctx, user, contact_id, position)
+    disposition = "inline" if found.content_type.startswith("image/") else "attachment"
+    quoted = urllib.parse.quote(found.filename)
+    return Response(found.content or b"", media_type=found.content_type, headers={
+        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quoted}", "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox"})
 
 
 # --- templates ----------------------------------------------------------------------------------------

@@ -34,6 +34,10 @@ class Attachment:
     filename: str
     content_type: str
     size: int
+    content: bytes | None = field(default=None, repr=False, compare=False)  # stored apart from the contact
+
+    def describe(self) -> dict[str, object]:
+        return {"filename": self.filename, "content_type": self.content_type, "size": self.size}
 
 
 @dataclass

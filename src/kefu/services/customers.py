@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from kefu.domain.contacts import Contact
+from kefu.domain.contacts import Attachment, Contact
 from kefu.domain.customers import Customer, Device, Tier
 from kefu.domain.errors import N_, NotFound, PermissionDenied, ValidationFailed
 from kefu.domain.org import Permission, User
@@ -138,3 +138,20 @@ def customer_timeline(ctx: Context, actor: User, customer_id: int, *, limit: int
             items += [TimelineItem("visit", v.window_start, visit=v) for v in uow.visits.of_work_order(w.id or 0)]
     items.sort(key=lambda i: i.at, reverse=True)
     return items[:limit]
+
+
+def contact_attachment(ctx: Context, actor: User, contact_id: int, position: int) -> Attachment:
+    """A contact's file, for whoever may see the contact: its work order, or (operator staff) its customer."""
+    require(actor, Permission.READ)
+    with ctx.uow() as uow:
+        found = uow.channels.attachment(contact_id, position)
+        if found is None:
+            raise NotFound(kind=N_("Attachment"), key=f"{contact_id}/{position}")
+        contact, file = found
+        visible = scope.visible_to(ctx, uow, actor)
+        wo = uow.work_orders.get_by_id(contact.work_order_id) if contact.work_order_id else None
+        allowed = (wo is not None and uow.work_orders.get_by_number(wo.number, visible_to=visible) is not None) or (
+            wo is None and contact.customer_id is not None and not scope.external(ctx, uow, actor))
+        if not allowed:
+            raise NotFound(kind=N_("Attachment"), key=f"{contact_id}/{position}")
+        return file

@@ -330,6 +330,20 @@ def screen_pop_page(request: Request, caller: str = "", call_id: str = "") -> Re
                   call_id=call_id, error=error)
 
 
+@router.get("/ui/contacts/{contact_id}/attachments/{position}")
+def contact_attachment(request: Request, contact_id: int, position: int) -> Response:
+    user = page_user(request)
+    try:
+        found = customers.contact_attachment(context_of(request), user, contact_id, position)
+    except DomainError as exc:
+        return render(request, "error.html", 404, user=user, error=error_text(request, exc))
+    quoted = quote(found.filename)
+    disposition = "inline" if found.content_type.startswith("image/") else "attachment"
+    return Response(found.content or b"", media_type=found.content_type, headers={
+        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quoted}", "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox"})
+
+
 @router.get("/ui/customers/lookup")
 def customer_lookup(request: Request, phone: str = "") -> Response:
     """HTMX partial: customers whose phone starts with what the agent has typed so far."""

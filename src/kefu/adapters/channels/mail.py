@@ -123,9 +123,9 @@ def parse(raw: bytes, *, max_attachment: int = MAX_ATTACHMENT) -> Inbound:
         content = part.get_payload(decode=True) or b""
         size = len(content) if isinstance(content, bytes) else 0
         item = Attachment(filename=str(part.get_filename() or "attachment")[:200], content_type=part.get_content_type(),
-                          size=size)
+                          size=size, content=content if isinstance(content, bytes) else None)
         if size > max_attachment or not item.content_type.startswith(ALLOWED_TYPES):
-            refused.append(item.__dict__)
+            refused.append(item.describe())
         else:
             attachments.append(item)
     why = is_automatic(msg)

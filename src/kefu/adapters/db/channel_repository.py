@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from kefu.adapters.db.tables import calls, contacts, customers, message_templates, verification_codes, work_orders
+from kefu.adapters.db.tables import (
+    attachment_files,
+    calls,
+    contacts,
+    customers,
+    message_templates,
+    verification_codes,
+    work_orders,
+)
 from kefu.adapters.db.types import UTCDateTime
 from kefu.domain.contacts import Attachment, Contact, Direction, OpenCase
 from kefu.domain.workorders import OPEN_STATUSES, Channel
@@ -30,11 +39,17 @@ def _contact(row: Any) -> Contact:
                    attachments=[Attachment(**a) for a in row.attachments], data=dict(row.data))
 
 
+def _files(contact: Contact) -> list[dict[str, Any]]:
+    return [{"contact_id": contact.id, "position": i, "filename": a.filename, "content_type": a.content_type,
+             "size": len(a.content), "sha256": hashlib.sha256(a.content).hexdigest(), "content": a.content}
+            for i, a in enumerate(contact.attachments) if a.content is not None]
+
+
 def _contact_values(c: Contact) -> dict[str, Any]:
     return {"customer_id": c.customer_id, "channel": c.channel.value, "direction": c.direction.value, "at": c.at,
             "address": c.address, "subject": c.subject, "body": c.body,
             "provider_message_id": c.provider_message_id, "work_order_id": c.work_order_id,
-            "attachments": [a.__dict__ for a in c.attachments], "data": c.data}
+            "attachments": [a.describe() for a in c.attachments], "data": c.data}
 
 
 class SqlChannelRepository:
@@ -48,7 +63,19 @@ class SqlChannelRepository:
         if row is None:
             return False
         contact.id = row.id
+        if files := _files(contact):
+            self.conn.execute(insert(attachment_files), files)
         return True
+
+    def attachment(self, contact_id: int, position: int) -> tuple[Contact, Attachment] | None:
+        """A contact's file, with the contact (whose work order and customer decide who may see it)."""
+        f = attachment_files.c
+        row = self.conn.execute(select(attachment_files).where(f.contact_id == contact_id,
+                                                               f.position == position)).first()
+        contact = self.conn.execute(select(contacts).where(contacts.c.id == contact_id)).first()
+        if row is None or contact is None:
+            return None
+        return _contact(contact), Attachment(row.filename, row.content_type, row.size, bytes(row.content))
 
     def contact_by_provider_id(self, channel: Channel, provider_message_id: str) -> Contact | None:
         row = self.conn.execute(select(contacts).where(contacts.c.channel == channel.value,

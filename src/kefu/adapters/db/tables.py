@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -470,6 +471,19 @@ contacts = Table(
     Index(None, "channel", "provider_message_id", unique=True),
     Index(None, "customer_id", "id"),
     Index(None, "work_order_id", "id"),
+)
+
+attachment_files = Table(
+    "attachment_files",
+    metadata,
+    # The files that came with a contact (e-mail attachments), within the size and type limits.
+    Column("contact_id", BigId, ForeignKey("contacts.id"), primary_key=True),
+    Column("position", SmallInteger, primary_key=True),
+    Column("filename", String(200), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("content", LargeBinary, nullable=False),
 )
 
 calls = Table(
