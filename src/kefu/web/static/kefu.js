@@ -14,7 +14,7 @@ document.addEventListener("DOMContentLoaded", () => {
   updateCountdowns();
   setInterval(updateCountdowns, 30000);
 });
- No inline scripts anywhere: the content-security-policy forbids them.
+// No inline scripts anywhere: the content-security-policy forbids them.
 document.addEventListener("click", (event) => {
   const pick = event.target.closest("button.pick[data-customer-id]");
   if (pick) {

@@ -1,0 +1,98 @@
+"""The agent's day in a real browser: log in, find the caller by phone, register, see the SLA
+countdown, dispatch to field repair, the lead answers, resolve, read the timeline; switch language;
+a concurrent edit shows a clear conflict. Screenshots of the main screens go to var/screenshots/."""
+
+from __future__ import annotations
+
+import re
+
+from tests.e2e.conftest import Site, shot
+
+
+def test_register_dispatch_answer_resolve(site: Site, new_page) -> None:  # type: ignore[no-untyped-def]
+    page = new_page(site.agent)
+    shot(page, "01-work-order-list")
+    page.click("text=登记工单")
+    page.wait_for_url("**/ui/work-orders/new")
+    # Customer lookup as you type (HTMX), then pick.
+    page.fill("#phone-lookup", site.phone[:7])
+    page.wait_for_selector("button.pick")
+    page.click("button.pick")
+    assert page.input_value("#customer_id").isdigit()
+    page.select_option("#type", "fault")
+    page.select_option("#channel", "hotline")
+    page.select_option("#category", "broadband.no_connection")
+    page.fill("#title", "宽带无法上网")
+    page.fill("#description", "光猫LOS灯红色闪烁，重启无效。")
+    shot(page, "02-register")
+    page.click("form.form-grid button[type=submit]")
+    page.wait_for_url(re.compile(r".*/ui/work-orders/GD\d{14}$"))
+    number = page.url.rsplit("/", 1)[1]
+    assert page.text_content("#status") == "新建"
+    countdown = page.locator(".clock.running .countdown").first
+    assert re.search(r"\d+ (小时|分)", countdown.text_content() or "")
+    shot(page, "03-work-order")
+
+    # Dispatch to field repair with an instruction.
+    page.select_option("#dispatch-to", f"team:{site.field_team}")
+    page.fill("#dispatch-instruction", "光猫疑似损坏，请上门更换")
+    page.click("form.dispatch-form button[type=submit]")
+    page.wait_for_selector("tr.hop.pending")
+    assert page.text_content("#status") == "已派单"
+
+    # The field team lead accepts and returns it with the result.
+    lead = new_page(site.lead)
+    lead.goto(f"{site.url}/ui/teams/{site.field_team}/queue")
+    assert number in lead.content()
+    shot(lead, "04-team-queue")
+    lead.click(f"text={number}")
+    lead.click("form.hop-answer button[value=accept]")
+    lead.wait_for_selector("tr.hop.accepted")
+    lead.fill("form.hop-answer textarea[name=text]", "已上门更换光猫，测速正常。")
+    lead.click("form.hop-answer button[value=return]")
+    lead.wait_for_selector("tr.hop.returned")
+
+    # Back at the agent: returned, resolve, and the timeline tells the story.
+    page.reload()
+    assert page.text_content("#status") == "已回单"
+    page.fill("#transition-note", "已告知客户，业务恢复")
+    page.click("button.move.resolved")
+    page.wait_for_selector("#status:has-text('已解决')")
+    timeline = page.text_content("#timeline") or ""
+    for words in ("登记了工单", "派单", "接收了派单", "回单并给出处理结果", "已告知客户，业务恢复"):
+        assert words in timeline, words
+    shot(page, "05-resolved")
+    assert not page.js_errors, page.js_errors
+
+    # English, complete: labels and the same data.
+    page.click("text=English")
+    page.wait_for_selector("#status:has-text('Resolved')")
+    assert "Timeline" in page.content() and "Dispatches" in page.content()
+    page.click("text=中文")
+    page.wait_for_selector("#status:has-text('已解决')")
+
+
+def test_a_concurrent_edit_shows_the_newer_state(site: Site, new_page) -> None:  # type: ignore[no-untyped-def]
+    first = new_page(site.agent)
+    first.goto(f"{site.url}/ui/work-orders/new")
+    first.fill("#phone-lookup", site.phone)
+    first.wait_for_selector("button.pick")
+    first.click("button.pick")
+    first.select_option("#category", "broadband.slow_speed")
+    first.fill("#title", "网速慢")
+    first.fill("#description", "晚上网速只有1M")
+    first.click("form.form-grid button[type=submit]")
+    first.wait_for_url(re.compile(r".*/ui/work-orders/GD\d{14}$"))
+    url = first.url
+    second = new_page(site.supervisor)
+    second.goto(url)
+    first.click("button.move.accepted")
+    first.wait_for_selector("#status:has-text('已受理')")
+    # The supervisor's page still shows "new": cancelling from it is refused with a clear message
+    # and the page shows the newer state, not an error page.
+    second.fill("#transition-note", "客户撤销")
+    second.click("button.move.cancelled")
+    second.wait_for_selector("#error")
+    assert "已被他人修改" in (second.text_content("#error") or "")
+    assert second.text_content("#status") == "已受理"
+    shot(second, "06-conflict")
