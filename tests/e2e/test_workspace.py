@@ -96,3 +96,33 @@ def test_a_concurrent_edit_shows_the_newer_state(site: Site, new_page) -> None: 
     assert "已被他人修改" in (second.text_content("#error") or "")
     assert second.text_content("#status") == "已受理"
     shot(second, "06-conflict")
+
+
+def test_queues_keyboard_saved_filters_and_sorting(site: Site, new_page) -> None:  # type: ignore[no-untyped-def]
+    page = new_page(site.agent)
+    mine = page.locator("#queue-mine .count")
+    assert int((mine.text_content() or "0").rstrip("+")) >= 1  # the work orders this agent handles
+    page.click("#queue-mine")
+    page.wait_for_url("**queue=mine**")
+    # Keyboard: / searches, j selects the first row, Enter opens it.
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.id") == "q"
+    page.click("h1")
+    page.keyboard.press("j")
+    selected = page.locator("tr.selected a").first.text_content()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/ui/work-orders/{selected}")
+    # Saved filter: P3 work orders, kept as a chip in the queue bar.
+    page.goto(f"{site.url}/ui/work-orders?priority=P3")
+    page.fill("#filter-name", "P3 工单")
+    page.click("form.save-filter button[type=submit]")
+    page.wait_for_selector("span.saved a:has-text('P3 工单')")
+    # Sorting a column reorders the rows shown.
+    page.click("button.sort[data-col='0']")
+    numbers = page.locator("#work-order-table tbody tr td:first-child").all_text_contents()
+    assert numbers == sorted(numbers)
+    page.click("button.sort[data-col='0']")
+    assert page.locator("#work-order-table tbody tr td:first-child").all_text_contents() == sorted(numbers,
+                                                                                                  reverse=True)
+    shot(page, "07-queues")
+    assert not page.js_errors, page.js_errors

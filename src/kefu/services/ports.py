@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 from zoneinfo import ZoneInfo
 
 from kefu.domain.calendars import DayTypes, WeekdaysOnly
@@ -178,6 +178,38 @@ class CodeRecord:
     attempts: int = 0
 
 
+@dataclass(frozen=True)
+class SavedFilter:
+    id: int | None
+    user_id: int
+    name: str
+    query: str
+
+
+@dataclass(frozen=True)
+class AdminChange:
+    at: datetime
+    user_id: int
+    entity: str  # category, team, agent, routing_rule, sla_policy, calendar, message_template
+    key: str
+    before: Any
+    after: Any
+
+
+class WorkspaceRepository(Protocol):
+    def count(self, flt: WorkOrderFilter, cap: int) -> int: ...
+    def filters(self, user_id: int) -> list[SavedFilter]: ...
+    def save_filter(self, user_id: int, name: str, query: str, at: datetime) -> None: ...
+    def delete_filter(self, user_id: int, filter_id: int) -> bool: ...
+    def open_by(self, column: str, visible_to: frozenset[int] | None) -> dict[Any, int]: ...
+    def created_by(self, column: str, start: datetime, end: datetime,
+                   visible_to: frozenset[int] | None) -> dict[Any, int]: ...
+    def breaches_between(self, start: datetime, end: datetime) -> int: ...
+    def agents_load(self, team_ids: list[int] | None) -> list[tuple[int, str, int | None, int, int, bool]]: ...
+    def record_change(self, change: AdminChange) -> None: ...
+    def changes(self, limit: int) -> list[AdminChange]: ...
+
+
 class ChannelRepository(Protocol):
     def add_contact(self, contact: Contact) -> bool:
         """Store a contact; False when the provider already delivered this message (nothing stored)."""
@@ -313,6 +345,8 @@ class UnitOfWork(Protocol):
     def routing(self) -> RoutingRepository: ...
     @property
     def channels(self) -> ChannelRepository: ...
+    @property
+    def workspace(self) -> WorkspaceRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> None: ...

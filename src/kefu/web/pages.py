@@ -19,7 +19,7 @@ from kefu.domain.errors import ConcurrentUpdate, DomainError, ValidationFailed
 from kefu.domain.org import Permission, User
 from kefu.domain.workorders import OPEN_STATUSES, Channel, Priority, Status, WorkOrderType, is_work_order_number
 from kefu.i18n import LOCALES, format_duration, translate_error, translations
-from kefu.services import accounts, cti, customers, dispatch, intake, org_admin, reference, visits
+from kefu.services import accounts, cti, customers, dispatch, intake, org_admin, reference, visits, workspace
 from kefu.services import workorders as svc
 from kefu.services.ports import Context, WorkOrderFilter
 from kefu.web import i18n_labels as labels
@@ -202,6 +202,11 @@ def work_order_list(request: Request) -> Response:
         bad["q"] = number  # not a work-order number (GD + date + 6 digits)
     if params.get("mine") == "1":
         flt = WorkOrderFilter(**{**flt.__dict__, "owner_id": user.id})
+    if queue := workspace.queue_filter(user, params.get("queue", ""), ctx.clock.now()):
+        flt = replace(queue, before_id=flt.before_id, priorities=flt.priorities, types=flt.types,
+                      category=flt.category)
+    elif params.get("queue"):
+        bad["queue"] = params["queue"]
     error = None
     try:
         items = svc.list_work_orders(ctx, user, flt, limit=PAGE_SIZE)
@@ -212,8 +217,32 @@ def work_order_list(request: Request) -> Response:
         next_url = "?" + urlencode({**params, "cursor": cursors.encode(items[-1].id)})
     return render(
         request, "list.html", user=user, items=items, params=params, next_url=next_url, bad=bad, error=error,
+        queues=workspace.queues(ctx, user), saved=workspace.saved_filters(ctx, user),
+        current_query=urlencode({k: v for k, v in params.items() if k in workspace.ALLOWED_PARAMS}),
         **category_labels(request, user),
     )
+
+
+@router.post("/ui/filters")
+def save_filter(request: Request, name: str = Form(""), query: str = Form(""), csrf: str = Form("")) -> Response:
+    user = page_user(request)
+    try:
+        check_csrf(request, csrf)
+        workspace.save_filter(context_of(request), user, name, query)
+    except DomainError as exc:
+        return render(request, "error.html", 422, user=user, error=error_text(request, exc))
+    return RedirectResponse("/ui/work-orders?" + query, status_code=303)
+
+
+@router.post("/ui/filters/{filter_id}/delete")
+def delete_filter(request: Request, filter_id: int, csrf: str = Form("")) -> Response:
+    user = page_user(request)
+    try:
+        check_csrf(request, csrf)
+        workspace.delete_filter(context_of(request), user, filter_id)
+    except DomainError as exc:
+        return render(request, "error.html", 404, user=user, error=error_text(request, exc))
+    return RedirectResponse("/ui/work-orders", status_code=303)
 
 
 def category_labels(request: Request, user: User) -> dict[str, Any]:

@@ -365,21 +365,21 @@ class SqlWorkOrderRepository:
 
 
 #: The open work orders a user handles: the folded counter plus the changes not folded yet.
-_LOAD = (users.c.open_assigned + func.coalesce(
+USER_LOAD = (users.c.open_assigned + func.coalesce(
     select(func.sum(load_changes.c.delta)).where(load_changes.c.user_id == users.c.id)
     .correlate(users).scalar_subquery(), 0)).label("load")
 # Routing reads only members on shift with room (the domain checks again), and only the columns it
 # ranks by: a team's handful of rows from ix_users_team_id_open_assigned.
 _CANDIDATES = (
-    select(users.c.id, _LOAD, users.c.capacity, users.c.on_shift, users.c.skills, users.c.languages,
+    select(users.c.id, USER_LOAD, users.c.capacity, users.c.on_shift, users.c.skills, users.c.languages,
            users.c.region)
     .where(users.c.team_id == bindparam("team_id"), users.c.active.is_(True), users.c.on_shift.is_(True),
-           users.c.capacity > _LOAD, users.c.role.in_(bindparam("roles", expanding=True)))
+           users.c.capacity > USER_LOAD, users.c.role.in_(bindparam("roles", expanding=True)))
 )
 _LOCK_USER = select(users.c.id).where(users.c.id == bindparam("user_id")).with_for_update()
 _ROOM = select(users.c.id).where(users.c.id == bindparam("user_id"), users.c.active.is_(True),
-                                 users.c.on_shift.is_(True), users.c.capacity > _LOAD)
-_USERS_WITH_LOAD = select(users, _LOAD)
+                                 users.c.on_shift.is_(True), users.c.capacity > USER_LOAD)
+_USERS_WITH_LOAD = select(users, USER_LOAD)
 _FOLD = {
     # One statement on PostgreSQL: a reader sees either the rows or the counter they went into.
     "postgresql": text(

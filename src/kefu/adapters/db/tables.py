@@ -531,3 +531,32 @@ verification_codes = Table(
     Column("used_at", UTCDateTime),
     Index(None, "work_order_id", "id"),
 )
+
+# --- workspace ----------------------------------------------------------------------------------
+
+saved_filters = Table(
+    "saved_filters",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("user_id", BigId, ForeignKey("users.id"), nullable=False),
+    Column("name", String(60), nullable=False),
+    Column("query", String(1000), nullable=False),  # the list page's query string
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "user_id", "name", unique=True),
+)
+
+admin_changes = Table(
+    "admin_changes",
+    metadata,
+    # Who changed which setting when, and from what to what (categories, teams, agents, routing
+    # rules, time limits, calendars, message templates).
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("user_id", BigId, ForeignKey("users.id"), nullable=False),
+    Column("entity", String(40), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("before", Json),
+    Column("after", Json),
+    Index(None, "entity", "key", "id"),
+    Index(None, "at"),
+)

@@ -26,6 +26,7 @@ from kefu.adapters.db.repositories import (
     SqlWorkOrderRepository,
 )
 from kefu.adapters.db.sla_repository import SqlSlaRepository
+from kefu.adapters.db.workspace_repository import SqlWorkspaceRepository
 
 _write_locks: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
 _locks_guard = threading.Lock()
@@ -55,6 +56,7 @@ class SqlUnitOfWork:
     checklists: SqlChecklistRepository
     routing: SqlRoutingRepository
     channels: SqlChannelRepository
+    workspace: SqlWorkspaceRepository
 
     def __init__(self, engine: Engine, *, write: bool = False) -> None:
         self.engine = engine
@@ -92,6 +94,7 @@ class SqlUnitOfWork:
         self.checklists = SqlChecklistRepository(conn)
         self.routing = SqlRoutingRepository(conn)
         self.channels = SqlChannelRepository(conn)
+        self.workspace = SqlWorkspaceRepository(conn)
         return self
 
     def __exit__(self, *exc: object) -> None:

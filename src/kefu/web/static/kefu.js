@@ -27,3 +27,41 @@ document.addEventListener("click", (event) => {
     }
   }
 });
+
+// Lists: j / k move the selection, Enter opens it, "/" jumps to the search box.
+function rows() { return Array.from(document.querySelectorAll("#work-order-table tbody tr")).filter(r => r.querySelector("a")); }
+function select(index) {
+  const all = rows();
+  if (!all.length) return;
+  const i = Math.max(0, Math.min(all.length - 1, index));
+  all.forEach(r => r.classList.remove("selected"));
+  all[i].classList.add("selected");
+  all[i].querySelector("a").focus();
+}
+document.addEventListener("keydown", (event) => {
+  const tag = (event.target.tagName || "").toLowerCase();
+  if (tag === "input" || tag === "textarea" || tag === "select" || event.ctrlKey || event.metaKey || event.altKey) return;
+  const all = rows();
+  const current = all.findIndex(r => r.classList.contains("selected"));
+  if (event.key === "j") { select(current + 1); event.preventDefault(); }
+  else if (event.key === "k") { select(current < 0 ? 0 : current - 1); event.preventDefault(); }
+  else if (event.key === "Enter" && current >= 0) { window.location = all[current].querySelector("a").href; }
+  else if (event.key === "/") { const q = document.getElementById("q"); if (q) { q.focus(); event.preventDefault(); } }
+});
+// Sortable columns: within the page shown (the server pages by newest first).
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("button.sort");
+  if (!button) return;
+  const table = button.closest("table");
+  const col = Number(button.dataset.col);
+  const asc = button.dataset.dir !== "asc";
+  table.querySelectorAll("button.sort").forEach(b => { delete b.dataset.dir; b.parentElement.removeAttribute("aria-sort"); });
+  button.dataset.dir = asc ? "asc" : "desc";
+  button.parentElement.setAttribute("aria-sort", asc ? "ascending" : "descending");
+  const body = table.tBodies[0];
+  const sorted = Array.from(body.rows).filter(r => r.cells.length > 1).sort((a, b) => {
+    const x = a.cells[col].textContent.trim(), y = b.cells[col].textContent.trim();
+    return asc ? x.localeCompare(y, "zh-CN") : y.localeCompare(x, "zh-CN");
+  });
+  sorted.forEach(r => body.appendChild(r));
+});

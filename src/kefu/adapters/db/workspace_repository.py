@@ -1,0 +1,77 @@
+"""Storage for the agents' workspace: capped counts for queues, saved filters, the supervisor
+dashboard's aggregates and the record of admin changes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select, text
+
+from kefu.adapters.db.repositories import USER_LOAD, SqlWorkOrderRepository
+from kefu.adapters.db.tables import OPEN_PREDICATE, admin_changes, saved_filters, users, work_order_clocks, work_orders
+from kefu.services.ports import AdminChange, SavedFilter, WorkOrderFilter
+
+
+class SqlWorkspaceRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def count(self, flt: WorkOrderFilter, cap: int) -> int:
+        """How many work orders match, counting no further than `cap` + 1 (a queue shows "999+")."""
+        inner = SqlWorkOrderRepository._filtered(select(work_orders.c.id), flt).limit(cap + 1).subquery()
+        return int(self.conn.execute(select(func.count()).select_from(inner)).scalar_one())
+
+    # saved filters
+    def filters(self, user_id: int) -> list[SavedFilter]:
+        rows = self.conn.execute(select(saved_filters).where(saved_filters.c.user_id == user_id)
+                                 .order_by(saved_filters.c.name))
+        return [SavedFilter(r.id, r.user_id, r.name, r.query) for r in rows]
+
+    def save_filter(self, user_id: int, name: str, query: str, at: datetime) -> None:
+        f = saved_filters.c
+        self.conn.execute(delete(saved_filters).where(f.user_id == user_id, f.name == name))
+        self.conn.execute(insert(saved_filters).values(user_id=user_id, name=name, query=query, created_at=at))
+
+    def delete_filter(self, user_id: int, filter_id: int) -> bool:
+        f = saved_filters.c
+        return bool(self.conn.execute(delete(saved_filters).where(f.user_id == user_id, f.id == filter_id)).rowcount)
+
+    # dashboard
+    def open_by(self, column: str, visible_to: frozenset[int] | None) -> dict[Any, int]:
+        col = getattr(work_orders.c, column)
+        query = SqlWorkOrderRepository._filtered(select(col, func.count()), WorkOrderFilter(visible_to=visible_to))
+        query = query.where(text(OPEN_PREDICATE)).group_by(col).order_by(None)
+        return {row[0]: int(row[1]) for row in self.conn.execute(query)}
+
+    def created_by(self, column: str, start: datetime, end: datetime,
+                   visible_to: frozenset[int] | None) -> dict[Any, int]:
+        col = getattr(work_orders.c, column)
+        query = SqlWorkOrderRepository._filtered(select(col, func.count()), WorkOrderFilter(
+            created_from=start, created_to=end, visible_to=visible_to)).group_by(col).order_by(None)
+        return {row[0]: int(row[1]) for row in self.conn.execute(query)}
+
+    def breaches_between(self, start: datetime, end: datetime) -> int:
+        k = work_order_clocks.c
+        return int(self.conn.execute(select(func.count()).where(k.breached_at >= start, k.breached_at < end))
+                   .scalar_one())
+
+    def agents_load(self, team_ids: list[int] | None) -> list[tuple[int, str, int | None, int, int, bool]]:
+        """(user id, name, team id, open work orders, capacity, on shift) of the people who handle work."""
+        u = users.c
+        query = select(u.id, u.display_name, u.team_id, USER_LOAD, u.capacity, u.on_shift).where(
+            u.active.is_(True), u.role.in_(("agent", "tech_support", "field_engineer")))
+        if team_ids is not None:
+            query = query.where(u.team_id.in_(team_ids))
+        rows = self.conn.execute(query.order_by(USER_LOAD.desc(), u.id).limit(200))
+        return [(r.id, r.display_name, r.team_id, int(r.load), r.capacity, r.on_shift) for r in rows]
+
+    # admin changes
+    def record_change(self, change: AdminChange) -> None:
+        self.conn.execute(insert(admin_changes).values(at=change.at, user_id=change.user_id, entity=change.entity,
+                                                       key=change.key, before=change.before, after=change.after))
+
+    def changes(self, limit: int) -> list[AdminChange]:
+        a = admin_changes.c
+        rows = self.conn.execute(select(admin_changes).order_by(a.id.desc()).limit(limit))
+        return [AdminChange(r.at, r.user_id, r.entity, r.key, r.before, r.after) for r in rows]
