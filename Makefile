@@ -21,12 +21,13 @@ $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed assets
 dev: $(VENV)/.dev-installed assets
 
-$(VENDOR)/htmx.min.js: package.json
+$(VENDOR)/htmx.min.js $(VENDOR)/echarts.min.js &: package.json
 	npm install --no-audit --no-fund --silent
 	mkdir -p $(VENDOR)
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
+	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/echarts.min.js
 
-assets: $(VENDOR)/htmx.min.js
+assets: $(VENDOR)/htmx.min.js $(VENDOR)/echarts.min.js
 
 run: install
 	$(BIN)/kefu first-run

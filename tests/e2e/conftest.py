@@ -51,7 +51,8 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     db = tmp_path_factory.mktemp("e2e") / "kefu.db"
-    k = build(Settings(environment="test", database_url=f"sqlite:///{db}", embedded_worker=False))
+    k = build(Settings(environment="test", database_url=f"sqlite:///{db}", embedded_worker=False,
+                       cache_seconds=0))
     upgrade(k.engine)
     seed_reference_data(k.ctx)
     seed_demo_parties(k.ctx)

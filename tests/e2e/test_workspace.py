@@ -126,3 +126,27 @@ def test_queues_keyboard_saved_filters_and_sorting(site: Site, new_page) -> None
                                                                                                   reverse=True)
     shot(page, "07-queues")
     assert not page.js_errors, page.js_errors
+
+
+def test_the_supervisor_dashboard_draws_and_refreshes(site: Site, new_page) -> None:  # type: ignore[no-untyped-def]
+    from kefu.domain.workorders import Channel, WorkOrderType
+    from kefu.services import workorders as svc
+
+    page = new_page(site.supervisor)
+    page.click("text=监控看板")
+    page.wait_for_selector(".chart canvas")  # ECharts drew, from kefu's own copy
+    before = int(page.text_content("#created-today") or "0")
+    with site.kefu.ctx.uow() as uow:
+        agent = uow.users.get_by_username(site.agent)
+        customer_id = uow.channels.find_customer_id(phone=site.phone, email=None, wechat_openid=None,
+                                                    account_number=None)
+    assert agent is not None and customer_id is not None
+    svc.register_work_order(site.kefu.ctx, agent, svc.NewWorkOrder(
+        customer_id=customer_id, type=WorkOrderType.COMPLAINT, category="billing", channel=Channel.WECHAT,
+        title="话费有误", description="本月多扣了20元"))
+    # What the page's 30-second timer does, without waiting for it:
+    page.evaluate("htmx.ajax('GET', '/ui/dashboard/panel', {target: '#dashboard', swap: 'innerHTML'})")
+    page.wait_for_selector(f"#created-today:text-is('{before + 1}')")
+    assert page.locator("#agents-load tbody tr").count() >= 1
+    shot(page, "08-dashboard")
+    assert not page.js_errors, page.js_errors

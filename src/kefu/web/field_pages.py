@@ -5,6 +5,7 @@ service-request checklist steps."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
@@ -208,3 +209,51 @@ async def complete_form(request: Request, visit_id: int) -> Response:
     except DomainError as exc:
         return _visit_page(request, user, visit_id, error=error_text(request, exc), status_code=422, form=form)
     return RedirectResponse(f"/ui/visits/{visit_id}", status_code=303)
+
+
+def _dashboard_values(request: Request, user: User) -> dict[str, Any]:
+    import json
+
+    from kefu.i18n import gettext
+    from kefu.services import workspace
+    from kefu.web import i18n_labels as labels
+    from kefu.web.pages import category_labels, locale_of
+
+    ctx = context_of(request)
+    board = workspace.dashboard(ctx, user)
+    names = category_labels(request, user)["category_labels"]
+    channels = sorted(set(board.channels_today) | set(board.channels_week_avg))
+    top = sorted(set(board.categories_today) | set(board.categories_week_avg),
+                 key=lambda c: -(board.categories_today.get(c, 0) + board.categories_week_avg.get(c, 0)))[:10]
+    locale = locale_of(request)
+
+    def chart(keys: list[str], label_of: dict[str, str], today: dict[str, int],
+              week: dict[str, float]) -> str:
+        return json.dumps({"labels": [label_of.get(k, k) for k in keys], "today": [today.get(k, 0) for k in keys],
+                           "week": [week.get(k, 0) for k in keys]}, ensure_ascii=False)
+
+    return {"board": board, "teams": org_names(request, user)["teams"],
+            "channel_chart": chart(channels, {k: gettext(locale, v) for k, v in labels.CHANNEL.items()},
+                                   board.channels_today, board.channels_week_avg),
+            "category_chart": chart(top, names, board.categories_today, board.categories_week_avg)}
+
+
+@router.get("/ui/dashboard")
+def dashboard(request: Request) -> Response:
+    user = page_user(request)
+    try:
+        values = _dashboard_values(request, user)
+    except DomainError as exc:
+        return render(request, "error.html", 403, user=user, error=error_text(request, exc))
+    return render(request, "dashboard.html", user=user, **values)
+
+
+@router.get("/ui/dashboard/panel")
+def dashboard_panel(request: Request) -> Response:
+    """The figures alone, for the page's refresh every 30 seconds (HTMX)."""
+    user = page_user(request)
+    try:
+        values = _dashboard_values(request, user)
+    except DomainError as exc:
+        return render(request, "error.html", 403, user=user, error=error_text(request, exc))
+    return render(request, "_dashboard_panel.html", user=user, **values)

@@ -54,7 +54,7 @@ def context_of(request: Request) -> Context:
     return ctx
 
 
-def _locale(request: Request) -> str:
+def locale_of(request: Request) -> str:
     chosen = request.cookies.get(LANG_COOKIE)
     return chosen if chosen in LOCALES else str(request.app.state.kefu.settings.default_locale)
 
@@ -68,7 +68,7 @@ def page_user(request: Request) -> User:
 
 
 def render(request: Request, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:
-    locale = _locale(request)
+    locale = locale_of(request)
     env = ENVIRONMENTS[locale]
     tz = request.app.state.kefu.settings.tz
 
@@ -86,7 +86,7 @@ def render(request: Request, template: str, status_code: int = 200, **values: An
 
 
 def error_text(request: Request, error: DomainError) -> str:
-    return translate_error(_locale(request), error.template, error.params)
+    return translate_error(locale_of(request), error.template, error.params)
 
 
 def check_csrf(request: Request, token: str | None) -> None:
@@ -248,7 +248,7 @@ def delete_filter(request: Request, filter_id: int, csrf: str = Form("")) -> Res
 def category_labels(request: Request, user: User) -> dict[str, Any]:
     """With one read of the tree: the categories in use (for pickers) and code -> "宽带 › 无法连接"
     in the page's language for every category, retired ones included (for display)."""
-    locale = _locale(request)
+    locale = locale_of(request)
     found = reference.list_categories(context_of(request), user, include_inactive=True)
     by_code = {c.code: c for c in found}
     labels = {}

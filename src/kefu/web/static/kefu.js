@@ -65,3 +65,26 @@ document.addEventListener("click", (event) => {
   });
   sorted.forEach(r => body.appendChild(r));
 });
+
+// Dashboard charts (ECharts, served by kefu): data in data-chart, drawn again after each refresh.
+function drawCharts(root) {
+  if (typeof echarts === "undefined") return;
+  for (const el of (root || document).querySelectorAll(".chart[data-chart]")) {
+    const data = JSON.parse(el.dataset.chart);
+    const chart = echarts.getInstanceByDom(el) || echarts.init(el);
+    chart.setOption({
+      animation: false,
+      tooltip: { trigger: "axis" },
+      legend: { data: [el.dataset.today, el.dataset.week] },
+      grid: { left: 40, right: 10, bottom: 60, top: 30 },
+      xAxis: { type: "category", data: data.labels, axisLabel: { interval: 0, rotate: data.labels.length > 5 ? 30 : 0 } },
+      yAxis: { type: "value", minInterval: 1 },
+      series: [
+        { name: el.dataset.today, type: "bar", data: data.today },
+        { name: el.dataset.week, type: "bar", data: data.week },
+      ],
+    });
+  }
+}
+window.addEventListener("load", () => drawCharts());
+document.addEventListener("htmx:afterSwap", (event) => drawCharts(event.target));
