@@ -516,4 +516,8 @@ ZH = {
     "Agents' load": '坐席负荷',
     'Dashboard': '监控看板',
     'Administration': '系统管理',
+    'Promise to the customer': '对客户的承诺',
+    'resolved by': '处理完毕时间',
+    'first response by': '首次响应时间',
+    'Pick the customer and the category to see the promised time.': '选择客户和分类后即可看到承诺时间。',
 }

@@ -24,6 +24,8 @@ def test_register_dispatch_answer_resolve(site: Site, new_page) -> None:  # type
     page.select_option("#category", "broadband.no_connection")
     page.fill("#title", "宽带无法上网")
     page.fill("#description", "光猫LOS灯红色闪烁，重启无效。")
+    # The promised time (R4) is shown before registering, from the policy that will apply.
+    page.wait_for_selector("#promise-text:has-text('处理完毕时间')")
     shot(page, "02-register")
     page.click("form.form-grid button[type=submit]")
     page.wait_for_url(re.compile(r".*/ui/work-orders/GD\d{14}$"))

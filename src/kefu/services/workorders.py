@@ -9,7 +9,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, fields, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from kefu.domain.categories import Category, validate_code
 from kefu.domain.checklists import ChecklistStep, new_checklist, template_for, unfinished
@@ -19,7 +19,7 @@ from kefu.domain.dispatch import Dispatch
 from kefu.domain.errors import IdempotencyKeyReused, StateConflict, ValidationFailed
 from kefu.domain.events import WorkOrderEvent
 from kefu.domain.org import Permission, User
-from kefu.domain.sla import Happening
+from kefu.domain.sla import ClockName, Happening
 from kefu.domain.visits import Visit
 from kefu.domain.workorders import Channel, Priority, Status, WorkOrder, WorkOrderType
 from kefu.services import notify, routing, scope, sla
@@ -114,6 +114,33 @@ def register_work_order(
             raise
         return existing, False
     return stored, True
+
+
+@dataclass(frozen=True)
+class Promise:
+    """What registering would promise now (R4): the deadlines of the policy that would apply."""
+
+    policy: str | None
+    first_response_due: datetime | None
+    resolution_due: datetime | None
+
+
+def preview_promise(ctx: Context, actor: User, new: NewWorkOrder) -> Promise:
+    """The deadlines a work order registered now with these details would get; nothing is stored."""
+    require(actor, Permission.WORKORDER_CREATE)
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        profile = _profile(uow, new.customer_id, now.astimezone(ctx.timezone).date())
+        wo = _new_work_order(ctx, uow, actor, new, profile, now)
+        plan = sla.plan_for(ctx, uow, wo, profile)
+        calendar = sla.setup(ctx, uow).calendar(plan.calendar)
+
+    def due(name: ClockName) -> datetime | None:
+        minutes = plan.targets.get(name)
+        return calendar.add(now, timedelta(minutes=minutes)) if minutes else None
+
+    return Promise(policy=plan.policy.name if plan.policy else None,
+                   first_response_due=due(ClockName.FIRST_RESPONSE), resolution_due=due(ClockName.RESOLUTION))
 
 
 def open_work_order(ctx: Context, uow: UnitOfWork, actor: User, new: NewWorkOrder, now: datetime) -> WorkOrder:

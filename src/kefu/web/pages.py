@@ -344,6 +344,21 @@ def _parse_new_work_order(form: dict[str, str], ctx: Context) -> svc.NewWorkOrde
     )
 
 
+@router.get("/ui/work-orders/promise")
+def promise_preview(request: Request) -> Response:
+    """HTMX partial on the registration form: the deadlines these details would get (R4)."""
+    user = page_user(request)
+    form = {k: str(v) for k, v in request.query_params.items()}
+    try:
+        form.setdefault("title", "-")
+        form.setdefault("description", "-")
+        found = svc.preview_promise(context_of(request), user, _parse_new_work_order(
+            {**form, "title": form["title"] or "-", "description": form["description"] or "-"}, context_of(request)))
+    except DomainError:
+        return render(request, "_promise.html", user=user, promise=None)
+    return render(request, "_promise.html", user=user, promise=found)
+
+
 @router.get("/ui/cti")
 def screen_pop_page(request: Request, caller: str = "", call_id: str = "") -> Response:
     """The screen-pop: who is calling, their open work orders and last contacts; register from here.

@@ -24,6 +24,7 @@ document.addEventListener("click", (event) => {
       const picked = document.getElementById("picked-customer");
       if (picked) picked.textContent = pick.textContent.trim();
       field.focus();
+      document.body.dispatchEvent(new Event("picked"));  // e.g. the promised-time preview
     }
   }
 });
