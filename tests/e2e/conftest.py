@@ -119,7 +119,9 @@ def new_page(browser, site: Site):  # type: ignore[no-untyped-def]
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        # Script errors and console errors; a refused form's 4xx page load is expected, not an error.
+        page.on("console", lambda msg: errors.append(msg.text)
+                if msg.type == "error" and not msg.text.startswith("Failed to load resource") else None)
         page.js_errors = errors
         page.goto(f"{site.url}/login")
         page.fill("#username", username)

@@ -152,3 +152,50 @@ def test_the_supervisor_dashboard_draws_and_refreshes(site: Site, new_page) -> N
     assert page.locator("#agents-load tbody tr").count() >= 1
     shot(page, "08-dashboard")
     assert not page.js_errors, page.js_errors
+
+
+def test_admin_pages_validate_and_record_every_change(site: Site, new_page) -> None:  # type: ignore[no-untyped-def]
+    page = new_page(site.supervisor)
+    page.click("text=系统管理")
+    page.wait_for_selector("#categories")
+    # A category under a parent that does not exist: a clear message, nothing added.
+    page.fill("#c-code", "iot.smart_meter")
+    page.fill("#c-zh", "智能电表")
+    page.fill("#c-en", "Smart meter")
+    page.click("form[action='/ui/admin/category'] button[type=submit]")
+    assert "请先添加上级分类 iot" in (page.text_content("#error") or "")
+    page.fill("#c-code", "broadband.wifi_coverage")
+    page.fill("#c-zh", "WiFi覆盖")
+    page.fill("#c-en", "WiFi coverage")
+    page.click("form[action='/ui/admin/category'] button[type=submit]")
+    page.wait_for_selector("#categories td:text-is('broadband.wifi_coverage')")
+    # A routing rule, then an agent's capacity, then a message template.
+    page.click("#tab-routing")
+    page.fill("#r-name", "宽带故障到现场维修")
+    page.fill("#r-categories", "broadband")
+    page.select_option("#r-team", str(site.field_team))
+    page.click("form[action='/ui/admin/rule'] button[type=submit]")
+    page.wait_for_selector("#rules td:text-is('宽带故障到现场维修')")
+    page.click("#tab-agents")
+    row = page.locator("#agents tbody tr", has_text=site.engineer)
+    row.locator("input[name=capacity]").fill("abc")
+    row.locator("button[type=submit]").click()
+    assert "capacity 必须是整数" in (page.text_content("#error") or "")
+    row = page.locator("#agents tbody tr", has_text=site.engineer)
+    row.locator("input[name=capacity]").fill("8")
+    row.locator("button[type=submit]").click()
+    page.wait_for_url("**tab=agents")
+    assert page.locator("#agents tbody tr", has_text=site.engineer).locator("input[name=capacity]").input_value() == "8"
+    page.click("#tab-templates")
+    body = page.locator("textarea#b-acknowledged-sms-zh_CN")
+    body.fill("已受理，工单号 {number}。{promise}")
+    page.locator("form.template", has=body).locator("button[type=submit]").click()
+    page.wait_for_url("**tab=templates")
+    page.click("#tab-changes")
+    log = page.text_content("#change-log") or ""
+    for entry in ("category broadband.wifi_coverage", "routing_rule 宽带故障到现场维修", f"agent {site.engineer}",
+                  "message_template acknowledged/sms/zh_CN"):
+        assert entry in log, entry
+    assert '"capacity": 8' in log
+    shot(page, "09-admin-change-log")
+    assert not page.js_errors, page.js_errors

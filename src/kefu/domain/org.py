@@ -42,7 +42,8 @@ class Permission(StrEnum):
     USER_MANAGE = "user.manage"
     SLA_MANAGE = "sla.manage"  # policies, calendars, service agreements
     WORKORDER_DISPATCH = "workorder.dispatch"  # send hops, answer them, schedule field visits
-    ROUTING_MANAGE = "routing.manage"  # organisations, teams, agents' skills/shifts/capacity, routing rules
+    #: organisations, teams, agents' skills/shifts/capacity, routing rules, categories, message templates
+    ROUTING_MANAGE = "routing.manage"
 
 
 P = Permission

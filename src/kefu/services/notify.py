@@ -14,6 +14,7 @@ from kefu.domain.notifications import Message
 from kefu.domain.org import Permission, User
 from kefu.domain.sla import ClockName
 from kefu.domain.workorders import Channel, WorkOrder
+from kefu.services import workspace
 from kefu.services.authz import require
 from kefu.services.ports import Context, UnitOfWork
 
@@ -89,7 +90,7 @@ def list_templates(ctx: Context, actor: User) -> list[tuple[str, str, str, str |
 
 def save_template(ctx: Context, actor: User, key: str, channel: str, locale: str, subject: str | None,
                   body: str) -> None:
-    require(actor, Permission.USER_MANAGE)
+    require(actor, Permission.ROUTING_MANAGE)
     if key not in DEFAULT_TEMPLATES:
         raise ValidationFailed("There is no message {key}; the messages are: {keys}.", field="key", key=key,
                                keys=", ".join(DEFAULT_TEMPLATES))
@@ -103,8 +104,11 @@ def save_template(ctx: Context, actor: User, key: str, channel: str, locale: str
     if subject:
         check_template(subject)
     with ctx.uow(write=True) as uow:
+        before = template(uow, key, channel, locale)
         uow.channels.save_template(key, channel, locale, (subject or "").strip() or None, body,
                                    actor_id=actor.id or 0, at=ctx.clock.now())
+        workspace.record(ctx, uow, actor, "message_template", f"{key}/{channel}/{locale}",
+                         {"subject": before[0], "body": before[1]}, {"subject": subject, "body": body})
         uow.commit()
 
 

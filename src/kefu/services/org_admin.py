@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from kefu.domain.categories import validate_code
 from kefu.domain.errors import N_, NotFound, ValidationFailed
 from kefu.domain.org import Organisation, OrganisationKind, Permission, Team, TeamFunction, User
+from kefu.services import workspace
 from kefu.services.authz import require
 from kefu.services.ports import Context, UnitOfWork
 from kefu.services.routing import HANDLER_ROLES
@@ -38,6 +39,8 @@ def add_organisation(ctx: Context, actor: User, *, name: str, kind: Organisation
             raise ValidationFailed("Organisation {id} does not exist.", field="parent_id", id=parent_id)
         org = uow.org.add_organisation(Organisation(id=None, name=clean, kind=kind, parent_id=parent_id,
                                                     region=(region or "").strip() or None))
+        workspace.record(ctx, uow, actor, "organisation", org.id, None,
+                         {"name": clean, "kind": kind.value, "parent_id": parent_id})
         uow.commit()
     ctx.org_cache.clear()
     return org
@@ -52,6 +55,8 @@ def add_team(ctx: Context, actor: User, *, organisation_id: int, name: str, func
         if any(t.name == clean and t.organisation_id == organisation_id for t in uow.org.teams()):
             raise ValidationFailed("The organisation has a team named {name} already.", field="name", name=clean)
         team = uow.org.add_team(Team(id=None, organisation_id=organisation_id, name=clean, function=function))
+        workspace.record(ctx, uow, actor, "team", team.id, None,
+                         {"name": clean, "organisation_id": organisation_id, "function": function.value})
         uow.commit()
     return team
 
@@ -83,6 +88,7 @@ def update_agent(ctx: Context, actor: User, user_id: int, profile: AgentProfile)
         require(actor, Permission.ROUTING_MANAGE)
     with ctx.uow(write=True) as uow:
         user = _user(uow, user_id)
+        before = _profile_of(user)
         if profile.team_id is not None:
             team = uow.org.get_team(profile.team_id)
             if team is None:
@@ -107,9 +113,16 @@ def update_agent(ctx: Context, actor: User, user_id: int, profile: AgentProfile)
         if profile.on_shift is not None:
             user.on_shift = profile.on_shift
         uow.users.update_profile(user)
+        if (after := _profile_of(user)) != before:
+            workspace.record(ctx, uow, actor, "agent", user.username, before, after)
         uow.commit()
     ctx.tokens_cache.clear()  # cached sessions carry the old profile
     return user
+
+
+def _profile_of(user: User) -> dict[str, object]:
+    return {"team_id": user.team_id, "region": user.region, "skills": list(user.skills),
+            "languages": list(user.languages), "capacity": user.capacity, "on_shift": user.on_shift}
 
 
 def list_agents(ctx: Context, actor: User, *, team_id: int | None = None) -> list[User]:

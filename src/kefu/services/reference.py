@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from kefu.domain import sla_defaults
-from kefu.domain.categories import Category, seed_categories
+from kefu.domain.categories import Category, seed_categories, validate_code
+from kefu.domain.errors import N_, NotFound, ValidationFailed
 from kefu.domain.org import Organisation, OrganisationKind, Permission, Role, Team, TeamFunction, User
+from kefu.services import workspace
 from kefu.services.authz import require
 from kefu.services.ports import CalendarSpec, Context
 
@@ -96,6 +98,44 @@ def list_categories(ctx: Context, actor: User, *, include_inactive: bool = False
     with ctx.uow() as uow:
         found = uow.categories.all()
     return [c for c in found if include_inactive or c.active]
+
+
+def add_category(ctx: Context, actor: User, *, code: str, label_zh: str, label_en: str) -> Category:
+    """A new category under an existing one (or a new top level); recorded in the change log."""
+    require(actor, Permission.ROUTING_MANAGE)
+    code = validate_code(code.strip())
+    zh, en = label_zh.strip(), label_en.strip()
+    if not zh or not en or len(zh) > 100 or len(en) > 100:
+        raise ValidationFailed("Give the name in Chinese and in English (up to 100 characters each).",
+                               field="label_zh")
+    with ctx.uow(write=True) as uow:
+        known = {c.code: c for c in uow.categories.all()}
+        if code in known:
+            raise ValidationFailed("Category {code} exists already.", field="code", code=code)
+        parent = code.rpartition(".")[0]
+        if parent and parent not in known:
+            raise ValidationFailed("Add its parent {parent} first.", field="code", parent=parent)
+        category = Category(code=code, label_zh=zh, label_en=en, sort=max((c.sort for c in known.values()),
+                                                                           default=0) + 1)
+        uow.categories.add(category)
+        workspace.record(ctx, uow, actor, "category", code, None, {"label_zh": zh, "label_en": en})
+        uow.commit()
+    ctx.categories_cache.clear()
+    return category
+
+
+def set_category_active(ctx: Context, actor: User, code: str, active: bool) -> None:
+    """Retire a category (it stays on old work orders, new ones cannot use it) or bring it back."""
+    require(actor, Permission.ROUTING_MANAGE)
+    with ctx.uow(write=True) as uow:
+        found = uow.categories.get(code)
+        if found is None:
+            raise NotFound(kind=N_("Category"), key=code)
+        if found.active != active:
+            uow.categories.set_active(code, active)
+            workspace.record(ctx, uow, actor, "category", code, {"active": found.active}, {"active": active})
+        uow.commit()
+    ctx.categories_cache.clear()
 
 
 def list_categories_unchecked(ctx: Context) -> list[Category]:

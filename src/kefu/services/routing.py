@@ -16,7 +16,7 @@ from kefu.domain.org import Permission, Role, Team, User
 from kefu.domain.routing import Decision, Reason, RoutingRule, Strategy, choose_rule, pick_agent
 from kefu.domain.sla import Facts
 from kefu.domain.workorders import WorkOrder
-from kefu.services import scope
+from kefu.services import scope, workspace
 from kefu.services.authz import require
 from kefu.services.changes import changing
 from kefu.services.ports import Context, CustomerProfile, UnitOfWork
@@ -157,10 +157,17 @@ def save_rule(ctx: Context, actor: User, rule: RoutingRule) -> RoutingRule:
         known = {c.code for c in uow.categories.all()}
         if unknown := [c for c in rule.conditions.categories if c not in known]:
             raise ValidationFailed("Unknown category: {codes}.", field="conditions", codes=", ".join(unknown))
+        before = next((_rule_data(r) for r in uow.routing.rules() if r.id == rule.id), None)
         saved = uow.routing.save_rule(rule, actor_id=actor.id or 0, at=ctx.clock.now())
+        workspace.record(ctx, uow, actor, "routing_rule", saved.name, before, _rule_data(saved))
         uow.commit()
     ctx.org_cache.clear()
     return saved
+
+
+def _rule_data(rule: RoutingRule) -> dict[str, object]:
+    return {"position": rule.position, "active": rule.active, "conditions": rule.conditions.to_dict(),
+            "team_id": rule.team_id, "strategy": rule.strategy.value, "fallback_team_id": rule.fallback_team_id}
 
 
 def visible_team(ctx: Context, uow: UnitOfWork, actor: User, team_id: int) -> Team:

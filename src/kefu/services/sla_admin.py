@@ -10,6 +10,7 @@ from kefu.domain.calendars import parse_hours
 from kefu.domain.errors import N_, NotFound, ValidationFailed
 from kefu.domain.org import Permission, User
 from kefu.domain.sla import ClockName, ServiceAgreement, SlaPolicy
+from kefu.services import workspace
 from kefu.services.authz import require
 from kefu.services.ports import CalendarSpec, Context
 from kefu.services.sla import setup
@@ -34,9 +35,18 @@ def save_policy(ctx: Context, actor: User, policy: SlaPolicy) -> SlaPolicy:
         if any(p.name == policy.name and p.id != policy.id for p in existing.values()):
             raise ValidationFailed("A policy named {name} exists already.", field="name", name=policy.name)
         saved = uow.sla.save_policy(policy)
+        old = existing.get(policy.id)
+        workspace.record(ctx, uow, actor, "sla_policy", saved.name, _policy_data(old) if old else None,
+                         _policy_data(saved))
         uow.commit()
     ctx.sla_cache.clear()
     return saved
+
+
+def _policy_data(p: SlaPolicy) -> dict[str, object]:
+    return {"position": p.position, "active": p.active, "calendar": p.calendar,
+            "targets": {k.value: v for k, v in p.targets.items()}, "conditions": p.conditions.to_dict(),
+            "warn_at": list(p.warn_at)}
 
 
 def list_calendars(ctx: Context, actor: User) -> list[CalendarSpec]:
@@ -57,6 +67,8 @@ def add_calendar(ctx: Context, actor: User, spec: CalendarSpec) -> CalendarSpec:
         if spec.name in {c.name for c in uow.sla.calendars()}:
             raise ValidationFailed("A calendar named {name} exists already.", field="name", name=spec.name)
         saved = uow.sla.add_calendar(spec)
+        workspace.record(ctx, uow, actor, "calendar", spec.name, None,
+                         {"timezone": spec.timezone, "hours": spec.hours, "chinese_holidays": spec.chinese_holidays})
         uow.commit()
     ctx.sla_cache.clear()
     return saved
@@ -69,6 +81,8 @@ def set_calendar_day(ctx: Context, actor: User, calendar: str, day: date, is_wor
     with ctx.uow(write=True) as uow:
         if not uow.sla.set_calendar_day(calendar, day, is_workday, (note or "").strip() or None):
             raise NotFound(kind=N_("Calendar"), key=calendar)
+        workspace.record(ctx, uow, actor, "calendar_day", f"{calendar}/{day.isoformat()}", None,
+                         {"is_workday": is_workday, "note": note})
         uow.commit()
     ctx.sla_cache.clear()
 

@@ -143,3 +143,16 @@ CLOCK_STATE = {
     "met": N_("met"),
     "breached": N_("missed"),
 }
+
+TEAM_FUNCTION = {
+    "reception": N_("Reception"),
+    "tech_support": N_("Technical support"),
+    "field_repair": N_("Field repair"),
+    "quality": N_("Quality feedback"),
+}
+
+STRATEGY = {
+    "least_loaded": N_("least loaded"),
+    "round_robin": N_("in turn"),
+    "skill_match": N_("skilled in the category"),
+}

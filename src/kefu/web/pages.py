@@ -479,9 +479,10 @@ def note(
 
 
 def install(app: FastAPI) -> None:
-    from kefu.web import field_pages, portal_pages
+    from kefu.web import admin_pages, field_pages, portal_pages
 
     app.include_router(router)
+    app.include_router(admin_pages.router)
     app.include_router(field_pages.router)
     app.include_router(portal_pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static", check_dir=False), name="static")

@@ -560,6 +560,9 @@ class SqlCategoryRepository:
             )
         )
 
+    def set_active(self, code: str, active: bool) -> None:
+        self.conn.execute(update(categories).where(categories.c.code == code).values(active=active))
+
 
 class SqlOrgRepository:
     def __init__(self, conn: Connection) -> None:
