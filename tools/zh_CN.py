@@ -588,4 +588,12 @@ ZH = {
     'What': '对象',
     'Before': '修改前',
     'After': '修改后',
+    'A work order cannot be linked to itself.': '工单不能与自己关联。',
+    '{value} is no work-order number (GD + date + 6 digits).': '{value} 不是工单号（GD + 日期 + 6位序号）。',
+    'Only work orders of the same customer can be merged.': '只有同一客户的工单才能合并。',
+    'Other work order': '其他工单',
+    'Link': '关联',
+    'Merge it into this one (duplicate)': '合并到本工单（重复）',
+    'linked it with': '关联了工单',
+    'merged a duplicate': '合并了重复工单',
 }

@@ -188,3 +188,29 @@ def test_unknown_work_order_is_404_problem(client: TestClient, agent: Actor) -> 
 def test_errors_speak_chinese_by_default(client: TestClient, agent: Actor) -> None:
     r = client.get("/api/v1/work-orders/GD20990101000001", headers={"Authorization": agent.headers["Authorization"]})
     assert "不存在" in r.json()["detail"]
+
+
+def test_link_and_merge_work_orders(client: TestClient, agent: Actor, customer: dict[str, object],
+                                    kefu: Kefu) -> None:
+    a = create(client, agent, customer["id"])["number"]  # type: ignore[arg-type]
+    b = create(client, agent, customer["id"], title="重复登记")["number"]  # type: ignore[arg-type]
+    other_customer = client.post("/api/v1/customers", headers=agent.headers,
+                                 json={"name": "别人", "phone": "139" + uuid.uuid4().hex[:8].translate(
+                                     str.maketrans("abcdef", "123456"))}).json()
+    c = create(client, agent, other_customer["id"])["number"]
+    url = f"/api/v1/work-orders/{a}/links"
+    for body, status in [({"other": a}, 422), ({"other": "nonsense"}, 422), ({"other": c, "merge": True}, 422),
+                         ({"other": "GD20000101000001"}, 404)]:
+        r = client.post(url, headers=agent.headers, json=body)
+        assert r.status_code == status, (body, r.text)
+    assert client.post(url, headers=agent.headers, json={"other": c}).status_code == 200  # related, kept open
+    r = client.post(url, headers=agent.headers, json={"other": b, "merge": True})
+    assert r.status_code == 200
+    dup = client.get(f"/api/v1/work-orders/{b}", headers=agent.headers).json()
+    assert dup["status"] == "cancelled"
+    kept = client.get(f"/api/v1/work-orders/{a}/history", headers=agent.headers).json()["events"]
+    assert [(e["kind"], e["data"]["other"]) for e in kept if e["kind"] in ("linked", "merged")] == [
+        ("linked", c), ("merged", b)]
+    merged = client.get(f"/api/v1/work-orders/{b}/history", headers=agent.headers).json()["events"]
+    assert any(e["kind"] == "merged" and e["data"]["other"] == a for e in merged)
+    assert any(e["to_status"] == "cancelled" and a in (e["note"] or "") for e in merged)

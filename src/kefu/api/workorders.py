@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.responses import StreamingResponse
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, Field
 
 from kefu.api import cursors
 from kefu.api.deps import context, current_user
@@ -23,6 +23,7 @@ from kefu.api.schemas import (
     HistoryOut,
     NoteIn,
     PriorityIn,
+    Strict,
     TransitionIn,
     WorkOrderDetailOut,
     WorkOrderIn,
@@ -226,6 +227,20 @@ def add_note(
         expected_version=if_match_version(if_match),
     )
     return EventOut.of(event, {user.id or 0: user})
+
+
+class LinkIn(Strict):
+    other: Annotated[str, Field(min_length=1, max_length=16, description="the other work order's number")]
+    merge: bool = Field(default=False, description="the other is a duplicate: cancel it, pointing here")
+
+
+@router.post("/{number}/links", response_model=WorkOrderOut)
+def link(number: str, body: LinkIn, if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+         ctx: Context = Depends(context), user: User = Depends(current_user)) -> Response:
+    """Relate two work orders (both timelines say so), or merge a duplicate into this one."""
+    wo = svc.link_work_orders(ctx, user, number, body.other, merge=body.merge,
+                              expected_version=if_match_version(if_match))
+    return json_response(WorkOrderOut.of(wo), headers={"ETag": etag(wo)})
 
 
 @router.get("/{number}/history", response_model=HistoryOut)

@@ -32,6 +32,8 @@ class EventKind(StrEnum):
     CONTACT_RECEIVED = "contact_received"  # the customer wrote or called again about it
     CUSTOMER_CONFIRMED = "customer_confirmed"  # confirmed the resolution (self-service)
     CUSTOMER_RATED = "customer_rated"
+    LINKED = "linked"  # related to another work order (both timelines say so)
+    MERGED = "merged"  # a duplicate folded into another work order (the duplicate is cancelled)
 
 
 @dataclass(frozen=True)

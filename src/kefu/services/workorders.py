@@ -17,14 +17,14 @@ from kefu.domain.contacts import Contact
 from kefu.domain.customers import Customer, Tier, mask_address
 from kefu.domain.dispatch import Dispatch
 from kefu.domain.errors import IdempotencyKeyReused, StateConflict, ValidationFailed
-from kefu.domain.events import WorkOrderEvent
+from kefu.domain.events import EventKind, WorkOrderEvent
 from kefu.domain.org import Permission, User
 from kefu.domain.sla import ClockName, Happening
 from kefu.domain.visits import Visit
-from kefu.domain.workorders import Channel, Priority, Status, WorkOrder, WorkOrderType
+from kefu.domain.workorders import Channel, Priority, Status, WorkOrder, WorkOrderType, is_work_order_number
 from kefu.services import notify, routing, scope, sla
 from kefu.services.authz import require
-from kefu.services.changes import changing
+from kefu.services.changes import changing, store
 from kefu.services.customers import reveal
 from kefu.services.ports import Context, CustomerProfile, UnitOfWork, WorkOrderFilter
 from kefu.services.scope import load_work_order, visible_to
@@ -303,6 +303,34 @@ def change_priority(
     with changing(ctx, actor, Permission.WORKORDER_TRANSITION, number, expected_version) as (uow, wo, now):
         wo.change_priority(priority, actor_id=actor.id or 0, at=now, reason=reason)
         sla.retarget(ctx, uow, wo, _profile(uow, wo.customer_id, now.astimezone(ctx.timezone).date()), now)
+    return wo
+
+
+def link_work_orders(ctx: Context, actor: User, number: str, other: str, *, merge: bool = False,
+                     expected_version: int | None = None) -> WorkOrder:
+    """Relate two work orders of the same customer (both timelines say so), or merge `other`, a
+    duplicate, into `number`: the duplicate is cancelled with a note pointing here (R1: the customer
+    does not have to tell the story twice)."""
+    other = other.strip().upper()
+    with changing(ctx, actor, Permission.WORKORDER_TRANSITION, number, expected_version) as (uow, wo, now):
+        if other == wo.number:
+            raise ValidationFailed("A work order cannot be linked to itself.", field="other")
+        if not is_work_order_number(other):
+            raise ValidationFailed("{value} is no work-order number (GD + date + 6 digits).", field="other",
+                                   value=other)
+        duplicate = load_work_order(ctx, uow, actor, other)
+        if merge and duplicate.customer_id != wo.customer_id:
+            raise ValidationFailed("Only work orders of the same customer can be merged.", field="other")
+        kind = EventKind.MERGED if merge else EventKind.LINKED
+        wo.record(WorkOrderEvent(kind=kind, actor_id=actor.id or 0, at=now,
+                                 data={"other": duplicate.number, "role": "kept" if merge else "related"}))
+        duplicate.record(WorkOrderEvent(kind=kind, actor_id=actor.id or 0, at=now,
+                                        data={"other": wo.number, "role": "merged" if merge else "related"}))
+        if merge:
+            duplicate.move_to(Status.CANCELLED, actor_id=actor.id or 0, at=now,
+                              note=f"→ {wo.number}", reopen_window=ctx.reopen_window)
+            sla.follow(ctx, uow, duplicate, Happening(at=now, status=Status.CANCELLED.value))
+        store(uow, duplicate)
     return wo
 
 

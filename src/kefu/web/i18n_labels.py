@@ -92,6 +92,8 @@ EVENT = {
     "contact_received": N_("received a message from the customer"),
     "customer_confirmed": N_("recorded the customer's answer on the resolution"),
     "customer_rated": N_("recorded the customer's rating"),
+    "linked": N_("linked it with"),
+    "merged": N_("merged a duplicate"),
 }
 
 #: The timeline as the customer reads it in the portal.

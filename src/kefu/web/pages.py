@@ -465,6 +465,21 @@ def transition(
     return RedirectResponse(f"/ui/work-orders/{number}", status_code=303)
 
 
+@router.post("/ui/work-orders/{number}/links")
+def link(request: Request, number: str, other: str = Form(""), action: str = Form(""), version: str = Form(""),
+         csrf: str = Form("")) -> Response:
+    user = page_user(request)
+    try:
+        check_csrf(request, csrf)
+        svc.link_work_orders(context_of(request), user, number, other, merge=action == "merge",
+                             expected_version=int(version) if version.isdigit() else None)
+    except ConcurrentUpdate as exc:
+        return detail_page(request, user, number, error=error_text(request, exc), status_code=409)
+    except DomainError as exc:
+        return detail_page(request, user, number, error=error_text(request, exc), status_code=422)
+    return RedirectResponse(f"/ui/work-orders/{number}#timeline", status_code=303)
+
+
 @router.post("/ui/work-orders/{number}/notes")
 def note(
     request: Request, number: str, body: str = Form(""), customer_visible: str = Form(""), csrf: str = Form(""),
