@@ -131,21 +131,11 @@ def test_queues_keyboard_saved_filters_and_sorting(site: Site, new_page) -> None
 
 
 def test_the_supervisor_dashboard_draws_and_refreshes(site: Site, new_page) -> None:  # type: ignore[no-untyped-def]
-    from kefu.domain.workorders import Channel, WorkOrderType
-    from kefu.services import workorders as svc
-
     page = new_page(site.supervisor)
     page.click("text=监控看板")
     page.wait_for_selector(".chart canvas")  # ECharts drew, from kefu's own copy
     before = int(page.text_content("#created-today") or "0")
-    with site.kefu.ctx.uow() as uow:
-        agent = uow.users.get_by_username(site.agent)
-        customer_id = uow.channels.find_customer_id(phone=site.phone, email=None, wechat_openid=None,
-                                                    account_number=None)
-    assert agent is not None and customer_id is not None
-    svc.register_work_order(site.kefu.ctx, agent, svc.NewWorkOrder(
-        customer_id=customer_id, type=WorkOrderType.COMPLAINT, category="billing", channel=Channel.WECHAT,
-        title="话费有误", description="本月多扣了20元"))
+    _work_order(site)
     # What the page's 30-second timer does, without waiting for it:
     page.evaluate("htmx.ajax('GET', '/ui/dashboard/panel', {target: '#dashboard', swap: 'innerHTML'})")
     page.wait_for_selector(f"#created-today:text-is('{before + 1}')")
@@ -199,3 +189,38 @@ def test_admin_pages_validate_and_record_every_change(site: Site, new_page) -> N
     assert '"capacity": 8' in log
     shot(page, "09-admin-change-log")
     assert not page.js_errors, page.js_errors
+
+
+UNLABELLED = """() => Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea'))
+  .filter(el => !(el.getAttribute('aria-label') || (el.id && document.querySelector(`label[for="${el.id}"]`))
+                  || el.closest('label')))
+  .map(el => el.outerHTML.slice(0, 120))"""
+
+
+def test_every_control_has_a_label_and_no_page_has_script_errors(site: Site, new_page) -> None:  # type: ignore[no-untyped-def]
+    number = _work_order(site)
+    page = new_page(site.supervisor)
+    for path in ("/ui/work-orders", "/ui/work-orders/new", "/ui/work-orders/new?channel=store",
+                 f"/ui/work-orders/{number}", "/ui/dashboard", "/ui/cti?caller=" + site.phone,
+                 f"/ui/teams/{site.field_team}/queue", "/ui/visits/day",
+                 *(f"/ui/admin?tab={t}" for t in ("categories", "teams", "agents", "routing", "sla", "templates")),
+                 "/portal"):
+        page.goto(site.url + path)
+        assert page.evaluate(UNLABELLED) == [], path
+    assert not page.js_errors, page.js_errors
+
+
+def _work_order(site: Site) -> str:
+    """A complaint registered through the service (as the agent), for tests that need one."""
+    from kefu.domain.workorders import Channel, WorkOrderType
+    from kefu.services import workorders as svc
+
+    with site.kefu.ctx.uow() as uow:
+        agent = uow.users.get_by_username(site.agent)
+        customer_id = uow.channels.find_customer_id(phone=site.phone, email=None, wechat_openid=None,
+                                                    account_number=None)
+    assert agent is not None and customer_id is not None
+    wo, _ = svc.register_work_order(site.kefu.ctx, agent, svc.NewWorkOrder(
+        customer_id=customer_id, type=WorkOrderType.COMPLAINT, category="billing", channel=Channel.WECHAT,
+        title="话费有误", description="本月多扣了20元"))
+    return wo.number
