@@ -112,9 +112,9 @@ def new_page(browser, site: Site):  # type: ignore[no-untyped-def]
     """A fresh browser context (its own cookies) logged in as the given user."""
     contexts = []
 
-    def make(username: str, *, width: int = 1440, height: int = 900):  # type: ignore[no-untyped-def]
+    def make(username: str, *, width: int = 1440, height: int = 900, timezone: str = "Asia/Shanghai"):  # type: ignore[no-untyped-def]
         context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN",
-                                      timezone_id="Asia/Shanghai")
+                                      timezone_id=timezone)
         contexts.append(context)
         page = context.new_page()
         errors: list[str] = []

@@ -224,3 +224,18 @@ def _work_order(site: Site) -> str:
         customer_id=customer_id, type=WorkOrderType.COMPLAINT, category="billing", channel=Channel.WECHAT,
         title="话费有误", description="本月多扣了20元"))
     return wo.number
+
+
+def test_times_are_shown_in_the_users_timezone(site: Site, new_page) -> None:  # type: ignore[no-untyped-def]
+    from zoneinfo import ZoneInfo
+
+    number = _work_order(site)
+    with site.kefu.ctx.uow() as uow:
+        created = uow.work_orders.get_by_number(number).created_at  # type: ignore[union-attr]
+    page = new_page(site.agent, timezone="Europe/Berlin")
+    page.goto(f"{site.url}/ui/work-orders/{number}")
+    page.reload()  # the first page told the server the browser's timezone
+    berlin = created.astimezone(ZoneInfo("Europe/Berlin")).strftime("%Y-%m-%d %H:%M")
+    shanghai = created.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    facts = page.text_content("header.wo-head") or ""
+    assert berlin in facts and shanghai not in facts

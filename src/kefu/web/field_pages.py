@@ -14,7 +14,16 @@ from kefu.domain.errors import ConcurrentUpdate, DomainError, ValidationFailed
 from kefu.domain.org import Permission, Role, User
 from kefu.domain.visits import VisitOutcome
 from kefu.services import dispatch, org_admin, visits
-from kefu.web.pages import check_csrf, context_of, detail_page, error_text, org_names, page_user, render
+from kefu.web.pages import (
+    check_csrf,
+    context_of,
+    detail_page,
+    error_text,
+    org_names,
+    page_user,
+    render,
+    user_timezone,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -80,7 +89,7 @@ def _local(request: Request, value: str, field: str) -> datetime:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise ValidationFailed("Enter a date and time, e.g. 2026-11-23 09:00.", field=field) from None
-    return parsed.replace(tzinfo=context_of(request).timezone) if parsed.tzinfo is None else parsed
+    return parsed.replace(tzinfo=user_timezone(request)) if parsed.tzinfo is None else parsed
 
 
 def _items(value: str) -> tuple[str, ...]:

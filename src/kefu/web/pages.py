@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -67,10 +68,24 @@ def page_user(request: Request) -> User:
     return user
 
 
+TZ_COOKIE = "kefu_tz"
+
+
+def user_timezone(request: Request) -> ZoneInfo:
+    """The browser's timezone (kefu.js tells it in a cookie), else the centre's."""
+    name = request.cookies.get(TZ_COOKIE, "")
+    if name and len(name) <= 64:
+        try:
+            return ZoneInfo(name)
+        except (ValueError, KeyError, ZoneInfoNotFoundError):
+            pass
+    return ZoneInfo(str(request.app.state.kefu.settings.timezone))
+
+
 def render(request: Request, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:
     locale = locale_of(request)
     env = ENVIRONMENTS[locale]
-    tz = request.app.state.kefu.settings.tz
+    tz = user_timezone(request)
 
     def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
         return value.astimezone(tz).strftime(fmt) if value else ""
@@ -293,7 +308,7 @@ async def create_work_order(request: Request) -> Response:
     form = {k: str(v) for k, v in (await request.form()).items()}
     try:
         check_csrf(request, form.get("csrf"))
-        new = _parse_new_work_order(form, context_of(request))
+        new = _parse_new_work_order(form, context_of(request), user_timezone(request))
         if new.channel is Channel.STORE:
             work_order = intake.register_walk_in(context_of(request), user, new, store=form.get("store", ""))
         else:
@@ -304,7 +319,7 @@ async def create_work_order(request: Request) -> Response:
     return RedirectResponse(f"/ui/work-orders/{work_order.number}", status_code=303)
 
 
-def _parse_new_work_order(form: dict[str, str], ctx: Context) -> svc.NewWorkOrder:
+def _parse_new_work_order(form: dict[str, str], ctx: Context, tz: ZoneInfo | None = None) -> svc.NewWorkOrder:
     def choice(name: str, enum: Any, label: str) -> Any:
         try:
             return enum(form.get(name, ""))
@@ -325,7 +340,7 @@ def _parse_new_work_order(form: dict[str, str], ctx: Context) -> svc.NewWorkOrde
     fault_time = None
     if form.get("fault_time"):
         try:
-            fault_time = datetime.fromisoformat(form["fault_time"]).replace(tzinfo=ctx.timezone)
+            fault_time = datetime.fromisoformat(form["fault_time"]).replace(tzinfo=tz or ctx.timezone)
         except ValueError:
             raise ValidationFailed("The fault time is not a date and time.", field="fault_time") from None
     return svc.NewWorkOrder(

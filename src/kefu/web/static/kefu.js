@@ -89,3 +89,11 @@ function drawCharts(root) {
 }
 window.addEventListener("load", () => drawCharts());
 document.addEventListener("htmx:afterSwap", (event) => drawCharts(event.target));
+
+// Times are shown in the user's timezone: tell the server once (a cookie); the next page uses it.
+(function () {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (zone && !document.cookie.split("; ").includes("kefu_tz=" + zone)) {
+    document.cookie = "kefu_tz=" + zone + "; path=/; max-age=31536000; samesite=lax";
+  }
+})();
