@@ -27,12 +27,7 @@ HANDLER_ROLES = (Role.AGENT, Role.TECH_SUPPORT, Role.FIELD_ENGINEER)
 
 
 def rules(ctx: Context, uow: UnitOfWork) -> list[RoutingRule]:
-    cached = ctx.org_cache.get("routing_rules")
-    if isinstance(cached, list):
-        return cached
-    found = uow.routing.rules()
-    ctx.org_cache.put("routing_rules", found)
-    return found
+    return scope.cached_list(ctx, "routing_rules", uow.routing.rules)
 
 
 def facts_of(wo: WorkOrder, profile: CustomerProfile) -> Facts:

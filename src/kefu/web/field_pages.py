@@ -249,20 +249,19 @@ def _dashboard_values(request: Request, user: User) -> dict[str, Any]:
 
 @router.get("/ui/dashboard")
 def dashboard(request: Request) -> Response:
-    user = page_user(request)
-    try:
-        values = _dashboard_values(request, user)
-    except DomainError as exc:
-        return render(request, "error.html", 403, user=user, error=error_text(request, exc))
-    return render(request, "dashboard.html", user=user, **values)
+    return _dashboard(request, "dashboard.html")
 
 
 @router.get("/ui/dashboard/panel")
 def dashboard_panel(request: Request) -> Response:
     """The figures alone, for the page's refresh every 30 seconds (HTMX)."""
+    return _dashboard(request, "_dashboard_panel.html")
+
+
+def _dashboard(request: Request, template: str) -> Response:
     user = page_user(request)
     try:
         values = _dashboard_values(request, user)
     except DomainError as exc:
         return render(request, "error.html", 403, user=user, error=error_text(request, exc))
-    return render(request, "_dashboard_panel.html", user=user, **values)
+    return render(request, template, user=user, **values)

@@ -63,14 +63,27 @@ def _plain(obj: Any, names: list[str]) -> dict[str, Any]:
     return out
 
 
+def _insert(conn: Connection, table: Any, obj: Any, names: list[str]) -> int:
+    return int(conn.execute(insert(table).values(**_plain(obj, names), version=obj.version)
+                            .returning(table.c.id)).scalar_one())
+
+
+def _save_versioned(conn: Connection, table: Any, obj: Any, names: list[str], expected_version: int) -> bool:
+    """Store a part of a work order (a hop, a visit) only if nobody changed it since it was read."""
+    result = conn.execute(update(table).where(table.c.id == obj.id, table.c.version == expected_version)
+                          .values(**_plain(obj, names), version=expected_version + 1))
+    if result.rowcount != 1:
+        return False
+    obj.version = expected_version + 1
+    return True
+
+
 class SqlDispatchRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     def add(self, hop: Dispatch) -> Dispatch:
-        hop.id = self.conn.execute(
-            insert(dispatches).values(**_plain(hop, _DISPATCH_FIELDS), version=hop.version).returning(dispatches.c.id)
-        ).scalar_one()
+        hop.id = _insert(self.conn, dispatches, hop, _DISPATCH_FIELDS)
         # The receiving organisation may see the work order from now on (data scope).
         self.conn.execute(_PARTY_INSERT[self.conn.dialect.name],
                           {"work_order_id": hop.work_order_id, "organisation_id": hop.receiver_org_id})
@@ -81,13 +94,7 @@ class SqlDispatchRepository:
         return _dispatch(row) if row else None
 
     def save(self, hop: Dispatch, expected_version: int) -> bool:
-        result = self.conn.execute(
-            update(dispatches).where(dispatches.c.id == hop.id, dispatches.c.version == expected_version)
-            .values(**_plain(hop, _DISPATCH_FIELDS), version=expected_version + 1))
-        if result.rowcount != 1:
-            return False
-        hop.version = expected_version + 1
-        return True
+        return _save_versioned(self.conn, dispatches, hop, _DISPATCH_FIELDS, expected_version)
 
     def of_work_order(self, work_order_id: int) -> list[Dispatch]:
         rows = self.conn.execute(select(dispatches).where(dispatches.c.work_order_id == work_order_id)
@@ -114,9 +121,7 @@ class SqlVisitRepository:
         self.conn = conn
 
     def add(self, visit: Visit) -> Visit:
-        visit.id = self.conn.execute(
-            insert(visits).values(**_plain(visit, _VISIT_FIELDS), version=visit.version).returning(visits.c.id)
-        ).scalar_one()
+        visit.id = _insert(self.conn, visits, visit, _VISIT_FIELDS)
         return visit
 
     def get(self, visit_id: int) -> Visit | None:
@@ -124,13 +129,7 @@ class SqlVisitRepository:
         return _visit(row) if row else None
 
     def save(self, visit: Visit, expected_version: int) -> bool:
-        result = self.conn.execute(
-            update(visits).where(visits.c.id == visit.id, visits.c.version == expected_version)
-            .values(**_plain(visit, _VISIT_FIELDS), version=expected_version + 1))
-        if result.rowcount != 1:
-            return False
-        visit.version = expected_version + 1
-        return True
+        return _save_versioned(self.conn, visits, visit, _VISIT_FIELDS, expected_version)
 
     def of_work_order(self, work_order_id: int) -> list[Visit]:
         rows = self.conn.execute(select(visits).where(visits.c.work_order_id == work_order_id).order_by(visits.c.id))
