@@ -55,7 +55,7 @@ def add_team(ctx: Context, actor: User, *, organisation_id: int, name: str, func
         if any(t.name == clean and t.organisation_id == organisation_id for t in uow.org.teams()):
             raise ValidationFailed("The organisation has a team named {name} already.", field="name", name=clean)
         team = uow.org.add_team(Team(id=None, organisation_id=organisation_id, name=clean, function=function))
-        workspace.record(ctx, uow, actor, "team", team.id, None,
+        workspace.record(ctx, uow, actor, "team", clean, None,
                          {"name": clean, "organisation_id": organisation_id, "function": function.value})
         uow.commit()
     return team

@@ -164,7 +164,10 @@ def record(ctx: Context, uow: UnitOfWork, actor: User, entity: str, key: object,
                                             key=str(key), before=before, after=after))
 
 
-def admin_changes(ctx: Context, actor: User, *, limit: int = 100) -> list[AdminChange]:
+def admin_changes(ctx: Context, actor: User, *, limit: int = 100) -> tuple[list[AdminChange], dict[int, str]]:
+    """The latest changes, newest first, with the names of the people who made them."""
     require(actor, Permission.ROUTING_MANAGE)
     with ctx.uow() as uow:
-        return uow.workspace.changes(limit)
+        changes = uow.workspace.changes(limit)
+        people = uow.users.get_many(sorted({c.user_id for c in changes}))
+    return changes, {i: u.display_name for i, u in people.items()}

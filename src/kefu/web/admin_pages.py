@@ -35,7 +35,7 @@ def _page(request: Request, user: User, tab: str, *, error: str | None = None, s
     values["policies"] = sla_admin.list_policies(ctx, user)
     values["calendars"] = sla_admin.list_calendars(ctx, user)
     values["templates"] = notify.list_templates(ctx, user)
-    values["changes"] = workspace.admin_changes(ctx, user, limit=100)
+    values["changes"], values["people"] = workspace.admin_changes(ctx, user, limit=100)
     values["functions"] = list(TeamFunction)
     values["strategies"] = list(Strategy)
     values["clocks"] = list(ClockName)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -44,6 +45,8 @@ def _environment(locale: str) -> Environment:
     )
     env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(labels=labels, locale=locale, locales=LOCALES, Status=Status)
+    # JSON as people read it (Chinese as Chinese, not \u escapes); autoescaping still applies.
+    env.filters["json"] = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
     return env
 
 

@@ -1,0 +1,66 @@
+"""Administration pages through HTTP on SQLite and PostgreSQL: time-limit policies, calendar days,
+teams, retiring a category — each change validated and in the change log."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from fastapi.testclient import TestClient
+
+from kefu.bootstrap import Kefu
+from kefu.domain.org import Role
+from kefu.domain.sla import ClockName
+from kefu.services import sla_admin
+from kefu.services.accounts import NewUser, create_user
+from tests.conftest import make_actor
+from tests.web.test_pages import csrf_of, login
+
+
+def test_policies_calendar_days_teams_and_categories(client: TestClient, kefu: Kefu) -> None:
+    supervisor = make_actor(kefu, Role.SUPERVISOR)
+    login(client, supervisor.username)
+    page = client.get("/ui/admin", params={"tab": "sla"})
+    assert page.status_code == 200 and "时限策略" in page.text
+    csrf = csrf_of(page.text)
+    admin = create_user(kefu.ctx, NewUser(username=f"a{secrets.token_hex(4)}", role=Role.ADMIN,
+                                          password="correct-horse-42"))
+    policy = sla_admin.list_policies(kefu.ctx, admin)[-1]  # the catch-all policy, last in order
+    form = {"csrf": csrf, "policy_id": str(policy.id), "active": "1", "target_first_response": "abc"}
+    bad = client.post("/ui/admin/policy", data=form)
+    assert bad.status_code == 422 and "必须是整数" in bad.text
+    form.update(target_first_response="45", target_resolution="vip:600, *:1440", target_hop="vip:180, *:360")
+    assert client.post("/ui/admin/policy", data=form, follow_redirects=False).status_code == 303
+    saved = next(p for p in sla_admin.list_policies(kefu.ctx, admin) if p.id == policy.id)
+    assert saved.target_for(ClockName.RESOLUTION, "vip") == 600
+    assert saved.target_for(ClockName.RESOLUTION, "standard") == 1440
+    assert saved.target_for(ClockName.FIRST_RESPONSE, "standard") == 45
+    assert ClockName.DIAGNOSIS not in saved.targets  # left empty: that clock no longer runs under it
+    # A day off declared for next year's calendar; a bad date is refused.
+    bad = client.post("/ui/admin/calendar-day", data={"csrf": csrf, "calendar": "office", "day": "31/12/2027"})
+    assert bad.status_code == 422 and "2026-12-31" in bad.text
+    ok = client.post("/ui/admin/calendar-day", data={"csrf": csrf, "calendar": "office", "day": "2027-10-08",
+                                                     "note": "调休"}, follow_redirects=False)
+    assert ok.status_code == 303
+    # A team, then retiring a category.
+    orgs = re.findall(r'<option value="(\d+)">', client.get("/ui/admin", params={"tab": "teams"}).text)
+    name = f"投诉处理组{secrets.token_hex(2)}"
+    r = client.post("/ui/admin/team", data={"csrf": csrf, "organisation_id": orgs[0], "name": name,
+                                            "function": "quality"}, follow_redirects=False)
+    assert r.status_code == 303 and name in client.get("/ui/admin", params={"tab": "teams"}).text
+    r = client.post("/ui/admin/category-active", data={"csrf": csrf, "code": "marketing.points", "active": "0"},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    log = client.get("/ui/admin", params={"tab": "changes"}).text
+    assert f"sla_policy {saved.name}" in log and "calendar_day office/2027-10-08" in log
+    assert "category marketing.points" in log and f"team {name}" in log
+    # Without the CSRF token nothing changes; an agent may not use these pages.
+    no_token = client.post("/ui/admin/category-active", data={"code": "marketing.points", "active": "1"})
+    assert no_token.status_code == 422
+    agent = make_actor(kefu, Role.AGENT)
+    with TestClient(client.app, base_url="http://127.0.0.1") as other:
+        login(other, agent.username)
+        assert other.get("/ui/admin").status_code == 403
+    # Put things back for the other tests of this session's database.
+    client.post("/ui/admin/category-active", data={"csrf": csrf, "code": "marketing.points", "active": "1"})
+    sla_admin.save_policy(kefu.ctx, admin, policy)
