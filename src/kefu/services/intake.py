@@ -83,7 +83,7 @@ def receive(ctx: Context, inbound: Inbound) -> IntakeResult:
     now = ctx.clock.now()
     at = inbound.at or now
     with ctx.uow(write=True) as uow:
-        system = _system(uow)
+        system = _system(ctx, uow)
         if inbound.provider_message_id and (
                 seen := uow.channels.contact_by_provider_id(inbound.channel, inbound.provider_message_id)):
             return _duplicate(ctx, uow, seen, inbound)
@@ -119,10 +119,15 @@ def receive(ctx: Context, inbound: Inbound) -> IntakeResult:
                         duplicate=False, reply=reply)
 
 
-def _system(uow: UnitOfWork) -> User:
+def _system(ctx: Context, uow: UnitOfWork) -> User:
+    """The account that opens work orders for the channels (cached: read on every message)."""
+    cached = ctx.org_cache.get("system_user")
+    if isinstance(cached, User):
+        return cached
     user = uow.users.get_by_username("system")
     if user is None:
         raise RuntimeError("the `system` account is missing: run `kefu db upgrade` (it seeds reference data)")
+    ctx.org_cache.put("system_user", user)
     return user
 
 

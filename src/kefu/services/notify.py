@@ -23,8 +23,18 @@ LOCALES = ("zh_CN", "en")
 WRITABLE = {Channel.SMS: "sms", Channel.EMAIL: "email", Channel.WECHAT: "wechat"}
 
 
-def template(uow: UnitOfWork, key: str, channel: str, locale: str) -> tuple[str | None, str]:
-    stored = uow.channels.template(key, channel, locale)
+def template(uow: UnitOfWork, key: str, channel: str, locale: str,
+             ctx: Context | None = None) -> tuple[str | None, str]:
+    """The text in effect: an admin's version, else the default. With `ctx`, the admins' versions
+    are read once per `ctx.cache_ttl` (every message needs one; saving clears the cache)."""
+    if ctx is not None:
+        edited = ctx.org_cache.get("templates")
+        if not isinstance(edited, dict):
+            edited = {(k, c, loc): (subj, body) for k, c, loc, subj, body in uow.channels.templates()}
+            ctx.org_cache.put("templates", edited)
+        stored = edited.get((key, channel, locale))
+    else:
+        stored = uow.channels.template(key, channel, locale)
     if stored is not None:
         return stored
     texts = DEFAULT_TEMPLATES[key]
@@ -44,7 +54,7 @@ def values_for(ctx: Context, uow: UnitOfWork, wo: WorkOrder, locale: str,
 
 def text_for(ctx: Context, uow: UnitOfWork, key: str, channel: Channel, locale: str, wo: WorkOrder,
              **extra: object) -> str:
-    _, body = template(uow, key, WRITABLE.get(channel, "sms"), locale)
+    _, body = template(uow, key, WRITABLE.get(channel, "sms"), locale, ctx)
     return render(body, values_for(ctx, uow, wo, locale, extra))
 
 
@@ -63,7 +73,7 @@ def to_customer(ctx: Context, uow: UnitOfWork, wo: WorkOrder, key: str, *, chann
         out, address = ("sms", customer.phone) if customer and customer.phone else (None, None)
     if out is None or not address:
         return
-    subject, body = template(uow, key, out, locale)
+    subject, body = template(uow, key, out, locale, ctx)
     values = values_for(ctx, uow, wo, locale, extra)
     now = ctx.clock.now()
     uow.outbox.add([Message(channel=out, template=f"customer:{key}", created_at=now, deliver_after=now,
@@ -110,6 +120,7 @@ def save_template(ctx: Context, actor: User, key: str, channel: str, locale: str
         workspace.record(ctx, uow, actor, "message_template", f"{key}/{channel}/{locale}",
                          {"subject": before[0], "body": before[1]}, {"subject": subject, "body": body})
         uow.commit()
+    ctx.org_cache.clear()
 
 
 def when(ctx: Context, start: datetime, end: datetime) -> str:
