@@ -47,7 +47,40 @@ def upgrade() -> None:
 
 
 
+    with op.batch_alter_table('work_orders', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('next_due_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.create_index('ix_work_orders_open_next_due_at', ['next_due_at'], unique=False,
+                              postgresql_where=sa.text(_OPEN), sqlite_where=sa.text(_OPEN))
+        batch_op.create_index('ix_work_orders_open_team_id_id', ['team_id', 'id'], unique=False,
+                              postgresql_where=sa.text(_OPEN), sqlite_where=sa.text(_OPEN))
+        batch_op.create_index('ix_work_orders_open_organisation_id_status_team_id',
+                              ['organisation_id', 'status', 'team_id'], unique=False,
+                              postgresql_where=sa.text(_OPEN), sqlite_where=sa.text(_OPEN))
+    with op.batch_alter_table('work_order_clocks', schema=None) as batch_op:
+        batch_op.create_index('ix_work_order_clocks_breached_at', ['breached_at'], unique=False,
+                              postgresql_where=sa.text('breached_at IS NOT NULL'),
+                              sqlite_where=sa.text('breached_at IS NOT NULL'))
+    op.execute("UPDATE work_orders SET next_due_at = (SELECT min(due_at) FROM work_order_clocks k "
+               "WHERE k.work_order_id = work_orders.id AND k.phase = 'running')")
+
+
+# The open statuses as of this revision (kefu.adapters.db.tables.OPEN_PREDICATE then).
+_OPEN = ("status IN ('accepted', 'callback', 'dispatched', 'in_progress', 'new', 'pending', 'resolved', "
+         "'returned')")
+
+
 def downgrade() -> None:
+    with op.batch_alter_table('work_order_clocks', schema=None) as batch_op:
+        batch_op.drop_index('ix_work_order_clocks_breached_at', postgresql_where=sa.text('breached_at IS NOT NULL'),
+                            sqlite_where=sa.text('breached_at IS NOT NULL'))
+    with op.batch_alter_table('work_orders', schema=None) as batch_op:
+        batch_op.drop_index('ix_work_orders_open_organisation_id_status_team_id', postgresql_where=sa.text(_OPEN),
+                            sqlite_where=sa.text(_OPEN))
+        batch_op.drop_index('ix_work_orders_open_team_id_id', postgresql_where=sa.text(_OPEN),
+                            sqlite_where=sa.text(_OPEN))
+        batch_op.drop_index('ix_work_orders_open_next_due_at', postgresql_where=sa.text(_OPEN),
+                            sqlite_where=sa.text(_OPEN))
+        batch_op.drop_column('next_due_at')
     with op.batch_alter_table('saved_filters', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_saved_filters_user_id_name'))
 

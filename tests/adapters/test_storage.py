@@ -156,6 +156,7 @@ def test_numbers_continue_after_a_bulk_load(kefu: Kefu) -> None:
 @pytest.mark.parametrize(("migration", "name"), [
     ("20261121_0002_open_work_order_indexes.py", "OPEN_PREDICATE"),
     ("20261122_0004_dispatch_and_field_service.py", "_OPEN"),  # the open-load triggers
+    ("20261122_0006_workspace.py", "_OPEN"),  # the partial index on the earliest deadline
 ])
 def test_the_open_predicates_of_migrations_match_the_domain(migration: str, name: str) -> None:
     """Migrations are frozen copies: if the open statuses change, a new migration must follow."""

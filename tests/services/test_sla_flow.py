@@ -23,6 +23,7 @@ from kefu.services import sla_admin
 from kefu.services import workorders as svc
 from kefu.services.accounts import NewUser, create_user
 from kefu.services.customers import NewCustomer, register_customer
+from kefu.services.ports import WorkOrderFilter
 from kefu.services.timers import deliver_outbox, tick
 from tests.conftest import PASSWORD, Database, unique_phone
 
@@ -191,3 +192,33 @@ def test_working_day_overrides_are_editable(timed: tuple[Kefu, FixedClock]) -> N
     sla_admin.set_calendar_day(k.ctx, admin, "office", date(2027, 2, 6), True, "春节调休")
     office = {c.name: c for c in sla_admin.list_calendars(k.ctx, admin)}["office"]
     assert office.overrides[date(2027, 2, 6)] is True
+
+
+def test_the_work_order_keeps_its_earliest_running_deadline(timed: tuple[Kefu, FixedClock]) -> None:
+    """`next_due_at` (what "due within the hour" reads) follows the clocks through every change."""
+    k, clock = timed
+    user = _agent(k)
+    number = _order(k, user)
+
+    def stored() -> tuple[object, list[object]]:
+        wo, clocks = svc.get_work_order(k.ctx, user, number)
+        return wo.next_due_at, sorted(c.due_at for c in clocks if c.state in ("running", "warned") and c.due_at)
+
+    due, running = stored()
+    assert due == running[0]  # first response, 30 min after registration
+    clock.advance(timedelta(minutes=5))
+    svc.transition_work_order(k.ctx, user, number, Status.ACCEPTED)
+    svc.transition_work_order(k.ctx, user, number, Status.IN_PROGRESS)
+    due, running = stored()
+    assert due == running[0] and due > clock.now() + timedelta(minutes=30)  # first response met: next is later
+    svc.transition_work_order(k.ctx, user, number, Status.PENDING, note="等客户在家")
+    due, running = stored()
+    assert running == [] and due is None  # nothing runs while waiting for the customer
+    clock.advance(timedelta(hours=3))
+    svc.transition_work_order(k.ctx, user, number, Status.IN_PROGRESS)
+    due, running = stored()
+    assert due == running[0]
+    listed = svc.list_work_orders(k.ctx, user, WorkOrderFilter(due_before=due + timedelta(seconds=1)), limit=200)  # type: ignore[operator]
+    assert number in [w.number for w in listed]
+    assert number not in [w.number for w in svc.list_work_orders(
+        k.ctx, user, WorkOrderFilter(due_before=due - timedelta(seconds=1)), limit=200)]  # type: ignore[operator]

@@ -159,6 +159,7 @@ class WorkOrder:
     reopen_count: int = 0
     version: int = 1
     organisation_id: int | None = None  # the first-ask owner's organisation (data scope)
+    next_due_at: datetime | None = None  # the earliest deadline of its running clocks (kept by the SLA service)
     events: list[WorkOrderEvent] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod

@@ -103,6 +103,7 @@ class WorkOrderRepository(Protocol):
         ...
     def find(self, flt: WorkOrderFilter, limit: int) -> list[WorkOrder]: ...
     def history(self, work_order_id: int) -> list[WorkOrderEvent]: ...
+    def set_next_due(self, work_order_id: int, due: datetime | None) -> None: ...
 
 
 class UserRepository(Protocol):
@@ -409,9 +410,12 @@ class Context:
     categories_cache: TtlCache[str, Category] = field(init=False)
     sla_cache: TtlCache[str, object] = field(init=False)  # policies and calendars (kefu.services.sla)
     org_cache: TtlCache[str, object] = field(init=False)  # organisations, routing rules (kefu.services.scope)
+    #: Aggregates that change slowly (the dashboard's 7-day averages): kept 20 times as long.
+    slow_cache: TtlCache[str, object] = field(init=False)
 
     def __post_init__(self) -> None:
         self.tokens_cache = TtlCache(self.cache_ttl, self.clock.now)
         self.categories_cache = TtlCache(self.cache_ttl, self.clock.now)
         self.sla_cache = TtlCache(self.cache_ttl, self.clock.now)
         self.org_cache = TtlCache(self.cache_ttl, self.clock.now)
+        self.slow_cache = TtlCache(self.cache_ttl * 20, self.clock.now)

@@ -8,6 +8,7 @@ the same threshold twice, and a worker killed mid-tick leaves its rows to the ne
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -131,17 +132,31 @@ def announce(ctx: Context, uow: UnitOfWork, wo: WorkOrder, profile: CustomerProf
     return plan
 
 
-def start(ctx: Context, uow: UnitOfWork, wo: WorkOrder, plan: Plan) -> None:
-    """Create the clocks of a stored work order."""
-    assert wo.id is not None
+def prepare(ctx: Context, uow: UnitOfWork, wo: WorkOrder, plan: Plan) -> list[ClockRecord]:
+    """The clocks of a work order about to be stored; its earliest deadline goes on the work order
+    itself (`next_due_at`, what "due within the hour" reads), in the same INSERT."""
     calendar = setup(ctx, uow).calendar(plan.calendar)
     states = start_clocks(clock_names_for(wo.type.value, plan.targets), plan.targets, wo.created_at, calendar)
-    uow.sla.add_clocks([
-        ClockRecord(work_order_id=wo.id, state=state, calendar=plan.calendar,
+    records = [
+        ClockRecord(work_order_id=0, state=state, calendar=plan.calendar,
                     policy_id=plan.policy.id if plan.policy else None,
                     agreement_id=plan.agreement.id if plan.agreement else None).refreshed(calendar, plan.thresholds)
         for state in states.values()
-    ])
+    ]
+    wo.next_due_at = earliest_due(records)
+    return records
+
+
+def start(uow: UnitOfWork, wo: WorkOrder, prepared: list[ClockRecord]) -> None:
+    """Store the prepared clocks of a stored work order."""
+    assert wo.id is not None
+    uow.sla.add_clocks([replace(r, work_order_id=wo.id) for r in prepared])
+
+
+def earliest_due(records: Iterable[ClockRecord]) -> datetime | None:
+    """The first deadline of the clocks that run."""
+    dues = [r.due_at for r in records if r.due_at is not None and r.state.phase is ClockPhase.RUNNING]
+    return min(dues) if dues else None
 
 
 def follow(ctx: Context, uow: UnitOfWork, wo: WorkOrder, happening: Happening) -> None:
@@ -167,6 +182,13 @@ def follow(ctx: Context, uow: UnitOfWork, wo: WorkOrder, happening: Happening) -
             wo.record(clock_event(ctx, EventKind.SLA_BREACHED, record, due, BREACH))
         changed.append(updated.refreshed(calendar, thresholds))
     uow.sla.save_clocks(changed)
+    _note_next_due(wo, records, changed)
+
+
+def _note_next_due(wo: WorkOrder, records: list[ClockRecord], changed: list[ClockRecord]) -> None:
+    """Keep the work order's earliest running deadline (stored with it by the caller's save)."""
+    now_in_force = {r.state.name: r for r in records} | {r.state.name: r for r in changed}
+    wo.next_due_at = earliest_due(now_in_force.values())
 
 
 def hop_deadline(ctx: Context, uow: UnitOfWork, wo: WorkOrder, at: datetime) -> datetime | None:
@@ -227,7 +249,8 @@ def retarget(ctx: Context, uow: UnitOfWork, wo: WorkOrder, profile: CustomerProf
     plan = plan_for(ctx, uow, wo, profile)
     s = setup(ctx, uow)
     changed = []
-    for record in uow.sla.clocks(wo.id, lock=True):
+    records = uow.sla.clocks(wo.id, lock=True)
+    for record in records:
         minutes = plan.targets.get(record.state.name)
         policy_id = plan.policy.id if plan.policy else None
         if minutes is None or (timedelta(minutes=minutes) == record.state.target and policy_id == record.policy_id):
@@ -238,6 +261,7 @@ def retarget(ctx: Context, uow: UnitOfWork, wo: WorkOrder, profile: CustomerProf
         changed.append(updated.refreshed(calendar, plan.thresholds))
     if changed:
         uow.sla.save_clocks(changed)
+        _note_next_due(wo, records, changed)
         if system_user_id(ctx, uow) is not None:
             wo.record(_applied_event(ctx, plan, at))
 
@@ -310,14 +334,16 @@ def rebuild_clocks(ctx: Context, work_order_ids: list[int]) -> int:
             plan = plan_for(ctx, uow, wo, profile)
             calendar = s.calendar(plan.calendar)
             happenings = [h for e in uow.work_orders.history(wo.id) if (h := happening_of(e)) is not None]
-            uow.sla.add_clocks([
+            rebuilt = [
                 ClockRecord(work_order_id=wo.id, state=recompute(name, plan.targets[name], happenings, calendar),
                             calendar=plan.calendar, policy_id=plan.policy.id if plan.policy else None,
                             agreement_id=plan.agreement.id if plan.agreement else None,
                             ).refreshed(calendar, plan.thresholds)
                 for name in clock_names_for(wo.type.value, plan.targets,
                                             visited=any(h.onsite is not None for h in happenings))
-            ])
+            ]
+            uow.sla.add_clocks(rebuilt)
+            uow.work_orders.set_next_due(wo.id, earliest_due(rebuilt))
             done += 1
         uow.commit()
     return done

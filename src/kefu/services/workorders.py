@@ -152,8 +152,9 @@ def open_work_order(ctx: Context, uow: UnitOfWork, actor: User, new: NewWorkOrde
     if new.team_id is None:
         routing.route_new(ctx, uow, work_order, profile, now)
     plan = sla.announce(ctx, uow, work_order, profile)
+    clocks = sla.prepare(ctx, uow, work_order, plan)
     stored = uow.work_orders.add(work_order, day=day)
-    sla.start(ctx, uow, stored, plan)
+    sla.start(uow, stored, clocks)
     if new.call_id is not None:
         cti_link(ctx, uow, stored, new.call_id, plan, now)
     if steps := new_checklist(stored.category):

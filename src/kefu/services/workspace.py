@@ -133,8 +133,15 @@ def dashboard(ctx: Context, actor: User) -> Dashboard:
         today = datetime.combine(now.astimezone(ctx.timezone).date(), time(0), ctx.timezone)
         week = today - timedelta(days=7)
 
-        def avg(figures: dict[Any, int]) -> dict[str, float]:
-            return {str(k): round(v / 7, 1) for k, v in figures.items()}
+        def avg(column: str) -> dict[str, float]:
+            """The 7 days before today change once a day: kept in the slow cache."""
+            cache_key = f"week:{column}:{today.date()}:{key}"
+            found = ctx.slow_cache.get(cache_key)
+            if not isinstance(found, dict):
+                figures = uow.workspace.created_by(column, week, today, visible)
+                found = {str(k): round(v / 7, 1) for k, v in figures.items()}
+                ctx.slow_cache.put(cache_key, found)
+            return found
 
         teams = None if visible is None else [t.id for t in uow.org.teams()
                                               if t.organisation_id in visible and t.id is not None]
@@ -145,10 +152,10 @@ def dashboard(ctx: Context, actor: User) -> Dashboard:
             due_within_hour=uow.workspace.count(WorkOrderFilter(statuses=OPEN, visible_to=visible,
                                                                 due_before=now + timedelta(hours=1)), COUNT_CAP),
             channels_today={str(k): v for k, v in uow.workspace.created_by("channel", today, now, visible).items()},
-            channels_week_avg=avg(uow.workspace.created_by("channel", week, today, visible)),
+            channels_week_avg=avg("channel"),
             categories_today={str(k): v for k, v in uow.workspace.created_by("category", today, now,
                                                                              visible).items()},
-            categories_week_avg=avg(uow.workspace.created_by("category", week, today, visible)),
+            categories_week_avg=avg("category"),
             agents=uow.workspace.agents_load(teams),
             at=now,
         )

@@ -38,7 +38,6 @@ from kefu.adapters.db.tables import (
     service_agreements,
     teams,
     users,
-    work_order_clocks,
     work_order_events,
     work_order_parties,
     work_orders,
@@ -179,7 +178,7 @@ class SqlCustomerRepository:
 _WO_MUTABLE = (
     "type", "category", "channel", "priority", "severity", "title", "description", "status", "handler_id",
     "team_id", "updated_at", "fault_time", "fault_place", "device", "promised_at", "resolved_at",
-    "closed_at", "reopen_count",
+    "closed_at", "reopen_count", "next_due_at",
 )
 
 
@@ -211,6 +210,7 @@ def _work_order(row: Any) -> WorkOrder:
         reopen_count=row.reopen_count,
         version=row.version,
         organisation_id=row.organisation_id,
+        next_due_at=row.next_due_at,
     )
 
 
@@ -355,10 +355,12 @@ class SqlWorkOrderRepository:
             conditions.append(exists().where(d.work_order_id == c.id, d.receiver_team_id == flt.dispatched_to_team,
                                              d.status.in_(("accepted", "pending"))))
         if flt.due_before is not None:
-            k = work_order_clocks.c
-            conditions.append(exists().where(k.work_order_id == c.id, k.phase == "running",
-                                             k.due_at < flt.due_before))
+            conditions.append(c.next_due_at < flt.due_before)
         return query.where(*conditions).order_by(c.id.desc())
+
+    def set_next_due(self, work_order_id: int, due: datetime | None) -> None:
+        """For a rebuild of clocks outside a change of the work order (its version stays)."""
+        self.conn.execute(update(work_orders).where(work_orders.c.id == work_order_id).values(next_due_at=due))
 
     def history(self, work_order_id: int) -> list[WorkOrderEvent]:
         return [_event(row) for row in self.conn.execute(_EVENTS_OF, {"id": work_order_id})]

@@ -166,6 +166,9 @@ work_orders = Table(
     Column("version", Integer, nullable=False, server_default=text("1")),
     # The organisation of the first-ask owner: with work_order_parties it decides who may see it.
     Column("organisation_id", BigId, ForeignKey("organisations.id")),
+    # The earliest deadline of its running clocks, kept with every change: "due within the hour"
+    # is then one index range on open work orders, not a search through their clocks.
+    Column("next_due_at", UTCDateTime),
     CheckConstraint("severity IS NULL OR severity BETWEEN 1 AND 4", name="severity_range"),
     # Keyset pagination walks (filter, id DESC): each common filter has its own index.
     Index(None, "status", "id"),
@@ -181,6 +184,14 @@ work_orders = Table(
     Index("ix_work_orders_open_priority_id", "priority", "id",
           postgresql_where=text(OPEN_PREDICATE), sqlite_where=text(OPEN_PREDICATE)),
     Index("ix_work_orders_open_category_id", "category", "id",
+          postgresql_where=text(OPEN_PREDICATE), sqlite_where=text(OPEN_PREDICATE)),
+    Index("ix_work_orders_open_next_due_at", "next_due_at",
+          postgresql_where=text(OPEN_PREDICATE), sqlite_where=text(OPEN_PREDICATE)),
+    # The team queues: a team's open work, newest first.
+    Index("ix_work_orders_open_team_id_id", "team_id", "id",
+          postgresql_where=text(OPEN_PREDICATE), sqlite_where=text(OPEN_PREDICATE)),
+    # The dashboard's counts of open work by status and team, per organisation, from the index alone.
+    Index("ix_work_orders_open_organisation_id_status_team_id", "organisation_id", "status", "team_id",
           postgresql_where=text(OPEN_PREDICATE), sqlite_where=text(OPEN_PREDICATE)),
 )
 
@@ -292,6 +303,9 @@ work_order_clocks = Table(
           postgresql_where=text("next_fire_at IS NOT NULL"), sqlite_where=text("next_fire_at IS NOT NULL")),
     Index("ix_work_order_clocks_running_due_at", "due_at",
           postgresql_where=text("phase = 'running'"), sqlite_where=text("phase = 'running'")),
+    # Time limits missed in a period (the dashboard): only the breached clocks.
+    Index("ix_work_order_clocks_breached_at", "breached_at",
+          postgresql_where=text("breached_at IS NOT NULL"), sqlite_where=text("breached_at IS NOT NULL")),
 )
 
 outbox = Table(
