@@ -49,7 +49,7 @@ test: lint typecheck importlint pytest
 
 messages: dev
 	mkdir -p var
-	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ -k ValidationFailed -k gettext -k translate_error:2 -k gettext -o var/messages.pot src/kefu
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ -k ValidationFailed -k StateConflict -k gettext -k translate_error:2 -o var/messages.pot src/kefu
 	$(BIN)/pybabel update -i var/messages.pot -d src/kefu/translations --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/python tools/fill_catalogue.py
 

@@ -596,4 +596,11 @@ ZH = {
     'Merge it into this one (duplicate)': '合并到本工单（重复）',
     'linked it with': '关联了工单',
     'merged a duplicate': '合并了重复工单',
+    'Step {code} was already done.': '步骤 {code} 已经完成。',
+    'Do step {expected} first; the steps go in order.': '请先完成步骤 {expected}；步骤须按顺序完成。',
+    'Accept a dispatch of work order {number} before passing it on.': '请先接收工单 {number} 的派单再转派。',
+    'Work order {number} is already dispatched; wait for the answer or its return.': '工单 {number} 已派单，请等待答复或回单。',
+    'Dispatch {id} still waits for the answer of dispatch {child}.': '派单 {id} 仍在等待派单 {child} 的答复。',
+    'Work order {number} is resolved or finished; re-open it before scheduling a visit.': '工单 {number} 已处理完毕或已结束，请先重新打开再预约上门。',
+    'Work order {number} is finished; its checklist can no longer change.': '工单 {number} 已结束，检查清单不能再修改。',
 }

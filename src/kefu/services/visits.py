@@ -49,8 +49,8 @@ def schedule_visit(ctx: Context, actor: User, number: str, new: NewVisit,
     with changing(ctx, actor, Permission.WORKORDER_DISPATCH, number, expected_version) as (uow, wo, now):
         assert wo.id is not None and actor.id is not None
         if not wo.is_open or wo.status in (Status.RESOLVED, Status.CALLBACK):
-            raise StateConflict("Work order {number} is {status}; re-open it before scheduling a visit.",
-                                number=wo.number, status=wo.status.value)
+            raise StateConflict("Work order {number} is resolved or finished; re-open it before scheduling a visit.",
+                                number=wo.number)
         engineer = _engineer(uow, new.engineer_id)
         address = new.address
         if not (address or "").strip():
@@ -236,8 +236,8 @@ def complete_checklist_step(ctx: Context, actor: User, number: str, code: str, d
     """Do the next step of the work order's checklist, recording who, when and what it asks for."""
     with changing(ctx, actor, Permission.WORKORDER_TRANSITION, number, expected_version) as (uow, wo, now):
         if not wo.is_open:
-            raise StateConflict("Work order {number} is {status}; its checklist is closed.", number=wo.number,
-                                status=wo.status.value)
+            raise StateConflict("Work order {number} is finished; its checklist can no longer change.",
+                                number=wo.number)
         steps = uow.checklists.steps(wo.id or 0)
         step, event = complete_step(wo.category, steps, code, actor_id=actor.id or 0, at=now, data=data)
         uow.checklists.save(wo.id or 0, step)
