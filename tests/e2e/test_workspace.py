@@ -64,6 +64,7 @@ def test_register_dispatch_answer_resolve(site: Site, new_page) -> None:  # type
     for words in ("登记了工单", "派单", "接收了派单", "回单并给出处理结果", "已告知客户，业务恢复"):
         assert words in timeline, words
     shot(page, "05-resolved")
+    assert page.locator("form.dispatch-form, form.visit-form").count() == 0  # re-open first
     assert not page.js_errors, page.js_errors
 
     # English, complete: labels and the same data.

@@ -437,7 +437,9 @@ def detail_page(request: Request, user: User, number: str, *, unmask: bool = Fal
     ctx = context_of(request)
     view = svc.view_work_order(ctx, user, number, unmask=unmask)
     wo = view.work_order
-    can_dispatch = user.may(Permission.WORKORDER_DISPATCH) and wo.is_open
+    # Resolved work orders are re-opened before anyone is sent (the services refuse it as well).
+    can_dispatch = (user.may(Permission.WORKORDER_DISPATCH) and wo.is_open
+                    and wo.status not in (Status.RESOLVED, Status.CALLBACK))
     suggestions = visits.suggest_engineer(ctx, user, number) if can_dispatch else []
     return render(
         request, "detail.html", status_code, user=user, view=view, wo=wo, error=error,
