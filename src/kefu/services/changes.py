@@ -13,7 +13,7 @@ from kefu.domain.org import Permission, User
 from kefu.domain.workorders import WorkOrder
 from kefu.services.authz import require
 from kefu.services.ports import Context, UnitOfWork
-from kefu.services.scope import load_work_order
+from kefu.services.scope import load_work_order, load_work_order_by_id
 
 
 def check_version(work_order: WorkOrder, expected_version: int | None) -> None:
@@ -74,10 +74,9 @@ def changing_part(ctx: Context, actor: User, permission: Permission, kind: str, 
     with ctx.uow(write=True) as uow:
         parts = repository(uow)
         part = parts.get(part_id)
-        found = uow.work_orders.get_by_id(part.work_order_id) if part else None
-        if part is None or found is None:
+        work_order = load_work_order_by_id(ctx, uow, actor, part.work_order_id) if part else None
+        if part is None or work_order is None:
             raise NotFound(kind=kind, key=part_id)
-        work_order = load_work_order(ctx, uow, actor, found.number)
         check(part)
         if expected_version is not None and expected_version != part.version:
             raise ConcurrentUpdate(number=work_order.number, current=part.version, expected=expected_version)

@@ -148,10 +148,10 @@ def contact_attachment(ctx: Context, actor: User, contact_id: int, position: int
         if found is None:
             raise NotFound(kind=N_("Attachment"), key=f"{contact_id}/{position}")
         contact, file = found
-        visible = scope.visible_to(ctx, uow, actor)
-        wo = uow.work_orders.get_by_id(contact.work_order_id) if contact.work_order_id else None
-        allowed = (wo is not None and uow.work_orders.get_by_number(wo.number, visible_to=visible) is not None) or (
-            wo is None and contact.customer_id is not None and not scope.external(ctx, uow, actor))
+        if contact.work_order_id is not None:
+            allowed = scope.load_work_order_by_id(ctx, uow, actor, contact.work_order_id) is not None
+        else:
+            allowed = contact.customer_id is not None and not scope.external(ctx, uow, actor)
         if not allowed:
             raise NotFound(kind=N_("Attachment"), key=f"{contact_id}/{position}")
         return file

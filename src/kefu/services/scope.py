@@ -51,3 +51,8 @@ def load_work_order(ctx: Context, uow: UnitOfWork, actor: User, number: str) -> 
     if work_order is None:
         raise NotFound(kind=N_("Work order"), key=number)
     return work_order
+
+
+def load_work_order_by_id(ctx: Context, uow: UnitOfWork, actor: User, work_order_id: int) -> WorkOrder | None:
+    """The work order a part (a hop, a visit, a contact) belongs to, if `actor` may see it."""
+    return uow.work_orders.get_by_id(work_order_id, visible_to=visible_to(ctx, uow, actor))

@@ -164,10 +164,9 @@ def view_visit(ctx: Context, actor: User, visit_id: int) -> tuple[Visit, WorkOrd
     require(actor, Permission.READ)
     with ctx.uow() as uow:
         visit = uow.visits.get(visit_id)
-        found = uow.work_orders.get_by_id(visit.work_order_id) if visit else None
-        if visit is None or found is None:
+        wo = scope.load_work_order_by_id(ctx, uow, actor, visit.work_order_id) if visit else None
+        if visit is None or wo is None:
             raise NotFound(kind=N_("Visit"), key=visit_id)
-        wo = scope.load_work_order(ctx, uow, actor, found.number)
         return _shown(ctx, uow, actor, visit), wo
 
 
@@ -189,9 +188,8 @@ def engineer_day(ctx: Context, actor: User, engineer_id: int, day: date) -> list
         found = uow.visits.of_engineers([engineer_id], start, start + timedelta(days=1))
         allowed = scope.visible_to(ctx, uow, actor)
         if allowed is not None:  # only visits of work orders in the actor's scope
-            numbers = {n for _, n in found}
-            seen = {n for n in numbers if uow.work_orders.get_by_number(n, visible_to=allowed) is not None}
-            found = [(v, n) for v, n in found if n in seen]
+            seen = uow.work_orders.get_many_by_id(sorted({v.work_order_id for v, _ in found}), visible_to=allowed)
+            found = [(v, n) for v, n in found if v.work_order_id in seen]
         return [(_shown(ctx, uow, actor, v), n) for v, n in found]
 
 

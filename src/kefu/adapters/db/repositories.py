@@ -291,15 +291,21 @@ class SqlWorkOrderRepository:
                                                               _visible_to(visible_to))).first()
         return _work_order(row) if row else None
 
-    def get_by_id(self, work_order_id: int) -> WorkOrder | None:
-        row = self.conn.execute(_WO_BY_ID, {"id": work_order_id}).first()
+    def get_by_id(self, work_order_id: int, *, visible_to: frozenset[int] | None = None) -> WorkOrder | None:
+        if visible_to is None:
+            row = self.conn.execute(_WO_BY_ID, {"id": work_order_id}).first()
+        else:
+            row = self.conn.execute(select(work_orders).where(work_orders.c.id == work_order_id,
+                                                              _visible_to(visible_to))).first()
         return _work_order(row) if row else None
 
-    def get_many_by_id(self, ids: list[int]) -> dict[int, WorkOrder]:
+    def get_many_by_id(self, ids: list[int], *, visible_to: frozenset[int] | None = None) -> dict[int, WorkOrder]:
         if not ids:
             return {}
-        rows = self.conn.execute(select(work_orders).where(work_orders.c.id.in_(ids)))
-        return {row.id: _work_order(row) for row in rows}
+        query = select(work_orders).where(work_orders.c.id.in_(ids))
+        if visible_to is not None:
+            query = query.where(_visible_to(visible_to))
+        return {row.id: _work_order(row) for row in self.conn.execute(query)}
 
     def append_events(self, work_order: WorkOrder) -> None:
         self._flush_events(work_order)
