@@ -76,6 +76,8 @@ TMF_STATUS: dict[Status, str] = {
 FINISHED_STATUSES: frozenset[Status] = frozenset({S.REJECTED, S.CANCELLED, S.CLOSED})
 #: Statuses that still need work or a decision ("open work orders").
 OPEN_STATUSES: frozenset[Status] = frozenset(set(Status) - FINISHED_STATUSES)
+#: The same, as the sorted values filters and SQL use (sorted: "all open" is then one literal list).
+OPEN_STATUS_VALUES: tuple[str, ...] = tuple(sorted(s.value for s in OPEN_STATUSES))
 #: Moves back to work after a resolution: each counts as a re-open (R18).
 REOPENING_FROM: frozenset[Status] = frozenset({S.RESOLVED, S.CALLBACK, S.CLOSED})
 

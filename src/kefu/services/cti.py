@@ -11,7 +11,7 @@ from kefu.domain.contacts import Contact, Direction
 from kefu.domain.customers import Customer, normalize_phone
 from kefu.domain.errors import ValidationFailed
 from kefu.domain.org import Permission, User
-from kefu.domain.workorders import Channel, WorkOrder
+from kefu.domain.workorders import OPEN_STATUS_VALUES, Channel, WorkOrder
 from kefu.services import scope
 from kefu.services.authz import require
 from kefu.services.customers import reveal
@@ -127,20 +127,16 @@ def screen_pop(ctx: Context, actor: User, caller: str) -> ScreenPop:
     require(actor, Permission.READ)
     number, phone = _caller(caller)
     with ctx.uow() as uow:
-        ids = [i for i in [uow.channels.find_customer_id(phone=phone, email=None, wechat_openid=None,
-                                                         account_number=None)] if i is not None] if phone else []
-        found = [uow.customers.get(i) for i in ids]
-        customers = [reveal(uow, ctx, actor, c, False, "screen-pop") for c in found if c is not None]
+        customer_id = uow.channels.find_customer_id(phone=phone, email=None, wechat_openid=None,
+                                                    account_number=None) if phone else None
+        found = uow.customers.get(customer_id) if customer_id is not None else None
+        customers = [reveal(uow, ctx, actor, found, False, "screen-pop")] if found else []
         open_orders: list[WorkOrder] = []
         contacts: list[Contact] = []
-        visible = scope.visible_to(ctx, uow, actor)
-        for c in customers:
-            assert c.id is not None
-            open_orders += uow.work_orders.find(WorkOrderFilter(
-                customer_id=c.id, visible_to=visible,
-                statuses=tuple(sorted(s for s in ("new", "accepted", "in_progress", "dispatched", "returned",
-                                                    "pending", "resolved", "callback")))), 20)
-            contacts += uow.channels.contacts_of(c.id, 10)
+        if customer_id is not None:
+            open_orders = uow.work_orders.find(WorkOrderFilter(
+                customer_id=customer_id, visible_to=scope.visible_to(ctx, uow, actor), statuses=OPEN_STATUS_VALUES), 20)
+            contacts = uow.channels.contacts_of(customer_id, 10)
         calls = [CallView(c) for c in uow.channels.recent_calls(number, 5)]
     current = next((c for c in calls if c.call.hangup_at is None), None)
     return ScreenPop(caller=number, customers=customers, open_work_orders=open_orders, recent_contacts=contacts,

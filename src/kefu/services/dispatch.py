@@ -23,7 +23,7 @@ from kefu.domain.errors import N_, ConcurrentUpdate, PermissionDenied, StateConf
 from kefu.domain.notifications import Message
 from kefu.domain.org import Permission, Role, Team, User
 from kefu.domain.sla import Happening
-from kefu.domain.workorders import Status, WorkOrder
+from kefu.domain.workorders import OPEN_STATUS_VALUES, Status, WorkOrder
 from kefu.services import routing, scope, sla
 from kefu.services.authz import require
 from kefu.services.changes import changing, changing_part
@@ -213,8 +213,7 @@ def team_queue(ctx: Context, actor: User, team_id: int, *, limit: int = 100) -> 
     require(actor, Permission.READ)
     with ctx.uow() as uow:
         team = routing.visible_team(ctx, uow, actor, team_id)
-        open_statuses = tuple(s.value for s in Status if s not in (Status.REJECTED, Status.CANCELLED, Status.CLOSED))
-        unassigned = uow.work_orders.find(WorkOrderFilter(team_id=team_id, unassigned=True, statuses=open_statuses,
+        unassigned = uow.work_orders.find(WorkOrderFilter(team_id=team_id, unassigned=True, statuses=OPEN_STATUS_VALUES,
                                                           visible_to=scope.visible_to(ctx, uow, actor)), limit)
         return TeamQueue(team=team, waiting=uow.dispatches.waiting_for(team_id=team_id, limit=limit),
                          unassigned=unassigned,

@@ -19,7 +19,7 @@ from kefu.api import cursors
 from kefu.domain.checklists import template_for
 from kefu.domain.errors import ConcurrentUpdate, DomainError, ValidationFailed
 from kefu.domain.org import Permission, User
-from kefu.domain.workorders import OPEN_STATUSES, Channel, Priority, Status, WorkOrderType, is_work_order_number
+from kefu.domain.workorders import OPEN_STATUS_VALUES, Channel, Priority, Status, WorkOrderType, is_work_order_number
 from kefu.i18n import LOCALES, format_duration, translate_error, translations
 from kefu.services import accounts, cti, customers, dispatch, intake, org_admin, reference, visits, workspace
 from kefu.services import workorders as svc
@@ -173,7 +173,7 @@ def _list_filter(params: dict[str, str], now: datetime) -> tuple[WorkOrderFilter
     status = params.get("status", "open")
     statuses: tuple[str, ...] = ()
     if status == "open":
-        statuses = tuple(sorted(s.value for s in OPEN_STATUSES))
+        statuses = OPEN_STATUS_VALUES
     elif status in Status.__members__.values():
         statuses = (status,)
     elif status not in ("", "all"):

@@ -20,7 +20,7 @@ from kefu.adapters.db.tables import (
 )
 from kefu.adapters.db.types import UTCDateTime
 from kefu.domain.contacts import Attachment, Contact, Direction, OpenCase
-from kefu.domain.workorders import OPEN_STATUSES, Channel
+from kefu.domain.workorders import OPEN_STATUS_VALUES, Channel
 from kefu.services.ports import CallRecord, CodeRecord
 
 _CONTACT_CLAIM = {
@@ -29,9 +29,6 @@ _CONTACT_CLAIM = {
     name: dialect.insert(contacts).on_conflict_do_nothing().returning(contacts.c.id)
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
-_OPEN = sorted(s.value for s in OPEN_STATUSES)
-
-
 def _contact(row: Any) -> Contact:
     return Contact(id=row.id, channel=Channel(row.channel), direction=Direction(row.direction), at=row.at,
                    customer_id=row.customer_id, body=row.body, address=row.address, subject=row.subject,
@@ -102,7 +99,7 @@ class SqlChannelRepository:
     def open_cases(self, customer_id: int) -> list[OpenCase]:
         c = work_orders.c
         rows = self.conn.execute(select(c.id, c.number, c.category, c.created_at)
-                                 .where(c.customer_id == customer_id, c.status.in_(_OPEN))
+                                 .where(c.customer_id == customer_id, c.status.in_(OPEN_STATUS_VALUES))
                                  .order_by(c.id.desc()).limit(50))
         return [OpenCase(r.id, r.number, r.category, r.created_at) for r in rows]
 

@@ -21,11 +21,11 @@ from sqlalchemy import (
 )
 
 from kefu.adapters.db.types import BigId, Json, UTCDateTime
-from kefu.domain.workorders import OPEN_STATUSES
+from kefu.domain.workorders import OPEN_STATUS_VALUES
 
 #: The SQL for "the work order is open", written exactly as the repositories filter on it (sorted),
 #: so the planner matches it against the partial indexes below.
-OPEN_PREDICATE = "status IN ({})".format(", ".join(f"'{s.value}'" for s in sorted(OPEN_STATUSES)))
+OPEN_PREDICATE = "status IN ({})".format(", ".join(f"'{value}'" for value in OPEN_STATUS_VALUES))
 
 metadata = MetaData(
     naming_convention={
