@@ -20,7 +20,7 @@ from kefu.domain.org import Organisation, OrganisationKind, Team, TeamFunction, 
 from kefu.domain.routing import Decision, RoutingRule, Strategy
 from kefu.domain.visits import Visit, VisitOutcome
 from kefu.services import dispatch as hops
-from kefu.services import org_admin, routing, visits, workorders
+from kefu.services import org_admin, routing, visits
 from kefu.services.ports import Context
 
 router = APIRouter(tags=["dispatch and field service"])
@@ -335,8 +335,7 @@ def _steps(category: str, steps: list[ChecklistStep]) -> list[StepOut]:
 
 @router.get("/work-orders/{number}/checklist", response_model=list[StepOut])
 def get_checklist(number: str, ctx: Context = Depends(context), user: User = Depends(current_user)) -> list[StepOut]:
-    wo, _ = workorders.get_work_order(ctx, user, number)
-    return _steps(wo.category, visits.checklist(ctx, user, number))
+    return _steps(*visits.checklist(ctx, user, number))
 
 
 @router.post("/work-orders/{number}/checklist/{step}", response_model=StepOut)

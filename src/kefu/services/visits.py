@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 from kefu.domain.checklists import ChecklistStep, complete_step
@@ -153,10 +153,7 @@ def _shown(ctx: Context, uow: UnitOfWork, actor: User, visit: Visit) -> Visit:
     """The site address is personal data: masked unless the role may see it (engineers may)."""
     if actor.may(Permission.PII_VIEW) and not scope.external(ctx, uow, actor):
         return visit
-    shown = Visit(**{**visit.__dict__})
-    shown.address = mask_address(visit.address)
-    shown.signature = None
-    return shown
+    return replace(visit, address=mask_address(visit.address), signature=None)
 
 
 def view_visit(ctx: Context, actor: User, visit_id: int) -> tuple[Visit, WorkOrder]:
@@ -222,11 +219,12 @@ def suggest_engineer(ctx: Context, actor: User, number: str, *, duration: timede
 
 # --- service-request checklists (R17) ------------------------------------------------------------
 
-def checklist(ctx: Context, actor: User, number: str) -> list[ChecklistStep]:
+def checklist(ctx: Context, actor: User, number: str) -> tuple[str, list[ChecklistStep]]:
+    """The work order's category (whose template names the steps' fields) and its checklist."""
     require(actor, Permission.READ)
     with ctx.uow() as uow:
         wo = scope.load_work_order(ctx, uow, actor, number)
-        return uow.checklists.steps(wo.id or 0)
+        return wo.category, uow.checklists.steps(wo.id or 0)
 
 
 def complete_checklist_step(ctx: Context, actor: User, number: str, code: str, data: Mapping[str, str],

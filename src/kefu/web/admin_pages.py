@@ -27,18 +27,27 @@ def _page(request: Request, user: User, tab: str, *, error: str | None = None, s
     if not user.may(Permission.ROUTING_MANAGE):
         return render(request, "error.html", 403, user=user, error=error_text(
             request, ValidationFailed("Only supervisors and administrators manage these settings.")))
-    values: dict[str, Any] = {"tab": tab if tab in TABS else "categories", "error": error, "form": form or {},
-                              **org_names(request, user)}
-    values["categories"] = reference.list_categories(ctx, user, include_inactive=True)
-    values["agents"] = org_admin.list_agents(ctx, user)
-    values["rules"] = routing.list_rules(ctx, user)
-    values["policies"] = sla_admin.list_policies(ctx, user)
-    values["calendars"] = sla_admin.list_calendars(ctx, user)
-    values["templates"] = notify.list_templates(ctx, user)
-    values["changes"], values["people"] = workspace.admin_changes(ctx, user, limit=100)
-    values["functions"] = list(TeamFunction)
-    values["strategies"] = list(Strategy)
-    values["clocks"] = list(ClockName)
+    tab = tab if tab in TABS else "categories"
+    values: dict[str, Any] = {"tab": tab, "error": error, "form": form or {}}
+    # Only what the section shown needs.
+    if tab in ("teams", "agents", "routing"):
+        values.update(org_names(request, user))
+    if tab == "categories":
+        values["categories"] = reference.list_categories(ctx, user, include_inactive=True)
+    elif tab == "teams":
+        values["functions"] = list(TeamFunction)
+    elif tab == "agents":
+        values["agents"] = org_admin.list_agents(ctx, user)
+    elif tab == "routing":
+        values["rules"], values["strategies"] = routing.list_rules(ctx, user), list(Strategy)
+    elif tab == "sla":
+        values["policies"] = sla_admin.list_policies(ctx, user)
+        values["calendars"] = sla_admin.list_calendars(ctx, user)
+        values["clocks"] = list(ClockName)
+    elif tab == "templates":
+        values["templates"] = notify.list_templates(ctx, user)
+    else:
+        values["changes"], values["people"] = workspace.admin_changes(ctx, user, limit=100)
     return render(request, "admin.html", status, user=user, **values)
 
 

@@ -4,6 +4,7 @@ service-request checklist steps."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from typing import Any
 
@@ -13,12 +14,16 @@ from fastapi.responses import RedirectResponse
 from kefu.domain.errors import ConcurrentUpdate, DomainError, ValidationFailed
 from kefu.domain.org import Permission, Role, User
 from kefu.domain.visits import VisitOutcome
-from kefu.services import dispatch, org_admin, visits
+from kefu.i18n import gettext
+from kefu.services import dispatch, org_admin, visits, workspace
+from kefu.web import i18n_labels as labels
 from kefu.web.pages import (
+    category_labels,
     check_csrf,
     context_of,
     detail_page,
     error_text,
+    locale_of,
     org_names,
     page_user,
     render,
@@ -221,13 +226,6 @@ async def complete_form(request: Request, visit_id: int) -> Response:
 
 
 def _dashboard_values(request: Request, user: User) -> dict[str, Any]:
-    import json
-
-    from kefu.i18n import gettext
-    from kefu.services import workspace
-    from kefu.web import i18n_labels as labels
-    from kefu.web.pages import category_labels, locale_of
-
     ctx = context_of(request)
     board = workspace.dashboard(ctx, user)
     names = category_labels(request, user)["category_labels"]

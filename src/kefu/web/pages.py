@@ -367,11 +367,10 @@ def promise_preview(request: Request) -> Response:
     """HTMX partial on the registration form: the deadlines these details would get (R4)."""
     user = page_user(request)
     form = {k: str(v) for k, v in request.query_params.items()}
+    # Title and text do not change a deadline; the preview needs neither to be typed yet.
+    form["title"], form["description"] = form.get("title") or "-", form.get("description") or "-"
     try:
-        form.setdefault("title", "-")
-        form.setdefault("description", "-")
-        found = svc.preview_promise(context_of(request), user, _parse_new_work_order(
-            {**form, "title": form["title"] or "-", "description": form["description"] or "-"}, context_of(request)))
+        found = svc.preview_promise(context_of(request), user, _parse_new_work_order(form, context_of(request)))
     except DomainError:
         return render(request, "_promise.html", user=user, promise=None)
     return render(request, "_promise.html", user=user, promise=found)

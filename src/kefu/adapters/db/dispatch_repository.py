@@ -3,7 +3,7 @@ and routing rules."""
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -191,7 +191,7 @@ class SqlRoutingRepository:
                   "fallback_team_id": rule.fallback_team_id, "updated_at": at, "updated_by": actor_id}
         if rule.id is None:
             new_id = self.conn.execute(insert(routing_rules).values(values).returning(routing_rules.c.id)).scalar_one()
-            return RoutingRule(**{**rule.__dict__, "id": new_id})
+            return replace(rule, id=new_id)
         self.conn.execute(update(routing_rules).where(routing_rules.c.id == rule.id).values(values))
         return rule
 

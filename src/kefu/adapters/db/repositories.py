@@ -572,6 +572,10 @@ class SqlCategoryRepository:
         self.conn.execute(update(categories).where(categories.c.code == code).values(active=active))
 
 
+def _organisation(r: Any) -> Organisation:
+    return Organisation(id=r.id, name=r.name, kind=OrganisationKind(r.kind), parent_id=r.parent_id, region=r.region)
+
+
 class SqlOrgRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -593,10 +597,7 @@ class SqlOrgRepository:
         return team
 
     def organisations(self) -> list[Organisation]:
-        return [
-            Organisation(id=r.id, name=r.name, kind=OrganisationKind(r.kind), parent_id=r.parent_id, region=r.region)
-            for r in self.conn.execute(select(organisations).order_by(organisations.c.id))
-        ]
+        return [_organisation(r) for r in self.conn.execute(select(organisations).order_by(organisations.c.id))]
 
     @staticmethod
     def _team(r: Any) -> Team:
@@ -610,7 +611,8 @@ class SqlOrgRepository:
         return self._team(row) if row else None
 
     def get_organisation(self, organisation_id: int) -> Organisation | None:
-        return next((o for o in self.organisations() if o.id == organisation_id), None)
+        row = self.conn.execute(select(organisations).where(organisations.c.id == organisation_id)).first()
+        return _organisation(row) if row else None
 
 
 class SqlIdempotencyRepository:
