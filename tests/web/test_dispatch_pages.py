@@ -35,6 +35,7 @@ def test_dispatch_answer_and_visit_in_the_pages(app, kefu: Kefu) -> None:  # typ
         login(lead, c.lead.username)
         queue = lead.get(f"/ui/teams/{c.field}/queue")
         assert queue.status_code == 200 and number in queue.text and "请上门更换光猫" in queue.text
+        assert "<title>现场维修组 · kefu</title>" in queue.text
         assert "不在班" in queue.text  # the resting engineer
         r = lead.post(f"/ui/agents/{c.resting.id}/shift", follow_redirects=False,
                       data={"csrf": csrf_of(queue.text), "on_shift": "1", "team_id": str(c.field)})
