@@ -60,11 +60,17 @@ def holds(actor: User, hop: Dispatch) -> bool:
         Role.SUPERVISOR, Role.ADMIN)
 
 
+def _held(actor: User, hops: list[Dispatch], *, answerable: bool = False) -> list[Dispatch]:
+    """The accepted hops `actor` answers for, oldest first; with `answerable`, only those that wait
+    for no answer from a party they were passed on to."""
+    waiting = {h.parent_id for h in hops if h.is_active} if answerable else set()
+    return [h for h in hops if h.status is HopStatus.ACCEPTED and holds(actor, h) and h.id not in waiting]
+
+
 def _sender_side(actor: User, wo: WorkOrder, hops: list[Dispatch]) -> Dispatch | None:
     """The hop `actor` holds and passes on (None: `actor` sends from the owning party). A holder may
     ask several parties at once (the home province and HQ); it answers when all have answered."""
-    held = [h for h in hops if h.status is HopStatus.ACCEPTED and holds(actor, h)]
-    if held:
+    if held := _held(actor, hops):
         return held[-1]
     if wo.organisation_id is not None and actor.organisation_id != wo.organisation_id:
         raise StateConflict("Accept a dispatch of work order {number} before passing it on.", number=wo.number)
@@ -157,9 +163,7 @@ def return_dispatch(ctx: Context, actor: User, dispatch_id: int, *, result: str,
 def return_held_hop(ctx: Context, uow: UnitOfWork, actor: User, wo: WorkOrder, result: str,
                     now: datetime) -> Dispatch | None:
     """Inside another use case (a resolving field visit): return the hop the actor's side holds."""
-    hops = uow.dispatches.of_work_order(wo.id or 0)
-    children = {h.parent_id for h in hops if h.is_active}
-    held = [h for h in hops if h.status is HopStatus.ACCEPTED and holds(actor, h) and h.id not in children]
+    held = _held(actor, uow.dispatches.of_work_order(wo.id or 0), answerable=True)
     if not held:
         return None
     hop = held[-1]
