@@ -202,9 +202,10 @@ def suggest_engineer(ctx: Context, actor: User, number: str, *, duration: timede
         wo = scope.load_work_order(ctx, uow, actor, number)
         profile = uow.customers.profile_of(wo.customer_id, now.astimezone(ctx.timezone).date())
         region = profile.region if profile else None
-        allowed = scope.visible_to(ctx, uow, actor)  # engineers of the actor's own organisations
-        engineers = [u for u in uow.users.find(roles=ENGINEER_ROLES)
-                     if u.id is not None and (allowed is None or u.organisation_id in allowed)]
+        # Engineers of the actor's own organisations, chosen in the query (the work-order page asks
+        # for suggestions on every view by someone who may schedule a visit).
+        engineers = [u for u in uow.users.find(roles=ENGINEER_ROLES, organisation_ids=scope.visible_to(ctx, uow, actor))
+                     if u.id is not None]
         busy: dict[int, list[tuple[datetime, datetime]]] = {u.id or 0: [] for u in engineers}
         for v, _ in uow.visits.of_engineers(list(busy), now - timedelta(days=1), now + timedelta(days=8),
                                             include_done=False):

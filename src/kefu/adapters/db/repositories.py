@@ -470,12 +470,14 @@ class SqlUserRepository:
         return {row.id: _user(row) for row in self.conn.execute(_USERS_WITH_LOAD.where(users.c.id.in_(ids)))}
 
     def find(self, *, roles: tuple[Role, ...], team_id: int | None = None,
-             organisation_id: int | None = None) -> list[User]:
+             organisation_id: int | None = None, organisation_ids: frozenset[int] | None = None) -> list[User]:
         query = _USERS_WITH_LOAD.where(users.c.active.is_(True), users.c.role.in_([r.value for r in roles]))
         if team_id is not None:
             query = query.where(users.c.team_id == team_id)
         if organisation_id is not None:
             query = query.where(users.c.organisation_id == organisation_id)
+        if organisation_ids is not None:
+            query = query.where(users.c.organisation_id.in_(sorted(organisation_ids)))
         return [_user(r) for r in self.conn.execute(query.order_by(users.c.id))]
 
     def update_profile(self, user: User) -> None:
