@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 VENDOR := src/kefu/web/static/vendor
 
-.PHONY: run test install dev assets lint typecheck importlint pytest messages clean
+.PHONY: run test install dev assets fmt lint typecheck importlint pytest messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,8 +33,13 @@ run: install
 	$(BIN)/kefu first-run
 	$(BIN)/kefu serve --host 127.0.0.1 --port 8000
 
+fmt: dev
+	$(BIN)/ruff format src tests bench migrations tools
+	$(BIN)/ruff check --fix src tests bench migrations tools
+
 lint: dev
 	$(BIN)/ruff check src tests bench migrations tools
+	$(BIN)/ruff format --check src tests bench migrations tools
 
 typecheck: dev
 	$(BIN)/mypy

@@ -46,30 +46,44 @@ def _phone(i: int) -> str:
 
 def sms_new() -> tuple[str, bytes, dict[str, str]]:
     i = next(_counter)
-    body = json.dumps({"message_id": uuid.uuid4().hex, "from": _phone(i + 5_000_000),
-                       "text": "家里宽带断网了，光猫红灯"}, ensure_ascii=False).encode()
-    return "/api/v1/channels/sms/inbound", body, {"X-Kefu-Signature": sign(SECRET, body),
-                                                  "Content-Type": "application/json"}
+    body = json.dumps(
+        {"message_id": uuid.uuid4().hex, "from": _phone(i + 5_000_000), "text": "家里宽带断网了，光猫红灯"},
+        ensure_ascii=False,
+    ).encode()
+    return (
+        "/api/v1/channels/sms/inbound",
+        body,
+        {"X-Kefu-Signature": sign(SECRET, body), "Content-Type": "application/json"},
+    )
 
 
 def sms_follow_up() -> tuple[str, bytes, dict[str, str]]:
-    body = json.dumps({"message_id": uuid.uuid4().hex, "from": _phone(next(_counter) % 200),
-                       "text": "请问什么时候能修好？"}, ensure_ascii=False).encode()
-    return "/api/v1/channels/sms/inbound", body, {"X-Kefu-Signature": sign(SECRET, body),
-                                                  "Content-Type": "application/json"}
+    body = json.dumps(
+        {"message_id": uuid.uuid4().hex, "from": _phone(next(_counter) % 200), "text": "请问什么时候能修好？"},
+        ensure_ascii=False,
+    ).encode()
+    return (
+        "/api/v1/channels/sms/inbound",
+        body,
+        {"X-Kefu-Signature": sign(SECRET, body), "Content-Type": "application/json"},
+    )
 
 
 def cti_event(token: str) -> tuple[str, bytes, dict[str, str]]:
     i = next(_counter)
     kind = ("ringing", "answered", "hangup")[i % 3]
-    body = json.dumps({"call_id": f"call-{i // 3}", "event": kind, "at": datetime.now(UTC).isoformat(),
-                       "caller": _phone(i // 3)}).encode()
+    body = json.dumps(
+        {"call_id": f"call-{i // 3}", "event": kind, "at": datetime.now(UTC).isoformat(), "caller": _phone(i // 3)}
+    ).encode()
     return "/api/v1/cti/events", body, {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
 
 def work_order(token: str) -> tuple[str, bytes, dict[str, str]]:
-    return "/api/v1/work-orders", json.dumps(BODY).encode(), {
-        "Authorization": f"Bearer {token}", "Content-Type": "application/json", "Idempotency-Key": uuid.uuid4().hex}
+    return (
+        "/api/v1/work-orders",
+        json.dumps(BODY).encode(),
+        {"Authorization": f"Bearer {token}", "Content-Type": "application/json", "Idempotency-Key": uuid.uuid4().hex},
+    )
 
 
 async def load(make, clients: int, seconds: float) -> tuple[int, float, list[float], int]:  # type: ignore[no-untyped-def]
@@ -107,14 +121,20 @@ def main() -> None:
         # The follow-up senders get their first message (and work order) before the clock starts.
         with httpx.Client(base_url=f"http://127.0.0.1:{PORT}", timeout=30) as c:
             for i in range(200):
-                body = json.dumps({"message_id": uuid.uuid4().hex, "from": _phone(i), "text": "宽带断网"},
-                                  ensure_ascii=False).encode()
-                c.post("/api/v1/channels/sms/inbound", content=body,
-                       headers={"X-Kefu-Signature": sign(SECRET, body), "Content-Type": "application/json"})
-        kinds = {"SMS, new customer (opens a work order)": sms_new,
-                 "SMS, follow-up (threaded)": sms_follow_up,
-                 "CTI call event": lambda: cti_event(token),
-                 "work order POST by an agent": lambda: work_order(token)}
+                body = json.dumps(
+                    {"message_id": uuid.uuid4().hex, "from": _phone(i), "text": "宽带断网"}, ensure_ascii=False
+                ).encode()
+                c.post(
+                    "/api/v1/channels/sms/inbound",
+                    content=body,
+                    headers={"X-Kefu-Signature": sign(SECRET, body), "Content-Type": "application/json"},
+                )
+        kinds = {
+            "SMS, new customer (opens a work order)": sms_new,
+            "SMS, follow-up (threaded)": sms_follow_up,
+            "CTI call event": lambda: cti_event(token),
+            "work order POST by an agent": lambda: work_order(token),
+        }
         totals = {k: [0, 0.0, [], 0] for k in kinds}
         slices = 4
         for _ in range(slices):
@@ -132,8 +152,10 @@ def main() -> None:
     print(f"{args.clients} clients, {args.seconds:.0f} s in all, {slices} alternating slices per kind")
     for name, (n, elapsed, lat, errors) in totals.items():
         q = statistics.quantiles(lat, n=100)
-        print(f"{name:42s} {n / elapsed:7.0f} /s  p50 {q[49] * 1000:6.1f} ms  p95 {q[94] * 1000:6.1f} ms  "
-              f"({n} requests, {errors} errors)")
+        print(
+            f"{name:42s} {n / elapsed:7.0f} /s  p50 {q[49] * 1000:6.1f} ms  p95 {q[94] * 1000:6.1f} ms  "
+            f"({n} requests, {errors} errors)"
+        )
 
 
 if __name__ == "__main__":

@@ -29,8 +29,14 @@ from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-BODY = {"customer_id": 1, "type": "fault", "category": "broadband.no_connection", "channel": "hotline",
-        "title": "宽带无法连接", "description": "客户反映家中宽带无法连接，光猫LOS灯红色闪烁，已重启无效。"}
+BODY = {
+    "customer_id": 1,
+    "type": "fault",
+    "category": "broadband.no_connection",
+    "channel": "hotline",
+    "title": "宽带无法连接",
+    "description": "客户反映家中宽带无法连接，光猫LOS灯红色闪烁，已重启无效。",
+}
 
 
 def machine() -> str:
@@ -41,8 +47,9 @@ def machine() -> str:
 
 def kefu_cli(url: str, *args: str) -> str:
     env = {**os.environ, "KEFU_DATABASE_URL": url}
-    return subprocess.run([sys.executable, "-m", "kefu.cli", *args], env=env, check=True, capture_output=True,
-                          text=True, cwd=ROOT).stdout.strip()
+    return subprocess.run(
+        [sys.executable, "-m", "kefu.cli", *args], env=env, check=True, capture_output=True, text=True, cwd=ROOT
+    ).stdout.strip()
 
 
 def prepare(url: str) -> str:
@@ -58,9 +65,13 @@ def raw_insert_rate(url: str, seconds: float) -> float:
 
     engine = make_engine(url)
     with engine.begin() as conn:
-        conn.execute(text("CREATE TABLE IF NOT EXISTS bench_raw (id INTEGER PRIMARY KEY, body TEXT)"
-                          if engine.dialect.name == "sqlite" else
-                          "CREATE TABLE IF NOT EXISTS bench_raw (id BIGSERIAL PRIMARY KEY, body TEXT)"))
+        conn.execute(
+            text(
+                "CREATE TABLE IF NOT EXISTS bench_raw (id INTEGER PRIMARY KEY, body TEXT)"
+                if engine.dialect.name == "sqlite"
+                else "CREATE TABLE IF NOT EXISTS bench_raw (id BIGSERIAL PRIMARY KEY, body TEXT)"
+            )
+        )
     n, end = 0, time.perf_counter() + seconds
     body = str(BODY)
     with engine.connect().execution_options(kefu_write=True) as conn:
@@ -74,8 +85,23 @@ def raw_insert_rate(url: str, seconds: float) -> float:
 
 def serve(app: str, url: str, port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "KEFU_DATABASE_URL": url, "PYTHONPATH": f"{ROOT / 'bench'}:{ROOT / 'src'}"}
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
-                             "--log-level", "warning", "--no-access-log"], env=env, cwd=ROOT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            app,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
     for _ in range(100):
         try:
             httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
@@ -106,8 +132,13 @@ async def load(url: str, headers: dict[str, str], clients: int, seconds: float, 
     await asyncio.gather(*(client() for _ in range(clients)))
     elapsed = time.perf_counter() - start
     q = statistics.quantiles(latencies, n=100)
-    return {"rps": len(latencies) / elapsed, "p50": q[49] * 1000, "p95": q[94] * 1000, "errors": errors,
-            "n": len(latencies)}
+    return {
+        "rps": len(latencies) / elapsed,
+        "p50": q[49] * 1000,
+        "p95": q[94] * 1000,
+        "errors": errors,
+        "n": len(latencies),
+    }
 
 
 def run_one(label: str, url: str, seconds: float, clients: int, slices: int = 4) -> None:
@@ -116,15 +147,18 @@ def run_one(label: str, url: str, seconds: float, clients: int, slices: int = 4)
     token = prepare(url)
     raw = raw_insert_rate(url, min(seconds, 5))
     bearer = {"Authorization": f"Bearer {token}"}
-    targets = {"minimal": ("minimal_app:app", 8765, "/", {}),
-               "kefu": ("kefu.asgi:app", 8766, "/api/v1/work-orders", bearer)}
+    targets = {
+        "minimal": ("minimal_app:app", 8765, "/", {}),
+        "kefu": ("kefu.asgi:app", 8766, "/api/v1/work-orders", bearer),
+    }
     procs = {name: serve(app, url, port) for name, (app, port, _, _) in targets.items()}
     parts: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
     try:
         for _ in range(slices):
             for name, (_, port, path, auth) in targets.items():
-                parts[name].append(asyncio.run(
-                    load(f"http://127.0.0.1:{port}{path}", auth, clients, seconds / slices, name == "kefu")))
+                parts[name].append(
+                    asyncio.run(load(f"http://127.0.0.1:{port}{path}", auth, clients, seconds / slices, name == "kefu"))
+                )
     finally:
         for proc in procs.values():
             proc.terminate()
@@ -138,8 +172,10 @@ def run_one(label: str, url: str, seconds: float, clients: int, slices: int = 4)
         p50 = statistics.median(r["p50"] for r in runs)
         p95 = max(r["p95"] for r in runs)
         errors = sum(r["errors"] for r in runs)
-        print(f"{name:8s} {rates[name]:8.0f} req/s  p50 {p50:6.1f} ms  p95 {p95:6.1f} ms (worst slice)  "
-              f"({n:.0f} requests, {errors:.0f} errors)")
+        print(
+            f"{name:8s} {rates[name]:8.0f} req/s  p50 {p50:6.1f} ms  p95 {p95:6.1f} ms (worst slice)  "
+            f"({n:.0f} requests, {errors:.0f} errors)"
+        )
     print(f"kefu / minimal endpoint: {rates['kefu'] / rates['minimal']:.0%}")
 
 

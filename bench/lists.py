@@ -67,6 +67,7 @@ def main() -> None:
     base = f"http://127.0.0.1:{PORT}/api/v1"
     try:
         with httpx.Client(base_url=base, headers=headers, timeout=30) as c:
+
             def first_page() -> None:
                 r = c.get("/work-orders", params=FILTER)
                 assert r.status_code == 200 and len(r.json()["items"]) == 50, r.text
@@ -86,8 +87,9 @@ def main() -> None:
 
             numbers = [w["number"] for w in c.get("/work-orders", params={"limit": "200"}).json()["items"]]
             with engine.connect() as conn:
-                numbers += list(conn.execute(text(
-                    "SELECT number FROM work_orders TABLESAMPLE SYSTEM (1) LIMIT 500")).scalars())
+                numbers += list(
+                    conn.execute(text("SELECT number FROM work_orders TABLESAMPLE SYSTEM (1) LIMIT 500")).scalars()
+                )
             rng = random.Random(1)
 
             def detail() -> None:
@@ -110,11 +112,15 @@ def main() -> None:
         proc.wait(10)
 
     statuses = "('new','accepted','in_progress','dispatched','returned','pending','resolved','callback')"
-    offset_sql = text(f"SELECT * FROM work_orders WHERE status IN {statuses} AND priority = 'P3' "
-                      "ORDER BY id DESC LIMIT 50 OFFSET :off")
+    offset_sql = text(
+        f"SELECT * FROM work_orders WHERE status IN {statuses} AND priority = 'P3' "
+        "ORDER BY id DESC LIMIT 50 OFFSET :off"
+    )
     with engine.connect() as conn:
+
         def offset_page() -> None:
             conn.execute(offset_sql, {"off": args.depth * 50}).all()
+
         results["same deep page with OFFSET (SQL only, no HTTP)"] = timed(offset_page, max(20, args.samples // 10))
     engine.dispose()
 

@@ -14,15 +14,20 @@ from kefu.adapters.db.engine import make_engine
 
 engine = make_engine(os.environ["KEFU_DATABASE_URL"])
 with engine.begin() as conn:
-    conn.execute(text("CREATE TABLE IF NOT EXISTS bench_minimal (id INTEGER PRIMARY KEY, body TEXT, at TEXT)"
-                      if engine.dialect.name == "sqlite" else
-                      "CREATE TABLE IF NOT EXISTS bench_minimal (id BIGSERIAL PRIMARY KEY, body TEXT, at TIMESTAMPTZ)"))
+    conn.execute(
+        text(
+            "CREATE TABLE IF NOT EXISTS bench_minimal (id INTEGER PRIMARY KEY, body TEXT, at TEXT)"
+            if engine.dialect.name == "sqlite"
+            else "CREATE TABLE IF NOT EXISTS bench_minimal (id BIGSERIAL PRIMARY KEY, body TEXT, at TIMESTAMPTZ)"
+        )
+    )
 
 
 def insert(body: bytes) -> None:
     with engine.connect().execution_options(kefu_write=True) as conn:
-        conn.execute(text("INSERT INTO bench_minimal (body, at) VALUES (:b, :a)"),
-                     {"b": body.decode(), "a": datetime.now(UTC)})
+        conn.execute(
+            text("INSERT INTO bench_minimal (body, at) VALUES (:b, :a)"), {"b": body.decode(), "a": datetime.now(UTC)}
+        )
         conn.commit()
 
 

@@ -41,8 +41,9 @@ PASSWORD = "Bench-pages-12345"
 def login(client: httpx.Client, username: str) -> None:
     page = client.get("/login")
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-    r = client.post("/login", data={"username": username, "password": PASSWORD, "csrf": csrf,
-                                    "next": "/ui/work-orders"})
+    r = client.post(
+        "/login", data={"username": username, "password": PASSWORD, "csrf": csrf, "next": "/ui/work-orders"}
+    )
     assert r.status_code in (200, 303), r.status_code
 
 
@@ -68,10 +69,12 @@ def main() -> None:
         total = uow.workspace.count(WorkOrderFilter(), 10**7)
     assert demo is not None, "load the demo data first"
     suffix = secrets.token_hex(3)
-    agent = create_user(k.ctx, NewUser(username=f"benchagent{suffix}", role=Role.AGENT, password=PASSWORD,
-                                       team_id=demo.team_id))
-    supervisor = create_user(k.ctx, NewUser(username=f"benchsup{suffix}", role=Role.SUPERVISOR, password=PASSWORD,
-                                            team_id=demo.team_id))
+    agent = create_user(
+        k.ctx, NewUser(username=f"benchagent{suffix}", role=Role.AGENT, password=PASSWORD, team_id=demo.team_id)
+    )
+    supervisor = create_user(
+        k.ctx, NewUser(username=f"benchsup{suffix}", role=Role.SUPERVISOR, password=PASSWORD, team_id=demo.team_id)
+    )
     token = create_api_token(k.ctx, agent.username)
     os.environ["KEFU_CACHE_SECONDS"] = "0"
     os.environ["KEFU_EMBEDDED_WORKER"] = "false"
@@ -79,15 +82,18 @@ def main() -> None:
     results = {}
     try:
         base = f"http://127.0.0.1:{PORT}"
-        with httpx.Client(base_url=base, timeout=60, follow_redirects=True) as a, \
-                httpx.Client(base_url=base, timeout=60, follow_redirects=True) as s:
+        with (
+            httpx.Client(base_url=base, timeout=60, follow_redirects=True) as a,
+            httpx.Client(base_url=base, timeout=60, follow_redirects=True) as s,
+        ):
             login(a, agent.username)
             login(s, supervisor.username)
             for _ in range(3):  # warm up
                 a.get("/ui/work-orders")
                 s.get("/ui/dashboard/panel")
             results["API: first page of open work orders"] = timed(
-                a, "/api/v1/work-orders?open=true&limit=50", args.samples, {"Authorization": f"Bearer {token}"})
+                a, "/api/v1/work-orders?open=true&limit=50", args.samples, {"Authorization": f"Bearer {token}"}
+            )
             results["page: work orders (5 queue counts)"] = timed(a, "/ui/work-orders", args.samples)
             results["page: team queue as a list"] = timed(a, "/ui/work-orders?queue=team", args.samples)
             results["page: due within 1 hour"] = timed(a, "/ui/work-orders?breach_within=60", args.samples)

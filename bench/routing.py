@@ -60,41 +60,79 @@ def load(k: Kefu, open_orders: int) -> tuple[list[int], int, int]:
     with k.engine.begin() as conn:
         org = conn.execute(text("SELECT min(id) FROM organisations")).scalar_one()
         system = conn.execute(text("SELECT id FROM users WHERE username = 'system'")).scalar_one()
-        team_ids = [conn.execute(text("INSERT INTO teams (organisation_id, name, function) VALUES (:o, :n, "
-                                      "'tech_support') RETURNING id"), {"o": org, "n": f"bench-{i}"}).scalar_one()
-                    for i in range(TEAMS)]
-        conn.execute(text(
-            "INSERT INTO users (username, display_name, role, password_hash, organisation_id, team_id, region, "
-            "skills, languages, capacity, on_shift, created_at) "
-            "SELECT 'agent' || g, 'agent ' || g, 'tech_support', '!', :o, (:teams)[1 + g % :t], "
-            "'r' || (g % 50), CASE WHEN g % 3 = 0 THEN '[\"broadband\"]' ELSE '[]' END::jsonb, '[]'::jsonb, "
-            "100000, g % 10 <> 0, :now FROM generate_series(0, :n - 1) g"),
-            {"o": org, "teams": team_ids, "t": TEAMS, "n": TEAMS * PER_TEAM, "now": now})
+        team_ids = [
+            conn.execute(
+                text(
+                    "INSERT INTO teams (organisation_id, name, function) VALUES (:o, :n, 'tech_support') RETURNING id"
+                ),
+                {"o": org, "n": f"bench-{i}"},
+            ).scalar_one()
+            for i in range(TEAMS)
+        ]
+        conn.execute(
+            text(
+                "INSERT INTO users (username, display_name, role, password_hash, organisation_id, team_id, region, "
+                "skills, languages, capacity, on_shift, created_at) "
+                "SELECT 'agent' || g, 'agent ' || g, 'tech_support', '!', :o, (:teams)[1 + g % :t], "
+                "'r' || (g % 50), CASE WHEN g % 3 = 0 THEN '[\"broadband\"]' ELSE '[]' END::jsonb, '[]'::jsonb, "
+                "100000, g % 10 <> 0, :now FROM generate_series(0, :n - 1) g"
+            ),
+            {"o": org, "teams": team_ids, "t": TEAMS, "n": TEAMS * PER_TEAM, "now": now},
+        )
         agents = [r[0] for r in conn.execute(text("SELECT id FROM users WHERE username LIKE 'agent%' ORDER BY id"))]
-        customers = [conn.execute(text(
-            "INSERT INTO customers (name, phone, tier, region, services, devices, tags, created_at) "
-            "VALUES ('bench', :p, 'standard', :r, '[]', '[]', '[]', :t) RETURNING id"),
-            {"p": f"139{i:08d}", "r": f"region-{i}", "t": now}).scalar_one() for i in range(RULES + 1)]
+        customers = [
+            conn.execute(
+                text(
+                    "INSERT INTO customers (name, phone, tier, region, services, devices, tags, created_at) "
+                    "VALUES ('bench', :p, 'standard', :r, '[]', '[]', '[]', :t) RETURNING id"
+                ),
+                {"p": f"139{i:08d}", "r": f"region-{i}", "t": now},
+            ).scalar_one()
+            for i in range(RULES + 1)
+        ]
         conn.execute(text("ALTER TABLE work_orders DISABLE TRIGGER work_orders_count_assigned"))
-        conn.execute(text(
-            "INSERT INTO work_orders (number, customer_id, type, category, channel, priority, severity, title, "
-            "description, status, owner_id, handler_id, team_id, created_by, created_at, updated_at, "
-            "organisation_id) SELECT 'GD1999' || lpad(g::text, 10, '0'), :c, 'fault', 'broadband.no_connection', "
-            "'hotline', 'P3', 3, 't', 'd', 'in_progress', :s, (:agents)[1 + g % :na], NULL, :s, :now, :now, :o "
-            "FROM generate_series(1, :n) g"),
-            {"c": customers[0], "s": system, "agents": agents, "na": len(agents), "now": now, "o": org,
-             "n": open_orders})
+        conn.execute(
+            text(
+                "INSERT INTO work_orders (number, customer_id, type, category, channel, priority, severity, title, "
+                "description, status, owner_id, handler_id, team_id, created_by, created_at, updated_at, "
+                "organisation_id) SELECT 'GD1999' || lpad(g::text, 10, '0'), :c, 'fault', 'broadband.no_connection', "
+                "'hotline', 'P3', 3, 't', 'd', 'in_progress', :s, (:agents)[1 + g % :na], NULL, :s, :now, :now, :o "
+                "FROM generate_series(1, :n) g"
+            ),
+            {
+                "c": customers[0],
+                "s": system,
+                "agents": agents,
+                "na": len(agents),
+                "now": now,
+                "o": org,
+                "n": open_orders,
+            },
+        )
         conn.execute(text("ALTER TABLE work_orders ENABLE TRIGGER work_orders_count_assigned"))
-        conn.execute(text(
-            "UPDATE users u SET open_assigned = c.n FROM (SELECT handler_id, count(*) n FROM work_orders "
-            "WHERE status = 'in_progress' GROUP BY handler_id) c WHERE u.id = c.handler_id"))
+        conn.execute(
+            text(
+                "UPDATE users u SET open_assigned = c.n FROM (SELECT handler_id, count(*) n FROM work_orders "
+                "WHERE status = 'in_progress' GROUP BY handler_id) c WHERE u.id = c.handler_id"
+            )
+        )
         conn.execute(text("ANALYZE"))
     admin = create_user(k.ctx, NewUser(username="bench-admin", role=Role.ADMIN, password="bench-password-42"))
     create_user(k.ctx, NewUser(username="bench-agent", role=Role.AGENT, password="bench-password-42"))
     for i in range(RULES):
-        routing.save_rule(k.ctx, admin, RoutingRule(
-            id=None, name=f"rule-{i}", position=i, team_id=team_ids[i % TEAMS], strategy=STRATEGIES[i % 3],
-            fallback_team_id=team_ids[(i + 1) % TEAMS], conditions=Conditions(regions=(f"region-{i}",))))
+        routing.save_rule(
+            k.ctx,
+            admin,
+            RoutingRule(
+                id=None,
+                name=f"rule-{i}",
+                position=i,
+                team_id=team_ids[i % TEAMS],
+                strategy=STRATEGIES[i % 3],
+                fallback_team_id=team_ids[(i + 1) % TEAMS],
+                conditions=Conditions(regions=(f"region-{i}",)),
+            ),
+        )
     return customers, system, admin.id or 0
 
 
@@ -131,45 +169,78 @@ def main() -> None:
         started = time.perf_counter()
         customers, system, admin_id = load(k, args.open)
         print("machine:", machine())
-        print(f"loaded {args.open:,} open work orders, {TEAMS * PER_TEAM:,} agents, {RULES} rules "
-              f"in {time.perf_counter() - started:.0f} s")
+        print(
+            f"loaded {args.open:,} open work orders, {TEAMS * PER_TEAM:,} agents, {RULES} rules "
+            f"in {time.perf_counter() - started:.0f} s"
+        )
         with k.ctx.uow() as uow:
             admin = uow.users.get(admin_id)
             agent = uow.users.get_by_username("bench-agent")
         assert admin is not None and agent is not None
         rng = random.Random(7)
-        profile_of = {cid: CustomerProfile(tier=Tier.STANDARD, region=f"region-{i}", agreement_id=None)
-                      for i, cid in enumerate(customers)}
-        sample = svc.NewWorkOrder(customer_id=customers[1], type=WorkOrderType.FAULT,
-                                  category="broadband.no_connection", channel=Channel.WEB, title="t", description="d")
+        profile_of = {
+            cid: CustomerProfile(tier=Tier.STANDARD, region=f"region-{i}", agreement_id=None)
+            for i, cid in enumerate(customers)
+        }
+        sample = svc.NewWorkOrder(
+            customer_id=customers[1],
+            type=WorkOrderType.FAULT,
+            category="broadband.no_connection",
+            channel=Channel.WEB,
+            title="t",
+            description="d",
+        )
+
         def decide() -> None:
             i = rng.randrange(RULES)
-            wo = WorkOrder.register(customer_id=customers[i], type=WorkOrderType.FAULT,
-                                    category="broadband.no_connection", channel=Channel.WEB, title="t",
-                                    description="d", actor_id=system, at=datetime.now(UTC))
+            wo = WorkOrder.register(
+                customer_id=customers[i],
+                type=WorkOrderType.FAULT,
+                category="broadband.no_connection",
+                channel=Channel.WEB,
+                title="t",
+                description="d",
+                actor_id=system,
+                at=datetime.now(UTC),
+            )
             with k.ctx.uow(write=True) as uow:
                 routing.decide(k.ctx, uow, wo, profile_of[customers[i]])
                 uow.rollback()
 
         def register_routed() -> None:
-            svc.register_work_order(k.ctx, agent, svc.NewWorkOrder(**{
-                **sample.__dict__, "customer_id": customers[rng.randrange(RULES)]}))
+            svc.register_work_order(
+                k.ctx, agent, svc.NewWorkOrder(**{**sample.__dict__, "customer_id": customers[rng.randrange(RULES)]})
+            )
 
         def register_unrouted() -> None:
-            svc.register_work_order(k.ctx, agent, svc.NewWorkOrder(**{**sample.__dict__,
-                                                                       "customer_id": customers[RULES]}))
+            svc.register_work_order(
+                k.ctx, agent, svc.NewWorkOrder(**{**sample.__dict__, "customer_id": customers[RULES]})
+            )
 
-        rates = timed_slices({"decide (rolled back)": decide, "register, a rule matches": register_routed,
-                              "register, no rule matches": register_unrouted}, args.seconds)
+        rates = timed_slices(
+            {
+                "decide (rolled back)": decide,
+                "register, a rule matches": register_routed,
+                "register, no rule matches": register_unrouted,
+            },
+            args.seconds,
+        )
         for label, rate in rates.items():
             print(f"{label:32s} {rate:8.0f} /s")
         routed, unrouted = rates["register, a rule matches"], rates["register, no rule matches"]
         print(f"registration with routing / without: {routed / unrouted:.2f}")
         with k.engine.connect() as conn:
-            plan = conn.execute(text(
-                "EXPLAIN SELECT id, open_assigned, capacity, on_shift, skills, languages, region FROM users "
-                "WHERE team_id = (SELECT min(id) FROM teams WHERE name LIKE 'bench-%') AND active AND "
-                "role IN ('agent', 'tech_support', 'field_engineer')")).scalars().all()
+            plan = (
+                conn.execute(
+                    text(
+                        "EXPLAIN SELECT id, open_assigned, capacity, on_shift, skills, languages, region FROM users "
+                        "WHERE team_id = (SELECT min(id) FROM teams WHERE name LIKE 'bench-%') AND active AND "
+                        "role IN ('agent', 'tech_support', 'field_engineer')"
+                    )
+                )
+                .scalars()
+                .all()
+            )
         print("candidates query plan:\n  " + "\n  ".join(plan))
         k.engine.dispose()
     finally:

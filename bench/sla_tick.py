@@ -44,25 +44,62 @@ def load(url: str, open_orders: int) -> None:
     started = now - timedelta(hours=3)
     with k.engine.begin() as conn:
         system = conn.execute(text("SELECT id FROM users WHERE username = 'system'")).scalar_one()
-        customer = conn.execute(text(
-            "INSERT INTO customers (name, phone, tier, services, devices, tags, created_at) "
-            "VALUES ('bench', '13900000000', 'standard', '[]', '[]', '[]', :t) RETURNING id"),
-            {"t": started}).scalar_one()
+        customer = conn.execute(
+            text(
+                "INSERT INTO customers (name, phone, tier, services, devices, tags, created_at) "
+                "VALUES ('bench', '13900000000', 'standard', '[]', '[]', '[]', :t) RETURNING id"
+            ),
+            {"t": started},
+        ).scalar_one()
     raw = k.engine.raw_connection()
     try:
         with raw.cursor() as cur:
-            with cur.copy("COPY work_orders (id, number, customer_id, type, category, channel, priority, severity, "
-                          "title, description, status, owner_id, created_by, created_at, updated_at) FROM STDIN") as cp:
+            with cur.copy(
+                "COPY work_orders (id, number, customer_id, type, category, channel, priority, severity, "
+                "title, description, status, owner_id, created_by, created_at, updated_at) FROM STDIN"
+            ) as cp:
                 for i in range(1, open_orders + 1):
-                    cp.write_row((i, f"GD{19990101 + i // 10**6}{i % 10**6:06d}", customer, "fault",
-                                  "broadband.no_connection", "hotline", "P3", 3, "t", "d", "in_progress", system,
-                                  system, started, started))
-            with cur.copy("COPY work_order_clocks (work_order_id, name, calendar, target_minutes, phase, elapsed_us, "
-                          "running_since, started_at, fired, laps, due_at, next_fire_at) FROM STDIN") as cp:
+                    cp.write_row(
+                        (
+                            i,
+                            f"GD{19990101 + i // 10**6}{i % 10**6:06d}",
+                            customer,
+                            "fault",
+                            "broadband.no_connection",
+                            "hotline",
+                            "P3",
+                            3,
+                            "t",
+                            "d",
+                            "in_progress",
+                            system,
+                            system,
+                            started,
+                            started,
+                        )
+                    )
+            with cur.copy(
+                "COPY work_order_clocks (work_order_id, name, calendar, target_minutes, phase, elapsed_us, "
+                "running_since, started_at, fired, laps, due_at, next_fire_at) FROM STDIN"
+            ) as cp:
                 for i in range(1, open_orders + 1):
                     due = started + timedelta(hours=2) if i % (open_orders // DUE) == 0 else now + timedelta(days=2)
-                    cp.write_row((i, "resolution", "24x7", 120 if due < now else 3000, "running", 0, started, started,
-                                  0, 0, due, due))
+                    cp.write_row(
+                        (
+                            i,
+                            "resolution",
+                            "24x7",
+                            120 if due < now else 3000,
+                            "running",
+                            0,
+                            started,
+                            started,
+                            0,
+                            0,
+                            due,
+                            due,
+                        )
+                    )
         raw.commit()
     finally:
         raw.close()
@@ -100,8 +137,10 @@ def main() -> None:
             load(url, size)
             print(f"{size:>9,} open work orders loaded in {time.perf_counter() - t:.0f} s")
             results[size] = measure(url)
-            print(f"{size:>9,} open, {DUE:,} due: fired all in {results[size]:.2f} s "
-                  f"({DUE / results[size]:.0f} thresholds/s)")
+            print(
+                f"{size:>9,} open, {DUE:,} due: fired all in {results[size]:.2f} s "
+                f"({DUE / results[size]:.0f} thresholds/s)"
+            )
         finally:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -35,8 +35,10 @@ PASSWORD = "correct-horse-42"
 def pytest_report_header(config: pytest.Config) -> str:
     if PG_URL:
         return f"PostgreSQL tests: on ({make_url(PG_URL).render_as_string(hide_password=True)})"
-    return ("PostgreSQL tests: SKIPPED - set KEFU_TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test "
-            "to run them")
+    return (
+        "PostgreSQL tests: SKIPPED - set KEFU_TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test "
+        "to run them"
+    )
 
 
 def _require_pg() -> str:
@@ -146,19 +148,32 @@ def unique_phone() -> str:
 
 @pytest.fixture
 def customer(client: TestClient, agent: Actor) -> dict[str, object]:
-    r = client.post("/api/v1/customers", headers=agent.headers, json={
-        "name": "王小明", "phone": unique_phone(), "brand": "全球通", "region": "广州",
-        "id_number": "11010519491231002X", "address": "广东省广州市天河区体育西路100号",
-        "services": ["家庭宽带 300M"], "devices": [{"model": "华为 Mate 60", "serial": "SN123"}],
-    })
+    r = client.post(
+        "/api/v1/customers",
+        headers=agent.headers,
+        json={
+            "name": "王小明",
+            "phone": unique_phone(),
+            "brand": "全球通",
+            "region": "广州",
+            "id_number": "11010519491231002X",
+            "address": "广东省广州市天河区体育西路100号",
+            "services": ["家庭宽带 300M"],
+            "devices": [{"model": "华为 Mate 60", "serial": "SN123"}],
+        },
+    )
     assert r.status_code == 201, r.text
     return r.json()  # type: ignore[no-any-return]
 
 
 def work_order_body(customer_id: int, **over: object) -> dict[str, object]:
     body: dict[str, object] = {
-        "customer_id": customer_id, "type": "fault", "category": "broadband.no_connection", "channel": "hotline",
-        "title": "宽带无法连接", "description": "光猫LOS灯红色闪烁，重启无效。",
+        "customer_id": customer_id,
+        "type": "fault",
+        "category": "broadband.no_connection",
+        "channel": "hotline",
+        "title": "宽带无法连接",
+        "description": "光猫LOS灯红色闪烁，重启无效。",
     }
     body.update(over)
     return body

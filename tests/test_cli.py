@@ -14,8 +14,15 @@ from tests.conftest import ROOT
 
 def kefu(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "KEFU_DATABASE_URL": f"sqlite:///{tmp / 'cli.db'}", "NO_COLOR": "1"}
-    return subprocess.run([sys.executable, "-m", "kefu.cli", *args], capture_output=True, text=True, env=env,
-                          cwd=ROOT, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "kefu.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -32,11 +39,14 @@ def test_user_and_token_creation(tmp: Path) -> None:
     assert r.returncode == 0 and r.stdout.startswith("kefu_") and r.stdout.count("\n") == 1
 
 
-@pytest.mark.parametrize(("args", "says"), [
-    (["user", "create", "--username", "x1", "--role", "agent", "--password", "short"], "at least 10"),
-    (["user", "create", "--username", "x2", "--role", "boss", "--password", "Secret-pass-123"], "boss"),
-    (["token", "create", "--username", "nobody"], "does not exist"),
-])
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["user", "create", "--username", "x1", "--role", "agent", "--password", "short"], "at least 10"),
+        (["user", "create", "--username", "x2", "--role", "boss", "--password", "Secret-pass-123"], "boss"),
+        (["token", "create", "--username", "nobody"], "does not exist"),
+    ],
+)
 def test_bad_input_exits_non_zero_with_a_sentence(tmp: Path, args: list[str], says: str) -> None:
     r = kefu(tmp, *args)
     assert r.returncode != 0 and says in (r.stderr + r.stdout)
@@ -54,15 +64,20 @@ def test_demo_data_is_deterministic_for_a_seed(tmp_path: Path) -> None:
         r = kefu(path, "demo-data", "--customers", "50", "--work-orders", "300", "--seed", "7")
         assert r.returncode == 0, r.stderr
         with sqlite3.connect(path / "cli.db") as db:
-            dumps.append(db.execute("SELECT c.name, c.phone, w.category, w.title, w.description, w.status "
-                                    "FROM work_orders w JOIN customers c ON c.id = w.customer_id "
-                                    "ORDER BY w.id").fetchall())
+            dumps.append(
+                db.execute(
+                    "SELECT c.name, c.phone, w.category, w.title, w.description, w.status "
+                    "FROM work_orders w JOIN customers c ON c.id = w.customer_id "
+                    "ORDER BY w.id"
+                ).fetchall()
+            )
             events = db.execute("SELECT COUNT(*) FROM work_order_events").fetchone()[0]
             assert events >= 300
             # Open demo work orders get the clocks their history implies; finished ones none.
             open_without = db.execute(
                 "SELECT COUNT(*) FROM work_orders w WHERE w.status NOT IN ('closed', 'cancelled', 'rejected') "
-                "AND NOT EXISTS (SELECT 1 FROM work_order_clocks c WHERE c.work_order_id = w.id)").fetchone()[0]
+                "AND NOT EXISTS (SELECT 1 FROM work_order_clocks c WHERE c.work_order_id = w.id)"
+            ).fetchone()[0]
             open_with = db.execute("SELECT COUNT(DISTINCT work_order_id) FROM work_order_clocks").fetchone()[0]
             assert open_without == 0 and open_with > 0
             # Demo work orders belong to their owners' organisation (data scope), and each handler's
@@ -70,6 +85,7 @@ def test_demo_data_is_deterministic_for_a_seed(tmp_path: Path) -> None:
             assert db.execute("SELECT COUNT(*) FROM work_orders WHERE organisation_id IS NULL").fetchone()[0] == 0
             wrong = db.execute(
                 "SELECT COUNT(*) FROM users u WHERE open_assigned <> (SELECT COUNT(*) FROM work_orders w "
-                "WHERE w.handler_id = u.id AND w.status NOT IN ('closed', 'cancelled', 'rejected'))").fetchone()[0]
+                "WHERE w.handler_id = u.id AND w.status NOT IN ('closed', 'cancelled', 'rejected'))"
+            ).fetchone()[0]
             assert wrong == 0
     assert len(dumps[0]) == 300 and dumps[0] == dumps[1]

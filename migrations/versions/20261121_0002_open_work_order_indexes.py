@@ -23,10 +23,18 @@ OPEN_PREDICATE = (
 
 
 def upgrade() -> None:
-    for name, column in (("ix_work_orders_open_priority_id", "priority"),
-                         ("ix_work_orders_open_category_id", "category")):
-        op.create_index(name, "work_orders", [column, "id"], unique=False,
-                        postgresql_where=sa.text(OPEN_PREDICATE), sqlite_where=sa.text(OPEN_PREDICATE))
+    for name, column in (
+        ("ix_work_orders_open_priority_id", "priority"),
+        ("ix_work_orders_open_category_id", "category"),
+    ):
+        op.create_index(
+            name,
+            "work_orders",
+            [column, "id"],
+            unique=False,
+            postgresql_where=sa.text(OPEN_PREDICATE),
+            sqlite_where=sa.text(OPEN_PREDICATE),
+        )
 
 
 def downgrade() -> None:

@@ -95,10 +95,12 @@ def mail_receiver(
     if not host or not port.isdigit():
         typer.echo("The address must look like 127.0.0.1:2525.", err=True)
         raise typer.Exit(2)
-    handler = MailHandler(lambda inbound: receive(k.ctx, inbound),
-                          max_attachment=k.settings.mail_max_attachment_mb * 2**20)
-    controller = Controller(handler, hostname=host, port=int(port),
-                            data_size_limit=(k.settings.mail_max_attachment_mb + 5) * 2**20)
+    handler = MailHandler(
+        lambda inbound: receive(k.ctx, inbound), max_attachment=k.settings.mail_max_attachment_mb * 2**20
+    )
+    controller = Controller(
+        handler, hostname=host, port=int(port), data_size_limit=(k.settings.mail_max_attachment_mb + 5) * 2**20
+    )
     controller.start()
     typer.echo(f"receiving mail on {host}:{port}")
     stop = threading.Event()
@@ -133,8 +135,9 @@ def user_create(
 
     k = _kefu()
     try:
-        user = create_user(k.ctx, NewUser(username=username, role=role, password=password,
-                                          display_name=display_name, team_id=team))
+        user = create_user(
+            k.ctx, NewUser(username=username, role=role, password=password, display_name=display_name, team_id=team)
+        )
     except DomainError as exc:
         raise _fail(exc) from None
     typer.echo(f"created user {user.username} (id {user.id}, role {user.role.value})")
@@ -167,11 +170,13 @@ def demo_data(
     from kefu.demo.loader import load_demo
 
     k = _kefu()
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                        console=err)
+    progress = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err
+    )
     with progress:
-        result = load_demo(k, customers=customers, work_orders=work_orders, seed=seed, if_empty=if_empty,
-                           progress=progress)
+        result = load_demo(
+            k, customers=customers, work_orders=work_orders, seed=seed, if_empty=if_empty, progress=progress
+        )
     typer.echo(result)
 
 

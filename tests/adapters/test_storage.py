@@ -41,7 +41,8 @@ def test_migrations_run_from_empty_match_the_tables_and_go_back(empty_engine: En
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     assert diff == [], f"tables.py and the migrations disagree: {diff}"
     assert {"work_orders", "work_order_events", "customers", "idempotency_keys"} <= set(
-        inspect(empty_engine).get_table_names())
+        inspect(empty_engine).get_table_names()
+    )
     downgrade(empty_engine)
     assert set(inspect(empty_engine).get_table_names()) <= {"alembic_version"}
 
@@ -60,17 +61,27 @@ def _new_order(kefu: Kefu) -> tuple[object, str]:
     assert user is not None
     customer = register_customer(kefu.ctx, user, NewCustomer(name="赵六", phone=unique_phone()))
     assert customer.id is not None
-    wo, _ = svc.register_work_order(kefu.ctx, user, svc.NewWorkOrder(
-        customer_id=customer.id, type=WorkOrderType.FAULT, category="broadband.slow_speed",
-        channel=Channel.HOTLINE, title="网速慢", description="晚上测速只有2M"))
+    wo, _ = svc.register_work_order(
+        kefu.ctx,
+        user,
+        svc.NewWorkOrder(
+            customer_id=customer.id,
+            type=WorkOrderType.FAULT,
+            category="broadband.slow_speed",
+            channel=Channel.HOTLINE,
+            title="网速慢",
+            description="晚上测速只有2M",
+        ),
+    )
     return user, wo.number
 
 
 def test_events_cannot_be_changed_or_deleted(kefu: Kefu) -> None:
     _, number = _new_order(kefu)
-    for sql in ("UPDATE work_order_events SET note = 'x' WHERE work_order_id = "
-                "(SELECT id FROM work_orders WHERE number = :n)",
-                "DELETE FROM work_order_events WHERE work_order_id = (SELECT id FROM work_orders WHERE number = :n)"):
+    for sql in (
+        "UPDATE work_order_events SET note = 'x' WHERE work_order_id = (SELECT id FROM work_orders WHERE number = :n)",
+        "DELETE FROM work_order_events WHERE work_order_id = (SELECT id FROM work_orders WHERE number = :n)",
+    ):
         with pytest.raises(DBAPIError, match="immutable"), kefu.engine.begin() as conn:
             conn.execute(text(sql), {"n": number})
 
@@ -98,14 +109,22 @@ def test_two_agents_moving_the_same_work_order_at_once_never_both_win(kefu: Kefu
         def act(to: Status, note: str | None) -> None:
             barrier.wait()
             try:
-                svc.transition_work_order(kefu.ctx, user, number, to, note=note,  # type: ignore[arg-type]
-                                          expected_version=version)
+                svc.transition_work_order(
+                    kefu.ctx,
+                    user,
+                    number,
+                    to,
+                    note=note,  # type: ignore[arg-type]
+                    expected_version=version,
+                )
                 results.append("ok")
             except (ConcurrentUpdate, InvalidTransition) as exc:
                 results.append(exc.code)
 
-        threads = [threading.Thread(target=act, args=(Status.PENDING, None)),
-                   threading.Thread(target=act, args=(Status.RESOLVED, None))]
+        threads = [
+            threading.Thread(target=act, args=(Status.PENDING, None)),
+            threading.Thread(target=act, args=(Status.RESOLVED, None)),
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -121,8 +140,14 @@ def test_two_agents_moving_the_same_work_order_at_once_never_both_win(kefu: Kefu
 def test_the_same_idempotency_key_at_once_makes_one_work_order(kefu: Kefu, database) -> None:  # type: ignore[no-untyped-def]
     user, number = _new_order(kefu)
     first = svc.get_work_order(kefu.ctx, user, number)[0]  # type: ignore[arg-type]
-    new = svc.NewWorkOrder(customer_id=first.customer_id, type=WorkOrderType.COMPLAINT, category="billing.refund",
-                           channel=Channel.APP, title="退费", description="多扣了20元")
+    new = svc.NewWorkOrder(
+        customer_id=first.customer_id,
+        type=WorkOrderType.COMPLAINT,
+        category="billing.refund",
+        channel=Channel.APP,
+        title="退费",
+        description="多扣了20元",
+    )
     key = str(uuid.uuid4())
     barrier = threading.Barrier(4)
     numbers: list[str] = []
@@ -153,11 +178,14 @@ def test_numbers_continue_after_a_bulk_load(kefu: Kefu) -> None:
     assert third == f"GD{day}{int(first[10:]) + 102:06d}"
 
 
-@pytest.mark.parametrize(("migration", "name"), [
-    ("20261121_0002_open_work_order_indexes.py", "OPEN_PREDICATE"),
-    ("20261122_0004_dispatch_and_field_service.py", "_OPEN"),  # the open-load triggers
-    ("20261122_0006_workspace.py", "_OPEN"),  # the partial index on the earliest deadline
-])
+@pytest.mark.parametrize(
+    ("migration", "name"),
+    [
+        ("20261121_0002_open_work_order_indexes.py", "OPEN_PREDICATE"),
+        ("20261122_0004_dispatch_and_field_service.py", "_OPEN"),  # the open-load triggers
+        ("20261122_0006_workspace.py", "_OPEN"),  # the partial index on the earliest deadline
+    ],
+)
 def test_the_open_predicates_of_migrations_match_the_domain(migration: str, name: str) -> None:
     """Migrations are frozen copies: if the open statuses change, a new migration must follow."""
     import importlib.util

@@ -20,20 +20,23 @@ def test_agent_may_not_unmask(client: TestClient, agent: Actor, customer: dict[s
     assert r.status_code == 403
 
 
-def test_supervisor_unmasks_and_the_view_is_logged(client: TestClient, supervisor: Actor, kefu: Kefu,
-                                                   customer: dict[str, object]) -> None:
+def test_supervisor_unmasks_and_the_view_is_logged(
+    client: TestClient, supervisor: Actor, kefu: Kefu, customer: dict[str, object]
+) -> None:
     r = client.get(f"/api/v1/customers/{customer['id']}", headers=supervisor.headers, params={"unmask": "true"})
     assert r.status_code == 200 and "*" not in r.json()["phone"] and r.json()["id_number"] == "11010519491231002X"
     with kefu.engine.connect() as conn:
-        rows = conn.execute(select(personal_data_access).where(
-            personal_data_access.c.customer_id == customer["id"])).all()
+        rows = conn.execute(
+            select(personal_data_access).where(personal_data_access.c.customer_id == customer["id"])
+        ).all()
     assert [(row.user_id, row.purpose) for row in rows] == [(supervisor.id, "view customer")]
 
 
 def test_search_by_phone_prefix_and_name(client: TestClient, agent: Actor) -> None:
     phone = unique_phone()
-    made = client.post("/api/v1/customers", headers=agent.headers,
-                       json={"name": "欧阳娜娜", "phone": phone, "tier": "vip"}).json()
+    made = client.post(
+        "/api/v1/customers", headers=agent.headers, json={"name": "欧阳娜娜", "phone": phone, "tier": "vip"}
+    ).json()
     by_phone = client.get("/api/v1/customers", headers=agent.headers, params={"phone": phone[:9]}).json()["items"]
     assert made["id"] in [c["id"] for c in by_phone]
     by_name = client.get("/api/v1/customers", headers=agent.headers, params={"name": "欧阳娜"}).json()["items"]
@@ -43,10 +46,12 @@ def test_search_by_phone_prefix_and_name(client: TestClient, agent: Actor) -> No
 
 
 def test_bad_customer_input_names_the_field(client: TestClient, agent: Actor) -> None:
-    for body, field in [({"name": "张三", "phone": "12345"}, "phone"),
-                        ({"name": "张三", "phone": unique_phone(), "id_number": "110105194912310021"}, "id_number"),
-                        ({"name": "张三", "phone": unique_phone(), "tier": "gold"}, "tier"),
-                        ({"phone": unique_phone()}, "name")]:
+    for body, field in [
+        ({"name": "张三", "phone": "12345"}, "phone"),
+        ({"name": "张三", "phone": unique_phone(), "id_number": "110105194912310021"}, "id_number"),
+        ({"name": "张三", "phone": unique_phone(), "tier": "gold"}, "tier"),
+        ({"phone": unique_phone()}, "name"),
+    ]:
         r = client.post("/api/v1/customers", headers=agent.headers, json=body)
         assert r.status_code == 422, r.text
         assert r.json()["errors"][0]["field"] == field

@@ -28,13 +28,22 @@ class World:
 
 def _case(client: TestClient, actor: Actor, tag: str) -> tuple[str, int, str]:
     phone = unique_phone()
-    r = client.post("/api/v1/customers", headers=actor.headers, json={
-        "name": f"客户{tag}", "phone": phone, "region": "测试", "address": "广东省广州市越秀区中山五路9号",
-        "id_number": "11010519491231002X"})
+    r = client.post(
+        "/api/v1/customers",
+        headers=actor.headers,
+        json={
+            "name": f"客户{tag}",
+            "phone": phone,
+            "region": "测试",
+            "address": "广东省广州市越秀区中山五路9号",
+            "id_number": "11010519491231002X",
+        },
+    )
     assert r.status_code == 201, r.text
     cid = int(r.json()["id"])
-    r = client.post("/api/v1/work-orders", headers=actor.headers,
-                    json=work_order_body(cid, fault_place="广州市越秀区中山五路9号"))
+    r = client.post(
+        "/api/v1/work-orders", headers=actor.headers, json=work_order_body(cid, fault_place="广州市越秀区中山五路9号")
+    )
     assert r.status_code == 201, r.text
     return str(r.json()["number"]), cid, phone
 
@@ -48,8 +57,10 @@ def world(app, kefu: Kefu) -> Iterator[World]:  # type: ignore[no-untyped-def]
         c = org(client, admin, "甲省乙市", "city", p)
         q = org(client, admin, "丙省", "province", hq)
         v = org(client, admin, "厂商", "vendor")
-        teams = {name: team(client, admin, o, f"组-{name}", "tech_support")
-                 for name, o in {"hq": hq, "p": p, "c": c, "q": q, "v": v}.items()}
+        teams = {
+            name: team(client, admin, o, f"组-{name}", "tech_support")
+            for name, o in {"hq": hq, "p": p, "c": c, "q": q, "v": v}.items()
+        }
         actors = {"admin": admin, "auditor": make_actor(kefu, Role.AUDITOR)}
         for role in (Role.AGENT, Role.TECH_SUPPORT, Role.FIELD_ENGINEER, Role.QUALITY, Role.SUPERVISOR):
             actors[f"p:{role.value}"] = make_actor(kefu, role, teams["p"])
@@ -61,8 +72,11 @@ def world(app, kefu: Kefu) -> Iterator[World]:  # type: ignore[no-untyped-def]
         for name in ("p", "c", "q"):
             owner = actors["p:agent"] if name == "p" else actors[f"{name}:agent"]
             numbers[name], customers[name], phones[name] = _case(client, owner, name)
-        r = client.post(f"/api/v1/work-orders/{numbers['q']}/dispatches", headers=actors["q:agent"].headers,
-                        json={"to_team_id": teams["v"], "instruction": "请厂商检测终端"})
+        r = client.post(
+            f"/api/v1/work-orders/{numbers['q']}/dispatches",
+            headers=actors["q:agent"].headers,
+            json={"to_team_id": teams["v"], "instruction": "请厂商检测终端"},
+        )
         assert r.status_code == 201, r.text
         yield World(numbers, customers, phones, actors)
 
@@ -70,9 +84,14 @@ def world(app, kefu: Kefu) -> Iterator[World]:  # type: ignore[no-untyped-def]
 ALL = {"p", "c", "q"}
 #: Who sees which of the three work orders (owned by province p, its city c, province q -> vendor).
 EXPECTED = {
-    "admin": ALL, "auditor": ALL, "hq:agent": ALL,
+    "admin": ALL,
+    "auditor": ALL,
+    "hq:agent": ALL,
     **{f"p:{r}": {"p", "c"} for r in ("agent", "tech_support", "field_engineer", "quality", "supervisor")},
-    "c:agent": {"c"}, "q:agent": {"q"}, "v:agent": {"q"}, "v:field_engineer": {"q"},
+    "c:agent": {"c"},
+    "q:agent": {"q"},
+    "v:agent": {"q"},
+    "v:field_engineer": {"q"},
 }
 
 
@@ -85,12 +104,15 @@ def test_every_read_shows_the_same_scope(client: TestClient, world: World, who: 
     listed = client.get("/api/v1/work-orders", headers=actor.headers, params={"limit": 200}).json()["items"]
     assert {mine[w["number"]] for w in listed if w["number"] in mine} == expected
     for name, number in world.numbers.items():
-        codes = {client.get(f"/api/v1/work-orders/{number}{path}", headers=actor.headers).status_code
-                 for path in ("", "/history", "/dispatches", "/visits", "/checklist")}
+        codes = {
+            client.get(f"/api/v1/work-orders/{number}{path}", headers=actor.headers).status_code
+            for path in ("", "/history", "/dispatches", "/visits", "/checklist")
+        }
         assert codes == ({200} if name in expected else {404}), (name, codes)
         # Search: the list filtered by the customer.
-        found = client.get("/api/v1/work-orders", headers=actor.headers,
-                           params={"customer": world.customers[name]}).json()["items"]
+        found = client.get(
+            "/api/v1/work-orders", headers=actor.headers, params={"customer": world.customers[name]}
+        ).json()["items"]
         assert [w["number"] for w in found] == ([number] if name in expected else [])
     exported = client.get("/api/v1/work-orders/export", headers=actor.headers, params={"max_rows": 100000})
     assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
@@ -114,8 +136,11 @@ def test_a_vendor_sees_personal_data_masked_whatever_its_role(client: TestClient
     assert r.status_code == 422
     r = client.get("/api/v1/customers", headers=actor.headers, params={"phone": phone})
     assert [c["id"] for c in r.json()["items"]] == [cid]
-    rows = list(csv.DictReader(io.StringIO(client.get("/api/v1/work-orders/export", headers=actor.headers)
-                                           .text.lstrip("\ufeff"))))
+    rows = list(
+        csv.DictReader(
+            io.StringIO(client.get("/api/v1/work-orders/export", headers=actor.headers).text.lstrip("\ufeff"))
+        )
+    )
     assert all("中山五路9号" not in r["fault_place"] for r in rows)
 
 
@@ -126,6 +151,8 @@ def test_the_operators_engineer_may_unmask_and_it_is_logged(client: TestClient, 
     r = client.get(f"/api/v1/customers/{world.customers['p']}", headers=actor.headers, params={"unmask": "true"})
     assert r.status_code == 200 and r.json()["phone"] == world.phones["p"]
     with kefu.engine.connect() as conn:
-        logged = conn.execute(text("SELECT count(*) FROM personal_data_access WHERE user_id = :u AND customer_id = :c"),
-                              {"u": actor.id, "c": world.customers["p"]}).scalar_one()
+        logged = conn.execute(
+            text("SELECT count(*) FROM personal_data_access WHERE user_id = :u AND customer_id = :c"),
+            {"u": actor.id, "c": world.customers["p"]},
+        ).scalar_one()
     assert logged == 1

@@ -21,10 +21,16 @@ SH = ZoneInfo("Asia/Shanghai")
 
 def png() -> str:
     """A real 1x1 PNG, as a phone's signature pad would send (smaller, but the same format)."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    raw = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)) + \
-        chunk(b"IDAT", zlib.compress(b"\x00\x00")) + chunk(b"IEND", b"")
+
+    raw = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"\x00\x00"))
+        + chunk(b"IEND", b"")
+    )
     return "data:image/png;base64," + base64.b64encode(raw).decode()
 
 
@@ -39,17 +45,27 @@ class Centre:
         self.fibre = make_actor(kefu, Role.FIELD_ENGINEER, self.field)
         self.generalist = make_actor(kefu, Role.FIELD_ENGINEER, self.field)
         self.resting = make_actor(kefu, Role.FIELD_ENGINEER, self.field)
-        for who, profile in ((self.fibre, {"skills": ["broadband"], "region": "天河"}),
-                             (self.generalist, {"region": "天河"}), (self.resting, {"on_shift": False})):
+        for who, profile in (
+            (self.fibre, {"skills": ["broadband"], "region": "天河"}),
+            (self.generalist, {"region": "天河"}),
+            (self.resting, {"on_shift": False}),
+        ):
             r = client.patch(f"/api/v1/agents/{who.id}", headers=admin.headers, json=profile)
             assert r.status_code == 200, r.text
 
     def case(self, client: TestClient, **over: object) -> str:
-        r = client.post("/api/v1/customers", headers=self.agent.headers, json={
-            "name": "陈女士", "phone": unique_phone(), "region": "天河", "address": "广州市天河区天河路385号1201"})
+        r = client.post(
+            "/api/v1/customers",
+            headers=self.agent.headers,
+            json={
+                "name": "陈女士",
+                "phone": unique_phone(),
+                "region": "天河",
+                "address": "广州市天河区天河路385号1201",
+            },
+        )
         assert r.status_code == 201
-        r = client.post("/api/v1/work-orders", headers=self.agent.headers,
-                        json=work_order_body(r.json()["id"], **over))
+        r = client.post("/api/v1/work-orders", headers=self.agent.headers, json=work_order_body(r.json()["id"], **over))
         assert r.status_code == 201, r.text
         return str(r.json()["number"])
 
@@ -64,19 +80,32 @@ def tomorrow(hour: int) -> str:
     return datetime(day.year, day.month, day.day, hour, tzinfo=SH).isoformat()
 
 
-def schedule(client: TestClient, actor: Actor, number: str, engineer: Actor, start: int = 9, end: int = 11,
-             **over: object):  # type: ignore[no-untyped-def]
-    return client.post(f"/api/v1/work-orders/{number}/visits", headers=actor.headers, json={
-        "engineer_id": engineer.id, "window_start": tomorrow(start), "window_end": tomorrow(end),
-        "tools": ["光功率计", "熔接机"], "parts": ["光猫 HG8245"], **over})
+def schedule(
+    client: TestClient, actor: Actor, number: str, engineer: Actor, start: int = 9, end: int = 11, **over: object
+):  # type: ignore[no-untyped-def]
+    return client.post(
+        f"/api/v1/work-orders/{number}/visits",
+        headers=actor.headers,
+        json={
+            "engineer_id": engineer.id,
+            "window_start": tomorrow(start),
+            "window_end": tomorrow(end),
+            "tools": ["光功率计", "熔接机"],
+            "parts": ["光猫 HG8245"],
+            **over,
+        },
+    )
 
 
 def test_a_visit_from_dispatch_to_confirmed_repair(client: TestClient, centre: Centre) -> None:
     c = centre
     number = c.case(client)
     # Reception sends it to field repair; the field team lead accepts.
-    hop = client.post(f"/api/v1/work-orders/{number}/dispatches", headers=c.agent.headers,
-                      json={"to_team_id": c.field, "instruction": "光猫LOS红灯，请上门更换"}).json()
+    hop = client.post(
+        f"/api/v1/work-orders/{number}/dispatches",
+        headers=c.agent.headers,
+        json={"to_team_id": c.field, "instruction": "光猫LOS红灯，请上门更换"},
+    ).json()
     assert client.post(f"/api/v1/dispatches/{hop['id']}/accept", headers=c.lead.headers).status_code == 200
 
     # Who to send: skilled first, same region, earliest slot; nobody off shift.
@@ -89,27 +118,37 @@ def test_a_visit_from_dispatch_to_confirmed_repair(client: TestClient, centre: C
     assert r.status_code == 201, r.text
     visit = r.json()
     assert visit["address"] == "广州市天河区天河路385号1201"  # the customer's address by default
-    clocks = {k["name"]: k for k in client.get(f"/api/v1/work-orders/{number}", headers=c.lead.headers)
-              .json()["clocks"]}
+    clocks = {
+        k["name"]: k for k in client.get(f"/api/v1/work-orders/{number}", headers=c.lead.headers).json()["clocks"]
+    }
     assert clocks["onsite"]["state"] == "running"
     # The engineer's day view lists it; an overlapping second booking is refused.
-    day = client.get(f"/api/v1/engineers/{c.fibre.id}/visits", headers=c.fibre.headers,
-                     params={"day": tomorrow(9)[:10]}).json()
+    day = client.get(
+        f"/api/v1/engineers/{c.fibre.id}/visits", headers=c.fibre.headers, params={"day": tomorrow(9)[:10]}
+    ).json()
     assert [v["id"] for v in day] == [visit["id"]] and day[0]["number"] == number
     r = schedule(client, c.lead, number, c.fibre, 10, 12)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "window_start"
 
     url = f"/api/v1/visits/{visit['id']}"
-    report = {"diagnosis": "光猫光模块损坏", "repair_actions": "更换光猫并重新注册", "function_test_passed": True,
-              "function_test_note": "测速 298M", "confirmed_by": "陈女士", "signature": png(), "site_cleaned": True,
-              "outcome": "resolved"}
+    report = {
+        "diagnosis": "光猫光模块损坏",
+        "repair_actions": "更换光猫并重新注册",
+        "function_test_passed": True,
+        "function_test_note": "测速 298M",
+        "confirmed_by": "陈女士",
+        "signature": png(),
+        "site_cleaned": True,
+        "outcome": "resolved",
+    }
     # Not on site yet: cannot complete.
     assert client.post(f"{url}/complete", headers=c.fibre.headers, json=report).status_code == 409
     # Only the engineer (or a supervisor) records the visit.
     assert client.post(f"{url}/check-in", headers=c.generalist.headers).status_code == 403
     assert client.post(f"{url}/check-in", headers=c.fibre.headers).status_code == 200
-    clocks = {k["name"]: k for k in client.get(f"/api/v1/work-orders/{number}", headers=c.lead.headers)
-              .json()["clocks"]}
+    clocks = {
+        k["name"]: k for k in client.get(f"/api/v1/work-orders/{number}", headers=c.lead.headers).json()["clocks"]
+    }
     assert clocks["onsite"]["state"] == "met"
 
     # The function test is mandatory; a failed test cannot resolve; nothing is stored on refusal.
@@ -128,14 +167,19 @@ def test_a_visit_from_dispatch_to_confirmed_repair(client: TestClient, centre: C
     assert r.status_code == 200, r.text
     done = r.json()
     assert (done["status"], done["outcome"], done["signed"], done["confirmed_by"]) == (
-        "completed", "resolved", True, "陈女士")
+        "completed",
+        "resolved",
+        True,
+        "陈女士",
+    )
     # The visit returned the field team's hop with its result and resolved the work order.
     hops = client.get(f"/api/v1/work-orders/{number}/dispatches", headers=c.agent.headers).json()
     assert hops[0]["status"] == "returned" and "光猫光模块损坏" in hops[0]["answer"]
     detail = client.get(f"/api/v1/work-orders/{number}", headers=c.agent.headers).json()
     assert detail["status"] == "resolved"
-    kinds = [e["kind"] for e in client.get(f"/api/v1/work-orders/{number}/history", headers=c.agent.headers)
-             .json()["events"]]
+    kinds = [
+        e["kind"] for e in client.get(f"/api/v1/work-orders/{number}/history", headers=c.agent.headers).json()["events"]
+    ]
     for kind in ("hop_sent", "visit_scheduled", "visit_checked_in", "visit_completed", "hop_returned"):
         assert kind in kinds
     assert kinds.index("visit_completed") < kinds.index("hop_returned")
@@ -146,9 +190,16 @@ def test_a_revisit_keeps_the_work_order_open(client: TestClient, centre: Centre)
     number = c.case(client)
     visit = schedule(client, c.agent, number, c.generalist).json()
     assert client.post(f"/api/v1/visits/{visit['id']}/check-in", headers=c.generalist.headers).status_code == 200
-    r = client.post(f"/api/v1/visits/{visit['id']}/complete", headers=c.generalist.headers, json={
-        "diagnosis": "需更换分光器，备件不足", "function_test_passed": False, "site_cleaned": True,
-        "outcome": "revisit"})
+    r = client.post(
+        f"/api/v1/visits/{visit['id']}/complete",
+        headers=c.generalist.headers,
+        json={
+            "diagnosis": "需更换分光器，备件不足",
+            "function_test_passed": False,
+            "site_cleaned": True,
+            "outcome": "revisit",
+        },
+    )
     assert r.status_code == 200, r.text
     assert client.get(f"/api/v1/work-orders/{number}", headers=c.agent.headers).json()["status"] == "new"
     second = schedule(client, c.agent, number, c.fibre, 14, 16).json()
@@ -164,10 +215,11 @@ def test_a_revisit_keeps_the_work_order_open(client: TestClient, centre: Centre)
 def test_visit_input_is_checked(client: TestClient, centre: Centre) -> None:
     c = centre
     number = c.case(client)
-    for over, field in [({"window_end": tomorrow(8)}, "window_end"),
-                        ({"engineer_id": c.agent.id}, "engineer_id"),
-                        ({"window_start": "2020-01-01T09:00:00+08:00", "window_end": "2020-01-01T10:00:00+08:00"},
-                         "window_start")]:
+    for over, field in [
+        ({"window_end": tomorrow(8)}, "window_end"),
+        ({"engineer_id": c.agent.id}, "engineer_id"),
+        ({"window_start": "2020-01-01T09:00:00+08:00", "window_end": "2020-01-01T10:00:00+08:00"}, "window_start"),
+    ]:
         r = schedule(client, c.agent, number, c.fibre, **over)
         assert r.status_code == 422, r.text
         assert r.json()["errors"][0]["field"] == field
@@ -176,12 +228,22 @@ def test_visit_input_is_checked(client: TestClient, centre: Centre) -> None:
 
 def test_sim_replacement_steps_go_in_order(client: TestClient, centre: Centre) -> None:
     c = centre
-    number = c.case(client, type="service_request", category="sim_number.replacement", title="补换卡",
-                    description="客户SIM卡丢失，申请补卡")
+    number = c.case(
+        client,
+        type="service_request",
+        category="sim_number.replacement",
+        title="补换卡",
+        description="客户SIM卡丢失，申请补卡",
+    )
     base = f"/api/v1/work-orders/{number}/checklist"
     steps = client.get(base, headers=c.agent.headers).json()
-    assert [s["code"] for s in steps] == ["identity_verified", "old_card_deactivated", "new_card_issued",
-                                          "number_restored", "customer_informed"]
+    assert [s["code"] for s in steps] == [
+        "identity_verified",
+        "old_card_deactivated",
+        "new_card_issued",
+        "number_restored",
+        "customer_informed",
+    ]
     assert steps[0]["fields"] == ["method"] and not any(s["done"] for s in steps)
     # In order only; each step records what it asks for.
     r = client.post(f"{base}/old_card_deactivated", headers=c.agent.headers, json={})
@@ -200,8 +262,12 @@ def test_sim_replacement_steps_go_in_order(client: TestClient, centre: Centre) -
     client.post(f"{base}/old_card_deactivated", headers=c.agent.headers, json={})
     r = client.post(f"{base}/new_card_issued", headers=c.agent.headers, json={"data": {"iccid": "123"}})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "iccid"
-    assert client.post(f"{base}/new_card_issued", headers=c.agent.headers,
-                       json={"data": {"iccid": "8986001234567890123"}}).status_code == 200
+    assert (
+        client.post(
+            f"{base}/new_card_issued", headers=c.agent.headers, json={"data": {"iccid": "8986001234567890123"}}
+        ).status_code
+        == 200
+    )
     for step in ("number_restored", "customer_informed"):
         assert client.post(f"{base}/{step}", headers=c.agent.headers, json={}).status_code == 200
     r = client.post(f"/api/v1/work-orders/{number}/transitions", headers=c.agent.headers, json={"to": "resolved"})

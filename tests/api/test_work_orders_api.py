@@ -20,8 +20,9 @@ def create(client: TestClient, actor: Actor, customer_id: int, **over: object) -
 
 
 def move(client: TestClient, actor: Actor, number: str, to: str, note: str | None = None, **headers: str):  # type: ignore[no-untyped-def]
-    return client.post(f"/api/v1/work-orders/{number}/transitions", headers={**actor.headers, **headers},
-                       json={"to": to, "note": note})
+    return client.post(
+        f"/api/v1/work-orders/{number}/transitions", headers={**actor.headers, **headers}, json={"to": to, "note": note}
+    )
 
 
 def test_create_then_read_back(client: TestClient, agent: Actor, customer: dict[str, object]) -> None:
@@ -45,33 +46,50 @@ def test_numbers_follow_the_daily_sequence(client: TestClient, agent: Actor, cus
     assert int(b["number"][10:]) == int(a["number"][10:]) + 1  # type: ignore[index]
 
 
-def test_full_lifecycle_and_timeline(client: TestClient, agent: Actor, customer: dict[str, object],
-                                     kefu: Kefu) -> None:
+def test_full_lifecycle_and_timeline(client: TestClient, agent: Actor, customer: dict[str, object], kefu: Kefu) -> None:
     number = create(client, agent, customer["id"])["number"]  # type: ignore[arg-type]
     tech = make_actor(kefu, Role.TECH_SUPPORT)
-    for actor, to in [(agent, "accepted"), (tech, "in_progress"), (tech, "pending"), (tech, "in_progress"),
-                      (tech, "resolved"), (agent, "callback"), (agent, "closed")]:
+    for actor, to in [
+        (agent, "accepted"),
+        (tech, "in_progress"),
+        (tech, "pending"),
+        (tech, "in_progress"),
+        (tech, "resolved"),
+        (agent, "callback"),
+        (agent, "closed"),
+    ]:
         r = move(client, actor, number, to, note=f"step {to}")
         assert r.status_code == 200, r.text
         assert r.json()["status"] == to
     body = client.get(f"/api/v1/work-orders/{number}", headers=agent.headers).json()
     assert body["owner_id"] == agent.id  # first-ask owner stays, whoever else worked on it
     assert body["tmf_status"] == "closed" and body["closed_at"] and body["version"] == 8
-    r = client.post(f"/api/v1/work-orders/{number}/notes", headers=tech.headers,
-                    json={"body": "客户确认已恢复", "customer_visible": True})
+    r = client.post(
+        f"/api/v1/work-orders/{number}/notes",
+        headers=tech.headers,
+        json={"body": "客户确认已恢复", "customer_visible": True},
+    )
     assert r.status_code == 201 and r.json()["visibility"] == "customer"
     history = client.get(f"/api/v1/work-orders/{number}/history", headers=agent.headers).json()["events"]
     assert [e["kind"] for e in history] == ["created"] + ["status_changed"] * 7 + ["note_added"]
     assert history[0]["data"]["sla"]["targets"]["resolution"] == 48 * 60  # broadband line fault: 48 h
     moves = history[1:8]
-    assert [e["to_status"] for e in moves] == ["accepted", "in_progress", "pending", "in_progress",
-                                               "resolved", "callback", "closed"]
+    assert [e["to_status"] for e in moves] == [
+        "accepted",
+        "in_progress",
+        "pending",
+        "in_progress",
+        "resolved",
+        "callback",
+        "closed",
+    ]
     assert moves[1]["actor"]["username"] == tech.username and moves[1]["note"] == "step in_progress"
     assert history[8]["note"] == "客户确认已恢复"
 
 
-def test_illegal_transition_is_409_naming_the_allowed_moves(client: TestClient, agent: Actor,
-                                                             customer: dict[str, object]) -> None:
+def test_illegal_transition_is_409_naming_the_allowed_moves(
+    client: TestClient, agent: Actor, customer: dict[str, object]
+) -> None:
     number = create(client, agent, customer["id"])["number"]  # type: ignore[arg-type]
     r = move(client, agent, number, "closed")
     assert r.status_code == 409 and r.headers["content-type"] == PROBLEM
@@ -81,8 +99,9 @@ def test_illegal_transition_is_409_naming_the_allowed_moves(client: TestClient, 
     assert client.get(f"/api/v1/work-orders/{number}", headers=agent.headers).json()["status"] == "new"
 
 
-def test_stale_if_match_is_409_and_changes_nothing(client: TestClient, agent: Actor,
-                                                   customer: dict[str, object]) -> None:
+def test_stale_if_match_is_409_and_changes_nothing(
+    client: TestClient, agent: Actor, customer: dict[str, object]
+) -> None:
     number = create(client, agent, customer["id"])["number"]  # type: ignore[arg-type]
     assert move(client, agent, number, "accepted", **{"If-Match": '"1"'}).status_code == 200
     r = move(client, agent, number, "cancelled", "客户撤销", **{"If-Match": '"1"'})
@@ -91,8 +110,9 @@ def test_stale_if_match_is_409_and_changes_nothing(client: TestClient, agent: Ac
     assert move(client, agent, number, "in_progress", **{"If-Match": "garbage"}).status_code == 422
 
 
-def test_idempotency_key_returns_the_same_work_order(client: TestClient, agent: Actor,
-                                                     customer: dict[str, object]) -> None:
+def test_idempotency_key_returns_the_same_work_order(
+    client: TestClient, agent: Actor, customer: dict[str, object]
+) -> None:
     key = str(uuid.uuid4())
     headers = {**agent.headers, "Idempotency-Key": key}
     body = work_order_body(customer["id"])  # type: ignore[arg-type]
@@ -106,8 +126,9 @@ def test_idempotency_key_returns_the_same_work_order(client: TestClient, agent: 
     assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
 
 
-def test_bad_input_is_4xx_naming_the_field_and_stores_nothing(client: TestClient, agent: Actor,
-                                                              customer: dict[str, object]) -> None:
+def test_bad_input_is_4xx_naming_the_field_and_stores_nothing(
+    client: TestClient, agent: Actor, customer: dict[str, object]
+) -> None:
     cid = customer["id"]
     cases = [
         (work_order_body(cid, category="broadband.nope"), 422, "category"),  # type: ignore[arg-type]
@@ -125,8 +146,11 @@ def test_bad_input_is_4xx_naming_the_field_and_stores_nothing(client: TestClient
         assert r.status_code == status, (body, r.text)
         assert r.headers["content-type"] == PROBLEM
         assert field in [e["field"] for e in r.json()["errors"]], r.json()
-    r = client.post("/api/v1/work-orders", headers={**agent.headers, "Content-Type": "application/json"},
-                    content=b'{"customer_id": ')
+    r = client.post(
+        "/api/v1/work-orders",
+        headers={**agent.headers, "Content-Type": "application/json"},
+        content=b'{"customer_id": ',
+    )
     assert r.status_code == 400 and r.json()["code"] == "malformed_json"
     listed = client.get("/api/v1/work-orders", headers=agent.headers, params={"customer": cid}).json()
     assert listed["items"] == []
@@ -134,8 +158,13 @@ def test_bad_input_is_4xx_naming_the_field_and_stores_nothing(client: TestClient
 
 def test_every_route_but_healthz_needs_a_token(client: TestClient) -> None:
     assert client.get("/healthz").status_code == 200
-    for method, path in [("GET", "/api/v1/work-orders"), ("POST", "/api/v1/work-orders"),
-                         ("GET", "/api/v1/customers"), ("GET", "/api/v1/categories"), ("GET", "/api/v1/me")]:
+    for method, path in [
+        ("GET", "/api/v1/work-orders"),
+        ("POST", "/api/v1/work-orders"),
+        ("GET", "/api/v1/customers"),
+        ("GET", "/api/v1/categories"),
+        ("GET", "/api/v1/me"),
+    ]:
         r = client.request(method, path, headers={"Authorization": "Bearer kefu_wrong"})
         assert r.status_code == 401 and r.headers["content-type"] == PROBLEM
         assert r.headers["www-authenticate"] == "Bearer"
@@ -150,29 +179,42 @@ def test_role_without_permission_gets_403(client: TestClient, kefu: Kefu, custom
 
 def test_list_filters_and_keyset_pages(client: TestClient, agent: Actor, customer: dict[str, object]) -> None:
     cid = customer["id"]
-    made = [create(client, agent, cid, category=c)["number"]  # type: ignore[arg-type]
-            for c in ["broadband.no_connection", "billing.refund", "broadband.slow_speed", "billing.invoice",
-                      "broadband.wifi"]]
+    made = [
+        create(client, agent, cid, category=c)["number"]  # type: ignore[arg-type]
+        for c in [
+            "broadband.no_connection",
+            "billing.refund",
+            "broadband.slow_speed",
+            "billing.invoice",
+            "broadband.wifi",
+        ]
+    ]
     move(client, agent, made[0], "accepted")
     params = {"customer": cid, "limit": 2}
     seen: list[str] = []
     cursor = None
     while True:
-        page = client.get("/api/v1/work-orders", headers=agent.headers,
-                          params={**params, **({"cursor": cursor} if cursor else {})}).json()
+        page = client.get(
+            "/api/v1/work-orders", headers=agent.headers, params={**params, **({"cursor": cursor} if cursor else {})}
+        ).json()
         seen += [w["number"] for w in page["items"]]
         cursor = page["next_cursor"]
         if not cursor:
             break
     assert seen == list(reversed(made))  # newest first, each exactly once
-    broadband = client.get("/api/v1/work-orders", headers=agent.headers,
-                           params={"customer": cid, "category": "broadband"}).json()["items"]
+    broadband = client.get(
+        "/api/v1/work-orders", headers=agent.headers, params={"customer": cid, "category": "broadband"}
+    ).json()["items"]
     assert {w["number"] for w in broadband} == {made[0], made[2], made[4]}
-    accepted = client.get("/api/v1/work-orders", headers=agent.headers,
-                          params={"customer": cid, "status": "accepted"}).json()["items"]
+    accepted = client.get(
+        "/api/v1/work-orders", headers=agent.headers, params={"customer": cid, "status": "accepted"}
+    ).json()["items"]
     assert [w["number"] for w in accepted] == [made[0]]
-    mine = client.get("/api/v1/work-orders", headers=agent.headers,
-                      params={"owner": agent.id, "type": "fault", "priority": "P3", "open": "true"}).json()["items"]
+    mine = client.get(
+        "/api/v1/work-orders",
+        headers=agent.headers,
+        params={"owner": agent.id, "type": "fault", "priority": "P3", "open": "true"},
+    ).json()["items"]
     assert set(made) <= {w["number"] for w in mine}
     bad = client.get("/api/v1/work-orders", headers=agent.headers, params={"cursor": "!!!"})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cursor"
@@ -190,17 +232,22 @@ def test_errors_speak_chinese_by_default(client: TestClient, agent: Actor) -> No
     assert "不存在" in r.json()["detail"]
 
 
-def test_link_and_merge_work_orders(client: TestClient, agent: Actor, customer: dict[str, object],
-                                    kefu: Kefu) -> None:
+def test_link_and_merge_work_orders(client: TestClient, agent: Actor, customer: dict[str, object], kefu: Kefu) -> None:
     a = create(client, agent, customer["id"])["number"]  # type: ignore[arg-type]
     b = create(client, agent, customer["id"], title="重复登记")["number"]  # type: ignore[arg-type]
-    other_customer = client.post("/api/v1/customers", headers=agent.headers,
-                                 json={"name": "别人", "phone": "139" + uuid.uuid4().hex[:8].translate(
-                                     str.maketrans("abcdef", "123456"))}).json()
+    other_customer = client.post(
+        "/api/v1/customers",
+        headers=agent.headers,
+        json={"name": "别人", "phone": "139" + uuid.uuid4().hex[:8].translate(str.maketrans("abcdef", "123456"))},
+    ).json()
     c = create(client, agent, other_customer["id"])["number"]
     url = f"/api/v1/work-orders/{a}/links"
-    for body, status in [({"other": a}, 422), ({"other": "nonsense"}, 422), ({"other": c, "merge": True}, 422),
-                         ({"other": "GD20000101000001"}, 404)]:
+    for body, status in [
+        ({"other": a}, 422),
+        ({"other": "nonsense"}, 422),
+        ({"other": c, "merge": True}, 422),
+        ({"other": "GD20000101000001"}, 404),
+    ]:
         r = client.post(url, headers=agent.headers, json=body)
         assert r.status_code == status, (body, r.text)
     assert client.post(url, headers=agent.headers, json={"other": c}).status_code == 200  # related, kept open
@@ -210,7 +257,9 @@ def test_link_and_merge_work_orders(client: TestClient, agent: Actor, customer: 
     assert dup["status"] == "cancelled"
     kept = client.get(f"/api/v1/work-orders/{a}/history", headers=agent.headers).json()["events"]
     assert [(e["kind"], e["data"]["other"]) for e in kept if e["kind"] in ("linked", "merged")] == [
-        ("linked", c), ("merged", b)]
+        ("linked", c),
+        ("merged", b),
+    ]
     merged = client.get(f"/api/v1/work-orders/{b}/history", headers=agent.headers).json()["events"]
     assert any(e["kind"] == "merged" and e["data"]["other"] == a for e in merged)
     assert any(e["to_status"] == "cancelled" and a in (e["note"] or "") for e in merged)

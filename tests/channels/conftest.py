@@ -29,11 +29,22 @@ def mailbox() -> Iterator[tuple[int, list[bytes]]]:
 
 
 @pytest.fixture(scope="session")
-def channel_kefu(database: Database, kefu: Kefu, gateway: SmsGateway,
-                 mailbox: tuple[int, list[bytes]]) -> Iterator[Kefu]:
-    k = build(Settings(environment="test", database_url=database.url, embedded_worker=False, sms_secret=SMS_SECRET,
-                       wechat_token=WECHAT_TOKEN, sms_gateway=gateway.url, smtp_url=f"smtp://127.0.0.1:{mailbox[0]}",
-                       mail_from="kefu@centre.example", quiet_hours=""))
+def channel_kefu(
+    database: Database, kefu: Kefu, gateway: SmsGateway, mailbox: tuple[int, list[bytes]]
+) -> Iterator[Kefu]:
+    k = build(
+        Settings(
+            environment="test",
+            database_url=database.url,
+            embedded_worker=False,
+            sms_secret=SMS_SECRET,
+            wechat_token=WECHAT_TOKEN,
+            sms_gateway=gateway.url,
+            smtp_url=f"smtp://127.0.0.1:{mailbox[0]}",
+            mail_from="kefu@centre.example",
+            quiet_hours="",
+        )
+    )
     yield k
     k.engine.dispose()
 

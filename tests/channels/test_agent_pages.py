@@ -21,19 +21,41 @@ def test_walk_in_and_screen_pop_registration(app, kefu: Kefu) -> None:  # type: 
     with TestClient(app, base_url="http://127.0.0.1") as api:
         customer = api.post("/api/v1/customers", headers=agent.headers, json={"name": "孙九", "phone": phone}).json()
         call_id = f"call-{secrets.token_hex(5)}"
-        api.post("/api/v1/cti/events", headers=agent.headers, json={
-            "call_id": call_id, "event": "ringing", "at": (datetime.now(UTC) - timedelta(seconds=20)).isoformat(),
-            "caller": phone})
-        api.post("/api/v1/cti/events", headers=agent.headers, json={
-            "call_id": call_id, "event": "answered", "at": datetime.now(UTC).isoformat(), "caller": phone,
-            "agent": agent.username})
+        api.post(
+            "/api/v1/cti/events",
+            headers=agent.headers,
+            json={
+                "call_id": call_id,
+                "event": "ringing",
+                "at": (datetime.now(UTC) - timedelta(seconds=20)).isoformat(),
+                "caller": phone,
+            },
+        )
+        api.post(
+            "/api/v1/cti/events",
+            headers=agent.headers,
+            json={
+                "call_id": call_id,
+                "event": "answered",
+                "at": datetime.now(UTC).isoformat(),
+                "caller": phone,
+                "agent": agent.username,
+            },
+        )
     with TestClient(app, base_url="http://127.0.0.1") as c:
         login(c, agent.username)
         # Walk-in: the store is required; the visit lands on the customer's contact history.
         form = c.get("/ui/work-orders/new", params={"channel": "store"})
         assert 'name="store"' in form.text
-        body = {"csrf": csrf_of(form.text), "customer_id": str(customer["id"]), "type": "service_request",
-                "channel": "store", "category": "sim_number.replacement", "title": "补换卡", "description": "SIM卡损坏"}
+        body = {
+            "csrf": csrf_of(form.text),
+            "customer_id": str(customer["id"]),
+            "type": "service_request",
+            "channel": "store",
+            "category": "sim_number.replacement",
+            "title": "补换卡",
+            "description": "SIM卡损坏",
+        }
         missing = c.post("/ui/work-orders", data=body)
         assert missing.status_code == 422 and "请填写客户来访的营业厅" in missing.text
         r = c.post("/ui/work-orders", data={**body, "store": "天河路营业厅"}, follow_redirects=False)
@@ -46,14 +68,26 @@ def test_walk_in_and_screen_pop_registration(app, kefu: Kefu) -> None:  # type: 
         link = re.search(r'href="(/ui/work-orders/new\?channel=hotline[^"]+)"', pop.text).group(1)  # type: ignore[union-attr]
         form = c.get(link.replace("&amp;", "&"))
         assert f'name="call_id" value="{call_id}"' in form.text
-        r = c.post("/ui/work-orders", follow_redirects=False, data={
-            "csrf": csrf_of(form.text), "customer_id": str(customer["id"]), "type": "fault", "channel": "hotline",
-            "category": "mobile_network.no_signal", "title": "家中无信号", "description": "室内无信号",
-            "call_id": call_id})
+        r = c.post(
+            "/ui/work-orders",
+            follow_redirects=False,
+            data={
+                "csrf": csrf_of(form.text),
+                "customer_id": str(customer["id"]),
+                "type": "fault",
+                "channel": "hotline",
+                "category": "mobile_network.no_signal",
+                "title": "家中无信号",
+                "description": "室内无信号",
+                "call_id": call_id,
+            },
+        )
         assert r.status_code == 303
         number = r.headers["location"].rsplit("/", 1)[1]
-        clocks = {k["name"]: k["state"] for k in c.get(f"/api/v1/work-orders/{number}", headers=agent.headers)
-                  .json()["clocks"]}
+        clocks = {
+            k["name"]: k["state"]
+            for k in c.get(f"/api/v1/work-orders/{number}", headers=agent.headers).json()["clocks"]
+        }
         assert clocks["register"] == "met"  # it ran from the answer of this call
         bad = c.get("/ui/cti", params={"caller": "---"})
         assert bad.status_code == 422 and "缺少主叫号码" in bad.text

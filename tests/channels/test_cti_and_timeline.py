@@ -14,15 +14,19 @@ from tests.conftest import Actor, make_actor, unique_phone, work_order_body
 
 
 def event(client: TestClient, actor: Actor, call_id: str, kind: str, at: datetime, caller: str, **more: object):  # type: ignore[no-untyped-def]
-    return client.post("/api/v1/cti/events", headers=actor.headers,
-                       json={"call_id": call_id, "event": kind, "at": at.isoformat(), "caller": caller, **more})
+    return client.post(
+        "/api/v1/cti/events",
+        headers=actor.headers,
+        json={"call_id": call_id, "event": kind, "at": at.isoformat(), "caller": caller, **more},
+    )
 
 
 def test_a_call_from_ringing_to_registration_to_hangup(client: TestClient, kefu: Kefu) -> None:
     agent = make_actor(kefu, Role.AGENT)
     phone = unique_phone()
-    customer = client.post("/api/v1/customers", headers=agent.headers,
-                           json={"name": "赵六", "phone": phone, "brand": "全球通"}).json()
+    customer = client.post(
+        "/api/v1/customers", headers=agent.headers, json={"name": "赵六", "phone": phone, "brand": "全球通"}
+    ).json()
     old = client.post("/api/v1/work-orders", headers=agent.headers, json=work_order_body(customer["id"])).json()
     call_id, now = f"call-{secrets.token_hex(6)}", datetime.now(UTC)
     r = event(client, agent, call_id, "ringing", now - timedelta(seconds=50), phone, callee="10086", queue="宽带")
@@ -39,17 +43,18 @@ def test_a_call_from_ringing_to_registration_to_hangup(client: TestClient, kefu:
     again = event(client, agent, call_id, "answered", now, phone, agent=agent.username).json()
     assert again["answered_at"] == call["answered_at"]
     # Registered during the call: the registration clock ran from the answer (R2: within 5 minutes).
-    r = client.post("/api/v1/work-orders", headers=agent.headers,
-                    json=work_order_body(customer["id"], channel="hotline", call_id=call_id))
+    r = client.post(
+        "/api/v1/work-orders",
+        headers=agent.headers,
+        json=work_order_body(customer["id"], channel="hotline", call_id=call_id),
+    )
     assert r.status_code == 201, r.text
     number = r.json()["number"]
-    clocks = {c["name"]: c for c in client.get(f"/api/v1/work-orders/{number}", headers=agent.headers)
-              .json()["clocks"]}
+    clocks = {c["name"]: c for c in client.get(f"/api/v1/work-orders/{number}", headers=agent.headers).json()["clocks"]}
     assert clocks["register"]["state"] == "met"
     # The same call cannot be used for a second work order; an unknown call is refused.
     for bad in (call_id, "no-such-call"):
-        r = client.post("/api/v1/work-orders", headers=agent.headers,
-                        json=work_order_body(customer["id"], call_id=bad))
+        r = client.post("/api/v1/work-orders", headers=agent.headers, json=work_order_body(customer["id"], call_id=bad))
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == "call_id"
     hung = event(client, agent, call_id, "hangup", now + timedelta(minutes=3), phone).json()
     assert hung["hangup_at"] and hung["work_order_id"] is not None
@@ -68,10 +73,10 @@ def test_registration_later_than_five_minutes_after_the_answer_is_a_breach(clien
     call_id, now = f"call-{secrets.token_hex(6)}", datetime.now(UTC)
     event(client, agent, call_id, "ringing", now - timedelta(minutes=9), phone)
     event(client, agent, call_id, "answered", now - timedelta(minutes=8), phone, agent=agent.username)
-    number = client.post("/api/v1/work-orders", headers=agent.headers,
-                         json=work_order_body(customer["id"], call_id=call_id)).json()["number"]
-    clocks = {c["name"]: c for c in client.get(f"/api/v1/work-orders/{number}", headers=agent.headers)
-              .json()["clocks"]}
+    number = client.post(
+        "/api/v1/work-orders", headers=agent.headers, json=work_order_body(customer["id"], call_id=call_id)
+    ).json()["number"]
+    clocks = {c["name"]: c for c in client.get(f"/api/v1/work-orders/{number}", headers=agent.headers).json()["clocks"]}
     assert clocks["register"]["state"] == "breached"
     history = client.get(f"/api/v1/work-orders/{number}/history", headers=agent.headers).json()["events"]
     assert [e["data"].get("clock") for e in history if e["kind"] == "sla_breached"] == ["register"]
@@ -80,15 +85,20 @@ def test_registration_later_than_five_minutes_after_the_answer_is_a_breach(clien
 def test_call_events_refuse_bad_input(client: TestClient, kefu: Kefu) -> None:
     agent = make_actor(kefu, Role.AGENT)
     at = datetime.now(UTC).isoformat()
-    for body in ({"call_id": "x", "event": "ringing", "at": at},  # no caller
-                 {"call_id": "x", "event": "dialling", "at": at, "caller": "13800138000"},
-                 {"call_id": "x", "event": "ringing", "at": "2026-11-22T09:00:00", "caller": "13800138000"},
-                 {"call_id": "x", "event": "ringing", "at": at, "caller": "---"}):
+    for body in (
+        {"call_id": "x", "event": "ringing", "at": at},  # no caller
+        {"call_id": "x", "event": "dialling", "at": at, "caller": "13800138000"},
+        {"call_id": "x", "event": "ringing", "at": "2026-11-22T09:00:00", "caller": "13800138000"},
+        {"call_id": "x", "event": "ringing", "at": at, "caller": "---"},
+    ):
         r = client.post("/api/v1/cti/events", headers=agent.headers, json=body)
         assert r.status_code == 422, body
     auditor = make_actor(kefu, Role.AUDITOR)
-    r = client.post("/api/v1/cti/events", headers=auditor.headers,
-                    json={"call_id": "x", "event": "ringing", "at": at, "caller": "13800138000"})
+    r = client.post(
+        "/api/v1/cti/events",
+        headers=auditor.headers,
+        json={"call_id": "x", "event": "ringing", "at": at, "caller": "13800138000"},
+    )
     assert r.status_code == 403
 
 
@@ -97,11 +107,15 @@ def test_admins_edit_message_templates_with_validation(client: TestClient, kefu:
     url = "/api/v1/message-templates/visit_scheduled/sms/en"
     r = client.put(url, headers=admin.headers, json={"body": "Visit for {number} at {window}."})
     assert r.status_code == 200
-    listed = {(t["key"], t["channel"], t["locale"]): t for t in
-              client.get("/api/v1/message-templates", headers=agent.headers).json()}
+    listed = {
+        (t["key"], t["channel"], t["locale"]): t
+        for t in client.get("/api/v1/message-templates", headers=agent.headers).json()
+    }
     assert listed[("visit_scheduled", "sms", "en")]["edited"] and not listed[("resolved", "sms", "zh_CN")]["edited"]
-    for path, body, status in [(url, {"body": "Visit {number"}, 422),
-                               ("/api/v1/message-templates/nope/sms/en", {"body": "x"}, 422),
-                               ("/api/v1/message-templates/resolved/fax/en", {"body": "x"}, 422)]:
+    for path, body, status in [
+        (url, {"body": "Visit {number"}, 422),
+        ("/api/v1/message-templates/nope/sms/en", {"body": "x"}, 422),
+        ("/api/v1/message-templates/resolved/fax/en", {"body": "x"}, 422),
+    ]:
         assert client.put(path, headers=admin.headers, json=body).status_code == status
     assert client.put(url, headers=agent.headers, json={"body": "x"}).status_code == 403

@@ -23,8 +23,9 @@ from kefu.services.intake import receive
 from kefu.services.timers import deliver_outbox
 
 
-def gbk_mail(sender: str = "张三 <zhangsan@example.cn>", *, subject: str = "宽带断网",
-             body: str = "光猫红灯，喆") -> bytes:
+def gbk_mail(
+    sender: str = "张三 <zhangsan@example.cn>", *, subject: str = "宽带断网", body: str = "光猫红灯，喆"
+) -> bytes:
     msg = MIMEText(body, "plain", "gbk")
     msg["Subject"] = Header(subject, "gb2312")
     msg["From"] = sender
@@ -50,8 +51,11 @@ def test_attachments_within_limits_are_kept_others_refused() -> None:
     msg["From"] = "li@example.cn"
     msg["Subject"] = "截图"
     msg.attach(MIMEText("见附件", "plain", "utf-8"))
-    for name, data, subtype in (("screen.png", b"\x89PNG" + b"0" * 100, "png"),
-                                ("huge.png", b"0" * 2048, "png"), ("run.exe", b"MZ", "x-msdownload")):
+    for name, data, subtype in (
+        ("screen.png", b"\x89PNG" + b"0" * 100, "png"),
+        ("huge.png", b"0" * 2048, "png"),
+        ("run.exe", b"MZ", "x-msdownload"),
+    ):
         part = MIMEApplication(data, subtype)
         part.replace_header("Content-Type", f"{'image' if subtype == 'png' else 'application'}/{subtype}")
         part.add_header("Content-Disposition", "attachment", filename=name)
@@ -61,8 +65,16 @@ def test_attachments_within_limits_are_kept_others_refused() -> None:
     assert [a["filename"] for a in inbound.data["refused_attachments"]] == ["huge.png", "run.exe"]
 
 
-@pytest.mark.parametrize("header", ["Auto-Submitted: auto-replied", "X-Autoreply: yes", "Precedence: bulk",
-                                    "Subject: 自动回复: 我正在休假", "From: MAILER-DAEMON@mx.example.cn"])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Auto-Submitted: auto-replied",
+        "X-Autoreply: yes",
+        "Precedence: bulk",
+        "Subject: 自动回复: 我正在休假",
+        "From: MAILER-DAEMON@mx.example.cn",
+    ],
+)
 def test_auto_replies_and_bounces_are_never_answered(header: str) -> None:
     name, value = header.split(": ", 1)
     msg = email.message_from_bytes(gbk_mail(), policy=email.policy.default)
@@ -84,8 +96,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_mail_through_the_smtp_receiver_and_the_answer_over_smtp(channel_kefu: Kefu,
-                                                                 mailbox: tuple[int, list[bytes]]) -> None:
+def test_mail_through_the_smtp_receiver_and_the_answer_over_smtp(
+    channel_kefu: Kefu, mailbox: tuple[int, list[bytes]]
+) -> None:
     port = _free_port()
     controller = Controller(MailHandler(lambda i: receive(channel_kefu.ctx, i)), hostname="127.0.0.1", port=port)
     controller.start()
@@ -102,9 +115,14 @@ def test_mail_through_the_smtp_receiver_and_the_answer_over_smtp(channel_kefu: K
     finally:
         controller.stop()
     with channel_kefu.engine.connect() as conn:
-        rows = conn.execute(text("SELECT c.subject, c.work_order_id, w.number, w.title FROM contacts c "
-                                 "JOIN customers u ON u.id = c.customer_id LEFT JOIN work_orders w "
-                                 "ON w.id = c.work_order_id WHERE u.email = :a ORDER BY c.id"), {"a": address}).all()
+        rows = conn.execute(
+            text(
+                "SELECT c.subject, c.work_order_id, w.number, w.title FROM contacts c "
+                "JOIN customers u ON u.id = c.customer_id LEFT JOIN work_orders w "
+                "ON w.id = c.work_order_id WHERE u.email = :a ORDER BY c.id"
+            ),
+            {"a": address},
+        ).all()
     # The auto-reply is kept on the same work order's history (an agent may want to know), unanswered.
     assert len(rows) == 2 and rows[0].title == "固话没有拨号音" and rows[1].work_order_id == rows[0].work_order_id
     number = rows[0].number
@@ -150,12 +168,22 @@ def test_attachments_are_kept_and_served_to_those_who_may_see_them(channel_kefu:
     link = re.search(r'href="(/ui/contacts/\d+/attachments/0)"', page.text)
     assert link and channel_client.get(link.group(1)).content == picture
     # Out of scope (a vendor) and unknown files are "not found".
-    vendor_org = channel_client.post("/api/v1/organisations", headers=make_actor(channel_kefu, Role.ADMIN).headers,
-                                     json={"name": f"厂商{secrets.token_hex(3)}", "kind": "vendor"}).json()["id"]
+    vendor_org = channel_client.post(
+        "/api/v1/organisations",
+        headers=make_actor(channel_kefu, Role.ADMIN).headers,
+        json={"name": f"厂商{secrets.token_hex(3)}", "kind": "vendor"},
+    ).json()["id"]
     from kefu.services.accounts import NewUser, create_api_token, create_user
 
-    vendor = create_user(channel_kefu.ctx, NewUser(username=f"v{secrets.token_hex(4)}", role=Role.AGENT,
-                                                   password="correct-horse-42", organisation_id=vendor_org))
+    vendor = create_user(
+        channel_kefu.ctx,
+        NewUser(
+            username=f"v{secrets.token_hex(4)}",
+            role=Role.AGENT,
+            password="correct-horse-42",
+            organisation_id=vendor_org,
+        ),
+    )
     token = create_api_token(channel_kefu.ctx, vendor.username)
     assert channel_client.get(url, headers={"Authorization": f"Bearer {token}"}).status_code == 404
     assert channel_client.get(url[:-1] + "7", headers=agent.headers).status_code == 404

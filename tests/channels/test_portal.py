@@ -27,25 +27,53 @@ def code_for(k: Kefu, gateway: SmsGateway, phone: str) -> str:
     return match.group(1)
 
 
-def test_submit_follow_add_confirm_and_rate(channel_client: TestClient, channel_kefu: Kefu,
-                                            gateway: SmsGateway) -> None:
+def test_submit_follow_add_confirm_and_rate(
+    channel_client: TestClient, channel_kefu: Kefu, gateway: SmsGateway
+) -> None:
     c, phone = channel_client, unique_phone()
     home = c.get("/portal")
     assert home.status_code == 200 and "报告问题" in home.text
-    bad = c.post("/portal/requests", data={"csrf": csrf_of(home.text), "name": "周八", "phone": "12345",
-                                           "type": "fault", "description": "宽带很慢很慢"})
+    bad = c.post(
+        "/portal/requests",
+        data={
+            "csrf": csrf_of(home.text),
+            "name": "周八",
+            "phone": "12345",
+            "type": "fault",
+            "description": "宽带很慢很慢",
+        },
+    )
     assert bad.status_code == 422 and "不是有效的电话号码" in bad.text and "宽带很慢很慢" in bad.text
-    r = c.post("/portal/requests", data={"csrf": csrf_of(home.text), "name": "周八", "phone": phone, "type": "fault",
-                                         "category": "broadband.slow_speed", "device": "光猫 HG8245",
-                                         "description": "晚上八点后网速只有1M", "fault_time": "2026-11-20T20:00",
-                                         "place": "天河区天河路1号"})
+    r = c.post(
+        "/portal/requests",
+        data={
+            "csrf": csrf_of(home.text),
+            "name": "周八",
+            "phone": phone,
+            "type": "fault",
+            "category": "broadband.slow_speed",
+            "device": "光猫 HG8245",
+            "description": "晚上八点后网速只有1M",
+            "fault_time": "2026-11-20T20:00",
+            "place": "天河区天河路1号",
+        },
+    )
     assert r.status_code == 200, r.text
     number = re.search(r'id="number">(GD\d{14})<', r.text).group(1)  # type: ignore[union-attr]
     assert 'id="promised"' in r.text
-    wo, _ = svc.get_work_order(channel_kefu.ctx, create_user(channel_kefu.ctx, NewUser(
-        username=f"adm{number[-6:]}", role=Role.ADMIN, password="correct-horse-42")), number)
+    wo, _ = svc.get_work_order(
+        channel_kefu.ctx,
+        create_user(
+            channel_kefu.ctx, NewUser(username=f"adm{number[-6:]}", role=Role.ADMIN, password="correct-horse-42")
+        ),
+        number,
+    )
     assert (wo.channel.value, wo.category, wo.device, wo.fault_place) == (
-        "web", "broadband.slow_speed", "光猫 HG8245", "天河区天河路1号")
+        "web",
+        "broadband.slow_speed",
+        "光猫 HG8245",
+        "天河区天河路1号",
+    )
 
     # Following it needs the phone on record and the code sent to it.
     assert c.get(f"/portal/orders/{number}", follow_redirects=False).status_code == 303
@@ -54,11 +82,14 @@ def test_submit_follow_add_confirm_and_rate(channel_client: TestClient, channel_
     sent = c.post("/portal/track", data={"csrf": csrf_of(home.text), "number": number, "phone": phone})
     assert sent.status_code == 200
     code = code_for(channel_kefu, gateway, phone)
-    bad_code = c.post("/portal/verify", data={"csrf": csrf_of(sent.text), "number": number,
-                                              "code": "000000" if code != "000000" else "111111"})
+    bad_code = c.post(
+        "/portal/verify",
+        data={"csrf": csrf_of(sent.text), "number": number, "code": "000000" if code != "000000" else "111111"},
+    )
     assert bad_code.status_code == 422
-    r = c.post("/portal/verify", data={"csrf": csrf_of(sent.text), "number": number, "code": code},
-               follow_redirects=False)
+    r = c.post(
+        "/portal/verify", data={"csrf": csrf_of(sent.text), "number": number, "code": code}, follow_redirects=False
+    )
     assert r.status_code == 303
     page = c.get(f"/portal/orders/{number}")
     assert page.status_code == 200 and number in page.text and "已受理" in page.text and 'id="status">新建' in page.text
@@ -66,26 +97,39 @@ def test_submit_follow_add_confirm_and_rate(channel_client: TestClient, channel_
     reused = c.post("/portal/verify", data={"csrf": csrf_of(sent.text), "number": number, "code": code})
     assert reused.status_code == 422
 
-    r = c.post(f"/portal/orders/{number}/information", data={"csrf": csrf_of(page.text), "text": "周末全天在家"},
-               follow_redirects=False)
+    r = c.post(
+        f"/portal/orders/{number}/information",
+        data={"csrf": csrf_of(page.text), "text": "周末全天在家"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
-    history, _ = svc.work_order_history(channel_kefu.ctx, create_user(channel_kefu.ctx, NewUser(
-        username=f"aud{number[-6:]}", role=Role.AUDITOR, password="correct-horse-42")), number)
+    history, _ = svc.work_order_history(
+        channel_kefu.ctx,
+        create_user(
+            channel_kefu.ctx, NewUser(username=f"aud{number[-6:]}", role=Role.AUDITOR, password="correct-horse-42")
+        ),
+        number,
+    )
     assert any(e.kind.value == "contact_received" and e.note == "周末全天在家" for e in history)
 
     # Resolved by the centre: the customer confirms and rates.
-    admin = create_user(channel_kefu.ctx, NewUser(username=f"sup{number[-6:]}", role=Role.SUPERVISOR,
-                                                  password="correct-horse-42"))
+    admin = create_user(
+        channel_kefu.ctx, NewUser(username=f"sup{number[-6:]}", role=Role.SUPERVISOR, password="correct-horse-42")
+    )
     svc.transition_work_order(channel_kefu.ctx, admin, number, Status.ACCEPTED)
     svc.transition_work_order(channel_kefu.ctx, admin, number, Status.RESOLVED, note="已更换光猫")
     page = c.get(f"/portal/orders/{number}")
     assert "问题解决了吗" in page.text
-    r = c.post(f"/portal/orders/{number}/confirm", data={"csrf": csrf_of(page.text), "fixed": "yes"},
-               follow_redirects=False)
+    r = c.post(
+        f"/portal/orders/{number}/confirm", data={"csrf": csrf_of(page.text), "fixed": "yes"}, follow_redirects=False
+    )
     assert r.status_code == 303
     assert 'id="status">已关闭' in c.get(f"/portal/orders/{number}").text
-    r = c.post(f"/portal/orders/{number}/rate", data={"csrf": csrf_of(page.text), "score": "5", "comment": "很快"},
-               follow_redirects=False)
+    r = c.post(
+        f"/portal/orders/{number}/rate",
+        data={"csrf": csrf_of(page.text), "score": "5", "comment": "很快"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     again = c.post(f"/portal/orders/{number}/rate", data={"csrf": csrf_of(page.text), "score": "4"})
     assert again.status_code == 422 and "已经评价" in again.text

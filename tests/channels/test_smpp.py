@@ -9,8 +9,10 @@ from kefu.domain.contacts import sms_parts
 from kefu.services.ports import Outgoing, SendFailed
 from tests.support.peers import free_port, smsc
 
-LONG = ("您好，您反映的宽带故障已受理，工单号 GD20261122000123。我们承诺在 2026-11-23 18:00 前处理完毕，"
-        "如需补充情况请回复本短信并注明工单号，谢谢。")
+LONG = (
+    "您好，您反映的宽带故障已受理，工单号 GD20261122000123。我们承诺在 2026-11-23 18:00 前处理完毕，"
+    "如需补充情况请回复本短信并注明工单号，谢谢。"
+)
 
 
 def message(text: str) -> Outgoing:

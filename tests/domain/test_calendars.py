@@ -83,7 +83,8 @@ def test_bad_hours_are_refused() -> None:
 
 
 moments = st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2026, 12, 20)).map(
-    lambda d: d.replace(tzinfo=SH))
+    lambda d: d.replace(tzinfo=SH)
+)
 
 
 @settings(max_examples=200, deadline=None)

@@ -34,14 +34,18 @@ def test_sms_parts_keep_the_text(text: str) -> None:
 
 def test_numbers_in_subject_and_text() -> None:
     assert numbers_in("Re: 宽带 [GD20261122000123]", "见 GD20261122000123 和 GD20261121000007") == [
-        "GD20261122000123", "GD20261121000007"]
+        "GD20261122000123",
+        "GD20261121000007",
+    ]
     assert numbers_in("GD2026112200012", None) == []  # too short
 
 
 def test_the_same_matter_is_the_newest_open_order_of_the_category_within_72_hours() -> None:
-    cases = [OpenCase(1, "GD1", "broadband.slow_speed", T - timedelta(hours=80)),
-             OpenCase(2, "GD2", "broadband.slow_speed", T - timedelta(hours=10)),
-             OpenCase(3, "GD3", "billing.dispute", T - timedelta(hours=1))]
+    cases = [
+        OpenCase(1, "GD1", "broadband.slow_speed", T - timedelta(hours=80)),
+        OpenCase(2, "GD2", "broadband.slow_speed", T - timedelta(hours=10)),
+        OpenCase(3, "GD3", "billing.dispute", T - timedelta(hours=1)),
+    ]
     assert thread_by_matter(cases, "broadband.slow_speed", T).id == 2  # type: ignore[union-attr]
     assert thread_by_matter(cases[:1], "broadband.slow_speed", T) is None  # too old
     assert thread_by_matter(cases, "fixed_line.noise", T) is None

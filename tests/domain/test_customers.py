@@ -42,8 +42,13 @@ def test_identity_number_check_digit() -> None:
 
 @pytest.mark.parametrize(
     ("brand", "tier"),
-    [("全球通", Tier.PREMIUM), ("动感地带", Tier.STANDARD), ("神州行", Tier.STANDARD), ("钻石卡", Tier.VIP),
-     ("unknown", Tier.STANDARD)],
+    [
+        ("全球通", Tier.PREMIUM),
+        ("动感地带", Tier.STANDARD),
+        ("神州行", Tier.STANDARD),
+        ("钻石卡", Tier.VIP),
+        ("unknown", Tier.STANDARD),
+    ],
 )
 def test_brand_maps_onto_tier(brand: str, tier: Tier) -> None:
     assert Customer.register(name="李四", phone="13900001111", brand=brand, at=NOW).tier is tier
@@ -54,8 +59,15 @@ def test_explicit_tier_wins_over_brand() -> None:
 
 
 def test_masked_copy_hides_every_personal_field_and_keeps_the_rest() -> None:
-    c = Customer.register(name="李四", phone="13900001111", at=NOW, id_number="11010519491231002X",
-                          email="lisi@example.com", address="广东省广州市天河区体育西路100号", region="广州")
+    c = Customer.register(
+        name="李四",
+        phone="13900001111",
+        at=NOW,
+        id_number="11010519491231002X",
+        email="lisi@example.com",
+        address="广东省广州市天河区体育西路100号",
+        region="广州",
+    )
     m = c.masked()
     assert m.phone == "139****1111" and "*" in (m.id_number or "") and "*" in (m.email or "")
     assert "100号" not in (m.address or "")

@@ -24,26 +24,45 @@ from kefu.domain.sla import (
 from kefu.domain.workorders import TRANSITIONS, Status
 
 SH = ZoneInfo("Asia/Shanghai")
-OFFICE = BusinessCalendar("office", SH, parse_hours([["08:30", "12:00"], ["13:30", "18:00"]]),
-                          day_types=ChineseWorkdays())
+OFFICE = BusinessCalendar(
+    "office", SH, parse_hours([["08:30", "12:00"], ["13:30", "18:00"]]), day_types=ChineseWorkdays()
+)
 H24 = BusinessCalendar("24x7", SH)
 T0 = datetime(2026, 9, 28, 10, 0, tzinfo=SH)  # the Monday before the National Day holiday
 
 
 def facts(**over: object) -> Facts:
-    base: dict[str, object] = dict(tier="standard", type="fault", priority="P3", severity=3,
-                                   category="broadband.no_connection", region="广州", channel="hotline")
+    base: dict[str, object] = dict(
+        tier="standard",
+        type="fault",
+        priority="P3",
+        severity=3,
+        category="broadband.no_connection",
+        region="广州",
+        channel="hotline",
+    )
     base.update(over)
     return Facts(**base)  # type: ignore[arg-type]
 
 
 def test_first_matching_policy_wins_in_order() -> None:
-    vip = SlaPolicy(None, "VIP complaints", 1, {ClockName.CUSTOMER_REPLY: 480},
-                    conditions=Conditions(tiers=("vip",), types=("complaint",)))
-    complaints = SlaPolicy(None, "Complaints", 2, {ClockName.CUSTOMER_REPLY: 2880},
-                           conditions=Conditions(types=("complaint",)))
-    critical = SlaPolicy(None, "Sev 1 network", 0, {ClockName.RESOLUTION: 240},
-                         conditions=Conditions(severities=(1,), categories=("mobile_network", "broadband")))
+    vip = SlaPolicy(
+        None,
+        "VIP complaints",
+        1,
+        {ClockName.CUSTOMER_REPLY: 480},
+        conditions=Conditions(tiers=("vip",), types=("complaint",)),
+    )
+    complaints = SlaPolicy(
+        None, "Complaints", 2, {ClockName.CUSTOMER_REPLY: 2880}, conditions=Conditions(types=("complaint",))
+    )
+    critical = SlaPolicy(
+        None,
+        "Sev 1 network",
+        0,
+        {ClockName.RESOLUTION: 240},
+        conditions=Conditions(severities=(1,), categories=("mobile_network", "broadband")),
+    )
     fallback = SlaPolicy(None, "Default", 99, {ClockName.RESOLUTION: 2880})
     policies = [fallback, complaints, vip, critical]
     assert choose_policy(policies, facts(tier="vip", type="complaint", severity=None)) is vip
@@ -54,8 +73,14 @@ def test_first_matching_policy_wins_in_order() -> None:
 
 
 def test_thresholds_include_warnings_breach_and_escalations() -> None:
-    p = SlaPolicy(None, "p", 1, {ClockName.RESOLUTION: 60}, warn_at=(0.5, 0.75),
-                  escalations=(EscalationLevel(1, 1.0), EscalationLevel(2, 1.5)))
+    p = SlaPolicy(
+        None,
+        "p",
+        1,
+        {ClockName.RESOLUTION: 60},
+        warn_at=(0.5, 0.75),
+        escalations=(EscalationLevel(1, 1.0), EscalationLevel(2, 1.5)),
+    )
     assert p.thresholds() == (0.5, 0.75, 1.0, 1.5)
 
 
@@ -69,9 +94,12 @@ def run(history: list[Happening], cal: BusinessCalendar, names: list[ClockName],
 def test_resolution_pauses_while_pending_and_carries_the_remaining_time_over_a_holiday() -> None:
     # Registered Mon 28 Sep 10:00 with 8 working hours; pending from 14:00 (2.5 h used: 10–12, 13:30–14)
     # until Fri 9 Oct 09:00, after the National Day holiday; 5.5 h remain.
-    history = [Happening(T0, "new"), Happening(T0 + timedelta(minutes=5), "accepted"),
-               Happening(T0 + timedelta(minutes=10), "in_progress"),
-               Happening(datetime(2026, 9, 28, 14, 0, tzinfo=SH), "pending")]
+    history = [
+        Happening(T0, "new"),
+        Happening(T0 + timedelta(minutes=5), "accepted"),
+        Happening(T0 + timedelta(minutes=10), "in_progress"),
+        Happening(datetime(2026, 9, 28, 14, 0, tzinfo=SH), "pending"),
+    ]
     clock = run(history, OFFICE, [ClockName.RESOLUTION])[ClockName.RESOLUTION]
     assert clock.phase is ClockPhase.PAUSED and clock.due_at(OFFICE) is None
     assert clock.elapsed == timedelta(hours=2, minutes=30)
@@ -81,8 +109,11 @@ def test_resolution_pauses_while_pending_and_carries_the_remaining_time_over_a_h
 
 
 def test_one_shot_clocks_stop_once_and_a_note_only_answers_the_customer() -> None:
-    history = [Happening(T0, "new"), Happening(T0 + timedelta(minutes=3), None, customer_answered=True),
-               Happening(T0 + timedelta(minutes=20), "accepted")]
+    history = [
+        Happening(T0, "new"),
+        Happening(T0 + timedelta(minutes=3), None, customer_answered=True),
+        Happening(T0 + timedelta(minutes=20), "accepted"),
+    ]
     clocks = run(history, H24, [ClockName.FIRST_RESPONSE, ClockName.CUSTOMER_REPLY, ClockName.RESOLUTION])
     assert clocks[ClockName.CUSTOMER_REPLY].stopped_at == T0 + timedelta(minutes=3)
     assert clocks[ClockName.FIRST_RESPONSE].elapsed == timedelta(minutes=20)
@@ -90,9 +121,13 @@ def test_one_shot_clocks_stop_once_and_a_note_only_answers_the_customer() -> Non
 
 
 def test_each_dispatch_starts_a_fresh_hop() -> None:
-    history = [Happening(T0, "new"), Happening(T0 + timedelta(hours=1), "accepted"),
-               Happening(T0 + timedelta(hours=2), "dispatched"), Happening(T0 + timedelta(hours=7), "returned"),
-               Happening(T0 + timedelta(hours=8), "dispatched")]
+    history = [
+        Happening(T0, "new"),
+        Happening(T0 + timedelta(hours=1), "accepted"),
+        Happening(T0 + timedelta(hours=2), "dispatched"),
+        Happening(T0 + timedelta(hours=7), "returned"),
+        Happening(T0 + timedelta(hours=8), "dispatched"),
+    ]
     hop = run(history, H24, [ClockName.HOP], minutes=360)[ClockName.HOP]
     assert hop.laps == 1 and hop.elapsed == timedelta(0)
     assert hop.due_at(H24) == T0 + timedelta(hours=14)
@@ -118,23 +153,41 @@ def histories(draw: st.DrawFn) -> list[Happening]:
 
 
 @settings(max_examples=300, deadline=None)
-@given(history=histories(), cal=st.sampled_from([OFFICE, H24]), minutes=st.integers(1, 60 * 24 * 3),
-       name=st.sampled_from([ClockName.FIRST_RESPONSE, ClockName.DIAGNOSIS, ClockName.RESOLUTION,
-                             ClockName.CUSTOMER_REPLY, ClockName.HOP, ClockName.ONSITE]))
-def test_recomputing_from_history_equals_the_incremental_state(history: list[Happening], cal: BusinessCalendar,
-                                                               minutes: int, name: ClockName) -> None:
+@given(
+    history=histories(),
+    cal=st.sampled_from([OFFICE, H24]),
+    minutes=st.integers(1, 60 * 24 * 3),
+    name=st.sampled_from(
+        [
+            ClockName.FIRST_RESPONSE,
+            ClockName.DIAGNOSIS,
+            ClockName.RESOLUTION,
+            ClockName.CUSTOMER_REPLY,
+            ClockName.HOP,
+            ClockName.ONSITE,
+        ]
+    ),
+)
+def test_recomputing_from_history_equals_the_incremental_state(
+    history: list[Happening], cal: BusinessCalendar, minutes: int, name: ClockName
+) -> None:
     incremental = run(history, cal, [name], minutes)[name]
     again = recompute(name, minutes, history, cal)
     assert replace(incremental, fired=0) == again
     if incremental.phase is ClockPhase.RUNNING:
         due = incremental.due_at(cal)
-        assert (due is not None and cal.between(incremental.running_since, due) + incremental.elapsed == \
-            timedelta(minutes=minutes)) or incremental.elapsed >= timedelta(minutes=minutes)
+        assert (
+            due is not None
+            and cal.between(incremental.running_since, due) + incremental.elapsed == timedelta(minutes=minutes)
+        ) or incremental.elapsed >= timedelta(minutes=minutes)
 
 
 def test_the_onsite_clock_runs_from_each_visit_until_the_engineer_checks_in() -> None:
-    history = [Happening(T0, "new"), Happening(T0 + timedelta(hours=1), None, onsite=True),
-               Happening(T0 + timedelta(hours=5), None, onsite=False)]
+    history = [
+        Happening(T0, "new"),
+        Happening(T0 + timedelta(hours=1), None, onsite=True),
+        Happening(T0 + timedelta(hours=5), None, onsite=False),
+    ]
     onsite = run(history, H24, [ClockName.ONSITE], 24 * 60)[ClockName.ONSITE]
     assert onsite.phase is ClockPhase.STOPPED and onsite.elapsed == timedelta(hours=4)
     revisit = onsite.apply(Happening(T0 + timedelta(days=1), None, onsite=True), H24)

@@ -30,8 +30,15 @@ TMF_ENUM = {"acknowledged", "rejected", "pending", "held", "inProgress", "cancel
 
 def new_wo(**over: object) -> WorkOrder:
     args: dict[str, object] = dict(
-        number="GD20261121000001", customer_id=1, type=WorkOrderType.FAULT, category="broadband.no_connection",
-        channel=Channel.HOTLINE, title="宽带断网", description="光猫红灯", actor_id=7, at=T0,
+        number="GD20261121000001",
+        customer_id=1,
+        type=WorkOrderType.FAULT,
+        category="broadband.no_connection",
+        channel=Channel.HOTLINE,
+        title="宽带断网",
+        description="光猫红灯",
+        actor_id=7,
+        at=T0,
     )
     args.update(over)
     return WorkOrder.register(**args)  # type: ignore[arg-type]
@@ -95,8 +102,9 @@ def test_reopen_within_window_counts_and_after_window_is_refused() -> None:
     late = in_status(Status.CLOSED)
     assert late.closed_at is not None
     with pytest.raises(ReopenWindowExpired):
-        late.move_to(Status.IN_PROGRESS, actor_id=7, at=late.closed_at + WINDOW + timedelta(seconds=1),
-                     reopen_window=WINDOW)
+        late.move_to(
+            Status.IN_PROGRESS, actor_id=7, at=late.closed_at + WINDOW + timedelta(seconds=1), reopen_window=WINDOW
+        )
     assert late.status is Status.CLOSED
 
 
@@ -116,8 +124,9 @@ def test_registration_sets_first_ask_owner_and_records_creation() -> None:
 
 @pytest.mark.parametrize(("severity", "vip", "expected"), [(1, False, "P1"), (4, True, "P4"), (None, True, "P2")])
 def test_default_priority(severity: int | None, vip: bool, expected: str) -> None:
-    wo = new_wo(severity=severity, customer_is_vip=vip,
-                type=WorkOrderType.FAULT if severity else WorkOrderType.COMPLAINT)
+    wo = new_wo(
+        severity=severity, customer_is_vip=vip, type=WorkOrderType.FAULT if severity else WorkOrderType.COMPLAINT
+    )
     assert wo.priority.value == expected
 
 

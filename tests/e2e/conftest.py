@@ -50,28 +50,65 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     db = tmp_path_factory.mktemp("e2e") / "kefu.db"
-    k = build(Settings(environment="test", database_url=f"sqlite:///{db}", embedded_worker=False,
-                       cache_seconds=0))
+    k = build(Settings(environment="test", database_url=f"sqlite:///{db}", embedded_worker=False, cache_seconds=0))
     upgrade(k.engine)
     seed_reference_data(k.ctx)
     seed_demo_parties(k.ctx)
     with k.ctx.uow() as uow:
         home = min(o.id or 0 for o in uow.org.organisations())  # the centre seeded first
         teams = {t.function.value: t.id for t in uow.org.teams() if t.organisation_id == home}
-    names = {role: f"{role.value.replace('_', '')}{i}" for i, role in enumerate(
-        (Role.AGENT, Role.SUPERVISOR, Role.FIELD_ENGINEER, Role.ADMIN))}
-    agent = create_user(k.ctx, NewUser(username=names[Role.AGENT], role=Role.AGENT, password=PASSWORD,
-                                       display_name="李娜", team_id=teams["reception"]))
-    create_user(k.ctx, NewUser(username="fieldlead", role=Role.SUPERVISOR, password=PASSWORD, display_name="周强",
-                               team_id=teams["field_repair"]))
-    create_user(k.ctx, NewUser(username=names[Role.FIELD_ENGINEER], role=Role.FIELD_ENGINEER, password=PASSWORD,
-                               display_name="孙工", team_id=teams["field_repair"], region="广州",
-                               skills=("broadband",)))
-    create_user(k.ctx, NewUser(username=names[Role.SUPERVISOR], role=Role.SUPERVISOR, password=PASSWORD,
-                               display_name="王主管", team_id=teams["reception"]))
+    names = {
+        role: f"{role.value.replace('_', '')}{i}"
+        for i, role in enumerate((Role.AGENT, Role.SUPERVISOR, Role.FIELD_ENGINEER, Role.ADMIN))
+    }
+    agent = create_user(
+        k.ctx,
+        NewUser(
+            username=names[Role.AGENT],
+            role=Role.AGENT,
+            password=PASSWORD,
+            display_name="李娜",
+            team_id=teams["reception"],
+        ),
+    )
+    create_user(
+        k.ctx,
+        NewUser(
+            username="fieldlead",
+            role=Role.SUPERVISOR,
+            password=PASSWORD,
+            display_name="周强",
+            team_id=teams["field_repair"],
+        ),
+    )
+    create_user(
+        k.ctx,
+        NewUser(
+            username=names[Role.FIELD_ENGINEER],
+            role=Role.FIELD_ENGINEER,
+            password=PASSWORD,
+            display_name="孙工",
+            team_id=teams["field_repair"],
+            region="广州",
+            skills=("broadband",),
+        ),
+    )
+    create_user(
+        k.ctx,
+        NewUser(
+            username=names[Role.SUPERVISOR],
+            role=Role.SUPERVISOR,
+            password=PASSWORD,
+            display_name="王主管",
+            team_id=teams["reception"],
+        ),
+    )
     phone = "13912345678"
-    register_customer(k.ctx, agent, NewCustomer(name="王小明", phone=phone, brand="全球通", region="广州",
-                                                address="广州市天河区体育西路100号"))
+    register_customer(
+        k.ctx,
+        agent,
+        NewCustomer(name="王小明", phone=phone, brand="全球通", region="广州", address="广州市天河区体育西路100号"),
+    )
     port = _free_port()
     from kefu.api.app import create_app
 
@@ -82,9 +119,16 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         if server.started:
             break
         time.sleep(0.05)
-    yield Site(url=f"http://127.0.0.1:{port}", kefu=k, agent=names[Role.AGENT], lead="fieldlead",
-               engineer=names[Role.FIELD_ENGINEER], supervisor=names[Role.SUPERVISOR], phone=phone,
-               field_team=teams["field_repair"] or 0)
+    yield Site(
+        url=f"http://127.0.0.1:{port}",
+        kefu=k,
+        agent=names[Role.AGENT],
+        lead="fieldlead",
+        engineer=names[Role.FIELD_ENGINEER],
+        supervisor=names[Role.SUPERVISOR],
+        phone=phone,
+        field_team=teams["field_repair"] or 0,
+    )
     server.should_exit = True
     thread.join(10)
     k.engine.dispose()
@@ -111,15 +155,20 @@ def new_page(browser, site: Site):  # type: ignore[no-untyped-def]
     contexts = []
 
     def make(username: str, *, width: int = 1440, height: int = 900, timezone: str = "Asia/Shanghai"):  # type: ignore[no-untyped-def]
-        context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN",
-                                      timezone_id=timezone)
+        context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN", timezone_id=timezone)
         contexts.append(context)
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         # Script errors and console errors; a refused form's 4xx page load is expected, not an error.
-        page.on("console", lambda msg: errors.append(msg.text)
-                if msg.type == "error" and not msg.text.startswith("Failed to load resource") else None)
+        page.on(
+            "console",
+            lambda msg: (
+                errors.append(msg.text)
+                if msg.type == "error" and not msg.text.startswith("Failed to load resource")
+                else None
+            ),
+        )
         page.js_errors = errors
         page.goto(f"{site.url}/login")
         page.fill("#username", username)

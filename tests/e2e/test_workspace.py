@@ -125,8 +125,9 @@ def test_queues_keyboard_saved_filters_and_sorting(site: Site, new_page) -> None
     numbers = page.locator("#work-order-table tbody tr td:first-child").all_text_contents()
     assert numbers == sorted(numbers)
     page.click("button.sort[data-col='0']")
-    assert page.locator("#work-order-table tbody tr td:first-child").all_text_contents() == sorted(numbers,
-                                                                                                  reverse=True)
+    assert page.locator("#work-order-table tbody tr td:first-child").all_text_contents() == sorted(
+        numbers, reverse=True
+    )
     shot(page, "07-queues")
     assert not page.js_errors, page.js_errors
 
@@ -184,8 +185,12 @@ def test_admin_pages_validate_and_record_every_change(site: Site, new_page) -> N
     page.wait_for_url("**tab=templates")
     page.click("#tab-changes")
     log = page.text_content("#change-log") or ""
-    for entry in ("category broadband.wifi_coverage", "routing_rule 宽带故障到现场维修", f"agent {site.engineer}",
-                  "message_template acknowledged/sms/zh_CN"):
+    for entry in (
+        "category broadband.wifi_coverage",
+        "routing_rule 宽带故障到现场维修",
+        f"agent {site.engineer}",
+        "message_template acknowledged/sms/zh_CN",
+    ):
         assert entry in log, entry
     assert '"capacity": 8' in log
     shot(page, "09-admin-change-log")
@@ -201,11 +206,18 @@ UNLABELLED = """() => Array.from(document.querySelectorAll('input:not([type=hidd
 def test_every_control_has_a_label_and_no_page_has_script_errors(site: Site, new_page) -> None:  # type: ignore[no-untyped-def]
     number = _work_order(site)
     page = new_page(site.supervisor)
-    for path in ("/ui/work-orders", "/ui/work-orders/new", "/ui/work-orders/new?channel=store",
-                 f"/ui/work-orders/{number}", "/ui/dashboard", "/ui/cti?caller=" + site.phone,
-                 f"/ui/teams/{site.field_team}/queue", "/ui/visits/day",
-                 *(f"/ui/admin?tab={t}" for t in ("categories", "teams", "agents", "routing", "sla", "templates")),
-                 "/portal"):
+    for path in (
+        "/ui/work-orders",
+        "/ui/work-orders/new",
+        "/ui/work-orders/new?channel=store",
+        f"/ui/work-orders/{number}",
+        "/ui/dashboard",
+        "/ui/cti?caller=" + site.phone,
+        f"/ui/teams/{site.field_team}/queue",
+        "/ui/visits/day",
+        *(f"/ui/admin?tab={t}" for t in ("categories", "teams", "agents", "routing", "sla", "templates")),
+        "/portal",
+    ):
         page.goto(site.url + path)
         assert page.evaluate(UNLABELLED) == [], path
     assert not page.js_errors, page.js_errors
@@ -218,12 +230,22 @@ def _work_order(site: Site) -> str:
 
     with site.kefu.ctx.uow() as uow:
         agent = uow.users.get_by_username(site.agent)
-        customer_id = uow.channels.find_customer_id(phone=site.phone, email=None, wechat_openid=None,
-                                                    account_number=None)
+        customer_id = uow.channels.find_customer_id(
+            phone=site.phone, email=None, wechat_openid=None, account_number=None
+        )
     assert agent is not None and customer_id is not None
-    wo, _ = svc.register_work_order(site.kefu.ctx, agent, svc.NewWorkOrder(
-        customer_id=customer_id, type=WorkOrderType.COMPLAINT, category="billing", channel=Channel.WECHAT,
-        title="话费有误", description="本月多扣了20元"))
+    wo, _ = svc.register_work_order(
+        site.kefu.ctx,
+        agent,
+        svc.NewWorkOrder(
+            customer_id=customer_id,
+            type=WorkOrderType.COMPLAINT,
+            category="billing",
+            channel=Channel.WECHAT,
+            title="话费有误",
+            description="本月多扣了20元",
+        ),
+    )
     return wo.number
 
 

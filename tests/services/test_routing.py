@@ -19,8 +19,9 @@ from kefu.services.customers import NewCustomer, register_customer
 
 
 def _admin(k: Kefu) -> User:
-    return create_user(k.ctx, NewUser(username=f"adm{secrets.token_hex(4)}", role=Role.ADMIN,
-                                      password="correct-horse-42"))
+    return create_user(
+        k.ctx, NewUser(username=f"adm{secrets.token_hex(4)}", role=Role.ADMIN, password="correct-horse-42")
+    )
 
 
 class Setup:
@@ -33,29 +34,59 @@ class Setup:
         self.registrar = self.person(Role.AGENT)
 
     def team(self, function: TeamFunction = TeamFunction.TECH_SUPPORT) -> int:
-        t = org_admin.add_team(self.k.ctx, self.admin, organisation_id=self.org_id,
-                               name=f"组{secrets.token_hex(3)}", function=function)
+        t = org_admin.add_team(
+            self.k.ctx, self.admin, organisation_id=self.org_id, name=f"组{secrets.token_hex(3)}", function=function
+        )
         return t.id or 0
 
     def person(self, role: Role = Role.TECH_SUPPORT, team_id: int | None = None, **profile: object) -> User:
-        user = create_user(self.k.ctx, NewUser(username=f"u{secrets.token_hex(5)}", role=role,
-                                               password="correct-horse-42", team_id=team_id))
+        user = create_user(
+            self.k.ctx,
+            NewUser(username=f"u{secrets.token_hex(5)}", role=role, password="correct-horse-42", team_id=team_id),
+        )
         if profile:
             user = org_admin.update_agent(self.k.ctx, self.admin, user.id or 0, org_admin.AgentProfile(**profile))  # type: ignore[arg-type]
         return user
 
-    def rule(self, team_id: int, strategy: Strategy = Strategy.LEAST_LOADED, fallback: int | None = None,
-             categories: tuple[str, ...] = ()) -> RoutingRule:
-        return routing.save_rule(self.k.ctx, self.admin, RoutingRule(
-            id=None, name=f"rule-{secrets.token_hex(4)}", position=10, team_id=team_id, strategy=strategy,
-            fallback_team_id=fallback, conditions=Conditions(regions=(self.region,), categories=categories)))
+    def rule(
+        self,
+        team_id: int,
+        strategy: Strategy = Strategy.LEAST_LOADED,
+        fallback: int | None = None,
+        categories: tuple[str, ...] = (),
+    ) -> RoutingRule:
+        return routing.save_rule(
+            self.k.ctx,
+            self.admin,
+            RoutingRule(
+                id=None,
+                name=f"rule-{secrets.token_hex(4)}",
+                position=10,
+                team_id=team_id,
+                strategy=strategy,
+                fallback_team_id=fallback,
+                conditions=Conditions(regions=(self.region,), categories=categories),
+            ),
+        )
 
     def order(self, category: str = "broadband.no_connection", region: str | None = None) -> str:
-        customer = register_customer(self.k.ctx, self.registrar, NewCustomer(
-            name="张三", phone="139" + f"{secrets.randbelow(10**8):08d}", region=region or self.region))
-        wo, _ = svc.register_work_order(self.k.ctx, self.registrar, svc.NewWorkOrder(
-            customer_id=customer.id or 0, type=WorkOrderType.FAULT, category=category, channel=Channel.WEB,
-            title="宽带故障", description="无法上网"))
+        customer = register_customer(
+            self.k.ctx,
+            self.registrar,
+            NewCustomer(name="张三", phone="139" + f"{secrets.randbelow(10**8):08d}", region=region or self.region),
+        )
+        wo, _ = svc.register_work_order(
+            self.k.ctx,
+            self.registrar,
+            svc.NewWorkOrder(
+                customer_id=customer.id or 0,
+                type=WorkOrderType.FAULT,
+                category=category,
+                channel=Channel.WEB,
+                title="宽带故障",
+                description="无法上网",
+            ),
+        )
         return wo.number
 
     def handler(self, number: str) -> tuple[int | None, int | None]:
@@ -143,22 +174,31 @@ def test_the_load_counter_follows_every_change(kefu: Kefu) -> None:
     svc.transition_work_order(kefu.ctx, s.admin, numbers[1], Status.ACCEPTED)
     routing.assign_work_order(kefu.ctx, s.admin, numbers[2], team_id=None, handler_id=other.id)
     svc.transition_work_order(kefu.ctx, s.admin, numbers[1], Status.RESOLVED)  # still open (resolved)
+
     def check() -> None:
         with kefu.engine.connect() as conn:
             for person in (agent, other):
-                counter, changes, real = conn.execute(text(
-                    "SELECT open_assigned, (SELECT coalesce(sum(delta), 0) FROM load_changes WHERE user_id = users.id), "  # noqa: E501
-                    "(SELECT count(*) FROM work_orders WHERE handler_id = users.id AND status IN "
-                    "('accepted','callback','dispatched','in_progress','new','pending','resolved','returned')) "
-                    "FROM users WHERE id = :id"), {"id": person.id}).one()
+                counter, changes, real = conn.execute(
+                    text(
+                        "SELECT open_assigned, (SELECT coalesce(sum(delta), 0) FROM load_changes WHERE user_id = users.id), "  # noqa: E501
+                        "(SELECT count(*) FROM work_orders WHERE handler_id = users.id AND status IN "
+                        "('accepted','callback','dispatched','in_progress','new','pending','resolved','returned')) "
+                        "FROM users WHERE id = :id"
+                    ),
+                    {"id": person.id},
+                ).one()
                 assert counter + changes == real
 
     check()
     routing.fold_loads(kefu.ctx)  # what the worker does: the changes go into the counter
     check()
     with kefu.engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM load_changes WHERE user_id IN (:a, :b)"),
-                            {"a": agent.id, "b": other.id}).scalar_one() == 0
+        assert (
+            conn.execute(
+                text("SELECT count(*) FROM load_changes WHERE user_id IN (:a, :b)"), {"a": agent.id, "b": other.id}
+            ).scalar_one()
+            == 0
+        )
     agents = {u.id: u for u in org_admin.list_agents(kefu.ctx, s.admin, team_id=team)}
     assert agents[other.id].open_assigned >= 1
 

@@ -34,8 +34,9 @@ SH = ZoneInfo("Asia/Shanghai")
 def timed(database: Database, kefu: Kefu) -> Iterator[tuple[Kefu, FixedClock]]:
     """kefu on the session database with a clock the test moves (starting at a weekday morning)."""
     clock = FixedClock(datetime.now(UTC).replace(microsecond=0))
-    k = build(Settings(environment="test", database_url=database.url, embedded_worker=False, quiet_hours=""),
-              clock=clock)
+    k = build(
+        Settings(environment="test", database_url=database.url, embedded_worker=False, quiet_hours=""), clock=clock
+    )
     yield k, clock
     k.engine.dispose()
 
@@ -44,15 +45,31 @@ def _agent(k: Kefu, role: Role = Role.SUPERVISOR) -> User:
     return create_user(k.ctx, NewUser(username=f"sla{secrets.token_hex(4)}", role=role, password=PASSWORD))
 
 
-def _order(k: Kefu, user: User, *, tier: str = "standard", type: WorkOrderType = WorkOrderType.FAULT,
-           category: str = "broadband.no_connection", severity: int | None = None,
-           customer_id: int | None = None) -> str:
+def _order(
+    k: Kefu,
+    user: User,
+    *,
+    tier: str = "standard",
+    type: WorkOrderType = WorkOrderType.FAULT,
+    category: str = "broadband.no_connection",
+    severity: int | None = None,
+    customer_id: int | None = None,
+) -> str:
     if customer_id is None:
-        customer_id = register_customer(k.ctx, user, NewCustomer(name="周八", phone=unique_phone(),
-                                                                  tier=Tier(tier))).id  # type: ignore[assignment]
-    wo, _ = svc.register_work_order(k.ctx, user, svc.NewWorkOrder(
-        customer_id=customer_id, type=type, category=category, channel=Channel.HOTLINE,  # type: ignore[arg-type]
-        title="测试", description="测试时限", severity=severity))
+        customer_id = register_customer(k.ctx, user, NewCustomer(name="周八", phone=unique_phone(), tier=Tier(tier))).id  # type: ignore[assignment]
+    wo, _ = svc.register_work_order(
+        k.ctx,
+        user,
+        svc.NewWorkOrder(
+            customer_id=customer_id,
+            type=type,
+            category=category,
+            channel=Channel.HOTLINE,  # type: ignore[arg-type]
+            title="测试",
+            description="测试时限",
+            severity=severity,
+        ),
+    )
     return wo.number
 
 
@@ -63,8 +80,11 @@ def _clock(k: Kefu, user: User, number: str, name: str) -> dict[str, object]:
 
 def _kinds(k: Kefu, user: User, number: str) -> list[tuple[str, object]]:
     history, _ = svc.work_order_history(k.ctx, user, number)
-    return [(e.kind.value, e.data.get("clock")) for e in history if e.kind.value.startswith("sla_") or
-            e.kind.value == "priority_changed"]
+    return [
+        (e.kind.value, e.data.get("clock"))
+        for e in history
+        if e.kind.value.startswith("sla_") or e.kind.value == "priority_changed"
+    ]
 
 
 def test_vip_complaint_warns_breaches_and_escalates_each_exactly_once(timed: tuple[Kefu, FixedClock]) -> None:
@@ -88,8 +108,7 @@ def test_vip_complaint_warns_breaches_and_escalates_each_exactly_once(timed: tup
     assert _clock(k, user, number, "first_response")["state"] == "breached"
     deliver_outbox(k.ctx)
     with k.engine.connect() as conn:
-        inbox = conn.execute(select(notifications.c.template).where(
-            notifications.c.user_id == user.id)).scalars().all()
+        inbox = conn.execute(select(notifications.c.template).where(notifications.c.user_id == user.id)).scalars().all()
     assert "sla_breached" in inbox  # the first-ask owner hears of the breach
 
 
@@ -113,9 +132,17 @@ def test_priority_change_moves_deadlines_with_an_event(timed: tuple[Kefu, FixedC
     k, _ = timed
     admin = _agent(k, Role.ADMIN)
     name = f"P1 ringtone {secrets.token_hex(3)}"
-    sla_admin.save_policy(k.ctx, admin, SlaPolicy(
-        None, name, 1, {ClockName.RESOLUTION: 120, ClockName.FIRST_RESPONSE: 15},
-        conditions=Conditions(priorities=("P1",), categories=("value_added.ringtone",))))
+    sla_admin.save_policy(
+        k.ctx,
+        admin,
+        SlaPolicy(
+            None,
+            name,
+            1,
+            {ClockName.RESOLUTION: 120, ClockName.FIRST_RESPONSE: 15},
+            conditions=Conditions(priorities=("P1",), categories=("value_added.ringtone",)),
+        ),
+    )
     number = _order(k, admin, type=WorkOrderType.COMPLAINT, category="value_added.ringtone")
     before = _clock(k, admin, number, "resolution")
     assert before["target_minutes"] == 48 * 60
@@ -144,9 +171,18 @@ def test_statement_lists_breaches_and_the_credit_owed(timed: tuple[Kefu, FixedCl
     customer = register_customer(k.ctx, admin, NewCustomer(name="某某科技有限公司", phone=unique_phone()))
     assert customer.id is not None
     today = clock.now().astimezone(SH).date()
-    sla_admin.add_agreement(k.ctx, admin, ServiceAgreement(
-        None, customer.id, "专线 SLA", {ClockName.RESOLUTION: 60}, compensation_fen_per_hour=5000,
-        valid_from=today - timedelta(days=1)))
+    sla_admin.add_agreement(
+        k.ctx,
+        admin,
+        ServiceAgreement(
+            None,
+            customer.id,
+            "专线 SLA",
+            {ClockName.RESOLUTION: 60},
+            compensation_fen_per_hour=5000,
+            valid_from=today - timedelta(days=1),
+        ),
+    )
     number = _order(k, admin, customer_id=customer.id)
     assert _clock(k, admin, number, "resolution")["target_minutes"] == 60
     clock.advance(timedelta(hours=3, minutes=30))
@@ -171,16 +207,21 @@ def test_quiet_hours_hold_back_what_is_not_urgent() -> None:
 def test_quiet_hours_defer_warnings_in_the_outbox(database: Database, kefu: Kefu) -> None:
     night = datetime(2026, 11, 19, 22, 30, tzinfo=SH)  # a Thursday night
     clock = FixedClock(night)
-    k = build(Settings(environment="test", database_url=database.url, embedded_worker=False,
-                       quiet_hours="22:00-08:00"), clock=clock)
+    k = build(
+        Settings(environment="test", database_url=database.url, embedded_worker=False, quiet_hours="22:00-08:00"),
+        clock=clock,
+    )
     try:
         user = _agent(k)
         number = _order(k, user)
         clock.advance(timedelta(minutes=25))
         tick(k.ctx)
         with k.engine.connect() as conn:
-            rows = conn.execute(select(outbox.c.template, outbox.c.deliver_after, outbox.c.urgent).where(
-                outbox.c.payload["number"].as_string() == number)).all()
+            rows = conn.execute(
+                select(outbox.c.template, outbox.c.deliver_after, outbox.c.urgent).where(
+                    outbox.c.payload["number"].as_string() == number
+                )
+            ).all()
         assert rows and all(r.deliver_after == datetime(2026, 11, 20, 8, 0, tzinfo=SH) for r in rows)
     finally:
         k.engine.dispose()
@@ -220,5 +261,7 @@ def test_the_work_order_keeps_its_earliest_running_deadline(timed: tuple[Kefu, F
     assert due == running[0]
     listed = svc.list_work_orders(k.ctx, user, WorkOrderFilter(due_before=due + timedelta(seconds=1)), limit=200)  # type: ignore[operator]
     assert number in [w.number for w in listed]
-    assert number not in [w.number for w in svc.list_work_orders(
-        k.ctx, user, WorkOrderFilter(due_before=due - timedelta(seconds=1)), limit=200)]  # type: ignore[operator]
+    assert number not in [
+        w.number
+        for w in svc.list_work_orders(k.ctx, user, WorkOrderFilter(due_before=due - timedelta(seconds=1)), limit=200)
+    ]  # type: ignore[operator]

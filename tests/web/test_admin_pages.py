@@ -23,8 +23,9 @@ def test_policies_calendar_days_teams_and_categories(client: TestClient, kefu: K
     page = client.get("/ui/admin", params={"tab": "sla"})
     assert page.status_code == 200 and "时限策略" in page.text
     csrf = csrf_of(page.text)
-    admin = create_user(kefu.ctx, NewUser(username=f"a{secrets.token_hex(4)}", role=Role.ADMIN,
-                                          password="correct-horse-42"))
+    admin = create_user(
+        kefu.ctx, NewUser(username=f"a{secrets.token_hex(4)}", role=Role.ADMIN, password="correct-horse-42")
+    )
     policy = sla_admin.list_policies(kefu.ctx, admin)[-1]  # the catch-all policy, last in order
     form = {"csrf": csrf, "policy_id": str(policy.id), "active": "1", "target_first_response": "abc"}
     bad = client.post("/ui/admin/policy", data=form)
@@ -39,17 +40,26 @@ def test_policies_calendar_days_teams_and_categories(client: TestClient, kefu: K
     # A day off declared for next year's calendar; a bad date is refused.
     bad = client.post("/ui/admin/calendar-day", data={"csrf": csrf, "calendar": "office", "day": "31/12/2027"})
     assert bad.status_code == 422 and "2026-12-31" in bad.text
-    ok = client.post("/ui/admin/calendar-day", data={"csrf": csrf, "calendar": "office", "day": "2027-10-08",
-                                                     "note": "调休"}, follow_redirects=False)
+    ok = client.post(
+        "/ui/admin/calendar-day",
+        data={"csrf": csrf, "calendar": "office", "day": "2027-10-08", "note": "调休"},
+        follow_redirects=False,
+    )
     assert ok.status_code == 303
     # A team, then retiring a category.
     orgs = re.findall(r'<option value="(\d+)">', client.get("/ui/admin", params={"tab": "teams"}).text)
     name = f"投诉处理组{secrets.token_hex(2)}"
-    r = client.post("/ui/admin/team", data={"csrf": csrf, "organisation_id": orgs[0], "name": name,
-                                            "function": "quality"}, follow_redirects=False)
+    r = client.post(
+        "/ui/admin/team",
+        data={"csrf": csrf, "organisation_id": orgs[0], "name": name, "function": "quality"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303 and name in client.get("/ui/admin", params={"tab": "teams"}).text
-    r = client.post("/ui/admin/category-active", data={"csrf": csrf, "code": "marketing.points", "active": "0"},
-                    follow_redirects=False)
+    r = client.post(
+        "/ui/admin/category-active",
+        data={"csrf": csrf, "code": "marketing.points", "active": "0"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     log = client.get("/ui/admin", params={"tab": "changes"}).text
     assert f"sla_policy {saved.name}" in log and "calendar_day office/2027-10-08" in log

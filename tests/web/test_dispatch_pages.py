@@ -22,13 +22,21 @@ def test_dispatch_answer_and_visit_in_the_pages(app, kefu: Kefu) -> None:  # typ
         page = agent.get(f"/ui/work-orders/{number}")
         assert page.status_code == 200 and "派给" in page.text and f'value="team:{c.field}"' in page.text
         version = re.search(r'name="version" value="(\d+)"', page.text).group(1)  # type: ignore[union-attr]
-        bad = agent.post(f"/ui/work-orders/{number}/dispatch",
-                         data={"csrf": csrf_of(page.text), "to": f"team:{c.field}", "instruction": " ",
-                               "version": version})
+        bad = agent.post(
+            f"/ui/work-orders/{number}/dispatch",
+            data={"csrf": csrf_of(page.text), "to": f"team:{c.field}", "instruction": " ", "version": version},
+        )
         assert bad.status_code == 422 and "请填写给接收方的处理要求" in bad.text
-        r = agent.post(f"/ui/work-orders/{number}/dispatch", follow_redirects=False,
-                       data={"csrf": csrf_of(page.text), "to": f"team:{c.field}", "instruction": "请上门更换光猫",
-                             "version": version})
+        r = agent.post(
+            f"/ui/work-orders/{number}/dispatch",
+            follow_redirects=False,
+            data={
+                "csrf": csrf_of(page.text),
+                "to": f"team:{c.field}",
+                "instruction": "请上门更换光猫",
+                "version": version,
+            },
+        )
         assert r.status_code == 303
         assert "待接收" in agent.get(f"/ui/work-orders/{number}").text
     with TestClient(app, base_url="http://127.0.0.1") as lead:
@@ -37,14 +45,20 @@ def test_dispatch_answer_and_visit_in_the_pages(app, kefu: Kefu) -> None:  # typ
         assert queue.status_code == 200 and number in queue.text and "请上门更换光猫" in queue.text
         assert "<title>现场维修组 · kefu</title>" in queue.text
         assert "不在班" in queue.text  # the resting engineer
-        r = lead.post(f"/ui/agents/{c.resting.id}/shift", follow_redirects=False,
-                      data={"csrf": csrf_of(queue.text), "on_shift": "1", "team_id": str(c.field)})
+        r = lead.post(
+            f"/ui/agents/{c.resting.id}/shift",
+            follow_redirects=False,
+            data={"csrf": csrf_of(queue.text), "on_shift": "1", "team_id": str(c.field)},
+        )
         assert r.status_code == 303
         assert "不在班" not in lead.get(f"/ui/teams/{c.field}/queue").text
         detail = lead.get(f"/ui/work-orders/{number}")
         hop_id = re.search(r'action="/ui/dispatches/(\d+)/answer"', detail.text).group(1)  # type: ignore[union-attr]
-        r = lead.post(f"/ui/dispatches/{hop_id}/answer", follow_redirects=False,
-                      data={"csrf": csrf_of(detail.text), "number": number, "action": "accept"})
+        r = lead.post(
+            f"/ui/dispatches/{hop_id}/answer",
+            follow_redirects=False,
+            data={"csrf": csrf_of(detail.text), "number": number, "action": "accept"},
+        )
         assert r.status_code == 303
         detail = lead.get(f"/ui/work-orders/{number}")
         assert "接收了派单" in detail.text and "预约上门" in detail.text
@@ -52,14 +66,25 @@ def test_dispatch_answer_and_visit_in_the_pages(app, kefu: Kefu) -> None:  # typ
         end = detail.text.split('name="window_end" required value="')[1][:16]
         engineer = re.search(r'name="engineer_id" required>\s*<option value="(\d+)"', detail.text).group(1)  # type: ignore[union-attr]
         assert int(engineer) == c.fibre.id  # the skilled, local engineer is offered first
-        r = lead.post(f"/ui/work-orders/{number}/visits", follow_redirects=False, data={
-            "csrf": csrf_of(detail.text), "engineer_id": engineer, "window_start": start, "window_end": end,
-            "tools": "光功率计，熔接机", "parts": "光猫"})
+        r = lead.post(
+            f"/ui/work-orders/{number}/visits",
+            follow_redirects=False,
+            data={
+                "csrf": csrf_of(detail.text),
+                "engineer_id": engineer,
+                "window_start": start,
+                "window_end": end,
+                "tools": "光功率计，熔接机",
+                "parts": "光猫",
+            },
+        )
         assert r.status_code == 303, r.text
     with TestClient(app, base_url="http://127.0.0.1") as fibre:
         login(fibre, c.fibre.username)
-        other = fibre.post(f"/ui/agents/{c.generalist.id}/shift", data={
-            "csrf": csrf_of(fibre.get("/ui/visits/day").text), "on_shift": "0", "team_id": str(c.field)})
+        other = fibre.post(
+            f"/ui/agents/{c.generalist.id}/shift",
+            data={"csrf": csrf_of(fibre.get("/ui/visits/day").text), "on_shift": "0", "team_id": str(c.field)},
+        )
         assert other.status_code == 403  # an engineer sets only their own shift
         day = datetime.fromisoformat(start).date().isoformat()
         today = fibre.get("/ui/visits/day", params={"day": day})
@@ -70,8 +95,14 @@ def test_dispatch_answer_and_visit_in_the_pages(app, kefu: Kefu) -> None:  # typ
         r = fibre.post(visit_url + "/check-in", follow_redirects=False, data={"csrf": csrf_of(visit.text)})
         assert r.status_code == 303
         visit = fibre.get(visit_url)
-        report = {"csrf": csrf_of(visit.text), "diagnosis": "光猫损坏", "repair_actions": "更换光猫",
-                  "confirmed_by": "陈女士", "site_cleaned": "yes", "outcome": "resolved"}
+        report = {
+            "csrf": csrf_of(visit.text),
+            "diagnosis": "光猫损坏",
+            "repair_actions": "更换光猫",
+            "confirmed_by": "陈女士",
+            "site_cleaned": "yes",
+            "outcome": "resolved",
+        }
         refused = fibre.post(visit_url + "/complete", data=report)
         assert refused.status_code == 422 and "完成上门前请记录功能测试结果" in refused.text
         assert "光猫损坏" in refused.text  # what was typed is kept

@@ -19,8 +19,11 @@ def csrf_of(html: str) -> str:
 
 def login(client: TestClient, username: str) -> None:
     page = client.get("/login")
-    r = client.post("/login", data={"username": username, "password": PASSWORD, "csrf": csrf_of(page.text),
-                                    "next": "/ui/work-orders"}, follow_redirects=False)
+    r = client.post(
+        "/login",
+        data={"username": username, "password": PASSWORD, "csrf": csrf_of(page.text), "next": "/ui/work-orders"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303 and r.headers["location"] == "/ui/work-orders"
 
 
@@ -29,13 +32,15 @@ def test_pages_need_login_and_wrong_password_says_so(client: TestClient, kefu: K
     assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
     agent = make_actor(kefu, Role.AGENT)
     page = client.get("/login")
-    r = client.post("/login", data={"username": agent.username, "password": "wrong-password-1",
-                                    "csrf": csrf_of(page.text)})
+    r = client.post(
+        "/login", data={"username": agent.username, "password": "wrong-password-1", "csrf": csrf_of(page.text)}
+    )
     assert r.status_code == 401 and "用户名或密码错误" in r.text
 
 
-def test_register_view_and_move_a_work_order_in_the_browser_flow(client: TestClient, kefu: Kefu,
-                                                                customer: dict[str, object]) -> None:
+def test_register_view_and_move_a_work_order_in_the_browser_flow(
+    client: TestClient, kefu: Kefu, customer: dict[str, object]
+) -> None:
     agent = make_actor(kefu, Role.AGENT)
     login(client, agent.username)
     form = client.get("/ui/work-orders/new")
@@ -43,14 +48,33 @@ def test_register_view_and_move_a_work_order_in_the_browser_flow(client: TestCli
     assert "Content-Security-Policy" in form.headers and "script-src 'self'" in form.headers["content-security-policy"]
     lookup = client.get("/ui/customers/lookup", params={"phone": str(customer["id"]) and "139"})
     assert lookup.status_code == 200
-    bad = client.post("/ui/work-orders", data={"csrf": csrf_of(form.text), "customer_id": str(customer["id"]),
-                                               "type": "fault", "channel": "hotline", "category": "broadband.nope",
-                                               "title": "宽带断网", "description": "光猫红灯"})
+    bad = client.post(
+        "/ui/work-orders",
+        data={
+            "csrf": csrf_of(form.text),
+            "customer_id": str(customer["id"]),
+            "type": "fault",
+            "channel": "hotline",
+            "category": "broadband.nope",
+            "title": "宽带断网",
+            "description": "光猫红灯",
+        },
+    )
     assert bad.status_code == 422 and "分类 broadband.nope 不存在" in bad.text and 'value="宽带断网"' in bad.text
-    r = client.post("/ui/work-orders", data={"csrf": csrf_of(form.text), "customer_id": str(customer["id"]),
-                                             "type": "fault", "channel": "hotline",
-                                             "category": "broadband.no_connection", "severity": "2",
-                                             "title": "宽带断网", "description": "光猫红灯"}, follow_redirects=False)
+    r = client.post(
+        "/ui/work-orders",
+        data={
+            "csrf": csrf_of(form.text),
+            "customer_id": str(customer["id"]),
+            "type": "fault",
+            "channel": "hotline",
+            "category": "broadband.no_connection",
+            "severity": "2",
+            "title": "宽带断网",
+            "description": "光猫红灯",
+        },
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     detail_url = r.headers["location"]
     detail = client.get(detail_url)
@@ -58,15 +82,21 @@ def test_register_view_and_move_a_work_order_in_the_browser_flow(client: TestCli
     assert "****" in detail.text  # the customer's phone is masked for an agent
     assert ">受理</button>" in detail.text and ">关闭</button>" not in detail.text
     version = re.search(r'name="version" value="(\d+)"', detail.text).group(1)  # type: ignore[union-attr]
-    r = client.post(detail_url + "/transition", data={"csrf": csrf_of(detail.text), "to": "accepted",
-                                                      "version": version}, follow_redirects=False)
+    r = client.post(
+        detail_url + "/transition",
+        data={"csrf": csrf_of(detail.text), "to": "accepted", "version": version},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     # A second tab still showing the old version: clear message, newer state shown, nothing overwritten.
-    stale = client.post(detail_url + "/transition", data={"csrf": csrf_of(detail.text), "to": "cancelled",
-                                                          "note": "客户撤销", "version": version})
+    stale = client.post(
+        detail_url + "/transition",
+        data={"csrf": csrf_of(detail.text), "to": "cancelled", "note": "客户撤销", "version": version},
+    )
     assert stale.status_code == 409 and "已被他人修改" in stale.text and 'id="status">已受理' in stale.text
-    r = client.post(detail_url + "/notes", data={"csrf": csrf_of(detail.text), "body": "已联系客户"},
-                    follow_redirects=False)
+    r = client.post(
+        detail_url + "/notes", data={"csrf": csrf_of(detail.text), "body": "已联系客户"}, follow_redirects=False
+    )
     assert r.status_code == 303
     timeline = client.get(detail_url).text
     assert "已联系客户" in timeline and "变更了状态" in timeline
@@ -74,13 +104,23 @@ def test_register_view_and_move_a_work_order_in_the_browser_flow(client: TestCli
     assert detail_url.rsplit("/", 1)[1] in listed
 
 
-def test_forms_without_the_csrf_token_change_nothing(client: TestClient, kefu: Kefu,
-                                                     customer: dict[str, object]) -> None:
+def test_forms_without_the_csrf_token_change_nothing(
+    client: TestClient, kefu: Kefu, customer: dict[str, object]
+) -> None:
     agent = make_actor(kefu, Role.AGENT)
     login(client, agent.username)
-    r = client.post("/ui/work-orders", data={"csrf": "forged", "customer_id": str(customer["id"]), "type": "fault",
-                                             "channel": "hotline", "category": "broadband.no_connection",
-                                             "title": "伪造", "description": "伪造"})
+    r = client.post(
+        "/ui/work-orders",
+        data={
+            "csrf": "forged",
+            "customer_id": str(customer["id"]),
+            "type": "fault",
+            "channel": "hotline",
+            "category": "broadband.no_connection",
+            "title": "伪造",
+            "description": "伪造",
+        },
+    )
     assert r.status_code == 422 and "表单已过期" in r.text
     listed = client.get("/ui/work-orders", params={"status": "all", "customer": customer["id"]}).text
     assert "伪造" not in listed
@@ -130,15 +170,26 @@ def test_logging_out_ends_the_session_at_once(client: TestClient, kefu: Kefu) ->
     assert again.status_code == 303 and again.headers["location"].startswith("/login")
 
 
-def test_detail_shows_time_limits_and_the_due_soon_list_finds_it(client: TestClient, kefu: Kefu,
-                                                                 customer: dict[str, object]) -> None:
+def test_detail_shows_time_limits_and_the_due_soon_list_finds_it(
+    client: TestClient, kefu: Kefu, customer: dict[str, object]
+) -> None:
     agent = make_actor(kefu, Role.AGENT)
     login(client, agent.username)
     form = client.get("/ui/work-orders/new")
-    r = client.post("/ui/work-orders", data={"csrf": csrf_of(form.text), "customer_id": str(customer["id"]),
-                                             "type": "fault", "channel": "hotline", "severity": "1",
-                                             "category": "mobile_network.no_signal", "title": "基站退服",
-                                             "description": "整片无信号"}, follow_redirects=False)
+    r = client.post(
+        "/ui/work-orders",
+        data={
+            "csrf": csrf_of(form.text),
+            "customer_id": str(customer["id"]),
+            "type": "fault",
+            "channel": "hotline",
+            "severity": "1",
+            "category": "mobile_network.no_signal",
+            "title": "基站退服",
+            "description": "整片无信号",
+        },
+        follow_redirects=False,
+    )
     number = r.headers["location"].rsplit("/", 1)[1]
     detail = client.get(r.headers["location"]).text
     assert "处理时限" in detail and "首次响应" in detail and "计时中" in detail

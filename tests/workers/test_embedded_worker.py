@@ -17,18 +17,28 @@ from kefu.services.accounts import authenticate
 from tests.conftest import Database, make_actor, work_order_body
 
 
-def test_the_server_fires_due_deadlines_in_its_own_thread(database: Database, kefu: Kefu,
-                                                          customer: dict[str, object]) -> None:
+def test_the_server_fires_due_deadlines_in_its_own_thread(
+    database: Database, kefu: Kefu, customer: dict[str, object]
+) -> None:
     clock = FixedClock(datetime.now(UTC))
-    k = build(Settings(environment="test", database_url=database.url, embedded_worker=True,
-                       worker_interval_seconds=0.2, quiet_hours=""), clock=clock)
+    k = build(
+        Settings(
+            environment="test",
+            database_url=database.url,
+            embedded_worker=True,
+            worker_interval_seconds=0.2,
+            quiet_hours="",
+        ),
+        clock=clock,
+    )
     try:
         agent = make_actor(k, Role.AGENT)
         user = authenticate(k.ctx, agent.token, "api")
         assert user is not None
         with TestClient(create_app(k)) as client:
-            number = client.post("/api/v1/work-orders", headers=agent.headers,
-                                 json=work_order_body(customer["id"])).json()["number"]
+            number = client.post(
+                "/api/v1/work-orders", headers=agent.headers, json=work_order_body(customer["id"])
+            ).json()["number"]
             clock.advance(timedelta(minutes=31))  # first response (30 min) is now overdue
             deadline = time.monotonic() + 20
             kinds: list[str] = []

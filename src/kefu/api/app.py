@@ -18,6 +18,7 @@ from kefu.workers.loop import EmbeddedWorker
 
 def create_app(app_kefu: Kefu | None = None) -> FastAPI:
     k = app_kefu or build()
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         worker = None

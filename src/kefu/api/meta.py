@@ -32,5 +32,6 @@ def teams(ctx: Context = Depends(context), user: User = Depends(current_user)) -
 @router.get("/me", response_model=MeOut)
 def me(user: User = Depends(current_user)) -> MeOut:
     assert user.id is not None
-    return MeOut(id=user.id, username=user.username, display_name=user.display_name, role=user.role.value,
-                 team_id=user.team_id)
+    return MeOut(
+        id=user.id, username=user.username, display_name=user.display_name, role=user.role.value, team_id=user.team_id
+    )

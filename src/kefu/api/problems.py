@@ -83,8 +83,9 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
 def _field_name(loc: tuple[Any, ...]) -> str:
     # A repeated query parameter (?status=a&status=b) is one field to the person who typed it.
     in_query = bool(loc) and loc[0] == "query"
-    parts = [str(p) for p in loc
-             if p not in ("body", "query", "path", "header") and not (in_query and isinstance(p, int))]
+    parts = [
+        str(p) for p in loc if p not in ("body", "query", "path", "header") and not (in_query and isinstance(p, int))
+    ]
     return ".".join(parts) or str(loc[0] if loc else "request")
 
 
@@ -111,10 +112,14 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     )
     # Starlette's own phrases ("Not Found") say less than these; our messages pass through as they are.
     params: dict[str, object] = {"method": request.method}
-    detail = {
-        404: N_("There is nothing at this address; check the path against /api/v1/docs."),
-        405: N_("This address does not accept {method} requests."),
-    }.get(exc.status_code) if exc.detail in ("Not Found", "Method Not Allowed") else None
+    detail = (
+        {
+            404: N_("There is nothing at this address; check the path against /api/v1/docs."),
+            405: N_("This address does not accept {method} requests."),
+        }.get(exc.status_code)
+        if exc.detail in ("Not Found", "Method Not Allowed")
+        else None
+    )
     if detail is None:
         detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "Error")
     return problem(
@@ -125,8 +130,14 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 async def _data_error(request: Request, exc: Exception) -> JSONResponse:
     """The database refused a value (e.g. a NUL character in a query parameter): bad input, nothing stored."""
     locale = negotiate(request.headers.get("accept-language"))
-    detail = translate_error(locale, N_("The request contains a value the database cannot store (e.g. a NUL "
-                                        "character or a number out of range); nothing was changed."), {})
+    detail = translate_error(
+        locale,
+        N_(
+            "The request contains a value the database cannot store (e.g. a NUL "
+            "character or a number out of range); nothing was changed."
+        ),
+        {},
+    )
     return problem(request, 422, "unstorable_value", detail)
 
 

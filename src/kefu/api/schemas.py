@@ -77,9 +77,20 @@ class CustomerOut(BaseModel):
     def of(cls, c: Customer, *, masked: bool) -> CustomerOut:
         assert c.id is not None
         return cls(
-            id=c.id, name=c.name, phone=c.phone, tier=c.tier, brand=c.brand, region=c.region, email=c.email,
-            address=c.address, id_number=c.id_number, services=c.services,
-            devices=[d.as_dict() for d in c.devices], tags=c.tags, created_at=c.created_at, masked=masked,
+            id=c.id,
+            name=c.name,
+            phone=c.phone,
+            tier=c.tier,
+            brand=c.brand,
+            region=c.region,
+            email=c.email,
+            address=c.address,
+            id_number=c.id_number,
+            services=c.services,
+            devices=[d.as_dict() for d in c.devices],
+            tags=c.tags,
+            created_at=c.created_at,
+            masked=masked,
         )
 
 
@@ -104,8 +115,13 @@ class WorkOrderIn(Strict):
     fault_place: Annotated[str | None, Field(max_length=300)] = None
     device: Annotated[str | None, Field(max_length=200)] = None
     promised_at: AwareDatetime | None = Field(default=None, description="the time promised to the customer (R4)")
-    call_id: Annotated[str | None, Field(max_length=100, description=(
-        "the CTI call during which it is registered: the registration clock runs from its answer"))] = None
+    call_id: Annotated[
+        str | None,
+        Field(
+            max_length=100,
+            description=("the CTI call during which it is registered: the registration clock runs from its answer"),
+        ),
+    ] = None
 
 
 class TransitionIn(Strict):
@@ -150,13 +166,33 @@ class WorkOrderOut(BaseModel):
     @classmethod
     def of(cls, w: WorkOrder) -> WorkOrderOut:
         return cls(
-            number=w.number, status=w.status, tmf_status=w.tmf_status, allowed_transitions=w.allowed_moves(),
-            type=w.type, category=w.category, channel=w.channel, priority=w.priority, severity=w.severity,
-            title=w.title, description=w.description, customer_id=w.customer_id, owner_id=w.owner_id,
-            handler_id=w.handler_id, team_id=w.team_id, created_by=w.created_by, created_at=w.created_at,
-            updated_at=w.updated_at, fault_time=w.fault_time, fault_place=w.fault_place, device=w.device,
-            promised_at=w.promised_at, resolved_at=w.resolved_at, closed_at=w.closed_at,
-            reopen_count=w.reopen_count, version=w.version, organisation_id=w.organisation_id,
+            number=w.number,
+            status=w.status,
+            tmf_status=w.tmf_status,
+            allowed_transitions=w.allowed_moves(),
+            type=w.type,
+            category=w.category,
+            channel=w.channel,
+            priority=w.priority,
+            severity=w.severity,
+            title=w.title,
+            description=w.description,
+            customer_id=w.customer_id,
+            owner_id=w.owner_id,
+            handler_id=w.handler_id,
+            team_id=w.team_id,
+            created_by=w.created_by,
+            created_at=w.created_at,
+            updated_at=w.updated_at,
+            fault_time=w.fault_time,
+            fault_place=w.fault_place,
+            device=w.device,
+            promised_at=w.promised_at,
+            resolved_at=w.resolved_at,
+            closed_at=w.closed_at,
+            reopen_count=w.reopen_count,
+            version=w.version,
+            organisation_id=w.organisation_id,
         )
 
 
@@ -172,9 +208,16 @@ class ClockOut(BaseModel):
 
     @classmethod
     def of(cls, v: ClockView) -> ClockOut:
-        return cls(name=v.name.value, state=v.state, target_minutes=v.target_minutes,  # type: ignore[arg-type]
-                   due_at=v.due_at, remaining_minutes=v.remaining_minutes, started_at=v.started_at,
-                   stopped_at=v.stopped_at, breached_at=v.breached_at)
+        return cls(
+            name=v.name.value,
+            state=v.state,  # type: ignore[arg-type]
+            target_minutes=v.target_minutes,
+            due_at=v.due_at,
+            remaining_minutes=v.remaining_minutes,
+            started_at=v.started_at,
+            stopped_at=v.stopped_at,
+            breached_at=v.breached_at,
+        )
 
 
 class WorkOrderDetailOut(WorkOrderOut):
@@ -213,8 +256,14 @@ class EventOut(BaseModel):
         u = people.get(e.actor_id)
         actor = Person(id=e.actor_id, username=u.username, display_name=u.display_name) if u else Person(id=e.actor_id)
         return cls(
-            id=e.id, kind=e.kind.value, at=e.at, actor=actor, from_status=e.from_status, to_status=e.to_status,
-            note=e.note, visibility=e.visibility,  # type: ignore[arg-type]
+            id=e.id,
+            kind=e.kind.value,
+            at=e.at,
+            actor=actor,
+            from_status=e.from_status,
+            to_status=e.to_status,
+            note=e.note,
+            visibility=e.visibility,  # type: ignore[arg-type]
             data=e.data,
         )
 

@@ -54,29 +54,48 @@ class PolicyIO(Strict):
     calendar: str = "24x7"
     conditions: ConditionsIO = ConditionsIO()
     targets: dict[ClockName, Minutes | dict[str, Minutes]] = Field(
-        description='minutes per clock, or per customer tier: {"hop": {"vip": 180, "*": 360}}')
+        description='minutes per clock, or per customer tier: {"hop": {"vip": 180, "*": 360}}'
+    )
     warn_at: list[Annotated[float, Field(gt=0, lt=1)]] = [0.75]
     escalations: list[EscalationIO] = []
 
     def domain(self, policy_id: int | None = None) -> SlaPolicy:
         return SlaPolicy(
-            id=policy_id, name=self.name, position=self.position, active=self.active, calendar=self.calendar,
+            id=policy_id,
+            name=self.name,
+            position=self.position,
+            active=self.active,
+            calendar=self.calendar,
             targets=dict(self.targets),
             conditions=self.conditions.domain(),
             warn_at=tuple(self.warn_at),
-            escalations=tuple(EscalationLevel(e.level, e.at, tuple(e.notify), e.raise_priority, e.reassign_team_id)
-                              for e in self.escalations),
+            escalations=tuple(
+                EscalationLevel(e.level, e.at, tuple(e.notify), e.raise_priority, e.reassign_team_id)
+                for e in self.escalations
+            ),
         )
 
     @classmethod
     def of(cls, p: SlaPolicy) -> PolicyIO:
         return cls(
-            id=p.id, name=p.name, position=p.position, active=p.active, calendar=p.calendar,
+            id=p.id,
+            name=p.name,
+            position=p.position,
+            active=p.active,
+            calendar=p.calendar,
             targets=p.targets,
             conditions=ConditionsIO.of(p.conditions),
             warn_at=list(p.warn_at),
-            escalations=[EscalationIO(level=e.level, at=e.at, notify=list(e.notify), raise_priority=e.raise_priority,
-                                      reassign_team_id=e.reassign_team_id) for e in p.escalations],
+            escalations=[
+                EscalationIO(
+                    level=e.level,
+                    at=e.at,
+                    notify=list(e.notify),
+                    raise_priority=e.raise_priority,
+                    reassign_team_id=e.reassign_team_id,
+                )
+                for e in p.escalations
+            ],
         )
 
 
@@ -85,7 +104,8 @@ class CalendarIO(Strict):
     name: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[\w.-]+$")]
     timezone: str = "Asia/Shanghai"
     hours: list[Annotated[list[str], Field(min_length=2, max_length=2)]] = Field(
-        default=[], description='[["08:30", "12:00"], ["13:30", "18:00"]]; [] for round the clock')
+        default=[], description='[["08:30", "12:00"], ["13:30", "18:00"]]; [] for round the clock'
+    )
     chinese_holidays: bool = True
     overrides: dict[date, bool] = Field(default={}, description="days made working days (true) or days off")
 
@@ -133,49 +153,93 @@ def create_policy(body: PolicyIO, ctx: Context = Depends(context), user: User = 
 
 
 @router.put("/sla/policies/{policy_id}", response_model=PolicyIO)
-def replace_policy(policy_id: Annotated[int, Path(gt=0, le=MAX_ID)], body: PolicyIO,
-                   ctx: Context = Depends(context), user: User = Depends(current_user)) -> PolicyIO:
+def replace_policy(
+    policy_id: Annotated[int, Path(gt=0, le=MAX_ID)],
+    body: PolicyIO,
+    ctx: Context = Depends(context),
+    user: User = Depends(current_user),
+) -> PolicyIO:
     return PolicyIO.of(svc.save_policy(ctx, user, body.domain(policy_id)))
 
 
 @router.get("/sla/calendars", response_model=list[CalendarIO])
 def calendars(ctx: Context = Depends(context), user: User = Depends(current_user)) -> list[CalendarIO]:
-    return [CalendarIO(id=c.id, name=c.name, timezone=c.timezone, hours=c.hours, chinese_holidays=c.chinese_holidays,
-                       overrides=c.overrides) for c in svc.list_calendars(ctx, user)]
+    return [
+        CalendarIO(
+            id=c.id,
+            name=c.name,
+            timezone=c.timezone,
+            hours=c.hours,
+            chinese_holidays=c.chinese_holidays,
+            overrides=c.overrides,
+        )
+        for c in svc.list_calendars(ctx, user)
+    ]
 
 
 @router.post("/sla/calendars", status_code=201, response_model=CalendarIO)
-def create_calendar(body: CalendarIO, ctx: Context = Depends(context),
-                    user: User = Depends(current_user)) -> CalendarIO:
-    spec = svc.add_calendar(ctx, user, CalendarSpec(None, body.name, body.timezone, body.hours,
-                                                    body.chinese_holidays, body.overrides))
+def create_calendar(
+    body: CalendarIO, ctx: Context = Depends(context), user: User = Depends(current_user)
+) -> CalendarIO:
+    spec = svc.add_calendar(
+        ctx, user, CalendarSpec(None, body.name, body.timezone, body.hours, body.chinese_holidays, body.overrides)
+    )
     return body.model_copy(update={"id": spec.id})
 
 
 @router.put("/sla/calendars/{name}/days/{day}", status_code=204)
-def set_calendar_day(name: Annotated[str, Path(max_length=100)], day: date, body: CalendarDayIn,
-                     ctx: Context = Depends(context), user: User = Depends(current_user)) -> None:
+def set_calendar_day(
+    name: Annotated[str, Path(max_length=100)],
+    day: date,
+    body: CalendarDayIn,
+    ctx: Context = Depends(context),
+    user: User = Depends(current_user),
+) -> None:
     svc.set_calendar_day(ctx, user, name, day, body.is_workday, body.note)
 
 
 @router.post("/customers/{customer_id}/agreements", status_code=201, response_model=AgreementIO)
-def add_agreement(customer_id: Annotated[int, Path(gt=0, le=MAX_ID)], body: AgreementIO,
-                  ctx: Context = Depends(context), user: User = Depends(current_user)) -> AgreementIO:
-    saved = svc.add_agreement(ctx, user, ServiceAgreement(
-        id=None, customer_id=customer_id, name=body.name, targets=dict(body.targets),
-        compensation_fen_per_hour=body.compensation_fen_per_hour, valid_from=body.valid_from,
-        valid_to=body.valid_to, calendar=body.calendar))
+def add_agreement(
+    customer_id: Annotated[int, Path(gt=0, le=MAX_ID)],
+    body: AgreementIO,
+    ctx: Context = Depends(context),
+    user: User = Depends(current_user),
+) -> AgreementIO:
+    saved = svc.add_agreement(
+        ctx,
+        user,
+        ServiceAgreement(
+            id=None,
+            customer_id=customer_id,
+            name=body.name,
+            targets=dict(body.targets),
+            compensation_fen_per_hour=body.compensation_fen_per_hour,
+            valid_from=body.valid_from,
+            valid_to=body.valid_to,
+            calendar=body.calendar,
+        ),
+    )
     return body.model_copy(update={"id": saved.id})
 
 
 @router.get("/customers/{customer_id}/sla-statement", response_model=StatementOut)
-def sla_statement(customer_id: Annotated[int, Path(gt=0, le=MAX_ID)],
-                  month: Annotated[str, Query(description="YYYY-MM")],
-                  ctx: Context = Depends(context), user: User = Depends(current_user)) -> StatementOut:
+def sla_statement(
+    customer_id: Annotated[int, Path(gt=0, le=MAX_ID)],
+    month: Annotated[str, Query(description="YYYY-MM")],
+    ctx: Context = Depends(context),
+    user: User = Depends(current_user),
+) -> StatementOut:
     st = svc.sla_statement(ctx, user, customer_id, month)
-    lines = [StatementLineOut(number=x.number, clock=x.clock.value, target_minutes=x.target_minutes,
-                              breached_at=x.breached_at, late_minutes=x.late_minutes, agreement=x.agreement,
-                              credit_fen=x.credit_fen) for x in st.lines]
+    lines = [
+        StatementLineOut(
+            number=x.number,
+            clock=x.clock.value,
+            target_minutes=x.target_minutes,
+            breached_at=x.breached_at,
+            late_minutes=x.late_minutes,
+            agreement=x.agreement,
+            credit_fen=x.credit_fen,
+        )
+        for x in st.lines
+    ]
     return StatementOut(customer_id=customer_id, month=month, lines=lines, total_credit_fen=st.total_credit_fen)
-
-

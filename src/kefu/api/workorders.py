@@ -48,9 +48,7 @@ def if_match_version(value: str | None) -> int | None:
         return None
     raw = value.strip().removeprefix("W/").strip('"')
     if not raw.isdigit():
-        raise ValidationFailed(
-            "If-Match must be the ETag of the work order you read, e.g. \"3\".", field="If-Match"
-        )
+        raise ValidationFailed('If-Match must be the ETag of the work order you read, e.g. "3".', field="If-Match")
     return int(raw)
 
 
@@ -79,19 +77,32 @@ class ListQuery:
         open: Annotated[bool, Query(description="only work orders that still need work")] = False,
         priority: Annotated[list[Priority] | None, Query()] = None,
         type: Annotated[list[WorkOrderType] | None, Query()] = None,
-        category: Annotated[str | None, Query(max_length=100,
-                                              description="a category code; includes its subtree")] = None,
+        category: Annotated[
+            str | None, Query(max_length=100, description="a category code; includes its subtree")
+        ] = None,
         owner: Annotated[int | None, Query(gt=0, le=MAX_ID, description="first-ask owner's user id")] = None,
         handler: Annotated[int | None, Query(gt=0, le=MAX_ID, description="who handles it now")] = None,
         unassigned: Annotated[bool, Query(description="only work orders nobody handles yet")] = False,
         team: Annotated[int | None, Query(gt=0, le=MAX_ID)] = None,
-        dispatched_to_team: Annotated[int | None, Query(gt=0, le=MAX_ID, description=(
-            "only work orders with a hop to this team still waiting for its answer"))] = None,
+        dispatched_to_team: Annotated[
+            int | None,
+            Query(
+                gt=0, le=MAX_ID, description=("only work orders with a hop to this team still waiting for its answer")
+            ),
+        ] = None,
         customer: Annotated[int | None, Query(gt=0, le=MAX_ID)] = None,
         created_from: AwareDatetime | None = None,
         created_to: AwareDatetime | None = None,
-        breach_within: Annotated[int | None, Query(ge=0, le=60 * 24 * 30, description=(
-            "only work orders with a running clock due within this many minutes (overdue ones included)"))] = None,
+        breach_within: Annotated[
+            int | None,
+            Query(
+                ge=0,
+                le=60 * 24 * 30,
+                description=(
+                    "only work orders with a running clock due within this many minutes (overdue ones included)"
+                ),
+            ),
+        ] = None,
         cursor: str | None = None,
     ) -> None:
         statuses = {s.value for s in status or []}
@@ -129,19 +140,42 @@ def list_work_orders(
 ) -> Response:
     found = svc.list_work_orders(ctx, user, query.with_clock(ctx), limit=limit)
     last = found[-1].id if found else None
-    return json_response(WorkOrderPage(
-        items=[WorkOrderOut.of(w) for w in found],
-        next_cursor=cursors.encode(last) if last is not None and len(found) == limit else None,
-    ))
+    return json_response(
+        WorkOrderPage(
+            items=[WorkOrderOut.of(w) for w in found],
+            next_cursor=cursors.encode(last) if last is not None and len(found) == limit else None,
+        )
+    )
 
 
-EXPORT_COLUMNS = ("number", "status", "type", "category", "channel", "priority", "severity", "title",
-                  "customer_id", "owner_id", "handler_id", "team_id", "organisation_id", "created_at",
-                  "promised_at", "resolved_at", "closed_at", "reopen_count", "fault_place")
+EXPORT_COLUMNS = (
+    "number",
+    "status",
+    "type",
+    "category",
+    "channel",
+    "priority",
+    "severity",
+    "title",
+    "customer_id",
+    "owner_id",
+    "handler_id",
+    "team_id",
+    "organisation_id",
+    "created_at",
+    "promised_at",
+    "resolved_at",
+    "closed_at",
+    "reopen_count",
+    "fault_place",
+)
 
 
-@router.get("/export", response_class=StreamingResponse,
-            responses={200: {"content": {"text/csv": {}}, "description": "CSV, UTF-8 with BOM (opens in Excel)"}})
+@router.get(
+    "/export",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}, "description": "CSV, UTF-8 with BOM (opens in Excel)"}},
+)
 def export_work_orders(
     query: Annotated[ListQuery, Depends()],
     max_rows: Annotated[int, Query(ge=1, le=svc.MAX_EXPORT)] = 10_000,
@@ -165,8 +199,11 @@ def export_work_orders(
             out.truncate()
         yield out.getvalue()
 
-    return StreamingResponse(rows(), media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": 'attachment; filename="work-orders.csv"'})
+    return StreamingResponse(
+        rows(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="work-orders.csv"'},
+    )
 
 
 def _cell(value: object) -> str:
@@ -193,8 +230,9 @@ def change_priority(
     user: User = Depends(current_user),
 ) -> Response:
     """Raise or lower the priority; deadlines move with the SLA policy that then applies."""
-    work_order = svc.change_priority(ctx, user, number, body.priority, reason=body.reason,
-                                     expected_version=if_match_version(if_match))
+    work_order = svc.change_priority(
+        ctx, user, number, body.priority, reason=body.reason, expected_version=if_match_version(if_match)
+    )
     return json_response(WorkOrderOut.of(work_order), headers={"ETag": etag(work_order)})
 
 
@@ -223,7 +261,11 @@ def add_note(
     user: User = Depends(current_user),
 ) -> EventOut:
     event = svc.add_note(
-        ctx, user, number, body.body, customer_visible=body.customer_visible,
+        ctx,
+        user,
+        number,
+        body.body,
+        customer_visible=body.customer_visible,
         expected_version=if_match_version(if_match),
     )
     return EventOut.of(event, {user.id or 0: user})
@@ -235,11 +277,17 @@ class LinkIn(Strict):
 
 
 @router.post("/{number}/links", response_model=WorkOrderOut)
-def link(number: str, body: LinkIn, if_match: Annotated[str | None, Header(alias="If-Match")] = None,
-         ctx: Context = Depends(context), user: User = Depends(current_user)) -> Response:
+def link(
+    number: str,
+    body: LinkIn,
+    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+    ctx: Context = Depends(context),
+    user: User = Depends(current_user),
+) -> Response:
     """Relate two work orders (both timelines say so), or merge a duplicate into this one."""
-    wo = svc.link_work_orders(ctx, user, number, body.other, merge=body.merge,
-                              expected_version=if_match_version(if_match))
+    wo = svc.link_work_orders(
+        ctx, user, number, body.other, merge=body.merge, expected_version=if_match_version(if_match)
+    )
     return json_response(WorkOrderOut.of(wo), headers={"ETag": etag(wo)})
 
 
@@ -247,4 +295,3 @@ def link(number: str, body: LinkIn, if_match: Annotated[str | None, Header(alias
 def history(number: str, ctx: Context = Depends(context), user: User = Depends(current_user)) -> Response:
     events, people = svc.work_order_history(ctx, user, number)
     return json_response(HistoryOut(number=number, events=[EventOut.of(e, people) for e in events]))
-

@@ -16,11 +16,19 @@ from kefu.services.accounts import NewUser, create_user
 from kefu.services.reference import seed_demo_parties, seed_reference_data
 from kefu.services.sla import rebuild_clocks
 
-DEMO_AGENTS = [("zhangwei", "张伟"), ("lina", "李娜"), ("wangfang", "王芳"), ("liuyang", "刘洋"), ("chenjing", "陈静"),
-               ("zhaolei", "赵磊")]
+DEMO_AGENTS = [
+    ("zhangwei", "张伟"),
+    ("lina", "李娜"),
+    ("wangfang", "王芳"),
+    ("liuyang", "刘洋"),
+    ("chenjing", "陈静"),
+    ("zhaolei", "赵磊"),
+]
 #: Field engineers of the field-repair team, with the skills and region routing and visits use.
-DEMO_ENGINEERS = [("sunqiang", "孙强", ("broadband", "fixed_line"), "广州"),
-                  ("zhoujie", "周杰", ("mobile_network",), "深圳")]
+DEMO_ENGINEERS = [
+    ("sunqiang", "孙强", ("broadband", "fixed_line"), "广州"),
+    ("zhoujie", "周杰", ("mobile_network",), "深圳"),
+]
 
 
 def _demo_agents(k: Kefu) -> list[int]:
@@ -32,9 +40,16 @@ def _demo_agents(k: Kefu) -> list[int]:
     for i, (username, display) in enumerate(DEMO_AGENTS):
         user = existing[username]
         if user is None:
-            user = create_user(k.ctx, NewUser(
-                username=username, role=Role.AGENT, password=secrets.token_urlsafe(16) + "9x", display_name=display,
-                team_id=teams[i % len(teams)].id if teams else None))
+            user = create_user(
+                k.ctx,
+                NewUser(
+                    username=username,
+                    role=Role.AGENT,
+                    password=secrets.token_urlsafe(16) + "9x",
+                    display_name=display,
+                    team_id=teams[i % len(teams)].id if teams else None,
+                ),
+            )
         assert user.id is not None
         ids.append(user.id)
     return ids
@@ -45,9 +60,18 @@ def _demo_engineers(k: Kefu) -> None:
         field = next((t for t in uow.org.teams() if t.function is TeamFunction.FIELD_REPAIR), None)
         missing = [e for e in DEMO_ENGINEERS if uow.users.get_by_username(e[0]) is None]
     for username, display, skills, region in missing:
-        create_user(k.ctx, NewUser(username=username, role=Role.FIELD_ENGINEER,
-                                   password=secrets.token_urlsafe(16) + "9x", display_name=display,
-                                   team_id=field.id if field else None, region=region, skills=skills))
+        create_user(
+            k.ctx,
+            NewUser(
+                username=username,
+                role=Role.FIELD_ENGINEER,
+                password=secrets.token_urlsafe(16) + "9x",
+                display_name=display,
+                team_id=field.id if field else None,
+                region=region,
+                skills=skills,
+            ),
+        )
 
 
 def load_demo(k: Kefu, *, customers: int, work_orders: int, seed: int, if_empty: bool, progress: Progress) -> str:
@@ -67,8 +91,15 @@ def load_demo(k: Kefu, *, customers: int, work_orders: int, seed: int, if_empty:
     tiers = {c.id: c.tier for c in made}
     task = progress.add_task("work orders", total=work_orders)
     rows = generator.work_orders(
-        work_orders, seed=seed, first_id=bulk.next_id(k.engine, work_orders_table), customer_ids=list(tiers),
-        customer_tiers=tiers, agent_ids=agent_ids, team_ids=team_ids, now=now, tz=k.settings.tz,
+        work_orders,
+        seed=seed,
+        first_id=bulk.next_id(k.engine, work_orders_table),
+        customer_ids=list(tiers),
+        customer_tiers=tiers,
+        agent_ids=agent_ids,
+        team_ids=team_ids,
+        now=now,
+        tz=k.settings.tz,
         first_sequence=numbering.last_values(k.engine),
     )
     first_id = bulk.next_id(k.engine, work_orders_table)
@@ -78,7 +109,7 @@ def load_demo(k: Kefu, *, customers: int, work_orders: int, seed: int, if_empty:
     open_ids = bulk.open_ids_from(k.engine, first_id)
     task = progress.add_task("time limits of open work orders", total=len(open_ids))
     for start in range(0, len(open_ids), 1000):
-        chunk = open_ids[start:start + 1000]
+        chunk = open_ids[start : start + 1000]
         rebuild_clocks(k.ctx, chunk)
         progress.advance(task, len(chunk))
     return f"loaded {len(made)} customers and {loaded} work orders (seed {seed})"

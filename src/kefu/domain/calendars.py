@@ -44,8 +44,9 @@ class BusinessCalendar:
     def __post_init__(self) -> None:
         for start, end in self.hours:
             if start == end:
-                raise ValidationFailed("A working interval must not be empty ({start}).", field="hours",
-                                       start=start.strftime("%H:%M"))
+                raise ValidationFailed(
+                    "A working interval must not be empty ({start}).", field="hours", start=start.strftime("%H:%M")
+                )
 
     @property
     def round_the_clock(self) -> bool:
@@ -70,8 +71,7 @@ class BusinessCalendar:
                 finish = datetime.combine(day + timedelta(days=1) if end <= start else day, end, tzinfo=self.timezone)
                 if finish > moment:
                     yield max(begin, moment), finish
-        raise ValidationFailed("Calendar {name} has no working time for three years.", field="calendar",
-                               name=self.name)
+        raise ValidationFailed("Calendar {name} has no working time for three years.", field="calendar", name=self.name)
 
     def add(self, start: datetime, amount: timedelta) -> datetime:
         """The moment when `amount` of working time has passed after `start`."""
@@ -109,8 +109,9 @@ def parse_hours(spec: list[list[str]] | list[tuple[str, str]]) -> tuple[tuple[ti
     try:
         hours = tuple((time.fromisoformat(a), time.fromisoformat(b)) for a, b in spec)
     except (ValueError, TypeError):
-        raise ValidationFailed("Working hours look like [[\"08:30\", \"12:00\"], [\"13:30\", \"18:00\"]].",
-                               field="hours") from None
+        raise ValidationFailed(
+            'Working hours look like [["08:30", "12:00"], ["13:30", "18:00"]].', field="hours"
+        ) from None
     daytime = sorted((a, b) for a, b in hours if a < b)
     for (_, end), (start, _) in pairwise(daytime):
         if start < end:

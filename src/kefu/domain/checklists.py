@@ -35,11 +35,13 @@ ID_METHODS = ("id_card_reader", "face_match", "id_card_and_service_password", "p
 
 CHECKLISTS: dict[str, tuple[StepTemplate, ...]] = {
     "sim_number.replacement": (
-        StepTemplate("identity_verified", N_("Identity verified"),
-                     (StepField("method", choices=ID_METHODS),)),
+        StepTemplate("identity_verified", N_("Identity verified"), (StepField("method", choices=ID_METHODS),)),
         StepTemplate("old_card_deactivated", N_("Old card deactivated")),
-        StepTemplate("new_card_issued", N_("New card issued"),
-                     (StepField("iccid", pattern=r"^89\d{17,18}$", hint="19-20 digits starting with 89"),)),
+        StepTemplate(
+            "new_card_issued",
+            N_("New card issued"),
+            (StepField("iccid", pattern=r"^89\d{17,18}$", hint="19-20 digits starting with 89"),),
+        ),
         StepTemplate("number_restored", N_("Number restored on the new card")),
         StepTemplate("customer_informed", N_("Customer informed")),
     ),
@@ -67,8 +69,9 @@ def new_checklist(category: str) -> list[ChecklistStep]:
     return [ChecklistStep(position=i, code=t.code) for i, t in enumerate(template_for(category), start=1)]
 
 
-def complete_step(category: str, steps: list[ChecklistStep], code: str, *, actor_id: int, at: datetime,
-                  data: Mapping[str, str]) -> tuple[ChecklistStep, WorkOrderEvent]:
+def complete_step(
+    category: str, steps: list[ChecklistStep], code: str, *, actor_id: int, at: datetime, data: Mapping[str, str]
+) -> tuple[ChecklistStep, WorkOrderEvent]:
     """Mark the next step done. Steps go in order; each records what its template asks for."""
     templates = {t.code: t for t in template_for(category)}
     step = next((s for s in steps if s.code == code), None)
@@ -85,18 +88,24 @@ def complete_step(category: str, steps: list[ChecklistStep], code: str, *, actor
         if not value:
             raise ValidationFailed("Step {code} needs {name}.", field=f.name, code=code, name=f.name)
         if f.choices and value not in f.choices:
-            raise ValidationFailed("{name} must be one of: {choices}.", field=f.name, name=f.name,
-                                   choices=", ".join(f.choices))
+            raise ValidationFailed(
+                "{name} must be one of: {choices}.", field=f.name, name=f.name, choices=", ".join(f.choices)
+            )
         if f.pattern and not re.match(f.pattern, value):
             raise ValidationFailed("{name} is not valid ({hint}).", field=f.name, name=f.name, hint=f.hint)
         recorded[f.name] = value
     unknown = set(data) - {f.name for f in templates[code].fields}
     if unknown:
-        raise ValidationFailed("Step {code} records no {names}.", field="data", code=code,
-                               names=", ".join(sorted(unknown)))
+        raise ValidationFailed(
+            "Step {code} records no {names}.", field="data", code=code, names=", ".join(sorted(unknown))
+        )
     step.done_at, step.done_by, step.data = at, actor_id, recorded
-    event = WorkOrderEvent(kind=EventKind.CHECKLIST_STEP_DONE, actor_id=actor_id, at=at,
-                           data={"step": code, "position": step.position, **recorded})
+    event = WorkOrderEvent(
+        kind=EventKind.CHECKLIST_STEP_DONE,
+        actor_id=actor_id,
+        at=at,
+        data={"step": code, "position": step.position, **recorded},
+    )
     return step, event
 
 

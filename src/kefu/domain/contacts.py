@@ -94,7 +94,8 @@ def thread_by_matter(cases: list[OpenCase], category: str, at: datetime) -> Open
 
 _GSM7 = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿"
-    "abcdefghijklmnopqrstuvwxyzäöñüà")
+    "abcdefghijklmnopqrstuvwxyzäöñüà"
+)
 
 
 def sms_parts(text: str) -> list[str]:
@@ -123,6 +124,7 @@ def sms_parts(text: str) -> list[str]:
 
 # --- messages to customers -------------------------------------------------------------------------
 
+
 class _Blank(dict[str, object]):
     def __missing__(self, key: str) -> str:
         return ""
@@ -138,5 +140,6 @@ def check_template(body: str) -> None:
     try:
         render(body, {})
     except (ValueError, IndexError, AttributeError):
-        raise ValidationFailed("The template has a stray brace; write placeholders as {number}.",
-                               field="body") from None
+        raise ValidationFailed(
+            "The template has a stray brace; write placeholders as {number}.", field="body"
+        ) from None

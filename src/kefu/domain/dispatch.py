@@ -69,44 +69,78 @@ class Dispatch:
     version: int = 1
 
     @classmethod
-    def send(cls, *, work_order_id: int, parent_id: int | None, sender_user_id: int, sender_org_id: int,
-             sender_team_id: int | None, receiver_org_id: int, receiver_team_id: int | None,
-             instruction: str, at: datetime, deadline_at: datetime | None) -> Dispatch:
+    def send(
+        cls,
+        *,
+        work_order_id: int,
+        parent_id: int | None,
+        sender_user_id: int,
+        sender_org_id: int,
+        sender_team_id: int | None,
+        receiver_org_id: int,
+        receiver_team_id: int | None,
+        instruction: str,
+        at: datetime,
+        deadline_at: datetime | None,
+    ) -> Dispatch:
         text = _text(instruction, "instruction", N_("Give an instruction for the receiver (what to check or do)."))
         if receiver_team_id is not None and receiver_team_id == sender_team_id:
-            raise ValidationFailed("A work order cannot be dispatched to the team that sends it.",
-                                   field="to_team_id")
+            raise ValidationFailed("A work order cannot be dispatched to the team that sends it.", field="to_team_id")
         if receiver_team_id is None and receiver_org_id == sender_org_id:
-            raise ValidationFailed("Within your own organisation, name the team to dispatch to.",
-                                   field="to_team_id")
-        return cls(id=None, work_order_id=work_order_id, parent_id=parent_id, sender_user_id=sender_user_id,
-                   sender_org_id=sender_org_id, sender_team_id=sender_team_id, receiver_org_id=receiver_org_id,
-                   receiver_team_id=receiver_team_id, instruction=text, status=HopStatus.PENDING,
-                   created_at=at, deadline_at=deadline_at)
+            raise ValidationFailed("Within your own organisation, name the team to dispatch to.", field="to_team_id")
+        return cls(
+            id=None,
+            work_order_id=work_order_id,
+            parent_id=parent_id,
+            sender_user_id=sender_user_id,
+            sender_org_id=sender_org_id,
+            sender_team_id=sender_team_id,
+            receiver_org_id=receiver_org_id,
+            receiver_team_id=receiver_team_id,
+            instruction=text,
+            status=HopStatus.PENDING,
+            created_at=at,
+            deadline_at=deadline_at,
+        )
 
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_HOP_STATUSES
 
-    def _event(self, kind: EventKind, actor_id: int, at: datetime, note: str | None = None,
-               **data: object) -> WorkOrderEvent:
-        return WorkOrderEvent(kind=kind, actor_id=actor_id, at=at, note=note,
-                              data={"dispatch_id": self.id, "parent_id": self.parent_id,
-                                    "from_org": self.sender_org_id, "from_team": self.sender_team_id,
-                                    "to_org": self.receiver_org_id, "to_team": self.receiver_team_id, **data})
+    def _event(
+        self, kind: EventKind, actor_id: int, at: datetime, note: str | None = None, **data: object
+    ) -> WorkOrderEvent:
+        return WorkOrderEvent(
+            kind=kind,
+            actor_id=actor_id,
+            at=at,
+            note=note,
+            data={
+                "dispatch_id": self.id,
+                "parent_id": self.parent_id,
+                "from_org": self.sender_org_id,
+                "from_team": self.sender_team_id,
+                "to_org": self.receiver_org_id,
+                "to_team": self.receiver_team_id,
+                **data,
+            },
+        )
 
     def sent_event(self) -> WorkOrderEvent:
         deadline = self.deadline_at.isoformat() if self.deadline_at else None
-        return self._event(EventKind.HOP_SENT, self.sender_user_id, self.created_at, self.instruction,
-                           deadline_at=deadline)
+        return self._event(
+            EventKind.HOP_SENT, self.sender_user_id, self.created_at, self.instruction, deadline_at=deadline
+        )
 
     def _require(self, allowed: frozenset[HopStatus], template: str) -> None:
         if self.status not in allowed:
             raise StateConflict(template, id=self.id, status=HOP_STATUS_TEXT[self.status])
 
     def accept(self, *, actor_id: int, at: datetime) -> WorkOrderEvent:
-        self._require(frozenset({HopStatus.PENDING}),
-                      N_("Dispatch {id} is {status}; only a dispatch waiting to be accepted can be accepted."))
+        self._require(
+            frozenset({HopStatus.PENDING}),
+            N_("Dispatch {id} is {status}; only a dispatch waiting to be accepted can be accepted."),
+        )
         self.status, self.accepted_at, self.accepted_by = HopStatus.ACCEPTED, at, actor_id
         return self._event(EventKind.HOP_ACCEPTED, actor_id, at)
 
@@ -119,9 +153,12 @@ class Dispatch:
 
     def return_result(self, *, actor_id: int, at: datetime, result: str) -> WorkOrderEvent:
         """Answered (回单): the result goes back to the sender."""
-        self._require(frozenset({HopStatus.ACCEPTED}),
-                      N_("Dispatch {id} is {status}; accept it before returning it with a result."))
-        self.answer = _text(result, "result",
-                            N_("Give the result: what was found and done, what to tell the customer."))
+        self._require(
+            frozenset({HopStatus.ACCEPTED}),
+            N_("Dispatch {id} is {status}; accept it before returning it with a result."),
+        )
+        self.answer = _text(
+            result, "result", N_("Give the result: what was found and done, what to tell the customer.")
+        )
         self.status, self.answered_at, self.answered_by = HopStatus.RETURNED, at, actor_id
         return self._event(EventKind.HOP_RETURNED, actor_id, at, self.answer)

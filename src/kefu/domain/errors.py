@@ -50,9 +50,7 @@ class InvalidTransition(DomainError):
 
     def __init__(self, *, current: str, requested: str, allowed: list[str]) -> None:
         self.allowed = allowed
-        super().__init__(
-            current=current, requested=requested, allowed=", ".join(allowed) if allowed else "none"
-        )
+        super().__init__(current=current, requested=requested, allowed=", ".join(allowed) if allowed else "none")
 
 
 class StateConflict(DomainError):
@@ -80,9 +78,7 @@ class ConcurrentUpdate(DomainError):
 
 class IdempotencyKeyReused(DomainError):
     code = "idempotency_key_reused"
-    template = N_(
-        "Idempotency-Key {key} was already used for a different request. Use a new key for a new work order."
-    )
+    template = N_("Idempotency-Key {key} was already used for a different request. Use a new key for a new work order.")
 
 
 class AuthenticationFailed(DomainError):

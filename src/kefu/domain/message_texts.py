@@ -7,21 +7,36 @@ from __future__ import annotations
 DEFAULT_TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
     # key: {locale: (subject, body)}
     "acknowledged": {
-        "zh_CN": ("您的工单 {number} 已受理", "您好，您反映的问题已受理，工单号 {number}。{promise}如需补充情况，请回复本消息并注明工单号。"),
-        "en": ("Your request {number} is registered", "Hello, we have registered your request as {number}. {promise}"
-               "To add information, reply and mention the number."),
+        "zh_CN": (
+            "您的工单 {number} 已受理",
+            "您好，您反映的问题已受理，工单号 {number}。{promise}如需补充情况，请回复本消息并注明工单号。",
+        ),
+        "en": (
+            "Your request {number} is registered",
+            "Hello, we have registered your request as {number}. {promise}"
+            "To add information, reply and mention the number.",
+        ),
     },
     "received": {
         "zh_CN": ("工单 {number} 已收到您的补充", "您好，您的补充信息已记入工单 {number}，处理人员会尽快跟进。"),
-        "en": ("Your message was added to {number}", "Hello, your message has been added to {number}; we will follow up."),
+        "en": (
+            "Your message was added to {number}",
+            "Hello, your message has been added to {number}; we will follow up.",
+        ),
     },
     "resolved": {
         "zh_CN": ("工单 {number} 已处理完毕", "您好，工单 {number} 已处理完毕：{note} 如问题仍未解决，请回复本消息。"),
-        "en": ("{number} is resolved", "Hello, {number} is resolved: {note} If the problem persists, reply to this message."),
+        "en": (
+            "{number} is resolved",
+            "Hello, {number} is resolved: {note} If the problem persists, reply to this message.",
+        ),
     },
     "visit_scheduled": {
         "zh_CN": ("上门服务预约 {number}", "您好，工单 {number} 的上门服务已预约在 {window}，工程师上门前会与您联系。"),
-        "en": ("Visit for {number}", "Hello, the visit for {number} is booked for {window}; the engineer will call first."),
+        "en": (
+            "Visit for {number}",
+            "Hello, the visit for {number} is booked for {window}; the engineer will call first.",
+        ),
     },
     "verification_code": {
         "zh_CN": ("验证码", "您查询工单 {number} 的验证码是 {code}，10分钟内有效。请勿告诉他人。"),

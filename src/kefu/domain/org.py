@@ -54,8 +54,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # Field engineers have to reach the customer and find the site.
     Role.FIELD_ENGINEER: frozenset(_HANDLING | {P.PII_VIEW}),
     Role.QUALITY: frozenset({P.READ, P.WORKORDER_NOTE}),
-    Role.SUPERVISOR: frozenset(_HANDLING | {P.CUSTOMER_CREATE, P.WORKORDER_CREATE, P.PII_VIEW, P.SLA_MANAGE,
-                                            P.ROUTING_MANAGE}),
+    Role.SUPERVISOR: frozenset(
+        _HANDLING | {P.CUSTOMER_CREATE, P.WORKORDER_CREATE, P.PII_VIEW, P.SLA_MANAGE, P.ROUTING_MANAGE}
+    ),
     Role.ADMIN: frozenset(set(Permission)),
     Role.AUDITOR: frozenset({P.READ}),
 }

@@ -69,8 +69,14 @@ class Candidate:
         return any(in_subtree(category, root) for root in self.skills)
 
 
-def pick_agent(candidates: Sequence[Candidate], strategy: Strategy, facts: Facts, *,
-               last_user_id: int | None = None, language: str | None = None) -> Candidate | None:
+def pick_agent(
+    candidates: Sequence[Candidate],
+    strategy: Strategy,
+    facts: Facts,
+    *,
+    last_user_id: int | None = None,
+    language: str | None = None,
+) -> Candidate | None:
     """The agent to give the work order to, or None when nobody in the team fits."""
     free = [c for c in candidates if c.available]
     if strategy is Strategy.SKILL_MATCH:
@@ -106,6 +112,11 @@ class Decision:
     reason: Reason
 
     def as_data(self) -> dict[str, object]:
-        return {"rule_id": self.rule.id if self.rule else None, "rule": self.rule.name if self.rule else None,
-                "strategy": self.rule.strategy.value if self.rule else None, "team_id": self.team_id,
-                "handler_id": self.handler_id, "reason": self.reason.value}
+        return {
+            "rule_id": self.rule.id if self.rule else None,
+            "rule": self.rule.name if self.rule else None,
+            "strategy": self.rule.strategy.value if self.rule else None,
+            "team_id": self.team_id,
+            "handler_id": self.handler_id,
+            "reason": self.reason.value,
+        }

@@ -94,8 +94,7 @@ class Conditions:
         return cls(**{name: tuple(data.get(name, ())) for name in _CONDITION_FIELDS})  # type: ignore[arg-type]
 
 
-_CONDITION_FIELDS = ("tiers", "types", "priorities", "severities", "categories", "regions", "channels",
-                     "agreement_ids")
+_CONDITION_FIELDS = ("tiers", "types", "priorities", "severities", "categories", "regions", "channels", "agreement_ids")
 
 
 class Notify(StrEnum):
@@ -135,11 +134,13 @@ class SlaPolicy:
         for name, target in self.targets.items():
             values = target.values() if isinstance(target, dict) else [target]
             if not values or any(not isinstance(v, int) or v <= 0 for v in values):
-                raise ValidationFailed("The target of clock {clock} must be a positive number of minutes.",
-                                       field="targets", clock=name.value)
+                raise ValidationFailed(
+                    "The target of clock {clock} must be a positive number of minutes.",
+                    field="targets",
+                    clock=name.value,
+                )
         if any(not 0 < f < 1 for f in self.warn_at):
-            raise ValidationFailed("Warnings are fractions of the target between 0 and 1, e.g. 0.75.",
-                                   field="warn_at")
+            raise ValidationFailed("Warnings are fractions of the target between 0 and 1, e.g. 0.75.", field="warn_at")
 
     def target_for(self, name: ClockName, tier: str) -> int | None:
         target = self.targets.get(name)
@@ -212,8 +213,11 @@ def _wanted(name: ClockName, h: Happening, first: bool) -> ClockPhase | None:
     if name is ClockName.DIAGNOSIS:
         if first:
             return ClockPhase.RUNNING
-        return ClockPhase.STOPPED if status in ("dispatched", "pending", "resolved", "callback", "closed",
-                                                "cancelled", "rejected") else None
+        return (
+            ClockPhase.STOPPED
+            if status in ("dispatched", "pending", "resolved", "callback", "closed", "cancelled", "rejected")
+            else None
+        )
     if name is ClockName.RESOLUTION:
         if status in RESOLUTION_RUNS_IN:
             return ClockPhase.RUNNING
@@ -221,8 +225,11 @@ def _wanted(name: ClockName, h: Happening, first: bool) -> ClockPhase | None:
     if name is ClockName.CUSTOMER_REPLY:
         if first:
             return ClockPhase.RUNNING
-        return ClockPhase.STOPPED if answered or status in ("resolved", "callback", "closed", "cancelled",
-                                                            "rejected") else None
+        return (
+            ClockPhase.STOPPED
+            if answered or status in ("resolved", "callback", "closed", "cancelled", "rejected")
+            else None
+        )
     if name is ClockName.HOP:
         if status == "dispatched":
             return ClockPhase.RUNNING
@@ -268,17 +275,31 @@ class ClockState:
         if wanted is ClockPhase.RUNNING:
             if self.name in RESTARTING and self.started_at is not None and self.phase is not ClockPhase.RUNNING:
                 # Each dispatch is a new hop with a fresh clock for the new receiver.
-                return replace(self, phase=ClockPhase.RUNNING, elapsed=timedelta(0), running_since=h.at,
-                               started_at=h.at, stopped_at=None, fired=0, laps=self.laps + 1)
+                return replace(
+                    self,
+                    phase=ClockPhase.RUNNING,
+                    elapsed=timedelta(0),
+                    running_since=h.at,
+                    started_at=h.at,
+                    stopped_at=None,
+                    fired=0,
+                    laps=self.laps + 1,
+                )
             if self.phase is ClockPhase.RUNNING:
                 return self
-            return replace(self, phase=ClockPhase.RUNNING, running_since=h.at,
-                           started_at=self.started_at or h.at, stopped_at=None)
+            return replace(
+                self, phase=ClockPhase.RUNNING, running_since=h.at, started_at=self.started_at or h.at, stopped_at=None
+            )
         if self.phase is ClockPhase.RUNNING:
             assert self.running_since is not None
             used = self.elapsed + calendar.between(self.running_since, h.at)
-            return replace(self, phase=wanted, elapsed=used, running_since=None,
-                           stopped_at=h.at if wanted is ClockPhase.STOPPED else None)
+            return replace(
+                self,
+                phase=wanted,
+                elapsed=used,
+                running_since=None,
+                stopped_at=h.at if wanted is ClockPhase.STOPPED else None,
+            )
         if self.phase is ClockPhase.PAUSED and wanted is ClockPhase.STOPPED:
             return replace(self, phase=ClockPhase.STOPPED, stopped_at=h.at)
         return self
@@ -309,8 +330,9 @@ class ClockState:
         return self.target - self.used(calendar, now)
 
 
-def start_clocks(names: Iterable[ClockName], targets: dict[ClockName, int], at: datetime,
-                 calendar: BusinessCalendar) -> dict[ClockName, ClockState]:
+def start_clocks(
+    names: Iterable[ClockName], targets: dict[ClockName, int], at: datetime, calendar: BusinessCalendar
+) -> dict[ClockName, ClockState]:
     registered = Happening(at=at, status="new")
     clocks = {}
     for name in names:
@@ -319,8 +341,9 @@ def start_clocks(names: Iterable[ClockName], targets: dict[ClockName, int], at: 
     return clocks
 
 
-def recompute(name: ClockName, target_minutes: int, history: Sequence[Happening],
-              calendar: BusinessCalendar) -> ClockState:
+def recompute(
+    name: ClockName, target_minutes: int, history: Sequence[Happening], calendar: BusinessCalendar
+) -> ClockState:
     """A clock's state from the whole history at once: the running intervals, summed.
 
     Independent of `ClockState.apply` on purpose, so each checks the other.
@@ -351,8 +374,16 @@ def recompute(name: ClockName, target_minutes: int, history: Sequence[Happening]
             phase, stopped = ClockPhase.STOPPED, h.at
     elapsed = sum((calendar.between(a, b) for a, b in intervals if a is not None and b is not None), timedelta(0))
     running_since = intervals[-1][0] if intervals and intervals[-1][1] is None else None
-    return ClockState(name=name, target=target, phase=phase, elapsed=elapsed,
-                      running_since=running_since, started_at=started, stopped_at=stopped, laps=laps)
+    return ClockState(
+        name=name,
+        target=target,
+        phase=phase,
+        elapsed=elapsed,
+        running_since=running_since,
+        started_at=started,
+        stopped_at=stopped,
+        laps=laps,
+    )
 
 
 @dataclass(frozen=True)
@@ -400,5 +431,6 @@ class ClockRecord:
 
     def refreshed(self, calendar: BusinessCalendar, thresholds: Sequence[float]) -> ClockRecord:
         """Deadline and next firing time recomputed from the state."""
-        return replace(self, due_at=self.state.due_at(calendar),
-                       next_fire_at=self.state.next_fire_at(thresholds, calendar))
+        return replace(
+            self, due_at=self.state.due_at(calendar), next_fire_at=self.state.next_fire_at(thresholds, calendar)
+        )

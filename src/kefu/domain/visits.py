@@ -65,15 +65,17 @@ def check_signature(signature: str | None) -> str | None:
     if not signature:
         return None
     if not signature.startswith(PNG_PREFIX):
-        raise ValidationFailed("The signature must be a PNG image as a data URL (data:image/png;base64,...).",
-                               field="signature")
+        raise ValidationFailed(
+            "The signature must be a PNG image as a data URL (data:image/png;base64,...).", field="signature"
+        )
     try:
-        raw = base64.b64decode(signature[len(PNG_PREFIX):], validate=True)
+        raw = base64.b64decode(signature[len(PNG_PREFIX) :], validate=True)
     except (binascii.Error, ValueError):
         raise ValidationFailed("The signature image is not valid base64.", field="signature") from None
     if not raw.startswith(b"\x89PNG\r\n\x1a\n"):
-        raise ValidationFailed("The signature must be a PNG image as a data URL (data:image/png;base64,...).",
-                               field="signature")
+        raise ValidationFailed(
+            "The signature must be a PNG image as a data URL (data:image/png;base64,...).", field="signature"
+        )
     if len(raw) > MAX_SIGNATURE_BYTES:
         raise ValidationFailed("The signature image is larger than 200 kB.", field="signature")
     return signature
@@ -107,8 +109,19 @@ class Visit:
     version: int = 1
 
     @classmethod
-    def schedule(cls, *, work_order_id: int, engineer_id: int, window_start: datetime, window_end: datetime,
-                 address: str, tools: list[str], parts: list[str], actor_id: int, at: datetime) -> Visit:
+    def schedule(
+        cls,
+        *,
+        work_order_id: int,
+        engineer_id: int,
+        window_start: datetime,
+        window_end: datetime,
+        address: str,
+        tools: list[str],
+        parts: list[str],
+        actor_id: int,
+        at: datetime,
+    ) -> Visit:
         if window_start.tzinfo is None or window_end.tzinfo is None:
             raise ValidationFailed("The appointment window must carry a timezone.", field="window_start")
         if window_end <= window_start:
@@ -122,19 +135,41 @@ class Visit:
             raise ValidationFailed("Give the address of the site.", field="address")
         if len(place) > 300:
             raise ValidationFailed("The address is longer than 300 characters.", field="address")
-        return cls(id=None, work_order_id=work_order_id, engineer_id=engineer_id, status=VisitStatus.SCHEDULED,
-                   window_start=window_start, window_end=window_end, address=place, created_at=at,
-                   created_by=actor_id, tools=_items(tools, "tools"), parts=_items(parts, "parts"))
+        return cls(
+            id=None,
+            work_order_id=work_order_id,
+            engineer_id=engineer_id,
+            status=VisitStatus.SCHEDULED,
+            window_start=window_start,
+            window_end=window_end,
+            address=place,
+            created_at=at,
+            created_by=actor_id,
+            tools=_items(tools, "tools"),
+            parts=_items(parts, "parts"),
+        )
 
-    def _event(self, kind: EventKind, actor_id: int, at: datetime, note: str | None = None,
-               **data: object) -> WorkOrderEvent:
-        return WorkOrderEvent(kind=kind, actor_id=actor_id, at=at, note=note,
-                              data={"visit_id": self.id, "engineer_id": self.engineer_id, **data})
+    def _event(
+        self, kind: EventKind, actor_id: int, at: datetime, note: str | None = None, **data: object
+    ) -> WorkOrderEvent:
+        return WorkOrderEvent(
+            kind=kind,
+            actor_id=actor_id,
+            at=at,
+            note=note,
+            data={"visit_id": self.id, "engineer_id": self.engineer_id, **data},
+        )
 
     def scheduled_event(self) -> WorkOrderEvent:
-        return self._event(EventKind.VISIT_SCHEDULED, self.created_by, self.created_at,
-                           window_start=self.window_start.isoformat(), window_end=self.window_end.isoformat(),
-                           tools=self.tools, parts=self.parts)
+        return self._event(
+            EventKind.VISIT_SCHEDULED,
+            self.created_by,
+            self.created_at,
+            window_start=self.window_start.isoformat(),
+            window_end=self.window_end.isoformat(),
+            tools=self.tools,
+            parts=self.parts,
+        )
 
     def _require(self, status: VisitStatus, template: str) -> None:
         if self.status is not status:
@@ -145,15 +180,27 @@ class Visit:
         self.status, self.checked_in_at = VisitStatus.ON_SITE, at
         return self._event(EventKind.VISIT_CHECKED_IN, actor_id, at)
 
-    def complete(self, *, actor_id: int, at: datetime, diagnosis: str | None, repair_actions: str | None,
-                 function_test_passed: bool | None, function_test_note: str | None, confirmed_by: str | None,
-                 signature: str | None, site_cleaned: bool | None, outcome: VisitOutcome) -> WorkOrderEvent:
+    def complete(
+        self,
+        *,
+        actor_id: int,
+        at: datetime,
+        diagnosis: str | None,
+        repair_actions: str | None,
+        function_test_passed: bool | None,
+        function_test_note: str | None,
+        confirmed_by: str | None,
+        signature: str | None,
+        site_cleaned: bool | None,
+        outcome: VisitOutcome,
+    ) -> WorkOrderEvent:
         """Check out with the findings. The function test result is mandatory (R13); a resolving
         visit needs a passed test and the customer's confirmation."""
         self._require(VisitStatus.ON_SITE, N_("Visit {id} is {status}; check in on site before completing it."))
         if function_test_passed is None:
-            raise ValidationFailed("Record the function test result before completing the visit.",
-                                   field="function_test_passed")
+            raise ValidationFailed(
+                "Record the function test result before completing the visit.", field="function_test_passed"
+            )
         if site_cleaned is None:
             raise ValidationFailed("Say whether the site was cleaned up.", field="site_cleaned")
         diagnosis = _optional_text(diagnosis, "diagnosis")
@@ -162,11 +209,13 @@ class Visit:
         who = _optional_text(confirmed_by, "confirmed_by", 100)
         if outcome is VisitOutcome.RESOLVED:
             if not function_test_passed:
-                raise ValidationFailed("A failed function test cannot resolve the work order; choose a revisit.",
-                                       field="outcome")
+                raise ValidationFailed(
+                    "A failed function test cannot resolve the work order; choose a revisit.", field="outcome"
+                )
             if who is None:
-                raise ValidationFailed("A resolving visit needs the name of the customer who confirmed it.",
-                                       field="confirmed_by")
+                raise ValidationFailed(
+                    "A resolving visit needs the name of the customer who confirmed it.", field="confirmed_by"
+                )
         self.diagnosis = diagnosis
         self.repair_actions = _optional_text(repair_actions, "repair_actions")
         self.function_test_passed = function_test_passed
@@ -176,9 +225,17 @@ class Visit:
         self.site_cleaned = site_cleaned
         self.outcome = outcome
         self.status, self.checked_out_at = VisitStatus.COMPLETED, at
-        return self._event(EventKind.VISIT_COMPLETED, actor_id, at, self.diagnosis, outcome=outcome.value,
-                           function_test_passed=function_test_passed, site_cleaned=site_cleaned,
-                           confirmed_by=who, signed=self.signature is not None)
+        return self._event(
+            EventKind.VISIT_COMPLETED,
+            actor_id,
+            at,
+            self.diagnosis,
+            outcome=outcome.value,
+            function_test_passed=function_test_passed,
+            site_cleaned=site_cleaned,
+            confirmed_by=who,
+            signed=self.signature is not None,
+        )
 
     def cancel(self, *, actor_id: int, at: datetime, reason: str) -> WorkOrderEvent:
         self._require(VisitStatus.SCHEDULED, N_("Visit {id} is {status}; only a scheduled visit can be cancelled."))
@@ -206,8 +263,9 @@ class Suggestion:
     open_assigned: int
 
 
-def earliest_slot(busy: list[tuple[datetime, datetime]], duration: timedelta, now: datetime,
-                  tz: ZoneInfo) -> datetime | None:
+def earliest_slot(
+    busy: list[tuple[datetime, datetime]], duration: timedelta, now: datetime, tz: ZoneInfo
+) -> datetime | None:
     """The first start, on the half hour within field work hours, of a free stretch of `duration`."""
     local = now.astimezone(tz)
     start = local.replace(minute=0, second=0, microsecond=0) + SLOT_STEP * (1 + local.minute // 30)
@@ -223,9 +281,16 @@ def earliest_slot(busy: list[tuple[datetime, datetime]], duration: timedelta, no
     return None
 
 
-def suggest_engineers(engineers: list[tuple[Candidate, list[tuple[datetime, datetime]]]], *, category: str,
-                      region: str | None, duration: timedelta, now: datetime, tz: ZoneInfo,
-                      limit: int = 5) -> list[Suggestion]:
+def suggest_engineers(
+    engineers: list[tuple[Candidate, list[tuple[datetime, datetime]]]],
+    *,
+    category: str,
+    region: str | None,
+    duration: timedelta,
+    now: datetime,
+    tz: ZoneInfo,
+    limit: int = 5,
+) -> list[Suggestion]:
     """Engineers who can go, best first: skilled in the category, in the customer's region, with the
     earliest free slot, the least loaded. Off-shift engineers and those at capacity are left out."""
     found = []
@@ -235,8 +300,15 @@ def suggest_engineers(engineers: list[tuple[Candidate, list[tuple[datetime, date
         slot = earliest_slot(busy, duration, now, tz)
         if slot is None:
             continue
-        found.append(Suggestion(candidate.user_id, candidate.skilled_in(category),
-                                region is not None and candidate.region == region, slot, slot + duration,
-                                candidate.open_assigned))
+        found.append(
+            Suggestion(
+                candidate.user_id,
+                candidate.skilled_in(category),
+                region is not None and candidate.region == region,
+                slot,
+                slot + duration,
+                candidate.open_assigned,
+            )
+        )
     found.sort(key=lambda s: (not s.skilled, not s.local, s.slot_start, s.open_assigned, s.engineer_id))
     return found[:limit]

@@ -208,9 +208,7 @@ class WorkOrder:
                     type=type.value,
                 )
             if severity not in SEVERITY_LEVELS:
-                raise ValidationFailed(
-                    "The severity must be 1 (critical) to 4 (minor).", field="severity"
-                )
+                raise ValidationFailed("The severity must be 1 (critical) to 4 (minor).", field="severity")
         elif type is WorkOrderType.FAULT:
             severity = 3
         if fault_time is not None:
@@ -220,9 +218,7 @@ class WorkOrder:
         if promised_at is not None:
             _require_aware(promised_at, "promised_at")
             if promised_at <= at:
-                raise ValidationFailed(
-                    "The promised time must lie after the registration time.", field="promised_at"
-                )
+                raise ValidationFailed("The promised time must lie after the registration time.", field="promised_at")
         wo = cls(
             id=None,
             number=number,
@@ -253,8 +249,12 @@ class WorkOrder:
                 actor_id=actor_id,
                 at=at,
                 to_status=Status.NEW.value,
-                data={"channel": channel.value, "type": type.value, "category": category,
-                      "priority": wo.priority.value},
+                data={
+                    "channel": channel.value,
+                    "type": type.value,
+                    "category": category,
+                    "priority": wo.priority.value,
+                },
             )
         )
         return wo
@@ -292,9 +292,7 @@ class WorkOrder:
             if at - self.closed_at > reopen_window:
                 raise ReopenWindowExpired(number=self.number, days=reopen_window.days)
         if to in (Status.REJECTED, Status.CANCELLED) and not (note or "").strip():
-            raise ValidationFailed(
-                "Give a reason (note) when moving a work order to {to}.", field="note", to=to.value
-            )
+            raise ValidationFailed("Give a reason (note) when moving a work order to {to}.", field="note", to=to.value)
         previous = self.status
         self.status = to
         self.updated_at = at
@@ -321,13 +319,18 @@ class WorkOrder:
     def change_priority(self, to: Priority, *, actor_id: int, at: datetime, reason: str | None) -> WorkOrderEvent:
         _require_aware(at, "at")
         if to is self.priority:
-            raise ValidationFailed("The work order already has priority {priority}.", field="priority",
-                                   priority=to.value)
+            raise ValidationFailed(
+                "The work order already has priority {priority}.", field="priority", priority=to.value
+            )
         if not self.is_open:
             raise ValidationFailed("A finished work order keeps its priority.", field="priority")
-        event = WorkOrderEvent(kind=EventKind.PRIORITY_CHANGED, actor_id=actor_id, at=at,
-                               note=(reason or "").strip() or None,
-                               data={"from": self.priority.value, "to": to.value})
+        event = WorkOrderEvent(
+            kind=EventKind.PRIORITY_CHANGED,
+            actor_id=actor_id,
+            at=at,
+            note=(reason or "").strip() or None,
+            data={"from": self.priority.value, "to": to.value},
+        )
         self.priority = to
         self.updated_at = at
         self.events.append(event)
@@ -340,22 +343,44 @@ class WorkOrder:
         return order[index - 1] if index > 0 else None
 
     def reassign_team(self, team_id: int, *, actor_id: int, at: datetime, reason: str | None) -> WorkOrderEvent:
-        event = WorkOrderEvent(kind=EventKind.TEAM_CHANGED, actor_id=actor_id, at=at,
-                               note=(reason or "").strip() or None,
-                               data={"from": self.team_id, "to": team_id})
+        event = WorkOrderEvent(
+            kind=EventKind.TEAM_CHANGED,
+            actor_id=actor_id,
+            at=at,
+            note=(reason or "").strip() or None,
+            data={"from": self.team_id, "to": team_id},
+        )
         self.team_id = team_id
         self.updated_at = at
         self.events.append(event)
         return event
 
-    def assign(self, *, team_id: int | None, handler_id: int | None, actor_id: int, at: datetime,
-               reason: str | None = None, kind: EventKind = EventKind.HANDLER_CHANGED,
-               data: dict[str, object] | None = None) -> WorkOrderEvent:
+    def assign(
+        self,
+        *,
+        team_id: int | None,
+        handler_id: int | None,
+        actor_id: int,
+        at: datetime,
+        reason: str | None = None,
+        kind: EventKind = EventKind.HANDLER_CHANGED,
+        data: dict[str, object] | None = None,
+    ) -> WorkOrderEvent:
         """Give the work order to a team and a handler (None: waits in the team's queue). The
         first-ask owner stays (R15)."""
-        event = WorkOrderEvent(kind=kind, actor_id=actor_id, at=at, note=(reason or "").strip() or None,
-                               data={"from_team": self.team_id, "from_handler": self.handler_id,
-                                     "team_id": team_id, "handler_id": handler_id, **(data or {})})
+        event = WorkOrderEvent(
+            kind=kind,
+            actor_id=actor_id,
+            at=at,
+            note=(reason or "").strip() or None,
+            data={
+                "from_team": self.team_id,
+                "from_handler": self.handler_id,
+                "team_id": team_id,
+                "handler_id": handler_id,
+                **(data or {}),
+            },
+        )
         self.team_id, self.handler_id = team_id, handler_id
         self.updated_at = at
         self.events.append(event)
@@ -370,9 +395,7 @@ class WorkOrder:
         """Keep an event that changes nothing on the work order itself (e.g. an SLA warning)."""
         self.events.append(event)
 
-    def add_note(
-        self, *, actor_id: int, at: datetime, body: str, customer_visible: bool
-    ) -> WorkOrderEvent:
+    def add_note(self, *, actor_id: int, at: datetime, body: str, customer_visible: bool) -> WorkOrderEvent:
         _require_aware(at, "at")
         body = body.strip()
         if not body:
@@ -394,4 +417,3 @@ class WorkOrder:
 def _require_aware(value: datetime, name: str) -> None:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValidationFailed("{name} must carry a timezone.", field=name, name=name)
-

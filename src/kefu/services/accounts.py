@@ -32,9 +32,7 @@ class NewUser:
 def check_password_policy(password: str) -> None:
     """At least 10 characters, with letters and digits (R32)."""
     if len(password) < MIN_PASSWORD:
-        raise ValidationFailed(
-            "The password needs at least {n} characters.", field="password", n=MIN_PASSWORD
-        )
+        raise ValidationFailed("The password needs at least {n} characters.", field="password", n=MIN_PASSWORD)
     if not (any(c.isalpha() for c in password) and any(c.isdigit() for c in password)):
         raise ValidationFailed("The password needs both letters and digits.", field="password")
 
@@ -90,8 +88,7 @@ def _organisation_of(uow: UnitOfWork, new: NewUser) -> int | None:
         raise ValidationFailed("Team {id} does not exist.", field="team_id", id=new.team_id)
     if new.organisation_id is not None:
         if uow.org.get_organisation(new.organisation_id) is None:
-            raise ValidationFailed("Organisation {id} does not exist.", field="organisation_id",
-                                   id=new.organisation_id)
+            raise ValidationFailed("Organisation {id} does not exist.", field="organisation_id", id=new.organisation_id)
         if team is not None and team.organisation_id != new.organisation_id:
             raise ValidationFailed("Team {id} belongs to another organisation.", field="team_id", id=new.team_id)
         return new.organisation_id
@@ -108,7 +105,11 @@ def _issue(ctx: Context, user: User, kind: str, label: str | None) -> str:
     lifetime = ctx.session_lifetime if kind == "session" else ctx.token_lifetime
     with ctx.uow(write=True) as uow:
         uow.tokens.add(
-            user_id=user.id, token_hash=token_hash(token), kind=kind, label=label, at=now,
+            user_id=user.id,
+            token_hash=token_hash(token),
+            kind=kind,
+            label=label,
+            at=now,
             expires_at=now + lifetime,
         )
         uow.commit()

@@ -16,7 +16,8 @@ _ACTIONS: dict[Permission, str] = {
     Permission.SLA_MANAGE: N_("manage time limits, calendars and service agreements"),
     Permission.WORKORDER_DISPATCH: N_("dispatch work orders or schedule field visits"),
     Permission.ROUTING_MANAGE: N_(
-        "manage organisations, teams, agents, routing rules, categories and message templates"),
+        "manage organisations, teams, agents, routing rules, categories and message templates"
+    ),
 }
 
 

@@ -26,14 +26,13 @@ def store(uow: UnitOfWork, work_order: WorkOrder) -> None:
     current = work_order.version
     if not uow.work_orders.save(work_order, current):
         fresh = uow.work_orders.get_by_number(work_order.number)
-        raise ConcurrentUpdate(
-            number=work_order.number, current=fresh.version if fresh else "?", expected=current
-        )
+        raise ConcurrentUpdate(number=work_order.number, current=fresh.version if fresh else "?", expected=current)
 
 
 @contextmanager
-def changing(ctx: Context, actor: User, permission: Permission, number: str,
-              expected_version: int | None) -> Iterator[tuple[UnitOfWork, WorkOrder, datetime]]:
+def changing(
+    ctx: Context, actor: User, permission: Permission, number: str, expected_version: int | None
+) -> Iterator[tuple[UnitOfWork, WorkOrder, datetime]]:
     """One change to one work order: permission, load, version check; on leaving, store with
     optimistic locking and commit (nothing is stored if the block raises)."""
     require(actor, permission)
@@ -64,9 +63,16 @@ class PartRepository(Protocol[P]):
 
 
 @contextmanager
-def changing_part(ctx: Context, actor: User, permission: Permission, kind: str, part_id: int,
-                  repository: Callable[[UnitOfWork], PartRepository[P]], expected_version: int | None,
-                  check: Callable[[P], None]) -> Iterator[tuple[UnitOfWork, P, WorkOrder, datetime]]:
+def changing_part(
+    ctx: Context,
+    actor: User,
+    permission: Permission,
+    kind: str,
+    part_id: int,
+    repository: Callable[[UnitOfWork], PartRepository[P]],
+    expected_version: int | None,
+    check: Callable[[P], None],
+) -> Iterator[tuple[UnitOfWork, P, WorkOrder, datetime]]:
     """One change to a part of a work order and to the work order (its timeline) together: both are
     stored with optimistic locking and committed, or neither. `check` refuses actors who may see
     the work order but not change this part. Out of the actor's scope is "does not exist"."""

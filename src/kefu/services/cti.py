@@ -70,8 +70,7 @@ def record_call_event(ctx: Context, event: CallEvent) -> CallView:
     if event.at.tzinfo is None:
         raise ValidationFailed("The event time must carry a timezone.", field="at")
     with ctx.uow(write=True) as uow:
-        call = uow.channels.call(event.call_id, lock=True) or CallRecord(id=None, call_id=event.call_id,
-                                                                          caller=caller)
+        call = uow.channels.call(event.call_id, lock=True) or CallRecord(id=None, call_id=event.call_id, caller=caller)
         call.callee = call.callee or event.callee
         call.queue = call.queue or event.queue
         if event.kind is CallEventKind.RINGING and call.ringing_at is None:
@@ -84,8 +83,9 @@ def record_call_event(ctx: Context, event: CallEvent) -> CallView:
         elif event.kind is CallEventKind.HANGUP and call.hangup_at is None:
             call.hangup_at = event.at
         if call.customer_id is None and phone is not None:
-            call.customer_id = uow.channels.find_customer_id(phone=phone, email=None, wechat_openid=None,
-                                                             account_number=None)
+            call.customer_id = uow.channels.find_customer_id(
+                phone=phone, email=None, wechat_openid=None, account_number=None
+            )
         call = uow.channels.save_call(call)
         _contact(uow, call, ctx.clock.now())
         uow.commit()
@@ -94,16 +94,28 @@ def record_call_event(ctx: Context, event: CallEvent) -> CallView:
 
 def _contact(uow: UnitOfWork, call: CallRecord, now: datetime) -> None:
     """The call on the customer's contact history (one contact per call, kept up to date)."""
-    data = {"call_id": call.call_id, "queue": call.queue, "agent_id": call.agent_id,
-            "ringing_at": call.ringing_at.isoformat() if call.ringing_at else None,
-            "answered_at": call.answered_at.isoformat() if call.answered_at else None,
-            "hangup_at": call.hangup_at.isoformat() if call.hangup_at else None}
+    data = {
+        "call_id": call.call_id,
+        "queue": call.queue,
+        "agent_id": call.agent_id,
+        "ringing_at": call.ringing_at.isoformat() if call.ringing_at else None,
+        "answered_at": call.answered_at.isoformat() if call.answered_at else None,
+        "hangup_at": call.hangup_at.isoformat() if call.hangup_at else None,
+    }
     existing = uow.channels.contact_by_provider_id(Channel.HOTLINE, call.call_id)
     if existing is None:
-        contact = Contact(id=None, channel=Channel.HOTLINE, direction=Direction.INBOUND,
-                          at=call.ringing_at or call.answered_at or call.hangup_at or now,
-                          customer_id=call.customer_id, body="", address=call.caller,
-                          provider_message_id=call.call_id, work_order_id=call.work_order_id, data=data)
+        contact = Contact(
+            id=None,
+            channel=Channel.HOTLINE,
+            direction=Direction.INBOUND,
+            at=call.ringing_at or call.answered_at or call.hangup_at or now,
+            customer_id=call.customer_id,
+            body="",
+            address=call.caller,
+            provider_message_id=call.call_id,
+            work_order_id=call.work_order_id,
+            data=data,
+        )
         if uow.channels.add_contact(contact) and call.contact_id is None:
             call.contact_id = contact.id
             uow.channels.save_call(call)
@@ -127,17 +139,30 @@ def screen_pop(ctx: Context, actor: User, caller: str) -> ScreenPop:
     require(actor, Permission.READ)
     number, phone = _caller(caller)
     with ctx.uow() as uow:
-        customer_id = uow.channels.find_customer_id(phone=phone, email=None, wechat_openid=None,
-                                                    account_number=None) if phone else None
+        customer_id = (
+            uow.channels.find_customer_id(phone=phone, email=None, wechat_openid=None, account_number=None)
+            if phone
+            else None
+        )
         found = uow.customers.get(customer_id) if customer_id is not None else None
         customers = [reveal(uow, ctx, actor, found, False, "screen-pop")] if found else []
         open_orders: list[WorkOrder] = []
         contacts: list[Contact] = []
         if customer_id is not None:
-            open_orders = uow.work_orders.find(WorkOrderFilter(
-                customer_id=customer_id, visible_to=scope.visible_to(ctx, uow, actor), statuses=OPEN_STATUS_VALUES), 20)
+            open_orders = uow.work_orders.find(
+                WorkOrderFilter(
+                    customer_id=customer_id, visible_to=scope.visible_to(ctx, uow, actor), statuses=OPEN_STATUS_VALUES
+                ),
+                20,
+            )
             contacts = uow.channels.contacts_of(customer_id, 10)
         calls = [CallView(c) for c in uow.channels.recent_calls(number, 5)]
     current = next((c for c in calls if c.call.hangup_at is None), None)
-    return ScreenPop(caller=number, customers=customers, open_work_orders=open_orders, recent_contacts=contacts,
-                     call=current, history=calls)
+    return ScreenPop(
+        caller=number,
+        customers=customers,
+        open_work_orders=open_orders,
+        recent_contacts=contacts,
+        call=current,
+        history=calls,
+    )

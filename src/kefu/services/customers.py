@@ -132,8 +132,11 @@ def customer_timeline(ctx: Context, actor: User, customer_id: int, *, limit: int
         seen = {w.id for w in orders}
         items = [TimelineItem("work_order", w.created_at, work_order=w) for w in orders]
         outside = scope.external(ctx, uow, actor)  # a vendor sees only the contacts of its work orders
-        items += [TimelineItem("contact", c.at, contact=c) for c in uow.channels.contacts_of(customer_id, limit)
-                  if not outside or c.work_order_id in seen]
+        items += [
+            TimelineItem("contact", c.at, contact=c)
+            for c in uow.channels.contacts_of(customer_id, limit)
+            if not outside or c.work_order_id in seen
+        ]
         for w in orders[:20]:
             items += [TimelineItem("visit", v.window_start, visit=v) for v in uow.visits.of_work_order(w.id or 0)]
     items.sort(key=lambda i: i.at, reverse=True)

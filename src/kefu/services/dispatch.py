@@ -32,8 +32,9 @@ from kefu.services.ports import Context, UnitOfWork, WorkOrderFilter
 
 def _own_organisation(actor: User) -> int:
     if actor.organisation_id is None:
-        raise ValidationFailed("Your account belongs to no organisation; ask an administrator to set one.",
-                               field="organisation_id")
+        raise ValidationFailed(
+            "Your account belongs to no organisation; ask an administrator to set one.", field="organisation_id"
+        )
     return actor.organisation_id
 
 
@@ -56,8 +57,11 @@ def holds(actor: User, hop: Dispatch) -> bool:
     """Whether `actor` answers for this hop at the receiving end."""
     if hop.receiver_org_id != actor.organisation_id:
         return False
-    return hop.receiver_team_id is None or hop.receiver_team_id == actor.team_id or actor.role in (
-        Role.SUPERVISOR, Role.ADMIN)
+    return (
+        hop.receiver_team_id is None
+        or hop.receiver_team_id == actor.team_id
+        or actor.role in (Role.SUPERVISOR, Role.ADMIN)
+    )
 
 
 def _held(actor: User, hops: list[Dispatch], *, answerable: bool = False) -> list[Dispatch]:
@@ -75,13 +79,22 @@ def _sender_side(actor: User, wo: WorkOrder, hops: list[Dispatch]) -> Dispatch |
     if wo.organisation_id is not None and actor.organisation_id != wo.organisation_id:
         raise StateConflict("Accept a dispatch of work order {number} before passing it on.", number=wo.number)
     if any(h.is_active and h.parent_id is None for h in hops):
-        raise StateConflict("Work order {number} is already dispatched; wait for the answer or its return.",
-                            number=wo.number)
+        raise StateConflict(
+            "Work order {number} is already dispatched; wait for the answer or its return.", number=wo.number
+        )
     return None
 
 
-def dispatch_work_order(ctx: Context, actor: User, number: str, *, instruction: str, to_team_id: int | None = None,
-                        to_organisation_id: int | None = None, expected_version: int | None = None) -> Dispatch:
+def dispatch_work_order(
+    ctx: Context,
+    actor: User,
+    number: str,
+    *,
+    instruction: str,
+    to_team_id: int | None = None,
+    to_organisation_id: int | None = None,
+    expected_version: int | None = None,
+) -> Dispatch:
     """Send the work order to another team or organisation with an instruction and a deadline."""
     require(actor, Permission.WORKORDER_DISPATCH)
     own = _own_organisation(actor)
@@ -96,25 +109,46 @@ def dispatch_work_order(ctx: Context, actor: User, number: str, *, instruction: 
                 sla.follow(ctx, uow, wo, Happening(at=now, status=Status.ACCEPTED.value))
             wo.move_to(Status.DISPATCHED, actor_id=actor.id, at=now, reopen_window=ctx.reopen_window)
             sla.follow(ctx, uow, wo, Happening(at=now, status=Status.DISPATCHED.value))
-        hop = Dispatch.send(work_order_id=wo.id, parent_id=parent.id if parent else None, sender_user_id=actor.id,
-                            sender_org_id=own, sender_team_id=actor.team_id, receiver_org_id=org_id,
-                            receiver_team_id=team_id, instruction=instruction, at=now,
-                            deadline_at=sla.hop_deadline(ctx, uow, wo, now))
+        hop = Dispatch.send(
+            work_order_id=wo.id,
+            parent_id=parent.id if parent else None,
+            sender_user_id=actor.id,
+            sender_org_id=own,
+            sender_team_id=actor.team_id,
+            receiver_org_id=org_id,
+            receiver_team_id=team_id,
+            instruction=instruction,
+            at=now,
+            deadline_at=sla.hop_deadline(ctx, uow, wo, now),
+        )
         uow.dispatches.add(hop)
         wo.record(hop.sent_event())
         uow.outbox.add(_tell_receivers(ctx, uow, hop, wo, "hop_received", now))
     return hop
 
 
-def _answering(ctx: Context, actor: User, dispatch_id: int, expected_version: int | None,
-               ) -> AbstractContextManager[tuple[UnitOfWork, Dispatch, WorkOrder, datetime]]:
+def _answering(
+    ctx: Context,
+    actor: User,
+    dispatch_id: int,
+    expected_version: int | None,
+) -> AbstractContextManager[tuple[UnitOfWork, Dispatch, WorkOrder, datetime]]:
     """One answer to one hop: the hop and its work order change together, or neither does."""
+
     def check(hop: Dispatch) -> None:
         if not holds(actor, hop):
             raise PermissionDenied(role=actor.role.value, action=N_("answer dispatches sent to another team"))
 
-    return changing_part(ctx, actor, Permission.WORKORDER_DISPATCH, N_("Dispatch"), dispatch_id,
-                         lambda uow: uow.dispatches, expected_version, check)
+    return changing_part(
+        ctx,
+        actor,
+        Permission.WORKORDER_DISPATCH,
+        N_("Dispatch"),
+        dispatch_id,
+        lambda uow: uow.dispatches,
+        expected_version,
+        check,
+    )
 
 
 def accept_dispatch(ctx: Context, actor: User, dispatch_id: int, *, expected_version: int | None = None) -> Dispatch:
@@ -126,12 +160,14 @@ def accept_dispatch(ctx: Context, actor: User, dispatch_id: int, *, expected_ver
 def _no_open_children(uow: UnitOfWork, hop: Dispatch) -> None:
     waiting = [h for h in uow.dispatches.of_work_order(hop.work_order_id) if h.parent_id == hop.id and h.is_active]
     if waiting:
-        raise StateConflict("Dispatch {id} still waits for the answer of dispatch {child}.", id=hop.id,
-                            child=waiting[0].id)
+        raise StateConflict(
+            "Dispatch {id} still waits for the answer of dispatch {child}.", id=hop.id, child=waiting[0].id
+        )
 
 
-def _back_to_sender(ctx: Context, uow: UnitOfWork, hop: Dispatch, wo: WorkOrder, actor: User, note: str,
-                    now: datetime) -> None:
+def _back_to_sender(
+    ctx: Context, uow: UnitOfWork, hop: Dispatch, wo: WorkOrder, actor: User, note: str, now: datetime
+) -> None:
     """A top-level hop that comes back returns the work order to its owning party."""
     if hop.parent_id is None:
         wo.move_to(Status.RETURNED, actor_id=actor.id or 0, at=now, note=note, reopen_window=ctx.reopen_window)
@@ -139,8 +175,9 @@ def _back_to_sender(ctx: Context, uow: UnitOfWork, hop: Dispatch, wo: WorkOrder,
     uow.outbox.add([_message(ctx, hop.sender_user_id, "hop_answered", hop, wo, now)])
 
 
-def reject_dispatch(ctx: Context, actor: User, dispatch_id: int, *, reason: str,
-                    expected_version: int | None = None) -> Dispatch:
+def reject_dispatch(
+    ctx: Context, actor: User, dispatch_id: int, *, reason: str, expected_version: int | None = None
+) -> Dispatch:
     """Not in our scope: back to the sender with the reason; the sender passes it on elsewhere."""
     with _answering(ctx, actor, dispatch_id, expected_version) as (uow, hop, wo, now):
         _no_open_children(uow, hop)
@@ -149,8 +186,9 @@ def reject_dispatch(ctx: Context, actor: User, dispatch_id: int, *, reason: str,
     return hop
 
 
-def return_dispatch(ctx: Context, actor: User, dispatch_id: int, *, result: str,
-                    expected_version: int | None = None) -> Dispatch:
+def return_dispatch(
+    ctx: Context, actor: User, dispatch_id: int, *, result: str, expected_version: int | None = None
+) -> Dispatch:
     """Answer with the result (回单); it travels back to the sender, hop by hop, to the party facing
     the customer."""
     with _answering(ctx, actor, dispatch_id, expected_version) as (uow, hop, wo, now):
@@ -160,8 +198,9 @@ def return_dispatch(ctx: Context, actor: User, dispatch_id: int, *, result: str,
     return hop
 
 
-def return_held_hop(ctx: Context, uow: UnitOfWork, actor: User, wo: WorkOrder, result: str,
-                    now: datetime) -> Dispatch | None:
+def return_held_hop(
+    ctx: Context, uow: UnitOfWork, actor: User, wo: WorkOrder, result: str, now: datetime
+) -> Dispatch | None:
     """Inside another use case (a resolving field visit): return the hop the actor's side holds."""
     held = _held(actor, uow.dispatches.of_work_order(wo.id or 0), answerable=True)
     if not held:
@@ -177,14 +216,26 @@ def return_held_hop(ctx: Context, uow: UnitOfWork, actor: User, wo: WorkOrder, r
 
 def _message(ctx: Context, user_id: int, template: str, hop: Dispatch, wo: WorkOrder, now: datetime) -> Message:
     release = ctx.quiet_hours.release(now, urgent=wo.priority.value == "P1") if ctx.quiet_hours else now
-    payload = {"number": wo.number, "dispatch_id": hop.id, "status": hop.status.value,
-               "deadline_at": hop.deadline_at.isoformat() if hop.deadline_at else None}
-    return Message(channel="inbox", template=template, created_at=now, deliver_after=release, payload=payload,
-                   recipient_user_id=user_id, work_order_id=wo.id)
+    payload = {
+        "number": wo.number,
+        "dispatch_id": hop.id,
+        "status": hop.status.value,
+        "deadline_at": hop.deadline_at.isoformat() if hop.deadline_at else None,
+    }
+    return Message(
+        channel="inbox",
+        template=template,
+        created_at=now,
+        deliver_after=release,
+        payload=payload,
+        recipient_user_id=user_id,
+        work_order_id=wo.id,
+    )
 
 
-def _tell_receivers(ctx: Context, uow: UnitOfWork, hop: Dispatch, wo: WorkOrder, template: str,
-                    now: datetime) -> list[Message]:
+def _tell_receivers(
+    ctx: Context, uow: UnitOfWork, hop: Dispatch, wo: WorkOrder, template: str, now: datetime
+) -> list[Message]:
     roles = (*routing.HANDLER_ROLES, Role.SUPERVISOR)
     if hop.receiver_team_id is not None:
         people = uow.users.find(roles=roles, team_id=hop.receiver_team_id)
@@ -194,6 +245,7 @@ def _tell_receivers(ctx: Context, uow: UnitOfWork, hop: Dispatch, wo: WorkOrder,
 
 
 # --- reading -------------------------------------------------------------------------------------
+
 
 def list_dispatches(ctx: Context, actor: User, number: str) -> list[Dispatch]:
     """Every hop of a work order, oldest first: the owner sees the whole chain (R15)."""
@@ -217,10 +269,19 @@ def team_queue(ctx: Context, actor: User, team_id: int, *, limit: int = 100) -> 
     require(actor, Permission.READ)
     with ctx.uow() as uow:
         team = routing.visible_team(ctx, uow, actor, team_id)
-        unassigned = uow.work_orders.find(WorkOrderFilter(team_id=team_id, unassigned=True, statuses=OPEN_STATUS_VALUES,
-                                                          visible_to=scope.visible_to(ctx, uow, actor)), limit)
-        return TeamQueue(team=team, waiting=uow.dispatches.waiting_for(team_id=team_id, limit=limit),
-                         unassigned=unassigned,
-                         members=uow.users.find(roles=(*routing.HANDLER_ROLES, Role.SUPERVISOR), team_id=team_id),
-                         organisation_waiting=uow.dispatches.waiting_for(organisation_id=team.organisation_id,
-                                                                         limit=limit))
+        unassigned = uow.work_orders.find(
+            WorkOrderFilter(
+                team_id=team_id,
+                unassigned=True,
+                statuses=OPEN_STATUS_VALUES,
+                visible_to=scope.visible_to(ctx, uow, actor),
+            ),
+            limit,
+        )
+        return TeamQueue(
+            team=team,
+            waiting=uow.dispatches.waiting_for(team_id=team_id, limit=limit),
+            unassigned=unassigned,
+            members=uow.users.find(roles=(*routing.HANDLER_ROLES, Role.SUPERVISOR), team_id=team_id),
+            organisation_waiting=uow.dispatches.waiting_for(organisation_id=team.organisation_id, limit=limit),
+        )

@@ -85,13 +85,23 @@ def receive(ctx: Context, inbound: Inbound) -> IntakeResult:
     with ctx.uow(write=True) as uow:
         system = _system(ctx, uow)
         if inbound.provider_message_id and (
-                seen := uow.channels.contact_by_provider_id(inbound.channel, inbound.provider_message_id)):
+            seen := uow.channels.contact_by_provider_id(inbound.channel, inbound.provider_message_id)
+        ):
             return _duplicate(ctx, uow, seen, inbound)
         customer_id = _identify(ctx, uow, inbound, now) if _has_identity(inbound) else None
-        contact = Contact(id=None, channel=inbound.channel, direction=Direction.INBOUND, at=at,
-                          customer_id=customer_id, body=body, address=_address(inbound), subject=inbound.subject,
-                          provider_message_id=inbound.provider_message_id, attachments=list(inbound.attachments),
-                          data=dict(inbound.data))
+        contact = Contact(
+            id=None,
+            channel=inbound.channel,
+            direction=Direction.INBOUND,
+            at=at,
+            customer_id=customer_id,
+            body=body,
+            address=_address(inbound),
+            subject=inbound.subject,
+            provider_message_id=inbound.provider_message_id,
+            attachments=list(inbound.attachments),
+            data=dict(inbound.data),
+        )
         work_order, opened = None, False
         if customer_id is not None:
             work_order = _thread(ctx, uow, inbound, customer_id, body, at)
@@ -112,11 +122,13 @@ def receive(ctx: Context, inbound: Inbound) -> IntakeResult:
             key = "acknowledged" if opened else "received"
             reply = notify.text_for(ctx, uow, key, inbound.channel, inbound.locale, work_order)
             if inbound.answer:
-                notify.to_customer(ctx, uow, work_order, key, channel=inbound.channel, address=_address(inbound),
-                                   locale=inbound.locale)
+                notify.to_customer(
+                    ctx, uow, work_order, key, channel=inbound.channel, address=_address(inbound), locale=inbound.locale
+                )
         uow.commit()
-    return IntakeResult(contact=contact, customer_id=customer_id, work_order=work_order, opened=opened,
-                        duplicate=False, reply=reply)
+    return IntakeResult(
+        contact=contact, customer_id=customer_id, work_order=work_order, opened=opened, duplicate=False, reply=reply
+    )
 
 
 def _system(ctx: Context, uow: UnitOfWork) -> User:
@@ -139,8 +151,9 @@ def _duplicate(ctx: Context, uow: UnitOfWork, seen: Contact, inbound: Inbound) -
         first = uow.channels.contacts_of_work_order(wo.id)
         key = "acknowledged" if first and first[0].id == seen.id else "received"
         reply = notify.text_for(ctx, uow, key, inbound.channel, inbound.locale, wo)
-    return IntakeResult(contact=seen, customer_id=seen.customer_id, work_order=wo, opened=False, duplicate=True,
-                        reply=reply)
+    return IntakeResult(
+        contact=seen, customer_id=seen.customer_id, work_order=wo, opened=False, duplicate=True, reply=reply
+    )
 
 
 def _has_identity(i: Inbound) -> bool:
@@ -152,20 +165,26 @@ def _address(i: Inbound) -> str | None:
 
 
 def _identify(ctx: Context, uow: UnitOfWork, i: Inbound, now: datetime) -> int:
-    found = uow.channels.find_customer_id(phone=i.phone, email=i.email, wechat_openid=i.wechat_openid,
-                                          account_number=i.account_number)
+    found = uow.channels.find_customer_id(
+        phone=i.phone, email=i.email, wechat_openid=i.wechat_openid, account_number=i.account_number
+    )
     if found is not None:
         uow.channels.set_customer_keys(found, email=i.email, wechat_openid=i.wechat_openid)
         return found
-    customer = Customer.register(name=(i.name or "").strip()[:100] or UNKNOWN_NAME, phone=i.phone, at=now,
-                                 email=i.email, wechat_openid=i.wechat_openid, account_number=i.account_number)
+    customer = Customer.register(
+        name=(i.name or "").strip()[:100] or UNKNOWN_NAME,
+        phone=i.phone,
+        at=now,
+        email=i.email,
+        wechat_openid=i.wechat_openid,
+        account_number=i.account_number,
+    )
     stored = uow.customers.add(customer)
     assert stored.id is not None
     return stored.id
 
 
-def _thread(ctx: Context, uow: UnitOfWork, i: Inbound, customer_id: int, body: str,
-            at: datetime) -> WorkOrder | None:
+def _thread(ctx: Context, uow: UnitOfWork, i: Inbound, customer_id: int, body: str, at: datetime) -> WorkOrder | None:
     """The customer's open work order this message belongs to, if any."""
     for number in numbers_in(i.subject, body):
         wo = uow.work_orders.get_by_number(number)
@@ -176,23 +195,46 @@ def _thread(ctx: Context, uow: UnitOfWork, i: Inbound, customer_id: int, body: s
     return uow.work_orders.get_by_id(case.id) if case else None
 
 
-def _open(ctx: Context, uow: UnitOfWork, system: User, i: Inbound, customer_id: int, body: str,
-          now: datetime) -> WorkOrder:
+def _open(
+    ctx: Context, uow: UnitOfWork, system: User, i: Inbound, customer_id: int, body: str, now: datetime
+) -> WorkOrder:
     category = active_category(ctx, uow, i.category or UNCLASSIFIED).code
     first_line = body.splitlines()[0] if body else ""
     title = (i.title or i.subject or first_line).strip()[:200] or "—"
-    return open_work_order(ctx, uow, system, NewWorkOrder(
-        customer_id=customer_id, type=i.type, category=category, channel=i.channel, title=title,
-        description=body or title, fault_time=i.fault_time, fault_place=i.fault_place, device=i.device), now)
+    return open_work_order(
+        ctx,
+        uow,
+        system,
+        NewWorkOrder(
+            customer_id=customer_id,
+            type=i.type,
+            category=category,
+            channel=i.channel,
+            title=title,
+            description=body or title,
+            fault_time=i.fault_time,
+            fault_place=i.fault_place,
+            device=i.device,
+        ),
+        now,
+    )
 
 
-def _note_contact(ctx: Context, uow: UnitOfWork, wo: WorkOrder, contact: Contact, system: User,
-                  now: datetime, *, resume: bool) -> None:
+def _note_contact(
+    ctx: Context, uow: UnitOfWork, wo: WorkOrder, contact: Contact, system: User, now: datetime, *, resume: bool
+) -> None:
     """The customer wrote again: on the timeline; a work order waiting for the customer resumes
     (not for an auto-reply or a bounce, which are only recorded)."""
-    wo.record(WorkOrderEvent(kind=EventKind.CONTACT_RECEIVED, actor_id=system.id or 0, at=now, note=contact.body,
-                             visibility="customer",
-                             data={"contact_id": contact.id, "channel": contact.channel.value}))
+    wo.record(
+        WorkOrderEvent(
+            kind=EventKind.CONTACT_RECEIVED,
+            actor_id=system.id or 0,
+            at=now,
+            note=contact.body,
+            visibility="customer",
+            data={"contact_id": contact.id, "channel": contact.channel.value},
+        )
+    )
     if resume and wo.status is Status.PENDING:
         wo.move_to(Status.IN_PROGRESS, actor_id=system.id or 0, at=now, note=None, reopen_window=ctx.reopen_window)
         sla.follow(ctx, uow, wo, Happening(at=now, status=Status.IN_PROGRESS.value))
@@ -209,9 +251,18 @@ def register_walk_in(ctx: Context, actor: User, new: NewWorkOrder, *, store: str
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
         wo = open_work_order(ctx, uow, actor, replace(new, channel=Channel.STORE), now)
-        uow.channels.add_contact(Contact(
-            id=None, channel=Channel.STORE, direction=Direction.INBOUND, at=now, customer_id=wo.customer_id,
-            body=wo.description, subject=wo.title, work_order_id=wo.id,
-            data={"store": place, "agent_id": actor.id}))
+        uow.channels.add_contact(
+            Contact(
+                id=None,
+                channel=Channel.STORE,
+                direction=Direction.INBOUND,
+                at=now,
+                customer_id=wo.customer_id,
+                body=wo.description,
+                subject=wo.title,
+                work_order_id=wo.id,
+                data={"store": place, "agent_id": actor.id},
+            )
+        )
         uow.commit()
     return wo

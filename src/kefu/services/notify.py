@@ -23,8 +23,9 @@ LOCALES = ("zh_CN", "en")
 WRITABLE = {Channel.SMS: "sms", Channel.EMAIL: "email", Channel.WECHAT: "wechat"}
 
 
-def template(uow: UnitOfWork, key: str, channel: str, locale: str,
-             ctx: Context | None = None) -> tuple[str | None, str]:
+def template(
+    uow: UnitOfWork, key: str, channel: str, locale: str, ctx: Context | None = None
+) -> tuple[str | None, str]:
     """The text in effect: an admin's version, else the default. With `ctx`, the admins' versions
     are read once per `ctx.cache_ttl` (every message needs one; saving clears the cache)."""
     if ctx is not None:
@@ -41,33 +42,56 @@ def template(uow: UnitOfWork, key: str, channel: str, locale: str,
     return texts.get(locale) or texts["zh_CN"]
 
 
-def values_for(ctx: Context, uow: UnitOfWork, wo: WorkOrder, locale: str,
-               extra: dict[str, object]) -> dict[str, object]:
+def values_for(
+    ctx: Context, uow: UnitOfWork, wo: WorkOrder, locale: str, extra: dict[str, object]
+) -> dict[str, object]:
     promised = wo.promised_at
     if promised is None and wo.id is not None:
         promised = next((r.due_at for r in uow.sla.clocks(wo.id) if r.state.name is ClockName.RESOLUTION), None)
     when = promised.astimezone(ctx.timezone).strftime("%Y-%m-%d %H:%M") if promised else ""
     promise = PROMISE.get(locale, PROMISE["zh_CN"]).format(promised=when) if when else ""
-    return {"number": wo.number, "promised": when, "promise": promise, "status": wo.status.value,
-            "url": f"{ctx.portal_url}/track?number={wo.number}", **extra}
+    return {
+        "number": wo.number,
+        "promised": when,
+        "promise": promise,
+        "status": wo.status.value,
+        "url": f"{ctx.portal_url}/track?number={wo.number}",
+        **extra,
+    }
 
 
-def text_for(ctx: Context, uow: UnitOfWork, key: str, channel: Channel, locale: str, wo: WorkOrder,
-             **extra: object) -> str:
+def text_for(
+    ctx: Context, uow: UnitOfWork, key: str, channel: Channel, locale: str, wo: WorkOrder, **extra: object
+) -> str:
     _, body = template(uow, key, WRITABLE.get(channel, "sms"), locale, ctx)
     return render(body, values_for(ctx, uow, wo, locale, extra))
 
 
-def to_customer(ctx: Context, uow: UnitOfWork, wo: WorkOrder, key: str, *, channel: Channel | None = None,
-                address: str | None = None, locale: str = "zh_CN", **extra: object) -> None:
+def to_customer(
+    ctx: Context,
+    uow: UnitOfWork,
+    wo: WorkOrder,
+    key: str,
+    *,
+    channel: Channel | None = None,
+    address: str | None = None,
+    locale: str = "zh_CN",
+    **extra: object,
+) -> None:
     """Queue a message to the work order's customer: on the channel they used when it can be
     written to, else by SMS to their phone; nothing when there is no way to reach them."""
     channel = channel or wo.channel
     out = WRITABLE.get(channel)
     if out is not None and not address and wo.id is not None:
         # Answer where the customer wrote from: the address of their first message on this channel.
-        address = next((c.address for c in uow.channels.contacts_of_work_order(wo.id)
-                        if c.channel is channel and c.direction.value == "in" and c.address), None)
+        address = next(
+            (
+                c.address
+                for c in uow.channels.contacts_of_work_order(wo.id)
+                if c.channel is channel and c.direction.value == "in" and c.address
+            ),
+            None,
+        )
     if out is None or not address:
         customer = uow.customers.get(wo.customer_id)
         out, address = ("sms", customer.phone) if customer and customer.phone else (None, None)
@@ -76,13 +100,28 @@ def to_customer(ctx: Context, uow: UnitOfWork, wo: WorkOrder, key: str, *, chann
     subject, body = template(uow, key, out, locale, ctx)
     values = values_for(ctx, uow, wo, locale, extra)
     now = ctx.clock.now()
-    uow.outbox.add([Message(channel=out, template=f"customer:{key}", created_at=now, deliver_after=now,
-                            recipient=address, work_order_id=wo.id,
-                            payload={"subject": render(subject or "", values), "body": render(body, values),
-                                     "number": wo.number, "customer_id": wo.customer_id})])
+    uow.outbox.add(
+        [
+            Message(
+                channel=out,
+                template=f"customer:{key}",
+                created_at=now,
+                deliver_after=now,
+                recipient=address,
+                work_order_id=wo.id,
+                payload={
+                    "subject": render(subject or "", values),
+                    "body": render(body, values),
+                    "number": wo.number,
+                    "customer_id": wo.customer_id,
+                },
+            )
+        ]
+    )
 
 
 # --- admin ---------------------------------------------------------------------------------------
+
 
 def list_templates(ctx: Context, actor: User) -> list[tuple[str, str, str, str | None, str, bool]]:
     """Every template in effect: (key, channel, locale, subject, body, edited by an admin)."""
@@ -98,15 +137,21 @@ def list_templates(ctx: Context, actor: User) -> list[tuple[str, str, str, str |
     return out
 
 
-def save_template(ctx: Context, actor: User, key: str, channel: str, locale: str, subject: str | None,
-                  body: str) -> None:
+def save_template(
+    ctx: Context, actor: User, key: str, channel: str, locale: str, subject: str | None, body: str
+) -> None:
     require(actor, Permission.ROUTING_MANAGE)
     if key not in DEFAULT_TEMPLATES:
-        raise ValidationFailed("There is no message {key}; the messages are: {keys}.", field="key", key=key,
-                               keys=", ".join(DEFAULT_TEMPLATES))
+        raise ValidationFailed(
+            "There is no message {key}; the messages are: {keys}.",
+            field="key",
+            key=key,
+            keys=", ".join(DEFAULT_TEMPLATES),
+        )
     if channel not in WRITABLE.values() or locale not in LOCALES:
-        raise ValidationFailed("Templates exist for channels sms, email, wechat and languages zh_CN, en.",
-                               field="channel")
+        raise ValidationFailed(
+            "Templates exist for channels sms, email, wechat and languages zh_CN, en.", field="channel"
+        )
     body = body.strip()
     if not body or len(body) > 2000:
         raise ValidationFailed("The text must be 1 to 2,000 characters long.", field="body")
@@ -115,10 +160,18 @@ def save_template(ctx: Context, actor: User, key: str, channel: str, locale: str
         check_template(subject)
     with ctx.uow(write=True) as uow:
         before = template(uow, key, channel, locale)
-        uow.channels.save_template(key, channel, locale, (subject or "").strip() or None, body,
-                                   actor_id=actor.id or 0, at=ctx.clock.now())
-        workspace.record(ctx, uow, actor, "message_template", f"{key}/{channel}/{locale}",
-                         {"subject": before[0], "body": before[1]}, {"subject": subject, "body": body})
+        uow.channels.save_template(
+            key, channel, locale, (subject or "").strip() or None, body, actor_id=actor.id or 0, at=ctx.clock.now()
+        )
+        workspace.record(
+            ctx,
+            uow,
+            actor,
+            "message_template",
+            f"{key}/{channel}/{locale}",
+            {"subject": before[0], "body": before[1]},
+            {"subject": subject, "body": body},
+        )
         uow.commit()
     ctx.org_cache.clear()
 

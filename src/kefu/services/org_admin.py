@@ -27,8 +27,9 @@ def _name(value: str, field: str) -> str:
     return name
 
 
-def add_organisation(ctx: Context, actor: User, *, name: str, kind: OrganisationKind, parent_id: int | None,
-                     region: str | None) -> Organisation:
+def add_organisation(
+    ctx: Context, actor: User, *, name: str, kind: OrganisationKind, parent_id: int | None, region: str | None
+) -> Organisation:
     require(actor, Permission.ROUTING_MANAGE)
     with ctx.uow(write=True) as uow:
         existing = uow.org.organisations()
@@ -37,10 +38,12 @@ def add_organisation(ctx: Context, actor: User, *, name: str, kind: Organisation
             raise ValidationFailed("An organisation named {name} exists already.", field="name", name=clean)
         if parent_id is not None and all(o.id != parent_id for o in existing):
             raise ValidationFailed("Organisation {id} does not exist.", field="parent_id", id=parent_id)
-        org = uow.org.add_organisation(Organisation(id=None, name=clean, kind=kind, parent_id=parent_id,
-                                                    region=(region or "").strip() or None))
-        workspace.record(ctx, uow, actor, "organisation", org.id, None,
-                         {"name": clean, "kind": kind.value, "parent_id": parent_id})
+        org = uow.org.add_organisation(
+            Organisation(id=None, name=clean, kind=kind, parent_id=parent_id, region=(region or "").strip() or None)
+        )
+        workspace.record(
+            ctx, uow, actor, "organisation", org.id, None, {"name": clean, "kind": kind.value, "parent_id": parent_id}
+        )
         uow.commit()
     ctx.org_cache.clear()
     return org
@@ -55,8 +58,15 @@ def add_team(ctx: Context, actor: User, *, organisation_id: int, name: str, func
         if any(t.name == clean and t.organisation_id == organisation_id for t in uow.org.teams()):
             raise ValidationFailed("The organisation has a team named {name} already.", field="name", name=clean)
         team = uow.org.add_team(Team(id=None, organisation_id=organisation_id, name=clean, function=function))
-        workspace.record(ctx, uow, actor, "team", clean, None,
-                         {"name": clean, "organisation_id": organisation_id, "function": function.value})
+        workspace.record(
+            ctx,
+            uow,
+            actor,
+            "team",
+            clean,
+            None,
+            {"name": clean, "organisation_id": organisation_id, "function": function.value},
+        )
         uow.commit()
     return team
 
@@ -107,8 +117,7 @@ def update_agent(ctx: Context, actor: User, user_id: int, profile: AgentProfile)
             user.languages = sorted(set(profile.languages))
         if profile.capacity is not None:
             if not 0 <= profile.capacity <= 10_000:
-                raise ValidationFailed("The capacity must be between 0 and 10,000 open work orders.",
-                                       field="capacity")
+                raise ValidationFailed("The capacity must be between 0 and 10,000 open work orders.", field="capacity")
             user.capacity = profile.capacity
         if profile.on_shift is not None:
             user.on_shift = profile.on_shift
@@ -121,8 +130,14 @@ def update_agent(ctx: Context, actor: User, user_id: int, profile: AgentProfile)
 
 
 def _profile_of(user: User) -> dict[str, object]:
-    return {"team_id": user.team_id, "region": user.region, "skills": list(user.skills),
-            "languages": list(user.languages), "capacity": user.capacity, "on_shift": user.on_shift}
+    return {
+        "team_id": user.team_id,
+        "region": user.region,
+        "skills": list(user.skills),
+        "languages": list(user.languages),
+        "capacity": user.capacity,
+        "on_shift": user.on_shift,
+    }
 
 
 def list_agents(ctx: Context, actor: User, *, team_id: int | None = None) -> list[User]:

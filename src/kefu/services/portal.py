@@ -29,15 +29,23 @@ CODE_LIFETIME = timedelta(minutes=10)
 CODES_PER_HOUR = 5
 ATTEMPTS_PER_CODE = 5
 #: What the customer sees of the timeline: no internal notes, no staff names.
-CUSTOMER_EVENTS = frozenset({EventKind.CREATED, EventKind.STATUS_CHANGED, EventKind.VISIT_SCHEDULED,
-                             EventKind.VISIT_COMPLETED, EventKind.CONTACT_RECEIVED, EventKind.CUSTOMER_CONFIRMED,
-                             EventKind.CUSTOMER_RATED, EventKind.NOTE_ADDED})
+CUSTOMER_EVENTS = frozenset(
+    {
+        EventKind.CREATED,
+        EventKind.STATUS_CHANGED,
+        EventKind.VISIT_SCHEDULED,
+        EventKind.VISIT_COMPLETED,
+        EventKind.CONTACT_RECEIVED,
+        EventKind.CUSTOMER_CONFIRMED,
+        EventKind.CUSTOMER_RATED,
+        EventKind.NOTE_ADDED,
+    }
+)
 
 
 class NoMatch(ValidationFailed):
     def __init__(self) -> None:
-        super().__init__(N_("The work-order number and the phone number do not match any request."),
-                         field="number")
+        super().__init__(N_("The work-order number and the phone number do not match any request."), field="number")
 
 
 def _code_hash(work_order_id: int, code: str) -> str:
@@ -46,8 +54,7 @@ def _code_hash(work_order_id: int, code: str) -> str:
 
 def _matching(uow: UnitOfWork, number: str, phone: str) -> WorkOrder:
     """The work order if this phone is its customer's; one refusal for both kinds of mistake."""
-    wo = uow.work_orders.get_by_number(number.strip().upper()) if is_work_order_number(number.strip().upper()) \
-        else None
+    wo = uow.work_orders.get_by_number(number.strip().upper()) if is_work_order_number(number.strip().upper()) else None
     customer = uow.customers.get(wo.customer_id) if wo else None
     try:
         given = normalize_phone(phone)
@@ -65,16 +72,23 @@ def send_code(ctx: Context, number: str, phone: str, *, locale: str = "zh_CN") -
         wo = _matching(uow, number, phone)
         assert wo.id is not None
         if uow.channels.codes_since(wo.id, now - timedelta(hours=1)) >= CODES_PER_HOUR:
-            raise ValidationFailed("Too many codes were sent for this work order; try again in an hour.",
-                                   field="phone")
+            raise ValidationFailed("Too many codes were sent for this work order; try again in an hour.", field="phone")
         code = f"{secrets.randbelow(10**6):06d}"
         customer = uow.customers.get(wo.customer_id)
         assert customer is not None and customer.phone is not None
-        uow.channels.add_code(CodeRecord(id=None, work_order_id=wo.id, phone=customer.phone,
-                                         code_hash=_code_hash(wo.id, code), created_at=now,
-                                         expires_at=now + CODE_LIFETIME))
-        notify.to_customer(ctx, uow, wo, "verification_code", channel=Channel.SMS, address=customer.phone,
-                           locale=locale, code=code)
+        uow.channels.add_code(
+            CodeRecord(
+                id=None,
+                work_order_id=wo.id,
+                phone=customer.phone,
+                code_hash=_code_hash(wo.id, code),
+                created_at=now,
+                expires_at=now + CODE_LIFETIME,
+            )
+        )
+        notify.to_customer(
+            ctx, uow, wo, "verification_code", channel=Channel.SMS, address=customer.phone, locale=locale, code=code
+        )
         uow.commit()
 
 
@@ -110,11 +124,19 @@ def view(ctx: Context, number: str) -> CustomerView:
         wo = uow.work_orders.get_by_number(number)
         if wo is None or wo.id is None:
             raise NoMatch()
-        history = [e for e in uow.work_orders.history(wo.id) if e.kind in CUSTOMER_EVENTS
-                   and (e.kind is not EventKind.NOTE_ADDED or e.visibility == "customer")]
+        history = [
+            e
+            for e in uow.work_orders.history(wo.id)
+            if e.kind in CUSTOMER_EVENTS and (e.kind is not EventKind.NOTE_ADDED or e.visibility == "customer")
+        ]
         promised = notify.values_for(ctx, uow, wo, "zh_CN", {})["promised"]
-        return CustomerView(work_order=wo, history=history, visits=uow.visits.of_work_order(wo.id),
-                            contacts=uow.channels.contacts_of_work_order(wo.id), promised=str(promised))
+        return CustomerView(
+            work_order=wo,
+            history=history,
+            visits=uow.visits.of_work_order(wo.id),
+            contacts=uow.channels.contacts_of_work_order(wo.id),
+            promised=str(promised),
+        )
 
 
 def add_information(ctx: Context, number: str, text: str) -> None:
@@ -124,8 +146,17 @@ def add_information(ctx: Context, number: str, text: str) -> None:
         customer = uow.customers.get(wo.customer_id) if wo else None
     if wo is None or customer is None:
         raise NoMatch()
-    intake.receive(ctx, intake.Inbound(channel=Channel.WEB, body=text, subject=wo.number, phone=customer.phone,
-                                       email=None if customer.phone else customer.email, answer=False))
+    intake.receive(
+        ctx,
+        intake.Inbound(
+            channel=Channel.WEB,
+            body=text,
+            subject=wo.number,
+            phone=customer.phone,
+            email=None if customer.phone else customer.email,
+            answer=False,
+        ),
+    )
 
 
 def confirm(ctx: Context, number: str, *, fixed: bool, comment: str | None = None) -> WorkOrder:
@@ -137,12 +168,19 @@ def confirm(ctx: Context, number: str, *, fixed: bool, comment: str | None = Non
         if wo is None or system is None or system.id is None:
             raise NoMatch()
         if wo.status not in (Status.RESOLVED, Status.CALLBACK):
-            raise ValidationFailed("There is nothing to confirm yet: the work order is not resolved.",
-                                   field="fixed")
+            raise ValidationFailed("There is nothing to confirm yet: the work order is not resolved.", field="fixed")
         now = ctx.clock.now()
         note = (comment or "").strip()[:1000] or None
-        wo.record(WorkOrderEvent(kind=EventKind.CUSTOMER_CONFIRMED, actor_id=system.id, at=now, note=note,
-                                 visibility="customer", data={"fixed": fixed}))
+        wo.record(
+            WorkOrderEvent(
+                kind=EventKind.CUSTOMER_CONFIRMED,
+                actor_id=system.id,
+                at=now,
+                note=note,
+                visibility="customer",
+                data={"fixed": fixed},
+            )
+        )
         target = Status.CLOSED if fixed else Status.IN_PROGRESS
         wo.move_to(target, actor_id=system.id, at=now, note=note, reopen_window=ctx.reopen_window)
         sla.follow(ctx, uow, wo, Happening(at=now, status=target.value))
@@ -163,8 +201,15 @@ def rate(ctx: Context, number: str, score: int, comment: str | None = None) -> N
             raise ValidationFailed("A work order can be rated once it is resolved.", field="score")
         if any(e.kind is EventKind.CUSTOMER_RATED for e in uow.work_orders.history(wo.id or 0)):
             raise ValidationFailed("This work order was rated already; thank you.", field="score")
-        wo.record(WorkOrderEvent(kind=EventKind.CUSTOMER_RATED, actor_id=system.id, at=ctx.clock.now(),
-                                 note=(comment or "").strip()[:1000] or None, visibility="customer",
-                                 data={"score": score}))
+        wo.record(
+            WorkOrderEvent(
+                kind=EventKind.CUSTOMER_RATED,
+                actor_id=system.id,
+                at=ctx.clock.now(),
+                note=(comment or "").strip()[:1000] or None,
+                visibility="customer",
+                data={"score": score},
+            )
+        )
         uow.work_orders.append_events(wo)
         uow.commit()

@@ -55,10 +55,19 @@ def seed_reference_data(ctx: Context) -> dict[str, int]:
         if uow.users.get_by_username(SYSTEM_USERNAME) is None:
             # It opens the work orders that come in through the channels: in the home organisation.
             home = next((o.id for o in uow.org.organisations() if o.parent_id is None), None)
-            uow.users.add(User(id=None, username=SYSTEM_USERNAME, display_name="kefu", role=Role.ADMIN,
-                               organisation_id=home,
-                               # "!" is no argon2 hash: no password opens this inactive account.
-                               password_hash="!", created_at=ctx.clock.now(), active=False))  # noqa: S106
+            uow.users.add(
+                User(
+                    id=None,
+                    username=SYSTEM_USERNAME,
+                    display_name="kefu",
+                    role=Role.ADMIN,
+                    organisation_id=home,
+                    # "!" is no argon2 hash: no password opens this inactive account.
+                    password_hash="!",  # noqa: S106
+                    created_at=ctx.clock.now(),
+                    active=False,
+                )
+            )
         uow.commit()
     ctx.sla_cache.clear()
     ctx.categories_cache.clear()
@@ -106,8 +115,7 @@ def add_category(ctx: Context, actor: User, *, code: str, label_zh: str, label_e
     code = validate_code(code.strip())
     zh, en = label_zh.strip(), label_en.strip()
     if not zh or not en or len(zh) > 100 or len(en) > 100:
-        raise ValidationFailed("Give the name in Chinese and in English (up to 100 characters each).",
-                               field="label_zh")
+        raise ValidationFailed("Give the name in Chinese and in English (up to 100 characters each).", field="label_zh")
     with ctx.uow(write=True) as uow:
         known = {c.code: c for c in uow.categories.all()}
         if code in known:
@@ -115,8 +123,9 @@ def add_category(ctx: Context, actor: User, *, code: str, label_zh: str, label_e
         parent = code.rpartition(".")[0]
         if parent and parent not in known:
             raise ValidationFailed("Add its parent {parent} first.", field="code", parent=parent)
-        category = Category(code=code, label_zh=zh, label_en=en, sort=max((c.sort for c in known.values()),
-                                                                           default=0) + 1)
+        category = Category(
+            code=code, label_zh=zh, label_en=en, sort=max((c.sort for c in known.values()), default=0) + 1
+        )
         uow.categories.add(category)
         workspace.record(ctx, uow, actor, "category", code, None, {"label_zh": zh, "label_en": en})
         uow.commit()

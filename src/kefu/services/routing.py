@@ -31,9 +31,16 @@ def rules(ctx: Context, uow: UnitOfWork) -> list[RoutingRule]:
 
 
 def facts_of(wo: WorkOrder, profile: CustomerProfile) -> Facts:
-    return Facts(tier=profile.tier.value, type=wo.type.value, priority=wo.priority.value, severity=wo.severity,
-                 category=wo.category, region=profile.region, channel=wo.channel.value,
-                 agreement_id=profile.agreement_id)
+    return Facts(
+        tier=profile.tier.value,
+        type=wo.type.value,
+        priority=wo.priority.value,
+        severity=wo.severity,
+        category=wo.category,
+        region=profile.region,
+        channel=wo.channel.value,
+        agreement_id=profile.agreement_id,
+    )
 
 
 def _agent_in(uow: UnitOfWork, team_id: int, strategy: Strategy, facts: Facts) -> int | None:
@@ -56,8 +63,10 @@ def decide(ctx: Context, uow: UnitOfWork, wo: WorkOrder, profile: CustomerProfil
         return Decision(None, wo.team_id, wo.handler_id, Reason.NO_RULE)
     # The fallback team is the generalists': anyone free there, least loaded first.
     fallback_strategy = Strategy.LEAST_LOADED if rule.strategy is Strategy.SKILL_MATCH else rule.strategy
-    for team_id, strategy, reason in ((rule.team_id, rule.strategy, Reason.RULE),
-                                      (rule.fallback_team_id, fallback_strategy, Reason.FALLBACK)):
+    for team_id, strategy, reason in (
+        (rule.team_id, rule.strategy, Reason.RULE),
+        (rule.fallback_team_id, fallback_strategy, Reason.FALLBACK),
+    ):
         if team_id is not None and (agent := _agent_in(uow, team_id, strategy, facts)) is not None:
             return Decision(rule, team_id, agent, reason)
     return Decision(rule, rule.team_id, None, Reason.QUEUED)
@@ -71,8 +80,14 @@ def route_new(ctx: Context, uow: UnitOfWork, wo: WorkOrder, profile: CustomerPro
     decision = decide(ctx, uow, wo, profile)
     if decision.reason is not Reason.NO_RULE:
         signer = system_user_id(ctx, uow) or wo.created_by
-        wo.assign(team_id=decision.team_id, handler_id=decision.handler_id, actor_id=signer, at=at,
-                  kind=EventKind.ROUTED, data=decision.as_data())
+        wo.assign(
+            team_id=decision.team_id,
+            handler_id=decision.handler_id,
+            actor_id=signer,
+            at=at,
+            kind=EventKind.ROUTED,
+            data=decision.as_data(),
+        )
 
 
 def route_again(ctx: Context, actor: User, number: str, *, expected_version: int | None = None) -> Decision:
@@ -85,13 +100,27 @@ def route_again(ctx: Context, actor: User, number: str, *, expected_version: int
         decision = decide(ctx, uow, replace(wo, handler_id=None), profile)
         if decision.reason is Reason.NO_RULE:
             raise ValidationFailed("No routing rule matches this work order; assign it by hand.", field="number")
-        wo.assign(team_id=decision.team_id, handler_id=decision.handler_id, actor_id=actor.id or 0, at=now,
-                  kind=EventKind.ROUTED, data=decision.as_data())
+        wo.assign(
+            team_id=decision.team_id,
+            handler_id=decision.handler_id,
+            actor_id=actor.id or 0,
+            at=now,
+            kind=EventKind.ROUTED,
+            data=decision.as_data(),
+        )
     return decision
 
 
-def assign_work_order(ctx: Context, actor: User, number: str, *, team_id: int | None, handler_id: int | None,
-                      reason: str | None = None, expected_version: int | None = None) -> WorkOrder:
+def assign_work_order(
+    ctx: Context,
+    actor: User,
+    number: str,
+    *,
+    team_id: int | None,
+    handler_id: int | None,
+    reason: str | None = None,
+    expected_version: int | None = None,
+) -> WorkOrder:
     """Give a work order to a team and/or a person by hand (a supervisor's decision, or an agent
     taking one from the team queue). Never to someone off shift or at capacity."""
     with changing(ctx, actor, Permission.WORKORDER_DISPATCH, number, expected_version) as (uow, wo, now):
@@ -99,14 +128,17 @@ def assign_work_order(ctx: Context, actor: User, number: str, *, team_id: int | 
         if handler_id is not None:
             handler = uow.users.get(handler_id)
             if handler is None or not handler.active or handler.role not in (*HANDLER_ROLES, Role.SUPERVISOR):
-                raise ValidationFailed("User {id} does not exist or does not handle work orders.",
-                                       field="handler_id", id=handler_id)
+                raise ValidationFailed(
+                    "User {id} does not exist or does not handle work orders.", field="handler_id", id=handler_id
+                )
             if team is not None and handler.team_id != team.id:
-                raise ValidationFailed("{name} is not a member of that team.", field="handler_id",
-                                       name=handler.display_name)
+                raise ValidationFailed(
+                    "{name} is not a member of that team.", field="handler_id", name=handler.display_name
+                )
             if handler_id != wo.handler_id and not uow.users.hold_capacity(handler_id):
-                raise ValidationFailed("{name} is off shift or has reached their capacity.", field="handler_id",
-                                       name=handler.display_name)
+                raise ValidationFailed(
+                    "{name} is off shift or has reached their capacity.", field="handler_id", name=handler.display_name
+                )
             team_id = team_id if team_id is not None else handler.team_id
         elif team is None:
             raise ValidationFailed("Name a team, a person or both.", field="handler_id")
@@ -131,6 +163,7 @@ def fold_loads(ctx: Context, *, limit: int = 10_000) -> int:
 
 
 # --- admin ---------------------------------------------------------------------------------------
+
 
 def list_rules(ctx: Context, actor: User) -> list[RoutingRule]:
     require(actor, Permission.READ)
@@ -161,8 +194,14 @@ def save_rule(ctx: Context, actor: User, rule: RoutingRule) -> RoutingRule:
 
 
 def _rule_data(rule: RoutingRule) -> dict[str, object]:
-    return {"position": rule.position, "active": rule.active, "conditions": rule.conditions.to_dict(),
-            "team_id": rule.team_id, "strategy": rule.strategy.value, "fallback_team_id": rule.fallback_team_id}
+    return {
+        "position": rule.position,
+        "active": rule.active,
+        "conditions": rule.conditions.to_dict(),
+        "team_id": rule.team_id,
+        "strategy": rule.strategy.value,
+        "fallback_team_id": rule.fallback_team_id,
+    }
 
 
 def visible_team(ctx: Context, uow: UnitOfWork, actor: User, team_id: int) -> Team:

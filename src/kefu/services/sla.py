@@ -73,8 +73,11 @@ def setup(ctx: Context, uow: UnitOfWork) -> SlaSetup:
         return cached
     calendars = {
         spec.name: BusinessCalendar(
-            spec.name, ZoneInfo(spec.timezone), parse_hours(spec.hours),
-            day_types=ctx.day_types if spec.chinese_holidays else WeekdaysOnly(), overrides=spec.overrides,
+            spec.name,
+            ZoneInfo(spec.timezone),
+            parse_hours(spec.hours),
+            day_types=ctx.day_types if spec.chinese_holidays else WeekdaysOnly(),
+            overrides=spec.overrides,
         )
         for spec in uow.sla.calendars()
     }
@@ -97,29 +100,41 @@ class Plan:
 
 
 def plan_for(ctx: Context, uow: UnitOfWork, wo: WorkOrder, profile: CustomerProfile) -> Plan:
-    facts = Facts(tier=profile.tier.value, type=wo.type.value, priority=wo.priority.value, severity=wo.severity,
-                  category=wo.category, region=profile.region, channel=wo.channel.value,
-                  agreement_id=profile.agreement_id)
+    facts = Facts(
+        tier=profile.tier.value,
+        type=wo.type.value,
+        priority=wo.priority.value,
+        severity=wo.severity,
+        category=wo.category,
+        region=profile.region,
+        channel=wo.channel.value,
+        agreement_id=profile.agreement_id,
+    )
     policy = choose_policy(setup(ctx, uow).policies, facts)
     agreement = uow.sla.agreement(profile.agreement_id) if profile.agreement_id else None
     targets = policy.targets_for(profile.tier.value) if policy else {}
     if agreement is not None:
         targets.update(agreement.targets)
-    calendar = (agreement.calendar if agreement and agreement.calendar else None) or \
-        (policy.calendar if policy else "24x7")
+    calendar = (agreement.calendar if agreement and agreement.calendar else None) or (
+        policy.calendar if policy else "24x7"
+    )
     return Plan(policy, agreement, targets, calendar)
 
 
 def _plan_data(plan: Plan) -> dict[str, object]:
-    return {"policy": plan.policy.name if plan.policy else None,
-            "agreement": plan.agreement.name if plan.agreement else None,
-            "calendar": plan.calendar, "targets": {k.value: v for k, v in plan.targets.items()}}
+    return {
+        "policy": plan.policy.name if plan.policy else None,
+        "agreement": plan.agreement.name if plan.agreement else None,
+        "calendar": plan.calendar,
+        "targets": {k.value: v for k, v in plan.targets.items()},
+    }
 
 
 def _applied_event(ctx: Context, plan: Plan, at: datetime) -> WorkOrderEvent:
     assert ctx.system_user_id is not None
-    return WorkOrderEvent(kind=EventKind.SLA_APPLIED, actor_id=ctx.system_user_id, at=at,
-                          data={**_plan_data(plan), "moved": True})
+    return WorkOrderEvent(
+        kind=EventKind.SLA_APPLIED, actor_id=ctx.system_user_id, at=at, data={**_plan_data(plan), "moved": True}
+    )
 
 
 def announce(ctx: Context, uow: UnitOfWork, wo: WorkOrder, profile: CustomerProfile) -> Plan:
@@ -138,9 +153,13 @@ def prepare(ctx: Context, uow: UnitOfWork, wo: WorkOrder, plan: Plan) -> list[Cl
     calendar = setup(ctx, uow).calendar(plan.calendar)
     states = start_clocks(clock_names_for(wo.type.value, plan.targets), plan.targets, wo.created_at, calendar)
     records = [
-        ClockRecord(work_order_id=0, state=state, calendar=plan.calendar,
-                    policy_id=plan.policy.id if plan.policy else None,
-                    agreement_id=plan.agreement.id if plan.agreement else None).refreshed(calendar, plan.thresholds)
+        ClockRecord(
+            work_order_id=0,
+            state=state,
+            calendar=plan.calendar,
+            policy_id=plan.policy.id if plan.policy else None,
+            agreement_id=plan.agreement.id if plan.agreement else None,
+        ).refreshed(calendar, plan.thresholds)
         for state in states.values()
     ]
     wo.next_due_at = earliest_due(records)
@@ -177,8 +196,9 @@ def follow(ctx: Context, uow: UnitOfWork, wo: WorkOrder, happening: Happening) -
         if state.phase is not ClockPhase.RUNNING and record.breached_at is None and state.elapsed > state.target:
             # Stopped after its deadline before the worker got to it: the breach is recorded now, once.
             due = record.due_at or happening.at
-            updated = replace(updated, breached_at=due,
-                              state=replace(state, fired=max(state.fired, thresholds.index(BREACH) + 1)))
+            updated = replace(
+                updated, breached_at=due, state=replace(state, fired=max(state.fired, thresholds.index(BREACH) + 1))
+            )
             wo.record(clock_event(ctx, EventKind.SLA_BREACHED, record, due, BREACH))
         changed.append(updated.refreshed(calendar, thresholds))
     uow.sla.save_clocks(changed)
@@ -200,8 +220,9 @@ def hop_deadline(ctx: Context, uow: UnitOfWork, wo: WorkOrder, at: datetime) -> 
     return setup(ctx, uow).calendar(record.calendar).add(at, record.state.target)
 
 
-def record_register_clock(ctx: Context, uow: UnitOfWork, wo: WorkOrder, plan: Plan, answered_at: datetime,
-                          registered_at: datetime) -> None:
+def record_register_clock(
+    ctx: Context, uow: UnitOfWork, wo: WorkOrder, plan: Plan, answered_at: datetime, registered_at: datetime
+) -> None:
     """The `register` clock of a work order opened during a call: it ran from the answer to the
     registration, so it is stored already stopped, with its breach recorded if it took too long."""
     assert wo.id is not None
@@ -209,12 +230,21 @@ def record_register_clock(ctx: Context, uow: UnitOfWork, wo: WorkOrder, plan: Pl
     if minutes is None:
         return
     calendar = setup(ctx, uow).calendar(plan.calendar)
-    state = ClockState(name=ClockName.REGISTER, target=timedelta(minutes=minutes), phase=ClockPhase.STOPPED,
-                       elapsed=calendar.between(answered_at, registered_at), started_at=answered_at,
-                       stopped_at=registered_at)
-    record = ClockRecord(work_order_id=wo.id, state=state, calendar=plan.calendar,
-                         policy_id=plan.policy.id if plan.policy else None,
-                         agreement_id=plan.agreement.id if plan.agreement else None)
+    state = ClockState(
+        name=ClockName.REGISTER,
+        target=timedelta(minutes=minutes),
+        phase=ClockPhase.STOPPED,
+        elapsed=calendar.between(answered_at, registered_at),
+        started_at=answered_at,
+        stopped_at=registered_at,
+    )
+    record = ClockRecord(
+        work_order_id=wo.id,
+        state=state,
+        calendar=plan.calendar,
+        policy_id=plan.policy.id if plan.policy else None,
+        agreement_id=plan.agreement.id if plan.agreement else None,
+    )
     if state.elapsed > state.target and system_user_id(ctx, uow) is not None:
         due = calendar.add(answered_at, state.target)
         record = replace(record, breached_at=due, state=replace(state, fired=len(plan.thresholds)))
@@ -237,10 +267,17 @@ def ensure_clock(ctx: Context, uow: UnitOfWork, wo: WorkOrder, name: ClockName, 
         return
     calendar = setup(ctx, uow).calendar(plan.calendar)
     state = ClockState(name=name, target=timedelta(minutes=plan.targets[name]))
-    uow.sla.add_clocks([ClockRecord(work_order_id=wo.id, state=state, calendar=plan.calendar,
-                                    policy_id=plan.policy.id if plan.policy else None,
-                                    agreement_id=plan.agreement.id if plan.agreement else None,
-                                    ).refreshed(calendar, plan.thresholds)])
+    uow.sla.add_clocks(
+        [
+            ClockRecord(
+                work_order_id=wo.id,
+                state=state,
+                calendar=plan.calendar,
+                policy_id=plan.policy.id if plan.policy else None,
+                agreement_id=plan.agreement.id if plan.agreement else None,
+            ).refreshed(calendar, plan.thresholds)
+        ]
+    )
 
 
 def retarget(ctx: Context, uow: UnitOfWork, wo: WorkOrder, profile: CustomerProfile, at: datetime) -> None:
@@ -256,8 +293,7 @@ def retarget(ctx: Context, uow: UnitOfWork, wo: WorkOrder, profile: CustomerProf
         if minutes is None or (timedelta(minutes=minutes) == record.state.target and policy_id == record.policy_id):
             continue
         calendar = s.calendar(record.calendar)
-        updated = replace(record, policy_id=policy_id,
-                          state=replace(record.state, target=timedelta(minutes=minutes)))
+        updated = replace(record, policy_id=policy_id, state=replace(record.state, target=timedelta(minutes=minutes)))
         changed.append(updated.refreshed(calendar, plan.thresholds))
     if changed:
         uow.sla.save_clocks(changed)
@@ -266,11 +302,20 @@ def retarget(ctx: Context, uow: UnitOfWork, wo: WorkOrder, profile: CustomerProf
             wo.record(_applied_event(ctx, plan, at))
 
 
-def clock_event(ctx: Context, kind: EventKind, record: ClockRecord, at: datetime, fraction: float,
-                 level: EscalationLevel | None = None) -> WorkOrderEvent:
+def clock_event(
+    ctx: Context,
+    kind: EventKind,
+    record: ClockRecord,
+    at: datetime,
+    fraction: float,
+    level: EscalationLevel | None = None,
+) -> WorkOrderEvent:
     assert ctx.system_user_id is not None
-    data: dict[str, object] = {"clock": record.state.name.value, "fraction": fraction,
-                               "target_minutes": record.state.target // timedelta(minutes=1)}
+    data: dict[str, object] = {
+        "clock": record.state.name.value,
+        "fraction": fraction,
+        "target_minutes": record.state.target // timedelta(minutes=1),
+    }
     if level is not None:
         data["level"] = level.level
     return WorkOrderEvent(kind=kind, actor_id=ctx.system_user_id, at=at, data=data)
@@ -308,11 +353,18 @@ def views(ctx: Context, uow: UnitOfWork, work_order_id: int) -> list[ClockView]:
             state = "paused"
         else:
             state = "met"
-        out.append(ClockView(
-            name=st.name, state=state, target_minutes=st.target // timedelta(minutes=1), due_at=record.due_at,
-            remaining_minutes=int(st.remaining(calendar, now).total_seconds() // 60), started_at=st.started_at,
-            stopped_at=st.stopped_at, breached_at=record.breached_at,
-        ))
+        out.append(
+            ClockView(
+                name=st.name,
+                state=state,
+                target_minutes=st.target // timedelta(minutes=1),
+                due_at=record.due_at,
+                remaining_minutes=int(st.remaining(calendar, now).total_seconds() // 60),
+                started_at=st.started_at,
+                stopped_at=st.stopped_at,
+                breached_at=record.breached_at,
+            )
+        )
     order = list(ClockName)
     return sorted(out, key=lambda v: order.index(v.name))
 
@@ -335,12 +387,16 @@ def rebuild_clocks(ctx: Context, work_order_ids: list[int]) -> int:
             calendar = s.calendar(plan.calendar)
             happenings = [h for e in uow.work_orders.history(wo.id) if (h := happening_of(e)) is not None]
             rebuilt = [
-                ClockRecord(work_order_id=wo.id, state=recompute(name, plan.targets[name], happenings, calendar),
-                            calendar=plan.calendar, policy_id=plan.policy.id if plan.policy else None,
-                            agreement_id=plan.agreement.id if plan.agreement else None,
-                            ).refreshed(calendar, plan.thresholds)
-                for name in clock_names_for(wo.type.value, plan.targets,
-                                            visited=any(h.onsite is not None for h in happenings))
+                ClockRecord(
+                    work_order_id=wo.id,
+                    state=recompute(name, plan.targets[name], happenings, calendar),
+                    calendar=plan.calendar,
+                    policy_id=plan.policy.id if plan.policy else None,
+                    agreement_id=plan.agreement.id if plan.agreement else None,
+                ).refreshed(calendar, plan.thresholds)
+                for name in clock_names_for(
+                    wo.type.value, plan.targets, visited=any(h.onsite is not None for h in happenings)
+                )
             ]
             uow.sla.add_clocks(rebuilt)
             uow.work_orders.set_next_due(wo.id, earliest_due(rebuilt))

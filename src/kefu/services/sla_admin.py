@@ -36,17 +36,23 @@ def save_policy(ctx: Context, actor: User, policy: SlaPolicy) -> SlaPolicy:
             raise ValidationFailed("A policy named {name} exists already.", field="name", name=policy.name)
         saved = uow.sla.save_policy(policy)
         old = existing.get(policy.id)
-        workspace.record(ctx, uow, actor, "sla_policy", saved.name, _policy_data(old) if old else None,
-                         _policy_data(saved))
+        workspace.record(
+            ctx, uow, actor, "sla_policy", saved.name, _policy_data(old) if old else None, _policy_data(saved)
+        )
         uow.commit()
     ctx.sla_cache.clear()
     return saved
 
 
 def _policy_data(p: SlaPolicy) -> dict[str, object]:
-    return {"position": p.position, "active": p.active, "calendar": p.calendar,
-            "targets": {k.value: v for k, v in p.targets.items()}, "conditions": p.conditions.to_dict(),
-            "warn_at": list(p.warn_at)}
+    return {
+        "position": p.position,
+        "active": p.active,
+        "calendar": p.calendar,
+        "targets": {k.value: v for k, v in p.targets.items()},
+        "conditions": p.conditions.to_dict(),
+        "warn_at": list(p.warn_at),
+    }
 
 
 def list_calendars(ctx: Context, actor: User) -> list[CalendarSpec]:
@@ -61,28 +67,44 @@ def add_calendar(ctx: Context, actor: User, spec: CalendarSpec) -> CalendarSpec:
     try:
         ZoneInfo(spec.timezone)
     except (KeyError, ValueError):
-        raise ValidationFailed("{tz} is not a time zone, e.g. Asia/Shanghai.", field="timezone",
-                               tz=spec.timezone) from None
+        raise ValidationFailed(
+            "{tz} is not a time zone, e.g. Asia/Shanghai.", field="timezone", tz=spec.timezone
+        ) from None
     with ctx.uow(write=True) as uow:
         if spec.name in {c.name for c in uow.sla.calendars()}:
             raise ValidationFailed("A calendar named {name} exists already.", field="name", name=spec.name)
         saved = uow.sla.add_calendar(spec)
-        workspace.record(ctx, uow, actor, "calendar", spec.name, None,
-                         {"timezone": spec.timezone, "hours": spec.hours, "chinese_holidays": spec.chinese_holidays})
+        workspace.record(
+            ctx,
+            uow,
+            actor,
+            "calendar",
+            spec.name,
+            None,
+            {"timezone": spec.timezone, "hours": spec.hours, "chinese_holidays": spec.chinese_holidays},
+        )
         uow.commit()
     ctx.sla_cache.clear()
     return saved
 
 
-def set_calendar_day(ctx: Context, actor: User, calendar: str, day: date, is_workday: bool,
-                     note: str | None = None) -> None:
+def set_calendar_day(
+    ctx: Context, actor: User, calendar: str, day: date, is_workday: bool, note: str | None = None
+) -> None:
     """Declare a day a working day or a day off, e.g. next year's 调休 before the package knows it."""
     require(actor, Permission.SLA_MANAGE)
     with ctx.uow(write=True) as uow:
         if not uow.sla.set_calendar_day(calendar, day, is_workday, (note or "").strip() or None):
             raise NotFound(kind=N_("Calendar"), key=calendar)
-        workspace.record(ctx, uow, actor, "calendar_day", f"{calendar}/{day.isoformat()}", None,
-                         {"is_workday": is_workday, "note": note})
+        workspace.record(
+            ctx,
+            uow,
+            actor,
+            "calendar_day",
+            f"{calendar}/{day.isoformat()}",
+            None,
+            {"is_workday": is_workday, "note": note},
+        )
         uow.commit()
     ctx.sla_cache.clear()
 
@@ -141,10 +163,15 @@ def sla_statement(ctx: Context, actor: User, customer_id: int, month: str) -> St
             assert record.breached_at is not None
             late = record.state.used(s.calendar(record.calendar), now) - record.state.target
             agreement = agreements.get(record.agreement_id) if record.agreement_id else None
-            lines.append(StatementLine(
-                number=number, clock=record.state.name, target_minutes=record.state.target // timedelta(minutes=1),
-                breached_at=record.breached_at, late_minutes=max(0, int(late.total_seconds() // 60)),
-                agreement=agreement.name if agreement else None,
-                credit_fen=agreement.credit_for(late) if agreement else 0,
-            ))
+            lines.append(
+                StatementLine(
+                    number=number,
+                    clock=record.state.name,
+                    target_minutes=record.state.target // timedelta(minutes=1),
+                    breached_at=record.breached_at,
+                    late_minutes=max(0, int(late.total_seconds() // 60)),
+                    agreement=agreement.name if agreement else None,
+                    credit_fen=agreement.credit_for(late) if agreement else 0,
+                )
+            )
     return Statement(customer_id=customer_id, month=month, lines=lines)

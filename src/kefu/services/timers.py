@@ -62,8 +62,16 @@ def tick(ctx: Context, *, limit: int = 500) -> TickResult:
         for record in records:
             wo = orders[record.work_order_id]
             version = wo.version
-            new_record, count, msgs, touched = _fire(ctx, directory, s.calendar(record.calendar),
-                                                     s.thresholds_of(record), record, s.policy_of(record), wo, now)
+            new_record, count, msgs, touched = _fire(
+                ctx,
+                directory,
+                s.calendar(record.calendar),
+                s.thresholds_of(record),
+                record,
+                s.policy_of(record),
+                wo,
+                now,
+            )
             fired += count
             messages += msgs
             updated.append(new_record)
@@ -82,9 +90,16 @@ def tick(ctx: Context, *, limit: int = 500) -> TickResult:
     return TickResult(len(records), fired)
 
 
-def _fire(ctx: Context, directory: _Directory, calendar: BusinessCalendar, thresholds: tuple[float, ...],
-          record: ClockRecord, policy: SlaPolicy | None, wo: WorkOrder,
-          now: datetime) -> tuple[ClockRecord, int, list[Message], bool]:
+def _fire(
+    ctx: Context,
+    directory: _Directory,
+    calendar: BusinessCalendar,
+    thresholds: tuple[float, ...],
+    record: ClockRecord,
+    policy: SlaPolicy | None,
+    wo: WorkOrder,
+    now: datetime,
+) -> tuple[ClockRecord, int, list[Message], bool]:
     state = record.state
     breached_at = record.breached_at
     messages: list[Message] = []
@@ -104,15 +119,24 @@ def _fire(ctx: Context, directory: _Directory, calendar: BusinessCalendar, thres
             breached_at = moment
             wo.record(clock_event(ctx, EventKind.SLA_BREACHED, record, moment, fraction))
             if not levels:  # no escalation level says whom to tell: the handler and the first-ask owner
-                messages += _notify(ctx, directory, wo, (Notify.HANDLER, Notify.OWNER), "sla_breached", record, moment,
-                                    urgent=wo.priority.value == "P1")
+                messages += _notify(
+                    ctx,
+                    directory,
+                    wo,
+                    (Notify.HANDLER, Notify.OWNER),
+                    "sla_breached",
+                    record,
+                    moment,
+                    urgent=wo.priority.value == "P1",
+                )
         for level in levels:
             wo.record(clock_event(ctx, EventKind.SLA_ESCALATED, record, moment, fraction, level))
             touched |= _act(ctx, wo, level, moment)
             urgent = fraction >= BREACH and wo.priority.value == "P1"
             template = "sla_breached" if fraction >= BREACH else "sla_warning"
-            messages += _notify(ctx, directory, wo, level.notify, template, record, moment, urgent=urgent,
-                                level=level.level)
+            messages += _notify(
+                ctx, directory, wo, level.notify, template, record, moment, urgent=urgent, level=level.level
+            )
         state = replace(state, fired=state.fired + 1)
         count += 1
     new_record = replace(record, state=state, breached_at=breached_at).refreshed(calendar, thresholds)
@@ -133,8 +157,18 @@ def _act(ctx: Context, wo: WorkOrder, level: EscalationLevel, at: datetime) -> b
     return touched
 
 
-def _notify(ctx: Context, directory: _Directory, wo: WorkOrder, who: tuple[Notify, ...], template: str,
-            record: ClockRecord, at: datetime, *, urgent: bool, level: int | None = None) -> list[Message]:
+def _notify(
+    ctx: Context,
+    directory: _Directory,
+    wo: WorkOrder,
+    who: tuple[Notify, ...],
+    template: str,
+    record: ClockRecord,
+    at: datetime,
+    *,
+    urgent: bool,
+    level: int | None = None,
+) -> list[Message]:
     recipients: list[int] = []
     team = directory.team(wo.team_id)
     for target in who:
@@ -150,11 +184,26 @@ def _notify(ctx: Context, directory: _Directory, wo: WorkOrder, who: tuple[Notif
             recipients += directory.people(Role.QUALITY)
     now = ctx.clock.now()
     release = ctx.quiet_hours.release(now, urgent=urgent) if ctx.quiet_hours else now
-    payload = {"number": wo.number, "clock": record.state.name.value, "at": at.isoformat(),
-               "priority": wo.priority.value, "level": level}
-    return [Message(channel="inbox", template=template, created_at=now, deliver_after=release, payload=payload,
-                    recipient_user_id=user_id, work_order_id=wo.id, urgent=urgent)
-            for user_id in dict.fromkeys(recipients)]
+    payload = {
+        "number": wo.number,
+        "clock": record.state.name.value,
+        "at": at.isoformat(),
+        "priority": wo.priority.value,
+        "level": level,
+    }
+    return [
+        Message(
+            channel="inbox",
+            template=template,
+            created_at=now,
+            deliver_after=release,
+            payload=payload,
+            recipient_user_id=user_id,
+            work_order_id=wo.id,
+            urgent=urgent,
+        )
+        for user_id in dict.fromkeys(recipients)
+    ]
 
 
 def deliver_outbox(ctx: Context, *, limit: int = 500) -> int:
@@ -176,22 +225,40 @@ def deliver_outbox(ctx: Context, *, limit: int = 500) -> int:
             try:
                 if sender is None:
                     raise SendFailed(f"no {message.channel} adapter is configured")
-                provider_id = sender.send(Outgoing(
-                    message_id=f"kefu-{message.id}", channel=message.channel, address=message.recipient or "",
-                    subject=message.payload.get("subject") or None, body=str(message.payload.get("body", "")),
-                    work_order_number=message.payload.get("number")))
+                provider_id = sender.send(
+                    Outgoing(
+                        message_id=f"kefu-{message.id}",
+                        channel=message.channel,
+                        address=message.recipient or "",
+                        subject=message.payload.get("subject") or None,
+                        body=str(message.payload.get("body", "")),
+                        work_order_number=message.payload.get("number"),
+                    )
+                )
             except SendFailed as exc:
                 attempts = message.attempts + 1
-                uow.outbox.mark_failed(message.id, error=str(exc)[:500],
-                                       retry_at=now + retry_delay(attempts) if attempts < MAX_ATTEMPTS else None)
+                uow.outbox.mark_failed(
+                    message.id,
+                    error=str(exc)[:500],
+                    retry_at=now + retry_delay(attempts) if attempts < MAX_ATTEMPTS else None,
+                )
                 continue
             sent.append(message.id)
-            uow.channels.add_contact(Contact(
-                id=None, channel=Channel(message.channel), direction=Direction.OUTBOUND, at=now,
-                customer_id=message.payload.get("customer_id"), body=str(message.payload.get("body", "")),
-                address=message.recipient, subject=message.payload.get("subject") or None,
-                provider_message_id=f"out:{message.id}", work_order_id=message.work_order_id,
-                data={"template": message.template, "provider_id": provider_id}))
+            uow.channels.add_contact(
+                Contact(
+                    id=None,
+                    channel=Channel(message.channel),
+                    direction=Direction.OUTBOUND,
+                    at=now,
+                    customer_id=message.payload.get("customer_id"),
+                    body=str(message.payload.get("body", "")),
+                    address=message.recipient,
+                    subject=message.payload.get("subject") or None,
+                    provider_message_id=f"out:{message.id}",
+                    work_order_id=message.work_order_id,
+                    data={"template": message.template, "provider_id": provider_id},
+                )
+            )
         uow.outbox.mark_sent(sent, now)
         uow.commit()
     return len(sent)

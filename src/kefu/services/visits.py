@@ -43,48 +43,67 @@ def _engineer(uow: UnitOfWork, engineer_id: int) -> User:
     return engineer
 
 
-def schedule_visit(ctx: Context, actor: User, number: str, new: NewVisit,
-                   *, expected_version: int | None = None) -> Visit:
+def schedule_visit(
+    ctx: Context, actor: User, number: str, new: NewVisit, *, expected_version: int | None = None
+) -> Visit:
     """Book an engineer for a window agreed with the customer; the `onsite` clock starts."""
     with changing(ctx, actor, Permission.WORKORDER_DISPATCH, number, expected_version) as (uow, wo, now):
         assert wo.id is not None and actor.id is not None
         if not wo.is_open or wo.status in (Status.RESOLVED, Status.CALLBACK):
-            raise StateConflict("Work order {number} is resolved or finished; re-open it before scheduling a visit.",
-                                number=wo.number)
+            raise StateConflict(
+                "Work order {number} is resolved or finished; re-open it before scheduling a visit.", number=wo.number
+            )
         engineer = _engineer(uow, new.engineer_id)
         address = new.address
         if not (address or "").strip():
             customer = uow.customers.get(wo.customer_id)
             address = (customer.address if customer else None) or wo.fault_place or ""
-        visit = Visit.schedule(work_order_id=wo.id, engineer_id=engineer.id or 0,
-                               window_start=new.window_start, window_end=new.window_end, address=address or "",
-                               tools=list(new.tools), parts=list(new.parts), actor_id=actor.id, at=now)
-        clash = [v for v, _ in uow.visits.of_engineers([visit.engineer_id], visit.window_start, visit.window_end,
-                                                       include_done=False)]
+        visit = Visit.schedule(
+            work_order_id=wo.id,
+            engineer_id=engineer.id or 0,
+            window_start=new.window_start,
+            window_end=new.window_end,
+            address=address or "",
+            tools=list(new.tools),
+            parts=list(new.parts),
+            actor_id=actor.id,
+            at=now,
+        )
+        clash = [
+            v
+            for v, _ in uow.visits.of_engineers(
+                [visit.engineer_id], visit.window_start, visit.window_end, include_done=False
+            )
+        ]
         if clash:
-            raise ValidationFailed("{name} already has a visit from {start} in that window.", field="window_start",
-                                   name=engineer.display_name,
-                                   start=clash[0].window_start.astimezone(ctx.timezone).strftime("%Y-%m-%d %H:%M"))
+            raise ValidationFailed(
+                "{name} already has a visit from {start} in that window.",
+                field="window_start",
+                name=engineer.display_name,
+                start=clash[0].window_start.astimezone(ctx.timezone).strftime("%Y-%m-%d %H:%M"),
+            )
         uow.visits.add(visit)
         wo.record(visit.scheduled_event())
         sla.ensure_clock(ctx, uow, wo, ClockName.ONSITE, now)
         sla.follow(ctx, uow, wo, Happening(at=now, onsite=True))
-        notify.to_customer(ctx, uow, wo, "visit_scheduled", window=notify.when(ctx, visit.window_start,
-                                                                                 visit.window_end))
+        notify.to_customer(
+            ctx, uow, wo, "visit_scheduled", window=notify.when(ctx, visit.window_start, visit.window_end)
+        )
     return visit
 
 
-def _visiting(ctx: Context, actor: User, visit_id: int, expected_version: int | None, *,
-              engineer_only: bool = True) -> AbstractContextManager[tuple[UnitOfWork, Visit, WorkOrder, datetime]]:
+def _visiting(
+    ctx: Context, actor: User, visit_id: int, expected_version: int | None, *, engineer_only: bool = True
+) -> AbstractContextManager[tuple[UnitOfWork, Visit, WorkOrder, datetime]]:
     """One change to one visit and its work order. What happens on site is recorded by the engineer
     (or a supervisor); an appointment is cancelled by anyone who may schedule one."""
+
     def check(visit: Visit) -> None:
         if engineer_only and actor.id != visit.engineer_id and actor.role not in (Role.SUPERVISOR, Role.ADMIN):
             raise PermissionDenied(role=actor.role.value, action=N_("record visits of another engineer"))
 
     permission = Permission.WORKORDER_TRANSITION if engineer_only else Permission.WORKORDER_DISPATCH
-    return changing_part(ctx, actor, permission, N_("Visit"), visit_id, lambda uow: uow.visits, expected_version,
-                         check)
+    return changing_part(ctx, actor, permission, N_("Visit"), visit_id, lambda uow: uow.visits, expected_version, check)
 
 
 def check_in(ctx: Context, actor: User, visit_id: int, *, expected_version: int | None = None) -> Visit:
@@ -107,16 +126,26 @@ class VisitReport:
     signature: str | None = None
 
 
-def complete_visit(ctx: Context, actor: User, visit_id: int, report: VisitReport,
-                   *, expected_version: int | None = None) -> Visit:
+def complete_visit(
+    ctx: Context, actor: User, visit_id: int, report: VisitReport, *, expected_version: int | None = None
+) -> Visit:
     """Check out with the findings. A resolving visit resolves the work order: if the engineer's team
     holds a dispatch of it, that dispatch is returned with the visit's result first (R14)."""
     with _visiting(ctx, actor, visit_id, expected_version) as (uow, visit, wo, now):
-        wo.record(visit.complete(
-            actor_id=actor.id or 0, at=now, diagnosis=report.diagnosis, repair_actions=report.repair_actions,
-            function_test_passed=report.function_test_passed, function_test_note=report.function_test_note,
-            confirmed_by=report.confirmed_by, signature=report.signature, site_cleaned=report.site_cleaned,
-            outcome=report.outcome))
+        wo.record(
+            visit.complete(
+                actor_id=actor.id or 0,
+                at=now,
+                diagnosis=report.diagnosis,
+                repair_actions=report.repair_actions,
+                function_test_passed=report.function_test_passed,
+                function_test_note=report.function_test_note,
+                confirmed_by=report.confirmed_by,
+                signature=report.signature,
+                site_cleaned=report.site_cleaned,
+                outcome=report.outcome,
+            )
+        )
         if visit.outcome is VisitOutcome.RESOLVED:
             _resolve(ctx, uow, actor, wo, visit, now)
     return visit
@@ -139,8 +168,9 @@ def _resolve(ctx: Context, uow: UnitOfWork, actor: User, wo: WorkOrder, visit: V
     notify.to_customer(ctx, uow, wo, "resolved", note=result)
 
 
-def cancel_visit(ctx: Context, actor: User, visit_id: int, *, reason: str,
-                 expected_version: int | None = None) -> Visit:
+def cancel_visit(
+    ctx: Context, actor: User, visit_id: int, *, reason: str, expected_version: int | None = None
+) -> Visit:
     with _visiting(ctx, actor, visit_id, expected_version, engineer_only=False) as (uow, visit, wo, now):
         wo.record(visit.cancel(actor_id=actor.id or 0, at=now, reason=reason))
         sla.follow(ctx, uow, wo, Happening(at=now, onsite=False))
@@ -148,6 +178,7 @@ def cancel_visit(ctx: Context, actor: User, visit_id: int, *, reason: str,
 
 
 # --- reading -------------------------------------------------------------------------------------
+
 
 def _shown(ctx: Context, uow: UnitOfWork, actor: User, visit: Visit) -> Visit:
     """The site address is personal data: masked unless the role may see it (engineers may)."""
@@ -177,8 +208,13 @@ def list_visits(ctx: Context, actor: User, number: str) -> list[Visit]:
 def engineer_day(ctx: Context, actor: User, engineer_id: int, day: date) -> list[tuple[Visit, str]]:
     """An engineer's visits of one day (centre's timezone), in time order, with work-order numbers."""
     require(actor, Permission.READ)
-    if actor.id != engineer_id and actor.role not in (Role.SUPERVISOR, Role.ADMIN, Role.AUDITOR, Role.AGENT,
-                                                       Role.TECH_SUPPORT):
+    if actor.id != engineer_id and actor.role not in (
+        Role.SUPERVISOR,
+        Role.ADMIN,
+        Role.AUDITOR,
+        Role.AGENT,
+        Role.TECH_SUPPORT,
+    ):
         raise PermissionDenied(role=actor.role.value, action=N_("see other engineers' visits"))
     start = datetime.combine(day, time(0), ctx.timezone)
     with ctx.uow() as uow:
@@ -190,8 +226,9 @@ def engineer_day(ctx: Context, actor: User, engineer_id: int, day: date) -> list
         return [(_shown(ctx, uow, actor, v), n) for v, n in found]
 
 
-def suggest_engineer(ctx: Context, actor: User, number: str, *, duration: timedelta = timedelta(hours=2),
-                     limit: int = 5) -> list[tuple[Suggestion, User]]:
+def suggest_engineer(
+    ctx: Context, actor: User, number: str, *, duration: timedelta = timedelta(hours=2), limit: int = 5
+) -> list[tuple[Suggestion, User]]:
     """Engineers to send, best first: skill in the category, the customer's region, the earliest
     free slot, the lightest load. Off-shift engineers and those at capacity are left out."""
     require(actor, Permission.READ)
@@ -204,21 +241,34 @@ def suggest_engineer(ctx: Context, actor: User, number: str, *, duration: timede
         region = profile.region if profile else None
         # Engineers of the actor's own organisations, chosen in the query (the work-order page asks
         # for suggestions on every view by someone who may schedule a visit).
-        engineers = [u for u in uow.users.find(roles=ENGINEER_ROLES, organisation_ids=scope.visible_to(ctx, uow, actor))
-                     if u.id is not None]
+        engineers = [
+            u
+            for u in uow.users.find(roles=ENGINEER_ROLES, organisation_ids=scope.visible_to(ctx, uow, actor))
+            if u.id is not None
+        ]
         busy: dict[int, list[tuple[datetime, datetime]]] = {u.id or 0: [] for u in engineers}
-        for v, _ in uow.visits.of_engineers(list(busy), now - timedelta(days=1), now + timedelta(days=8),
-                                            include_done=False):
+        for v, _ in uow.visits.of_engineers(
+            list(busy), now - timedelta(days=1), now + timedelta(days=8), include_done=False
+        ):
             busy[v.engineer_id].append((v.window_start, v.window_end))
-        pool = [(Candidate(u.id or 0, u.open_assigned, u.capacity, u.on_shift, tuple(u.skills), tuple(u.languages),
-                           u.region), busy[u.id or 0]) for u in engineers]
-        found = suggest_engineers(pool, category=wo.category, region=region, duration=duration, now=now,
-                                  tz=ctx.timezone, limit=limit)
+        pool = [
+            (
+                Candidate(
+                    u.id or 0, u.open_assigned, u.capacity, u.on_shift, tuple(u.skills), tuple(u.languages), u.region
+                ),
+                busy[u.id or 0],
+            )
+            for u in engineers
+        ]
+        found = suggest_engineers(
+            pool, category=wo.category, region=region, duration=duration, now=now, tz=ctx.timezone, limit=limit
+        )
         people = {u.id: u for u in engineers}
         return [(s, people[s.engineer_id]) for s in found]
 
 
 # --- service-request checklists (R17) ------------------------------------------------------------
+
 
 def checklist(ctx: Context, actor: User, number: str) -> tuple[str, list[ChecklistStep]]:
     """The work order's category (whose template names the steps' fields) and its checklist."""
@@ -228,16 +278,17 @@ def checklist(ctx: Context, actor: User, number: str) -> tuple[str, list[Checkli
         return wo.category, uow.checklists.steps(wo.id or 0)
 
 
-def complete_checklist_step(ctx: Context, actor: User, number: str, code: str, data: Mapping[str, str],
-                            *, expected_version: int | None = None) -> ChecklistStep:
+def complete_checklist_step(
+    ctx: Context, actor: User, number: str, code: str, data: Mapping[str, str], *, expected_version: int | None = None
+) -> ChecklistStep:
     """Do the next step of the work order's checklist, recording who, when and what it asks for."""
     with changing(ctx, actor, Permission.WORKORDER_TRANSITION, number, expected_version) as (uow, wo, now):
         if not wo.is_open:
-            raise StateConflict("Work order {number} is finished; its checklist can no longer change.",
-                                number=wo.number)
+            raise StateConflict(
+                "Work order {number} is finished; its checklist can no longer change.", number=wo.number
+            )
         steps = uow.checklists.steps(wo.id or 0)
         step, event = complete_step(wo.category, steps, code, actor_id=actor.id or 0, at=now, data=data)
         uow.checklists.save(wo.id or 0, step)
         wo.record(event)
     return step
-

@@ -139,8 +139,11 @@ def preview_promise(ctx: Context, actor: User, new: NewWorkOrder) -> Promise:
         minutes = plan.targets.get(name)
         return calendar.add(now, timedelta(minutes=minutes)) if minutes else None
 
-    return Promise(policy=plan.policy.name if plan.policy else None,
-                   first_response_due=due(ClockName.FIRST_RESPONSE), resolution_due=due(ClockName.RESOLUTION))
+    return Promise(
+        policy=plan.policy.name if plan.policy else None,
+        first_response_due=due(ClockName.FIRST_RESPONSE),
+        resolution_due=due(ClockName.RESOLUTION),
+    )
 
 
 def open_work_order(ctx: Context, uow: UnitOfWork, actor: User, new: NewWorkOrder, now: datetime) -> WorkOrder:
@@ -168,8 +171,9 @@ def cti_link(ctx: Context, uow: UnitOfWork, wo: WorkOrder, call_id: str, plan: s
     `register` clock measures from the answer to the registration (R2: within 5 minutes)."""
     call = uow.channels.call(call_id, lock=True)
     if call is None:
-        raise ValidationFailed("Call {id} is unknown; it must have been reported by the CTI platform.",
-                               field="call_id", id=call_id)
+        raise ValidationFailed(
+            "Call {id} is unknown; it must have been reported by the CTI platform.", field="call_id", id=call_id
+        )
     if call.work_order_id is not None:
         raise ValidationFailed("Call {id} already has a work order.", field="call_id", id=call_id)
     call.work_order_id = wo.id
@@ -190,8 +194,9 @@ def _profile(uow: UnitOfWork, customer_id: int, day: date) -> CustomerProfile:
     return profile
 
 
-def _new_work_order(ctx: Context, uow: UnitOfWork, actor: User, new: NewWorkOrder, profile: CustomerProfile,
-                    now: datetime) -> WorkOrder:
+def _new_work_order(
+    ctx: Context, uow: UnitOfWork, actor: User, new: NewWorkOrder, profile: CustomerProfile, now: datetime
+) -> WorkOrder:
     assert actor.id is not None
     category = active_category(ctx, uow, new.category)
     if new.team_id is not None and uow.org.get_team(new.team_id) is None:
@@ -248,8 +253,9 @@ def require_checklist_done(uow: UnitOfWork, wo: WorkOrder) -> None:
     """A service request is resolved only when every step of its checklist is done (R17)."""
     assert wo.id is not None
     if template_for(wo.category) and (left := unfinished(uow.checklists.steps(wo.id))):
-        raise ValidationFailed("Finish the checklist first; still to do: {steps}.", field="status",
-                               steps=", ".join(left))
+        raise ValidationFailed(
+            "Finish the checklist first; still to do: {steps}.", field="status", steps=", ".join(left)
+        )
 
 
 def transition_work_order(
@@ -265,12 +271,19 @@ def transition_work_order(
     stale screen fail with ConcurrentUpdate instead of overwriting someone else's change."""
     with changing(ctx, actor, Permission.WORKORDER_TRANSITION, number, expected_version) as (uow, wo, now):
         if to is Status.DISPATCHED:
-            raise ValidationFailed("Dispatch it to a team or organisation with an instruction (the Dispatch card, or "
-                                   "POST /api/v1/work-orders/{number}/dispatches).", field="to", number=number)
-        if to is Status.RETURNED and (waiting := [h for h in uow.dispatches.of_work_order(wo.id or 0)
-                                                  if h.is_active and h.parent_id is None]):
-            raise StateConflict("Dispatch {id} is still waiting for its answer; the receiving party returns or "
-                                "rejects it.", id=waiting[0].id)
+            raise ValidationFailed(
+                "Dispatch it to a team or organisation with an instruction (the Dispatch card, or "
+                "POST /api/v1/work-orders/{number}/dispatches).",
+                field="to",
+                number=number,
+            )
+        if to is Status.RETURNED and (
+            waiting := [h for h in uow.dispatches.of_work_order(wo.id or 0) if h.is_active and h.parent_id is None]
+        ):
+            raise StateConflict(
+                "Dispatch {id} is still waiting for its answer; the receiving party returns or rejects it.",
+                id=waiting[0].id,
+            )
         if to is Status.RESOLVED:
             require_checklist_done(uow, wo)
         wo.move_to(to, actor_id=actor.id or 0, at=now, note=note, reopen_window=ctx.reopen_window)
@@ -297,7 +310,12 @@ def add_note(
 
 
 def change_priority(
-    ctx: Context, actor: User, number: str, priority: Priority, *, reason: str | None = None,
+    ctx: Context,
+    actor: User,
+    number: str,
+    priority: Priority,
+    *,
+    reason: str | None = None,
     expected_version: int | None = None,
 ) -> WorkOrder:
     """Raise or lower the priority; the time limits follow the policy that now applies (R7, R10)."""
@@ -307,8 +325,9 @@ def change_priority(
     return wo
 
 
-def link_work_orders(ctx: Context, actor: User, number: str, other: str, *, merge: bool = False,
-                     expected_version: int | None = None) -> WorkOrder:
+def link_work_orders(
+    ctx: Context, actor: User, number: str, other: str, *, merge: bool = False, expected_version: int | None = None
+) -> WorkOrder:
     """Relate two work orders of the same customer (both timelines say so), or merge `other`, a
     duplicate, into `number`: the duplicate is cancelled with a note pointing here (R1: the customer
     does not have to tell the story twice)."""
@@ -317,19 +336,33 @@ def link_work_orders(ctx: Context, actor: User, number: str, other: str, *, merg
         if other == wo.number:
             raise ValidationFailed("A work order cannot be linked to itself.", field="other")
         if not is_work_order_number(other):
-            raise ValidationFailed("{value} is no work-order number (GD + date + 6 digits).", field="other",
-                                   value=other)
+            raise ValidationFailed(
+                "{value} is no work-order number (GD + date + 6 digits).", field="other", value=other
+            )
         duplicate = load_work_order(ctx, uow, actor, other)
         if merge and duplicate.customer_id != wo.customer_id:
             raise ValidationFailed("Only work orders of the same customer can be merged.", field="other")
         kind = EventKind.MERGED if merge else EventKind.LINKED
-        wo.record(WorkOrderEvent(kind=kind, actor_id=actor.id or 0, at=now,
-                                 data={"other": duplicate.number, "role": "kept" if merge else "related"}))
-        duplicate.record(WorkOrderEvent(kind=kind, actor_id=actor.id or 0, at=now,
-                                        data={"other": wo.number, "role": "merged" if merge else "related"}))
+        wo.record(
+            WorkOrderEvent(
+                kind=kind,
+                actor_id=actor.id or 0,
+                at=now,
+                data={"other": duplicate.number, "role": "kept" if merge else "related"},
+            )
+        )
+        duplicate.record(
+            WorkOrderEvent(
+                kind=kind,
+                actor_id=actor.id or 0,
+                at=now,
+                data={"other": wo.number, "role": "merged" if merge else "related"},
+            )
+        )
         if merge:
-            duplicate.move_to(Status.CANCELLED, actor_id=actor.id or 0, at=now,
-                              note=f"→ {wo.number}", reopen_window=ctx.reopen_window)
+            duplicate.move_to(
+                Status.CANCELLED, actor_id=actor.id or 0, at=now, note=f"→ {wo.number}", reopen_window=ctx.reopen_window
+            )
             sla.follow(ctx, uow, duplicate, Happening(at=now, status=Status.CANCELLED.value))
         store(uow, duplicate)
     return wo
@@ -364,17 +397,29 @@ def view_work_order(ctx: Context, actor: User, number: str, *, unmask: bool = Fa
         clocks = sla.views(ctx, uow, work_order.id)
         visible = visible_to(ctx, uow, actor)
         outside = scope.external(ctx, uow, actor)
-        customer_orders = [w for w in uow.work_orders.find(WorkOrderFilter(customer_id=work_order.customer_id,
-                                                                           visible_to=visible), 11)
-                           if w.id != work_order.id][:10]
+        customer_orders = [
+            w
+            for w in uow.work_orders.find(WorkOrderFilter(customer_id=work_order.customer_id, visible_to=visible), 11)
+            if w.id != work_order.id
+        ][:10]
         seen = {w.id for w in customer_orders} | {work_order.id}
-        contacts = [c for c in uow.channels.contacts_of(work_order.customer_id, 10)
-                    if not outside or c.work_order_id in seen]
+        contacts = [
+            c for c in uow.channels.contacts_of(work_order.customer_id, 10) if not outside or c.work_order_id in seen
+        ]
         work_order = _shown_work_orders(ctx, uow, actor, [work_order])[0]
         uow.commit()
-    return WorkOrderView(work_order=work_order, customer=shown, history=history, people=people, clocks=clocks,
-                         dispatches=hops, visits=visits, checklist=checklist, contacts=contacts,
-                         customer_orders=customer_orders)
+    return WorkOrderView(
+        work_order=work_order,
+        customer=shown,
+        history=history,
+        people=people,
+        clocks=clocks,
+        dispatches=hops,
+        visits=visits,
+        checklist=checklist,
+        contacts=contacts,
+        customer_orders=customer_orders,
+    )
 
 
 def work_order_history(ctx: Context, actor: User, number: str) -> tuple[list[WorkOrderEvent], dict[int, User]]:
@@ -420,8 +465,9 @@ def export_work_orders(ctx: Context, actor: User, flt: WorkOrderFilter, *, max_r
     return _export_pages(ctx, actor, flt, first, max_rows)
 
 
-def _export_pages(ctx: Context, actor: User, flt: WorkOrderFilter, page: list[WorkOrder],
-                  max_rows: int) -> Iterator[list[WorkOrder]]:
+def _export_pages(
+    ctx: Context, actor: User, flt: WorkOrderFilter, page: list[WorkOrder], max_rows: int
+) -> Iterator[list[WorkOrder]]:
     sent = 0
     while page:
         yield page

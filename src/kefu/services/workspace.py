@@ -33,20 +33,38 @@ def queue_filters(actor: User, now: datetime) -> list[tuple[str, str, dict[str, 
     team = actor.team_id
     out = [
         ("mine", N_("My work"), {"queue": "mine"}, WorkOrderFilter(statuses=OPEN, handler_id=actor.id)),
-        ("due", N_("Due within 1 hour"), {"breach_within": "60"},
-         WorkOrderFilter(statuses=OPEN, due_before=now + timedelta(hours=1))),
+        (
+            "due",
+            N_("Due within 1 hour"),
+            {"breach_within": "60"},
+            WorkOrderFilter(statuses=OPEN, due_before=now + timedelta(hours=1)),
+        ),
     ]
     if team is not None:
         out[1:1] = [
             ("team", N_("My team"), {"queue": "team"}, WorkOrderFilter(statuses=OPEN, team_id=team)),
-            ("unassigned", N_("Unassigned"), {"queue": "unassigned"},
-             WorkOrderFilter(statuses=OPEN, team_id=team, unassigned=True)),
-            ("waiting", N_("Waiting on others"), {"queue": "waiting"},
-             WorkOrderFilter(statuses=(Status.DISPATCHED.value,), team_id=team)),
+            (
+                "unassigned",
+                N_("Unassigned"),
+                {"queue": "unassigned"},
+                WorkOrderFilter(statuses=OPEN, team_id=team, unassigned=True),
+            ),
+            (
+                "waiting",
+                N_("Waiting on others"),
+                {"queue": "waiting"},
+                WorkOrderFilter(statuses=(Status.DISPATCHED.value,), team_id=team),
+            ),
         ]
     else:
-        out.append(("waiting", N_("Waiting on others"), {"queue": "waiting"},
-                    WorkOrderFilter(statuses=(Status.DISPATCHED.value,), owner_id=actor.id)))
+        out.append(
+            (
+                "waiting",
+                N_("Waiting on others"),
+                {"queue": "waiting"},
+                WorkOrderFilter(statuses=(Status.DISPATCHED.value,), owner_id=actor.id),
+            )
+        )
     return out
 
 
@@ -103,6 +121,7 @@ def delete_filter(ctx: Context, actor: User, filter_id: int) -> None:
 
 # --- dashboard -----------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Dashboard:
     by_status: dict[str, int]
@@ -143,18 +162,21 @@ def dashboard(ctx: Context, actor: User) -> Dashboard:
                 ctx.slow_cache.put(cache_key, found)
             return found
 
-        teams = None if visible is None else [t.id for t in uow.org.teams()
-                                              if t.organisation_id in visible and t.id is not None]
+        teams = (
+            None
+            if visible is None
+            else [t.id for t in uow.org.teams() if t.organisation_id in visible and t.id is not None]
+        )
         found = Dashboard(
             by_status={str(k): v for k, v in uow.workspace.open_by("status", visible).items()},
             by_team=uow.workspace.open_by("team_id", visible),
             breaches_today=uow.workspace.breaches_between(today, now + timedelta(seconds=1)),
-            due_within_hour=uow.workspace.count(WorkOrderFilter(statuses=OPEN, visible_to=visible,
-                                                                due_before=now + timedelta(hours=1)), COUNT_CAP),
+            due_within_hour=uow.workspace.count(
+                WorkOrderFilter(statuses=OPEN, visible_to=visible, due_before=now + timedelta(hours=1)), COUNT_CAP
+            ),
             channels_today={str(k): v for k, v in uow.workspace.created_by("channel", today, now, visible).items()},
             channels_week_avg=avg("channel"),
-            categories_today={str(k): v for k, v in uow.workspace.created_by("category", today, now,
-                                                                             visible).items()},
+            categories_today={str(k): v for k, v in uow.workspace.created_by("category", today, now, visible).items()},
             categories_week_avg=avg("category"),
             agents=uow.workspace.agents_load(teams),
             at=now,
@@ -165,10 +187,12 @@ def dashboard(ctx: Context, actor: User) -> Dashboard:
 
 # --- admin changes -------------------------------------------------------------------------------
 
+
 def record(ctx: Context, uow: UnitOfWork, actor: User, entity: str, key: object, before: Any, after: Any) -> None:
     """Inside an admin use case: who changed what, from what to what (same transaction)."""
-    uow.workspace.record_change(AdminChange(at=ctx.clock.now(), user_id=actor.id or 0, entity=entity,
-                                            key=str(key), before=before, after=after))
+    uow.workspace.record_change(
+        AdminChange(at=ctx.clock.now(), user_id=actor.id or 0, entity=entity, key=str(key), before=before, after=after)
+    )
 
 
 def admin_changes(ctx: Context, actor: User, *, limit: int = 100) -> tuple[list[AdminChange], dict[int, str]]:

@@ -21,12 +21,24 @@ router = APIRouter(include_in_schema=False)
 TABS = ("categories", "teams", "agents", "routing", "sla", "templates", "changes")
 
 
-def _page(request: Request, user: User, tab: str, *, error: str | None = None, status: int = 200,
-          form: dict[str, str] | None = None) -> Response:
+def _page(
+    request: Request,
+    user: User,
+    tab: str,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    form: dict[str, str] | None = None,
+) -> Response:
     ctx = context_of(request)
     if not user.may(Permission.ROUTING_MANAGE):
-        return render(request, "error.html", 403, user=user, error=error_text(
-            request, ValidationFailed("Only supervisors and administrators manage these settings.")))
+        return render(
+            request,
+            "error.html",
+            403,
+            user=user,
+            error=error_text(request, ValidationFailed("Only supervisors and administrators manage these settings.")),
+        )
     tab = tab if tab in TABS else "categories"
     values: dict[str, Any] = {"tab": tab, "error": error, "form": form or {}}
     # Only what the section shown needs.
@@ -89,14 +101,27 @@ async def change(request: Request, section: str) -> Response:
     user = page_user(request)
     ctx = context_of(request)
     form = {k: str(v).strip() for k, v in (await request.form()).items()}
-    tab = {"category": "categories", "category-active": "categories", "team": "teams", "agent": "agents",
-           "rule": "routing", "rule-active": "routing", "policy": "sla", "calendar-day": "sla",
-           "template": "templates"}.get(section, "categories")
+    tab = {
+        "category": "categories",
+        "category-active": "categories",
+        "team": "teams",
+        "agent": "agents",
+        "rule": "routing",
+        "rule-active": "routing",
+        "policy": "sla",
+        "calendar-day": "sla",
+        "template": "templates",
+    }.get(section, "categories")
     try:
         check_csrf(request, form.get("csrf"))
         if section == "category":
-            reference.add_category(ctx, user, code=form.get("code", ""), label_zh=form.get("label_zh", ""),
-                                   label_en=form.get("label_en", ""))
+            reference.add_category(
+                ctx,
+                user,
+                code=form.get("code", ""),
+                label_zh=form.get("label_zh", ""),
+                label_en=form.get("label_en", ""),
+            )
         elif section == "category-active":
             reference.set_category_active(ctx, user, form.get("code", ""), form.get("active") == "1")
         elif section == "team":
@@ -104,28 +129,52 @@ async def change(request: Request, section: str) -> Response:
                 function = TeamFunction(form.get("function", ""))
             except ValueError:
                 raise ValidationFailed("Choose the team's function.", field="function") from None
-            org_admin.add_team(ctx, user, organisation_id=_int(form.get("organisation_id", ""), "organisation_id"),
-                               name=form.get("name", ""), function=function)
+            org_admin.add_team(
+                ctx,
+                user,
+                organisation_id=_int(form.get("organisation_id", ""), "organisation_id"),
+                name=form.get("name", ""),
+                function=function,
+            )
         elif section == "agent":
-            org_admin.update_agent(ctx, user, _int(form.get("user_id", ""), "user_id"), org_admin.AgentProfile(
-                team_id=_int(form["team_id"], "team_id") if form.get("team_id") else None,
-                region=form.get("region", ""), skills=_codes(form.get("skills", "")),
-                capacity=_int(form.get("capacity", ""), "capacity"), on_shift=form.get("on_shift") == "1"))
+            org_admin.update_agent(
+                ctx,
+                user,
+                _int(form.get("user_id", ""), "user_id"),
+                org_admin.AgentProfile(
+                    team_id=_int(form["team_id"], "team_id") if form.get("team_id") else None,
+                    region=form.get("region", ""),
+                    skills=_codes(form.get("skills", "")),
+                    capacity=_int(form.get("capacity", ""), "capacity"),
+                    on_shift=form.get("on_shift") == "1",
+                ),
+            )
         elif section == "rule":
             try:
                 strategy = Strategy(form.get("strategy", ""))
             except ValueError:
                 raise ValidationFailed("Choose how to pick an agent.", field="strategy") from None
-            routing.save_rule(ctx, user, RoutingRule(
-                id=None, name=form.get("name", ""), position=_int(form.get("position", ""), "position"),
-                team_id=_int(form.get("team_id", ""), "team_id"), strategy=strategy,
-                fallback_team_id=_int(form["fallback_team_id"], "fallback_team_id")
-                if form.get("fallback_team_id") else None,
-                conditions=Conditions(types=_codes(form.get("types", "")),
-                                      categories=_codes(form.get("categories", "")),
-                                      regions=_codes(form.get("regions", "")),
-                                      channels=_codes(form.get("channels", "")),
-                                      tiers=_codes(form.get("tiers", "")))))
+            routing.save_rule(
+                ctx,
+                user,
+                RoutingRule(
+                    id=None,
+                    name=form.get("name", ""),
+                    position=_int(form.get("position", ""), "position"),
+                    team_id=_int(form.get("team_id", ""), "team_id"),
+                    strategy=strategy,
+                    fallback_team_id=_int(form["fallback_team_id"], "fallback_team_id")
+                    if form.get("fallback_team_id")
+                    else None,
+                    conditions=Conditions(
+                        types=_codes(form.get("types", "")),
+                        categories=_codes(form.get("categories", "")),
+                        regions=_codes(form.get("regions", "")),
+                        channels=_codes(form.get("channels", "")),
+                        tiers=_codes(form.get("tiers", "")),
+                    ),
+                ),
+            )
         elif section == "rule-active":
             rule_id = _int(form.get("rule_id", ""), "rule_id")
             rule = next((r for r in routing.list_rules(ctx, user) if r.id == rule_id), None)
@@ -137,18 +186,25 @@ async def change(request: Request, section: str) -> Response:
             policy = next((p for p in sla_admin.list_policies(ctx, user) if p.id == policy_id), None)
             if policy is None:
                 raise ValidationFailed("SLA policy {id} does not exist.", field="policy_id", id=policy_id)
-            sla_admin.save_policy(ctx, user, replace(policy, targets=_targets(form),
-                                                     active=form.get("active") == "1"))
+            sla_admin.save_policy(ctx, user, replace(policy, targets=_targets(form), active=form.get("active") == "1"))
         elif section == "calendar-day":
             try:
                 day = date.fromisoformat(form.get("day", ""))
             except ValueError:
                 raise ValidationFailed("Enter the day as 2026-12-31.", field="day") from None
-            sla_admin.set_calendar_day(ctx, user, form.get("calendar", ""), day, form.get("is_workday") == "1",
-                                       form.get("note"))
+            sla_admin.set_calendar_day(
+                ctx, user, form.get("calendar", ""), day, form.get("is_workday") == "1", form.get("note")
+            )
         elif section == "template":
-            notify.save_template(ctx, user, form.get("key", ""), form.get("channel", ""), form.get("locale", ""),
-                                 form.get("subject"), form.get("body", ""))
+            notify.save_template(
+                ctx,
+                user,
+                form.get("key", ""),
+                form.get("channel", ""),
+                form.get("locale", ""),
+                form.get("subject"),
+                form.get("body", ""),
+            )
         else:
             raise ValidationFailed("Choose one of the offered actions.", field="section")
     except DomainError as exc:

@@ -41,8 +41,9 @@ def _back(request: Request, user: User, number: str, exc: DomainError) -> Respon
     """The work-order page again, with the error above its current state."""
     status = 409 if isinstance(exc, ConcurrentUpdate) or exc.code == "state_conflict" else 422
     if exc.code in ("not_found", "permission_denied"):
-        return render(request, "error.html", 404 if exc.code == "not_found" else 403, user=user,
-                      error=error_text(request, exc))
+        return render(
+            request, "error.html", 404 if exc.code == "not_found" else 403, user=user, error=error_text(request, exc)
+        )
     return detail_page(request, user, number, error=error_text(request, exc), status_code=status)
 
 
@@ -54,22 +55,42 @@ def _target(value: str) -> tuple[int | None, int | None]:
 
 
 @router.post("/ui/work-orders/{number}/dispatch")
-def dispatch_form(request: Request, number: str, to: str = Form(""), instruction: str = Form(""),
-                  version: str = Form(""), csrf: str = Form("")) -> Response:
+def dispatch_form(
+    request: Request,
+    number: str,
+    to: str = Form(""),
+    instruction: str = Form(""),
+    version: str = Form(""),
+    csrf: str = Form(""),
+) -> Response:
     user = page_user(request)
     try:
         check_csrf(request, csrf)
         team_id, org_id = _target(to)
-        dispatch.dispatch_work_order(context_of(request), user, number, instruction=instruction, to_team_id=team_id,
-                                     to_organisation_id=org_id, expected_version=_version(version))
+        dispatch.dispatch_work_order(
+            context_of(request),
+            user,
+            number,
+            instruction=instruction,
+            to_team_id=team_id,
+            to_organisation_id=org_id,
+            expected_version=_version(version),
+        )
     except DomainError as exc:
         return _back(request, user, number, exc)
     return RedirectResponse(f"/ui/work-orders/{number}#dispatches", status_code=303)
 
 
 @router.post("/ui/dispatches/{dispatch_id}/answer")
-def answer_form(request: Request, dispatch_id: int, number: str = Form(""), action: str = Form(""),
-                text: str = Form(""), version: str = Form(""), csrf: str = Form("")) -> Response:
+def answer_form(
+    request: Request,
+    dispatch_id: int,
+    number: str = Form(""),
+    action: str = Form(""),
+    text: str = Form(""),
+    version: str = Form(""),
+    csrf: str = Form(""),
+) -> Response:
     user = page_user(request)
     ctx = context_of(request)
     try:
@@ -102,18 +123,37 @@ def _items(value: str) -> tuple[str, ...]:
 
 
 @router.post("/ui/work-orders/{number}/visits")
-def schedule_form(request: Request, number: str, engineer_id: str = Form(""), window_start: str = Form(""),
-                  window_end: str = Form(""), address: str = Form(""), tools: str = Form(""), parts: str = Form(""),
-                  version: str = Form(""), csrf: str = Form("")) -> Response:
+def schedule_form(
+    request: Request,
+    number: str,
+    engineer_id: str = Form(""),
+    window_start: str = Form(""),
+    window_end: str = Form(""),
+    address: str = Form(""),
+    tools: str = Form(""),
+    parts: str = Form(""),
+    version: str = Form(""),
+    csrf: str = Form(""),
+) -> Response:
     user = page_user(request)
     try:
         check_csrf(request, csrf)
         if not engineer_id.isdigit():
             raise ValidationFailed("Choose an engineer.", field="engineer_id")
-        visits.schedule_visit(context_of(request), user, number, visits.NewVisit(
-            engineer_id=int(engineer_id), window_start=_local(request, window_start, "window_start"),
-            window_end=_local(request, window_end, "window_end"), address=address or None, tools=_items(tools),
-            parts=_items(parts)), expected_version=_version(version))
+        visits.schedule_visit(
+            context_of(request),
+            user,
+            number,
+            visits.NewVisit(
+                engineer_id=int(engineer_id),
+                window_start=_local(request, window_start, "window_start"),
+                window_end=_local(request, window_end, "window_end"),
+                address=address or None,
+                tools=_items(tools),
+                parts=_items(parts),
+            ),
+            expected_version=_version(version),
+        )
     except DomainError as exc:
         return _back(request, user, number, exc)
     return RedirectResponse(f"/ui/work-orders/{number}#visits", status_code=303)
@@ -142,8 +182,9 @@ def team_queue(request: Request, team_id: int) -> Response:
 
 
 @router.post("/ui/agents/{user_id}/shift")
-def shift_form(request: Request, user_id: int, on_shift: str = Form(""), team_id: str = Form(""),
-               csrf: str = Form("")) -> Response:
+def shift_form(
+    request: Request, user_id: int, on_shift: str = Form(""), team_id: str = Form(""), csrf: str = Form("")
+) -> Response:
     """Go on or off shift (oneself), or set someone's shift (supervisors); routing follows at once."""
     user = page_user(request)
     back = f"/ui/teams/{team_id}/queue" if team_id.isdigit() else "/ui/work-orders"
@@ -151,8 +192,13 @@ def shift_form(request: Request, user_id: int, on_shift: str = Form(""), team_id
         check_csrf(request, csrf)
         org_admin.update_agent(context_of(request), user, user_id, org_admin.AgentProfile(on_shift=on_shift == "1"))
     except DomainError as exc:
-        return render(request, "error.html", 403 if exc.code == "permission_denied" else 422, user=user,
-                      error=error_text(request, exc))
+        return render(
+            request,
+            "error.html",
+            403 if exc.code == "permission_denied" else 422,
+            user=user,
+            error=error_text(request, exc),
+        )
     return RedirectResponse(back + "#members", status_code=303)
 
 
@@ -171,20 +217,38 @@ def engineer_day(request: Request, day: str = "", engineer: int | None = None) -
         found = visits.engineer_day(ctx, user, engineer_id, when)
     except DomainError as exc:
         return render(request, "error.html", 403, user=user, error=error_text(request, exc))
-    return render(request, "engineer_day.html", user=user, day=when, visits=found, engineer_id=engineer_id,
-                  bad_day=bad_day)
+    return render(
+        request, "engineer_day.html", user=user, day=when, visits=found, engineer_id=engineer_id, bad_day=bad_day
+    )
 
 
-def _visit_page(request: Request, user: User, visit_id: int, *, error: str | None = None,
-                status_code: int = 200, form: dict[str, str] | None = None) -> Response:
+def _visit_page(
+    request: Request,
+    user: User,
+    visit_id: int,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+    form: dict[str, str] | None = None,
+) -> Response:
     try:
         visit, wo = visits.view_visit(context_of(request), user, visit_id)
     except DomainError as exc:
         return render(request, "error.html", 404, user=user, error=error_text(request, exc))
     may_record = user.may(Permission.WORKORDER_TRANSITION) and (
-        user.id == visit.engineer_id or user.role in (Role.SUPERVISOR, Role.ADMIN))
-    return render(request, "visit.html", status_code, user=user, visit=visit, wo=wo, error=error,
-                  may_record=may_record, form=form or {})
+        user.id == visit.engineer_id or user.role in (Role.SUPERVISOR, Role.ADMIN)
+    )
+    return render(
+        request,
+        "visit.html",
+        status_code,
+        user=user,
+        visit=visit,
+        wo=wo,
+        error=error,
+        may_record=may_record,
+        form=form or {},
+    )
 
 
 @router.get("/ui/visits/{visit_id}")
@@ -215,11 +279,22 @@ async def complete_form(request: Request, visit_id: int) -> Response:
             raise ValidationFailed("Choose the outcome of the visit.", field="outcome") from None
         test = {"passed": True, "failed": False}.get(form.get("function_test", ""))
         cleaned = {"yes": True, "no": False}.get(form.get("site_cleaned", ""))
-        visits.complete_visit(context_of(request), user, visit_id, visits.VisitReport(
-            diagnosis=form.get("diagnosis"), repair_actions=form.get("repair_actions"), function_test_passed=test,
-            function_test_note=form.get("function_test_note"), confirmed_by=form.get("confirmed_by"),
-            signature=form.get("signature") or None, site_cleaned=cleaned, outcome=outcome),
-            expected_version=_version(form.get("version", "")))
+        visits.complete_visit(
+            context_of(request),
+            user,
+            visit_id,
+            visits.VisitReport(
+                diagnosis=form.get("diagnosis"),
+                repair_actions=form.get("repair_actions"),
+                function_test_passed=test,
+                function_test_note=form.get("function_test_note"),
+                confirmed_by=form.get("confirmed_by"),
+                signature=form.get("signature") or None,
+                site_cleaned=cleaned,
+                outcome=outcome,
+            ),
+            expected_version=_version(form.get("version", "")),
+        )
     except DomainError as exc:
         return _visit_page(request, user, visit_id, error=error_text(request, exc), status_code=422, form=form)
     return RedirectResponse(f"/ui/visits/{visit_id}", status_code=303)
@@ -230,19 +305,33 @@ def _dashboard_values(request: Request, user: User) -> dict[str, Any]:
     board = workspace.dashboard(ctx, user)
     names = category_labels(request, user)["category_labels"]
     channels = sorted(set(board.channels_today) | set(board.channels_week_avg))
-    top = sorted(set(board.categories_today) | set(board.categories_week_avg),
-                 key=lambda c: -(board.categories_today.get(c, 0) + board.categories_week_avg.get(c, 0)))[:10]
+    top = sorted(
+        set(board.categories_today) | set(board.categories_week_avg),
+        key=lambda c: -(board.categories_today.get(c, 0) + board.categories_week_avg.get(c, 0)),
+    )[:10]
     locale = locale_of(request)
 
-    def chart(keys: list[str], label_of: dict[str, str], today: dict[str, int],
-              week: dict[str, float]) -> str:
-        return json.dumps({"labels": [label_of.get(k, k) for k in keys], "today": [today.get(k, 0) for k in keys],
-                           "week": [week.get(k, 0) for k in keys]}, ensure_ascii=False)
+    def chart(keys: list[str], label_of: dict[str, str], today: dict[str, int], week: dict[str, float]) -> str:
+        return json.dumps(
+            {
+                "labels": [label_of.get(k, k) for k in keys],
+                "today": [today.get(k, 0) for k in keys],
+                "week": [week.get(k, 0) for k in keys],
+            },
+            ensure_ascii=False,
+        )
 
-    return {"board": board, "teams": org_names(request, user)["teams"],
-            "channel_chart": chart(channels, {k: gettext(locale, v) for k, v in labels.CHANNEL.items()},
-                                   board.channels_today, board.channels_week_avg),
-            "category_chart": chart(top, names, board.categories_today, board.categories_week_avg)}
+    return {
+        "board": board,
+        "teams": org_names(request, user)["teams"],
+        "channel_chart": chart(
+            channels,
+            {k: gettext(locale, v) for k, v in labels.CHANNEL.items()},
+            board.channels_today,
+            board.channels_week_avg,
+        ),
+        "category_chart": chart(top, names, board.categories_today, board.categories_week_avg),
+    }
 
 
 @router.get("/ui/dashboard")

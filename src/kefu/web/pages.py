@@ -97,8 +97,12 @@ def render(request: Request, template: str, status_code: int = 200, **values: An
         return format_duration(locale, minutes)
 
     html = env.get_template(template).render(
-        request=request, csrf=csrf_token(request), localtime=localtime, duration=duration,
-        now=context_of(request).clock.now(), **values
+        request=request,
+        csrf=csrf_token(request),
+        localtime=localtime,
+        duration=duration,
+        now=context_of(request).clock.now(),
+        **values,
     )
     return HTMLResponse(html, status_code=status_code)
 
@@ -151,7 +155,12 @@ def login(
     response = RedirectResponse(target, status_code=303)
     settings = request.app.state.kefu.settings
     response.set_cookie(
-        SESSION_COOKIE, token, httponly=True, samesite="lax", secure=settings.cookie_secure, path="/",
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+        path="/",
         max_age=settings.session_hours * 3600,
     )
     return response
@@ -178,12 +187,14 @@ def _list_filter(params: dict[str, str], now: datetime) -> tuple[WorkOrderFilter
         statuses = (status,)
     elif status not in ("", "all"):
         problems["status"] = status
+
     def one(name: str, allowed: set[str]) -> tuple[str, ...]:
         value = params.get(name, "")
         if value and value not in allowed:
             problems[name] = value
             return ()
         return (value,) if value else ()
+
     try:
         before_id = cursors.decode(params.get("cursor"))
     except ValidationFailed:
@@ -221,8 +232,7 @@ def work_order_list(request: Request) -> Response:
     if params.get("mine") == "1":
         flt = WorkOrderFilter(**{**flt.__dict__, "owner_id": user.id})
     if queue := workspace.queue_filter(user, params.get("queue", ""), ctx.clock.now()):
-        flt = replace(queue, before_id=flt.before_id, priorities=flt.priorities, types=flt.types,
-                      category=flt.category)
+        flt = replace(queue, before_id=flt.before_id, priorities=flt.priorities, types=flt.types, category=flt.category)
     elif params.get("queue"):
         bad["queue"] = params["queue"]
     error = None
@@ -234,8 +244,16 @@ def work_order_list(request: Request) -> Response:
     if len(items) == PAGE_SIZE and items[-1].id is not None:
         next_url = "?" + urlencode({**params, "cursor": cursors.encode(items[-1].id)})
     return render(
-        request, "list.html", user=user, items=items, params=params, next_url=next_url, bad=bad, error=error,
-        queues=workspace.queues(ctx, user), saved=workspace.saved_filters(ctx, user),
+        request,
+        "list.html",
+        user=user,
+        items=items,
+        params=params,
+        next_url=next_url,
+        bad=bad,
+        error=error,
+        queues=workspace.queues(ctx, user),
+        saved=workspace.saved_filters(ctx, user),
         current_query=urlencode({k: v for k, v in params.items() if k in workspace.ALLOWED_PARAMS}),
         **category_labels(request, user),
     )
@@ -277,9 +295,20 @@ def category_labels(request: Request, user: User) -> dict[str, Any]:
 
 
 def _form_defaults() -> dict[str, Any]:
-    return {"channel": "hotline", "type": "fault", "customer_id": "", "category": "", "title": "",
-            "description": "", "priority": "", "severity": "", "fault_place": "", "device": "", "store": "",
-            "call_id": ""}
+    return {
+        "channel": "hotline",
+        "type": "fault",
+        "customer_id": "",
+        "category": "",
+        "title": "",
+        "description": "",
+        "priority": "",
+        "severity": "",
+        "fault_place": "",
+        "device": "",
+        "store": "",
+        "call_id": "",
+    }
 
 
 @router.get("/ui/work-orders/new")
@@ -295,12 +324,21 @@ def new_work_order_form(request: Request, channel: str = "", customer_id: str = 
     return _new_form(request, user, form, None, None)
 
 
-def _new_form(request: Request, user: User, form: dict[str, Any], error: str | None, field: str | None,
-              status_code: int = 200) -> HTMLResponse:
+def _new_form(
+    request: Request, user: User, form: dict[str, Any], error: str | None, field: str | None, status_code: int = 200
+) -> HTMLResponse:
     ctx = context_of(request)
     return render(
-        request, "new.html", status_code, user=user, form=form, error=error, error_field=field,
-        categories=reference.list_categories(ctx, user), types=list(WorkOrderType), channels=list(Channel),
+        request,
+        "new.html",
+        status_code,
+        user=user,
+        form=form,
+        error=error,
+        error_field=field,
+        categories=reference.list_categories(ctx, user),
+        types=list(WorkOrderType),
+        channels=list(Channel),
         priorities=list(Priority),
     )
 
@@ -387,8 +425,16 @@ def screen_pop_page(request: Request, caller: str = "", call_id: str = "") -> Re
             pop = cti.screen_pop(context_of(request), user, caller)
         except DomainError as exc:
             error = error_text(request, exc)
-    return render(request, "screen_pop.html", 422 if error else 200, user=user, pop=pop, caller=caller,
-                  call_id=call_id, error=error)
+    return render(
+        request,
+        "screen_pop.html",
+        422 if error else 200,
+        user=user,
+        pop=pop,
+        caller=caller,
+        call_id=call_id,
+        error=error,
+    )
 
 
 @router.get("/ui/contacts/{contact_id}/attachments/{position}")
@@ -400,9 +446,15 @@ def contact_attachment(request: Request, contact_id: int, position: int) -> Resp
         return render(request, "error.html", 404, user=user, error=error_text(request, exc))
     quoted = quote(found.filename)
     disposition = "inline" if found.content_type.startswith("image/") else "attachment"
-    return Response(found.content or b"", media_type=found.content_type, headers={
-        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quoted}", "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": "default-src 'none'; sandbox"})
+    return Response(
+        found.content or b"",
+        media_type=found.content_type,
+        headers={
+            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quoted}",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        },
+    )
 
 
 @router.get("/ui/customers/lookup")
@@ -413,8 +465,9 @@ def customer_lookup(request: Request, phone: str = "") -> Response:
     digits = "".join(c for c in phone if c.isdigit())
     if len(digits) >= 4:
         try:
-            found = customers.search_customers(context_of(request), user, phone=digits, name=None, before_id=None,
-                                               limit=8)
+            found = customers.search_customers(
+                context_of(request), user, phone=digits, name=None, before_id=None, limit=8
+            )
         except DomainError as exc:
             error = error_text(request, exc)
     return render(request, "_customer_matches.html", found=found, error=error, typed=digits)
@@ -426,35 +479,50 @@ def work_order_detail(request: Request, number: str, unmask: int = 0) -> Respons
     try:
         return detail_page(request, user, number, unmask=bool(unmask))
     except DomainError as exc:
-        return render(request, "error.html", 404 if exc.code == "not_found" else 403, user=user,
-                      error=error_text(request, exc))
+        return render(
+            request, "error.html", 404 if exc.code == "not_found" else 403, user=user, error=error_text(request, exc)
+        )
 
 
-def detail_page(request: Request, user: User, number: str, *, unmask: bool = False, error: str | None = None,
-            status_code: int = 200) -> HTMLResponse:
+def detail_page(
+    request: Request, user: User, number: str, *, unmask: bool = False, error: str | None = None, status_code: int = 200
+) -> HTMLResponse:
     """The work-order page; after a refused action it shows the error above the current state."""
     ctx = context_of(request)
     view = svc.view_work_order(ctx, user, number, unmask=unmask)
     wo = view.work_order
     # Resolved work orders are re-opened before anyone is sent (the services refuse it as well).
-    can_dispatch = (user.may(Permission.WORKORDER_DISPATCH) and wo.is_open
-                    and wo.status not in (Status.RESOLVED, Status.CALLBACK))
+    can_dispatch = (
+        user.may(Permission.WORKORDER_DISPATCH) and wo.is_open and wo.status not in (Status.RESOLVED, Status.CALLBACK)
+    )
     suggestions = visits.suggest_engineer(ctx, user, number) if can_dispatch else []
     return render(
-        request, "detail.html", status_code, user=user, view=view, wo=wo, error=error,
-        **category_labels(request, user), **org_names(request, user),
-        can_transition=user.may(Permission.WORKORDER_TRANSITION), can_note=user.may(Permission.WORKORDER_NOTE),
-        can_unmask=user.may(Permission.PII_VIEW), can_dispatch=can_dispatch,
+        request,
+        "detail.html",
+        status_code,
+        user=user,
+        view=view,
+        wo=wo,
+        error=error,
+        **category_labels(request, user),
+        **org_names(request, user),
+        can_transition=user.may(Permission.WORKORDER_TRANSITION),
+        can_note=user.may(Permission.WORKORDER_NOTE),
+        can_unmask=user.may(Permission.PII_VIEW),
+        can_dispatch=can_dispatch,
         held={h.id for h in view.dispatches if h.is_active and dispatch.holds(user, h)},
-        suggestions=suggestions, steps=checklist_templates(wo.category),
+        suggestions=suggestions,
+        steps=checklist_templates(wo.category),
     )
 
 
 def org_names(request: Request, user: User) -> dict[str, Any]:
     """Teams and organisations by id, for pickers and for naming the parties of hops."""
     ctx = context_of(request)
-    return {"teams": {t.id: t for t in reference.list_teams(ctx, user)},
-            "organisations": {o.id: o for o in org_admin.list_organisations(ctx, user)}}
+    return {
+        "teams": {t.id: t for t in reference.list_teams(ctx, user)},
+        "organisations": {o.id: o for o in org_admin.list_organisations(ctx, user)},
+    }
 
 
 def checklist_templates(category: str) -> dict[str, Any]:
@@ -463,7 +531,11 @@ def checklist_templates(category: str) -> dict[str, Any]:
 
 @router.post("/ui/work-orders/{number}/transition")
 def transition(
-    request: Request, number: str, to: str = Form(""), note: str = Form(""), version: str = Form(""),
+    request: Request,
+    number: str,
+    to: str = Form(""),
+    note: str = Form(""),
+    version: str = Form(""),
     csrf: str = Form(""),
 ) -> Response:
     user = page_user(request)
@@ -474,7 +546,11 @@ def transition(
         except ValueError:
             raise ValidationFailed("Choose one of the offered actions.", field="to") from None
         svc.transition_work_order(
-            context_of(request), user, number, target, note=note or None,
+            context_of(request),
+            user,
+            number,
+            target,
+            note=note or None,
             expected_version=int(version) if version.isdigit() else None,
         )
     except ConcurrentUpdate as exc:
@@ -485,13 +561,25 @@ def transition(
 
 
 @router.post("/ui/work-orders/{number}/links")
-def link(request: Request, number: str, other: str = Form(""), action: str = Form(""), version: str = Form(""),
-         csrf: str = Form("")) -> Response:
+def link(
+    request: Request,
+    number: str,
+    other: str = Form(""),
+    action: str = Form(""),
+    version: str = Form(""),
+    csrf: str = Form(""),
+) -> Response:
     user = page_user(request)
     try:
         check_csrf(request, csrf)
-        svc.link_work_orders(context_of(request), user, number, other, merge=action == "merge",
-                             expected_version=int(version) if version.isdigit() else None)
+        svc.link_work_orders(
+            context_of(request),
+            user,
+            number,
+            other,
+            merge=action == "merge",
+            expected_version=int(version) if version.isdigit() else None,
+        )
     except ConcurrentUpdate as exc:
         return detail_page(request, user, number, error=error_text(request, exc), status_code=409)
     except DomainError as exc:
@@ -501,7 +589,11 @@ def link(request: Request, number: str, other: str = Form(""), action: str = For
 
 @router.post("/ui/work-orders/{number}/notes")
 def note(
-    request: Request, number: str, body: str = Form(""), customer_visible: str = Form(""), csrf: str = Form(""),
+    request: Request,
+    number: str,
+    body: str = Form(""),
+    customer_visible: str = Form(""),
+    csrf: str = Form(""),
 ) -> Response:
     user = page_user(request)
     try:

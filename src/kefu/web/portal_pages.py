@@ -22,8 +22,13 @@ from kefu.web.pages import check_csrf, context_of, error_text, render
 router = APIRouter(include_in_schema=False)
 PORTAL_COOKIE = "kefu_portal"
 PORTAL_HOURS = 2
-TYPES = (WorkOrderType.FAULT, WorkOrderType.COMPLAINT, WorkOrderType.INQUIRY, WorkOrderType.SERVICE_REQUEST,
-         WorkOrderType.SUGGESTION)
+TYPES = (
+    WorkOrderType.FAULT,
+    WorkOrderType.COMPLAINT,
+    WorkOrderType.INQUIRY,
+    WorkOrderType.SERVICE_REQUEST,
+    WorkOrderType.SUGGESTION,
+)
 
 
 def _secret(request: Request) -> bytes:
@@ -44,18 +49,37 @@ def _verified(request: Request, number: str) -> bool:
     except ValueError:
         return False
     expected = hmac.new(_secret(request), f"{got_number}.{expires}".encode(), hashlib.sha256).hexdigest()
-    return (hmac.compare_digest(signature, expected) and got_number == number and expires.isdigit()
-            and int(expires) > time.time())
+    return (
+        hmac.compare_digest(signature, expected)
+        and got_number == number
+        and expires.isdigit()
+        and int(expires) > time.time()
+    )
 
 
 def _categories(request: Request) -> list[Category]:
     return [c for c in reference.list_categories_unchecked(context_of(request)) if "." in c.code]
 
 
-def _home(request: Request, *, error: str | None = None, status: int = 200, form: dict[str, str] | None = None,
-          track_error: str | None = None) -> Response:
-    return render(request, "portal_home.html", status, user=None, error=error, track_error=track_error,
-                  form=form or {}, categories=_categories(request), types=TYPES)
+def _home(
+    request: Request,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    form: dict[str, str] | None = None,
+    track_error: str | None = None,
+) -> Response:
+    return render(
+        request,
+        "portal_home.html",
+        status,
+        user=None,
+        error=error,
+        track_error=track_error,
+        form=form or {},
+        categories=_categories(request),
+        types=TYPES,
+    )
 
 
 @router.get("/portal")
@@ -94,16 +118,34 @@ async def submit(request: Request) -> Response:
         category = form.get("category") or None
         reference_labels = {c.code: c.label("zh_CN") for c in reference.list_categories_unchecked(ctx)}
         title = " · ".join(x for x in (reference_labels.get(category or ""), device) if x) or symptom[:60]
-        result = intake.receive(ctx, intake.Inbound(
-            channel=Channel.WEB, body=symptom, phone=form["phone"], name=form["name"], type=kind, category=category,
-            title=title, fault_time=_when(ctx, form.get("fault_time", "")), fault_place=form.get("place") or None,
-            device=device, data={"portal": True}))
+        result = intake.receive(
+            ctx,
+            intake.Inbound(
+                channel=Channel.WEB,
+                body=symptom,
+                phone=form["phone"],
+                name=form["name"],
+                type=kind,
+                category=category,
+                title=title,
+                fault_time=_when(ctx, form.get("fault_time", "")),
+                fault_place=form.get("place") or None,
+                device=device,
+                data={"portal": True},
+            ),
+        )
     except DomainError as exc:
         return _home(request, error=error_text(request, exc), status=422, form=form)
     assert result.work_order is not None
     view = portal.view(ctx, result.work_order.number)
-    return render(request, "portal_done.html", user=None, number=result.work_order.number, promised=view.promised,
-                  opened=result.opened)
+    return render(
+        request,
+        "portal_done.html",
+        user=None,
+        number=result.work_order.number,
+        promised=view.promised,
+        opened=result.opened,
+    )
 
 
 @router.post("/portal/track")
@@ -113,8 +155,12 @@ def track(request: Request, number: str = Form(""), phone: str = Form(""), csrf:
         check_csrf(request, csrf)
         portal.send_code(context_of(request), number, phone)
     except DomainError as exc:
-        return _home(request, track_error=error_text(request, exc), status=422,
-                     form={"track_number": number, "track_phone": phone})
+        return _home(
+            request,
+            track_error=error_text(request, exc),
+            status=422,
+            form={"track_number": number, "track_phone": phone},
+        )
     return render(request, "portal_code.html", user=None, number=number.strip().upper(), error=None)
 
 
@@ -126,18 +172,26 @@ def verify(request: Request, number: str = Form(""), code: str = Form(""), csrf:
     except DomainError as exc:
         return render(request, "portal_code.html", 422, user=None, number=number, error=error_text(request, exc))
     response = RedirectResponse(f"/portal/orders/{verified}", status_code=303)
-    response.set_cookie(PORTAL_COOKIE, _ticket(request, verified), max_age=PORTAL_HOURS * 3600, httponly=True,
-                        samesite="lax", secure=request.app.state.kefu.settings.cookie_secure)
+    response.set_cookie(
+        PORTAL_COOKIE,
+        _ticket(request, verified),
+        max_age=PORTAL_HOURS * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.kefu.settings.cookie_secure,
+    )
     return response
 
 
-def _order(request: Request, number: str, *, error: str | None = None, status: int = 200,
-           notice: str | None = None) -> Response:
+def _order(
+    request: Request, number: str, *, error: str | None = None, status: int = 200, notice: str | None = None
+) -> Response:
     if not _verified(request, number):
         return RedirectResponse("/portal#track", status_code=303)
     view = portal.view(context_of(request), number)
-    return render(request, "portal_order.html", status, user=None, view=view, wo=view.work_order, error=error,
-                  notice=notice)
+    return render(
+        request, "portal_order.html", status, user=None, view=view, wo=view.work_order, error=error, notice=notice
+    )
 
 
 @router.get("/portal/orders/{number}")

@@ -31,8 +31,9 @@ def run(ctx: Context, *, stop: threading.Event, interval: float = 5.0, batch: in
         fired += result.fired
         busy = result.clocks == batch or delivered == batch
         if result.fired or delivered:
-            log.info("fired %d SLA thresholds on %d clocks, delivered %d messages",
-                     result.fired, result.clocks, delivered)
+            log.info(
+                "fired %d SLA thresholds on %d clocks, delivered %d messages", result.fired, result.clocks, delivered
+            )
         if once and not busy:
             break
         if not busy:
@@ -45,8 +46,9 @@ class EmbeddedWorker:
 
     def __init__(self, ctx: Context, interval: float) -> None:
         self.stop = threading.Event()
-        self.thread = threading.Thread(target=run, args=(ctx,), kwargs={"stop": self.stop, "interval": interval},
-                                       name="kefu-worker", daemon=True)
+        self.thread = threading.Thread(
+            target=run, args=(ctx,), kwargs={"stop": self.stop, "interval": interval}, name="kefu-worker", daemon=True
+        )
 
     def start(self) -> None:
         self.thread.start()

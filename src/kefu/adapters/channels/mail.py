@@ -23,10 +23,27 @@ from kefu.services.ports import Outgoing, SendFailed
 log = logging.getLogger("kefu.mail")
 
 MAX_ATTACHMENT = 10 * 2**20
-ALLOWED_TYPES = ("image/", "application/pdf", "text/plain", "application/msword",
-                 "application/vnd.openxmlformats-officedocument.", "application/vnd.ms-excel", "audio/", "video/mp4")
-_AUTO_SUBJECTS = ("自动回复", "auto:", "automatic reply", "out of office", "autoreply", "undeliverable",
-                  "delivery status notification", "退信", "系统退信")
+ALLOWED_TYPES = (
+    "image/",
+    "application/pdf",
+    "text/plain",
+    "application/msword",
+    "application/vnd.openxmlformats-officedocument.",
+    "application/vnd.ms-excel",
+    "audio/",
+    "video/mp4",
+)
+_AUTO_SUBJECTS = (
+    "自动回复",
+    "auto:",
+    "automatic reply",
+    "out of office",
+    "autoreply",
+    "undeliverable",
+    "delivery status notification",
+    "退信",
+    "系统退信",
+)
 
 
 class Unreadable(ValueError):
@@ -86,8 +103,11 @@ def is_automatic(msg: EmailMessage) -> str | None:
     auto = str(msg.get("Auto-Submitted", "no")).strip().lower()
     if auto and auto != "no":
         return "auto-submitted"
-    if msg.get_content_type() == "multipart/report" or str(msg.get("From", "")).lower().startswith(
-            ("mailer-daemon", "postmaster")) or "mailer-daemon@" in str(msg.get("From", "")).lower():
+    if (
+        msg.get_content_type() == "multipart/report"
+        or str(msg.get("From", "")).lower().startswith(("mailer-daemon", "postmaster"))
+        or "mailer-daemon@" in str(msg.get("From", "")).lower()
+    ):
         return "bounce"
     if any(msg.get(h) for h in ("X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress")):
         return "auto-reply"
@@ -122,8 +142,12 @@ def parse(raw: bytes, *, max_attachment: int = MAX_ATTACHMENT) -> Inbound:
     for part in msg.iter_attachments():
         content = part.get_payload(decode=True) or b""
         size = len(content) if isinstance(content, bytes) else 0
-        item = Attachment(filename=str(part.get_filename() or "attachment")[:200], content_type=part.get_content_type(),
-                          size=size, content=content if isinstance(content, bytes) else None)
+        item = Attachment(
+            filename=str(part.get_filename() or "attachment")[:200],
+            content_type=part.get_content_type(),
+            size=size,
+            content=content if isinstance(content, bytes) else None,
+        )
         if size > max_attachment or not item.content_type.startswith(ALLOWED_TYPES):
             refused.append(item.describe())
         else:
@@ -135,10 +159,18 @@ def parse(raw: bytes, *, max_attachment: int = MAX_ATTACHMENT) -> Inbound:
     if why:
         data["automatic"] = why
     body = _body(msg)
-    return Inbound(channel=Channel.EMAIL, body=body or subject, subject=subject[:300] or None,
-                   provider_message_id=str(msg.get("Message-ID", "")).strip()[:200] or None,
-                   email=address.strip().lower(), name=name or None, attachments=tuple(attachments), data=data,
-                   may_open=why is None, answer=why is None)
+    return Inbound(
+        channel=Channel.EMAIL,
+        body=body or subject,
+        subject=subject[:300] or None,
+        provider_message_id=str(msg.get("Message-ID", "")).strip()[:200] or None,
+        email=address.strip().lower(),
+        name=name or None,
+        attachments=tuple(attachments),
+        data=data,
+        may_open=why is None,
+        answer=why is None,
+    )
 
 
 class SmtpSender:

@@ -36,11 +36,20 @@ class HttpSmsGateway:
         self.url, self.secret, self.sender_id, self.timeout = url, secret, sender_id, timeout
 
     def send(self, message: Outgoing) -> str | None:
-        body = json.dumps({"id": message.message_id, "from": self.sender_id, "to": message.address,
-                           "text": message.body}, ensure_ascii=False).encode()
-        request = urllib.request.Request(self.url, data=body, method="POST", headers={  # noqa: S310 - configured URL
-            "Content-Type": "application/json", SIGNATURE_HEADER: sign(self.secret, body),
-            "Idempotency-Key": message.message_id})
+        body = json.dumps(
+            {"id": message.message_id, "from": self.sender_id, "to": message.address, "text": message.body},
+            ensure_ascii=False,
+        ).encode()
+        request = urllib.request.Request(  # noqa: S310 - configured URL
+            self.url,
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                SIGNATURE_HEADER: sign(self.secret, body),
+                "Idempotency-Key": message.message_id,
+            },
+        )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
                 answer = json.loads(response.read() or b"{}")
@@ -72,9 +81,15 @@ class SmppGateway:
             parts, coding, esm_class = smpplib.gsm.make_parts(message.body)
             for part in parts:
                 client.send_message(
-                    source_addr_ton=smpplib.consts.SMPP_TON_ALNUM, source_addr=self.sender_id,
-                    dest_addr_ton=smpplib.consts.SMPP_TON_INTL, destination_addr=_international(message.address),
-                    short_message=part, data_coding=coding, esm_class=esm_class, registered_delivery=False)
+                    source_addr_ton=smpplib.consts.SMPP_TON_ALNUM,
+                    source_addr=self.sender_id,
+                    dest_addr_ton=smpplib.consts.SMPP_TON_INTL,
+                    destination_addr=_international(message.address),
+                    short_message=part,
+                    data_coding=coding,
+                    esm_class=esm_class,
+                    registered_delivery=False,
+                )
                 client.read_once()  # submit_sm_resp: its message id, or PDUError on an error status
             client.unbind()
         except (smpplib.exceptions.PDUError, smpplib.exceptions.ConnectionError, OSError) as exc:

@@ -56,16 +56,26 @@ def parse(body: bytes) -> WechatMessage:
     if root.tag != "xml" or not text("FromUserName") or not text("MsgType"):
         raise BadXml("expected <xml> with ToUserName, FromUserName, MsgType (WeChat's message format)")
     created = text("CreateTime")
-    return WechatMessage(to_user=text("ToUserName"), from_user=text("FromUserName"),
-                         create_time=int(created) if created.isdigit() else int(time.time()),
-                         msg_type=text("MsgType"), content=text("Content"), msg_id=text("MsgId") or None,
-                         event=text("Event") or None)
+    return WechatMessage(
+        to_user=text("ToUserName"),
+        from_user=text("FromUserName"),
+        create_time=int(created) if created.isdigit() else int(time.time()),
+        msg_type=text("MsgType"),
+        content=text("Content"),
+        msg_id=text("MsgId") or None,
+        event=text("Event") or None,
+    )
 
 
 def reply(message: WechatMessage, content: str) -> bytes:
     """The passive text reply: back to the customer, from the account."""
     root = Element("xml")
-    for name, value in (("ToUserName", message.from_user), ("FromUserName", message.to_user),
-                        ("CreateTime", str(int(time.time()))), ("MsgType", "text"), ("Content", content)):
+    for name, value in (
+        ("ToUserName", message.from_user),
+        ("FromUserName", message.to_user),
+        ("CreateTime", str(int(time.time()))),
+        ("MsgType", "text"),
+        ("Content", content),
+    ):
         SubElement(root, name).text = value
     return bytes(tostring(root, encoding="utf-8"))

@@ -21,11 +21,47 @@ from kefu.demo.generator import DemoCustomer, DemoWorkOrder
 
 BATCH = 5_000
 
-CUSTOMER_COLS = ["id", "name", "phone", "tier", "brand", "region", "email", "address", "id_number", "services",
-                 "devices", "tags", "created_at"]
-WO_COLS = ["id", "number", "customer_id", "type", "category", "channel", "priority", "severity", "title",
-           "description", "status", "owner_id", "handler_id", "team_id", "created_by", "created_at", "updated_at",
-           "fault_place", "device", "resolved_at", "closed_at", "reopen_count", "version", "organisation_id"]
+CUSTOMER_COLS = [
+    "id",
+    "name",
+    "phone",
+    "tier",
+    "brand",
+    "region",
+    "email",
+    "address",
+    "id_number",
+    "services",
+    "devices",
+    "tags",
+    "created_at",
+]
+WO_COLS = [
+    "id",
+    "number",
+    "customer_id",
+    "type",
+    "category",
+    "channel",
+    "priority",
+    "severity",
+    "title",
+    "description",
+    "status",
+    "owner_id",
+    "handler_id",
+    "team_id",
+    "created_by",
+    "created_at",
+    "updated_at",
+    "fault_place",
+    "device",
+    "resolved_at",
+    "closed_at",
+    "reopen_count",
+    "version",
+    "organisation_id",
+]
 EVENT_COLS = ["work_order_id", "kind", "actor_id", "at", "from_status", "to_status", "note", "visibility", "data"]
 
 
@@ -37,26 +73,75 @@ def next_id(engine: Engine, table: Any) -> int:
 def open_ids_from(engine: Engine, first_id: int) -> list[int]:
     """Ids of open work orders from `first_id` on (those a bulk load just added)."""
     with engine.connect() as conn:
-        return list(conn.execute(
-            select(work_orders.c.id).where(work_orders.c.id >= first_id, text(OPEN_PREDICATE))
-            .order_by(work_orders.c.id)).scalars())
+        return list(
+            conn.execute(
+                select(work_orders.c.id)
+                .where(work_orders.c.id >= first_id, text(OPEN_PREDICATE))
+                .order_by(work_orders.c.id)
+            ).scalars()
+        )
 
 
 def _customer_row(c: DemoCustomer) -> tuple[Any, ...]:
-    return (c.id, c.name, c.phone, c.tier, c.brand, c.region, None, c.address, c.id_number, c.services, c.devices,
-            c.tags, c.created_at)
+    return (
+        c.id,
+        c.name,
+        c.phone,
+        c.tier,
+        c.brand,
+        c.region,
+        None,
+        c.address,
+        c.id_number,
+        c.services,
+        c.devices,
+        c.tags,
+        c.created_at,
+    )
 
 
 def _wo_row(w: DemoWorkOrder, owner_orgs: dict[int, int | None]) -> tuple[Any, ...]:
-    return (w.id, w.number, w.customer_id, w.type, w.category, w.channel, w.priority, w.severity, w.title,
-            w.description, w.status, w.owner_id, w.owner_id, w.team_id, w.owner_id, w.created_at, w.updated_at,
-            w.fault_place, w.device, w.resolved_at, w.closed_at, 0, 1, owner_orgs.get(w.owner_id))
+    return (
+        w.id,
+        w.number,
+        w.customer_id,
+        w.type,
+        w.category,
+        w.channel,
+        w.priority,
+        w.severity,
+        w.title,
+        w.description,
+        w.status,
+        w.owner_id,
+        w.owner_id,
+        w.team_id,
+        w.owner_id,
+        w.created_at,
+        w.updated_at,
+        w.fault_place,
+        w.device,
+        w.resolved_at,
+        w.closed_at,
+        0,
+        1,
+        owner_orgs.get(w.owner_id),
+    )
 
 
 def _event_rows(w: DemoWorkOrder) -> Iterator[tuple[Any, ...]]:
     for e in w.events:
-        yield (w.id, e["kind"], e["actor_id"], e["at"], e["from_status"], e["to_status"], e["note"],
-               e.get("visibility"), e["data"])
+        yield (
+            w.id,
+            e["kind"],
+            e["actor_id"],
+            e["at"],
+            e["from_status"],
+            e["to_status"],
+            e["note"],
+            e.get("visibility"),
+            e["data"],
+        )
 
 
 def _chunks(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -81,8 +166,9 @@ def _sqlite_value(v: Any) -> Any:
     return v
 
 
-def _load(engine: Engine, table: str, cols: list[str], rows: Iterable[tuple[Any, ...]],
-          progress: Callable[[int], None]) -> int:
+def _load(
+    engine: Engine, table: str, cols: list[str], rows: Iterable[tuple[Any, ...]], progress: Callable[[int], None]
+) -> int:
     count = 0
     if engine.dialect.name == "postgresql":
         raw = engine.raw_connection()
@@ -126,8 +212,9 @@ def load_customers(engine: Engine, rows: Iterable[DemoCustomer], progress: Calla
     return n
 
 
-def load_work_orders(engine: Engine, rows: Iterable[DemoWorkOrder], progress: Callable[[int], None],
-                     owner_orgs: dict[int, int | None]) -> int:
+def load_work_orders(
+    engine: Engine, rows: Iterable[DemoWorkOrder], progress: Callable[[int], None], owner_orgs: dict[int, int | None]
+) -> int:
     """Work orders (in their owners' organisations) and their events, chunk by chunk; then the daily
     number sequences move past them and the handlers' open-load counters are set."""
     sequences: dict[str, int] = {}
@@ -152,9 +239,17 @@ def recount_open_assigned(engine: Engine, user_ids: list[int]) -> None:
     with engine.begin() as conn:
         conn.execute(delete(load_changes).where(load_changes.c.user_id.in_(user_ids)))
         conn.execute(
-            update(users).where(users.c.id.in_(user_ids)).values(open_assigned=(
-                select(func.count()).select_from(work_orders)
-                .where(work_orders.c.handler_id == users.c.id, text(OPEN_PREDICATE)).scalar_subquery())))
+            update(users)
+            .where(users.c.id.in_(user_ids))
+            .values(
+                open_assigned=(
+                    select(func.count())
+                    .select_from(work_orders)
+                    .where(work_orders.c.handler_id == users.c.id, text(OPEN_PREDICATE))
+                    .scalar_subquery()
+                )
+            )
+        )
 
 
 def _sync_identity(engine: Engine, table: str) -> None:
@@ -162,11 +257,12 @@ def _sync_identity(engine: Engine, table: str) -> None:
     if engine.dialect.name != "postgresql":
         return
     with engine.begin() as conn:
-        conn.execute(text(
-            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT COALESCE(MAX(id), 1) FROM {table}))"  # noqa: S608
-        ))
+        conn.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT COALESCE(MAX(id), 1) FROM {table}))"  # noqa: S608
+            )
+        )
         if table == "work_orders":
             conn.execute(text("ANALYZE work_orders"))
             conn.execute(text("ANALYZE work_order_events"))
             conn.execute(text("ANALYZE customers"))
-

@@ -29,24 +29,55 @@ _CONTACT_CLAIM = {
     name: dialect.insert(contacts).on_conflict_do_nothing().returning(contacts.c.id)
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
+
+
 def _contact(row: Any) -> Contact:
-    return Contact(id=row.id, channel=Channel(row.channel), direction=Direction(row.direction), at=row.at,
-                   customer_id=row.customer_id, body=row.body, address=row.address, subject=row.subject,
-                   provider_message_id=row.provider_message_id, work_order_id=row.work_order_id,
-                   attachments=[Attachment(**a) for a in row.attachments], data=dict(row.data))
+    return Contact(
+        id=row.id,
+        channel=Channel(row.channel),
+        direction=Direction(row.direction),
+        at=row.at,
+        customer_id=row.customer_id,
+        body=row.body,
+        address=row.address,
+        subject=row.subject,
+        provider_message_id=row.provider_message_id,
+        work_order_id=row.work_order_id,
+        attachments=[Attachment(**a) for a in row.attachments],
+        data=dict(row.data),
+    )
 
 
 def _files(contact: Contact) -> list[dict[str, Any]]:
-    return [{"contact_id": contact.id, "position": i, "filename": a.filename, "content_type": a.content_type,
-             "size": len(a.content), "sha256": hashlib.sha256(a.content).hexdigest(), "content": a.content}
-            for i, a in enumerate(contact.attachments) if a.content is not None]
+    return [
+        {
+            "contact_id": contact.id,
+            "position": i,
+            "filename": a.filename,
+            "content_type": a.content_type,
+            "size": len(a.content),
+            "sha256": hashlib.sha256(a.content).hexdigest(),
+            "content": a.content,
+        }
+        for i, a in enumerate(contact.attachments)
+        if a.content is not None
+    ]
 
 
 def _contact_values(c: Contact) -> dict[str, Any]:
-    return {"customer_id": c.customer_id, "channel": c.channel.value, "direction": c.direction.value, "at": c.at,
-            "address": c.address, "subject": c.subject, "body": c.body,
-            "provider_message_id": c.provider_message_id, "work_order_id": c.work_order_id,
-            "attachments": [a.describe() for a in c.attachments], "data": c.data}
+    return {
+        "customer_id": c.customer_id,
+        "channel": c.channel.value,
+        "direction": c.direction.value,
+        "at": c.at,
+        "address": c.address,
+        "subject": c.subject,
+        "body": c.body,
+        "provider_message_id": c.provider_message_id,
+        "work_order_id": c.work_order_id,
+        "attachments": [a.describe() for a in c.attachments],
+        "data": c.data,
+    }
 
 
 class SqlChannelRepository:
@@ -67,49 +98,69 @@ class SqlChannelRepository:
     def attachment(self, contact_id: int, position: int) -> tuple[Contact, Attachment] | None:
         """A contact's file, with the contact (whose work order and customer decide who may see it)."""
         f = attachment_files.c
-        row = self.conn.execute(select(attachment_files).where(f.contact_id == contact_id,
-                                                               f.position == position)).first()
+        row = self.conn.execute(
+            select(attachment_files).where(f.contact_id == contact_id, f.position == position)
+        ).first()
         contact = self.conn.execute(select(contacts).where(contacts.c.id == contact_id)).first()
         if row is None or contact is None:
             return None
         return _contact(contact), Attachment(row.filename, row.content_type, row.size, bytes(row.content))
 
     def contact_by_provider_id(self, channel: Channel, provider_message_id: str) -> Contact | None:
-        row = self.conn.execute(select(contacts).where(contacts.c.channel == channel.value,
-                                                       contacts.c.provider_message_id == provider_message_id)).first()
+        row = self.conn.execute(
+            select(contacts).where(
+                contacts.c.channel == channel.value, contacts.c.provider_message_id == provider_message_id
+            )
+        ).first()
         return _contact(row) if row else None
 
     def update_contact(self, contact: Contact) -> None:
         self.conn.execute(update(contacts).where(contacts.c.id == contact.id).values(_contact_values(contact)))
 
     def link_contact(self, contact_id: int, work_order_id: int, customer_id: int) -> None:
-        self.conn.execute(update(contacts).where(contacts.c.id == contact_id)
-                          .values(work_order_id=work_order_id, customer_id=customer_id))
+        self.conn.execute(
+            update(contacts)
+            .where(contacts.c.id == contact_id)
+            .values(work_order_id=work_order_id, customer_id=customer_id)
+        )
 
     def contacts_of(self, customer_id: int, limit: int) -> list[Contact]:
-        rows = self.conn.execute(select(contacts).where(contacts.c.customer_id == customer_id)
-                                 .order_by(contacts.c.id.desc()).limit(limit))
+        rows = self.conn.execute(
+            select(contacts).where(contacts.c.customer_id == customer_id).order_by(contacts.c.id.desc()).limit(limit)
+        )
         return [_contact(r) for r in rows]
 
     def contacts_of_work_order(self, work_order_id: int) -> list[Contact]:
-        rows = self.conn.execute(select(contacts).where(contacts.c.work_order_id == work_order_id)
-                                 .order_by(contacts.c.id))
+        rows = self.conn.execute(
+            select(contacts).where(contacts.c.work_order_id == work_order_id).order_by(contacts.c.id)
+        )
         return [_contact(r) for r in rows]
 
     def open_cases(self, customer_id: int) -> list[OpenCase]:
         c = work_orders.c
-        rows = self.conn.execute(select(c.id, c.number, c.category, c.created_at)
-                                 .where(c.customer_id == customer_id, c.status.in_(OPEN_STATUS_VALUES))
-                                 .order_by(c.id.desc()).limit(50))
+        rows = self.conn.execute(
+            select(c.id, c.number, c.category, c.created_at)
+            .where(c.customer_id == customer_id, c.status.in_(OPEN_STATUS_VALUES))
+            .order_by(c.id.desc())
+            .limit(50)
+        )
         return [OpenCase(r.id, r.number, r.category, r.created_at) for r in rows]
 
-    def find_customer_id(self, *, phone: str | None, email: str | None, wechat_openid: str | None,
-                         account_number: str | None) -> int | None:
+    def find_customer_id(
+        self, *, phone: str | None, email: str | None, wechat_openid: str | None, account_number: str | None
+    ) -> int | None:
         """The customer these identifiers belong to (the oldest record, if several match)."""
         c = customers.c
-        keys = [col == value for col, value in ((c.phone, phone), (c.email, email),
-                                                  (c.wechat_openid, wechat_openid),
-                                                  (c.account_number, account_number)) if value]
+        keys = [
+            col == value
+            for col, value in (
+                (c.phone, phone),
+                (c.email, email),
+                (c.wechat_openid, wechat_openid),
+                (c.account_number, account_number),
+            )
+            if value
+        ]
         if not keys:
             return None
         return self.conn.execute(select(c.id).where(or_(*keys)).order_by(c.id).limit(1)).scalar_one_or_none()
@@ -120,8 +171,11 @@ class SqlChannelRepository:
         if email:
             self.conn.execute(update(customers).where(c.id == customer_id, c.email.is_(None)).values(email=email))
         if wechat_openid:
-            self.conn.execute(update(customers).where(c.id == customer_id, c.wechat_openid.is_(None))
-                              .values(wechat_openid=wechat_openid))
+            self.conn.execute(
+                update(customers)
+                .where(c.id == customer_id, c.wechat_openid.is_(None))
+                .values(wechat_openid=wechat_openid)
+            )
 
     # calls
     def call(self, call_id: str, *, lock: bool = False) -> CallRecord | None:
@@ -152,8 +206,9 @@ class SqlChannelRepository:
     # templates
     def template(self, key: str, channel: str, locale: str) -> tuple[str | None, str] | None:
         t = message_templates.c
-        row = self.conn.execute(select(t.subject, t.body).where(t.key == key, t.channel == channel,
-                                                                t.locale == locale)).first()
+        row = self.conn.execute(
+            select(t.subject, t.body).where(t.key == key, t.channel == channel, t.locale == locale)
+        ).first()
         return (row.subject, row.body) if row else None
 
     def templates(self) -> list[tuple[str, str, str, str | None, str]]:
@@ -161,38 +216,72 @@ class SqlChannelRepository:
         rows = self.conn.execute(select(message_templates).order_by(t.key, t.channel, t.locale))
         return [(r.key, r.channel, r.locale, r.subject, r.body) for r in rows]
 
-    def save_template(self, key: str, channel: str, locale: str, subject: str | None, body: str, *,
-                      actor_id: int, at: datetime) -> None:
+    def save_template(
+        self, key: str, channel: str, locale: str, subject: str | None, body: str, *, actor_id: int, at: datetime
+    ) -> None:
         t = message_templates.c
         self.conn.execute(delete(message_templates).where(t.key == key, t.channel == channel, t.locale == locale))
-        self.conn.execute(insert(message_templates).values(key=key, channel=channel, locale=locale, subject=subject,
-                                                           body=body, updated_at=at, updated_by=actor_id))
+        self.conn.execute(
+            insert(message_templates).values(
+                key=key, channel=channel, locale=locale, subject=subject, body=body, updated_at=at, updated_by=actor_id
+            )
+        )
 
     # verification codes
     def add_code(self, code: CodeRecord) -> None:
-        self.conn.execute(insert(verification_codes).values(
-            work_order_id=code.work_order_id, phone=code.phone, code_hash=code.code_hash, created_at=code.created_at,
-            expires_at=code.expires_at))
+        self.conn.execute(
+            insert(verification_codes).values(
+                work_order_id=code.work_order_id,
+                phone=code.phone,
+                code_hash=code.code_hash,
+                created_at=code.created_at,
+                expires_at=code.expires_at,
+            )
+        )
 
     def latest_code(self, work_order_id: int, now: datetime) -> CodeRecord | None:
         v = verification_codes.c
         row = self.conn.execute(
-            select(verification_codes).where(v.work_order_id == work_order_id, v.used_at.is_(None),
-                                             v.expires_at > bindparam("now", type_=UTCDateTime))
-            .order_by(v.id.desc()).limit(1), {"now": now}).first()
-        return CodeRecord(id=row.id, work_order_id=row.work_order_id, phone=row.phone, code_hash=row.code_hash,
-                          created_at=row.created_at, expires_at=row.expires_at, attempts=row.attempts) if row else None
+            select(verification_codes)
+            .where(
+                v.work_order_id == work_order_id,
+                v.used_at.is_(None),
+                v.expires_at > bindparam("now", type_=UTCDateTime),
+            )
+            .order_by(v.id.desc())
+            .limit(1),
+            {"now": now},
+        ).first()
+        return (
+            CodeRecord(
+                id=row.id,
+                work_order_id=row.work_order_id,
+                phone=row.phone,
+                code_hash=row.code_hash,
+                created_at=row.created_at,
+                expires_at=row.expires_at,
+                attempts=row.attempts,
+            )
+            if row
+            else None
+        )
 
     def codes_since(self, work_order_id: int, since: datetime) -> int:
         v = verification_codes.c
-        return len(self.conn.execute(select(v.id).where(v.work_order_id == work_order_id,
-                                                        v.created_at >= bindparam("since", type_=UTCDateTime)),
-                                     {"since": since}).all())
+        return len(
+            self.conn.execute(
+                select(v.id).where(
+                    v.work_order_id == work_order_id, v.created_at >= bindparam("since", type_=UTCDateTime)
+                ),
+                {"since": since},
+            ).all()
+        )
 
     def count_attempt(self, code_id: int, *, used_at: datetime | None) -> None:
         v = verification_codes.c
-        self.conn.execute(update(verification_codes).where(v.id == code_id)
-                          .values(attempts=v.attempts + 1, used_at=used_at))
+        self.conn.execute(
+            update(verification_codes).where(v.id == code_id).values(attempts=v.attempts + 1, used_at=used_at)
+        )
 
 
 _CALL_CLAIM = {

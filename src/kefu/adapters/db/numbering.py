@@ -38,14 +38,20 @@ def _ensure_pg_sequence(engine: Engine, day: date) -> str:
     ):
         prefix = f"GD{day:%Y%m%d}"
         used = conn.execute(
-            text("SELECT GREATEST("
-                 "(SELECT last_value FROM work_order_sequences WHERE day = :day), "
-                 "(SELECT CAST(SUBSTRING(MAX(number), 11) AS integer) FROM work_orders "
-                 " WHERE number BETWEEN :low AND :high), 0)"),
+            text(
+                "SELECT GREATEST("
+                "(SELECT last_value FROM work_order_sequences WHERE day = :day), "
+                "(SELECT CAST(SUBSTRING(MAX(number), 11) AS integer) FROM work_orders "
+                " WHERE number BETWEEN :low AND :high), 0)"
+            ),
             {"day": day, "low": prefix + "000000", "high": prefix + "999999"},
         ).scalar_one()
-        conn.execute(text(f"CREATE SEQUENCE IF NOT EXISTS {name} AS integer MINVALUE 1 MAXVALUE 999999 "
-                          f"START WITH {int(used or 0) + 1}"))
+        conn.execute(
+            text(
+                f"CREATE SEQUENCE IF NOT EXISTS {name} AS integer MINVALUE 1 MAXVALUE 999999 "
+                f"START WITH {int(used or 0) + 1}"
+            )
+        )
     _known.add(key)
     return name
 
@@ -78,9 +84,12 @@ def last_values(engine: Engine) -> dict[str, int]:
     """The last number given out per day, as {"YYYYMMDD": n}."""
     with engine.connect() as conn:
         if engine.dialect.name == "postgresql":
-            rows = conn.execute(text(
-                "SELECT sequencename, last_value FROM pg_sequences "
-                "WHERE schemaname = current_schema() AND sequencename LIKE 'wo\\_seq\\_%'"))
+            rows = conn.execute(
+                text(
+                    "SELECT sequencename, last_value FROM pg_sequences "
+                    "WHERE schemaname = current_schema() AND sequencename LIKE 'wo\\_seq\\_%'"
+                )
+            )
             return {r.sequencename[7:]: int(r.last_value) for r in rows if r.last_value is not None}
         return {r.day.strftime("%Y%m%d"): r.last_value for r in conn.execute(select(work_order_sequences))}
 
@@ -97,7 +106,8 @@ def advance_to(engine: Engine, last: dict[str, int]) -> None:
                 name = _ensure_pg_sequence(engine, day)
                 conn.execute(text(f"SELECT setval('{name}', {int(value)})"))
             elif day_text in current:
-                conn.execute(work_order_sequences.update().where(work_order_sequences.c.day == day)
-                             .values(last_value=value))
+                conn.execute(
+                    work_order_sequences.update().where(work_order_sequences.c.day == day).values(last_value=value)
+                )
             else:
                 conn.execute(work_order_sequences.insert().values(day=day, last_value=value))

@@ -56,16 +56,19 @@ from kefu.services.ports import CustomerFilter, CustomerProfile, WorkOrderFilter
 _CUSTOMER_BY_ID = select(customers).where(customers.c.id == bindparam("id"))
 _AGREEMENT_IN_FORCE = (
     select(service_agreements.c.id)
-    .where(service_agreements.c.customer_id == customers.c.id,
-           service_agreements.c.valid_from <= bindparam("day"),
-           or_(service_agreements.c.valid_to.is_(None), service_agreements.c.valid_to >= bindparam("day")))
+    .where(
+        service_agreements.c.customer_id == customers.c.id,
+        service_agreements.c.valid_from <= bindparam("day"),
+        or_(service_agreements.c.valid_to.is_(None), service_agreements.c.valid_to >= bindparam("day")),
+    )
     .order_by(service_agreements.c.valid_from.desc())
     .limit(1)
     .correlate(customers)
     .scalar_subquery()
 )
 _CUSTOMER_PROFILE = select(customers.c.tier, customers.c.region, _AGREEMENT_IN_FORCE.label("agreement_id")).where(
-    customers.c.id == bindparam("id"))
+    customers.c.id == bindparam("id")
+)
 _CUSTOMER_INSERT = insert(customers).returning(customers.c.id)
 _WO_INSERT = insert(work_orders).returning(work_orders.c.id, work_orders.c.number)
 
@@ -75,14 +78,20 @@ def _numbered_insert(number_sql: str) -> Insert:
     """The INSERT that takes its number from the day's sequence (one statement per day)."""
     number = literal_column(number_sql, String())
     return insert(work_orders).values(number=number).returning(work_orders.c.id, work_orders.c.number)
+
+
 _WO_BY_NUMBER = select(work_orders).where(work_orders.c.number == bindparam("number"))
 _WO_BY_ID = select(work_orders).where(work_orders.c.id == bindparam("id"))
 _EVENT_INSERT = insert(work_order_events)
-_EVENTS_OF = (select(work_order_events).where(work_order_events.c.work_order_id == bindparam("id"))
-              .order_by(work_order_events.c.id))
+_EVENTS_OF = (
+    select(work_order_events)
+    .where(work_order_events.c.work_order_id == bindparam("id"))
+    .order_by(work_order_events.c.id)
+)
 _CATEGORY_BY_CODE = select(categories).where(categories.c.code == bindparam("code"))
 _IDEMPOTENCY_GET = select(idempotency_keys.c.request_hash, idempotency_keys.c.work_order_id).where(
-    idempotency_keys.c.user_id == bindparam("user_id"), idempotency_keys.c.key == bindparam("key"))
+    idempotency_keys.c.user_id == bindparam("user_id"), idempotency_keys.c.key == bindparam("key")
+)
 # A concurrent request with the same key waits for the first to commit and then inserts nothing.
 _IDEMPOTENCY_CLAIM = {
     name: dialect.insert(idempotency_keys).on_conflict_do_nothing().returning(idempotency_keys.c.user_id)
@@ -176,9 +185,25 @@ class SqlCustomerRepository:
 
 
 _WO_MUTABLE = (
-    "type", "category", "channel", "priority", "severity", "title", "description", "status", "handler_id",
-    "team_id", "updated_at", "fault_time", "fault_place", "device", "promised_at", "resolved_at",
-    "closed_at", "reopen_count", "next_due_at",
+    "type",
+    "category",
+    "channel",
+    "priority",
+    "severity",
+    "title",
+    "description",
+    "status",
+    "handler_id",
+    "team_id",
+    "updated_at",
+    "fault_time",
+    "fault_place",
+    "device",
+    "promised_at",
+    "resolved_at",
+    "closed_at",
+    "reopen_count",
+    "next_due_at",
 )
 
 
@@ -287,16 +312,18 @@ class SqlWorkOrderRepository:
         if visible_to is None:
             row = self.conn.execute(_WO_BY_NUMBER, {"number": number}).first()
         else:
-            row = self.conn.execute(select(work_orders).where(work_orders.c.number == number,
-                                                              _visible_to(visible_to))).first()
+            row = self.conn.execute(
+                select(work_orders).where(work_orders.c.number == number, _visible_to(visible_to))
+            ).first()
         return _work_order(row) if row else None
 
     def get_by_id(self, work_order_id: int, *, visible_to: frozenset[int] | None = None) -> WorkOrder | None:
         if visible_to is None:
             row = self.conn.execute(_WO_BY_ID, {"id": work_order_id}).first()
         else:
-            row = self.conn.execute(select(work_orders).where(work_orders.c.id == work_order_id,
-                                                              _visible_to(visible_to))).first()
+            row = self.conn.execute(
+                select(work_orders).where(work_orders.c.id == work_order_id, _visible_to(visible_to))
+            ).first()
         return _work_order(row) if row else None
 
     def get_many_by_id(self, ids: list[int], *, visible_to: frozenset[int] | None = None) -> dict[int, WorkOrder]:
@@ -358,8 +385,13 @@ class SqlWorkOrderRepository:
             conditions.append(c.handler_id.is_(None))
         if flt.dispatched_to_team is not None:
             d = dispatches.c
-            conditions.append(exists().where(d.work_order_id == c.id, d.receiver_team_id == flt.dispatched_to_team,
-                                             d.status.in_(("accepted", "pending"))))
+            conditions.append(
+                exists().where(
+                    d.work_order_id == c.id,
+                    d.receiver_team_id == flt.dispatched_to_team,
+                    d.status.in_(("accepted", "pending")),
+                )
+            )
         if flt.due_before is not None:
             conditions.append(c.next_due_at < flt.due_before)
         return query.where(*conditions).order_by(c.id.desc())
@@ -373,27 +405,42 @@ class SqlWorkOrderRepository:
 
 
 #: The open work orders a user handles: the folded counter plus the changes not folded yet.
-USER_LOAD = (users.c.open_assigned + func.coalesce(
-    select(func.sum(load_changes.c.delta)).where(load_changes.c.user_id == users.c.id)
-    .correlate(users).scalar_subquery(), 0)).label("load")
+USER_LOAD = (
+    users.c.open_assigned
+    + func.coalesce(
+        select(func.sum(load_changes.c.delta))
+        .where(load_changes.c.user_id == users.c.id)
+        .correlate(users)
+        .scalar_subquery(),
+        0,
+    )
+).label("load")
 # Routing reads only members on shift with room (the domain checks again), and only the columns it
 # ranks by: a team's handful of rows from ix_users_team_id_open_assigned.
-_CANDIDATES = (
-    select(users.c.id, USER_LOAD, users.c.capacity, users.c.on_shift, users.c.skills, users.c.languages,
-           users.c.region)
-    .where(users.c.team_id == bindparam("team_id"), users.c.active.is_(True), users.c.on_shift.is_(True),
-           users.c.capacity > USER_LOAD, users.c.role.in_(bindparam("roles", expanding=True)))
+_CANDIDATES = select(
+    users.c.id, USER_LOAD, users.c.capacity, users.c.on_shift, users.c.skills, users.c.languages, users.c.region
+).where(
+    users.c.team_id == bindparam("team_id"),
+    users.c.active.is_(True),
+    users.c.on_shift.is_(True),
+    users.c.capacity > USER_LOAD,
+    users.c.role.in_(bindparam("roles", expanding=True)),
 )
 _LOCK_USER = select(users.c.id).where(users.c.id == bindparam("user_id")).with_for_update()
-_ROOM = select(users.c.id).where(users.c.id == bindparam("user_id"), users.c.active.is_(True),
-                                 users.c.on_shift.is_(True), users.c.capacity > USER_LOAD)
+_ROOM = select(users.c.id).where(
+    users.c.id == bindparam("user_id"),
+    users.c.active.is_(True),
+    users.c.on_shift.is_(True),
+    users.c.capacity > USER_LOAD,
+)
 _USERS_WITH_LOAD = select(users, USER_LOAD)
 _FOLD = {
     # One statement on PostgreSQL: a reader sees either the rows or the counter they went into.
     "postgresql": text(
         "WITH moved AS (DELETE FROM load_changes WHERE id IN (SELECT id FROM load_changes ORDER BY id LIMIT :n) "
         "RETURNING user_id, delta) UPDATE users SET open_assigned = open_assigned + m.d "
-        "FROM (SELECT user_id, sum(delta) AS d FROM moved GROUP BY user_id) m WHERE users.id = m.user_id"),
+        "FROM (SELECT user_id, sum(delta) AS d FROM moved GROUP BY user_id) m WHERE users.id = m.user_id"
+    ),
 }
 
 
@@ -404,9 +451,10 @@ def _visible_to(organisation_ids: frozenset[int]) -> Any:
         return false()
     ids = sorted(organisation_ids)
     c = work_orders.c
-    return or_(c.organisation_id.in_(ids),
-               c.id.in_(select(work_order_parties.c.work_order_id)
-                        .where(work_order_parties.c.organisation_id.in_(ids))))
+    return or_(
+        c.organisation_id.in_(ids),
+        c.id.in_(select(work_order_parties.c.work_order_id).where(work_order_parties.c.organisation_id.in_(ids))),
+    )
 
 
 def _user(row: Any) -> User:
@@ -469,8 +517,14 @@ class SqlUserRepository:
             return {}
         return {row.id: _user(row) for row in self.conn.execute(_USERS_WITH_LOAD.where(users.c.id.in_(ids)))}
 
-    def find(self, *, roles: tuple[Role, ...], team_id: int | None = None,
-             organisation_id: int | None = None, organisation_ids: frozenset[int] | None = None) -> list[User]:
+    def find(
+        self,
+        *,
+        roles: tuple[Role, ...],
+        team_id: int | None = None,
+        organisation_id: int | None = None,
+        organisation_ids: frozenset[int] | None = None,
+    ) -> list[User]:
         query = _USERS_WITH_LOAD.where(users.c.active.is_(True), users.c.role.in_([r.value for r in roles]))
         if team_id is not None:
             query = query.where(users.c.team_id == team_id)
@@ -482,17 +536,29 @@ class SqlUserRepository:
 
     def update_profile(self, user: User) -> None:
         """Store what dispatch uses: organisation, team, region, skills, languages, capacity, shift."""
-        self.conn.execute(update(users).where(users.c.id == user.id).values(
-            organisation_id=user.organisation_id, team_id=user.team_id, region=user.region, skills=user.skills,
-            languages=user.languages, capacity=user.capacity, on_shift=user.on_shift, display_name=user.display_name,
-            active=user.active))
+        self.conn.execute(
+            update(users)
+            .where(users.c.id == user.id)
+            .values(
+                organisation_id=user.organisation_id,
+                team_id=user.team_id,
+                region=user.region,
+                skills=user.skills,
+                languages=user.languages,
+                capacity=user.capacity,
+                on_shift=user.on_shift,
+                display_name=user.display_name,
+                active=user.active,
+            )
+        )
 
     def candidates(self, team_id: int, roles: tuple[Role, ...]) -> list[Candidate]:
         """The active members of a team with one of these roles, as routing sees them (no password
         hashes, no JSON beyond skills and languages)."""
         rows = self.conn.execute(_CANDIDATES, {"team_id": team_id, "roles": [r.value for r in roles]})
-        return [Candidate(r.id, r.load, r.capacity, r.on_shift, tuple(r.skills), tuple(r.languages),
-                          r.region) for r in rows]
+        return [
+            Candidate(r.id, r.load, r.capacity, r.on_shift, tuple(r.skills), tuple(r.languages), r.region) for r in rows
+        ]
 
     def hold_capacity(self, user_id: int) -> bool:
         """Lock the user's row and tell whether they are on shift with room for one more work order.
@@ -507,16 +573,20 @@ class SqlUserRepository:
         """Move appended load changes into the users' counters; returns how many were folded."""
         if self.conn.dialect.name in _FOLD:
             return self.conn.execute(_FOLD[self.conn.dialect.name], {"n": limit}).rowcount or 0
-        rows = self.conn.execute(select(load_changes.c.id, load_changes.c.user_id, load_changes.c.delta)
-                                 .order_by(load_changes.c.id).limit(limit)).all()
+        rows = self.conn.execute(
+            select(load_changes.c.id, load_changes.c.user_id, load_changes.c.delta)
+            .order_by(load_changes.c.id)
+            .limit(limit)
+        ).all()
         if not rows:
             return 0
         sums: dict[int, int] = {}
         for r in rows:
             sums[r.user_id] = sums.get(r.user_id, 0) + r.delta
         for user_id, delta in sums.items():
-            self.conn.execute(update(users).where(users.c.id == user_id)
-                              .values(open_assigned=users.c.open_assigned + delta))
+            self.conn.execute(
+                update(users).where(users.c.id == user_id).values(open_assigned=users.c.open_assigned + delta)
+            )
         self.conn.execute(delete(load_changes).where(load_changes.c.id <= rows[-1].id))
         return len(sums)
 
@@ -565,8 +635,11 @@ class SqlCategoryRepository:
     def add(self, category: Category) -> None:
         self.conn.execute(
             insert(categories).values(
-                code=category.code, label_zh=category.label_zh, label_en=category.label_en,
-                active=category.active, sort=category.sort,
+                code=category.code,
+                label_zh=category.label_zh,
+                label_en=category.label_en,
+                active=category.active,
+                sort=category.sort,
             )
         )
 
@@ -627,7 +700,14 @@ class SqlIdempotencyRepository:
 
     def claim(self, *, user_id: int, key: str, request_hash: str, work_order_id: int, at: datetime) -> bool:
         stmt = _IDEMPOTENCY_CLAIM[self.conn.dialect.name]
-        row = self.conn.execute(stmt, {"user_id": user_id, "key": key, "request_hash": request_hash,
-                                       "work_order_id": work_order_id, "created_at": at}).first()
+        row = self.conn.execute(
+            stmt,
+            {
+                "user_id": user_id,
+                "key": key,
+                "request_hash": request_hash,
+                "work_order_id": work_order_id,
+                "created_at": at,
+            },
+        ).first()
         return row is not None
-

@@ -181,18 +181,43 @@ work_orders = Table(
     Index(None, "created_at"),
     # Open work orders are a small, hot part of the table: partial indexes keep "open + priority"
     # and "open + category" fast even where matches are rare, and stay small as orders close.
-    Index("ix_work_orders_open_priority_id", "priority", "id",
-          postgresql_where=text(OPEN_PREDICATE), sqlite_where=text(OPEN_PREDICATE)),
-    Index("ix_work_orders_open_category_id", "category", "id",
-          postgresql_where=text(OPEN_PREDICATE), sqlite_where=text(OPEN_PREDICATE)),
-    Index("ix_work_orders_open_next_due_at", "next_due_at",
-          postgresql_where=text(OPEN_PREDICATE), sqlite_where=text(OPEN_PREDICATE)),
+    Index(
+        "ix_work_orders_open_priority_id",
+        "priority",
+        "id",
+        postgresql_where=text(OPEN_PREDICATE),
+        sqlite_where=text(OPEN_PREDICATE),
+    ),
+    Index(
+        "ix_work_orders_open_category_id",
+        "category",
+        "id",
+        postgresql_where=text(OPEN_PREDICATE),
+        sqlite_where=text(OPEN_PREDICATE),
+    ),
+    Index(
+        "ix_work_orders_open_next_due_at",
+        "next_due_at",
+        postgresql_where=text(OPEN_PREDICATE),
+        sqlite_where=text(OPEN_PREDICATE),
+    ),
     # The team queues: a team's open work, newest first.
-    Index("ix_work_orders_open_team_id_id", "team_id", "id",
-          postgresql_where=text(OPEN_PREDICATE), sqlite_where=text(OPEN_PREDICATE)),
+    Index(
+        "ix_work_orders_open_team_id_id",
+        "team_id",
+        "id",
+        postgresql_where=text(OPEN_PREDICATE),
+        sqlite_where=text(OPEN_PREDICATE),
+    ),
     # The dashboard's counts of open work by status and team, per organisation, from the index alone.
-    Index("ix_work_orders_open_organisation_id_status_team_id", "organisation_id", "status", "team_id",
-          postgresql_where=text(OPEN_PREDICATE), sqlite_where=text(OPEN_PREDICATE)),
+    Index(
+        "ix_work_orders_open_organisation_id_status_team_id",
+        "organisation_id",
+        "status",
+        "team_id",
+        postgresql_where=text(OPEN_PREDICATE),
+        sqlite_where=text(OPEN_PREDICATE),
+    ),
 )
 
 work_order_events = Table(
@@ -299,13 +324,25 @@ work_order_clocks = Table(
     Column("breached_at", UTCDateTime),
     Column("next_fire_at", UTCDateTime),
     # The worker's queue: only what still has something to fire, in time order.
-    Index("ix_work_order_clocks_next_fire_at", "next_fire_at",
-          postgresql_where=text("next_fire_at IS NOT NULL"), sqlite_where=text("next_fire_at IS NOT NULL")),
-    Index("ix_work_order_clocks_running_due_at", "due_at",
-          postgresql_where=text("phase = 'running'"), sqlite_where=text("phase = 'running'")),
+    Index(
+        "ix_work_order_clocks_next_fire_at",
+        "next_fire_at",
+        postgresql_where=text("next_fire_at IS NOT NULL"),
+        sqlite_where=text("next_fire_at IS NOT NULL"),
+    ),
+    Index(
+        "ix_work_order_clocks_running_due_at",
+        "due_at",
+        postgresql_where=text("phase = 'running'"),
+        sqlite_where=text("phase = 'running'"),
+    ),
     # Time limits missed in a period (the dashboard): only the breached clocks.
-    Index("ix_work_order_clocks_breached_at", "breached_at",
-          postgresql_where=text("breached_at IS NOT NULL"), sqlite_where=text("breached_at IS NOT NULL")),
+    Index(
+        "ix_work_order_clocks_breached_at",
+        "breached_at",
+        postgresql_where=text("breached_at IS NOT NULL"),
+        sqlite_where=text("breached_at IS NOT NULL"),
+    ),
 )
 
 outbox = Table(
@@ -324,8 +361,12 @@ outbox = Table(
     Column("sent_at", UTCDateTime),
     Column("attempts", Integer, nullable=False, server_default=text("0")),
     Column("last_error", Text),
-    Index("ix_outbox_pending", "deliver_after",
-          postgresql_where=text("sent_at IS NULL"), sqlite_where=text("sent_at IS NULL")),
+    Index(
+        "ix_outbox_pending",
+        "deliver_after",
+        postgresql_where=text("sent_at IS NULL"),
+        sqlite_where=text("sent_at IS NULL"),
+    ),
 )
 
 notifications = Table(
@@ -391,10 +432,20 @@ dispatches = Table(
     Column("answer", Text),
     Column("version", Integer, nullable=False, server_default=text("1")),
     Index(None, "work_order_id", "id"),
-    Index("ix_dispatches_active_team", "receiver_team_id", "deadline_at",
-          postgresql_where=text(ACTIVE_HOP), sqlite_where=text(ACTIVE_HOP)),
-    Index("ix_dispatches_active_org", "receiver_org_id", "deadline_at",
-          postgresql_where=text(ACTIVE_HOP), sqlite_where=text(ACTIVE_HOP)),
+    Index(
+        "ix_dispatches_active_team",
+        "receiver_team_id",
+        "deadline_at",
+        postgresql_where=text(ACTIVE_HOP),
+        sqlite_where=text(ACTIVE_HOP),
+    ),
+    Index(
+        "ix_dispatches_active_org",
+        "receiver_org_id",
+        "deadline_at",
+        postgresql_where=text(ACTIVE_HOP),
+        sqlite_where=text(ACTIVE_HOP),
+    ),
 )
 
 work_order_parties = Table(

@@ -37,8 +37,9 @@ class SqlWorkspaceRepository:
 
     # saved filters
     def filters(self, user_id: int) -> list[SavedFilter]:
-        rows = self.conn.execute(select(saved_filters).where(saved_filters.c.user_id == user_id)
-                                 .order_by(saved_filters.c.name))
+        rows = self.conn.execute(
+            select(saved_filters).where(saved_filters.c.user_id == user_id).order_by(saved_filters.c.name)
+        )
         return [SavedFilter(r.id, r.user_id, r.name, r.query) for r in rows]
 
     def save_filter(self, user_id: int, name: str, query: str, at: datetime) -> None:
@@ -66,30 +67,39 @@ class SqlWorkspaceRepository:
         owned = base.where(c.organisation_id.in_(ids))
         sent = base.where(
             or_(c.organisation_id.is_(None), c.organisation_id.not_in(ids)),
-            c.id.in_(select(work_order_parties.c.work_order_id).where(work_order_parties.c.organisation_id.in_(ids))))
+            c.id.in_(select(work_order_parties.c.work_order_id).where(work_order_parties.c.organisation_id.in_(ids))),
+        )
         out: dict[Any, int] = {}
         for query in (owned, sent):
             for key, n in self.conn.execute(query):
                 out[key] = out.get(key, 0) + int(n)
         return out
 
-    def created_by(self, column: str, start: datetime, end: datetime,
-                   visible_to: frozenset[int] | None) -> dict[Any, int]:
+    def created_by(
+        self, column: str, start: datetime, end: datetime, visible_to: frozenset[int] | None
+    ) -> dict[Any, int]:
         col = getattr(work_orders.c, column)
-        query = SqlWorkOrderRepository._filtered(select(col, func.count()), WorkOrderFilter(
-            created_from=start, created_to=end, visible_to=visible_to)).group_by(col).order_by(None)
+        query = (
+            SqlWorkOrderRepository._filtered(
+                select(col, func.count()), WorkOrderFilter(created_from=start, created_to=end, visible_to=visible_to)
+            )
+            .group_by(col)
+            .order_by(None)
+        )
         return {row[0]: int(row[1]) for row in self.conn.execute(query)}
 
     def breaches_between(self, start: datetime, end: datetime) -> int:
         k = work_order_clocks.c
-        return int(self.conn.execute(select(func.count()).where(k.breached_at >= start, k.breached_at < end))
-                   .scalar_one())
+        return int(
+            self.conn.execute(select(func.count()).where(k.breached_at >= start, k.breached_at < end)).scalar_one()
+        )
 
     def agents_load(self, team_ids: list[int] | None) -> list[tuple[int, str, int | None, int, int, bool]]:
         """(user id, name, team id, open work orders, capacity, on shift) of the people who handle work."""
         u = users.c
         query = select(u.id, u.display_name, u.team_id, USER_LOAD, u.capacity, u.on_shift).where(
-            u.active.is_(True), u.role.in_(("agent", "tech_support", "field_engineer")))
+            u.active.is_(True), u.role.in_(("agent", "tech_support", "field_engineer"))
+        )
         if team_ids is not None:
             query = query.where(u.team_id.in_(team_ids))
         rows = self.conn.execute(query.order_by(USER_LOAD.desc(), u.id).limit(200))
@@ -97,8 +107,16 @@ class SqlWorkspaceRepository:
 
     # admin changes
     def record_change(self, change: AdminChange) -> None:
-        self.conn.execute(insert(admin_changes).values(at=change.at, user_id=change.user_id, entity=change.entity,
-                                                       key=change.key, before=change.before, after=change.after))
+        self.conn.execute(
+            insert(admin_changes).values(
+                at=change.at,
+                user_id=change.user_id,
+                entity=change.entity,
+                key=change.key,
+                before=change.before,
+                after=change.after,
+            )
+        )
 
     def changes(self, limit: int) -> list[AdminChange]:
         a = admin_changes.c
