@@ -31,7 +31,7 @@ from intake import machine, serve  # noqa: E402
 from kefu.bootstrap import build  # noqa: E402
 from kefu.config import Settings  # noqa: E402
 from kefu.domain.org import Role  # noqa: E402
-from kefu.services.accounts import NewUser, create_api_token, create_user  # noqa: E402
+from kefu.services.access.accounts import NewUser, create_api_token, create_user  # noqa: E402
 from kefu.services.ports import WorkOrderFilter  # noqa: E402
 
 PORT = 8773

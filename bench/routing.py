@@ -44,10 +44,10 @@ from kefu.domain.routing import RoutingRule, Strategy  # noqa: E402
 from kefu.domain.sla import Conditions  # noqa: E402
 from kefu.domain.workorders import Channel, WorkOrder, WorkOrderType  # noqa: E402
 from kefu.services import routing  # noqa: E402
-from kefu.services import workorders as svc  # noqa: E402
-from kefu.services.accounts import NewUser, create_user  # noqa: E402
+from kefu.services.access.accounts import NewUser, create_user  # noqa: E402
+from kefu.services.org.reference import seed_reference_data  # noqa: E402
 from kefu.services.ports import CustomerProfile  # noqa: E402
-from kefu.services.reference import seed_reference_data  # noqa: E402
+from kefu.services.workorders import commands as svc  # noqa: E402
 
 TEAMS, PER_TEAM, RULES = 100, 20, 200
 STRATEGIES = [Strategy.LEAST_LOADED, Strategy.ROUND_ROBIN, Strategy.SKILL_MATCH]

@@ -30,7 +30,7 @@ from intake import machine  # noqa: E402
 from kefu.adapters.db.migrate import upgrade  # noqa: E402
 from kefu.bootstrap import build  # noqa: E402
 from kefu.config import Settings  # noqa: E402
-from kefu.services.reference import seed_reference_data  # noqa: E402
+from kefu.services.org.reference import seed_reference_data  # noqa: E402
 from kefu.workers.loop import run  # noqa: E402
 
 DUE = 10_000

@@ -24,8 +24,8 @@ from kefu.adapters.db.migrate import upgrade
 from kefu.bootstrap import Kefu, build
 from kefu.config import Settings
 from kefu.domain.org import Role
-from kefu.services.accounts import NewUser, create_api_token, create_user
-from kefu.services.reference import seed_reference_data
+from kefu.services.access.accounts import NewUser, create_api_token, create_user
+from kefu.services.org.reference import seed_reference_data
 
 PG_URL = os.environ.get("KEFU_TEST_DATABASE_URL")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

@@ -87,7 +87,7 @@ def mail_receiver(
     from aiosmtpd.controller import Controller
 
     from kefu.adapters.channels.mail import MailHandler
-    from kefu.services.intake import receive
+    from kefu.services.channels.intake import receive
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     k = _kefu()
@@ -114,7 +114,7 @@ def mail_receiver(
 def db_upgrade() -> None:
     """Migrate the schema to the newest version and add missing reference data."""
     from kefu.adapters.db.migrate import upgrade
-    from kefu.services.reference import seed_reference_data
+    from kefu.services.org.reference import seed_reference_data
 
     k = _kefu()
     upgrade(k.engine)
@@ -131,7 +131,7 @@ def user_create(
     team: Annotated[int | None, typer.Option(help="team id")] = None,
 ) -> None:
     """Create a user."""
-    from kefu.services.accounts import NewUser, create_user
+    from kefu.services.access.accounts import NewUser, create_user
 
     k = _kefu()
     try:
@@ -149,7 +149,7 @@ def token_create(
     label: Annotated[str | None, typer.Option(help="what the token is for")] = None,
 ) -> None:
     """Print a new API token for a user on stdout (nothing else): it is shown only this once."""
-    from kefu.services.accounts import create_api_token
+    from kefu.services.access.accounts import create_api_token
 
     k = _kefu()
     try:
@@ -185,8 +185,8 @@ def first_run() -> None:
     """What `make run` does before serving: migrate, demo data on an empty database, the admin user."""
     from kefu.adapters.db.migrate import upgrade
     from kefu.demo.loader import load_demo
-    from kefu.services.accounts import ensure_admin
-    from kefu.services.reference import seed_reference_data
+    from kefu.services.access.accounts import ensure_admin
+    from kefu.services.org.reference import seed_reference_data
 
     k = _kefu()
     upgrade(k.engine)

@@ -20,8 +20,8 @@ from kefu.bootstrap import Kefu
 from kefu.domain.errors import ConcurrentUpdate, InvalidTransition
 from kefu.domain.org import Role
 from kefu.domain.workorders import Channel, Status, WorkOrderType
-from kefu.services import workorders as svc
 from kefu.services.customers import NewCustomer, register_customer
+from kefu.services.workorders import commands as svc
 from tests.conftest import create_pg_database, drop_pg_database, make_actor, unique_phone
 
 
@@ -55,7 +55,7 @@ def test_there_is_one_head() -> None:
 
 def _new_order(kefu: Kefu) -> tuple[object, str]:
     agent = make_actor(kefu, Role.AGENT)
-    from kefu.services.accounts import authenticate
+    from kefu.services.access.accounts import authenticate
 
     user = authenticate(kefu.ctx, agent.token, "api")
     assert user is not None

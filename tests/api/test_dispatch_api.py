@@ -318,6 +318,6 @@ def test_roles_without_the_right_get_403_not_an_error(client: TestClient, chain:
 
 def test_every_permission_has_a_sentence_for_its_refusal() -> None:
     from kefu.domain.org import Permission
-    from kefu.services.authz import _ACTIONS
+    from kefu.services.access.authz import _ACTIONS
 
     assert set(_ACTIONS) == set(Permission)

@@ -19,7 +19,7 @@ from kefu.api.app import create_app
 from kefu.bootstrap import Kefu, build
 from kefu.config import Settings
 from kefu.domain.org import Role
-from kefu.services.reference import seed_reference_data
+from kefu.services.org.reference import seed_reference_data
 from tests.conftest import Database, create_pg_database, drop_pg_database, make_actor
 
 

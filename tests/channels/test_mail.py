@@ -19,8 +19,8 @@ from sqlalchemy import text
 
 from kefu.adapters.channels.mail import MailHandler, Unreadable, parse
 from kefu.bootstrap import Kefu
-from kefu.services.intake import receive
-from kefu.services.timers import deliver_outbox
+from kefu.services.channels.intake import receive
+from kefu.services.sla.timers import deliver_outbox
 
 
 def gbk_mail(
@@ -173,7 +173,7 @@ def test_attachments_are_kept_and_served_to_those_who_may_see_them(channel_kefu:
         headers=make_actor(channel_kefu, Role.ADMIN).headers,
         json={"name": f"厂商{secrets.token_hex(3)}", "kind": "vendor"},
     ).json()["id"]
-    from kefu.services.accounts import NewUser, create_api_token, create_user
+    from kefu.services.access.accounts import NewUser, create_api_token, create_user
 
     vendor = create_user(
         channel_kefu.ctx,

@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 from kefu.bootstrap import Kefu
 from kefu.domain.org import Role
 from kefu.domain.workorders import Status
-from kefu.services import workorders as svc
-from kefu.services.accounts import NewUser, create_user
-from kefu.services.timers import deliver_outbox
+from kefu.services.access.accounts import NewUser, create_user
+from kefu.services.sla.timers import deliver_outbox
+from kefu.services.workorders import commands as svc
 from tests.conftest import unique_phone
 from tests.support.peers import SmsGateway
 from tests.web.test_pages import csrf_of

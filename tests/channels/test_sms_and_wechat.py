@@ -13,7 +13,7 @@ from sqlalchemy import text
 from kefu.adapters.channels.sms import sign
 from kefu.adapters.channels.wechat import signature
 from kefu.bootstrap import Kefu
-from kefu.services.timers import deliver_outbox
+from kefu.services.sla.timers import deliver_outbox
 from tests.channels.conftest import SMS_SECRET, WECHAT_TOKEN
 from tests.conftest import unique_phone
 from tests.support.peers import SmsGateway

@@ -20,9 +20,9 @@ from kefu.adapters.db.migrate import upgrade
 from kefu.bootstrap import Kefu, build
 from kefu.config import Settings
 from kefu.domain.org import Role
-from kefu.services.accounts import NewUser, create_user
+from kefu.services.access.accounts import NewUser, create_user
 from kefu.services.customers import NewCustomer, register_customer
-from kefu.services.reference import seed_demo_parties, seed_reference_data
+from kefu.services.org.reference import seed_demo_parties, seed_reference_data
 from tests.conftest import IN_CI, PASSWORD, ROOT
 
 CHROMIUM = "/usr/bin/chromium"

@@ -226,7 +226,7 @@ def test_every_control_has_a_label_and_no_page_has_script_errors(site: Site, new
 def _work_order(site: Site) -> str:
     """A complaint registered through the service (as the agent), for tests that need one."""
     from kefu.domain.workorders import Channel, WorkOrderType
-    from kefu.services import workorders as svc
+    from kefu.services.workorders import commands as svc
 
     with site.kefu.ctx.uow() as uow:
         agent = uow.users.get_by_username(site.agent)

@@ -12,10 +12,11 @@ from kefu.domain.org import Role, TeamFunction, User
 from kefu.domain.routing import RoutingRule, Strategy
 from kefu.domain.sla import Conditions
 from kefu.domain.workorders import Channel, Status, WorkOrderType
-from kefu.services import org_admin, routing
-from kefu.services import workorders as svc
-from kefu.services.accounts import NewUser, create_user
+from kefu.services.access.accounts import NewUser, create_user
 from kefu.services.customers import NewCustomer, register_customer
+from kefu.services.dispatch import routing
+from kefu.services.org import admin as org_admin
+from kefu.services.workorders import commands as svc
 
 
 def _admin(k: Kefu) -> User:

@@ -19,12 +19,12 @@ from kefu.domain.notifications import QuietHours
 from kefu.domain.org import Role, User
 from kefu.domain.sla import ClockName, Conditions, ServiceAgreement, SlaPolicy
 from kefu.domain.workorders import Channel, Priority, Status, WorkOrderType
-from kefu.services import sla_admin
-from kefu.services import workorders as svc
-from kefu.services.accounts import NewUser, create_user
+from kefu.services.access.accounts import NewUser, create_user
 from kefu.services.customers import NewCustomer, register_customer
 from kefu.services.ports import WorkOrderFilter
-from kefu.services.timers import deliver_outbox, tick
+from kefu.services.sla import admin as sla_admin
+from kefu.services.sla.timers import deliver_outbox, tick
+from kefu.services.workorders import commands as svc
 from tests.conftest import PASSWORD, Database, unique_phone
 
 SH = ZoneInfo("Asia/Shanghai")

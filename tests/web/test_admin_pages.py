@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from kefu.bootstrap import Kefu
 from kefu.domain.org import Role
 from kefu.domain.sla import ClockName
-from kefu.services import sla_admin
-from kefu.services.accounts import NewUser, create_user
+from kefu.services.access.accounts import NewUser, create_user
+from kefu.services.sla import admin as sla_admin
 from tests.conftest import make_actor
 from tests.web.test_pages import csrf_of, login
 

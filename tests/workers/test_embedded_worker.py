@@ -12,8 +12,8 @@ from kefu.bootstrap import Kefu, build
 from kefu.config import Settings
 from kefu.domain.clock import FixedClock
 from kefu.domain.org import Role
-from kefu.services import workorders as svc
-from kefu.services.accounts import authenticate
+from kefu.services.access.accounts import authenticate
+from kefu.services.workorders import commands as svc
 from tests.conftest import Database, make_actor, work_order_body
 
 

@@ -18,7 +18,7 @@ from kefu.adapters.db.migrate import upgrade
 from kefu.adapters.db.tables import customers, users, work_order_clocks, work_order_events, work_orders
 from kefu.bootstrap import build
 from kefu.config import Settings
-from kefu.services.reference import seed_reference_data
+from kefu.services.org.reference import seed_reference_data
 from tests.conftest import ROOT, create_pg_database, drop_pg_database
 
 N = 10_000

@@ -24,9 +24,9 @@ from kefu.domain.errors import N_
 from kefu.domain.org import Permission, User
 from kefu.domain.workorders import Channel
 from kefu.i18n import negotiate, translate_error
-from kefu.services import cti, intake, notify
 from kefu.services import customers as customer_svc
-from kefu.services.authz import require
+from kefu.services.access.authz import require
+from kefu.services.channels import cti, intake, notify
 from kefu.services.ports import Context
 
 router = APIRouter(tags=["channels"])

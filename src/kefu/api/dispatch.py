@@ -19,8 +19,9 @@ from kefu.domain.dispatch import Dispatch
 from kefu.domain.org import Organisation, OrganisationKind, Team, TeamFunction, User
 from kefu.domain.routing import Decision, RoutingRule, Strategy
 from kefu.domain.visits import Visit, VisitOutcome
-from kefu.services import dispatch as hops
-from kefu.services import org_admin, routing, visits
+from kefu.services import visits
+from kefu.services.dispatch import hops, routing
+from kefu.services.org import admin as org_admin
 from kefu.services.ports import Context
 
 router = APIRouter(tags=["dispatch and field service"])

@@ -11,7 +11,7 @@ from kefu.domain.customers import Customer, Tier
 from kefu.domain.events import WorkOrderEvent
 from kefu.domain.org import User
 from kefu.domain.workorders import Channel, Priority, Status, WorkOrder, WorkOrderType
-from kefu.services.sla import ClockView
+from kefu.services.sla.clocks import ClockView
 
 #: Ids are 64-bit in the database; anything larger is bad input, not a crash.
 MAX_ID = 2**63 - 1

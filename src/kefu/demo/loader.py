@@ -12,9 +12,9 @@ from kefu.adapters.db.tables import work_orders as work_orders_table
 from kefu.bootstrap import Kefu
 from kefu.demo import generator
 from kefu.domain.org import Role, TeamFunction
-from kefu.services.accounts import NewUser, create_user
-from kefu.services.reference import seed_demo_parties, seed_reference_data
-from kefu.services.sla import rebuild_clocks
+from kefu.services.access.accounts import NewUser, create_user
+from kefu.services.org.reference import seed_demo_parties, seed_reference_data
+from kefu.services.sla.clocks import rebuild_clocks
 
 DEMO_AGENTS = [
     ("zhangwei", "张伟"),

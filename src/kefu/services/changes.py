@@ -11,9 +11,9 @@ from typing import Protocol, TypeVar
 from kefu.domain.errors import ConcurrentUpdate, NotFound
 from kefu.domain.org import Permission, User
 from kefu.domain.workorders import WorkOrder
-from kefu.services.authz import require
+from kefu.services.access.authz import require
+from kefu.services.access.scope import load_work_order, load_work_order_by_id
 from kefu.services.ports import Context, UnitOfWork
-from kefu.services.scope import load_work_order, load_work_order_by_id
 
 
 def check_version(work_order: WorkOrder, expected_version: int | None) -> None:

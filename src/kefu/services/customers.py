@@ -11,8 +11,8 @@ from kefu.domain.errors import N_, NotFound, PermissionDenied, ValidationFailed
 from kefu.domain.org import Permission, User
 from kefu.domain.visits import Visit
 from kefu.domain.workorders import WorkOrder
-from kefu.services import scope
-from kefu.services.authz import require
+from kefu.services.access import scope
+from kefu.services.access.authz import require
 from kefu.services.ports import Context, CustomerFilter, UnitOfWork, WorkOrderFilter
 
 

@@ -55,7 +55,7 @@ class CustomerProfile:
 
 @dataclass(frozen=True)
 class CalendarSpec:
-    """A business calendar as stored; kefu.services.sla turns it into a BusinessCalendar."""
+    """A business calendar as stored; kefu.services.sla.clocks turns it into a BusinessCalendar."""
 
     id: int | None
     name: str
@@ -432,8 +432,8 @@ class Context:
     portal_url: str = "http://127.0.0.1:8000/portal"
     tokens_cache: TtlCache[str, User] = field(init=False)
     categories_cache: TtlCache[str, Category] = field(init=False)
-    sla_cache: TtlCache[str, object] = field(init=False)  # policies and calendars (kefu.services.sla)
-    org_cache: TtlCache[str, object] = field(init=False)  # organisations, routing rules (kefu.services.scope)
+    sla_cache: TtlCache[str, object] = field(init=False)  # policies and calendars (kefu.services.sla.clocks)
+    org_cache: TtlCache[str, object] = field(init=False)  # organisations, routing rules (kefu.services.access.scope)
     #: Aggregates that change slowly (the dashboard's 7-day averages): kept 20 times as long.
     slow_cache: TtlCache[str, object] = field(init=False)
 

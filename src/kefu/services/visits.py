@@ -17,11 +17,14 @@ from kefu.domain.routing import Candidate
 from kefu.domain.sla import ClockName, Happening
 from kefu.domain.visits import Suggestion, Visit, VisitOutcome, suggest_engineers
 from kefu.domain.workorders import Status, WorkOrder
-from kefu.services import dispatch, notify, scope, sla
-from kefu.services.authz import require
+from kefu.services.access import scope
+from kefu.services.access.authz import require
 from kefu.services.changes import changing, changing_part
+from kefu.services.channels import notify
+from kefu.services.dispatch import hops as dispatch
 from kefu.services.ports import Context, UnitOfWork
-from kefu.services.workorders import require_checklist_done
+from kefu.services.sla import clocks as sla
+from kefu.services.workorders.commands import require_checklist_done
 
 ENGINEER_ROLES = (Role.FIELD_ENGINEER,)
 

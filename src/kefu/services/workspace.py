@@ -11,8 +11,8 @@ from urllib.parse import parse_qsl, urlencode
 from kefu.domain.errors import N_, NotFound, ValidationFailed
 from kefu.domain.org import Permission, User
 from kefu.domain.workorders import OPEN_STATUS_VALUES, Status
-from kefu.services import scope
-from kefu.services.authz import require
+from kefu.services.access import scope
+from kefu.services.access.authz import require
 from kefu.services.ports import AdminChange, Context, SavedFilter, UnitOfWork, WorkOrderFilter
 
 COUNT_CAP = 999

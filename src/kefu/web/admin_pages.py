@@ -14,7 +14,12 @@ from kefu.domain.errors import DomainError, ValidationFailed
 from kefu.domain.org import Permission, TeamFunction, User
 from kefu.domain.routing import RoutingRule, Strategy
 from kefu.domain.sla import ClockName, Conditions
-from kefu.services import notify, org_admin, reference, routing, sla_admin, workspace
+from kefu.services import workspace
+from kefu.services.channels import notify
+from kefu.services.dispatch import routing
+from kefu.services.org import admin as org_admin
+from kefu.services.org import reference
+from kefu.services.sla import admin as sla_admin
 from kefu.web.pages import check_csrf, context_of, error_text, org_names, page_user, render
 
 router = APIRouter(include_in_schema=False)

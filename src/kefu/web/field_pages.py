@@ -15,7 +15,9 @@ from kefu.domain.errors import ConcurrentUpdate, DomainError, ValidationFailed
 from kefu.domain.org import Permission, Role, User
 from kefu.domain.visits import VisitOutcome
 from kefu.i18n import gettext
-from kefu.services import dispatch, org_admin, visits, workspace
+from kefu.services import visits, workspace
+from kefu.services.dispatch import hops as dispatch
+from kefu.services.org import admin as org_admin
 from kefu.web import i18n_labels as labels
 from kefu.web.pages import (
     category_labels,

@@ -21,9 +21,14 @@ from kefu.domain.errors import ConcurrentUpdate, DomainError, ValidationFailed
 from kefu.domain.org import Permission, User
 from kefu.domain.workorders import OPEN_STATUS_VALUES, Channel, Priority, Status, WorkOrderType, is_work_order_number
 from kefu.i18n import LOCALES, format_duration, translate_error, translations
-from kefu.services import accounts, cti, customers, dispatch, intake, org_admin, reference, visits, workspace
-from kefu.services import workorders as svc
+from kefu.services import customers, visits, workspace
+from kefu.services.access import accounts
+from kefu.services.channels import cti, intake
+from kefu.services.dispatch import hops as dispatch
+from kefu.services.org import admin as org_admin
+from kefu.services.org import reference
 from kefu.services.ports import Context, WorkOrderFilter
+from kefu.services.workorders import commands as svc
 from kefu.web import i18n_labels as labels
 from kefu.web.security import LANG_COOKIE, SESSION_COOKIE, SecurityHeaders, csrf_ok, csrf_token
 

@@ -15,7 +15,8 @@ from fastapi.responses import RedirectResponse
 from kefu.domain.categories import Category
 from kefu.domain.errors import DomainError, ValidationFailed
 from kefu.domain.workorders import Channel, WorkOrderType
-from kefu.services import intake, portal, reference
+from kefu.services.channels import intake, portal
+from kefu.services.org import reference
 from kefu.services.ports import Context
 from kefu.web.pages import check_csrf, context_of, error_text, render
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import threading
 
+from kefu.services.dispatch.routing import fold_loads
 from kefu.services.ports import Context
-from kefu.services.routing import fold_loads
-from kefu.services.timers import deliver_outbox, tick
+from kefu.services.sla.timers import deliver_outbox, tick
 
 log = logging.getLogger("kefu.worker")
 

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from kefu.domain.contacts import Attachment
 from kefu.domain.errors import DomainError
 from kefu.domain.workorders import Channel
-from kefu.services.intake import Inbound
+from kefu.services.channels.intake import Inbound
 from kefu.services.ports import Outgoing, SendFailed
 
 log = logging.getLogger("kefu.mail")

@@ -11,9 +11,9 @@ from kefu.domain.errors import N_, NotFound, ValidationFailed
 from kefu.domain.org import Permission, User
 from kefu.domain.sla import ClockName, ServiceAgreement, SlaPolicy
 from kefu.services import workspace
-from kefu.services.authz import require
+from kefu.services.access.authz import require
 from kefu.services.ports import CalendarSpec, Context
-from kefu.services.sla import setup
+from kefu.services.sla.clocks import setup
 
 
 def list_policies(ctx: Context, actor: User) -> list[SlaPolicy]:

@@ -29,11 +29,12 @@ from kefu.domain.events import EventKind, WorkOrderEvent
 from kefu.domain.org import Permission, User
 from kefu.domain.sla import Happening
 from kefu.domain.workorders import Channel, Status, WorkOrder, WorkOrderType
-from kefu.services import notify, sla
-from kefu.services.authz import require
+from kefu.services.access.authz import require
 from kefu.services.changes import store
+from kefu.services.channels import notify
 from kefu.services.ports import Context, UnitOfWork
-from kefu.services.workorders import NewWorkOrder, active_category, open_work_order
+from kefu.services.sla import clocks as sla
+from kefu.services.workorders.commands import NewWorkOrder, active_category, open_work_order
 
 UNKNOWN_NAME = "新客户"  # a customer first known by a message; an agent completes the record
 

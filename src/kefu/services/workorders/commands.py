@@ -22,12 +22,15 @@ from kefu.domain.org import Permission, User
 from kefu.domain.sla import ClockName, Happening
 from kefu.domain.visits import Visit
 from kefu.domain.workorders import Channel, Priority, Status, WorkOrder, WorkOrderType, is_work_order_number
-from kefu.services import notify, routing, scope, sla
-from kefu.services.authz import require
+from kefu.services.access import scope
+from kefu.services.access.authz import require
+from kefu.services.access.scope import load_work_order, visible_to
 from kefu.services.changes import changing, store
+from kefu.services.channels import notify
 from kefu.services.customers import reveal
+from kefu.services.dispatch import routing
 from kefu.services.ports import Context, CustomerProfile, UnitOfWork, WorkOrderFilter
-from kefu.services.scope import load_work_order, visible_to
+from kefu.services.sla import clocks as sla
 
 MAX_PAGE = 200
 MAX_EXPORT = 100_000

@@ -15,7 +15,7 @@ from kefu.domain.org import Permission, User
 from kefu.domain.sla import ClockName
 from kefu.domain.workorders import Channel, WorkOrder
 from kefu.services import workspace
-from kefu.services.authz import require
+from kefu.services.access.authz import require
 from kefu.services.ports import Context, UnitOfWork
 
 LOCALES = ("zh_CN", "en")

@@ -7,7 +7,7 @@ from kefu.domain.categories import Category, seed_categories, validate_code
 from kefu.domain.errors import N_, NotFound, ValidationFailed
 from kefu.domain.org import Organisation, OrganisationKind, Permission, Role, Team, TeamFunction, User
 from kefu.services import workspace
-from kefu.services.authz import require
+from kefu.services.access.authz import require
 from kefu.services.ports import CalendarSpec, Context
 
 #: The centre a new installation starts with: one province service centre with the four teams of R11.

@@ -13,7 +13,7 @@ from kefu.domain.org import Role, Team
 from kefu.domain.sla import ClockRecord, EscalationLevel, Notify, SlaPolicy
 from kefu.domain.workorders import Channel, WorkOrder
 from kefu.services.ports import Context, Outgoing, SendFailed, UnitOfWork
-from kefu.services.sla import BREACH, clock_event, setup, system_user_id
+from kefu.services.sla.clocks import BREACH, clock_event, setup, system_user_id
 
 
 @dataclass(frozen=True)

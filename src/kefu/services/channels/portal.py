@@ -21,9 +21,10 @@ from kefu.domain.events import EventKind, WorkOrderEvent
 from kefu.domain.sla import Happening
 from kefu.domain.visits import Visit
 from kefu.domain.workorders import Channel, Status, WorkOrder, is_work_order_number
-from kefu.services import intake, notify, sla
 from kefu.services.changes import store
+from kefu.services.channels import intake, notify
 from kefu.services.ports import CodeRecord, Context, UnitOfWork
+from kefu.services.sla import clocks as sla
 
 CODE_LIFETIME = timedelta(minutes=10)
 CODES_PER_HOUR = 5

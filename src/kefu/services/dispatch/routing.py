@@ -16,11 +16,12 @@ from kefu.domain.org import Permission, Role, Team, User
 from kefu.domain.routing import Decision, Reason, RoutingRule, Strategy, choose_rule, pick_agent
 from kefu.domain.sla import Facts
 from kefu.domain.workorders import WorkOrder
-from kefu.services import scope, workspace
-from kefu.services.authz import require
+from kefu.services import workspace
+from kefu.services.access import scope
+from kefu.services.access.authz import require
 from kefu.services.changes import changing
 from kefu.services.ports import Context, CustomerProfile, UnitOfWork
-from kefu.services.sla import system_user_id
+from kefu.services.sla.clocks import system_user_id
 
 #: Who is given work orders by routing: the roles that handle them day to day.
 HANDLER_ROLES = (Role.AGENT, Role.TECH_SUPPORT, Role.FIELD_ENGINEER)

@@ -9,9 +9,9 @@ from kefu.domain.categories import validate_code
 from kefu.domain.errors import N_, NotFound, ValidationFailed
 from kefu.domain.org import Organisation, OrganisationKind, Permission, Team, TeamFunction, User
 from kefu.services import workspace
-from kefu.services.authz import require
+from kefu.services.access.authz import require
+from kefu.services.dispatch.routing import HANDLER_ROLES
 from kefu.services.ports import Context, UnitOfWork
-from kefu.services.routing import HANDLER_ROLES
 
 
 def list_organisations(ctx: Context, actor: User) -> list[Organisation]:

@@ -24,10 +24,12 @@ from kefu.domain.notifications import Message
 from kefu.domain.org import Permission, Role, Team, User
 from kefu.domain.sla import Happening
 from kefu.domain.workorders import OPEN_STATUS_VALUES, Status, WorkOrder
-from kefu.services import routing, scope, sla
-from kefu.services.authz import require
+from kefu.services.access import scope
+from kefu.services.access.authz import require
 from kefu.services.changes import changing, changing_part
+from kefu.services.dispatch import routing
 from kefu.services.ports import Context, UnitOfWork, WorkOrderFilter
+from kefu.services.sla import clocks as sla
 
 
 def _own_organisation(actor: User) -> int:

@@ -12,8 +12,8 @@ from kefu.domain.customers import Customer, normalize_phone
 from kefu.domain.errors import ValidationFailed
 from kefu.domain.org import Permission, User
 from kefu.domain.workorders import OPEN_STATUS_VALUES, Channel, WorkOrder
-from kefu.services import scope
-from kefu.services.authz import require
+from kefu.services.access import scope
+from kefu.services.access.authz import require
 from kefu.services.customers import reveal
 from kefu.services.ports import CallRecord, Context, UnitOfWork, WorkOrderFilter
 

@@ -1,0 +1,1 @@
+"""Who may do what and see what: accounts, sessions and tokens, permissions, data scope."""

@@ -1,0 +1,1 @@
+"""Organisations, teams, agents and reference data (the category tree, the starting organisation)."""

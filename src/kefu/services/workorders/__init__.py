@@ -1,0 +1,1 @@
+"""The work order itself: registration, lifecycle moves, notes, links; reading and listing."""
