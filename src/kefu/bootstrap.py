@@ -14,7 +14,8 @@ from kefu.adapters.passwords import Argon2PasswordHasher
 from kefu.config import Settings
 from kefu.domain.clock import Clock, SystemClock
 from kefu.domain.notifications import QuietHours
-from kefu.services.ports import Context, Sender
+from kefu.services.context import Context
+from kefu.services.ports import Sender
 
 
 @dataclass

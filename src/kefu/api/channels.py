@@ -27,7 +27,7 @@ from kefu.i18n import negotiate, translate_error
 from kefu.services import customers as customer_svc
 from kefu.services.access.authz import require
 from kefu.services.channels import cti, intake, notify
-from kefu.services.ports import Context
+from kefu.services.context import Context
 
 router = APIRouter(tags=["channels"])
 public = APIRouter(tags=["channels"])  # signed by the provider, not by a kefu token

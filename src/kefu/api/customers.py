@@ -12,7 +12,7 @@ from kefu.api.schemas import MAX_ID, CustomerIn, CustomerOut, CustomerPage
 from kefu.domain.customers import Device
 from kefu.domain.org import User
 from kefu.services import customers as svc
-from kefu.services.ports import Context
+from kefu.services.context import Context
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 

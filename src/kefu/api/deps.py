@@ -9,7 +9,7 @@ from starlette.exceptions import HTTPException
 from kefu.domain.errors import N_
 from kefu.domain.org import User
 from kefu.services.access.accounts import authenticate, cached_user
-from kefu.services.ports import Context
+from kefu.services.context import Context
 
 
 async def context(request: Request) -> Context:

@@ -20,9 +20,9 @@ from kefu.domain.org import Organisation, OrganisationKind, Team, TeamFunction, 
 from kefu.domain.routing import Decision, RoutingRule, Strategy
 from kefu.domain.visits import Visit, VisitOutcome
 from kefu.services import visits
+from kefu.services.context import Context
 from kefu.services.dispatch import hops, routing
 from kefu.services.org import admin as org_admin
-from kefu.services.ports import Context
 
 router = APIRouter(tags=["dispatch and field service"])
 

@@ -7,8 +7,8 @@ from fastapi import APIRouter, Depends
 from kefu.api.deps import context, current_user
 from kefu.api.schemas import CategoryOut, MeOut
 from kefu.domain.org import User
+from kefu.services.context import Context
 from kefu.services.org import reference
-from kefu.services.ports import Context
 
 router = APIRouter(tags=["reference"])
 

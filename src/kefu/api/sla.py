@@ -12,7 +12,8 @@ from kefu.api.deps import context, current_user
 from kefu.api.schemas import MAX_ID, Strict
 from kefu.domain.org import User
 from kefu.domain.sla import ClockName, Conditions, EscalationLevel, Notify, ServiceAgreement, SlaPolicy
-from kefu.services.ports import CalendarSpec, Context
+from kefu.services.context import Context
+from kefu.services.ports import CalendarSpec
 from kefu.services.sla import admin as svc
 
 router = APIRouter(tags=["time limits (SLA)"])

@@ -33,7 +33,8 @@ from kefu.api.schemas import (
 from kefu.domain.errors import ValidationFailed
 from kefu.domain.org import User
 from kefu.domain.workorders import OPEN_STATUSES, Priority, Status, WorkOrder, WorkOrderType
-from kefu.services.ports import Context, WorkOrderFilter
+from kefu.services.context import Context
+from kefu.services.ports import WorkOrderFilter
 from kefu.services.workorders import commands as svc
 
 router = APIRouter(prefix="/work-orders", tags=["work orders"])

@@ -13,7 +13,8 @@ from kefu.domain.org import Permission, User
 from kefu.domain.workorders import WorkOrder
 from kefu.services.access.authz import require
 from kefu.services.access.scope import load_work_order, load_work_order_by_id
-from kefu.services.ports import Context, UnitOfWork
+from kefu.services.context import Context
+from kefu.services.ports import UnitOfWork
 
 
 def check_version(work_order: WorkOrder, expected_version: int | None) -> None:

@@ -13,7 +13,8 @@ from kefu.domain.visits import Visit
 from kefu.domain.workorders import WorkOrder
 from kefu.services.access import scope
 from kefu.services.access.authz import require
-from kefu.services.ports import Context, CustomerFilter, UnitOfWork, WorkOrderFilter
+from kefu.services.context import Context
+from kefu.services.ports import CustomerFilter, UnitOfWork, WorkOrderFilter
 
 
 @dataclass

@@ -21,8 +21,9 @@ from kefu.services.access import scope
 from kefu.services.access.authz import require
 from kefu.services.changes import changing, changing_part
 from kefu.services.channels import notify
+from kefu.services.context import Context
 from kefu.services.dispatch import hops as dispatch
-from kefu.services.ports import Context, UnitOfWork
+from kefu.services.ports import UnitOfWork
 from kefu.services.sla import clocks as sla
 from kefu.services.workorders.commands import require_checklist_done
 

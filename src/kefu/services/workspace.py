@@ -13,7 +13,8 @@ from kefu.domain.org import Permission, User
 from kefu.domain.workorders import OPEN_STATUS_VALUES, Status
 from kefu.services.access import scope
 from kefu.services.access.authz import require
-from kefu.services.ports import AdminChange, Context, SavedFilter, UnitOfWork, WorkOrderFilter
+from kefu.services.context import Context
+from kefu.services.ports import AdminChange, SavedFilter, UnitOfWork, WorkOrderFilter
 
 COUNT_CAP = 999
 OPEN = OPEN_STATUS_VALUES

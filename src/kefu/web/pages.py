@@ -24,10 +24,11 @@ from kefu.i18n import LOCALES, format_duration, translate_error, translations
 from kefu.services import customers, visits, workspace
 from kefu.services.access import accounts
 from kefu.services.channels import cti, intake
+from kefu.services.context import Context
 from kefu.services.dispatch import hops as dispatch
 from kefu.services.org import admin as org_admin
 from kefu.services.org import reference
-from kefu.services.ports import Context, WorkOrderFilter
+from kefu.services.ports import WorkOrderFilter
 from kefu.services.workorders import commands as svc
 from kefu.web import i18n_labels as labels
 from kefu.web.security import LANG_COOKIE, SESSION_COOKIE, SecurityHeaders, csrf_ok, csrf_token

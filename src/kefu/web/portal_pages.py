@@ -16,8 +16,8 @@ from kefu.domain.categories import Category
 from kefu.domain.errors import DomainError, ValidationFailed
 from kefu.domain.workorders import Channel, WorkOrderType
 from kefu.services.channels import intake, portal
+from kefu.services.context import Context
 from kefu.services.org import reference
-from kefu.services.ports import Context
 from kefu.web.pages import check_csrf, context_of, error_text, render
 
 router = APIRouter(include_in_schema=False)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 
+from kefu.services.context import Context
 from kefu.services.dispatch.routing import fold_loads
-from kefu.services.ports import Context
 from kefu.services.sla.timers import deliver_outbox, tick
 
 log = logging.getLogger("kefu.worker")

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from kefu.domain.errors import N_, AuthenticationFailed, NotFound, ValidationFailed
 from kefu.domain.org import EXTERNAL_KINDS, Permission, Role, User
 from kefu.services.access.authz import require
-from kefu.services.ports import Context, UnitOfWork
+from kefu.services.context import Context
+from kefu.services.ports import UnitOfWork
 
 USERNAME_RE = re.compile(r"^[a-z][a-z0-9_.-]{1,63}$")
 MIN_PASSWORD = 10

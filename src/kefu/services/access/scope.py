@@ -13,7 +13,8 @@ from typing import TypeVar
 from kefu.domain.errors import N_, NotFound
 from kefu.domain.org import Organisation, User, is_external, visible_organisations
 from kefu.domain.workorders import WorkOrder
-from kefu.services.ports import Context, UnitOfWork
+from kefu.services.context import Context
+from kefu.services.ports import UnitOfWork
 
 T = TypeVar("T")
 

@@ -14,8 +14,9 @@ from kefu.domain.org import Permission, User
 from kefu.domain.workorders import OPEN_STATUS_VALUES, Channel, WorkOrder
 from kefu.services.access import scope
 from kefu.services.access.authz import require
+from kefu.services.context import Context
 from kefu.services.customers import reveal
-from kefu.services.ports import CallRecord, Context, UnitOfWork, WorkOrderFilter
+from kefu.services.ports import CallRecord, UnitOfWork, WorkOrderFilter
 
 ANSWER_TARGET = timedelta(seconds=30)  # R9: calls answered within 30 seconds
 

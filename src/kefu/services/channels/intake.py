@@ -32,7 +32,8 @@ from kefu.domain.workorders import Channel, Status, WorkOrder, WorkOrderType
 from kefu.services.access.authz import require
 from kefu.services.changes import store
 from kefu.services.channels import notify
-from kefu.services.ports import Context, UnitOfWork
+from kefu.services.context import Context
+from kefu.services.ports import UnitOfWork
 from kefu.services.sla import clocks as sla
 from kefu.services.workorders.commands import NewWorkOrder, active_category, open_work_order
 

@@ -16,7 +16,8 @@ from kefu.domain.sla import ClockName
 from kefu.domain.workorders import Channel, WorkOrder
 from kefu.services import workspace
 from kefu.services.access.authz import require
-from kefu.services.ports import Context, UnitOfWork
+from kefu.services.context import Context
+from kefu.services.ports import UnitOfWork
 
 LOCALES = ("zh_CN", "en")
 #: Channels a customer can be written to; the others (hotline, store, web, app) answer by SMS.

@@ -23,7 +23,8 @@ from kefu.domain.visits import Visit
 from kefu.domain.workorders import Channel, Status, WorkOrder, is_work_order_number
 from kefu.services.changes import store
 from kefu.services.channels import intake, notify
-from kefu.services.ports import CodeRecord, Context, UnitOfWork
+from kefu.services.context import Context
+from kefu.services.ports import CodeRecord, UnitOfWork
 from kefu.services.sla import clocks as sla
 
 CODE_LIFETIME = timedelta(minutes=10)

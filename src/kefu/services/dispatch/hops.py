@@ -27,8 +27,9 @@ from kefu.domain.workorders import OPEN_STATUS_VALUES, Status, WorkOrder
 from kefu.services.access import scope
 from kefu.services.access.authz import require
 from kefu.services.changes import changing, changing_part
+from kefu.services.context import Context
 from kefu.services.dispatch import routing
-from kefu.services.ports import Context, UnitOfWork, WorkOrderFilter
+from kefu.services.ports import UnitOfWork, WorkOrderFilter
 from kefu.services.sla import clocks as sla
 
 

@@ -20,7 +20,8 @@ from kefu.services import workspace
 from kefu.services.access import scope
 from kefu.services.access.authz import require
 from kefu.services.changes import changing
-from kefu.services.ports import Context, CustomerProfile, UnitOfWork
+from kefu.services.context import Context
+from kefu.services.ports import CustomerProfile, UnitOfWork
 from kefu.services.sla.clocks import system_user_id
 
 #: Who is given work orders by routing: the roles that handle them day to day.

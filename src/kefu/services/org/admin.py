@@ -10,8 +10,9 @@ from kefu.domain.errors import N_, NotFound, ValidationFailed
 from kefu.domain.org import Organisation, OrganisationKind, Permission, Team, TeamFunction, User
 from kefu.services import workspace
 from kefu.services.access.authz import require
+from kefu.services.context import Context
 from kefu.services.dispatch.routing import HANDLER_ROLES
-from kefu.services.ports import Context, UnitOfWork
+from kefu.services.ports import UnitOfWork
 
 
 def list_organisations(ctx: Context, actor: User) -> list[Organisation]:

@@ -8,7 +8,8 @@ from kefu.domain.errors import N_, NotFound, ValidationFailed
 from kefu.domain.org import Organisation, OrganisationKind, Permission, Role, Team, TeamFunction, User
 from kefu.services import workspace
 from kefu.services.access.authz import require
-from kefu.services.ports import CalendarSpec, Context
+from kefu.services.context import Context
+from kefu.services.ports import CalendarSpec
 
 #: The centre a new installation starts with: one province service centre with the four teams of R11.
 SEED_ORGANISATION = ("省客服中心", OrganisationKind.PROVINCE)

@@ -12,7 +12,8 @@ from kefu.domain.org import Permission, User
 from kefu.domain.sla import ClockName, ServiceAgreement, SlaPolicy
 from kefu.services import workspace
 from kefu.services.access.authz import require
-from kefu.services.ports import CalendarSpec, Context
+from kefu.services.context import Context
+from kefu.services.ports import CalendarSpec
 from kefu.services.sla.clocks import setup
 
 

@@ -33,7 +33,8 @@ from kefu.domain.sla import (
     start_clocks,
 )
 from kefu.domain.workorders import WorkOrder
-from kefu.services.ports import Context, CustomerProfile, UnitOfWork
+from kefu.services.context import Context
+from kefu.services.ports import CustomerProfile, UnitOfWork
 
 BREACH = 1.0
 

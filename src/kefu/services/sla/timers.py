@@ -12,7 +12,8 @@ from kefu.domain.notifications import MAX_ATTEMPTS, Message, retry_delay
 from kefu.domain.org import Role, Team
 from kefu.domain.sla import ClockRecord, EscalationLevel, Notify, SlaPolicy
 from kefu.domain.workorders import Channel, WorkOrder
-from kefu.services.ports import Context, Outgoing, SendFailed, UnitOfWork
+from kefu.services.context import Context
+from kefu.services.ports import Outgoing, SendFailed, UnitOfWork
 from kefu.services.sla.clocks import BREACH, clock_event, setup, system_user_id
 
 

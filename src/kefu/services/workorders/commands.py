@@ -27,9 +27,10 @@ from kefu.services.access.authz import require
 from kefu.services.access.scope import load_work_order, visible_to
 from kefu.services.changes import changing, store
 from kefu.services.channels import notify
+from kefu.services.context import Context
 from kefu.services.customers import reveal
 from kefu.services.dispatch import routing
-from kefu.services.ports import Context, CustomerProfile, UnitOfWork, WorkOrderFilter
+from kefu.services.ports import CustomerProfile, UnitOfWork, WorkOrderFilter
 from kefu.services.sla import clocks as sla
 
 MAX_PAGE = 200
