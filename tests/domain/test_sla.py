@@ -95,24 +95,24 @@ def test_resolution_pauses_while_pending_and_carries_the_remaining_time_over_a_h
     # Registered Mon 28 Sep 10:00 with 8 working hours; pending from 14:00 (2.5 h used: 10–12, 13:30–14)
     # until Fri 9 Oct 09:00, after the National Day holiday; 5.5 h remain.
     history = [
-        Happening(T0, "new"),
-        Happening(T0 + timedelta(minutes=5), "accepted"),
-        Happening(T0 + timedelta(minutes=10), "in_progress"),
-        Happening(datetime(2026, 9, 28, 14, 0, tzinfo=SH), "pending"),
+        Happening(T0, Status.NEW),
+        Happening(T0 + timedelta(minutes=5), Status.ACCEPTED),
+        Happening(T0 + timedelta(minutes=10), Status.IN_PROGRESS),
+        Happening(datetime(2026, 9, 28, 14, 0, tzinfo=SH), Status.PENDING),
     ]
     clock = run(history, OFFICE, [ClockName.RESOLUTION])[ClockName.RESOLUTION]
     assert clock.phase is ClockPhase.PAUSED and clock.due_at(OFFICE) is None
     assert clock.elapsed == timedelta(hours=2, minutes=30)
-    resumed = clock.apply(Happening(datetime(2026, 10, 9, 9, 0, tzinfo=SH), "in_progress"), OFFICE)
+    resumed = clock.apply(Happening(datetime(2026, 10, 9, 9, 0, tzinfo=SH), Status.IN_PROGRESS), OFFICE)
     # 5.5 h left from Fri 9 Oct 09:00: 09:00–12:00 (3 h), 13:30–16:00 (2.5 h).
     assert resumed.due_at(OFFICE) == datetime(2026, 10, 9, 16, 0, tzinfo=SH)
 
 
 def test_one_shot_clocks_stop_once_and_a_note_only_answers_the_customer() -> None:
     history = [
-        Happening(T0, "new"),
+        Happening(T0, Status.NEW),
         Happening(T0 + timedelta(minutes=3), None, customer_answered=True),
-        Happening(T0 + timedelta(minutes=20), "accepted"),
+        Happening(T0 + timedelta(minutes=20), Status.ACCEPTED),
     ]
     clocks = run(history, H24, [ClockName.FIRST_RESPONSE, ClockName.CUSTOMER_REPLY, ClockName.RESOLUTION])
     assert clocks[ClockName.CUSTOMER_REPLY].stopped_at == T0 + timedelta(minutes=3)
@@ -122,11 +122,11 @@ def test_one_shot_clocks_stop_once_and_a_note_only_answers_the_customer() -> Non
 
 def test_each_dispatch_starts_a_fresh_hop() -> None:
     history = [
-        Happening(T0, "new"),
-        Happening(T0 + timedelta(hours=1), "accepted"),
-        Happening(T0 + timedelta(hours=2), "dispatched"),
-        Happening(T0 + timedelta(hours=7), "returned"),
-        Happening(T0 + timedelta(hours=8), "dispatched"),
+        Happening(T0, Status.NEW),
+        Happening(T0 + timedelta(hours=1), Status.ACCEPTED),
+        Happening(T0 + timedelta(hours=2), Status.DISPATCHED),
+        Happening(T0 + timedelta(hours=7), Status.RETURNED),
+        Happening(T0 + timedelta(hours=8), Status.DISPATCHED),
     ]
     hop = run(history, H24, [ClockName.HOP], minutes=360)[ClockName.HOP]
     assert hop.laps == 1 and hop.elapsed == timedelta(0)
@@ -137,7 +137,7 @@ def test_each_dispatch_starts_a_fresh_hop() -> None:
 def histories(draw: st.DrawFn) -> list[Happening]:
     at = draw(st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2026, 12, 1))).replace(tzinfo=SH)
     status = Status.NEW
-    out = [Happening(at, "new")]
+    out = [Happening(at, Status.NEW)]
     for _ in range(draw(st.integers(0, 25))):
         at += timedelta(minutes=draw(st.integers(0, 60 * 24 * 4)))
         kind = draw(st.sampled_from(["note", "visit", "move"]))
@@ -148,7 +148,7 @@ def histories(draw: st.DrawFn) -> list[Happening]:
             out.append(Happening(at, None, customer_answered=draw(st.booleans())))
             continue
         status = draw(st.sampled_from(sorted(TRANSITIONS[status])))
-        out.append(Happening(at, status.value))
+        out.append(Happening(at, status))
     return out
 
 
@@ -184,7 +184,7 @@ def test_recomputing_from_history_equals_the_incremental_state(
 
 def test_the_onsite_clock_runs_from_each_visit_until_the_engineer_checks_in() -> None:
     history = [
-        Happening(T0, "new"),
+        Happening(T0, Status.NEW),
         Happening(T0 + timedelta(hours=1), None, onsite=True),
         Happening(T0 + timedelta(hours=5), None, onsite=False),
     ]
@@ -192,4 +192,4 @@ def test_the_onsite_clock_runs_from_each_visit_until_the_engineer_checks_in() ->
     assert onsite.phase is ClockPhase.STOPPED and onsite.elapsed == timedelta(hours=4)
     revisit = onsite.apply(Happening(T0 + timedelta(days=1), None, onsite=True), H24)
     assert revisit.phase is ClockPhase.RUNNING and revisit.elapsed == timedelta(0) and revisit.laps == 1
-    assert revisit.apply(Happening(T0 + timedelta(days=1, hours=1), "resolved"), H24).phase is ClockPhase.STOPPED
+    assert revisit.apply(Happening(T0 + timedelta(days=1, hours=1), Status.RESOLVED), H24).phase is ClockPhase.STOPPED

@@ -107,6 +107,20 @@ class Dispatch:
     def is_active(self) -> bool:
         return self.status in ACTIVE_HOP_STATUSES
 
+    def overdue(self, now: datetime) -> bool:
+        """Still waiting for its answer after its deadline."""
+        return self.is_active and self.deadline_at is not None and self.deadline_at < now
+
+    def move_deadline(self, deadline_at: datetime) -> None:
+        """The work order's hop time limit changed (e.g. its priority): the deadline follows it."""
+        if not self.is_active:
+            raise StateConflict(
+                N_("Dispatch {id} is {status}; its deadline no longer moves."),
+                id=self.id,
+                status=HOP_STATUS_TEXT[self.status],
+            )
+        self.deadline_at = deadline_at
+
     def _event(
         self, kind: EventKind, actor_id: int, at: datetime, note: str | None = None, **data: object
     ) -> WorkOrderEvent:

@@ -15,6 +15,10 @@ class OrganisationKind(StrEnum):
     PARTNER = "partner"
 
 
+#: The inactive account that signs what kefu does by itself (see kefu.services.access.system).
+SYSTEM_USERNAME = "system"
+
+
 class TeamFunction(StrEnum):
     RECEPTION = "reception"  # 客户接待组
     TECH_SUPPORT = "tech_support"  # 技术支持组

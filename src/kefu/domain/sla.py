@@ -28,6 +28,7 @@ from kefu.domain.calendars import BusinessCalendar
 from kefu.domain.categories import in_subtree
 from kefu.domain.errors import ValidationFailed
 from kefu.domain.events import EventKind, WorkOrderEvent
+from kefu.domain.workorders import Status
 
 
 class ClockName(StrEnum):
@@ -166,7 +167,18 @@ def choose_policy(policies: Iterable[SlaPolicy], facts: Facts) -> SlaPolicy | No
 
 # --- what a clock reacts to ---------------------------------------------------------------------
 
-RESOLUTION_RUNS_IN = frozenset({"new", "accepted", "in_progress", "dispatched", "returned"})
+S = Status
+
+#: The resolution clock runs while somebody works on the work order.
+RESOLUTION_RUNS_IN = frozenset({S.NEW, S.ACCEPTED, S.IN_PROGRESS, S.DISPATCHED, S.RETURNED})
+#: Moves that end the diagnosis: sent elsewhere, put on hold, solved or finished.
+_DIAGNOSIS_ENDS = frozenset({S.DISPATCHED, S.PENDING, S.RESOLVED, S.CALLBACK, S.CLOSED, S.CANCELLED, S.REJECTED})
+#: Moves after which the customer needs no further answer (or got the resolution).
+_REPLY_ENDS = frozenset({S.RESOLVED, S.CALLBACK, S.CLOSED, S.CANCELLED, S.REJECTED})
+#: Moves that end a hop: it came back, or the matter was dropped.
+_HOP_ENDS = frozenset({S.RETURNED, S.CANCELLED})
+#: Statuses after which nobody needs to get on site any more.
+_ONSITE_ENDS = frozenset({S.RESOLVED, S.CALLBACK, S.CLOSED, S.CANCELLED, S.REJECTED})
 
 
 @dataclass(frozen=True)
@@ -174,19 +186,18 @@ class Happening:
     """One fact of a work order's history, reduced to what clocks need."""
 
     at: datetime
-    status: str | None = None  # the status the work order moved to, if it moved
-    customer_answered: bool = False  # a customer-visible note
+    status: Status | None = None  # the status the work order moved to, if it moved
+    customer_answered: bool = False  # a customer-visible answer
     onsite: bool | None = None  # True: a field visit was scheduled; False: the engineer is there (or no visit)
 
 
-#: Statuses after which nobody needs to get on site any more.
-_ONSITE_ENDS = frozenset({"resolved", "callback", "closed", "cancelled", "rejected"})
-
-
 def happening_of(event: WorkOrderEvent) -> Happening | None:
-    """What an event of the work order's history means to clocks (None: nothing)."""
+    """What an event of the work order's history means to clocks (None: nothing).
+
+    The one mapping from the timeline to the clocks: the services derive every clock move from the
+    events a change records (kefu.services.changes.store), and `recompute` reads the same mapping."""
     if event.kind in (EventKind.CREATED, EventKind.STATUS_CHANGED):
-        return Happening(at=event.at, status=event.to_status)
+        return Happening(at=event.at, status=Status(event.to_status) if event.to_status else None)
     if event.kind is EventKind.NOTE_ADDED:
         return Happening(at=event.at, customer_answered=event.visibility == "customer")
     if event.kind is EventKind.VISIT_SCHEDULED:
@@ -198,7 +209,7 @@ def happening_of(event: WorkOrderEvent) -> Happening | None:
 
 def _wanted(name: ClockName, h: Happening, first: bool) -> ClockPhase | None:
     """The phase a clock should be in after a happening; None: this clock does not care."""
-    status, answered = h.status or "", h.customer_answered
+    status, answered = h.status, h.customer_answered
     if name is ClockName.ONSITE:
         # Runs from a visit's scheduling until the engineer checks in; each visit is a new run.
         if h.onsite is not None:
@@ -206,34 +217,26 @@ def _wanted(name: ClockName, h: Happening, first: bool) -> ClockPhase | None:
         return ClockPhase.STOPPED if status in _ONSITE_ENDS else None
     if h.onsite is not None:
         return None
-    if not status:  # a note, not a move: only a customer-visible answer matters, and only to one clock
+    if status is None:  # a note, not a move: only a customer-visible answer matters, and only to one clock
         return ClockPhase.STOPPED if name is ClockName.CUSTOMER_REPLY and answered else None
     if name is ClockName.FIRST_RESPONSE:
-        return ClockPhase.RUNNING if first else (ClockPhase.STOPPED if status != "new" else None)
+        return ClockPhase.RUNNING if first else (ClockPhase.STOPPED if status is not S.NEW else None)
     if name is ClockName.DIAGNOSIS:
         if first:
             return ClockPhase.RUNNING
-        return (
-            ClockPhase.STOPPED
-            if status in ("dispatched", "pending", "resolved", "callback", "closed", "cancelled", "rejected")
-            else None
-        )
+        return ClockPhase.STOPPED if status in _DIAGNOSIS_ENDS else None
     if name is ClockName.RESOLUTION:
         if status in RESOLUTION_RUNS_IN:
             return ClockPhase.RUNNING
-        return ClockPhase.PAUSED if status == "pending" else ClockPhase.STOPPED
+        return ClockPhase.PAUSED if status is S.PENDING else ClockPhase.STOPPED
     if name is ClockName.CUSTOMER_REPLY:
         if first:
             return ClockPhase.RUNNING
-        return (
-            ClockPhase.STOPPED
-            if answered or status in ("resolved", "callback", "closed", "cancelled", "rejected")
-            else None
-        )
+        return ClockPhase.STOPPED if answered or status in _REPLY_ENDS else None
     if name is ClockName.HOP:
-        if status == "dispatched":
+        if status is S.DISPATCHED:
             return ClockPhase.RUNNING
-        return ClockPhase.STOPPED if status in ("returned", "cancelled") else None
+        return ClockPhase.STOPPED if status in _HOP_ENDS else None
     return None  # register: started by the channel features
 
 
@@ -333,7 +336,7 @@ class ClockState:
 def start_clocks(
     names: Iterable[ClockName], targets: dict[ClockName, int], at: datetime, calendar: BusinessCalendar
 ) -> dict[ClockName, ClockState]:
-    registered = Happening(at=at, status="new")
+    registered = Happening(at=at, status=Status.NEW)
     clocks = {}
     for name in names:
         clock = ClockState(name=name, target=timedelta(minutes=targets[name]))

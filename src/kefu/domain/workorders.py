@@ -267,6 +267,12 @@ class WorkOrder:
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
+    @property
+    def is_dispatchable(self) -> bool:
+        """Whether anyone may be sent to work on it (a hop, a field visit): open and not resolved —
+        a resolved work order is re-opened first."""
+        return self.is_open and self.status not in (Status.RESOLVED, Status.CALLBACK)
+
     def allowed_moves(self) -> list[Status]:
         return sorted(TRANSITIONS[self.status], key=list(Status).index)
 

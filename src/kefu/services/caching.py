@@ -38,6 +38,14 @@ class TtlCache(Generic[K, V]):
         until = self.now() + self.ttl
         self._entries[key] = (value, min(until, not_after) if not_after else until)
 
+    def get_or_load(self, key: K, load: Callable[[], V]) -> V:
+        """The cached value, or `load()`'s, which is then kept."""
+        found = self.get(key)
+        if found is None:
+            found = load()
+            self.put(key, found)
+        return found
+
     def drop(self, key: K) -> None:
         self._entries.pop(key, None)
 

@@ -9,12 +9,14 @@ from datetime import datetime
 from typing import Protocol, TypeVar
 
 from kefu.domain.errors import ConcurrentUpdate, NotFound
+from kefu.domain.events import WorkOrderEvent
 from kefu.domain.org import Permission, User
-from kefu.domain.workorders import WorkOrder
+from kefu.domain.workorders import Status, WorkOrder
 from kefu.services.access.authz import require
 from kefu.services.access.scope import load_work_order, load_work_order_by_id
 from kefu.services.context import Context
 from kefu.services.ports import UnitOfWork
+from kefu.services.sla import clocks
 
 
 def check_version(work_order: WorkOrder, expected_version: int | None) -> None:
@@ -22,8 +24,19 @@ def check_version(work_order: WorkOrder, expected_version: int | None) -> None:
         raise ConcurrentUpdate(number=work_order.number, current=work_order.version, expected=expected_version)
 
 
-def store(uow: UnitOfWork, work_order: WorkOrder) -> None:
-    """Save with optimistic locking: a concurrent commit since we read the row means 409, not overwrite."""
+def move(
+    ctx: Context, work_order: WorkOrder, to: Status, *, actor_id: int, at: datetime, note: str | None = None
+) -> WorkOrderEvent:
+    """Move a work order along its lifecycle under this installation's re-open window (the one
+    place that passes it); the clocks follow when the change is stored."""
+    return work_order.move_to(to, actor_id=actor_id, at=at, note=note, reopen_window=ctx.reopen_window)
+
+
+def store(ctx: Context, uow: UnitOfWork, work_order: WorkOrder) -> None:
+    """Save a changed work order: its clocks follow the events it records (one place derives them,
+    `kefu.services.sla.clocks.follow`), then the row and the events are saved with optimistic
+    locking — a concurrent commit since we read the row means 409, not overwrite."""
+    clocks.follow(ctx, uow, work_order)
     current = work_order.version
     if not uow.work_orders.save(work_order, current):
         fresh = uow.work_orders.get_by_number(work_order.number)
@@ -42,7 +55,7 @@ def changing(
         work_order = load_work_order(ctx, uow, actor, number)
         check_version(work_order, expected_version)
         yield uow, work_order, ctx.clock.now()
-        store(uow, work_order)
+        store(ctx, uow, work_order)
         uow.commit()
 
 
@@ -91,5 +104,5 @@ def changing_part(
         yield uow, part, work_order, ctx.clock.now()
         if not parts.save(part, version):
             raise ConcurrentUpdate(number=work_order.number, current="?", expected=version)
-        store(uow, work_order)
+        store(ctx, uow, work_order)
         uow.commit()

@@ -3,23 +3,55 @@ values and the caches. Built once by kefu.bootstrap."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from kefu.domain.calendars import DayTypes, WeekdaysOnly
 from kefu.domain.categories import Category
 from kefu.domain.clock import Clock
 from kefu.domain.notifications import QuietHours
-from kefu.domain.org import User
+from kefu.domain.org import Organisation, User
+from kefu.domain.routing import RoutingRule
 from kefu.services.caching import TtlCache
 from kefu.services.ports import PasswordHasher, Sender, UnitOfWork
 
+if TYPE_CHECKING:  # the cached values' types; their modules need Context themselves
+    from kefu.services.sla.clocks import SlaSetup
+    from kefu.services.workspace import Dashboard
 
-@dataclass
+
+class Caches:
+    """Short-lived copies of what nearly every request reads, one typed cache per kind. Each is kept
+    for `Context.cache_ttl` (the week averages 20 times as long); a use case that changes the source
+    clears the cache it affects, so the change shows at once in this process and within the TTL in
+    the others."""
+
+    def __init__(self, ttl: timedelta, now: Callable[[], datetime]) -> None:
+        self.tokens: TtlCache[str, User] = TtlCache(ttl, now)  # checked sessions and API tokens
+        self.categories: TtlCache[str, Category] = TtlCache(ttl, now)
+        self.sla: TtlCache[str, SlaSetup] = TtlCache(ttl, now)  # policies and calendars
+        self.organisations: TtlCache[str, list[Organisation]] = TtlCache(ttl, now)
+        self.routing_rules: TtlCache[str, list[RoutingRule]] = TtlCache(ttl, now)
+        self.templates: TtlCache[str, dict[tuple[str, str, str], tuple[str | None, str]]] = TtlCache(ttl, now)
+        self.system: TtlCache[str, User] = TtlCache(ttl, now)  # the account that signs what kefu does itself
+        self.dashboards: TtlCache[str, Dashboard] = TtlCache(ttl, now)
+        #: The dashboard's 7-day averages change once a day.
+        self.week_averages: TtlCache[str, dict[str, float]] = TtlCache(ttl * 20, now)
+
+    def clear_organisation(self) -> None:
+        """Organisations, teams, routing rules or message templates changed: everything derived
+        from them goes (the dashboards count by team)."""
+        for cache in (self.organisations, self.routing_rules, self.templates, self.dashboards, self.system):
+            cache.clear()
+
+
+@dataclass(frozen=True)
 class Context:
-    """Everything a use case needs besides its arguments; built once by kefu.bootstrap."""
+    """Everything a use case needs besides its arguments; built once by kefu.bootstrap and never
+    changed afterwards (only the caches' contents change)."""
 
     uow: Callable[..., UnitOfWork]  # uow(write=True) for use cases that change something
     clock: Clock
@@ -34,22 +66,11 @@ class Context:
     cache_ttl: timedelta = timedelta(seconds=30)
     day_types: DayTypes = field(default_factory=WeekdaysOnly)  # official working days (chinese-calendar)
     quiet_hours: QuietHours | None = None
-    #: The account that signs what kefu does by itself (SLA warnings, escalations).
-    system_user_id: int | None = None
     #: Channel adapters for messages to customers, by channel ("sms", "email", ...).
-    senders: dict[str, Sender] = field(default_factory=dict)
+    senders: Mapping[str, Sender] = field(default_factory=dict)
     #: Where customers follow their work orders (the self-service portal), for links in messages.
     portal_url: str = "http://127.0.0.1:8000/portal"
-    tokens_cache: TtlCache[str, User] = field(init=False)
-    categories_cache: TtlCache[str, Category] = field(init=False)
-    sla_cache: TtlCache[str, object] = field(init=False)  # policies and calendars (kefu.services.sla.clocks)
-    org_cache: TtlCache[str, object] = field(init=False)  # organisations, routing rules (kefu.services.access.scope)
-    #: Aggregates that change slowly (the dashboard's 7-day averages): kept 20 times as long.
-    slow_cache: TtlCache[str, object] = field(init=False)
+    caches: Caches = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        self.tokens_cache = TtlCache(self.cache_ttl, self.clock.now)
-        self.categories_cache = TtlCache(self.cache_ttl, self.clock.now)
-        self.sla_cache = TtlCache(self.cache_ttl, self.clock.now)
-        self.org_cache = TtlCache(self.cache_ttl, self.clock.now)
-        self.slow_cache = TtlCache(self.cache_ttl * 20, self.clock.now)
+        object.__setattr__(self, "caches", Caches(self.cache_ttl, self.clock.now))

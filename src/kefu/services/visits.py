@@ -14,12 +14,12 @@ from kefu.domain.customers import mask_address
 from kefu.domain.errors import N_, NotFound, PermissionDenied, StateConflict, ValidationFailed
 from kefu.domain.org import Permission, Role, User
 from kefu.domain.routing import Candidate
-from kefu.domain.sla import ClockName, Happening
+from kefu.domain.sla import ClockName
 from kefu.domain.visits import Suggestion, Visit, VisitOutcome, suggest_engineers
 from kefu.domain.workorders import Status, WorkOrder
 from kefu.services.access import scope
 from kefu.services.access.authz import require
-from kefu.services.changes import changing, changing_part
+from kefu.services.changes import changing, changing_part, move
 from kefu.services.channels import notify
 from kefu.services.context import Context
 from kefu.services.dispatch import hops as dispatch
@@ -53,7 +53,7 @@ def schedule_visit(
     """Book an engineer for a window agreed with the customer; the `onsite` clock starts."""
     with changing(ctx, actor, Permission.WORKORDER_DISPATCH, number, expected_version) as (uow, wo, now):
         assert wo.id is not None and actor.id is not None
-        if not wo.is_open or wo.status in (Status.RESOLVED, Status.CALLBACK):
+        if not wo.is_dispatchable:
             raise StateConflict(
                 "Work order {number} is resolved or finished; re-open it before scheduling a visit.", number=wo.number
             )
@@ -89,7 +89,6 @@ def schedule_visit(
         uow.visits.add(visit)
         wo.record(visit.scheduled_event())
         sla.ensure_clock(ctx, uow, wo, ClockName.ONSITE, now)
-        sla.follow(ctx, uow, wo, Happening(at=now, onsite=True))
         notify.to_customer(
             ctx, uow, wo, "visit_scheduled", window=notify.when(ctx, visit.window_start, visit.window_end)
         )
@@ -112,9 +111,8 @@ def _visiting(
 
 def check_in(ctx: Context, actor: User, visit_id: int, *, expected_version: int | None = None) -> Visit:
     """The engineer is on site: the `onsite` clock stops."""
-    with _visiting(ctx, actor, visit_id, expected_version) as (uow, visit, wo, now):
+    with _visiting(ctx, actor, visit_id, expected_version) as (_uow, visit, wo, now):
         wo.record(visit.check_in(actor_id=actor.id or 0, at=now))
-        sla.follow(ctx, uow, wo, Happening(at=now, onsite=False))
     return visit
 
 
@@ -165,19 +163,16 @@ def _resolve(ctx: Context, uow: UnitOfWork, actor: User, wo: WorkOrder, visit: V
     require_checklist_done(uow, wo)
     if wo.status in (Status.NEW, Status.PENDING):
         step = Status.ACCEPTED if wo.status is Status.NEW else Status.IN_PROGRESS
-        wo.move_to(step, actor_id=actor.id or 0, at=now, reopen_window=ctx.reopen_window)
-        sla.follow(ctx, uow, wo, Happening(at=now, status=step.value))
-    wo.move_to(Status.RESOLVED, actor_id=actor.id or 0, at=now, note=result, reopen_window=ctx.reopen_window)
-    sla.follow(ctx, uow, wo, Happening(at=now, status=Status.RESOLVED.value))
+        move(ctx, wo, step, actor_id=actor.id or 0, at=now)
+    move(ctx, wo, Status.RESOLVED, actor_id=actor.id or 0, at=now, note=result)
     notify.to_customer(ctx, uow, wo, "resolved", note=result)
 
 
 def cancel_visit(
     ctx: Context, actor: User, visit_id: int, *, reason: str, expected_version: int | None = None
 ) -> Visit:
-    with _visiting(ctx, actor, visit_id, expected_version, engineer_only=False) as (uow, visit, wo, now):
+    with _visiting(ctx, actor, visit_id, expected_version, engineer_only=False) as (_uow, visit, wo, now):
         wo.record(visit.cancel(actor_id=actor.id or 0, at=now, reason=reason))
-        sla.follow(ctx, uow, wo, Happening(at=now, onsite=False))
     return visit
 
 

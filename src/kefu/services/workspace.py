@@ -146,8 +146,8 @@ def dashboard(ctx: Context, actor: User) -> Dashboard:
     with ctx.uow() as uow:
         visible = scope.visible_to(ctx, uow, actor)
         key = "dashboard:" + (",".join(map(str, sorted(visible))) if visible is not None else "*")
-        cached = ctx.org_cache.get(key)
-        if isinstance(cached, Dashboard):
+        cached = ctx.caches.dashboards.get(key)
+        if cached is not None:
             return cached
         now = ctx.clock.now()
         today = datetime.combine(now.astimezone(ctx.timezone).date(), time(0), ctx.timezone)
@@ -156,12 +156,12 @@ def dashboard(ctx: Context, actor: User) -> Dashboard:
         def avg(column: str) -> dict[str, float]:
             """The 7 days before today change once a day: kept in the slow cache."""
             cache_key = f"week:{column}:{today.date()}:{key}"
-            found = ctx.slow_cache.get(cache_key)
-            if not isinstance(found, dict):
+
+            def load() -> dict[str, float]:
                 figures = uow.workspace.created_by(column, week, today, visible)
-                found = {str(k): round(v / 7, 1) for k, v in figures.items()}
-                ctx.slow_cache.put(cache_key, found)
-            return found
+                return {str(k): round(v / 7, 1) for k, v in figures.items()}
+
+            return ctx.caches.week_averages.get_or_load(cache_key, load)
 
         teams = (
             None
@@ -182,7 +182,7 @@ def dashboard(ctx: Context, actor: User) -> Dashboard:
             agents=uow.workspace.agents_load(teams),
             at=now,
         )
-    ctx.org_cache.put(key, found)
+    ctx.caches.dashboards.put(key, found)
     return found
 
 

@@ -140,12 +140,12 @@ def log_out(ctx: Context, session_token: str) -> None:
     with ctx.uow(write=True) as uow:
         uow.tokens.revoke(hashed, ctx.clock.now())
         uow.commit()
-    ctx.tokens_cache.drop(f"session:{hashed}")
+    ctx.caches.tokens.drop(f"session:{hashed}")
 
 
 def cached_user(ctx: Context, token: str, kind: str) -> User | None:
     """The user of a token checked within `ctx.cache_ttl`, without touching the database."""
-    return ctx.tokens_cache.get(f"{kind}:{token_hash(token)}")
+    return ctx.caches.tokens.get(f"{kind}:{token_hash(token)}")
 
 
 def authenticate(ctx: Context, token: str, kind: str) -> User | None:
@@ -158,7 +158,7 @@ def authenticate(ctx: Context, token: str, kind: str) -> User | None:
         return None
     hashed = token_hash(token)
     key = f"{kind}:{hashed}"
-    cached = ctx.tokens_cache.get(key)
+    cached = ctx.caches.tokens.get(key)
     if cached is not None:
         return cached
     with ctx.uow() as uow:
@@ -166,7 +166,7 @@ def authenticate(ctx: Context, token: str, kind: str) -> User | None:
     if found is None:
         return None
     user, expires_at = found
-    ctx.tokens_cache.put(key, user, not_after=expires_at)
+    ctx.caches.tokens.put(key, user, not_after=expires_at)
     return user
 
 

@@ -7,32 +7,17 @@ all apply the same rule.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
-
 from kefu.domain.errors import N_, NotFound
 from kefu.domain.org import Organisation, User, is_external, visible_organisations
 from kefu.domain.workorders import WorkOrder
 from kefu.services.context import Context
 from kefu.services.ports import UnitOfWork
 
-T = TypeVar("T")
-
-
-def cached_list(ctx: Context, key: str, load: Callable[[], list[T]]) -> list[T]:
-    """Reference data read on every request (organisations, routing rules), kept for `ctx.cache_ttl`
-    in `ctx.org_cache`; the use cases that change it clear that cache."""
-    cached = ctx.org_cache.get(key)
-    if isinstance(cached, list):
-        return cached
-    found = load()
-    ctx.org_cache.put(key, found)
-    return found
-
 
 def organisations(ctx: Context, uow: UnitOfWork) -> list[Organisation]:
-    """All organisations (they change rarely and every read needs them)."""
-    return cached_list(ctx, "organisations", uow.org.organisations)
+    """All organisations (they change rarely and every read needs them; cached, cleared by the use
+    cases that change them)."""
+    return ctx.caches.organisations.get_or_load("all", uow.org.organisations)
 
 
 def visible_to(ctx: Context, uow: UnitOfWork, actor: User) -> frozenset[int] | None:

@@ -27,14 +27,13 @@ from kefu.domain.customers import Customer
 from kefu.domain.errors import ValidationFailed
 from kefu.domain.events import EventKind, WorkOrderEvent
 from kefu.domain.org import Permission, User
-from kefu.domain.sla import Happening
 from kefu.domain.workorders import Channel, Status, WorkOrder, WorkOrderType
 from kefu.services.access.authz import require
-from kefu.services.changes import store
+from kefu.services.access.system import system_account
+from kefu.services.changes import move, store
 from kefu.services.channels import notify
 from kefu.services.context import Context
 from kefu.services.ports import UnitOfWork
-from kefu.services.sla import clocks as sla
 from kefu.services.workorders.commands import NewWorkOrder, active_category, open_work_order
 
 UNKNOWN_NAME = "新客户"  # a customer first known by a message; an agent completes the record
@@ -85,7 +84,7 @@ def receive(ctx: Context, inbound: Inbound) -> IntakeResult:
     now = ctx.clock.now()
     at = inbound.at or now
     with ctx.uow(write=True) as uow:
-        system = _system(ctx, uow)
+        system = system_account(ctx, uow)
         if inbound.provider_message_id and (
             seen := uow.channels.contact_by_provider_id(inbound.channel, inbound.provider_message_id)
         ):
@@ -131,18 +130,6 @@ def receive(ctx: Context, inbound: Inbound) -> IntakeResult:
     return IntakeResult(
         contact=contact, customer_id=customer_id, work_order=work_order, opened=opened, duplicate=False, reply=reply
     )
-
-
-def _system(ctx: Context, uow: UnitOfWork) -> User:
-    """The account that opens work orders for the channels (cached: read on every message)."""
-    cached = ctx.org_cache.get("system_user")
-    if isinstance(cached, User):
-        return cached
-    user = uow.users.get_by_username("system")
-    if user is None:
-        raise RuntimeError("the `system` account is missing: run `kefu db upgrade` (it seeds reference data)")
-    ctx.org_cache.put("system_user", user)
-    return user
 
 
 def _duplicate(ctx: Context, uow: UnitOfWork, seen: Contact, inbound: Inbound) -> IntakeResult:
@@ -238,9 +225,8 @@ def _note_contact(
         )
     )
     if resume and wo.status is Status.PENDING:
-        wo.move_to(Status.IN_PROGRESS, actor_id=system.id or 0, at=now, note=None, reopen_window=ctx.reopen_window)
-        sla.follow(ctx, uow, wo, Happening(at=now, status=Status.IN_PROGRESS.value))
-    store(uow, wo)
+        move(ctx, wo, Status.IN_PROGRESS, actor_id=system.id or 0, at=now, note=None)
+    store(ctx, uow, wo)
 
 
 def register_walk_in(ctx: Context, actor: User, new: NewWorkOrder, *, store: str) -> WorkOrder:

@@ -30,10 +30,9 @@ def template(
     """The text in effect: an admin's version, else the default. With `ctx`, the admins' versions
     are read once per `ctx.cache_ttl` (every message needs one; saving clears the cache)."""
     if ctx is not None:
-        edited = ctx.org_cache.get("templates")
-        if not isinstance(edited, dict):
-            edited = {(k, c, loc): (subj, body) for k, c, loc, subj, body in uow.channels.templates()}
-            ctx.org_cache.put("templates", edited)
+        edited = ctx.caches.templates.get_or_load(
+            "all", lambda: {(k, c, loc): (subj, body) for k, c, loc, subj, body in uow.channels.templates()}
+        )
         stored = edited.get((key, channel, locale))
     else:
         stored = uow.channels.template(key, channel, locale)
@@ -174,7 +173,7 @@ def save_template(
             {"subject": subject, "body": body},
         )
         uow.commit()
-    ctx.org_cache.clear()
+    ctx.caches.clear_organisation()
 
 
 def when(ctx: Context, start: datetime, end: datetime) -> str:

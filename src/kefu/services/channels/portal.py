@@ -18,14 +18,13 @@ from kefu.domain.contacts import Contact
 from kefu.domain.customers import normalize_phone
 from kefu.domain.errors import N_, ValidationFailed
 from kefu.domain.events import EventKind, WorkOrderEvent
-from kefu.domain.sla import Happening
 from kefu.domain.visits import Visit
 from kefu.domain.workorders import Channel, Status, WorkOrder, is_work_order_number
-from kefu.services.changes import store
+from kefu.services.access.system import system_account
+from kefu.services.changes import move, store
 from kefu.services.channels import intake, notify
 from kefu.services.context import Context
 from kefu.services.ports import CodeRecord, UnitOfWork
-from kefu.services.sla import clocks as sla
 
 CODE_LIFETIME = timedelta(minutes=10)
 CODES_PER_HOUR = 5
@@ -166,8 +165,8 @@ def confirm(ctx: Context, number: str, *, fixed: bool, comment: str | None = Non
     re-opens, R18)."""
     with ctx.uow(write=True) as uow:
         wo = uow.work_orders.get_by_number(number)
-        system = uow.users.get_by_username("system")
-        if wo is None or system is None or system.id is None:
+        system = system_account(ctx, uow)
+        if wo is None or system.id is None:
             raise NoMatch()
         if wo.status not in (Status.RESOLVED, Status.CALLBACK):
             raise ValidationFailed("There is nothing to confirm yet: the work order is not resolved.", field="fixed")
@@ -184,9 +183,8 @@ def confirm(ctx: Context, number: str, *, fixed: bool, comment: str | None = Non
             )
         )
         target = Status.CLOSED if fixed else Status.IN_PROGRESS
-        wo.move_to(target, actor_id=system.id, at=now, note=note, reopen_window=ctx.reopen_window)
-        sla.follow(ctx, uow, wo, Happening(at=now, status=target.value))
-        store(uow, wo)
+        move(ctx, wo, target, actor_id=system.id, at=now, note=note)
+        store(ctx, uow, wo)
         uow.commit()
     return wo
 
@@ -196,8 +194,8 @@ def rate(ctx: Context, number: str, score: int, comment: str | None = None) -> N
         raise ValidationFailed("Give 1 to 5 stars.", field="score")
     with ctx.uow(write=True) as uow:
         wo = uow.work_orders.get_by_number(number)
-        system = uow.users.get_by_username("system")
-        if wo is None or system is None or system.id is None:
+        system = system_account(ctx, uow)
+        if wo is None or system.id is None:
             raise NoMatch()
         if wo.status not in (Status.RESOLVED, Status.CALLBACK, Status.CLOSED):
             raise ValidationFailed("A work order can be rated once it is resolved.", field="score")

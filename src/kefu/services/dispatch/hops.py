@@ -22,11 +22,10 @@ from kefu.domain.dispatch import Dispatch, HopStatus
 from kefu.domain.errors import N_, ConcurrentUpdate, PermissionDenied, StateConflict, ValidationFailed
 from kefu.domain.notifications import Message
 from kefu.domain.org import Permission, Role, Team, User
-from kefu.domain.sla import Happening
 from kefu.domain.workorders import OPEN_STATUS_VALUES, Status, WorkOrder
 from kefu.services.access import scope
 from kefu.services.access.authz import require
-from kefu.services.changes import changing, changing_part
+from kefu.services.changes import changing, changing_part, move
 from kefu.services.context import Context
 from kefu.services.dispatch import routing
 from kefu.services.ports import UnitOfWork, WorkOrderFilter
@@ -108,10 +107,8 @@ def dispatch_work_order(
         parent = _sender_side(actor, wo, hops)
         if parent is None:
             if wo.status is Status.NEW:  # dispatching a new work order accepts it first
-                wo.move_to(Status.ACCEPTED, actor_id=actor.id, at=now, reopen_window=ctx.reopen_window)
-                sla.follow(ctx, uow, wo, Happening(at=now, status=Status.ACCEPTED.value))
-            wo.move_to(Status.DISPATCHED, actor_id=actor.id, at=now, reopen_window=ctx.reopen_window)
-            sla.follow(ctx, uow, wo, Happening(at=now, status=Status.DISPATCHED.value))
+                move(ctx, wo, Status.ACCEPTED, actor_id=actor.id, at=now)
+            move(ctx, wo, Status.DISPATCHED, actor_id=actor.id, at=now)
         hop = Dispatch.send(
             work_order_id=wo.id,
             parent_id=parent.id if parent else None,
@@ -173,8 +170,7 @@ def _back_to_sender(
 ) -> None:
     """A top-level hop that comes back returns the work order to its owning party."""
     if hop.parent_id is None:
-        wo.move_to(Status.RETURNED, actor_id=actor.id or 0, at=now, note=note, reopen_window=ctx.reopen_window)
-        sla.follow(ctx, uow, wo, Happening(at=now, status=Status.RETURNED.value))
+        move(ctx, wo, Status.RETURNED, actor_id=actor.id or 0, at=now, note=note)
     uow.outbox.add([_message(ctx, hop.sender_user_id, "hop_answered", hop, wo, now)])
 
 

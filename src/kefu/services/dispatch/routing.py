@@ -19,17 +19,17 @@ from kefu.domain.workorders import WorkOrder
 from kefu.services import workspace
 from kefu.services.access import scope
 from kefu.services.access.authz import require
+from kefu.services.access.system import system_id
 from kefu.services.changes import changing
 from kefu.services.context import Context
 from kefu.services.ports import CustomerProfile, UnitOfWork
-from kefu.services.sla.clocks import system_user_id
 
 #: Who is given work orders by routing: the roles that handle them day to day.
 HANDLER_ROLES = (Role.AGENT, Role.TECH_SUPPORT, Role.FIELD_ENGINEER)
 
 
 def rules(ctx: Context, uow: UnitOfWork) -> list[RoutingRule]:
-    return scope.cached_list(ctx, "routing_rules", uow.routing.rules)
+    return ctx.caches.routing_rules.get_or_load("all", uow.routing.rules)
 
 
 def facts_of(wo: WorkOrder, profile: CustomerProfile) -> Facts:
@@ -81,7 +81,7 @@ def route_new(ctx: Context, uow: UnitOfWork, wo: WorkOrder, profile: CustomerPro
         return
     decision = decide(ctx, uow, wo, profile)
     if decision.reason is not Reason.NO_RULE:
-        signer = system_user_id(ctx, uow) or wo.created_by
+        signer = system_id(ctx, uow)
         wo.assign(
             team_id=decision.team_id,
             handler_id=decision.handler_id,
@@ -191,7 +191,7 @@ def save_rule(ctx: Context, actor: User, rule: RoutingRule) -> RoutingRule:
         saved = uow.routing.save_rule(rule, actor_id=actor.id or 0, at=ctx.clock.now())
         workspace.record(ctx, uow, actor, "routing_rule", saved.name, before, _rule_data(saved))
         uow.commit()
-    ctx.org_cache.clear()
+    ctx.caches.clear_organisation()
     return saved
 
 

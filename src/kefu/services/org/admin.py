@@ -46,7 +46,7 @@ def add_organisation(
             ctx, uow, actor, "organisation", org.id, None, {"name": clean, "kind": kind.value, "parent_id": parent_id}
         )
         uow.commit()
-    ctx.org_cache.clear()
+    ctx.caches.clear_organisation()
     return org
 
 
@@ -126,7 +126,7 @@ def update_agent(ctx: Context, actor: User, user_id: int, profile: AgentProfile)
         if (after := _profile_of(user)) != before:
             workspace.record(ctx, uow, actor, "agent", user.username, before, after)
         uow.commit()
-    ctx.tokens_cache.clear()  # cached sessions carry the old profile
+    ctx.caches.tokens.clear()  # cached sessions carry the old profile
     return user
 
 

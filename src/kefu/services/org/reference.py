@@ -5,7 +5,7 @@ from __future__ import annotations
 from kefu.domain import sla_defaults
 from kefu.domain.categories import Category, seed_categories, validate_code
 from kefu.domain.errors import N_, NotFound, ValidationFailed
-from kefu.domain.org import Organisation, OrganisationKind, Permission, Role, Team, TeamFunction, User
+from kefu.domain.org import SYSTEM_USERNAME, Organisation, OrganisationKind, Permission, Role, Team, TeamFunction, User
 from kefu.services import workspace
 from kefu.services.access.authz import require
 from kefu.services.context import Context
@@ -19,9 +19,6 @@ SEED_TEAMS: list[tuple[str, TeamFunction]] = [
     ("现场维修组", TeamFunction.FIELD_REPAIR),
     ("质量反馈组", TeamFunction.QUALITY),
 ]
-
-
-SYSTEM_USERNAME = "system"
 
 
 def seed_reference_data(ctx: Context) -> dict[str, int]:
@@ -70,8 +67,8 @@ def seed_reference_data(ctx: Context) -> dict[str, int]:
                 )
             )
         uow.commit()
-    ctx.sla_cache.clear()
-    ctx.categories_cache.clear()
+    ctx.caches.sla.clear()
+    ctx.caches.categories.clear()
     return added
 
 
@@ -99,7 +96,7 @@ def seed_demo_parties(ctx: Context) -> int:
             uow.org.add_team(Team(id=None, organisation_id=org.id, name=team_name, function=function))
             added += 1
         uow.commit()
-    ctx.org_cache.clear()
+    ctx.caches.clear_organisation()
     return added
 
 
@@ -130,7 +127,7 @@ def add_category(ctx: Context, actor: User, *, code: str, label_zh: str, label_e
         uow.categories.add(category)
         workspace.record(ctx, uow, actor, "category", code, None, {"label_zh": zh, "label_en": en})
         uow.commit()
-    ctx.categories_cache.clear()
+    ctx.caches.categories.clear()
     return category
 
 
@@ -145,7 +142,7 @@ def set_category_active(ctx: Context, actor: User, code: str, active: bool) -> N
             uow.categories.set_active(code, active)
             workspace.record(ctx, uow, actor, "category", code, {"active": found.active}, {"active": active})
         uow.commit()
-    ctx.categories_cache.clear()
+    ctx.caches.categories.clear()
 
 
 def list_categories_unchecked(ctx: Context) -> list[Category]:

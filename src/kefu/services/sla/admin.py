@@ -41,7 +41,7 @@ def save_policy(ctx: Context, actor: User, policy: SlaPolicy) -> SlaPolicy:
             ctx, uow, actor, "sla_policy", saved.name, _policy_data(old) if old else None, _policy_data(saved)
         )
         uow.commit()
-    ctx.sla_cache.clear()
+    ctx.caches.sla.clear()
     return saved
 
 
@@ -85,7 +85,7 @@ def add_calendar(ctx: Context, actor: User, spec: CalendarSpec) -> CalendarSpec:
             {"timezone": spec.timezone, "hours": spec.hours, "chinese_holidays": spec.chinese_holidays},
         )
         uow.commit()
-    ctx.sla_cache.clear()
+    ctx.caches.sla.clear()
     return saved
 
 
@@ -107,7 +107,7 @@ def set_calendar_day(
             {"is_workday": is_workday, "note": note},
         )
         uow.commit()
-    ctx.sla_cache.clear()
+    ctx.caches.sla.clear()
 
 
 def add_agreement(ctx: Context, actor: User, agreement: ServiceAgreement) -> ServiceAgreement:

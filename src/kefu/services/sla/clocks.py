@@ -15,6 +15,7 @@ from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from kefu.domain.calendars import BusinessCalendar, WeekdaysOnly, parse_hours
+from kefu.domain.errors import ConcurrentUpdate
 from kefu.domain.events import EventKind, WorkOrderEvent
 from kefu.domain.sla import (
     ClockName,
@@ -23,7 +24,6 @@ from kefu.domain.sla import (
     ClockState,
     EscalationLevel,
     Facts,
-    Happening,
     ServiceAgreement,
     SlaPolicy,
     choose_policy,
@@ -33,6 +33,7 @@ from kefu.domain.sla import (
     start_clocks,
 )
 from kefu.domain.workorders import WorkOrder
+from kefu.services.access.system import system_id
 from kefu.services.context import Context
 from kefu.services.ports import CustomerProfile, UnitOfWork
 
@@ -59,17 +60,9 @@ class SlaSetup:
         return self.calendars.get(name) or self.calendars["24x7"]
 
 
-def system_user_id(ctx: Context, uow: UnitOfWork) -> int | None:
-    """The inactive `system` account (made by seed_reference_data) that signs automatic events."""
-    if ctx.system_user_id is None:
-        user = uow.users.get_by_username("system")
-        ctx.system_user_id = user.id if user else None
-    return ctx.system_user_id
-
-
 def setup(ctx: Context, uow: UnitOfWork) -> SlaSetup:
     """Policies and calendars, cached for `ctx.cache_ttl` (they change rarely and are read on every create)."""
-    cached = ctx.sla_cache.get("setup")
+    cached = ctx.caches.sla.get("setup")
     if isinstance(cached, SlaSetup):
         return cached
     calendars = {
@@ -84,7 +77,7 @@ def setup(ctx: Context, uow: UnitOfWork) -> SlaSetup:
     }
     calendars.setdefault("24x7", BusinessCalendar("24x7", ctx.timezone))
     found = SlaSetup(policies=uow.sla.policies(), calendars=calendars)
-    ctx.sla_cache.put("setup", found)
+    ctx.caches.sla.put("setup", found)
     return found
 
 
@@ -131,11 +124,8 @@ def _plan_data(plan: Plan) -> dict[str, object]:
     }
 
 
-def _applied_event(ctx: Context, plan: Plan, at: datetime) -> WorkOrderEvent:
-    assert ctx.system_user_id is not None
-    return WorkOrderEvent(
-        kind=EventKind.SLA_APPLIED, actor_id=ctx.system_user_id, at=at, data={**_plan_data(plan), "moved": True}
-    )
+def _applied_event(signer: int, plan: Plan, at: datetime) -> WorkOrderEvent:
+    return WorkOrderEvent(kind=EventKind.SLA_APPLIED, actor_id=signer, at=at, data={**_plan_data(plan), "moved": True})
 
 
 def announce(ctx: Context, uow: UnitOfWork, wo: WorkOrder, profile: CustomerProfile) -> Plan:
@@ -179,29 +169,38 @@ def earliest_due(records: Iterable[ClockRecord]) -> datetime | None:
     return min(dues) if dues else None
 
 
-def follow(ctx: Context, uow: UnitOfWork, wo: WorkOrder, happening: Happening) -> None:
-    """Move the work order's clocks after a change (same transaction as the change)."""
-    assert wo.id is not None
+def follow(ctx: Context, uow: UnitOfWork, wo: WorkOrder) -> None:
+    """Move the work order's clocks as the changes it records (its pending events) require, in the
+    same transaction. Called by `kefu.services.changes.store` only: no use case moves a clock by
+    hand, so no state change can leave a clock running."""
+    happenings = [h for e in wo.events if (h := happening_of(e)) is not None]
+    if not happenings or wo.id is None:
+        return
     records = uow.sla.clocks(wo.id, lock=True)
-    if not records or system_user_id(ctx, uow) is None:
+    if not records:
         return
     s = setup(ctx, uow)
     changed = []
     for record in records:
-        calendar = s.calendar(record.calendar)
-        state = record.state.apply(happening, calendar)
-        if state == record.state:
-            continue
-        updated = replace(record, state=state)
-        thresholds = s.thresholds_of(record)
-        if state.phase is not ClockPhase.RUNNING and record.breached_at is None and state.elapsed > state.target:
-            # Stopped after its deadline before the worker got to it: the breach is recorded now, once.
-            due = record.due_at or happening.at
-            updated = replace(
-                updated, breached_at=due, state=replace(state, fired=max(state.fired, thresholds.index(BREACH) + 1))
-            )
-            wo.record(clock_event(ctx, EventKind.SLA_BREACHED, record, due, BREACH))
-        changed.append(updated.refreshed(calendar, thresholds))
+        calendar, thresholds = s.calendar(record.calendar), s.thresholds_of(record)
+        current = record
+        for happening in happenings:
+            state = current.state.apply(happening, calendar)
+            if state == current.state:
+                continue
+            updated = replace(current, state=state)
+            if state.phase is not ClockPhase.RUNNING and current.breached_at is None and state.elapsed > state.target:
+                # Stopped after its deadline before the worker got to it: the breach is recorded now, once.
+                due = current.due_at or happening.at
+                updated = replace(
+                    updated,
+                    breached_at=due,
+                    state=replace(state, fired=max(state.fired, thresholds.index(BREACH) + 1)),
+                )
+                wo.record(clock_event(system_id(ctx, uow), EventKind.SLA_BREACHED, record, due, BREACH))
+            current = updated.refreshed(calendar, thresholds)
+        if current != record:
+            changed.append(current)
     uow.sla.save_clocks(changed)
     _note_next_due(wo, records, changed)
 
@@ -212,13 +211,29 @@ def _note_next_due(wo: WorkOrder, records: list[ClockRecord], changed: list[Cloc
     wo.next_due_at = earliest_due(now_in_force.values())
 
 
-def hop_deadline(ctx: Context, uow: UnitOfWork, wo: WorkOrder, at: datetime) -> datetime | None:
-    """When a hop sent now must be answered: the `hop` clock's target on its calendar (None: no hop target)."""
+def hop_deadline(ctx: Context, uow: UnitOfWork, wo: WorkOrder, sent_at: datetime) -> datetime | None:
+    """When a hop sent at `sent_at` must be answered. A hop's time limit lives on the work order's
+    `hop` clock (its target, per customer tier, on its calendar); the deadline stored with each hop
+    is derived from it here, when the hop is sent and whenever the target moves (`retarget`)."""
     assert wo.id is not None
     record = next((r for r in uow.sla.clocks(wo.id) if r.state.name is ClockName.HOP), None)
-    if record is None:
-        return None
-    return setup(ctx, uow).calendar(record.calendar).add(at, record.state.target)
+    return _hop_due(ctx, uow, record, sent_at) if record else None
+
+
+def _hop_due(ctx: Context, uow: UnitOfWork, record: ClockRecord, sent_at: datetime) -> datetime:
+    return setup(ctx, uow).calendar(record.calendar).add(sent_at, record.state.target)
+
+
+def _retime_hops(ctx: Context, uow: UnitOfWork, wo: WorkOrder, hop_clock: ClockRecord) -> None:
+    """The hop clock's target moved (e.g. the priority changed): every hop still waiting for its
+    answer gets the deadline the new target gives."""
+    for hop in uow.dispatches.of_work_order(wo.id or 0):
+        due = _hop_due(ctx, uow, hop_clock, hop.created_at)
+        if hop.is_active and hop.deadline_at != due:
+            version = hop.version
+            hop.move_deadline(due)
+            if not uow.dispatches.save(hop, version):
+                raise ConcurrentUpdate(number=wo.number, current="?", expected=version)
 
 
 def record_register_clock(
@@ -246,10 +261,10 @@ def record_register_clock(
         policy_id=plan.policy.id if plan.policy else None,
         agreement_id=plan.agreement.id if plan.agreement else None,
     )
-    if state.elapsed > state.target and system_user_id(ctx, uow) is not None:
+    if state.elapsed > state.target:
         due = calendar.add(answered_at, state.target)
         record = replace(record, breached_at=due, state=replace(state, fired=len(plan.thresholds)))
-        wo.record(clock_event(ctx, EventKind.SLA_BREACHED, record, due, BREACH))
+        wo.record(clock_event(system_id(ctx, uow), EventKind.SLA_BREACHED, record, due, BREACH))
         uow.work_orders.append_events(wo)
     uow.sla.add_clocks([record.refreshed(calendar, plan.thresholds)])
 
@@ -299,19 +314,20 @@ def retarget(ctx: Context, uow: UnitOfWork, wo: WorkOrder, profile: CustomerProf
     if changed:
         uow.sla.save_clocks(changed)
         _note_next_due(wo, records, changed)
-        if system_user_id(ctx, uow) is not None:
-            wo.record(_applied_event(ctx, plan, at))
+        if hop_clock := next((r for r in changed if r.state.name is ClockName.HOP), None):
+            _retime_hops(ctx, uow, wo, hop_clock)
+        wo.record(_applied_event(system_id(ctx, uow), plan, at))
 
 
 def clock_event(
-    ctx: Context,
+    signer: int,
     kind: EventKind,
     record: ClockRecord,
     at: datetime,
     fraction: float,
     level: EscalationLevel | None = None,
 ) -> WorkOrderEvent:
-    assert ctx.system_user_id is not None
+    """A clock's warning, breach or escalation, signed by the system account (`signer`)."""
     data: dict[str, object] = {
         "clock": record.state.name.value,
         "fraction": fraction,
@@ -319,7 +335,7 @@ def clock_event(
     }
     if level is not None:
         data["level"] = level.level
-    return WorkOrderEvent(kind=kind, actor_id=ctx.system_user_id, at=at, data=data)
+    return WorkOrderEvent(kind=kind, actor_id=signer, at=at, data=data)
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,10 @@ from kefu.domain.notifications import MAX_ATTEMPTS, Message, retry_delay
 from kefu.domain.org import Role, Team
 from kefu.domain.sla import ClockRecord, EscalationLevel, Notify, SlaPolicy
 from kefu.domain.workorders import Channel, WorkOrder
+from kefu.services.access.system import system_id
 from kefu.services.context import Context
 from kefu.services.ports import Outgoing, SendFailed, UnitOfWork
-from kefu.services.sla.clocks import BREACH, clock_event, setup, system_user_id
+from kefu.services.sla.clocks import BREACH, clock_event, setup
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,9 @@ def tick(ctx: Context, *, limit: int = 500) -> TickResult:
     with ctx.uow(write=True) as uow:
         now = ctx.clock.now()
         records = uow.sla.claim_due(now, limit)
-        if not records or system_user_id(ctx, uow) is None:
+        if not records:
             return TickResult(0, 0)
+        signer = system_id(ctx, uow)
         s = setup(ctx, uow)
         orders = uow.work_orders.get_many_by_id(sorted({r.work_order_id for r in records}))
         fired = 0
@@ -65,6 +67,7 @@ def tick(ctx: Context, *, limit: int = 500) -> TickResult:
             version = wo.version
             new_record, count, msgs, touched = _fire(
                 ctx,
+                signer,
                 directory,
                 s.calendar(record.calendar),
                 s.thresholds_of(record),
@@ -93,6 +96,7 @@ def tick(ctx: Context, *, limit: int = 500) -> TickResult:
 
 def _fire(
     ctx: Context,
+    signer: int,
     directory: _Directory,
     calendar: BusinessCalendar,
     thresholds: tuple[float, ...],
@@ -113,12 +117,12 @@ def _fire(
             break
         levels = [e for e in (policy.escalations if policy else ()) if e.at == fraction]
         if fraction < BREACH and (policy is None or fraction in policy.warn_at):
-            wo.record(clock_event(ctx, EventKind.SLA_WARNING, record, moment, fraction))
+            wo.record(clock_event(signer, EventKind.SLA_WARNING, record, moment, fraction))
             if not levels:
                 messages += _notify(ctx, directory, wo, (Notify.HANDLER,), "sla_warning", record, moment, urgent=False)
         if fraction == BREACH:
             breached_at = moment
-            wo.record(clock_event(ctx, EventKind.SLA_BREACHED, record, moment, fraction))
+            wo.record(clock_event(signer, EventKind.SLA_BREACHED, record, moment, fraction))
             if not levels:  # no escalation level says whom to tell: the handler and the first-ask owner
                 messages += _notify(
                     ctx,
@@ -131,8 +135,8 @@ def _fire(
                     urgent=wo.priority.value == "P1",
                 )
         for level in levels:
-            wo.record(clock_event(ctx, EventKind.SLA_ESCALATED, record, moment, fraction, level))
-            touched |= _act(ctx, wo, level, moment)
+            wo.record(clock_event(signer, EventKind.SLA_ESCALATED, record, moment, fraction, level))
+            touched |= _act(signer, wo, level, moment)
             urgent = fraction >= BREACH and wo.priority.value == "P1"
             template = "sla_breached" if fraction >= BREACH else "sla_warning"
             messages += _notify(
@@ -144,16 +148,16 @@ def _fire(
     return new_record, count, messages, touched
 
 
-def _act(ctx: Context, wo: WorkOrder, level: EscalationLevel, at: datetime) -> bool:
-    """The escalation level's actions on the work order; True if a field changed."""
-    assert ctx.system_user_id is not None
+def _act(signer: int, wo: WorkOrder, level: EscalationLevel, at: datetime) -> bool:
+    """The escalation level's actions on the work order, signed by the system account; True if a
+    field changed."""
     touched = False
     reason = f"SLA L{level.level}"
     if level.raise_priority and wo.is_open and (higher := wo.raised_priority()) is not None:
-        wo.change_priority(higher, actor_id=ctx.system_user_id, at=at, reason=reason)
+        wo.change_priority(higher, actor_id=signer, at=at, reason=reason)
         touched = True
     if level.reassign_team_id is not None and wo.team_id != level.reassign_team_id and wo.is_open:
-        wo.reassign_team(level.reassign_team_id, actor_id=ctx.system_user_id, at=at, reason=reason)
+        wo.reassign_team(level.reassign_team_id, actor_id=signer, at=at, reason=reason)
         touched = True
     return touched
 

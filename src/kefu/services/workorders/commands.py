@@ -19,13 +19,13 @@ from kefu.domain.dispatch import Dispatch
 from kefu.domain.errors import IdempotencyKeyReused, StateConflict, ValidationFailed
 from kefu.domain.events import EventKind, WorkOrderEvent
 from kefu.domain.org import Permission, User
-from kefu.domain.sla import ClockName, Happening
+from kefu.domain.sla import ClockName
 from kefu.domain.visits import Visit
 from kefu.domain.workorders import Channel, Priority, Status, WorkOrder, WorkOrderType, is_work_order_number
 from kefu.services.access import scope
 from kefu.services.access.authz import require
 from kefu.services.access.scope import load_work_order, visible_to
-from kefu.services.changes import changing, store
+from kefu.services.changes import changing, move, store
 from kefu.services.channels import notify
 from kefu.services.context import Context
 from kefu.services.customers import reveal
@@ -228,11 +228,11 @@ def _new_work_order(
 
 def active_category(ctx: Context, uow: UnitOfWork, code: str) -> Category:
     """The category with this code if it is in use (cached for `ctx.cache_ttl`)."""
-    category = ctx.categories_cache.get(validate_code(code))
+    category = ctx.caches.categories.get(validate_code(code))
     if category is None:
         category = uow.categories.get(code)
         if category is not None:
-            ctx.categories_cache.put(code, category)
+            ctx.caches.categories.put(code, category)
     if category is None or not category.active:
         raise ValidationFailed(
             "Category {code} does not exist or is no longer in use; pick one from /api/v1/categories.",
@@ -290,8 +290,7 @@ def transition_work_order(
             )
         if to is Status.RESOLVED:
             require_checklist_done(uow, wo)
-        wo.move_to(to, actor_id=actor.id or 0, at=now, note=note, reopen_window=ctx.reopen_window)
-        sla.follow(ctx, uow, wo, Happening(at=now, status=to.value))
+        move(ctx, wo, to, actor_id=actor.id or 0, at=now, note=note)
         if to is Status.RESOLVED:
             notify.to_customer(ctx, uow, wo, "resolved", note=(note or "").strip())
     return wo
@@ -306,10 +305,8 @@ def add_note(
     customer_visible: bool = False,
     expected_version: int | None = None,
 ) -> WorkOrderEvent:
-    with changing(ctx, actor, Permission.WORKORDER_NOTE, number, expected_version) as (uow, wo, now):
+    with changing(ctx, actor, Permission.WORKORDER_NOTE, number, expected_version) as (_uow, wo, now):
         event = wo.add_note(actor_id=actor.id or 0, at=now, body=body, customer_visible=customer_visible)
-        if customer_visible:
-            sla.follow(ctx, uow, wo, Happening(at=now, customer_answered=True))
     return event
 
 
@@ -364,11 +361,8 @@ def link_work_orders(
             )
         )
         if merge:
-            duplicate.move_to(
-                Status.CANCELLED, actor_id=actor.id or 0, at=now, note=f"→ {wo.number}", reopen_window=ctx.reopen_window
-            )
-            sla.follow(ctx, uow, duplicate, Happening(at=now, status=Status.CANCELLED.value))
-        store(uow, duplicate)
+            move(ctx, duplicate, Status.CANCELLED, actor_id=actor.id or 0, at=now, note=f"→ {wo.number}")
+        store(ctx, uow, duplicate)
     return wo
 
 
