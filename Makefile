@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 VENDOR := src/kefu/web/static/vendor
 
-.PHONY: run test install dev assets fmt lint typecheck importlint pytest messages clean
+.PHONY: run test install dev assets dist fmt lint typecheck importlint pytest messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,17 +29,22 @@ $(VENDOR)/htmx.min.js $(VENDOR)/echarts.min.js &: package.json
 
 assets: $(VENDOR)/htmx.min.js $(VENDOR)/echarts.min.js
 
+# A self-contained wheel in dist/ (migrations, templates, translations and the vendor assets inside).
+dist: assets | $(BIN)/python
+	rm -rf build  # setuptools would add files left there by an earlier build
+	$(BIN)/python -m pip wheel --quiet --no-deps -w dist .
+
 run: install
 	$(BIN)/kefu first-run
 	$(BIN)/kefu serve --host 127.0.0.1 --port 8000
 
 fmt: dev
-	$(BIN)/ruff format src tests bench migrations tools
-	$(BIN)/ruff check --fix src tests bench migrations tools
+	$(BIN)/ruff format src tests bench tools
+	$(BIN)/ruff check --fix src tests bench tools
 
 lint: dev
-	$(BIN)/ruff check src tests bench migrations tools
-	$(BIN)/ruff format --check src tests bench migrations tools
+	$(BIN)/ruff check src tests bench tools
+	$(BIN)/ruff format --check src tests bench tools
 
 typecheck: dev
 	$(BIN)/mypy
@@ -59,4 +64,4 @@ messages: dev
 	$(BIN)/python tools/fill_catalogue.py
 
 clean:
-	rm -rf $(VENV) node_modules $(VENDOR) var
+	rm -rf $(VENV) node_modules $(VENDOR) var build dist

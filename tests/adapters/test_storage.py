@@ -6,6 +6,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -51,6 +52,19 @@ def test_there_is_one_head() -> None:
     from alembic.script import ScriptDirectory
 
     assert len(ScriptDirectory.from_config(alembic_config()).get_heads()) == 1
+
+
+def test_the_checkouts_alembic_ini_uses_the_packaged_migrations() -> None:
+    """alembic.ini is only for running `alembic` by hand; it must say what kefu's own configuration says."""
+    from alembic.config import Config
+
+    from kefu.adapters.db.migrate import MIGRATIONS
+    from tests.conftest import ROOT
+
+    by_hand, packaged = Config(str(ROOT / "alembic.ini")), alembic_config()
+    assert Path(by_hand.get_main_option("script_location", "")).resolve() == MIGRATIONS
+    assert Path(packaged.get_main_option("script_location", "")) == MIGRATIONS
+    assert by_hand.get_main_option("file_template") == packaged.get_main_option("file_template")
 
 
 def _new_order(kefu: Kefu) -> tuple[object, str]:
@@ -190,10 +204,10 @@ def test_the_open_predicates_of_migrations_match_the_domain(migration: str, name
     """Migrations are frozen copies: if the open statuses change, a new migration must follow."""
     import importlib.util
 
+    from kefu.adapters.db.migrate import MIGRATIONS
     from kefu.adapters.db.tables import OPEN_PREDICATE
-    from tests.conftest import ROOT
 
-    spec = importlib.util.spec_from_file_location("migration", ROOT / "migrations/versions" / migration)
+    spec = importlib.util.spec_from_file_location("migration", MIGRATIONS / "versions" / migration)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

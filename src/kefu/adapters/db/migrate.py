@@ -9,14 +9,20 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
-ROOT = Path(__file__).resolve().parents[4]
+#: The migrations ship inside the package (kefu/migrations), so an installed kefu needs no checkout.
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+#: Names of new revision files: date, revision id, slug (alembic.ini in the checkout says the same).
+FILE_TEMPLATE = "%(year)d%(month).2d%(day).2d_%(rev)s_%(slug)s"
 
 
 def alembic_config() -> Config:
-    ini = ROOT / "alembic.ini"
-    if not ini.exists():
-        raise RuntimeError(f"alembic.ini not found at {ini}: run kefu from its source checkout")
-    return Config(str(ini))
+    """Alembic's configuration, built here rather than read from an alembic.ini; the database comes
+    from the caller (see _run) or kefu's settings (see migrations/env.py)."""
+    cfg = Config()
+    # set_main_option interpolates: a literal % is written %%.
+    cfg.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
+    cfg.set_main_option("file_template", FILE_TEMPLATE.replace("%", "%%"))
+    return cfg
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
