@@ -10,7 +10,19 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from kefu import __version__
-from kefu.api import channels, customers, dispatch, meta, problems, sla, workorders
+from kefu.api import (
+    channels,
+    customers,
+    hops,
+    meta,
+    organisations,
+    problems,
+    routing,
+    sla,
+    visits,
+    webhooks,
+    workorders,
+)
 from kefu.api.schemas import PROBLEM_RESPONSES
 from kefu.bootstrap import Kefu, build
 from kefu.workers.loop import EmbeddedWorker
@@ -48,10 +60,13 @@ def create_app(app_kefu: Kefu | None = None) -> FastAPI:
     api.include_router(workorders.router)
     api.include_router(meta.router)
     api.include_router(sla.router)
-    api.include_router(dispatch.router)
+    api.include_router(hops.router)
+    api.include_router(routing.router)
+    api.include_router(visits.router)
+    api.include_router(organisations.router)
     api.include_router(channels.router)
     app.include_router(api)
-    app.include_router(channels.public, responses=PROBLEM_RESPONSES)
+    app.include_router(webhooks.router, responses=PROBLEM_RESPONSES)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:

@@ -1,36 +1,26 @@
-"""Channel endpoints: the SMS gateway's webhook, WeChat's message push, CTI call events and the
-screen-pop, the customer's timeline across channels, and the templates of messages to customers."""
+"""Channel endpoints for agents: CTI call events and the screen-pop, the customer's timeline across
+channels with the files of contacts, and the templates of messages to customers. What providers push
+(SMS, WeChat) comes in through `kefu.api.webhooks`."""
 
 from __future__ import annotations
 
-import json
 import urllib.parse
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from fastapi.responses import PlainTextResponse
-from pydantic import AwareDatetime, BaseModel, Field, ValidationError
-from starlette.concurrency import run_in_threadpool
+from fastapi import APIRouter, Path, Query, Response
+from pydantic import AwareDatetime, BaseModel, Field
 
-from kefu.adapters.channels import sms as sms_adapter
-from kefu.adapters.channels import wechat as wechat_adapter
-from kefu.api.deps import context, current_user
-from kefu.api.problems import problem
-from kefu.api.schemas import MAX_ID, CustomerOut, Strict, WorkOrderOut
+from kefu.api.deps import Ctx, CurrentUser, Id
+from kefu.api.schemas import CustomerOut, Strict, WorkOrderOut
 from kefu.domain.contacts import Contact
-from kefu.domain.customers import mask_email, mask_phone, normalize_phone
-from kefu.domain.errors import N_
-from kefu.domain.org import Permission, User
-from kefu.domain.workorders import Channel
-from kefu.i18n import negotiate, translate_error
+from kefu.domain.customers import mask_email, mask_phone
+from kefu.domain.org import Permission
 from kefu.services import customers as customer_svc
 from kefu.services.access.authz import require
-from kefu.services.channels import cti, intake, notify
-from kefu.services.context import Context
+from kefu.services.channels import cti, notify
 
 router = APIRouter(tags=["channels"])
-public = APIRouter(tags=["channels"])  # signed by the provider, not by a kefu token
 
 
 class ContactOut(BaseModel):
@@ -64,151 +54,6 @@ class ContactOut(BaseModel):
             ],
             data=c.data,
         )
-
-
-class IntakeOut(BaseModel):
-    contact_id: int | None
-    customer_id: int | None
-    work_order: str | None = Field(description="the number of the work order it was threaded into or opened")
-    opened: bool
-    duplicate: bool = Field(description="the provider sent this message before: nothing new was stored")
-
-
-def _intake_out(result: intake.IntakeResult) -> IntakeOut:
-    return IntakeOut(
-        contact_id=result.contact.id,
-        customer_id=result.customer_id,
-        work_order=result.work_order.number if result.work_order else None,
-        opened=result.opened,
-        duplicate=result.duplicate,
-    )
-
-
-# --- SMS ------------------------------------------------------------------------------------------
-
-
-class SmsIn(Strict):
-    message_id: Annotated[str, Field(min_length=1, max_length=200, description="the gateway's id of the message")]
-    from_: Annotated[str, Field(alias="from", min_length=3, max_length=30, description="the customer's number")]
-    to: Annotated[str | None, Field(max_length=30)] = None
-    text: Annotated[str, Field(max_length=2000)]
-    received_at: AwareDatetime | None = None
-
-
-@public.post(
-    "/api/v1/channels/sms/inbound",
-    response_model=IntakeOut,
-    responses={401: {"description": "missing or wrong signature"}},
-)
-async def sms_inbound(request: Request) -> Response:
-    """An SMS from a customer, pushed by the gateway; `X-Kefu-Signature: sha256=<hex HMAC-SHA256 of
-    the raw body with KEFU_SMS_SECRET>`. A repeated delivery (same message_id) stores nothing new."""
-    ctx: Context = request.app.state.kefu.ctx
-    settings = request.app.state.kefu.settings
-    body = await request.body()
-    locale = negotiate(request.headers.get("accept-language"))
-    if not sms_adapter.signature_ok(settings.sms_secret, body, request.headers.get(sms_adapter.SIGNATURE_HEADER)):
-        return problem(
-            request,
-            401,
-            "bad_signature",
-            translate_error(
-                locale,
-                N_(
-                    "The request is not signed with the shared secret "
-                    "(header X-Kefu-Signature: sha256=HMAC of the body)."
-                ),
-                {},
-            ),
-        )
-    try:
-        message = SmsIn.model_validate(json.loads(body))
-    except (ValueError, ValidationError) as exc:
-        return problem(
-            request,
-            422,
-            "validation_failed",
-            translate_error(
-                locale, N_("The body must be JSON with message_id, from and text: {error}"), {"error": str(exc)[:300]}
-            ),
-        )
-    phone = normalize_phone(message.from_)
-    result = await run_in_threadpool(
-        intake.receive,
-        ctx,
-        intake.Inbound(
-            channel=Channel.SMS,
-            body=message.text,
-            provider_message_id=message.message_id,
-            at=message.received_at,
-            phone=phone,
-            data={"to": message.to},
-        ),
-    )
-    return Response(_intake_out(result).model_dump_json(), media_type="application/json")
-
-
-# --- WeChat -----------------------------------------------------------------------------------------
-
-
-@public.get("/channels/wechat", response_class=PlainTextResponse, include_in_schema=True)
-def wechat_verify(
-    request: Request,
-    signature: str | None = None,
-    timestamp: str | None = None,
-    nonce: str | None = None,
-    echostr: str | None = None,
-) -> Response:
-    """Server URL verification: echo `echostr` when the signature matches the configured token."""
-    token = request.app.state.kefu.settings.wechat_token
-    if not wechat_adapter.signature_ok(token, timestamp, nonce, signature) or echostr is None:
-        return PlainTextResponse("invalid signature", status_code=401)
-    return PlainTextResponse(echostr)
-
-
-WELCOME = "欢迎关注！直接发送消息即可反映问题，我们会生成工单并尽快处理。"
-
-
-@public.post(
-    "/channels/wechat",
-    include_in_schema=True,
-    responses={
-        200: {"content": {"application/xml": {}}},
-        400: {"description": "malformed XML"},
-        401: {"description": "invalid signature"},
-    },
-)
-async def wechat_message(
-    request: Request, signature: str | None = None, timestamp: str | None = None, nonce: str | None = None
-) -> Response:
-    """A message pushed by WeChat: text becomes (or joins) a work order and is answered at once with
-    a passive reply; a repeated push (same MsgId) is answered the same way and stores nothing new."""
-    ctx: Context = request.app.state.kefu.ctx
-    token = request.app.state.kefu.settings.wechat_token
-    if not wechat_adapter.signature_ok(token, timestamp, nonce, signature):
-        return PlainTextResponse("invalid signature", status_code=401)
-    try:
-        message = wechat_adapter.parse(await request.body())
-    except wechat_adapter.BadXml as exc:
-        return PlainTextResponse(f"bad request: {exc}", status_code=400)
-    if message.msg_type == "event":
-        text = WELCOME if message.event == "subscribe" else ""
-        return Response(wechat_adapter.reply(message, text) if text else b"success", media_type="application/xml")
-    if message.msg_type != "text" or not message.content:
-        return Response(wechat_adapter.reply(message, "目前请以文字描述问题，谢谢。"), media_type="application/xml")
-    result = await run_in_threadpool(
-        intake.receive,
-        ctx,
-        intake.Inbound(
-            channel=Channel.WECHAT,
-            body=message.content,
-            provider_message_id=message.msg_id,
-            wechat_openid=message.from_user,
-            answer=False,
-            data={"account": message.to_user},
-        ),
-    )
-    return Response(wechat_adapter.reply(message, result.reply or "已收到，谢谢。"), media_type="application/xml")
 
 
 # --- CTI --------------------------------------------------------------------------------------------
@@ -258,7 +103,7 @@ class CallOut(BaseModel):
 
 
 @router.post("/cti/events", response_model=CallOut)
-def call_event(body: CallEventIn, ctx: Context = Depends(context), user: User = Depends(current_user)) -> CallOut:
+def call_event(body: CallEventIn, ctx: Ctx, user: CurrentUser) -> CallOut:
     """A call event from the call-centre platform (ringing, answered, hangup). Repeats change nothing."""
     require(user, Permission.WORKORDER_CREATE)
     return CallOut.of(
@@ -288,8 +133,8 @@ class ScreenPopOut(BaseModel):
 @router.get("/cti/screen-pop", response_model=ScreenPopOut)
 def screen_pop(
     caller: Annotated[str, Query(min_length=3, max_length=30)],
-    ctx: Context = Depends(context),
-    user: User = Depends(current_user),
+    ctx: Ctx,
+    user: CurrentUser,
 ) -> ScreenPopOut:
     """Who is calling: the customer (masked), their open work orders and their latest contacts."""
     pop = cti.screen_pop(ctx, user, caller)
@@ -315,10 +160,10 @@ class TimelineItemOut(BaseModel):
 
 @router.get("/customers/{customer_id}/timeline", response_model=list[TimelineItemOut])
 def timeline(
-    customer_id: Annotated[int, Path(gt=0, le=MAX_ID)],
+    customer_id: Id,
+    ctx: Ctx,
+    user: CurrentUser,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    ctx: Context = Depends(context),
-    user: User = Depends(current_user),
 ) -> list[TimelineItemOut]:
     """Everything with this customer across channels — calls, messages in and out, work orders,
     field visits — newest first."""
@@ -353,10 +198,10 @@ def timeline(
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
 def attachment(
-    contact_id: Annotated[int, Path(gt=0, le=MAX_ID)],
+    contact_id: Id,
     position: Annotated[int, Path(ge=0, le=100)],
-    ctx: Context = Depends(context),
-    user: User = Depends(current_user),
+    ctx: Ctx,
+    user: CurrentUser,
 ) -> Response:
     """A file that came with a contact (e.g. an e-mail's screenshot), for those who may see the contact."""
     found = customer_svc.contact_attachment(ctx, user, contact_id, position)
@@ -391,7 +236,7 @@ class TemplateIn(Strict):
 
 
 @router.get("/message-templates", response_model=list[TemplateOut])
-def templates(ctx: Context = Depends(context), user: User = Depends(current_user)) -> list[TemplateOut]:
+def templates(ctx: Ctx, user: CurrentUser) -> list[TemplateOut]:
     return [
         TemplateOut(key=k, channel=c, locale=loc, subject=s, body=b, edited=e)
         for k, c, loc, s, b, e in notify.list_templates(ctx, user)
@@ -404,8 +249,8 @@ def save_template(
     channel: Annotated[str, Path(max_length=20)],
     locale: Annotated[str, Path(max_length=10)],
     body: TemplateIn,
-    ctx: Context = Depends(context),
-    user: User = Depends(current_user),
+    ctx: Ctx,
+    user: CurrentUser,
 ) -> TemplateOut:
     notify.save_template(ctx, user, key, channel, locale, body.subject, body.body)
     return TemplateOut(key=key, channel=channel, locale=locale, subject=body.subject, body=body.body, edited=True)

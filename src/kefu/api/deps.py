@@ -1,12 +1,20 @@
-"""Request dependencies: the service context and the authenticated user."""
+"""What the routes take from the request besides the body: the service context, the authenticated
+user, ids in the path and the If-Match version; and the ETag that answers with a version.
+
+Routes declare them with the aliases: `ctx: Ctx, user: CurrentUser`, `dispatch_id: Id`,
+`if_match: IfMatch = None`.
+"""
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Annotated
+
+from fastapi import Depends, Header, Path, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from kefu.domain.errors import N_
+from kefu.api.schemas import MAX_ID
+from kefu.domain.errors import N_, ValidationFailed
 from kefu.domain.org import User
 from kefu.services.access.accounts import authenticate, cached_user
 from kefu.services.context import Context
@@ -39,3 +47,28 @@ async def current_user(request: Request) -> User:
             headers={"WWW-Authenticate": "Bearer"},
         )
     return user
+
+
+#: The service context of the application.
+Ctx = Annotated[Context, Depends(context)]
+#: The user of the request's bearer token (401 without one).
+CurrentUser = Annotated[User, Depends(current_user)]
+#: A database id in the path: 64-bit, so anything larger is bad input (422), not a crash.
+Id = Annotated[int, Path(gt=0, le=MAX_ID)]
+#: The ETag a client read, sent back to refuse a change to something changed since.
+IfMatch = Annotated[str | None, Header(alias="If-Match", description="the ETag you read, to refuse a stale change")]
+
+
+def if_match_version(value: str | None) -> int | None:
+    """The version an If-Match header names (None without the header)."""
+    if value is None:
+        return None
+    raw = value.strip().removeprefix("W/").strip('"')
+    if not raw.isdigit():
+        raise ValidationFailed('If-Match must be the ETag of the work order you read, e.g. "3".', field="If-Match")
+    return int(raw)
+
+
+def etag(version: int) -> dict[str, str]:
+    """The ETag header of something at this version (what If-Match sends back)."""
+    return {"ETag": f'"{version}"'}

@@ -1,17 +1,17 @@
-"""Request and response bodies of the REST API."""
+"""The request and response models that several routers share, and what every model builds on:
+`Strict` (the base of request bodies), `MAX_ID` and the problem document of every error answer.
+A model only one router uses lives in that router's module (see `kefu.api`)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kefu.domain.customers import Customer, Tier
-from kefu.domain.events import WorkOrderEvent
-from kefu.domain.org import User
+from kefu.domain.sla import Conditions
 from kefu.domain.workorders import Channel, Priority, Status, WorkOrder, WorkOrderType
-from kefu.services.sla.clocks import ClockView
 
 #: Ids are 64-bit in the database; anything larger is bad input, not a crash.
 MAX_ID = 2**63 - 1
@@ -36,25 +36,6 @@ class Strict(BaseModel):
         if _has_nul(data):
             raise ValueError("Text must not contain NUL (\\x00) characters.")
         return data
-
-
-class DeviceIn(Strict):
-    model: Annotated[str, Field(min_length=1, max_length=100)]
-    serial: Annotated[str | None, Field(max_length=100)] = None
-
-
-class CustomerIn(Strict):
-    name: Annotated[str, Field(min_length=1, max_length=100)]
-    phone: Annotated[str, Field(min_length=5, max_length=20)]
-    tier: Tier | None = Field(default=None, description="vip | premium | standard; derived from brand when left out")
-    brand: Annotated[str | None, Field(max_length=50, description="e.g. 全球通, 动感地带, 神州行")] = None
-    region: Annotated[str | None, Field(max_length=100)] = None
-    email: Annotated[str | None, Field(max_length=200)] = None
-    address: Annotated[str | None, Field(max_length=300)] = None
-    id_number: Annotated[str | None, Field(max_length=18)] = None
-    services: list[Annotated[str, Field(max_length=100)]] = Field(default_factory=list, max_length=50)
-    devices: list[DeviceIn] = Field(default_factory=list, max_length=50)
-    tags: list[Annotated[str, Field(max_length=50)]] = Field(default_factory=list, max_length=50)
 
 
 class CustomerOut(BaseModel):
@@ -92,46 +73,6 @@ class CustomerOut(BaseModel):
             created_at=c.created_at,
             masked=masked,
         )
-
-
-class CustomerPage(BaseModel):
-    items: list[CustomerOut]
-    next_cursor: str | None
-
-
-class WorkOrderIn(Strict):
-    customer_id: int = Field(gt=0, le=MAX_ID)
-    type: WorkOrderType
-    category: Annotated[str, Field(min_length=1, max_length=100, description="a code such as broadband.no_connection")]
-    channel: Channel
-    title: Annotated[str, Field(min_length=1, max_length=200)]
-    description: Annotated[str, Field(min_length=1, max_length=20_000)]
-    priority: Priority | None = None
-    severity: Annotated[
-        int | None, Field(ge=1, le=4, description="1 (一级, critical) to 4 (四级, minor); faults only")
-    ] = None
-    team_id: int | None = Field(default=None, gt=0, le=MAX_ID)
-    fault_time: AwareDatetime | None = None
-    fault_place: Annotated[str | None, Field(max_length=300)] = None
-    device: Annotated[str | None, Field(max_length=200)] = None
-    promised_at: AwareDatetime | None = Field(default=None, description="the time promised to the customer (R4)")
-    call_id: Annotated[
-        str | None,
-        Field(
-            max_length=100,
-            description=("the CTI call during which it is registered: the registration clock runs from its answer"),
-        ),
-    ] = None
-
-
-class TransitionIn(Strict):
-    to: Status
-    note: Annotated[str | None, Field(max_length=10_000)] = None
-
-
-class NoteIn(Strict):
-    body: Annotated[str, Field(min_length=1, max_length=10_000)]
-    customer_visible: bool = False
 
 
 class WorkOrderOut(BaseModel):
@@ -196,81 +137,23 @@ class WorkOrderOut(BaseModel):
         )
 
 
-class ClockOut(BaseModel):
-    name: str = Field(description="register, first_response, diagnosis, onsite, resolution, customer_reply, hop")
-    state: Literal["not_started", "running", "warned", "paused", "met", "breached"]
-    target_minutes: int
-    due_at: datetime | None = Field(description="the deadline while the clock runs; null while paused or stopped")
-    remaining_minutes: int = Field(description="working minutes left on the clock's calendar; negative when overdue")
-    started_at: datetime | None
-    stopped_at: datetime | None
-    breached_at: datetime | None
+# When an SLA policy or a routing rule applies.
+class ConditionsIO(Strict):
+    tiers: list[str] = []
+    types: list[str] = []
+    priorities: list[str] = []
+    severities: list[Annotated[int, Field(ge=1, le=4)]] = []
+    categories: list[str] = Field(default=[], description="category codes; each includes its subtree")
+    regions: list[str] = []
+    channels: list[str] = []
+    agreement_ids: list[Annotated[int, Field(gt=0, le=MAX_ID)]] = []
+
+    def domain(self) -> Conditions:
+        return Conditions.from_dict(self.model_dump())
 
     @classmethod
-    def of(cls, v: ClockView) -> ClockOut:
-        return cls(
-            name=v.name.value,
-            state=v.state,  # type: ignore[arg-type]
-            target_minutes=v.target_minutes,
-            due_at=v.due_at,
-            remaining_minutes=v.remaining_minutes,
-            started_at=v.started_at,
-            stopped_at=v.stopped_at,
-            breached_at=v.breached_at,
-        )
-
-
-class WorkOrderDetailOut(WorkOrderOut):
-    clocks: list[ClockOut]
-
-
-class PriorityIn(Strict):
-    priority: Priority
-    reason: Annotated[str | None, Field(max_length=1000)] = None
-
-
-class WorkOrderPage(BaseModel):
-    items: list[WorkOrderOut]
-    next_cursor: str | None
-
-
-class Person(BaseModel):
-    id: int
-    username: str | None = None
-    display_name: str | None = None
-
-
-class EventOut(BaseModel):
-    id: int | None
-    kind: str
-    at: datetime
-    actor: Person
-    from_status: str | None
-    to_status: str | None
-    note: str | None
-    visibility: Literal["internal", "customer"] | None
-    data: dict[str, Any]
-
-    @classmethod
-    def of(cls, e: WorkOrderEvent, people: dict[int, User]) -> EventOut:
-        u = people.get(e.actor_id)
-        actor = Person(id=e.actor_id, username=u.username, display_name=u.display_name) if u else Person(id=e.actor_id)
-        return cls(
-            id=e.id,
-            kind=e.kind.value,
-            at=e.at,
-            actor=actor,
-            from_status=e.from_status,
-            to_status=e.to_status,
-            note=e.note,
-            visibility=e.visibility,  # type: ignore[arg-type]
-            data=e.data,
-        )
-
-
-class HistoryOut(BaseModel):
-    number: str
-    events: list[EventOut]
+    def of(cls, c: Conditions) -> ConditionsIO:
+        return cls.model_validate(c.to_dict())
 
 
 class FieldError(BaseModel):
@@ -304,19 +187,3 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: _problem_response("Conflict: illegal transition or a concurrent change"),
     422: _problem_response("Invalid input; `errors` names the fields"),
 }
-
-
-class CategoryOut(BaseModel):
-    code: str
-    parent: str | None
-    label_zh: str
-    label_en: str
-    active: bool
-
-
-class MeOut(BaseModel):
-    id: int
-    username: str
-    display_name: str
-    role: str
-    team_id: int | None

@@ -5,38 +5,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
-from kefu.api.deps import context, current_user
-from kefu.api.schemas import MAX_ID, Strict
-from kefu.domain.org import User
-from kefu.domain.sla import ClockName, Conditions, EscalationLevel, Notify, ServiceAgreement, SlaPolicy
-from kefu.services.context import Context
+from kefu.api.deps import Ctx, CurrentUser, Id
+from kefu.api.schemas import MAX_ID, ConditionsIO, Strict
+from kefu.domain.sla import ClockName, EscalationLevel, Notify, ServiceAgreement, SlaPolicy
 from kefu.services.ports import CalendarSpec
 from kefu.services.sla import admin as svc
 
 router = APIRouter(tags=["time limits (SLA)"])
 
 Minutes = Annotated[int, Field(gt=0, le=60 * 24 * 365)]
-
-
-class ConditionsIO(Strict):
-    tiers: list[str] = []
-    types: list[str] = []
-    priorities: list[str] = []
-    severities: list[Annotated[int, Field(ge=1, le=4)]] = []
-    categories: list[str] = Field(default=[], description="category codes; each includes its subtree")
-    regions: list[str] = []
-    channels: list[str] = []
-    agreement_ids: list[Annotated[int, Field(gt=0, le=MAX_ID)]] = []
-
-    def domain(self) -> Conditions:
-        return Conditions.from_dict(self.model_dump())
-
-    @classmethod
-    def of(cls, c: Conditions) -> ConditionsIO:
-        return cls.model_validate(c.to_dict())
 
 
 class EscalationIO(Strict):
@@ -144,27 +124,27 @@ class StatementOut(BaseModel):
 
 
 @router.get("/sla/policies", response_model=list[PolicyIO])
-def policies(ctx: Context = Depends(context), user: User = Depends(current_user)) -> list[PolicyIO]:
+def policies(ctx: Ctx, user: CurrentUser) -> list[PolicyIO]:
     return [PolicyIO.of(p) for p in svc.list_policies(ctx, user)]
 
 
 @router.post("/sla/policies", status_code=201, response_model=PolicyIO)
-def create_policy(body: PolicyIO, ctx: Context = Depends(context), user: User = Depends(current_user)) -> PolicyIO:
+def create_policy(body: PolicyIO, ctx: Ctx, user: CurrentUser) -> PolicyIO:
     return PolicyIO.of(svc.save_policy(ctx, user, body.domain()))
 
 
 @router.put("/sla/policies/{policy_id}", response_model=PolicyIO)
 def replace_policy(
-    policy_id: Annotated[int, Path(gt=0, le=MAX_ID)],
+    policy_id: Id,
     body: PolicyIO,
-    ctx: Context = Depends(context),
-    user: User = Depends(current_user),
+    ctx: Ctx,
+    user: CurrentUser,
 ) -> PolicyIO:
     return PolicyIO.of(svc.save_policy(ctx, user, body.domain(policy_id)))
 
 
 @router.get("/sla/calendars", response_model=list[CalendarIO])
-def calendars(ctx: Context = Depends(context), user: User = Depends(current_user)) -> list[CalendarIO]:
+def calendars(ctx: Ctx, user: CurrentUser) -> list[CalendarIO]:
     return [
         CalendarIO(
             id=c.id,
@@ -179,9 +159,7 @@ def calendars(ctx: Context = Depends(context), user: User = Depends(current_user
 
 
 @router.post("/sla/calendars", status_code=201, response_model=CalendarIO)
-def create_calendar(
-    body: CalendarIO, ctx: Context = Depends(context), user: User = Depends(current_user)
-) -> CalendarIO:
+def create_calendar(body: CalendarIO, ctx: Ctx, user: CurrentUser) -> CalendarIO:
     spec = svc.add_calendar(
         ctx, user, CalendarSpec(None, body.name, body.timezone, body.hours, body.chinese_holidays, body.overrides)
     )
@@ -193,18 +171,18 @@ def set_calendar_day(
     name: Annotated[str, Path(max_length=100)],
     day: date,
     body: CalendarDayIn,
-    ctx: Context = Depends(context),
-    user: User = Depends(current_user),
+    ctx: Ctx,
+    user: CurrentUser,
 ) -> None:
     svc.set_calendar_day(ctx, user, name, day, body.is_workday, body.note)
 
 
 @router.post("/customers/{customer_id}/agreements", status_code=201, response_model=AgreementIO)
 def add_agreement(
-    customer_id: Annotated[int, Path(gt=0, le=MAX_ID)],
+    customer_id: Id,
     body: AgreementIO,
-    ctx: Context = Depends(context),
-    user: User = Depends(current_user),
+    ctx: Ctx,
+    user: CurrentUser,
 ) -> AgreementIO:
     saved = svc.add_agreement(
         ctx,
@@ -225,10 +203,10 @@ def add_agreement(
 
 @router.get("/customers/{customer_id}/sla-statement", response_model=StatementOut)
 def sla_statement(
-    customer_id: Annotated[int, Path(gt=0, le=MAX_ID)],
+    customer_id: Id,
     month: Annotated[str, Query(description="YYYY-MM")],
-    ctx: Context = Depends(context),
-    user: User = Depends(current_user),
+    ctx: Ctx,
+    user: CurrentUser,
 ) -> StatementOut:
     st = svc.sla_statement(ctx, user, customer_id, month)
     lines = [

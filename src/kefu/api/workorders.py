@@ -6,64 +6,151 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import timedelta
-from typing import Annotated
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.responses import StreamingResponse
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from kefu.api import cursors
-from kefu.api.deps import context, current_user
+from kefu.api.deps import Ctx, CurrentUser, IfMatch, etag, if_match_version
 from kefu.api.responses import json_response
-from kefu.api.schemas import (
-    MAX_ID,
-    ClockOut,
-    EventOut,
-    HistoryOut,
-    NoteIn,
-    PriorityIn,
-    Strict,
-    TransitionIn,
-    WorkOrderDetailOut,
-    WorkOrderIn,
-    WorkOrderOut,
-    WorkOrderPage,
-)
-from kefu.domain.errors import ValidationFailed
+from kefu.api.schemas import MAX_ID, Strict, WorkOrderOut
+from kefu.domain.events import WorkOrderEvent
 from kefu.domain.org import User
-from kefu.domain.workorders import OPEN_STATUSES, Priority, Status, WorkOrder, WorkOrderType
+from kefu.domain.workorders import OPEN_STATUSES, Channel, Priority, Status, WorkOrderType
 from kefu.services.context import Context
 from kefu.services.ports import WorkOrderFilter
+from kefu.services.sla.clocks import ClockView
 from kefu.services.workorders import commands as svc
 
 router = APIRouter(prefix="/work-orders", tags=["work orders"])
 
 
-def etag(work_order: WorkOrder) -> str:
-    return f'"{work_order.version}"'
+class WorkOrderIn(Strict):
+    customer_id: int = Field(gt=0, le=MAX_ID)
+    type: WorkOrderType
+    category: Annotated[str, Field(min_length=1, max_length=100, description="a code such as broadband.no_connection")]
+    channel: Channel
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+    description: Annotated[str, Field(min_length=1, max_length=20_000)]
+    priority: Priority | None = None
+    severity: Annotated[
+        int | None, Field(ge=1, le=4, description="1 (一级, critical) to 4 (四级, minor); faults only")
+    ] = None
+    team_id: int | None = Field(default=None, gt=0, le=MAX_ID)
+    fault_time: AwareDatetime | None = None
+    fault_place: Annotated[str | None, Field(max_length=300)] = None
+    device: Annotated[str | None, Field(max_length=200)] = None
+    promised_at: AwareDatetime | None = Field(default=None, description="the time promised to the customer (R4)")
+    call_id: Annotated[
+        str | None,
+        Field(
+            max_length=100,
+            description=("the CTI call during which it is registered: the registration clock runs from its answer"),
+        ),
+    ] = None
 
 
-def if_match_version(value: str | None) -> int | None:
-    if value is None:
-        return None
-    raw = value.strip().removeprefix("W/").strip('"')
-    if not raw.isdigit():
-        raise ValidationFailed('If-Match must be the ETag of the work order you read, e.g. "3".', field="If-Match")
-    return int(raw)
+class TransitionIn(Strict):
+    to: Status
+    note: Annotated[str | None, Field(max_length=10_000)] = None
+
+
+class NoteIn(Strict):
+    body: Annotated[str, Field(min_length=1, max_length=10_000)]
+    customer_visible: bool = False
+
+
+class ClockOut(BaseModel):
+    name: str = Field(description="register, first_response, diagnosis, onsite, resolution, customer_reply, hop")
+    state: Literal["not_started", "running", "warned", "paused", "met", "breached"]
+    target_minutes: int
+    due_at: datetime | None = Field(description="the deadline while the clock runs; null while paused or stopped")
+    remaining_minutes: int = Field(description="working minutes left on the clock's calendar; negative when overdue")
+    started_at: datetime | None
+    stopped_at: datetime | None
+    breached_at: datetime | None
+
+    @classmethod
+    def of(cls, v: ClockView) -> ClockOut:
+        return cls(
+            name=v.name.value,
+            state=v.state,  # type: ignore[arg-type]
+            target_minutes=v.target_minutes,
+            due_at=v.due_at,
+            remaining_minutes=v.remaining_minutes,
+            started_at=v.started_at,
+            stopped_at=v.stopped_at,
+            breached_at=v.breached_at,
+        )
+
+
+class WorkOrderDetailOut(WorkOrderOut):
+    clocks: list[ClockOut]
+
+
+class PriorityIn(Strict):
+    priority: Priority
+    reason: Annotated[str | None, Field(max_length=1000)] = None
+
+
+class WorkOrderPage(BaseModel):
+    items: list[WorkOrderOut]
+    next_cursor: str | None
+
+
+class Person(BaseModel):
+    id: int
+    username: str | None = None
+    display_name: str | None = None
+
+
+class EventOut(BaseModel):
+    id: int | None
+    kind: str
+    at: datetime
+    actor: Person
+    from_status: str | None
+    to_status: str | None
+    note: str | None
+    visibility: Literal["internal", "customer"] | None
+    data: dict[str, Any]
+
+    @classmethod
+    def of(cls, e: WorkOrderEvent, people: dict[int, User]) -> EventOut:
+        u = people.get(e.actor_id)
+        actor = Person(id=e.actor_id, username=u.username, display_name=u.display_name) if u else Person(id=e.actor_id)
+        return cls(
+            id=e.id,
+            kind=e.kind.value,
+            at=e.at,
+            actor=actor,
+            from_status=e.from_status,
+            to_status=e.to_status,
+            note=e.note,
+            visibility=e.visibility,  # type: ignore[arg-type]
+            data=e.data,
+        )
+
+
+class HistoryOut(BaseModel):
+    number: str
+    events: list[EventOut]
 
 
 @router.post("", status_code=201, response_model=WorkOrderOut)
 def create_work_order(
     body: WorkOrderIn,
+    ctx: Ctx,
+    user: CurrentUser,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
-    ctx: Context = Depends(context),
-    user: User = Depends(current_user),
 ) -> Response:
     work_order, created = svc.register_work_order(
         ctx, user, svc.NewWorkOrder(**body.model_dump()), idempotency_key=idempotency_key
     )
-    headers = {"Location": f"/api/v1/work-orders/{work_order.number}", "ETag": etag(work_order)}
+    headers = {"Location": f"/api/v1/work-orders/{work_order.number}", **etag(work_order.version)}
     if not created:
         headers["Idempotent-Replayed"] = "true"
     return json_response(WorkOrderOut.of(work_order), 201, headers)
@@ -135,9 +222,9 @@ class ListQuery:
 @router.get("", response_model=WorkOrderPage)
 def list_work_orders(
     query: Annotated[ListQuery, Depends()],
+    ctx: Ctx,
+    user: CurrentUser,
     limit: Annotated[int, Query(ge=1, le=svc.MAX_PAGE)] = 50,
-    ctx: Context = Depends(context),
-    user: User = Depends(current_user),
 ) -> Response:
     found = svc.list_work_orders(ctx, user, query.with_clock(ctx), limit=limit)
     last = found[-1].id if found else None
@@ -179,9 +266,9 @@ EXPORT_COLUMNS = (
 )
 def export_work_orders(
     query: Annotated[ListQuery, Depends()],
+    ctx: Ctx,
+    user: CurrentUser,
     max_rows: Annotated[int, Query(ge=1, le=svc.MAX_EXPORT)] = 10_000,
-    ctx: Context = Depends(context),
-    user: User = Depends(current_user),
 ) -> StreamingResponse:
     """The filtered list as CSV, newest first, within the caller's data scope."""
     # The first page is read here, so that errors (permission, filters) come before the response starts.
@@ -216,25 +303,25 @@ def _cell(value: object) -> str:
 
 
 @router.get("/{number}", response_model=WorkOrderDetailOut)
-def get_work_order(number: str, ctx: Context = Depends(context), user: User = Depends(current_user)) -> Response:
+def get_work_order(number: str, ctx: Ctx, user: CurrentUser) -> Response:
     work_order, clocks = svc.get_work_order(ctx, user, number)
     body = WorkOrderDetailOut(**WorkOrderOut.of(work_order).model_dump(), clocks=[ClockOut.of(c) for c in clocks])
-    return json_response(body, headers={"ETag": etag(work_order)})
+    return json_response(body, headers=etag(work_order.version))
 
 
 @router.post("/{number}/priority", response_model=WorkOrderOut)
 def change_priority(
     number: str,
     body: PriorityIn,
-    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
-    ctx: Context = Depends(context),
-    user: User = Depends(current_user),
+    ctx: Ctx,
+    user: CurrentUser,
+    if_match: IfMatch = None,
 ) -> Response:
     """Raise or lower the priority; deadlines move with the SLA policy that then applies."""
     work_order = svc.change_priority(
         ctx, user, number, body.priority, reason=body.reason, expected_version=if_match_version(if_match)
     )
-    return json_response(WorkOrderOut.of(work_order), headers={"ETag": etag(work_order)})
+    return json_response(WorkOrderOut.of(work_order), headers=etag(work_order.version))
 
 
 @router.post("/{number}/transitions", response_model=WorkOrderOut)
@@ -242,14 +329,14 @@ def transition(
     number: str,
     body: TransitionIn,
     response: Response,
-    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
-    ctx: Context = Depends(context),
-    user: User = Depends(current_user),
+    ctx: Ctx,
+    user: CurrentUser,
+    if_match: IfMatch = None,
 ) -> WorkOrderOut:
     work_order = svc.transition_work_order(
         ctx, user, number, body.to, note=body.note, expected_version=if_match_version(if_match)
     )
-    response.headers["ETag"] = etag(work_order)
+    response.headers.update(etag(work_order.version))
     return WorkOrderOut.of(work_order)
 
 
@@ -257,9 +344,9 @@ def transition(
 def add_note(
     number: str,
     body: NoteIn,
-    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
-    ctx: Context = Depends(context),
-    user: User = Depends(current_user),
+    ctx: Ctx,
+    user: CurrentUser,
+    if_match: IfMatch = None,
 ) -> EventOut:
     event = svc.add_note(
         ctx,
@@ -281,18 +368,18 @@ class LinkIn(Strict):
 def link(
     number: str,
     body: LinkIn,
-    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
-    ctx: Context = Depends(context),
-    user: User = Depends(current_user),
+    ctx: Ctx,
+    user: CurrentUser,
+    if_match: IfMatch = None,
 ) -> Response:
     """Relate two work orders (both timelines say so), or merge a duplicate into this one."""
     wo = svc.link_work_orders(
         ctx, user, number, body.other, merge=body.merge, expected_version=if_match_version(if_match)
     )
-    return json_response(WorkOrderOut.of(wo), headers={"ETag": etag(wo)})
+    return json_response(WorkOrderOut.of(wo), headers=etag(wo.version))
 
 
 @router.get("/{number}/history", response_model=HistoryOut)
-def history(number: str, ctx: Context = Depends(context), user: User = Depends(current_user)) -> Response:
+def history(number: str, ctx: Ctx, user: CurrentUser) -> Response:
     events, people = svc.work_order_history(ctx, user, number)
     return json_response(HistoryOut(number=number, events=[EventOut.of(e, people) for e in events]))

@@ -1,6 +1,6 @@
 """Deterministic, realistic demo data: Chinese customers and work orders spread over 90 days.
 
-Pure Python and independent of storage; `kefu.adapters.db.bulk` loads what this yields.
+Pure Python and independent of storage; `kefu.demo.bulk` loads what this yields.
 """
 
 from __future__ import annotations

@@ -6,11 +6,11 @@ import secrets
 
 from rich.progress import Progress
 
-from kefu.adapters.db import bulk, numbering
+from kefu.adapters.db import numbering
 from kefu.adapters.db.tables import customers as customers_table
 from kefu.adapters.db.tables import work_orders as work_orders_table
 from kefu.bootstrap import Kefu
-from kefu.demo import generator
+from kefu.demo import bulk, generator
 from kefu.domain.org import Role, TeamFunction
 from kefu.services.access.accounts import NewUser, create_user
 from kefu.services.org.reference import seed_demo_parties, seed_reference_data

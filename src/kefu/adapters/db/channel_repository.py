@@ -19,9 +19,10 @@ from kefu.adapters.db.tables import (
     work_orders,
 )
 from kefu.adapters.db.types import UTCDateTime
+from kefu.adapters.db.workorder_queries import filtered
 from kefu.domain.contacts import Attachment, Contact, Direction, OpenCase
 from kefu.domain.workorders import OPEN_STATUS_VALUES, Channel
-from kefu.services.ports import CallRecord, CodeRecord
+from kefu.services.ports import CallRecord, CodeRecord, WorkOrderFilter
 
 _CONTACT_CLAIM = {
     # A provider's retry of the same message hits the unique (channel, provider_message_id) index
@@ -138,12 +139,8 @@ class SqlChannelRepository:
 
     def open_cases(self, customer_id: int) -> list[OpenCase]:
         c = work_orders.c
-        rows = self.conn.execute(
-            select(c.id, c.number, c.category, c.created_at)
-            .where(c.customer_id == customer_id, c.status.in_(OPEN_STATUS_VALUES))
-            .order_by(c.id.desc())
-            .limit(50)
-        )
+        open_of_customer = WorkOrderFilter(statuses=OPEN_STATUS_VALUES, customer_id=customer_id)
+        rows = self.conn.execute(filtered(select(c.id, c.number, c.category, c.created_at), open_of_customer).limit(50))
         return [OpenCase(r.id, r.number, r.category, r.created_at) for r in rows]
 
     def find_customer_id(

@@ -17,6 +17,7 @@ from kefu.adapters.db.tables import (
     work_orders,
 )
 from kefu.adapters.db.types import UTCDateTime
+from kefu.adapters.db.workorder_queries import with_number
 from kefu.domain.sla import (
     ClockName,
     ClockPhase,
@@ -258,9 +259,8 @@ class SqlSlaRepository:
     def breached_between(self, customer_id: int, start: datetime, end: datetime) -> list[tuple[str, ClockRecord]]:
         c = work_order_clocks.c
         rows = self.conn.execute(
-            select(work_orders.c.number, work_order_clocks)
-            .join(work_orders, work_orders.c.id == c.work_order_id)
+            with_number(work_order_clocks)
             .where(work_orders.c.customer_id == customer_id, c.breached_at >= start, c.breached_at < end)
             .order_by(c.breached_at)
         )
-        return [(r.number, _clock(r)) for r in rows]
+        return [(r.wo_number, _clock(r)) for r in rows]

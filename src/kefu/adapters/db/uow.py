@@ -8,24 +8,18 @@ from typing import Self
 
 from sqlalchemy import Connection, Engine
 
+from kefu.adapters.db.category_repository import SqlCategoryRepository
 from kefu.adapters.db.channel_repository import SqlChannelRepository
-from kefu.adapters.db.dispatch_repository import (
-    SqlChecklistRepository,
-    SqlDispatchRepository,
-    SqlRoutingRepository,
-    SqlVisitRepository,
-)
+from kefu.adapters.db.customer_repository import SqlCustomerRepository
+from kefu.adapters.db.dispatch_repository import SqlDispatchRepository
+from kefu.adapters.db.idempotency_repository import SqlIdempotencyRepository
+from kefu.adapters.db.org_repository import SqlOrgRepository
 from kefu.adapters.db.outbox_repository import SqlOutboxRepository
-from kefu.adapters.db.repositories import (
-    SqlCategoryRepository,
-    SqlCustomerRepository,
-    SqlIdempotencyRepository,
-    SqlOrgRepository,
-    SqlTokenRepository,
-    SqlUserRepository,
-    SqlWorkOrderRepository,
-)
+from kefu.adapters.db.routing_repository import SqlRoutingRepository
 from kefu.adapters.db.sla_repository import SqlSlaRepository
+from kefu.adapters.db.user_repository import SqlTokenRepository, SqlUserRepository
+from kefu.adapters.db.visit_repository import SqlChecklistRepository, SqlVisitRepository
+from kefu.adapters.db.workorder_repository import SqlWorkOrderRepository
 from kefu.adapters.db.workspace_repository import SqlWorkspaceRepository
 
 _write_locks: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()

@@ -8,16 +8,16 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, or_, select, text
 
-from kefu.adapters.db.repositories import USER_LOAD, SqlWorkOrderRepository
 from kefu.adapters.db.tables import (
     OPEN_PREDICATE,
     admin_changes,
     saved_filters,
     users,
     work_order_clocks,
-    work_order_parties,
     work_orders,
 )
+from kefu.adapters.db.user_repository import USER_LOAD
+from kefu.adapters.db.workorder_queries import filtered, sent_to
 from kefu.services.ports import AdminChange, SavedFilter, WorkOrderFilter
 
 
@@ -27,7 +27,7 @@ class SqlWorkspaceRepository:
 
     def count(self, flt: WorkOrderFilter, cap: int) -> int:
         """How many work orders match, counting no further than `cap` + 1 (a queue shows "999+")."""
-        query = SqlWorkOrderRepository._filtered(select(work_orders.c.id), flt)
+        query = filtered(select(work_orders.c.id), flt)
         if flt.due_before is not None:
             # Any order will do for a count: the planner may then start from the running clocks'
             # deadline index instead of walking work orders newest first.
@@ -67,7 +67,7 @@ class SqlWorkspaceRepository:
         owned = base.where(c.organisation_id.in_(ids))
         sent = base.where(
             or_(c.organisation_id.is_(None), c.organisation_id.not_in(ids)),
-            c.id.in_(select(work_order_parties.c.work_order_id).where(work_order_parties.c.organisation_id.in_(ids))),
+            sent_to(ids),
         )
         out: dict[Any, int] = {}
         for query in (owned, sent):
@@ -80,7 +80,7 @@ class SqlWorkspaceRepository:
     ) -> dict[Any, int]:
         col = getattr(work_orders.c, column)
         query = (
-            SqlWorkOrderRepository._filtered(
+            filtered(
                 select(col, func.count()), WorkOrderFilter(created_from=start, created_to=end, visible_to=visible_to)
             )
             .group_by(col)

@@ -3,6 +3,9 @@
 This is the one place that writes work orders without the service layer: it loads a consistent,
 generated history (events included) at millions of rows, which the per-work-order use cases were
 not made for. It never runs against a database that already holds work orders unless asked to add.
+
+It belongs to the demo, not to the adapters: like an entry point, the demo may use the adapters'
+tables directly, and nothing but `kefu demo-data` (which the benchmarks run) loads this way.
 """
 
 from __future__ import annotations

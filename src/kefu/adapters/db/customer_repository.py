@@ -1,0 +1,106 @@
+"""Storage of customers, and the log of who saw whose personal data unmasked."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, insert, or_, select
+
+from kefu.adapters.db.tables import customers, personal_data_access, service_agreements
+from kefu.domain.customers import Customer, Device, Tier
+from kefu.services.ports import CustomerFilter, CustomerProfile
+
+# Statements on the hot paths (intake, reads) are built once; SQLAlchemy then reuses their compiled
+# form and each call only binds parameters.
+_CUSTOMER_BY_ID = select(customers).where(customers.c.id == bindparam("id"))
+_AGREEMENT_IN_FORCE = (
+    select(service_agreements.c.id)
+    .where(
+        service_agreements.c.customer_id == customers.c.id,
+        service_agreements.c.valid_from <= bindparam("day"),
+        or_(service_agreements.c.valid_to.is_(None), service_agreements.c.valid_to >= bindparam("day")),
+    )
+    .order_by(service_agreements.c.valid_from.desc())
+    .limit(1)
+    .correlate(customers)
+    .scalar_subquery()
+)
+_CUSTOMER_PROFILE = select(customers.c.tier, customers.c.region, _AGREEMENT_IN_FORCE.label("agreement_id")).where(
+    customers.c.id == bindparam("id")
+)
+_CUSTOMER_INSERT = insert(customers).returning(customers.c.id)
+
+
+def _customer(row: Any) -> Customer:
+    return Customer(
+        id=row.id,
+        name=row.name,
+        phone=row.phone,
+        tier=Tier(row.tier),
+        brand=row.brand,
+        region=row.region,
+        email=row.email,
+        address=row.address,
+        id_number=row.id_number,
+        services=list(row.services),
+        devices=[Device(model=d["model"], serial=d.get("serial")) for d in row.devices],
+        tags=list(row.tags),
+        created_at=row.created_at,
+        wechat_openid=row.wechat_openid,
+        account_number=row.account_number,
+    )
+
+
+class SqlCustomerRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, customer: Customer) -> Customer:
+        values = {
+            "name": customer.name,
+            "phone": customer.phone,
+            "tier": customer.tier.value,
+            "brand": customer.brand,
+            "region": customer.region,
+            "email": customer.email,
+            "address": customer.address,
+            "id_number": customer.id_number,
+            "services": customer.services,
+            "devices": [d.as_dict() for d in customer.devices],
+            "tags": customer.tags,
+            "created_at": customer.created_at,
+            "wechat_openid": customer.wechat_openid,
+            "account_number": customer.account_number,
+        }
+        customer.id = self.conn.execute(_CUSTOMER_INSERT, values).scalar_one()
+        return customer
+
+    def get(self, customer_id: int) -> Customer | None:
+        row = self.conn.execute(_CUSTOMER_BY_ID, {"id": customer_id}).first()
+        return _customer(row) if row else None
+
+    def profile_of(self, customer_id: int, day: date) -> CustomerProfile | None:
+        row = self.conn.execute(_CUSTOMER_PROFILE, {"id": customer_id, "day": day}).first()
+        return CustomerProfile(Tier(row.tier), row.region, row.agreement_id) if row else None
+
+    def get_many(self, ids: list[int]) -> dict[int, Customer]:
+        if not ids:
+            return {}
+        rows = self.conn.execute(select(customers).where(customers.c.id.in_(ids)))
+        return {row.id: _customer(row) for row in rows}
+
+    def search(self, flt: CustomerFilter, limit: int) -> list[Customer]:
+        query = select(customers).order_by(customers.c.id.desc()).limit(limit)
+        if flt.phone:
+            query = query.where(customers.c.phone.startswith(flt.phone, autoescape=True))
+        if flt.name:
+            query = query.where(customers.c.name.startswith(flt.name, autoescape=True))
+        if flt.before_id is not None:
+            query = query.where(customers.c.id < flt.before_id)
+        return [_customer(row) for row in self.conn.execute(query)]
+
+    def log_personal_data_access(self, *, user_id: int, customer_id: int, at: datetime, purpose: str) -> None:
+        self.conn.execute(
+            insert(personal_data_access).values(user_id=user_id, customer_id=customer_id, at=at, purpose=purpose)
+        )
