@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from kefu.api import cursors
 from kefu.api.deps import context, current_user
 from kefu.api.schemas import MAX_ID, CustomerIn, CustomerOut, CustomerPage
 from kefu.domain.customers import Device
 from kefu.domain.org import User
+from kefu.http import cursors
 from kefu.services import customers as svc
 from kefu.services.context import Context
 

@@ -13,7 +13,6 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime, Field
 
-from kefu.api import cursors
 from kefu.api.deps import context, current_user
 from kefu.api.responses import json_response
 from kefu.api.schemas import (
@@ -33,6 +32,7 @@ from kefu.api.schemas import (
 from kefu.domain.errors import ValidationFailed
 from kefu.domain.org import User
 from kefu.domain.workorders import OPEN_STATUSES, Priority, Status, WorkOrder, WorkOrderType
+from kefu.http import cursors
 from kefu.services.context import Context
 from kefu.services.ports import WorkOrderFilter
 from kefu.services.workorders import commands as svc

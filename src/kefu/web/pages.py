@@ -15,11 +15,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from kefu.api import cursors
 from kefu.domain.checklists import template_for
 from kefu.domain.errors import ConcurrentUpdate, DomainError, ValidationFailed
 from kefu.domain.org import Permission, User
 from kefu.domain.workorders import OPEN_STATUS_VALUES, Channel, Priority, Status, WorkOrderType, is_work_order_number
+from kefu.http import cursors
 from kefu.i18n import LOCALES, format_duration, translate_error, translations
 from kefu.services import customers, visits, workspace
 from kefu.services.access import accounts
