@@ -20,7 +20,7 @@ from kefu.services.dispatch import routing
 from kefu.services.org import admin as org_admin
 from kefu.services.org import reference
 from kefu.services.sla import admin as sla_admin
-from kefu.web.pages import check_csrf, context_of, error_text, org_names, page_user, render
+from kefu.web.kit import check_csrf, context_of, error_text, org_names, page_user, render
 
 router = APIRouter(include_in_schema=False)
 TABS = ("categories", "teams", "agents", "routing", "sla", "templates", "changes")

@@ -19,7 +19,7 @@ from kefu.services import visits, workspace
 from kefu.services.dispatch import hops as dispatch
 from kefu.services.org import admin as org_admin
 from kefu.web import i18n_labels as labels
-from kefu.web.pages import (
+from kefu.web.kit import (
     category_labels,
     check_csrf,
     context_of,

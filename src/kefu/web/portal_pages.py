@@ -18,7 +18,7 @@ from kefu.domain.workorders import Channel, WorkOrderType
 from kefu.services.channels import intake, portal
 from kefu.services.context import Context
 from kefu.services.org import reference
-from kefu.web.pages import check_csrf, context_of, error_text, render
+from kefu.web.kit import check_csrf, context_of, error_text, render
 
 router = APIRouter(include_in_schema=False)
 PORTAL_COOKIE = "kefu_portal"
