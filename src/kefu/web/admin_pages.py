@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
-from kefu.domain.errors import DomainError, ValidationFailed
+from kefu.domain.errors import N_, DomainError, PermissionDenied, ValidationFailed
 from kefu.domain.org import Permission, TeamFunction, User
 from kefu.domain.routing import RoutingRule, Strategy
 from kefu.domain.sla import ClockName, Conditions
@@ -20,7 +21,7 @@ from kefu.services.dispatch import routing
 from kefu.services.org import admin as org_admin
 from kefu.services.org import reference
 from kefu.services.sla import admin as sla_admin
-from kefu.web.kit import check_csrf, context_of, error_text, org_names, page_user, render
+from kefu.web.kit import check_csrf, context_of, org_names, page_user, refused, render
 
 router = APIRouter(include_in_schema=False)
 TABS = ("categories", "teams", "agents", "routing", "sla", "templates", "changes")
@@ -32,18 +33,12 @@ def _page(
     tab: str,
     *,
     error: str | None = None,
-    status: int = 200,
+    status_code: int = 200,
     form: dict[str, str] | None = None,
 ) -> Response:
     ctx = context_of(request)
     if not user.may(Permission.ROUTING_MANAGE):
-        return render(
-            request,
-            "error.html",
-            403,
-            user=user,
-            error=error_text(request, ValidationFailed("Only supervisors and administrators manage these settings.")),
-        )
+        raise PermissionDenied(N_("Only supervisors and administrators manage these settings."))
     tab = tab if tab in TABS else "categories"
     values: dict[str, Any] = {"tab": tab, "error": error, "form": form or {}}
     # Only what the section shown needs.
@@ -65,12 +60,16 @@ def _page(
         values["templates"] = notify.list_templates(ctx, user)
     else:
         values["changes"], values["people"] = workspace.admin_changes(ctx, user, limit=100)
-    return render(request, "admin.html", status, user=user, **values)
+    return render(request, "admin.html", status_code, user=user, **values)
 
 
 @router.get("/ui/admin")
 def admin(request: Request, tab: str = "categories") -> Response:
-    return _page(request, page_user(request), tab)
+    user = page_user(request)
+    try:
+        return _page(request, user, tab)
+    except DomainError as exc:
+        return refused(request, user, exc)
 
 
 def _codes(value: str) -> tuple[str, ...]:
@@ -213,6 +212,5 @@ async def change(request: Request, section: str) -> Response:
         else:
             raise ValidationFailed("Choose one of the offered actions.", field="section")
     except DomainError as exc:
-        status = 403 if exc.code == "permission_denied" else 422
-        return _page(request, user, tab, error=error_text(request, exc), status=status, form=form)
+        return refused(request, user, exc, partial(_page, request, user, tab, form=form))
     return RedirectResponse(f"/ui/admin?tab={tab}", status_code=303)

@@ -3,6 +3,7 @@ registration form, and the attachments of their contacts."""
 
 from __future__ import annotations
 
+from functools import partial
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -11,7 +12,7 @@ from fastapi.responses import Response
 from kefu.domain.errors import DomainError
 from kefu.services import customers
 from kefu.services.channels import cti
-from kefu.web.kit import context_of, error_text, page_user, render
+from kefu.web.kit import context_of, error_text, page_user, refused, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -21,22 +22,14 @@ def screen_pop_page(request: Request, caller: str = "", call_id: str = "") -> Re
     """The screen-pop: who is calling, their open work orders and last contacts; register from here.
     The call-centre client opens it with ?caller=…&call_id=… when the agent answers."""
     user = page_user(request)
-    pop, error = None, None
+    page = partial(render, request, "screen_pop.html", user=user, caller=caller, call_id=call_id)
+    pop = None
     if caller:
         try:
             pop = cti.screen_pop(context_of(request), user, caller)
         except DomainError as exc:
-            error = error_text(request, exc)
-    return render(
-        request,
-        "screen_pop.html",
-        422 if error else 200,
-        user=user,
-        pop=pop,
-        caller=caller,
-        call_id=call_id,
-        error=error,
-    )
+            return refused(request, user, exc, partial(page, pop=None))
+    return page(pop=pop, error=None)
 
 
 @router.get("/ui/contacts/{contact_id}/attachments/{position}")
@@ -45,7 +38,7 @@ def contact_attachment(request: Request, contact_id: int, position: int) -> Resp
     try:
         found = customers.contact_attachment(context_of(request), user, contact_id, position)
     except DomainError as exc:
-        return render(request, "error.html", 404, user=user, error=error_text(request, exc))
+        return refused(request, user, exc)
     quoted = quote(found.filename)
     disposition = "inline" if found.content_type.startswith("image/") else "attachment"
     return Response(

@@ -1,23 +1,25 @@
 """The page toolkit every page module uses: rendering in the reader's language and timezone, the
-request's context and signed-in user, the CSRF check, error texts, and what several pages show
-(category and organisation names, checklist templates, the work-order page itself)."""
+request's context and signed-in user, the CSRF check, error texts and the one answer to a refused
+request (refused), and what several pages show (category and organisation names, checklist
+templates, the work-order page itself)."""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from kefu.domain.checklists import template_for
 from kefu.domain.errors import DomainError, ValidationFailed
 from kefu.domain.org import Permission, User
 from kefu.domain.workorders import Status
+from kefu.http.errors import status_for
 from kefu.i18n import LOCALES, format_duration, translate_error, translations
 from kefu.services import visits
 from kefu.services.access import accounts
@@ -108,6 +110,25 @@ def render(request: Request, template: str, status_code: int = 200, **values: An
 
 def error_text(request: Request, error: DomainError) -> str:
     return translate_error(locale_of(request), error.template, error.params)
+
+
+class Redisplay(Protocol):
+    """The form or page a request came from, shown again with the error above it."""
+
+    def __call__(self, *, error: str, status_code: int) -> Response: ...
+
+
+def refused(request: Request, user: User | None, error: DomainError, redisplay: Redisplay | None = None) -> Response:
+    """The one answer to a request the services refused, with the status code the API gives for the
+    same error (kefu.http.errors): the form or page it came from again, with the error above it and
+    what was typed kept; or the error page when there is nothing to show again, or when that cannot
+    be shown either (the work order does not exist, or is not this user's to see)."""
+    if redisplay is not None:
+        try:
+            return redisplay(error=error_text(request, error), status_code=status_for(error))
+        except DomainError as again:
+            error = again
+    return render(request, "error.html", status_for(error), user=user, error=error_text(request, error))
 
 
 def check_csrf(request: Request, token: str | None) -> None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from kefu.domain.errors import DomainError
 from kefu.i18n import LOCALES
 from kefu.services.access import accounts
-from kefu.web.kit import check_csrf, context_of, error_text, render
+from kefu.web.kit import check_csrf, context_of, refused, render
 from kefu.web.security import LANG_COOKIE, SESSION_COOKIE, csrf_ok
 
 router = APIRouter(include_in_schema=False)
@@ -45,7 +47,7 @@ def login(
         check_csrf(request, csrf)
         _, token = accounts.log_in(context_of(request), username, password)
     except DomainError as exc:
-        return render(request, "login.html", 401, next=next, error=error_text(request, exc), username=username)
+        return refused(request, None, exc, partial(render, request, "login.html", next=next, username=username))
     target = next if next.startswith("/") and not next.startswith("//") else "/ui/work-orders"
     response = RedirectResponse(target, status_code=303)
     settings = request.app.state.kefu.settings

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
@@ -12,9 +13,17 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from kefu.domain.errors import ConcurrentUpdate, DomainError, ValidationFailed
+from kefu.domain.errors import DomainError, ValidationFailed
 from kefu.domain.org import User
-from kefu.domain.workorders import OPEN_STATUS_VALUES, Channel, Priority, Status, WorkOrderType, is_work_order_number
+from kefu.domain.workorders import (
+    OPEN_STATUS_VALUES,
+    Channel,
+    Priority,
+    Status,
+    WorkOrder,
+    WorkOrderType,
+    is_work_order_number,
+)
 from kefu.http import cursors
 from kefu.services import workspace
 from kefu.services.channels import intake
@@ -27,8 +36,8 @@ from kefu.web.kit import (
     check_csrf,
     context_of,
     detail_page,
-    error_text,
     page_user,
+    refused,
     render,
     user_timezone,
 )
@@ -96,17 +105,31 @@ def work_order_list(request: Request) -> Response:
         flt = replace(queue, before_id=flt.before_id, priorities=flt.priorities, types=flt.types, category=flt.category)
     elif params.get("queue"):
         bad["queue"] = params["queue"]
-    error = None
     try:
         items = svc.list_work_orders(ctx, user, flt, limit=PAGE_SIZE)
     except DomainError as exc:
-        items, error = [], error_text(request, exc)
+        return refused(request, user, exc, partial(_list_page, request, user, params, [], bad))
+    return _list_page(request, user, params, items, bad)
+
+
+def _list_page(
+    request: Request,
+    user: User,
+    params: dict[str, str],
+    items: list[WorkOrder],
+    bad: dict[str, str],
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    ctx = context_of(request)
     next_url = None
     if len(items) == PAGE_SIZE and items[-1].id is not None:
         next_url = "?" + urlencode({**params, "cursor": cursors.encode(items[-1].id)})
     return render(
         request,
         "list.html",
+        status_code,
         user=user,
         items=items,
         params=params,
@@ -127,7 +150,7 @@ def save_filter(request: Request, name: str = Form(""), query: str = Form(""), c
         check_csrf(request, csrf)
         workspace.save_filter(context_of(request), user, name, query)
     except DomainError as exc:
-        return render(request, "error.html", 422, user=user, error=error_text(request, exc))
+        return refused(request, user, exc)
     return RedirectResponse("/ui/work-orders?" + query, status_code=303)
 
 
@@ -138,7 +161,7 @@ def delete_filter(request: Request, filter_id: int, csrf: str = Form("")) -> Res
         check_csrf(request, csrf)
         workspace.delete_filter(context_of(request), user, filter_id)
     except DomainError as exc:
-        return render(request, "error.html", 404, user=user, error=error_text(request, exc))
+        return refused(request, user, exc)
     return RedirectResponse("/ui/work-orders", status_code=303)
 
 
@@ -169,11 +192,17 @@ def new_work_order_form(request: Request, channel: str = "", customer_id: str = 
         form["channel"] = channel
     form["customer_id"] = customer_id if customer_id.isdigit() else ""
     form["call_id"] = call_id[:100]
-    return _new_form(request, user, form, None, None)
+    return _new_form(request, user, form)
 
 
 def _new_form(
-    request: Request, user: User, form: dict[str, Any], error: str | None, field: str | None, status_code: int = 200
+    request: Request,
+    user: User,
+    form: dict[str, Any],
+    *,
+    error: str | None = None,
+    field: str | None = None,
+    status_code: int = 200,
 ) -> HTMLResponse:
     ctx = context_of(request)
     return render(
@@ -204,7 +233,7 @@ async def create_work_order(request: Request) -> Response:
             work_order, _ = svc.register_work_order(context_of(request), user, new)
     except DomainError as exc:
         field = exc.field if isinstance(exc, ValidationFailed) else None
-        return _new_form(request, user, form, error_text(request, exc), field, 422)
+        return refused(request, user, exc, partial(_new_form, request, user, form, field=field))
     return RedirectResponse(f"/ui/work-orders/{work_order.number}", status_code=303)
 
 
@@ -268,9 +297,7 @@ def work_order_detail(request: Request, number: str, unmask: int = 0) -> Respons
     try:
         return detail_page(request, user, number, unmask=bool(unmask))
     except DomainError as exc:
-        return render(
-            request, "error.html", 404 if exc.code == "not_found" else 403, user=user, error=error_text(request, exc)
-        )
+        return refused(request, user, exc)
 
 
 @router.post("/ui/work-orders/{number}/transition")
@@ -297,10 +324,8 @@ def transition(
             note=note or None,
             expected_version=int(version) if version.isdigit() else None,
         )
-    except ConcurrentUpdate as exc:
-        return detail_page(request, user, number, error=error_text(request, exc), status_code=409)
     except DomainError as exc:
-        return detail_page(request, user, number, error=error_text(request, exc), status_code=422)
+        return refused(request, user, exc, partial(detail_page, request, user, number))
     return RedirectResponse(f"/ui/work-orders/{number}", status_code=303)
 
 
@@ -324,10 +349,8 @@ def link(
             merge=action == "merge",
             expected_version=int(version) if version.isdigit() else None,
         )
-    except ConcurrentUpdate as exc:
-        return detail_page(request, user, number, error=error_text(request, exc), status_code=409)
     except DomainError as exc:
-        return detail_page(request, user, number, error=error_text(request, exc), status_code=422)
+        return refused(request, user, exc, partial(detail_page, request, user, number))
     return RedirectResponse(f"/ui/work-orders/{number}#timeline", status_code=303)
 
 
@@ -344,5 +367,5 @@ def note(
         check_csrf(request, csrf)
         svc.add_note(context_of(request), user, number, body, customer_visible=customer_visible == "1")
     except DomainError as exc:
-        return detail_page(request, user, number, error=error_text(request, exc), status_code=422)
+        return refused(request, user, exc, partial(detail_page, request, user, number))
     return RedirectResponse(f"/ui/work-orders/{number}#timeline", status_code=303)
