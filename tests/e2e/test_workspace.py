@@ -176,13 +176,13 @@ def test_admin_pages_validate_and_record_every_change(site: Site, new_page) -> N
     row = page.locator("#agents tbody tr", has_text=site.engineer)
     row.locator("input[name=capacity]").fill("8")
     row.locator("button[type=submit]").click()
-    page.wait_for_url("**tab=agents")
+    page.wait_for_url("**/ui/admin/agents")
     assert page.locator("#agents tbody tr", has_text=site.engineer).locator("input[name=capacity]").input_value() == "8"
     page.click("#tab-templates")
     body = page.locator("textarea#b-acknowledged-sms-zh_CN")
     body.fill("已受理，工单号 {number}。{promise}")
     page.locator("form.template", has=body).locator("button[type=submit]").click()
-    page.wait_for_url("**tab=templates")
+    page.wait_for_url("**/ui/admin/templates")
     page.click("#tab-changes")
     log = page.text_content("#change-log") or ""
     for entry in (
@@ -215,7 +215,7 @@ def test_every_control_has_a_label_and_no_page_has_script_errors(site: Site, new
         "/ui/cti?caller=" + site.phone,
         f"/ui/teams/{site.field_team}/queue",
         "/ui/visits/day",
-        *(f"/ui/admin?tab={t}" for t in ("categories", "teams", "agents", "routing", "sla", "templates")),
+        *(f"/ui/admin/{t}" for t in ("categories", "teams", "agents", "routing", "sla", "templates")),
         "/portal",
     ):
         page.goto(site.url + path)

@@ -20,7 +20,7 @@ from tests.web.test_pages import csrf_of, login
 def test_policies_calendar_days_teams_and_categories(client: TestClient, kefu: Kefu) -> None:
     supervisor = make_actor(kefu, Role.SUPERVISOR)
     login(client, supervisor.username)
-    page = client.get("/ui/admin", params={"tab": "sla"})
+    page = client.get("/ui/admin/sla")
     assert page.status_code == 200 and "时限策略" in page.text
     csrf = csrf_of(page.text)
     admin = create_user(
@@ -31,7 +31,8 @@ def test_policies_calendar_days_teams_and_categories(client: TestClient, kefu: K
     bad = client.post("/ui/admin/policy", data=form)
     assert bad.status_code == 422 and "必须是整数" in bad.text
     form.update(target_first_response="45", target_resolution="vip:600, *:1440", target_hop="vip:180, *:360")
-    assert client.post("/ui/admin/policy", data=form, follow_redirects=False).status_code == 303
+    r = client.post("/ui/admin/policy", data=form, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/ui/admin/sla"
     saved = next(p for p in sla_admin.list_policies(kefu.ctx, admin) if p.id == policy.id)
     assert saved.target_for(ClockName.RESOLUTION, "vip") == 600
     assert saved.target_for(ClockName.RESOLUTION, "standard") == 1440
@@ -47,21 +48,21 @@ def test_policies_calendar_days_teams_and_categories(client: TestClient, kefu: K
     )
     assert ok.status_code == 303
     # A team, then retiring a category.
-    orgs = re.findall(r'<option value="(\d+)">', client.get("/ui/admin", params={"tab": "teams"}).text)
+    orgs = re.findall(r'<option value="(\d+)">', client.get("/ui/admin/teams").text)
     name = f"投诉处理组{secrets.token_hex(2)}"
     r = client.post(
         "/ui/admin/team",
         data={"csrf": csrf, "organisation_id": orgs[0], "name": name, "function": "quality"},
         follow_redirects=False,
     )
-    assert r.status_code == 303 and name in client.get("/ui/admin", params={"tab": "teams"}).text
+    assert r.status_code == 303 and name in client.get("/ui/admin/teams").text
     r = client.post(
         "/ui/admin/category-active",
         data={"csrf": csrf, "code": "marketing.points", "active": "0"},
         follow_redirects=False,
     )
     assert r.status_code == 303
-    log = client.get("/ui/admin", params={"tab": "changes"}).text
+    log = client.get("/ui/admin/changes").text
     assert f"sla_policy {saved.name}" in log and "calendar_day office/2027-10-08" in log
     assert "category marketing.points" in log and f"team {name}" in log
     # Without the CSRF token nothing changes; an agent may not use these pages.
@@ -70,7 +71,32 @@ def test_policies_calendar_days_teams_and_categories(client: TestClient, kefu: K
     agent = make_actor(kefu, Role.AGENT)
     with TestClient(client.app, base_url="http://127.0.0.1") as other:
         login(other, agent.username)
-        assert other.get("/ui/admin").status_code == 403
+        assert other.get("/ui/admin/categories").status_code == 403
+        form = {"csrf": csrf_of(other.get("/ui/work-orders").text), "code": "marketing.points", "active": "0"}
+        refused = other.post("/ui/admin/category-active", data=form)
+        assert refused.status_code == 403 and "只有主管和管理员可以管理这些设置" in refused.text
     # Put things back for the other tests of this session's database.
     client.post("/ui/admin/category-active", data={"csrf": csrf, "code": "marketing.points", "active": "1"})
     sla_admin.save_policy(kefu.ctx, admin, policy)
+
+
+def test_each_section_has_its_address_and_the_old_one_leads_there(client: TestClient, kefu: Kefu) -> None:
+    login(client, make_actor(kefu, Role.SUPERVISOR).username)
+    for name, shown in (
+        ("categories", 'id="categories"'),
+        ("teams", 'name="function"'),
+        ("agents", 'id="agents"'),
+        ("routing", 'id="rules"'),
+        ("sla", 'action="/ui/admin/policy"'),
+        ("templates", 'action="/ui/admin/template"'),
+        ("changes", 'id="change-log"'),
+    ):
+        page = client.get(f"/ui/admin/{name}")
+        assert page.status_code == 200 and shown in page.text, name
+        assert f'class="queue current" href="/ui/admin/{name}"' in page.text
+        old = client.get("/ui/admin", params={"tab": name}, follow_redirects=False)
+        assert old.status_code == 303 and old.headers["location"] == f"/ui/admin/{name}"
+    assert client.get("/ui/admin", follow_redirects=False).headers["location"] == "/ui/admin/categories"
+    assert client.get("/ui/admin", params={"tab": "zzz"}, follow_redirects=False).headers["location"] == (
+        "/ui/admin/categories"
+    )

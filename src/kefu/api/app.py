@@ -74,7 +74,7 @@ def create_app(app_kefu: Kefu | None = None) -> FastAPI:
             conn.execute(text("SELECT 1"))
         return JSONResponse({"status": "ok", "version": __version__})
 
-    from kefu.web.pages import install as install_pages
+    from kefu.web.app import install as install_pages
 
     install_pages(app)
     return app

@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from kefu.api import cursors
 from kefu.api.deps import Ctx, CurrentUser, Id
 from kefu.api.schemas import CustomerOut, Strict
 from kefu.domain.customers import Device, Tier
+from kefu.http import cursors
 from kefu.services import customers as svc
 
 router = APIRouter(prefix="/customers", tags=["customers"])

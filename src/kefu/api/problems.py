@@ -1,4 +1,5 @@
-"""The one place that turns errors into RFC 9457 problem+json responses."""
+"""The one place that turns errors into RFC 9457 problem+json responses (the status code for a
+domain error comes from kefu.http.errors, which the pages use as well)."""
 
 from __future__ import annotations
 
@@ -13,21 +14,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kefu.domain import errors as e
 from kefu.domain.errors import N_
+from kefu.http.errors import status_for
 from kefu.i18n import negotiate, translate_error
 
 log = logging.getLogger("kefu.api")
-
-STATUS_FOR: list[tuple[type[e.DomainError], int]] = [
-    (e.NotFound, 404),
-    (e.ValidationFailed, 422),
-    (e.InvalidTransition, 409),
-    (e.ReopenWindowExpired, 409),
-    (e.StateConflict, 409),
-    (e.ConcurrentUpdate, 409),
-    (e.IdempotencyKeyReused, 422),
-    (e.AuthenticationFailed, 401),
-    (e.PermissionDenied, 403),
-]
 
 TITLES = {  # msgids: see kefu/translations
     400: N_("Bad request"),
@@ -57,13 +47,6 @@ def problem(
     }
     body.update({k: v for k, v in extra.items() if v is not None})
     return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
-
-
-def status_for(error: e.DomainError) -> int:
-    for cls, status in STATUS_FOR:
-        if isinstance(error, cls):
-            return status
-    return 400
 
 
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:

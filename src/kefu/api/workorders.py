@@ -13,13 +13,13 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime, BaseModel, Field
 
-from kefu.api import cursors
 from kefu.api.deps import Ctx, CurrentUser, IfMatch, etag, if_match_version
 from kefu.api.responses import json_response
 from kefu.api.schemas import MAX_ID, Strict, WorkOrderOut
 from kefu.domain.events import WorkOrderEvent
 from kefu.domain.org import User
 from kefu.domain.workorders import OPEN_STATUSES, Channel, Priority, Status, WorkOrderType
+from kefu.http import cursors
 from kefu.services.context import Context
 from kefu.services.ports import WorkOrderFilter
 from kefu.services.sla.clocks import ClockView

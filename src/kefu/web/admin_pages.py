@@ -1,76 +1,149 @@
 """Administration pages: categories, teams, agents, routing rules, SLA policies and calendars,
-message templates — each form checked by the same services as the API, each change recorded."""
+message templates — each form checked by the same services as the API, each change recorded.
+
+Each section is a page of its own (GET /ui/admin/<section>, declared with @section) and each change
+a form target of its own (POST /ui/admin/<change>, declared with @change); a refused change shows
+its section again with the error above it and what was typed."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
-from kefu.domain.errors import DomainError, ValidationFailed
+from kefu.domain.errors import N_, DomainError, PermissionDenied, ValidationFailed
 from kefu.domain.org import Permission, TeamFunction, User
 from kefu.domain.routing import RoutingRule, Strategy
 from kefu.domain.sla import ClockName, Conditions
 from kefu.services import workspace
 from kefu.services.channels import notify
+from kefu.services.context import Context
 from kefu.services.dispatch import routing
 from kefu.services.org import admin as org_admin
 from kefu.services.org import reference
 from kefu.services.sla import admin as sla_admin
-from kefu.web.pages import check_csrf, context_of, error_text, org_names, page_user, render
+from kefu.web.kit import check_csrf, context_of, org_names, page_user, refused, render
 
 router = APIRouter(include_in_schema=False)
-TABS = ("categories", "teams", "agents", "routing", "sla", "templates", "changes")
+
+Show = Callable[[Request, User], dict[str, Any]]
+Change = Callable[[Context, User, dict[str, str]], object]
+
+#: What each section's page shows (only what that section needs), by the section's name.
+SECTIONS: dict[str, Show] = {}
+
+
+def section(name: str) -> Callable[[Show], Show]:
+    """Declares the page GET /ui/admin/<name>, showing what the decorated function reads."""
+
+    def declare(show: Show) -> Show:
+        def page(request: Request) -> Response:
+            user = page_user(request)
+            try:
+                return _page(request, user, name)
+            except DomainError as exc:
+                return refused(request, user, exc)
+
+        SECTIONS[name] = show
+        router.add_api_route(f"/ui/admin/{name}", page, methods=["GET"], name=f"admin_{name}")
+        return show
+
+    return declare
+
+
+def change(path: str, *, back_to: str) -> Callable[[Change], Change]:
+    """Declares the form target POST /ui/admin/<path>, making the change the decorated function
+    makes; then the browser is back on the section `back_to` (with the error, if refused)."""
+
+    def declare(make: Change) -> Change:
+        async def post(request: Request) -> Response:
+            user = page_user(request)
+            form = {k: str(v).strip() for k, v in (await request.form()).items()}
+            try:
+                check_csrf(request, form.get("csrf"))
+                make(context_of(request), user, form)
+            except DomainError as exc:
+                return refused(request, user, exc, partial(_page, request, user, back_to, form=form))
+            return RedirectResponse(f"/ui/admin/{back_to}", status_code=303)
+
+        router.add_api_route(f"/ui/admin/{path}", post, methods=["POST"], name=f"admin_{make.__name__}")
+        return make
+
+    return declare
 
 
 def _page(
     request: Request,
     user: User,
-    tab: str,
+    name: str,
     *,
     error: str | None = None,
-    status: int = 200,
+    status_code: int = 200,
     form: dict[str, str] | None = None,
 ) -> Response:
-    ctx = context_of(request)
     if not user.may(Permission.ROUTING_MANAGE):
-        return render(
-            request,
-            "error.html",
-            403,
-            user=user,
-            error=error_text(request, ValidationFailed("Only supervisors and administrators manage these settings.")),
-        )
-    tab = tab if tab in TABS else "categories"
-    values: dict[str, Any] = {"tab": tab, "error": error, "form": form or {}}
-    # Only what the section shown needs.
-    if tab in ("teams", "agents", "routing"):
-        values.update(org_names(request, user))
-    if tab == "categories":
-        values["categories"] = reference.list_categories(ctx, user, include_inactive=True)
-    elif tab == "teams":
-        values["functions"] = list(TeamFunction)
-    elif tab == "agents":
-        values["agents"] = org_admin.list_agents(ctx, user)
-    elif tab == "routing":
-        values["rules"], values["strategies"] = routing.list_rules(ctx, user), list(Strategy)
-    elif tab == "sla":
-        values["policies"] = sla_admin.list_policies(ctx, user)
-        values["calendars"] = sla_admin.list_calendars(ctx, user)
-        values["clocks"] = list(ClockName)
-    elif tab == "templates":
-        values["templates"] = notify.list_templates(ctx, user)
-    else:
-        values["changes"], values["people"] = workspace.admin_changes(ctx, user, limit=100)
-    return render(request, "admin.html", status, user=user, **values)
+        raise PermissionDenied(N_("Only supervisors and administrators manage these settings."))
+    values = SECTIONS[name](request, user)
+    return render(request, "admin.html", status_code, user=user, tab=name, error=error, form=form or {}, **values)
 
 
 @router.get("/ui/admin")
-def admin(request: Request, tab: str = "categories") -> Response:
-    return _page(request, page_user(request), tab)
+def old_address(tab: str = "categories") -> RedirectResponse:
+    """Where the sections were (/ui/admin?tab=sla), for bookmarks and old links."""
+    return RedirectResponse(f"/ui/admin/{tab if tab in SECTIONS else 'categories'}", status_code=303)
+
+
+# The sections, in the order of the tabs.
+
+
+@section("categories")
+def categories(request: Request, user: User) -> dict[str, Any]:
+    return {"categories": reference.list_categories(context_of(request), user, include_inactive=True)}
+
+
+@section("teams")
+def teams(request: Request, user: User) -> dict[str, Any]:
+    return {**org_names(request, user), "functions": list(TeamFunction)}
+
+
+@section("agents")
+def agents(request: Request, user: User) -> dict[str, Any]:
+    return {**org_names(request, user), "agents": org_admin.list_agents(context_of(request), user)}
+
+
+@section("routing")
+def routing_rules(request: Request, user: User) -> dict[str, Any]:
+    rules = routing.list_rules(context_of(request), user)
+    return {**org_names(request, user), "rules": rules, "strategies": list(Strategy)}
+
+
+@section("sla")
+def time_limits(request: Request, user: User) -> dict[str, Any]:
+    ctx = context_of(request)
+    return {
+        "policies": sla_admin.list_policies(ctx, user),
+        "calendars": sla_admin.list_calendars(ctx, user),
+        "clocks": list(ClockName),
+    }
+
+
+@section("templates")
+def message_templates(request: Request, user: User) -> dict[str, Any]:
+    return {"templates": notify.list_templates(context_of(request), user)}
+
+
+@section("changes")
+def change_log(request: Request, user: User) -> dict[str, Any]:
+    changes, people = workspace.admin_changes(context_of(request), user, limit=100)
+    return {"changes": changes, "people": people}
+
+
+# Reading the forms.
 
 
 def _codes(value: str) -> tuple[str, ...]:
@@ -101,118 +174,122 @@ def _targets(form: dict[str, str]) -> dict[ClockName, int | dict[str, int]]:
     return out
 
 
-@router.post("/ui/admin/{section}")
-async def change(request: Request, section: str) -> Response:
-    user = page_user(request)
-    ctx = context_of(request)
-    form = {k: str(v).strip() for k, v in (await request.form()).items()}
-    tab = {
-        "category": "categories",
-        "category-active": "categories",
-        "team": "teams",
-        "agent": "agents",
-        "rule": "routing",
-        "rule-active": "routing",
-        "policy": "sla",
-        "calendar-day": "sla",
-        "template": "templates",
-    }.get(section, "categories")
+# The changes.
+
+
+@change("category", back_to="categories")
+def add_category(ctx: Context, user: User, form: dict[str, str]) -> None:
+    reference.add_category(
+        ctx,
+        user,
+        code=form.get("code", ""),
+        label_zh=form.get("label_zh", ""),
+        label_en=form.get("label_en", ""),
+    )
+
+
+@change("category-active", back_to="categories")
+def switch_category(ctx: Context, user: User, form: dict[str, str]) -> None:
+    reference.set_category_active(ctx, user, form.get("code", ""), form.get("active") == "1")
+
+
+@change("team", back_to="teams")
+def add_team(ctx: Context, user: User, form: dict[str, str]) -> None:
     try:
-        check_csrf(request, form.get("csrf"))
-        if section == "category":
-            reference.add_category(
-                ctx,
-                user,
-                code=form.get("code", ""),
-                label_zh=form.get("label_zh", ""),
-                label_en=form.get("label_en", ""),
-            )
-        elif section == "category-active":
-            reference.set_category_active(ctx, user, form.get("code", ""), form.get("active") == "1")
-        elif section == "team":
-            try:
-                function = TeamFunction(form.get("function", ""))
-            except ValueError:
-                raise ValidationFailed("Choose the team's function.", field="function") from None
-            org_admin.add_team(
-                ctx,
-                user,
-                organisation_id=_int(form.get("organisation_id", ""), "organisation_id"),
-                name=form.get("name", ""),
-                function=function,
-            )
-        elif section == "agent":
-            org_admin.update_agent(
-                ctx,
-                user,
-                _int(form.get("user_id", ""), "user_id"),
-                org_admin.AgentProfile(
-                    team_id=_int(form["team_id"], "team_id") if form.get("team_id") else None,
-                    region=form.get("region", ""),
-                    skills=_codes(form.get("skills", "")),
-                    capacity=_int(form.get("capacity", ""), "capacity"),
-                    on_shift=form.get("on_shift") == "1",
-                ),
-            )
-        elif section == "rule":
-            try:
-                strategy = Strategy(form.get("strategy", ""))
-            except ValueError:
-                raise ValidationFailed("Choose how to pick an agent.", field="strategy") from None
-            routing.save_rule(
-                ctx,
-                user,
-                RoutingRule(
-                    id=None,
-                    name=form.get("name", ""),
-                    position=_int(form.get("position", ""), "position"),
-                    team_id=_int(form.get("team_id", ""), "team_id"),
-                    strategy=strategy,
-                    fallback_team_id=_int(form["fallback_team_id"], "fallback_team_id")
-                    if form.get("fallback_team_id")
-                    else None,
-                    conditions=Conditions(
-                        types=_codes(form.get("types", "")),
-                        categories=_codes(form.get("categories", "")),
-                        regions=_codes(form.get("regions", "")),
-                        channels=_codes(form.get("channels", "")),
-                        tiers=_codes(form.get("tiers", "")),
-                    ),
-                ),
-            )
-        elif section == "rule-active":
-            rule_id = _int(form.get("rule_id", ""), "rule_id")
-            rule = next((r for r in routing.list_rules(ctx, user) if r.id == rule_id), None)
-            if rule is None:
-                raise ValidationFailed("Routing rule {id} does not exist.", field="rule_id", id=rule_id)
-            routing.save_rule(ctx, user, replace(rule, active=form.get("active") == "1"))
-        elif section == "policy":
-            policy_id = _int(form.get("policy_id", ""), "policy_id")
-            policy = next((p for p in sla_admin.list_policies(ctx, user) if p.id == policy_id), None)
-            if policy is None:
-                raise ValidationFailed("SLA policy {id} does not exist.", field="policy_id", id=policy_id)
-            sla_admin.save_policy(ctx, user, replace(policy, targets=_targets(form), active=form.get("active") == "1"))
-        elif section == "calendar-day":
-            try:
-                day = date.fromisoformat(form.get("day", ""))
-            except ValueError:
-                raise ValidationFailed("Enter the day as 2026-12-31.", field="day") from None
-            sla_admin.set_calendar_day(
-                ctx, user, form.get("calendar", ""), day, form.get("is_workday") == "1", form.get("note")
-            )
-        elif section == "template":
-            notify.save_template(
-                ctx,
-                user,
-                form.get("key", ""),
-                form.get("channel", ""),
-                form.get("locale", ""),
-                form.get("subject"),
-                form.get("body", ""),
-            )
-        else:
-            raise ValidationFailed("Choose one of the offered actions.", field="section")
-    except DomainError as exc:
-        status = 403 if exc.code == "permission_denied" else 422
-        return _page(request, user, tab, error=error_text(request, exc), status=status, form=form)
-    return RedirectResponse(f"/ui/admin?tab={tab}", status_code=303)
+        function = TeamFunction(form.get("function", ""))
+    except ValueError:
+        raise ValidationFailed("Choose the team's function.", field="function") from None
+    org_admin.add_team(
+        ctx,
+        user,
+        organisation_id=_int(form.get("organisation_id", ""), "organisation_id"),
+        name=form.get("name", ""),
+        function=function,
+    )
+
+
+@change("agent", back_to="agents")
+def update_agent(ctx: Context, user: User, form: dict[str, str]) -> None:
+    org_admin.update_agent(
+        ctx,
+        user,
+        _int(form.get("user_id", ""), "user_id"),
+        org_admin.AgentProfile(
+            team_id=_int(form["team_id"], "team_id") if form.get("team_id") else None,
+            region=form.get("region", ""),
+            skills=_codes(form.get("skills", "")),
+            capacity=_int(form.get("capacity", ""), "capacity"),
+            on_shift=form.get("on_shift") == "1",
+        ),
+    )
+
+
+@change("rule", back_to="routing")
+def add_rule(ctx: Context, user: User, form: dict[str, str]) -> None:
+    try:
+        strategy = Strategy(form.get("strategy", ""))
+    except ValueError:
+        raise ValidationFailed("Choose how to pick an agent.", field="strategy") from None
+    routing.save_rule(
+        ctx,
+        user,
+        RoutingRule(
+            id=None,
+            name=form.get("name", ""),
+            position=_int(form.get("position", ""), "position"),
+            team_id=_int(form.get("team_id", ""), "team_id"),
+            strategy=strategy,
+            fallback_team_id=_int(form["fallback_team_id"], "fallback_team_id")
+            if form.get("fallback_team_id")
+            else None,
+            conditions=Conditions(
+                types=_codes(form.get("types", "")),
+                categories=_codes(form.get("categories", "")),
+                regions=_codes(form.get("regions", "")),
+                channels=_codes(form.get("channels", "")),
+                tiers=_codes(form.get("tiers", "")),
+            ),
+        ),
+    )
+
+
+@change("rule-active", back_to="routing")
+def switch_rule(ctx: Context, user: User, form: dict[str, str]) -> None:
+    rule_id = _int(form.get("rule_id", ""), "rule_id")
+    rule = next((r for r in routing.list_rules(ctx, user) if r.id == rule_id), None)
+    if rule is None:
+        raise ValidationFailed("Routing rule {id} does not exist.", field="rule_id", id=rule_id)
+    routing.save_rule(ctx, user, replace(rule, active=form.get("active") == "1"))
+
+
+@change("policy", back_to="sla")
+def save_policy(ctx: Context, user: User, form: dict[str, str]) -> None:
+    policy_id = _int(form.get("policy_id", ""), "policy_id")
+    policy = next((p for p in sla_admin.list_policies(ctx, user) if p.id == policy_id), None)
+    if policy is None:
+        raise ValidationFailed("SLA policy {id} does not exist.", field="policy_id", id=policy_id)
+    sla_admin.save_policy(ctx, user, replace(policy, targets=_targets(form), active=form.get("active") == "1"))
+
+
+@change("calendar-day", back_to="sla")
+def set_calendar_day(ctx: Context, user: User, form: dict[str, str]) -> None:
+    try:
+        day = date.fromisoformat(form.get("day", ""))
+    except ValueError:
+        raise ValidationFailed("Enter the day as 2026-12-31.", field="day") from None
+    sla_admin.set_calendar_day(
+        ctx, user, form.get("calendar", ""), day, form.get("is_workday") == "1", form.get("note")
+    )
+
+
+@change("template", back_to="templates")
+def save_template(ctx: Context, user: User, form: dict[str, str]) -> None:
+    notify.save_template(
+        ctx,
+        user,
+        form.get("key", ""),
+        form.get("channel", ""),
+        form.get("locale", ""),
+        form.get("subject"),
+        form.get("body", ""),
+    )

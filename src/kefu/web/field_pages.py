@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
-from kefu.domain.errors import ConcurrentUpdate, DomainError, ValidationFailed
+from kefu.domain.errors import DomainError, ValidationFailed
 from kefu.domain.org import Permission, Role, User
 from kefu.domain.visits import VisitOutcome
 from kefu.i18n import gettext
@@ -19,15 +20,15 @@ from kefu.services import visits, workspace
 from kefu.services.dispatch import hops as dispatch
 from kefu.services.org import admin as org_admin
 from kefu.web import i18n_labels as labels
-from kefu.web.pages import (
+from kefu.web.kit import (
     category_labels,
     check_csrf,
     context_of,
     detail_page,
-    error_text,
     locale_of,
     org_names,
     page_user,
+    refused,
     render,
     user_timezone,
 )
@@ -37,16 +38,6 @@ router = APIRouter(include_in_schema=False)
 
 def _version(value: str) -> int | None:
     return int(value) if value.isdigit() else None
-
-
-def _back(request: Request, user: User, number: str, exc: DomainError) -> Response:
-    """The work-order page again, with the error above its current state."""
-    status = 409 if isinstance(exc, ConcurrentUpdate) or exc.code == "state_conflict" else 422
-    if exc.code in ("not_found", "permission_denied"):
-        return render(
-            request, "error.html", 404 if exc.code == "not_found" else 403, user=user, error=error_text(request, exc)
-        )
-    return detail_page(request, user, number, error=error_text(request, exc), status_code=status)
 
 
 def _target(value: str) -> tuple[int | None, int | None]:
@@ -79,7 +70,7 @@ def dispatch_form(
             expected_version=_version(version),
         )
     except DomainError as exc:
-        return _back(request, user, number, exc)
+        return refused(request, user, exc, partial(detail_page, request, user, number))
     return RedirectResponse(f"/ui/work-orders/{number}#dispatches", status_code=303)
 
 
@@ -107,7 +98,7 @@ def answer_form(
         else:
             raise ValidationFailed("Choose one of the offered actions.", field="action")
     except DomainError as exc:
-        return _back(request, user, number, exc)
+        return refused(request, user, exc, partial(detail_page, request, user, number))
     return RedirectResponse(f"/ui/work-orders/{number}#dispatches", status_code=303)
 
 
@@ -157,7 +148,7 @@ def schedule_form(
             expected_version=_version(version),
         )
     except DomainError as exc:
-        return _back(request, user, number, exc)
+        return refused(request, user, exc, partial(detail_page, request, user, number))
     return RedirectResponse(f"/ui/work-orders/{number}#visits", status_code=303)
 
 
@@ -169,7 +160,7 @@ async def checklist_form(request: Request, number: str, code: str) -> Response:
         check_csrf(request, form.pop("csrf", None))
         visits.complete_checklist_step(context_of(request), user, number, code, form)
     except DomainError as exc:
-        return _back(request, user, number, exc)
+        return refused(request, user, exc, partial(detail_page, request, user, number))
     return RedirectResponse(f"/ui/work-orders/{number}#checklist", status_code=303)
 
 
@@ -179,7 +170,7 @@ def team_queue(request: Request, team_id: int) -> Response:
     try:
         queue = dispatch.team_queue(context_of(request), user, team_id)
     except DomainError as exc:
-        return render(request, "error.html", 404, user=user, error=error_text(request, exc))
+        return refused(request, user, exc)
     return render(request, "team_queue.html", user=user, queue=queue, **org_names(request, user))
 
 
@@ -194,13 +185,7 @@ def shift_form(
         check_csrf(request, csrf)
         org_admin.update_agent(context_of(request), user, user_id, org_admin.AgentProfile(on_shift=on_shift == "1"))
     except DomainError as exc:
-        return render(
-            request,
-            "error.html",
-            403 if exc.code == "permission_denied" else 422,
-            user=user,
-            error=error_text(request, exc),
-        )
+        return refused(request, user, exc)
     return RedirectResponse(back + "#members", status_code=303)
 
 
@@ -218,7 +203,7 @@ def engineer_day(request: Request, day: str = "", engineer: int | None = None) -
     try:
         found = visits.engineer_day(ctx, user, engineer_id, when)
     except DomainError as exc:
-        return render(request, "error.html", 403, user=user, error=error_text(request, exc))
+        return refused(request, user, exc)
     return render(
         request, "engineer_day.html", user=user, day=when, visits=found, engineer_id=engineer_id, bad_day=bad_day
     )
@@ -233,10 +218,7 @@ def _visit_page(
     status_code: int = 200,
     form: dict[str, str] | None = None,
 ) -> Response:
-    try:
-        visit, wo = visits.view_visit(context_of(request), user, visit_id)
-    except DomainError as exc:
-        return render(request, "error.html", 404, user=user, error=error_text(request, exc))
+    visit, wo = visits.view_visit(context_of(request), user, visit_id)
     may_record = user.may(Permission.WORKORDER_TRANSITION) and (
         user.id == visit.engineer_id or user.role in (Role.SUPERVISOR, Role.ADMIN)
     )
@@ -255,7 +237,11 @@ def _visit_page(
 
 @router.get("/ui/visits/{visit_id}")
 def visit_page(request: Request, visit_id: int) -> Response:
-    return _visit_page(request, page_user(request), visit_id)
+    user = page_user(request)
+    try:
+        return _visit_page(request, user, visit_id)
+    except DomainError as exc:
+        return refused(request, user, exc)
 
 
 @router.post("/ui/visits/{visit_id}/check-in")
@@ -265,7 +251,7 @@ def check_in_form(request: Request, visit_id: int, version: str = Form(""), csrf
         check_csrf(request, csrf)
         visits.check_in(context_of(request), user, visit_id, expected_version=_version(version))
     except DomainError as exc:
-        return _visit_page(request, user, visit_id, error=error_text(request, exc), status_code=422)
+        return refused(request, user, exc, partial(_visit_page, request, user, visit_id))
     return RedirectResponse(f"/ui/visits/{visit_id}", status_code=303)
 
 
@@ -298,7 +284,7 @@ async def complete_form(request: Request, visit_id: int) -> Response:
             expected_version=_version(form.get("version", "")),
         )
     except DomainError as exc:
-        return _visit_page(request, user, visit_id, error=error_text(request, exc), status_code=422, form=form)
+        return refused(request, user, exc, partial(_visit_page, request, user, visit_id, form=form))
     return RedirectResponse(f"/ui/visits/{visit_id}", status_code=303)
 
 
@@ -352,5 +338,5 @@ def _dashboard(request: Request, template: str) -> Response:
     try:
         values = _dashboard_values(request, user)
     except DomainError as exc:
-        return render(request, "error.html", 403, user=user, error=error_text(request, exc))
+        return refused(request, user, exc)
     return render(request, template, user=user, **values)

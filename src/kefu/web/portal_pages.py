@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import time
 from datetime import datetime
+from functools import partial
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
@@ -18,7 +19,7 @@ from kefu.domain.workorders import Channel, WorkOrderType
 from kefu.services.channels import intake, portal
 from kefu.services.context import Context
 from kefu.services.org import reference
-from kefu.web.pages import check_csrf, context_of, error_text, render
+from kefu.web.kit import check_csrf, context_of, refused, render
 
 router = APIRouter(include_in_schema=False)
 PORTAL_COOKIE = "kefu_portal"
@@ -66,14 +67,14 @@ def _home(
     request: Request,
     *,
     error: str | None = None,
-    status: int = 200,
+    status_code: int = 200,
     form: dict[str, str] | None = None,
     track_error: str | None = None,
 ) -> Response:
     return render(
         request,
         "portal_home.html",
-        status,
+        status_code,
         user=None,
         error=error,
         track_error=track_error,
@@ -136,7 +137,7 @@ async def submit(request: Request) -> Response:
             ),
         )
     except DomainError as exc:
-        return _home(request, error=error_text(request, exc), status=422, form=form)
+        return refused(request, None, exc, partial(_home, request, form=form))
     assert result.work_order is not None
     view = portal.view(ctx, result.work_order.number)
     return render(
@@ -156,11 +157,12 @@ def track(request: Request, number: str = Form(""), phone: str = Form(""), csrf:
         check_csrf(request, csrf)
         portal.send_code(context_of(request), number, phone)
     except DomainError as exc:
-        return _home(
+        form = {"track_number": number, "track_phone": phone}
+        return refused(
             request,
-            track_error=error_text(request, exc),
-            status=422,
-            form={"track_number": number, "track_phone": phone},
+            None,
+            exc,
+            lambda *, error, status_code: _home(request, track_error=error, status_code=status_code, form=form),
         )
     return render(request, "portal_code.html", user=None, number=number.strip().upper(), error=None)
 
@@ -171,7 +173,7 @@ def verify(request: Request, number: str = Form(""), code: str = Form(""), csrf:
         check_csrf(request, csrf)
         verified = portal.verify_code(context_of(request), number, code)
     except DomainError as exc:
-        return render(request, "portal_code.html", 422, user=None, number=number, error=error_text(request, exc))
+        return refused(request, None, exc, partial(render, request, "portal_code.html", user=None, number=number))
     response = RedirectResponse(f"/portal/orders/{verified}", status_code=303)
     response.set_cookie(
         PORTAL_COOKIE,
@@ -185,13 +187,13 @@ def verify(request: Request, number: str = Form(""), code: str = Form(""), csrf:
 
 
 def _order(
-    request: Request, number: str, *, error: str | None = None, status: int = 200, notice: str | None = None
+    request: Request, number: str, *, error: str | None = None, status_code: int = 200, notice: str | None = None
 ) -> Response:
     if not _verified(request, number):
         return RedirectResponse("/portal#track", status_code=303)
     view = portal.view(context_of(request), number)
     return render(
-        request, "portal_order.html", status, user=None, view=view, wo=view.work_order, error=error, notice=notice
+        request, "portal_order.html", status_code, user=None, view=view, wo=view.work_order, error=error, notice=notice
     )
 
 
@@ -218,5 +220,5 @@ async def act(request: Request, number: str, action: str) -> Response:
         else:
             raise ValidationFailed("Choose one of the offered actions.", field="action")
     except DomainError as exc:
-        return _order(request, number, error=error_text(request, exc), status=422)
+        return refused(request, None, exc, partial(_order, request, number))
     return RedirectResponse(f"/portal/orders/{number}#done", status_code=303)

@@ -1,0 +1,33 @@
+"""Wiring the pages into the ASGI application: their routers, the static files, the security
+headers and the way to the login page (kefu.api.app calls install)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlencode
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from kefu.web import admin_pages, customer_pages, field_pages, portal_pages, session_pages, workorder_pages
+from kefu.web.kit import LoginRequired
+from kefu.web.security import SecurityHeaders
+
+STATIC = Path(__file__).parent / "static"
+
+
+def install(app: FastAPI) -> None:
+    app.include_router(session_pages.router)
+    app.include_router(workorder_pages.router)
+    app.include_router(customer_pages.router)
+    app.include_router(admin_pages.router)
+    app.include_router(field_pages.router)
+    app.include_router(portal_pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
+    app.add_middleware(SecurityHeaders, secure_cookies=app.state.kefu.settings.cookie_secure)
+
+    @app.exception_handler(LoginRequired)
+    async def _to_login(request: Request, exc: LoginRequired) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse("/login?" + urlencode({"next": target}), status_code=303)

@@ -1,0 +1,196 @@
+"""The page toolkit every page module uses: rendering in the reader's language and timezone, the
+request's context and signed-in user, the CSRF check, error texts and the one answer to a refused
+request (refused), and what several pages show (category and organisation names, checklist
+templates, the work-order page itself)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from kefu.domain.checklists import template_for
+from kefu.domain.errors import DomainError, ValidationFailed
+from kefu.domain.org import Permission, User
+from kefu.domain.workorders import Status
+from kefu.http.errors import status_for
+from kefu.i18n import LOCALES, format_duration, translate_error, translations
+from kefu.services import visits
+from kefu.services.access import accounts
+from kefu.services.context import Context
+from kefu.services.dispatch import hops as dispatch
+from kefu.services.org import admin as org_admin
+from kefu.services.org import reference
+from kefu.services.workorders import commands as svc
+from kefu.web import i18n_labels as labels
+from kefu.web.security import LANG_COOKIE, SESSION_COOKIE, csrf_ok, csrf_token
+
+TEMPLATES = Path(__file__).parent / "templates"
+TZ_COOKIE = "kefu_tz"
+
+
+class LoginRequired(Exception):
+    """Raised by page_user without a valid session; the app answers with the login page."""
+
+
+def _environment(locale: str) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update(labels=labels, locale=locale, locales=LOCALES, Status=Status)
+    # JSON as people read it (Chinese as Chinese, not \u escapes); autoescaping still applies.
+    env.filters["json"] = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    return env
+
+
+ENVIRONMENTS = {locale: _environment(locale) for locale in LOCALES}
+
+
+def context_of(request: Request) -> Context:
+    ctx: Context = request.app.state.kefu.ctx
+    return ctx
+
+
+def locale_of(request: Request) -> str:
+    chosen = request.cookies.get(LANG_COOKIE)
+    return chosen if chosen in LOCALES else str(request.app.state.kefu.settings.default_locale)
+
+
+def page_user(request: Request) -> User:
+    token = request.cookies.get(SESSION_COOKIE)
+    user = accounts.authenticate(context_of(request), token, "session") if token else None
+    if user is None:
+        raise LoginRequired()
+    return user
+
+
+def user_timezone(request: Request) -> ZoneInfo:
+    """The browser's timezone (kefu.js tells it in a cookie), else the centre's."""
+    name = request.cookies.get(TZ_COOKIE, "")
+    if name and len(name) <= 64:
+        try:
+            return ZoneInfo(name)
+        except (ValueError, KeyError, ZoneInfoNotFoundError):
+            pass
+    return ZoneInfo(str(request.app.state.kefu.settings.timezone))
+
+
+def render(request: Request, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:
+    locale = locale_of(request)
+    env = ENVIRONMENTS[locale]
+    tz = user_timezone(request)
+
+    def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        return value.astimezone(tz).strftime(fmt) if value else ""
+
+    def duration(minutes: int) -> str:
+        return format_duration(locale, minutes)
+
+    html = env.get_template(template).render(
+        request=request,
+        csrf=csrf_token(request),
+        localtime=localtime,
+        duration=duration,
+        now=context_of(request).clock.now(),
+        **values,
+    )
+    return HTMLResponse(html, status_code=status_code)
+
+
+def error_text(request: Request, error: DomainError) -> str:
+    return translate_error(locale_of(request), error.template, error.params)
+
+
+class Redisplay(Protocol):
+    """The form or page a request came from, shown again with the error above it."""
+
+    def __call__(self, *, error: str, status_code: int) -> Response: ...
+
+
+def refused(request: Request, user: User | None, error: DomainError, redisplay: Redisplay | None = None) -> Response:
+    """The one answer to a request the services refused, with the status code the API gives for the
+    same error (kefu.http.errors): the form or page it came from again, with the error above it and
+    what was typed kept; or the error page when there is nothing to show again, or when that cannot
+    be shown either (the work order does not exist, or is not this user's to see)."""
+    if redisplay is not None:
+        try:
+            return redisplay(error=error_text(request, error), status_code=status_for(error))
+        except DomainError as again:
+            error = again
+    return render(request, "error.html", status_for(error), user=user, error=error_text(request, error))
+
+
+def check_csrf(request: Request, token: str | None) -> None:
+    if not csrf_ok(request, token):
+        raise ValidationFailed("The form expired. Reload the page and submit it again.", field="csrf")
+
+
+def category_labels(request: Request, user: User) -> dict[str, Any]:
+    """With one read of the tree: the categories in use (for pickers) and code -> "宽带 › 无法连接"
+    in the page's language for every category, retired ones included (for display)."""
+    locale = locale_of(request)
+    found = reference.list_categories(context_of(request), user, include_inactive=True)
+    by_code = {c.code: c for c in found}
+    labels = {}
+    for c in found:
+        parent = by_code.get(c.parent_code or "")
+        labels[c.code] = f"{parent.label(locale)} › {c.label(locale)}" if parent else c.label(locale)
+    return {"categories": [c for c in found if c.active], "category_labels": labels}
+
+
+def org_names(request: Request, user: User) -> dict[str, Any]:
+    """Teams and organisations by id, for pickers and for naming the parties of hops."""
+    ctx = context_of(request)
+    return {
+        "teams": {t.id: t for t in reference.list_teams(ctx, user)},
+        "organisations": {o.id: o for o in org_admin.list_organisations(ctx, user)},
+    }
+
+
+def checklist_templates(category: str) -> dict[str, Any]:
+    return {t.code: t for t in template_for(category)}
+
+
+def detail_page(
+    request: Request, user: User, number: str, *, unmask: bool = False, error: str | None = None, status_code: int = 200
+) -> HTMLResponse:
+    """The work-order page; after a refused action it shows the error above the current state.
+    Here, not with the work-order routes, because the dispatch and field-service forms on it
+    come back to it too."""
+    ctx = context_of(request)
+    view = svc.view_work_order(ctx, user, number, unmask=unmask)
+    wo = view.work_order
+    # Resolved work orders are re-opened before anyone is sent (the services refuse it as well).
+    can_dispatch = (
+        user.may(Permission.WORKORDER_DISPATCH) and wo.is_open and wo.status not in (Status.RESOLVED, Status.CALLBACK)
+    )
+    suggestions = visits.suggest_engineer(ctx, user, number) if can_dispatch else []
+    return render(
+        request,
+        "detail.html",
+        status_code,
+        user=user,
+        view=view,
+        wo=wo,
+        error=error,
+        **category_labels(request, user),
+        **org_names(request, user),
+        can_transition=user.may(Permission.WORKORDER_TRANSITION),
+        can_note=user.may(Permission.WORKORDER_NOTE),
+        can_unmask=user.may(Permission.PII_VIEW),
+        can_dispatch=can_dispatch,
+        held={h.id for h in view.dispatches if h.is_active and dispatch.holds(user, h)},
+        suggestions=suggestions,
+        steps=checklist_templates(wo.category),
+    )

@@ -1,0 +1,371 @@
+"""Work-order pages: the list with its queues and saved filters, the registration form with the
+deadlines it would promise, the work-order page and the actions on it (moves, links, notes)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from kefu.domain.errors import DomainError, ValidationFailed
+from kefu.domain.org import User
+from kefu.domain.workorders import (
+    OPEN_STATUS_VALUES,
+    Channel,
+    Priority,
+    Status,
+    WorkOrder,
+    WorkOrderType,
+    is_work_order_number,
+)
+from kefu.http import cursors
+from kefu.services import workspace
+from kefu.services.channels import intake
+from kefu.services.context import Context
+from kefu.services.org import reference
+from kefu.services.ports import WorkOrderFilter
+from kefu.services.workorders import commands as svc
+from kefu.web.kit import (
+    category_labels,
+    check_csrf,
+    context_of,
+    detail_page,
+    page_user,
+    refused,
+    render,
+    user_timezone,
+)
+
+router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 50
+
+
+def _list_filter(params: dict[str, str], now: datetime) -> tuple[WorkOrderFilter, dict[str, str]]:
+    """The list filter from query parameters; bad values are dropped and reported, never a 500."""
+    problems: dict[str, str] = {}
+    status = params.get("status", "open")
+    statuses: tuple[str, ...] = ()
+    if status == "open":
+        statuses = OPEN_STATUS_VALUES
+    elif status in Status.__members__.values():
+        statuses = (status,)
+    elif status not in ("", "all"):
+        problems["status"] = status
+
+    def one(name: str, allowed: set[str]) -> tuple[str, ...]:
+        value = params.get(name, "")
+        if value and value not in allowed:
+            problems[name] = value
+            return ()
+        return (value,) if value else ()
+
+    try:
+        before_id = cursors.decode(params.get("cursor"))
+    except ValidationFailed:
+        problems["cursor"] = params.get("cursor", "")
+        before_id = None
+    flt = WorkOrderFilter(
+        statuses=statuses,
+        priorities=one("priority", {p.value for p in Priority}),
+        types=one("type", {t.value for t in WorkOrderType}),
+        category=params.get("category") or None,
+        owner_id=None,
+        customer_id=int(params["customer"]) if params.get("customer", "").isdigit() else None,
+        before_id=before_id,
+    )
+    within = params.get("breach_within", "")
+    if within:
+        if within.isdigit() and int(within) <= 60 * 24 * 30:
+            flt = replace(flt, due_before=now + timedelta(minutes=int(within)))
+        else:
+            problems["breach_within"] = within
+    return flt, problems
+
+
+@router.get("/ui/work-orders")
+def work_order_list(request: Request) -> Response:
+    user = page_user(request)
+    ctx = context_of(request)
+    params = dict(request.query_params)
+    number = params.get("q", "").strip().upper()
+    if number and is_work_order_number(number):
+        return RedirectResponse(f"/ui/work-orders/{quote(number)}", status_code=303)
+    flt, bad = _list_filter(params, ctx.clock.now())
+    if number:
+        bad["q"] = number  # not a work-order number (GD + date + 6 digits)
+    if params.get("mine") == "1":
+        flt = WorkOrderFilter(**{**flt.__dict__, "owner_id": user.id})
+    if queue := workspace.queue_filter(user, params.get("queue", ""), ctx.clock.now()):
+        flt = replace(queue, before_id=flt.before_id, priorities=flt.priorities, types=flt.types, category=flt.category)
+    elif params.get("queue"):
+        bad["queue"] = params["queue"]
+    try:
+        items = svc.list_work_orders(ctx, user, flt, limit=PAGE_SIZE)
+    except DomainError as exc:
+        return refused(request, user, exc, partial(_list_page, request, user, params, [], bad))
+    return _list_page(request, user, params, items, bad)
+
+
+def _list_page(
+    request: Request,
+    user: User,
+    params: dict[str, str],
+    items: list[WorkOrder],
+    bad: dict[str, str],
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    ctx = context_of(request)
+    next_url = None
+    if len(items) == PAGE_SIZE and items[-1].id is not None:
+        next_url = "?" + urlencode({**params, "cursor": cursors.encode(items[-1].id)})
+    return render(
+        request,
+        "list.html",
+        status_code,
+        user=user,
+        items=items,
+        params=params,
+        next_url=next_url,
+        bad=bad,
+        error=error,
+        queues=workspace.queues(ctx, user),
+        saved=workspace.saved_filters(ctx, user),
+        current_query=urlencode({k: v for k, v in params.items() if k in workspace.ALLOWED_PARAMS}),
+        **category_labels(request, user),
+    )
+
+
+@router.post("/ui/filters")
+def save_filter(request: Request, name: str = Form(""), query: str = Form(""), csrf: str = Form("")) -> Response:
+    user = page_user(request)
+    try:
+        check_csrf(request, csrf)
+        workspace.save_filter(context_of(request), user, name, query)
+    except DomainError as exc:
+        return refused(request, user, exc)
+    return RedirectResponse("/ui/work-orders?" + query, status_code=303)
+
+
+@router.post("/ui/filters/{filter_id}/delete")
+def delete_filter(request: Request, filter_id: int, csrf: str = Form("")) -> Response:
+    user = page_user(request)
+    try:
+        check_csrf(request, csrf)
+        workspace.delete_filter(context_of(request), user, filter_id)
+    except DomainError as exc:
+        return refused(request, user, exc)
+    return RedirectResponse("/ui/work-orders", status_code=303)
+
+
+def _form_defaults() -> dict[str, Any]:
+    return {
+        "channel": "hotline",
+        "type": "fault",
+        "customer_id": "",
+        "category": "",
+        "title": "",
+        "description": "",
+        "priority": "",
+        "severity": "",
+        "fault_place": "",
+        "device": "",
+        "store": "",
+        "call_id": "",
+    }
+
+
+@router.get("/ui/work-orders/new")
+def new_work_order_form(request: Request, channel: str = "", customer_id: str = "", call_id: str = "") -> Response:
+    """The registration form; `?channel=store` is the walk-in registration at a store (营业厅);
+    from the screen-pop it comes with the caller and the call (its registration clock)."""
+    user = page_user(request)
+    form = _form_defaults()
+    if channel in {c.value for c in Channel}:
+        form["channel"] = channel
+    form["customer_id"] = customer_id if customer_id.isdigit() else ""
+    form["call_id"] = call_id[:100]
+    return _new_form(request, user, form)
+
+
+def _new_form(
+    request: Request,
+    user: User,
+    form: dict[str, Any],
+    *,
+    error: str | None = None,
+    field: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    ctx = context_of(request)
+    return render(
+        request,
+        "new.html",
+        status_code,
+        user=user,
+        form=form,
+        error=error,
+        error_field=field,
+        categories=reference.list_categories(ctx, user),
+        types=list(WorkOrderType),
+        channels=list(Channel),
+        priorities=list(Priority),
+    )
+
+
+@router.post("/ui/work-orders")
+async def create_work_order(request: Request) -> Response:
+    user = page_user(request)
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    try:
+        check_csrf(request, form.get("csrf"))
+        new = _parse_new_work_order(form, context_of(request), user_timezone(request))
+        if new.channel is Channel.STORE:
+            work_order = intake.register_walk_in(context_of(request), user, new, store=form.get("store", ""))
+        else:
+            work_order, _ = svc.register_work_order(context_of(request), user, new)
+    except DomainError as exc:
+        field = exc.field if isinstance(exc, ValidationFailed) else None
+        return refused(request, user, exc, partial(_new_form, request, user, form, field=field))
+    return RedirectResponse(f"/ui/work-orders/{work_order.number}", status_code=303)
+
+
+def _parse_new_work_order(form: dict[str, str], ctx: Context, tz: ZoneInfo | None = None) -> svc.NewWorkOrder:
+    def choice(name: str, enum: Any, label: str) -> Any:
+        try:
+            return enum(form.get(name, ""))
+        except ValueError:
+            raise ValidationFailed("Choose a {label}.", field=name, label=label) from None
+
+    def number(name: str, label: str) -> int | None:
+        raw = form.get(name, "").strip()
+        if not raw:
+            return None
+        if not raw.isdigit():
+            raise ValidationFailed("{label} must be a number.", field=name, label=label)
+        return int(raw)
+
+    customer_id = number("customer_id", "customer")
+    if customer_id is None:
+        raise ValidationFailed("Find and pick the customer first.", field="customer_id")
+    fault_time = None
+    if form.get("fault_time"):
+        try:
+            fault_time = datetime.fromisoformat(form["fault_time"]).replace(tzinfo=tz or ctx.timezone)
+        except ValueError:
+            raise ValidationFailed("The fault time is not a date and time.", field="fault_time") from None
+    return svc.NewWorkOrder(
+        customer_id=customer_id,
+        type=choice("type", WorkOrderType, "type"),
+        category=form.get("category", ""),
+        channel=choice("channel", Channel, "channel"),
+        title=form.get("title", ""),
+        description=form.get("description", ""),
+        priority=choice("priority", Priority, "priority") if form.get("priority") else None,
+        severity=number("severity", "severity"),
+        fault_time=fault_time,
+        fault_place=form.get("fault_place") or None,
+        device=form.get("device") or None,
+        call_id=form.get("call_id") or None,
+    )
+
+
+@router.get("/ui/work-orders/promise")
+def promise_preview(request: Request) -> Response:
+    """HTMX partial on the registration form: the deadlines these details would get (R4)."""
+    user = page_user(request)
+    form = {k: str(v) for k, v in request.query_params.items()}
+    # Title and text do not change a deadline; the preview needs neither to be typed yet.
+    form["title"], form["description"] = form.get("title") or "-", form.get("description") or "-"
+    try:
+        found = svc.preview_promise(context_of(request), user, _parse_new_work_order(form, context_of(request)))
+    except DomainError:
+        return render(request, "_promise.html", user=user, promise=None)
+    return render(request, "_promise.html", user=user, promise=found)
+
+
+@router.get("/ui/work-orders/{number}")
+def work_order_detail(request: Request, number: str, unmask: int = 0) -> Response:
+    user = page_user(request)
+    try:
+        return detail_page(request, user, number, unmask=bool(unmask))
+    except DomainError as exc:
+        return refused(request, user, exc)
+
+
+@router.post("/ui/work-orders/{number}/transition")
+def transition(
+    request: Request,
+    number: str,
+    to: str = Form(""),
+    note: str = Form(""),
+    version: str = Form(""),
+    csrf: str = Form(""),
+) -> Response:
+    user = page_user(request)
+    try:
+        check_csrf(request, csrf)
+        try:
+            target = Status(to)
+        except ValueError:
+            raise ValidationFailed("Choose one of the offered actions.", field="to") from None
+        svc.transition_work_order(
+            context_of(request),
+            user,
+            number,
+            target,
+            note=note or None,
+            expected_version=int(version) if version.isdigit() else None,
+        )
+    except DomainError as exc:
+        return refused(request, user, exc, partial(detail_page, request, user, number))
+    return RedirectResponse(f"/ui/work-orders/{number}", status_code=303)
+
+
+@router.post("/ui/work-orders/{number}/links")
+def link(
+    request: Request,
+    number: str,
+    other: str = Form(""),
+    action: str = Form(""),
+    version: str = Form(""),
+    csrf: str = Form(""),
+) -> Response:
+    user = page_user(request)
+    try:
+        check_csrf(request, csrf)
+        svc.link_work_orders(
+            context_of(request),
+            user,
+            number,
+            other,
+            merge=action == "merge",
+            expected_version=int(version) if version.isdigit() else None,
+        )
+    except DomainError as exc:
+        return refused(request, user, exc, partial(detail_page, request, user, number))
+    return RedirectResponse(f"/ui/work-orders/{number}#timeline", status_code=303)
+
+
+@router.post("/ui/work-orders/{number}/notes")
+def note(
+    request: Request,
+    number: str,
+    body: str = Form(""),
+    customer_visible: str = Form(""),
+    csrf: str = Form(""),
+) -> Response:
+    user = page_user(request)
+    try:
+        check_csrf(request, csrf)
+        svc.add_note(context_of(request), user, number, body, customer_visible=customer_visible == "1")
+    except DomainError as exc:
+        return refused(request, user, exc, partial(detail_page, request, user, number))
+    return RedirectResponse(f"/ui/work-orders/{number}#timeline", status_code=303)
