@@ -102,7 +102,7 @@ def kefu(database: Database) -> Iterator[Kefu]:
 
 @pytest.fixture(scope="session")
 def app(kefu: Kefu):  # type: ignore[no-untyped-def]
-    from kefu.api.app import create_app
+    from kefu.app import create_app
 
     return create_app(kefu)
 

@@ -1,5 +1,5 @@
 """ASGI entry point for uvicorn: `uvicorn kefu.asgi:app`."""
 
-from kefu.api.app import create_app
+from kefu.app import create_app
 
 app = create_app()

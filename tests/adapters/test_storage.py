@@ -23,6 +23,7 @@ from kefu.domain.org import Role
 from kefu.domain.workorders import Channel, Status, WorkOrderType
 from kefu.services.customers import NewCustomer, register_customer
 from kefu.services.workorders import commands as svc
+from kefu.services.workorders import queries
 from tests.conftest import create_pg_database, drop_pg_database, make_actor, unique_phone
 
 
@@ -102,7 +103,7 @@ def test_events_cannot_be_changed_or_deleted(kefu: Kefu) -> None:
 
 def test_timestamps_come_back_timezone_aware_utc(kefu: Kefu) -> None:
     user, number = _new_order(kefu)
-    wo = svc.get_work_order(kefu.ctx, user, number)[0]  # type: ignore[arg-type]
+    wo = queries.get_work_order(kefu.ctx, user, number)[0]  # type: ignore[arg-type]
     assert wo.created_at.tzinfo is not None and wo.created_at.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
     assert abs((datetime.now(UTC) - wo.created_at).total_seconds()) < 60
 
@@ -115,8 +116,8 @@ def test_two_agents_moving_the_same_work_order_at_once_never_both_win(kefu: Kefu
     svc.transition_work_order(kefu.ctx, user, number, Status.ACCEPTED)  # type: ignore[arg-type]
     svc.transition_work_order(kefu.ctx, user, number, Status.IN_PROGRESS)  # type: ignore[arg-type]
     for _ in range(5):
-        version = svc.get_work_order(kefu.ctx, user, number)[0].version  # type: ignore[arg-type]
-        before = len(svc.work_order_history(kefu.ctx, user, number)[0])  # type: ignore[arg-type]
+        version = queries.get_work_order(kefu.ctx, user, number)[0].version  # type: ignore[arg-type]
+        before = len(queries.work_order_history(kefu.ctx, user, number)[0])  # type: ignore[arg-type]
         barrier = threading.Barrier(2)
         results: list[object] = []
 
@@ -144,16 +145,16 @@ def test_two_agents_moving_the_same_work_order_at_once_never_both_win(kefu: Kefu
         for t in threads:
             t.join()
         assert sorted(results, key=str) == ["concurrent_update", "ok"], results
-        after = svc.get_work_order(kefu.ctx, user, number)[0]  # type: ignore[arg-type]
+        after = queries.get_work_order(kefu.ctx, user, number)[0]  # type: ignore[arg-type]
         assert after.version == version + 1
-        assert len(svc.work_order_history(kefu.ctx, user, number)[0]) == before + 1  # type: ignore[arg-type]
+        assert len(queries.work_order_history(kefu.ctx, user, number)[0]) == before + 1  # type: ignore[arg-type]
         # bring it back to in_progress for the next round
         svc.transition_work_order(kefu.ctx, user, number, Status.IN_PROGRESS)  # type: ignore[arg-type]
 
 
 def test_the_same_idempotency_key_at_once_makes_one_work_order(kefu: Kefu, database) -> None:  # type: ignore[no-untyped-def]
     user, number = _new_order(kefu)
-    first = svc.get_work_order(kefu.ctx, user, number)[0]  # type: ignore[arg-type]
+    first = queries.get_work_order(kefu.ctx, user, number)[0]  # type: ignore[arg-type]
     new = svc.NewWorkOrder(
         customer_id=first.customer_id,
         type=WorkOrderType.COMPLAINT,

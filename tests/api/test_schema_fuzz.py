@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from kefu.adapters.db.migrate import upgrade
-from kefu.api.app import create_app
+from kefu.app import create_app
 from kefu.bootstrap import Kefu, build
 from kefu.config import Settings
 from kefu.domain.org import Role

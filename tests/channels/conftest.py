@@ -51,7 +51,7 @@ def channel_kefu(
 
 @pytest.fixture
 def channel_client(channel_kefu: Kefu) -> Iterator[TestClient]:
-    from kefu.api.app import create_app
+    from kefu.app import create_app
 
     with TestClient(create_app(channel_kefu), base_url="http://127.0.0.1") as c:
         yield c

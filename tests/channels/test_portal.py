@@ -13,6 +13,7 @@ from kefu.domain.workorders import Status
 from kefu.services.access.accounts import NewUser, create_user
 from kefu.services.sla.timers import deliver_outbox
 from kefu.services.workorders import commands as svc
+from kefu.services.workorders import queries
 from tests.conftest import unique_phone
 from tests.support.peers import SmsGateway
 from tests.web.test_pages import csrf_of
@@ -61,7 +62,7 @@ def test_submit_follow_add_confirm_and_rate(
     assert r.status_code == 200, r.text
     number = re.search(r'id="number">(GD\d{14})<', r.text).group(1)  # type: ignore[union-attr]
     assert 'id="promised"' in r.text
-    wo, _ = svc.get_work_order(
+    wo, _ = queries.get_work_order(
         channel_kefu.ctx,
         create_user(
             channel_kefu.ctx, NewUser(username=f"adm{number[-6:]}", role=Role.ADMIN, password="correct-horse-42")
@@ -103,7 +104,7 @@ def test_submit_follow_add_confirm_and_rate(
         follow_redirects=False,
     )
     assert r.status_code == 303
-    history, _ = svc.work_order_history(
+    history, _ = queries.work_order_history(
         channel_kefu.ctx,
         create_user(
             channel_kefu.ctx, NewUser(username=f"aud{number[-6:]}", role=Role.AUDITOR, password="correct-horse-42")

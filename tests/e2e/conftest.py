@@ -110,7 +110,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         NewCustomer(name="王小明", phone=phone, brand="全球通", region="广州", address="广州市天河区体育西路100号"),
     )
     port = _free_port()
-    from kefu.api.app import create_app
+    from kefu.app import create_app
 
     server = uvicorn.Server(uvicorn.Config(create_app(k), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -25,6 +25,7 @@ from kefu.services.sla import admin as sla_admin
 from kefu.services.sla import clocks
 from kefu.services.visits import NewVisit, cancel_visit, check_in, schedule_visit
 from kefu.services.workorders import commands as svc
+from kefu.services.workorders import queries
 from tests.conftest import PASSWORD, Database, unique_phone
 
 
@@ -184,6 +185,6 @@ def test_a_priority_change_moves_the_deadline_of_the_waiting_hop(timed: tuple[Ke
     svc.change_priority(k.ctx, admin, number, Priority.P1, reason="投诉升级")
     moved = hops.list_dispatches(k.ctx, admin, number)[-1]
     assert moved.deadline_at == sent + timedelta(hours=1)  # the P1 policy: 1 h per hop, from when it was sent
-    hop_clock = {c.name: c for c in svc.get_work_order(k.ctx, admin, number)[1]}[ClockName.HOP]
+    hop_clock = {c.name: c for c in queries.get_work_order(k.ctx, admin, number)[1]}[ClockName.HOP]
     assert hop_clock.due_at == moved.deadline_at  # one deadline, wherever it is shown
     assert not moved.overdue(sent + timedelta(minutes=59)) and moved.overdue(sent + timedelta(minutes=61))

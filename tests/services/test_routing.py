@@ -17,6 +17,7 @@ from kefu.services.customers import NewCustomer, register_customer
 from kefu.services.dispatch import routing
 from kefu.services.org import admin as org_admin
 from kefu.services.workorders import commands as svc
+from kefu.services.workorders import queries
 
 
 def _admin(k: Kefu) -> User:
@@ -91,11 +92,11 @@ class Setup:
         return wo.number
 
     def handler(self, number: str) -> tuple[int | None, int | None]:
-        wo, _ = svc.get_work_order(self.k.ctx, self.admin, number)
+        wo, _ = queries.get_work_order(self.k.ctx, self.admin, number)
         return wo.team_id, wo.handler_id
 
     def routed(self, number: str) -> dict[str, object]:
-        history, _ = svc.work_order_history(self.k.ctx, self.admin, number)
+        history, _ = queries.work_order_history(self.k.ctx, self.admin, number)
         return next(e.data for e in history if e.kind.value == "routed")
 
 
@@ -110,7 +111,7 @@ def test_least_loaded_spreads_work_and_records_the_rule(kefu: Kefu) -> None:
     decision = s.routed(first)
     assert decision["rule_id"] == rule.id and decision["rule"] == rule.name and decision["reason"] == "rule"
     # The registrar stays first-ask owner.
-    wo, _ = svc.get_work_order(kefu.ctx, s.admin, first)
+    wo, _ = queries.get_work_order(kefu.ctx, s.admin, first)
     assert wo.owner_id == s.registrar.id
 
 
@@ -159,7 +160,7 @@ def test_without_a_matching_rule_the_registrar_keeps_it(kefu: Kefu) -> None:
     s.rule(s.team())
     number = s.order(region="别处")
     assert s.handler(number)[1] == s.registrar.id
-    history, _ = svc.work_order_history(kefu.ctx, s.admin, number)
+    history, _ = queries.work_order_history(kefu.ctx, s.admin, number)
     assert "routed" not in [e.kind.value for e in history]
 
 

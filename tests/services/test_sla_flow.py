@@ -25,6 +25,7 @@ from kefu.services.ports import WorkOrderFilter
 from kefu.services.sla import admin as sla_admin
 from kefu.services.sla.timers import deliver_outbox, tick
 from kefu.services.workorders import commands as svc
+from kefu.services.workorders import queries
 from tests.conftest import PASSWORD, Database, unique_phone
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -74,12 +75,12 @@ def _order(
 
 
 def _clock(k: Kefu, user: User, number: str, name: str) -> dict[str, object]:
-    _, clocks = svc.get_work_order(k.ctx, user, number)
+    _, clocks = queries.get_work_order(k.ctx, user, number)
     return {c.name.value: c for c in clocks}[name].__dict__
 
 
 def _kinds(k: Kefu, user: User, number: str) -> list[tuple[str, object]]:
-    history, _ = svc.work_order_history(k.ctx, user, number)
+    history, _ = queries.work_order_history(k.ctx, user, number)
     return [
         (e.kind.value, e.data.get("clock"))
         for e in history
@@ -92,7 +93,7 @@ def test_vip_complaint_warns_breaches_and_escalates_each_exactly_once(timed: tup
     user = _agent(k)
     number = _order(k, user, tier="vip", type=WorkOrderType.COMPLAINT, category="billing.disputed_charge")
     assert _clock(k, user, number, "customer_reply")["target_minutes"] == 8 * 60
-    assert svc.get_work_order(k.ctx, user, number)[0].priority is Priority.P2
+    assert queries.get_work_order(k.ctx, user, number)[0].priority is Priority.P2
     clock.advance(timedelta(minutes=23))  # 75 % of the 30-minute first response
     tick(k.ctx)
     tick(k.ctx)
@@ -104,7 +105,7 @@ def test_vip_complaint_warns_breaches_and_escalates_each_exactly_once(timed: tup
     kinds = _kinds(k, user, number)
     assert kinds.count(("sla_breached", "first_response")) == 1
     assert ("priority_changed", None) in kinds  # level 2 raises the priority
-    assert svc.get_work_order(k.ctx, user, number)[0].priority is Priority.P1
+    assert queries.get_work_order(k.ctx, user, number)[0].priority is Priority.P1
     assert _clock(k, user, number, "first_response")["state"] == "breached"
     deliver_outbox(k.ctx)
     with k.engine.connect() as conn:
@@ -149,7 +150,7 @@ def test_priority_change_moves_deadlines_with_an_event(timed: tuple[Kefu, FixedC
     svc.change_priority(k.ctx, admin, number, Priority.P1, reason="客户情绪激动")
     after = _clock(k, admin, number, "resolution")
     assert after["target_minutes"] == 120 and after["due_at"] < before["due_at"]  # type: ignore[operator]
-    history, _ = svc.work_order_history(k.ctx, admin, number)
+    history, _ = queries.work_order_history(k.ctx, admin, number)
     moved = [e for e in history if e.kind.value == "sla_applied" and e.data.get("moved")]
     assert len(moved) == 1 and moved[0].data["policy"] == name
 
@@ -242,7 +243,7 @@ def test_the_work_order_keeps_its_earliest_running_deadline(timed: tuple[Kefu, F
     number = _order(k, user)
 
     def stored() -> tuple[object, list[object]]:
-        wo, clocks = svc.get_work_order(k.ctx, user, number)
+        wo, clocks = queries.get_work_order(k.ctx, user, number)
         return wo.next_due_at, sorted(c.due_at for c in clocks if c.state in ("running", "warned") and c.due_at)
 
     due, running = stored()
@@ -259,9 +260,11 @@ def test_the_work_order_keeps_its_earliest_running_deadline(timed: tuple[Kefu, F
     svc.transition_work_order(k.ctx, user, number, Status.IN_PROGRESS)
     due, running = stored()
     assert due == running[0]
-    listed = svc.list_work_orders(k.ctx, user, WorkOrderFilter(due_before=due + timedelta(seconds=1)), limit=200)  # type: ignore[operator]
+    listed = queries.list_work_orders(k.ctx, user, WorkOrderFilter(due_before=due + timedelta(seconds=1)), limit=200)  # type: ignore[operator]
     assert number in [w.number for w in listed]
     assert number not in [
         w.number
-        for w in svc.list_work_orders(k.ctx, user, WorkOrderFilter(due_before=due - timedelta(seconds=1)), limit=200)
+        for w in queries.list_work_orders(
+            k.ctx, user, WorkOrderFilter(due_before=due - timedelta(seconds=1)), limit=200
+        )
     ]  # type: ignore[operator]

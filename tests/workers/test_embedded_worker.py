@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 
-from kefu.api.app import create_app
+from kefu.app import create_app
 from kefu.bootstrap import Kefu, build
 from kefu.config import Settings
 from kefu.domain.clock import FixedClock
 from kefu.domain.org import Role
 from kefu.services.access.accounts import authenticate
-from kefu.services.workorders import commands as svc
+from kefu.services.workorders import queries
 from tests.conftest import Database, make_actor, work_order_body
 
 
@@ -43,7 +43,7 @@ def test_the_server_fires_due_deadlines_in_its_own_thread(
             deadline = time.monotonic() + 20
             kinds: list[str] = []
             while time.monotonic() < deadline:
-                kinds = [e.kind.value for e in svc.work_order_history(k.ctx, user, number)[0]]
+                kinds = [e.kind.value for e in queries.work_order_history(k.ctx, user, number)[0]]
                 if "sla_breached" in kinds:
                     break
                 time.sleep(0.2)

@@ -56,8 +56,7 @@ class DispatchOut(BaseModel):
     @classmethod
     def of(cls, d: Dispatch, now: datetime) -> DispatchOut:
         values = {k: v for k, v in d.__dict__.items() if k in cls.model_fields}
-        overdue = d.is_active and d.deadline_at is not None and d.deadline_at < now
-        return cls(**{**values, "id": d.id or 0, "status": d.status.value, "overdue": overdue})
+        return cls(**{**values, "id": d.id or 0, "status": d.status.value, "overdue": d.overdue(now)})
 
 
 class QueuedDispatchOut(DispatchOut):

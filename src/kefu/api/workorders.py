@@ -24,6 +24,7 @@ from kefu.services.context import Context
 from kefu.services.ports import WorkOrderFilter
 from kefu.services.sla.clocks import ClockView
 from kefu.services.workorders import commands as svc
+from kefu.services.workorders import queries
 
 router = APIRouter(prefix="/work-orders", tags=["work orders"])
 
@@ -224,9 +225,9 @@ def list_work_orders(
     query: Annotated[ListQuery, Depends()],
     ctx: Ctx,
     user: CurrentUser,
-    limit: Annotated[int, Query(ge=1, le=svc.MAX_PAGE)] = 50,
+    limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 50,
 ) -> Response:
-    found = svc.list_work_orders(ctx, user, query.with_clock(ctx), limit=limit)
+    found = queries.list_work_orders(ctx, user, query.with_clock(ctx), limit=limit)
     last = found[-1].id if found else None
     return json_response(
         WorkOrderPage(
@@ -268,11 +269,11 @@ def export_work_orders(
     query: Annotated[ListQuery, Depends()],
     ctx: Ctx,
     user: CurrentUser,
-    max_rows: Annotated[int, Query(ge=1, le=svc.MAX_EXPORT)] = 10_000,
+    max_rows: Annotated[int, Query(ge=1, le=queries.MAX_EXPORT)] = 10_000,
 ) -> StreamingResponse:
     """The filtered list as CSV, newest first, within the caller's data scope."""
     # The first page is read here, so that errors (permission, filters) come before the response starts.
-    pages = svc.export_work_orders(ctx, user, query.with_clock(ctx), max_rows=max_rows)
+    pages = queries.export_work_orders(ctx, user, query.with_clock(ctx), max_rows=max_rows)
 
     def rows() -> Iterator[str]:
         out = io.StringIO()
@@ -304,7 +305,7 @@ def _cell(value: object) -> str:
 
 @router.get("/{number}", response_model=WorkOrderDetailOut)
 def get_work_order(number: str, ctx: Ctx, user: CurrentUser) -> Response:
-    work_order, clocks = svc.get_work_order(ctx, user, number)
+    work_order, clocks = queries.get_work_order(ctx, user, number)
     body = WorkOrderDetailOut(**WorkOrderOut.of(work_order).model_dump(), clocks=[ClockOut.of(c) for c in clocks])
     return json_response(body, headers=etag(work_order.version))
 
@@ -381,5 +382,5 @@ def link(
 
 @router.get("/{number}/history", response_model=HistoryOut)
 def history(number: str, ctx: Ctx, user: CurrentUser) -> Response:
-    events, people = svc.work_order_history(ctx, user, number)
+    events, people = queries.work_order_history(ctx, user, number)
     return json_response(HistoryOut(number=number, events=[EventOut.of(e, people) for e in events]))

@@ -2,7 +2,7 @@
 
 The message template is also the msgid in the translation catalogues, so entry points can show it
 in the user's language (see kefu.web.i18n). Entry points map the error class to a status code in
-one place (kefu.api.problems).
+one place (kefu.http.errors, used by the API and the pages alike).
 """
 
 from __future__ import annotations

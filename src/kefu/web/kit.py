@@ -27,7 +27,7 @@ from kefu.services.context import Context
 from kefu.services.dispatch import hops as dispatch
 from kefu.services.org import admin as org_admin
 from kefu.services.org import reference
-from kefu.services.workorders import commands as svc
+from kefu.services.workorders import queries
 from kefu.web import i18n_labels as labels
 from kefu.web.security import LANG_COOKIE, SESSION_COOKIE, csrf_ok, csrf_token
 
@@ -169,12 +169,10 @@ def detail_page(
     Here, not with the work-order routes, because the dispatch and field-service forms on it
     come back to it too."""
     ctx = context_of(request)
-    view = svc.view_work_order(ctx, user, number, unmask=unmask)
+    view = queries.view_work_order(ctx, user, number, unmask=unmask)
     wo = view.work_order
     # Resolved work orders are re-opened before anyone is sent (the services refuse it as well).
-    can_dispatch = (
-        user.may(Permission.WORKORDER_DISPATCH) and wo.is_open and wo.status not in (Status.RESOLVED, Status.CALLBACK)
-    )
+    can_dispatch = user.may(Permission.WORKORDER_DISPATCH) and wo.is_dispatchable
     suggestions = visits.suggest_engineer(ctx, user, number) if can_dispatch else []
     return render(
         request,

@@ -31,6 +31,7 @@ from kefu.services.context import Context
 from kefu.services.org import reference
 from kefu.services.ports import WorkOrderFilter
 from kefu.services.workorders import commands as svc
+from kefu.services.workorders import queries
 from kefu.web.kit import (
     category_labels,
     check_csrf,
@@ -106,7 +107,7 @@ def work_order_list(request: Request) -> Response:
     elif params.get("queue"):
         bad["queue"] = params["queue"]
     try:
-        items = svc.list_work_orders(ctx, user, flt, limit=PAGE_SIZE)
+        items = queries.list_work_orders(ctx, user, flt, limit=PAGE_SIZE)
     except DomainError as exc:
         return refused(request, user, exc, partial(_list_page, request, user, params, [], bad))
     return _list_page(request, user, params, items, bad)

@@ -1,7 +1,7 @@
 """Data scope: which work orders and customers a user may see (R14, R15, R29).
 
 Every read of work orders goes through `visible_to`, and the repositories turn it into one SQL
-condition (kefu.adapters.db.repositories._visible_to), so list, search, detail, history and export
+condition (kefu.adapters.db.workorder_queries.in_scope), so list, search, detail, history and export
 all apply the same rule.
 """
 

@@ -1,0 +1,160 @@
+"""Reading work orders: one with everything its page shows, its timeline, lists and exports —
+always within the reader's data scope, personal data masked unless the role may see it.
+
+Each public function is one (read-only) transaction; unmasking is logged (R3, R31)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+from kefu.domain.categories import validate_code
+from kefu.domain.checklists import ChecklistStep
+from kefu.domain.contacts import Contact
+from kefu.domain.customers import Customer, mask_address
+from kefu.domain.dispatch import Dispatch
+from kefu.domain.errors import ValidationFailed
+from kefu.domain.events import WorkOrderEvent
+from kefu.domain.org import Permission, User
+from kefu.domain.visits import Visit
+from kefu.domain.workorders import WorkOrder
+from kefu.services.access import scope
+from kefu.services.access.authz import require
+from kefu.services.access.scope import load_work_order, visible_to
+from kefu.services.context import Context
+from kefu.services.customers import reveal
+from kefu.services.ports import UnitOfWork, WorkOrderFilter
+from kefu.services.sla import clocks as sla
+
+MAX_PAGE = 200
+
+
+MAX_EXPORT = 100_000
+
+
+EXPORT_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class WorkOrderView:
+    """A work order with what screens show beside it."""
+
+    work_order: WorkOrder
+    customer: Customer
+    history: list[WorkOrderEvent]
+    people: dict[int, User]
+    clocks: list[sla.ClockView]
+    dispatches: list[Dispatch]
+    visits: list[Visit]
+    checklist: list[ChecklistStep]
+    contacts: list[Contact]  # the customer's latest contacts, any channel (R1, R6)
+    customer_orders: list[WorkOrder]  # the customer's other work orders, newest first
+
+
+def get_work_order(ctx: Context, actor: User, number: str) -> tuple[WorkOrder, list[sla.ClockView]]:
+    """A work order and where its time limits stand."""
+    require(actor, Permission.READ)
+    with ctx.uow() as uow:
+        work_order = load_work_order(ctx, uow, actor, number)
+        assert work_order.id is not None
+        return _shown_work_orders(ctx, uow, actor, [work_order])[0], sla.views(ctx, uow, work_order.id)
+
+
+def view_work_order(ctx: Context, actor: User, number: str, *, unmask: bool = False) -> WorkOrderView:
+    """A work order with its customer, its timeline and the people named in it (one transaction)."""
+    require(actor, Permission.READ)
+    with ctx.uow(write=unmask) as uow:
+        work_order = load_work_order(ctx, uow, actor, number)
+        assert work_order.id is not None
+        customer = uow.customers.get(work_order.customer_id)
+        assert customer is not None
+        history = uow.work_orders.history(work_order.id)
+        hops = uow.dispatches.of_work_order(work_order.id)
+        visits = uow.visits.of_work_order(work_order.id)
+        ids = {e.actor_id for e in history} | {work_order.owner_id} | {v.engineer_id for v in visits}
+        if work_order.handler_id is not None:
+            ids.add(work_order.handler_id)
+        people = uow.users.get_many(sorted(ids))
+        shown = reveal(uow, ctx, actor, customer, unmask, f"view work order {number}")
+        checklist = uow.checklists.steps(work_order.id)
+        clocks = sla.views(ctx, uow, work_order.id)
+        visible = visible_to(ctx, uow, actor)
+        outside = scope.external(ctx, uow, actor)
+        customer_orders = [
+            w
+            for w in uow.work_orders.find(WorkOrderFilter(customer_id=work_order.customer_id, visible_to=visible), 11)
+            if w.id != work_order.id
+        ][:10]
+        seen = {w.id for w in customer_orders} | {work_order.id}
+        contacts = [
+            c for c in uow.channels.contacts_of(work_order.customer_id, 10) if not outside or c.work_order_id in seen
+        ]
+        work_order = _shown_work_orders(ctx, uow, actor, [work_order])[0]
+        uow.commit()
+    return WorkOrderView(
+        work_order=work_order,
+        customer=shown,
+        history=history,
+        people=people,
+        clocks=clocks,
+        dispatches=hops,
+        visits=visits,
+        checklist=checklist,
+        contacts=contacts,
+        customer_orders=customer_orders,
+    )
+
+
+def work_order_history(ctx: Context, actor: User, number: str) -> tuple[list[WorkOrderEvent], dict[int, User]]:
+    """The timeline of a work order, oldest first, with the people who acted in it."""
+    require(actor, Permission.READ)
+    with ctx.uow() as uow:
+        work_order = load_work_order(ctx, uow, actor, number)
+        assert work_order.id is not None
+        history = uow.work_orders.history(work_order.id)
+        return history, uow.users.get_many(sorted({e.actor_id for e in history}))
+
+
+def list_work_orders(ctx: Context, actor: User, flt: WorkOrderFilter, *, limit: int = 50) -> list[WorkOrder]:
+    """Newest first, keyset-paginated: pass the last id of a page as `before_id` for the next."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise ValidationFailed("limit must be between 1 and {max}.", field="limit", max=MAX_PAGE)
+    return _find(ctx, actor, flt, limit)
+
+
+def _find(ctx: Context, actor: User, flt: WorkOrderFilter, limit: int) -> list[WorkOrder]:
+    require(actor, Permission.READ)
+    if flt.created_from and flt.created_to and flt.created_from > flt.created_to:
+        raise ValidationFailed("created_from lies after created_to.", field="created_from")
+    if flt.category is not None:
+        validate_code(flt.category)
+    with ctx.uow() as uow:
+        found = uow.work_orders.find(replace(flt, visible_to=visible_to(ctx, uow, actor)), limit)
+        return _shown_work_orders(ctx, uow, actor, found)
+
+
+def _shown_work_orders(ctx: Context, uow: UnitOfWork, actor: User, found: list[WorkOrder]) -> list[WorkOrder]:
+    """A vendor's or partner's user sees the fault place (an address) masked, like all personal data."""
+    if not scope.external(ctx, uow, actor):
+        return found
+    return [replace(w, fault_place=mask_address(w.fault_place) if w.fault_place else None) for w in found]
+
+
+def export_work_orders(ctx: Context, actor: User, flt: WorkOrderFilter, *, max_rows: int) -> Iterator[list[WorkOrder]]:
+    """The filtered list in pages (one short transaction each), within the actor's data scope."""
+    if not 1 <= max_rows <= MAX_EXPORT:
+        raise ValidationFailed("max_rows must be between 1 and {max}.", field="max_rows", max=MAX_EXPORT)
+    first = _find(ctx, actor, flt, min(EXPORT_PAGE, max_rows))  # checks permission and filters
+    return _export_pages(ctx, actor, flt, first, max_rows)
+
+
+def _export_pages(
+    ctx: Context, actor: User, flt: WorkOrderFilter, page: list[WorkOrder], max_rows: int
+) -> Iterator[list[WorkOrder]]:
+    sent = 0
+    while page:
+        yield page
+        sent += len(page)
+        if len(page) < EXPORT_PAGE or sent >= max_rows:
+            return
+        page = _find(ctx, actor, replace(flt, before_id=page[-1].id), min(EXPORT_PAGE, max_rows - sent))
