@@ -61,7 +61,7 @@ messages: dev
 	mkdir -p var
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ -k ValidationFailed -k StateConflict -k gettext -k translate_error:2 -o var/messages.pot src/kefu
 	$(BIN)/pybabel update -i var/messages.pot -d src/kefu/translations --no-fuzzy-matching --ignore-obsolete
-	$(BIN)/python tools/fill_catalogue.py
+	$(BIN)/python tools/check_catalogue.py
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) var build dist

@@ -14,6 +14,7 @@ from kefu.api.responses import json_response
 from kefu.api.schemas import MAX_ID, Strict, WorkOrderOut
 from kefu.domain.dispatch import Dispatch
 from kefu.services.dispatch import hops
+from kefu.services.ports import NumberedHop
 
 router = APIRouter(tags=["dispatch and field service"])
 
@@ -150,7 +151,7 @@ def team_queue(
     q = hops.team_queue(ctx, user, team_id, limit=limit)
     now = ctx.clock.now()
 
-    def queued(items: list[tuple[Dispatch, str]]) -> list[QueuedDispatchOut]:
+    def queued(items: list[NumberedHop]) -> list[QueuedDispatchOut]:
         return [QueuedDispatchOut(**DispatchOut.of(d, now).model_dump(), number=n) for d, n in items]
 
     return json_response(

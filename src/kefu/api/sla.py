@@ -10,8 +10,8 @@ from pydantic import BaseModel, Field
 
 from kefu.api.deps import Ctx, CurrentUser, Id
 from kefu.api.schemas import MAX_ID, ConditionsIO, Strict
+from kefu.domain.calendars import CalendarSpec
 from kefu.domain.sla import ClockName, EscalationLevel, Notify, ServiceAgreement, SlaPolicy
-from kefu.services.ports import CalendarSpec
 from kefu.services.sla import admin as svc
 
 router = APIRouter(tags=["time limits (SLA)"])

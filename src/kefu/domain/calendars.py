@@ -122,3 +122,15 @@ def parse_hours(spec: list[list[str]] | list[tuple[str, str]]) -> tuple[tuple[ti
 def _aware(value: datetime) -> None:
     if value.tzinfo is None:
         raise ValidationFailed("{name} must carry a timezone.", field="at", name="time")
+
+
+@dataclass(frozen=True)
+class CalendarSpec:
+    """A business calendar as stored; kefu.services.sla.clocks turns it into a BusinessCalendar."""
+
+    id: int | None
+    name: str
+    timezone: str
+    hours: list[list[str]]
+    chinese_holidays: bool
+    overrides: dict[date, bool] = field(default_factory=dict)

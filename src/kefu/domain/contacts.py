@@ -143,3 +143,21 @@ def check_template(body: str) -> None:
         raise ValidationFailed(
             "The template has a stray brace; write placeholders as {number}.", field="body"
         ) from None
+
+
+@dataclass
+class CallRecord:
+    """One phone call as the CTI platform reported it."""
+
+    id: int | None
+    call_id: str
+    caller: str
+    callee: str | None = None
+    queue: str | None = None
+    agent_id: int | None = None
+    ringing_at: datetime | None = None
+    answered_at: datetime | None = None
+    hangup_at: datetime | None = None
+    customer_id: int | None = None
+    work_order_id: int | None = None
+    contact_id: int | None = None

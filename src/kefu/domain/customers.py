@@ -196,3 +196,10 @@ class Customer:
             wechat_openid=self.wechat_openid,
             account_number=self.account_number,
         )
+
+
+@dataclass(frozen=True)
+class CustomerProfile:
+    tier: Tier
+    region: str | None
+    agreement_id: int | None

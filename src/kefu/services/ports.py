@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol, Self
+from typing import Any, NamedTuple, Protocol, Self
 
+from kefu.domain.calendars import CalendarSpec
 from kefu.domain.categories import Category
 from kefu.domain.checklists import ChecklistStep
-from kefu.domain.contacts import Attachment, Contact, OpenCase
-from kefu.domain.customers import Customer, Tier
+from kefu.domain.contacts import Attachment, CallRecord, Contact, OpenCase
+from kefu.domain.customers import Customer, CustomerProfile
 from kefu.domain.dispatch import Dispatch
 from kefu.domain.events import WorkOrderEvent
 from kefu.domain.notifications import Message
@@ -42,29 +43,74 @@ class WorkOrderFilter:
 
 
 @dataclass(frozen=True)
-class CustomerProfile:
-    tier: Tier
-    region: str | None
-    agreement_id: int | None
-
-
-@dataclass(frozen=True)
-class CalendarSpec:
-    """A business calendar as stored; kefu.services.sla.clocks turns it into a BusinessCalendar."""
-
-    id: int | None
-    name: str
-    timezone: str
-    hours: list[list[str]]
-    chinese_holidays: bool
-    overrides: dict[date, bool] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
 class CustomerFilter:
     phone: str | None = None
     name: str | None = None  # prefix match
     before_id: int | None = None
+
+
+class TokenGrant(NamedTuple):
+    """The active user a valid token belongs to, and when the token expires."""
+
+    user: User
+    expires_at: datetime
+
+
+class ContactAttachment(NamedTuple):
+    contact: Contact
+    attachment: Attachment
+
+
+class MessageText(NamedTuple):
+    """A message template's text (an admin's version or the default)."""
+
+    subject: str | None
+    body: str
+
+
+class StoredTemplate(NamedTuple):
+    """An admin's version of a message template."""
+
+    key: str
+    channel: str
+    locale: str
+    subject: str | None
+    body: str
+
+
+class AgentLoad(NamedTuple):
+    """One agent's open work against capacity, for the dashboard."""
+
+    user_id: int
+    display_name: str
+    team_id: int | None
+    load: int
+    capacity: int
+    on_shift: bool
+
+
+class NumberedHop(NamedTuple):
+    """A hop with its work order's number (queues show both)."""
+
+    hop: Dispatch
+    number: str
+
+
+class NumberedVisit(NamedTuple):
+    visit: Visit
+    number: str
+
+
+class IdempotentRequest(NamedTuple):
+    """What an earlier request with the same Idempotency-Key sent and created."""
+
+    request_hash: str
+    work_order_id: int
+
+
+class BreachedClock(NamedTuple):
+    number: str
+    clock: ClockRecord
 
 
 class CustomerRepository(Protocol):
@@ -137,7 +183,7 @@ class TokenRepository(Protocol):
     def add(
         self, *, user_id: int, token_hash: str, kind: str, label: str | None, at: datetime, expires_at: datetime
     ) -> None: ...
-    def user_for(self, token_hash: str, kind: str, now: datetime) -> tuple[User, datetime] | None:
+    def user_for(self, token_hash: str, kind: str, now: datetime) -> TokenGrant | None:
         """The active user of a valid token, and when the token expires."""
         ...
 
@@ -158,24 +204,6 @@ class OrgRepository(Protocol):
     def teams(self) -> list[Team]: ...
     def get_team(self, team_id: int) -> Team | None: ...
     def get_organisation(self, organisation_id: int) -> Organisation | None: ...
-
-
-@dataclass
-class CallRecord:
-    """One phone call as the CTI platform reported it."""
-
-    id: int | None
-    call_id: str
-    caller: str
-    callee: str | None = None
-    queue: str | None = None
-    agent_id: int | None = None
-    ringing_at: datetime | None = None
-    answered_at: datetime | None = None
-    hangup_at: datetime | None = None
-    customer_id: int | None = None
-    work_order_id: int | None = None
-    contact_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -217,7 +245,7 @@ class WorkspaceRepository(Protocol):
         self, column: str, start: datetime, end: datetime, visible_to: frozenset[int] | None
     ) -> dict[Any, int]: ...
     def breaches_between(self, start: datetime, end: datetime) -> int: ...
-    def agents_load(self, team_ids: list[int] | None) -> list[tuple[int, str, int | None, int, int, bool]]: ...
+    def agents_load(self, team_ids: list[int] | None) -> list[AgentLoad]: ...
     def record_change(self, change: AdminChange) -> None: ...
     def changes(self, limit: int) -> list[AdminChange]: ...
 
@@ -228,7 +256,7 @@ class ChannelRepository(Protocol):
         ...
 
     def contact_by_provider_id(self, channel: Channel, provider_message_id: str) -> Contact | None: ...
-    def attachment(self, contact_id: int, position: int) -> tuple[Contact, Attachment] | None: ...
+    def attachment(self, contact_id: int, position: int) -> ContactAttachment | None: ...
     def update_contact(self, contact: Contact) -> None: ...
     def link_contact(self, contact_id: int, work_order_id: int, customer_id: int) -> None: ...
     def contacts_of(self, customer_id: int, limit: int) -> list[Contact]: ...
@@ -241,8 +269,8 @@ class ChannelRepository(Protocol):
     def call(self, call_id: str, *, lock: bool = False) -> CallRecord | None: ...
     def save_call(self, call: CallRecord) -> CallRecord: ...
     def recent_calls(self, caller: str, limit: int) -> list[CallRecord]: ...
-    def template(self, key: str, channel: str, locale: str) -> tuple[str | None, str] | None: ...
-    def templates(self) -> list[tuple[str, str, str, str | None, str]]: ...
+    def template(self, key: str, channel: str, locale: str) -> MessageText | None: ...
+    def templates(self) -> list[StoredTemplate]: ...
     def save_template(
         self, key: str, channel: str, locale: str, subject: str | None, body: str, *, actor_id: int, at: datetime
     ) -> None: ...
@@ -262,7 +290,7 @@ class DispatchRepository(Protocol):
     def of_work_order(self, work_order_id: int) -> list[Dispatch]: ...
     def waiting_for(
         self, *, team_id: int | None = None, organisation_id: int | None = None, limit: int = 200
-    ) -> list[tuple[Dispatch, str]]: ...
+    ) -> list[NumberedHop]: ...
 
 
 class VisitRepository(Protocol):
@@ -272,7 +300,7 @@ class VisitRepository(Protocol):
     def of_work_order(self, work_order_id: int) -> list[Visit]: ...
     def of_engineers(
         self, engineer_ids: list[int], start: datetime, end: datetime, *, include_done: bool = True
-    ) -> list[tuple[Visit, str]]: ...
+    ) -> list[NumberedVisit]: ...
 
 
 class ChecklistRepository(Protocol):
@@ -291,7 +319,7 @@ class RoutingRepository(Protocol):
 
 
 class IdempotencyRepository(Protocol):
-    def get(self, user_id: int, key: str) -> tuple[str, int] | None:
+    def get(self, user_id: int, key: str) -> IdempotentRequest | None:
         """(request hash, work-order id) stored for this key, if any."""
         ...
 
@@ -321,7 +349,7 @@ class SlaRepository(Protocol):
         worker holds are skipped, so no firing happens twice."""
         ...
 
-    def breached_between(self, customer_id: int, start: datetime, end: datetime) -> list[tuple[str, ClockRecord]]:
+    def breached_between(self, customer_id: int, start: datetime, end: datetime) -> list[BreachedClock]:
         """(work-order number, clock) for the customer's clocks breached in [start, end)."""
         ...
 

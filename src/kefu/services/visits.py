@@ -23,7 +23,7 @@ from kefu.services.changes import changing, changing_part, move
 from kefu.services.channels import notify
 from kefu.services.context import Context
 from kefu.services.dispatch import hops as dispatch
-from kefu.services.ports import UnitOfWork
+from kefu.services.ports import NumberedVisit, UnitOfWork
 from kefu.services.sla import clocks as sla
 from kefu.services.workorders.commands import require_checklist_done
 
@@ -204,7 +204,7 @@ def list_visits(ctx: Context, actor: User, number: str) -> list[Visit]:
         return [_shown(ctx, uow, actor, v) for v in uow.visits.of_work_order(wo.id or 0)]
 
 
-def engineer_day(ctx: Context, actor: User, engineer_id: int, day: date) -> list[tuple[Visit, str]]:
+def engineer_day(ctx: Context, actor: User, engineer_id: int, day: date) -> list[NumberedVisit]:
     """An engineer's visits of one day (centre's timezone), in time order, with work-order numbers."""
     require(actor, Permission.READ)
     if actor.id != engineer_id and actor.role not in (
@@ -221,8 +221,8 @@ def engineer_day(ctx: Context, actor: User, engineer_id: int, day: date) -> list
         allowed = scope.visible_to(ctx, uow, actor)
         if allowed is not None:  # only visits of work orders in the actor's scope
             seen = uow.work_orders.get_many_by_id(sorted({v.work_order_id for v, _ in found}), visible_to=allowed)
-            found = [(v, n) for v, n in found if v.work_order_id in seen]
-        return [(_shown(ctx, uow, actor, v), n) for v, n in found]
+            found = [f for f in found if f.visit.work_order_id in seen]
+        return [NumberedVisit(_shown(ctx, uow, actor, f.visit), f.number) for f in found]
 
 
 def suggest_engineer(

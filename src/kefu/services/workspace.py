@@ -14,7 +14,7 @@ from kefu.domain.workorders import OPEN_STATUS_VALUES, Status
 from kefu.services.access import scope
 from kefu.services.access.authz import require
 from kefu.services.context import Context
-from kefu.services.ports import AdminChange, SavedFilter, UnitOfWork, WorkOrderFilter
+from kefu.services.ports import AdminChange, AgentLoad, SavedFilter, UnitOfWork, WorkOrderFilter
 
 COUNT_CAP = 999
 OPEN = OPEN_STATUS_VALUES
@@ -133,7 +133,7 @@ class Dashboard:
     channels_week_avg: dict[str, float]
     categories_today: dict[str, int]
     categories_week_avg: dict[str, float]
-    agents: list[tuple[int, str, int | None, int, int, bool]]
+    agents: list[AgentLoad]
     at: datetime
 
 

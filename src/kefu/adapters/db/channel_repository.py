@@ -20,9 +20,9 @@ from kefu.adapters.db.tables import (
 )
 from kefu.adapters.db.types import UTCDateTime
 from kefu.adapters.db.workorder_queries import filtered
-from kefu.domain.contacts import Attachment, Contact, Direction, OpenCase
+from kefu.domain.contacts import Attachment, CallRecord, Contact, Direction, OpenCase
 from kefu.domain.workorders import OPEN_STATUS_VALUES, Channel
-from kefu.services.ports import CallRecord, CodeRecord, WorkOrderFilter
+from kefu.services.ports import CodeRecord, ContactAttachment, MessageText, StoredTemplate, WorkOrderFilter
 
 _CONTACT_CLAIM = {
     # A provider's retry of the same message hits the unique (channel, provider_message_id) index
@@ -96,7 +96,7 @@ class SqlChannelRepository:
             self.conn.execute(insert(attachment_files), files)
         return True
 
-    def attachment(self, contact_id: int, position: int) -> tuple[Contact, Attachment] | None:
+    def attachment(self, contact_id: int, position: int) -> ContactAttachment | None:
         """A contact's file, with the contact (whose work order and customer decide who may see it)."""
         f = attachment_files.c
         row = self.conn.execute(
@@ -105,7 +105,9 @@ class SqlChannelRepository:
         contact = self.conn.execute(select(contacts).where(contacts.c.id == contact_id)).first()
         if row is None or contact is None:
             return None
-        return _contact(contact), Attachment(row.filename, row.content_type, row.size, bytes(row.content))
+        return ContactAttachment(
+            _contact(contact), Attachment(row.filename, row.content_type, row.size, bytes(row.content))
+        )
 
     def contact_by_provider_id(self, channel: Channel, provider_message_id: str) -> Contact | None:
         row = self.conn.execute(
@@ -201,17 +203,17 @@ class SqlChannelRepository:
         return [CallRecord(**{k: getattr(r, k) for k in CallRecord.__dataclass_fields__}) for r in rows]
 
     # templates
-    def template(self, key: str, channel: str, locale: str) -> tuple[str | None, str] | None:
+    def template(self, key: str, channel: str, locale: str) -> MessageText | None:
         t = message_templates.c
         row = self.conn.execute(
             select(t.subject, t.body).where(t.key == key, t.channel == channel, t.locale == locale)
         ).first()
-        return (row.subject, row.body) if row else None
+        return MessageText(row.subject, row.body) if row else None
 
-    def templates(self) -> list[tuple[str, str, str, str | None, str]]:
+    def templates(self) -> list[StoredTemplate]:
         t = message_templates.c
         rows = self.conn.execute(select(message_templates).order_by(t.key, t.channel, t.locale))
-        return [(r.key, r.channel, r.locale, r.subject, r.body) for r in rows]
+        return [StoredTemplate(r.key, r.channel, r.locale, r.subject, r.body) for r in rows]
 
     def save_template(
         self, key: str, channel: str, locale: str, subject: str | None, body: str, *, actor_id: int, at: datetime

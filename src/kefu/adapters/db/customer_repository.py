@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, or_, select
 
 from kefu.adapters.db.tables import customers, personal_data_access, service_agreements
-from kefu.domain.customers import Customer, Device, Tier
-from kefu.services.ports import CustomerFilter, CustomerProfile
+from kefu.domain.customers import Customer, CustomerProfile, Device, Tier
+from kefu.services.ports import CustomerFilter
 
 # Statements on the hot paths (intake, reads) are built once; SQLAlchemy then reuses their compiled
 # form and each call only binds parameters.

@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from kefu.adapters.db.tables import dispatches, work_order_parties
 from kefu.adapters.db.workorder_queries import insert_part, save_part, with_number
 from kefu.domain.dispatch import ACTIVE_HOP_STATUSES, Dispatch, HopStatus
+from kefu.services.ports import NumberedHop
 
 _ACTIVE = sorted(s.value for s in ACTIVE_HOP_STATUSES)
 _DISPATCH_FIELDS = [f.name for f in fields(Dispatch) if f.name not in ("id", "version")]
@@ -54,7 +55,7 @@ class SqlDispatchRepository:
 
     def waiting_for(
         self, *, team_id: int | None = None, organisation_id: int | None = None, limit: int = 200
-    ) -> list[tuple[Dispatch, str]]:
+    ) -> list[NumberedHop]:
         """Hops waiting for an answer from a team (or an organisation's reception, when no team was
         named), earliest deadline first, with the work-order number."""
         d = dispatches.c
@@ -64,4 +65,4 @@ class SqlDispatchRepository:
         if organisation_id is not None:
             query = query.where(and_(d.receiver_org_id == organisation_id, d.receiver_team_id.is_(None)))
         rows = self.conn.execute(query.order_by(d.deadline_at.asc().nulls_last(), d.id).limit(limit))
-        return [(_dispatch(r), r.wo_number) for r in rows]
+        return [NumberedHop(_dispatch(r), r.wo_number) for r in rows]

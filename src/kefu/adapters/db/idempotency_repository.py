@@ -8,6 +8,7 @@ from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from kefu.adapters.db.tables import idempotency_keys
+from kefu.services.ports import IdempotentRequest
 
 _IDEMPOTENCY_GET = select(idempotency_keys.c.request_hash, idempotency_keys.c.work_order_id).where(
     idempotency_keys.c.user_id == bindparam("user_id"), idempotency_keys.c.key == bindparam("key")
@@ -23,9 +24,9 @@ class SqlIdempotencyRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def get(self, user_id: int, key: str) -> tuple[str, int] | None:
+    def get(self, user_id: int, key: str) -> IdempotentRequest | None:
         row = self.conn.execute(_IDEMPOTENCY_GET, {"user_id": user_id, "key": key}).first()
-        return (row.request_hash, row.work_order_id) if row else None
+        return IdempotentRequest(row.request_hash, row.work_order_id) if row else None
 
     def claim(self, *, user_id: int, key: str, request_hash: str, work_order_id: int, at: datetime) -> bool:
         stmt = _IDEMPOTENCY_CLAIM[self.conn.dialect.name]

@@ -18,6 +18,7 @@ from kefu.adapters.db.tables import (
 )
 from kefu.adapters.db.types import UTCDateTime
 from kefu.adapters.db.workorder_queries import with_number
+from kefu.domain.calendars import CalendarSpec
 from kefu.domain.sla import (
     ClockName,
     ClockPhase,
@@ -29,7 +30,7 @@ from kefu.domain.sla import (
     ServiceAgreement,
     SlaPolicy,
 )
-from kefu.services.ports import CalendarSpec
+from kefu.services.ports import BreachedClock
 
 _CLOCKS_OF = select(work_order_clocks).where(work_order_clocks.c.work_order_id == bindparam("id"))
 _CLOCK_UPDATE = update(work_order_clocks).where(
@@ -256,11 +257,11 @@ class SqlSlaRepository:
             stmt = stmt.with_for_update(skip_locked=True)
         return [_clock(r) for r in self.conn.execute(stmt, {"now": now})]
 
-    def breached_between(self, customer_id: int, start: datetime, end: datetime) -> list[tuple[str, ClockRecord]]:
+    def breached_between(self, customer_id: int, start: datetime, end: datetime) -> list[BreachedClock]:
         c = work_order_clocks.c
         rows = self.conn.execute(
             with_number(work_order_clocks)
             .where(work_orders.c.customer_id == customer_id, c.breached_at >= start, c.breached_at < end)
             .order_by(c.breached_at)
         )
-        return [(r.wo_number, _clock(r)) for r in rows]
+        return [BreachedClock(r.wo_number, _clock(r)) for r in rows]

@@ -11,6 +11,7 @@ from kefu.adapters.db.tables import auth_tokens, load_changes, users
 from kefu.adapters.db.types import UTCDateTime
 from kefu.domain.org import Role, User
 from kefu.domain.routing import Candidate
+from kefu.services.ports import TokenGrant
 
 #: The open work orders a user handles: the folded counter plus the changes not folded yet.
 USER_LOAD = (
@@ -212,9 +213,9 @@ class SqlTokenRepository:
             )
         )
 
-    def user_for(self, token_hash: str, kind: str, now: datetime) -> tuple[User, datetime] | None:
+    def user_for(self, token_hash: str, kind: str, now: datetime) -> TokenGrant | None:
         row = self.conn.execute(_USER_FOR_TOKEN, {"token_hash": token_hash, "kind": kind, "now": now}).first()
-        return (_user(row), row.token_expires_at) if row else None
+        return TokenGrant(_user(row), row.token_expires_at) if row else None
 
     def revoke(self, token_hash: str, at: datetime) -> None:
         self.conn.execute(

@@ -12,6 +12,7 @@ from kefu.adapters.db.tables import checklist_steps, visits
 from kefu.adapters.db.workorder_queries import insert_part, save_part, with_number
 from kefu.domain.checklists import ChecklistStep
 from kefu.domain.visits import Visit, VisitOutcome, VisitStatus
+from kefu.services.ports import NumberedVisit
 
 _VISIT_FIELDS = [f.name for f in fields(Visit) if f.name not in ("id", "version")]
 
@@ -45,7 +46,7 @@ class SqlVisitRepository:
 
     def of_engineers(
         self, engineer_ids: list[int], start: datetime, end: datetime, *, include_done: bool = True
-    ) -> list[tuple[Visit, str]]:
+    ) -> list[NumberedVisit]:
         """Visits of these engineers whose window overlaps [start, end), in time order, with the
         work-order number."""
         if not engineer_ids:
@@ -54,7 +55,7 @@ class SqlVisitRepository:
         query = with_number(visits).where(v.engineer_id.in_(engineer_ids), v.window_start < end, v.window_end > start)
         if not include_done:
             query = query.where(v.status.in_((VisitStatus.SCHEDULED.value, VisitStatus.ON_SITE.value)))
-        return [(_visit(r), r.wo_number) for r in self.conn.execute(query.order_by(v.window_start, v.id))]
+        return [NumberedVisit(_visit(r), r.wo_number) for r in self.conn.execute(query.order_by(v.window_start, v.id))]
 
 
 class SqlChecklistRepository:

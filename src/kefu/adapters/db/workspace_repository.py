@@ -18,7 +18,7 @@ from kefu.adapters.db.tables import (
 )
 from kefu.adapters.db.user_repository import USER_LOAD
 from kefu.adapters.db.workorder_queries import filtered, sent_to
-from kefu.services.ports import AdminChange, SavedFilter, WorkOrderFilter
+from kefu.services.ports import AdminChange, AgentLoad, SavedFilter, WorkOrderFilter
 
 
 class SqlWorkspaceRepository:
@@ -94,7 +94,7 @@ class SqlWorkspaceRepository:
             self.conn.execute(select(func.count()).where(k.breached_at >= start, k.breached_at < end)).scalar_one()
         )
 
-    def agents_load(self, team_ids: list[int] | None) -> list[tuple[int, str, int | None, int, int, bool]]:
+    def agents_load(self, team_ids: list[int] | None) -> list[AgentLoad]:
         """(user id, name, team id, open work orders, capacity, on shift) of the people who handle work."""
         u = users.c
         query = select(u.id, u.display_name, u.team_id, USER_LOAD, u.capacity, u.on_shift).where(
@@ -103,7 +103,7 @@ class SqlWorkspaceRepository:
         if team_ids is not None:
             query = query.where(u.team_id.in_(team_ids))
         rows = self.conn.execute(query.order_by(USER_LOAD.desc(), u.id).limit(200))
-        return [(r.id, r.display_name, r.team_id, int(r.load), r.capacity, r.on_shift) for r in rows]
+        return [AgentLoad(r.id, r.display_name, r.team_id, int(r.load), r.capacity, r.on_shift) for r in rows]
 
     # admin changes
     def record_change(self, change: AdminChange) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from kefu.domain.contacts import Contact, Direction
+from kefu.domain.contacts import CallRecord, Contact, Direction
 from kefu.domain.customers import Customer, normalize_phone
 from kefu.domain.errors import ValidationFailed
 from kefu.domain.org import Permission, User
@@ -16,7 +16,7 @@ from kefu.services.access import scope
 from kefu.services.access.authz import require
 from kefu.services.context import Context
 from kefu.services.customers import reveal
-from kefu.services.ports import CallRecord, UnitOfWork, WorkOrderFilter
+from kefu.services.ports import UnitOfWork, WorkOrderFilter
 
 ANSWER_TARGET = timedelta(seconds=30)  # R9: calls answered within 30 seconds
 

@@ -28,7 +28,7 @@ from kefu.services.access.authz import require
 from kefu.services.changes import changing, changing_part, move
 from kefu.services.context import Context
 from kefu.services.dispatch import routing
-from kefu.services.ports import UnitOfWork, WorkOrderFilter
+from kefu.services.ports import NumberedHop, UnitOfWork, WorkOrderFilter
 from kefu.services.sla import clocks as sla
 
 
@@ -258,9 +258,9 @@ def list_dispatches(ctx: Context, actor: User, number: str) -> list[Dispatch]:
 @dataclass(frozen=True)
 class TeamQueue:
     team: Team
-    waiting: list[tuple[Dispatch, str]]  # hops to answer, earliest deadline first, with the number
+    waiting: list[NumberedHop]  # hops to answer, earliest deadline first, with the number
     unassigned: list[WorkOrder]  # open work orders of the team nobody handles yet
-    organisation_waiting: list[tuple[Dispatch, str]]  # hops sent to the organisation (no team named)
+    organisation_waiting: list[NumberedHop]  # hops sent to the organisation (no team named)
     members: list[User]  # who handles work here, with load, capacity and shift
 
 

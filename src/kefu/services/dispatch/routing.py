@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+from kefu.domain.customers import CustomerProfile
 from kefu.domain.errors import N_, NotFound, ValidationFailed
 from kefu.domain.events import EventKind
 from kefu.domain.org import Permission, Role, Team, User
@@ -22,7 +23,7 @@ from kefu.services.access.authz import require
 from kefu.services.access.system import system_id
 from kefu.services.changes import changing
 from kefu.services.context import Context
-from kefu.services.ports import CustomerProfile, UnitOfWork
+from kefu.services.ports import UnitOfWork
 
 #: Who is given work orders by routing: the roles that handle them day to day.
 HANDLER_ROLES = (Role.AGENT, Role.TECH_SUPPORT, Role.FIELD_ENGINEER)

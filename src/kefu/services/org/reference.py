@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from kefu.domain import sla_defaults
+from kefu.domain.calendars import CalendarSpec
 from kefu.domain.categories import Category, seed_categories, validate_code
 from kefu.domain.errors import N_, NotFound, ValidationFailed
 from kefu.domain.org import SYSTEM_USERNAME, Organisation, OrganisationKind, Permission, Role, Team, TeamFunction, User
 from kefu.services import workspace
 from kefu.services.access.authz import require
 from kefu.services.context import Context
-from kefu.services.ports import CalendarSpec
 
 #: The centre a new installation starts with: one province service centre with the four teams of R11.
 SEED_ORGANISATION = ("省客服中心", OrganisationKind.PROVINCE)

@@ -6,14 +6,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from kefu.domain.calendars import parse_hours
+from kefu.domain.calendars import CalendarSpec, parse_hours
 from kefu.domain.errors import N_, NotFound, ValidationFailed
 from kefu.domain.org import Permission, User
 from kefu.domain.sla import ClockName, ServiceAgreement, SlaPolicy
 from kefu.services import workspace
 from kefu.services.access.authz import require
 from kefu.services.context import Context
-from kefu.services.ports import CalendarSpec
 from kefu.services.sla.clocks import setup
 
 

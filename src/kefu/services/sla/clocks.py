@@ -15,6 +15,7 @@ from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from kefu.domain.calendars import BusinessCalendar, WeekdaysOnly, parse_hours
+from kefu.domain.customers import CustomerProfile
 from kefu.domain.errors import ConcurrentUpdate
 from kefu.domain.events import EventKind, WorkOrderEvent
 from kefu.domain.sla import (
@@ -35,7 +36,7 @@ from kefu.domain.sla import (
 from kefu.domain.workorders import WorkOrder
 from kefu.services.access.system import system_id
 from kefu.services.context import Context
-from kefu.services.ports import CustomerProfile, UnitOfWork
+from kefu.services.ports import UnitOfWork
 
 BREACH = 1.0
 

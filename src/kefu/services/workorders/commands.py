@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 
 from kefu.domain.categories import Category, validate_code
 from kefu.domain.checklists import new_checklist, template_for, unfinished
-from kefu.domain.customers import Tier
+from kefu.domain.customers import CustomerProfile, Tier
 from kefu.domain.errors import IdempotencyKeyReused, StateConflict, ValidationFailed
 from kefu.domain.events import EventKind, WorkOrderEvent
 from kefu.domain.org import Permission, User
@@ -25,7 +25,7 @@ from kefu.services.changes import changing, move, store
 from kefu.services.channels import notify
 from kefu.services.context import Context
 from kefu.services.dispatch import routing
-from kefu.services.ports import CustomerProfile, UnitOfWork
+from kefu.services.ports import UnitOfWork
 from kefu.services.sla import clocks as sla
 
 
