@@ -15,7 +15,7 @@ from kefu.config import Settings
 from kefu.domain.clock import Clock, SystemClock
 from kefu.domain.notifications import QuietHours
 from kefu.services.context import Context
-from kefu.services.ports import Sender
+from kefu.services.ports import PasswordHasher, Sender
 
 
 @dataclass
@@ -25,13 +25,20 @@ class Kefu:
     ctx: Context
 
 
-def build(settings: Settings | None = None, *, clock: Clock | None = None, engine: Engine | None = None) -> Kefu:
+def build(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    engine: Engine | None = None,
+    hasher: PasswordHasher | None = None,
+) -> Kefu:
+    """`hasher` defaults to argon2; the tests pass a cheap one, as argon2's cost is meant to be felt."""
     settings = settings or Settings()
     engine = engine or make_engine(settings.database_url, pool_size=settings.db_pool_size)
     ctx = Context(
         uow=UnitOfWorkFactory(engine),
         clock=clock or SystemClock(),
-        hasher=Argon2PasswordHasher(),
+        hasher=hasher or Argon2PasswordHasher(),
         timezone=settings.tz,
         reopen_window=timedelta(days=settings.reopen_window_days),
         session_lifetime=timedelta(hours=settings.session_hours),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,22 +19,21 @@ from kefu.adapters.db.migrate import alembic_config, downgrade, upgrade
 from kefu.adapters.db.tables import metadata
 from kefu.bootstrap import Kefu
 from kefu.domain.errors import ConcurrentUpdate, InvalidTransition
-from kefu.domain.org import Role
+from kefu.domain.org import Role, User
 from kefu.domain.workorders import Channel, Status, WorkOrderType
 from kefu.services.customers import NewCustomer, register_customer
 from kefu.services.workorders import commands as svc
 from kefu.services.workorders import queries
-from tests.conftest import create_pg_database, drop_pg_database, make_actor, unique_phone
+from tests.support.databases import Database, empty_database
+from tests.support.factories import make_actor, unique_phone
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def empty_engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
-    url = f"sqlite:///{tmp_path / 'empty.db'}" if request.param == "sqlite" else create_pg_database("kefu_mig")
-    engine = make_engine(url)
-    yield engine
-    engine.dispose()
-    if request.param == "postgresql":
-        drop_pg_database(url)
+def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    with empty_database(request.param, tmp_path, "kefu_mig") as url:
+        engine = make_engine(url)
+        yield engine
+        engine.dispose()
 
 
 def test_migrations_run_from_empty_match_the_tables_and_go_back(empty_engine: Engine) -> None:
@@ -68,7 +67,7 @@ def test_the_checkouts_alembic_ini_uses_the_packaged_migrations() -> None:
     assert by_hand.get_main_option("file_template") == packaged.get_main_option("file_template")
 
 
-def _new_order(kefu: Kefu) -> tuple[object, str]:
+def _new_order(kefu: Kefu) -> tuple[User, str]:
     agent = make_actor(kefu, Role.AGENT)
     from kefu.services.access.accounts import authenticate
 
@@ -103,21 +102,21 @@ def test_events_cannot_be_changed_or_deleted(kefu: Kefu) -> None:
 
 def test_timestamps_come_back_timezone_aware_utc(kefu: Kefu) -> None:
     user, number = _new_order(kefu)
-    wo = queries.get_work_order(kefu.ctx, user, number)[0]  # type: ignore[arg-type]
-    assert wo.created_at.tzinfo is not None and wo.created_at.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
+    wo = queries.get_work_order(kefu.ctx, user, number)[0]
+    assert wo.created_at.tzinfo is not None and wo.created_at.utcoffset() == timedelta(0)
     assert abs((datetime.now(UTC) - wo.created_at).total_seconds()) < 60
 
 
-def test_two_agents_moving_the_same_work_order_at_once_never_both_win(kefu: Kefu, database) -> None:  # type: ignore[no-untyped-def]
+def test_two_agents_moving_the_same_work_order_at_once_never_both_win(kefu: Kefu, database: Database) -> None:
     """Both read version N and race to write: one commits, the other gets a conflict (409 in the API)."""
     if database.backend != "postgresql":
         pytest.skip("SQLite serialises writers with BEGIN IMMEDIATE; the race needs PostgreSQL")
     user, number = _new_order(kefu)
-    svc.transition_work_order(kefu.ctx, user, number, Status.ACCEPTED)  # type: ignore[arg-type]
-    svc.transition_work_order(kefu.ctx, user, number, Status.IN_PROGRESS)  # type: ignore[arg-type]
+    svc.transition_work_order(kefu.ctx, user, number, Status.ACCEPTED)
+    svc.transition_work_order(kefu.ctx, user, number, Status.IN_PROGRESS)
     for _ in range(5):
-        version = queries.get_work_order(kefu.ctx, user, number)[0].version  # type: ignore[arg-type]
-        before = len(queries.work_order_history(kefu.ctx, user, number)[0])  # type: ignore[arg-type]
+        version = queries.get_work_order(kefu.ctx, user, number)[0].version
+        before = len(queries.work_order_history(kefu.ctx, user, number)[0])
         barrier = threading.Barrier(2)
         results: list[object] = []
 
@@ -129,7 +128,7 @@ def test_two_agents_moving_the_same_work_order_at_once_never_both_win(kefu: Kefu
                     user,
                     number,
                     to,
-                    note=note,  # type: ignore[arg-type]
+                    note=note,
                     expected_version=version,
                 )
                 results.append("ok")
@@ -145,16 +144,16 @@ def test_two_agents_moving_the_same_work_order_at_once_never_both_win(kefu: Kefu
         for t in threads:
             t.join()
         assert sorted(results, key=str) == ["concurrent_update", "ok"], results
-        after = queries.get_work_order(kefu.ctx, user, number)[0]  # type: ignore[arg-type]
+        after = queries.get_work_order(kefu.ctx, user, number)[0]
         assert after.version == version + 1
-        assert len(queries.work_order_history(kefu.ctx, user, number)[0]) == before + 1  # type: ignore[arg-type]
+        assert len(queries.work_order_history(kefu.ctx, user, number)[0]) == before + 1
         # bring it back to in_progress for the next round
-        svc.transition_work_order(kefu.ctx, user, number, Status.IN_PROGRESS)  # type: ignore[arg-type]
+        svc.transition_work_order(kefu.ctx, user, number, Status.IN_PROGRESS)
 
 
-def test_the_same_idempotency_key_at_once_makes_one_work_order(kefu: Kefu, database) -> None:  # type: ignore[no-untyped-def]
+def test_the_same_idempotency_key_at_once_makes_one_work_order(kefu: Kefu, database: Database) -> None:
     user, number = _new_order(kefu)
-    first = queries.get_work_order(kefu.ctx, user, number)[0]  # type: ignore[arg-type]
+    first = queries.get_work_order(kefu.ctx, user, number)[0]
     new = svc.NewWorkOrder(
         customer_id=first.customer_id,
         type=WorkOrderType.COMPLAINT,
@@ -169,7 +168,7 @@ def test_the_same_idempotency_key_at_once_makes_one_work_order(kefu: Kefu, datab
 
     def act() -> None:
         barrier.wait()
-        numbers.append(svc.register_work_order(kefu.ctx, user, new, idempotency_key=key)[0].number)  # type: ignore[arg-type]
+        numbers.append(svc.register_work_order(kefu.ctx, user, new, idempotency_key=key)[0].number)
 
     threads = [threading.Thread(target=act) for _ in range(4)]
     for t in threads:

@@ -5,23 +5,24 @@ from sqlalchemy import select
 
 from kefu.adapters.db.tables import personal_data_access
 from kefu.bootstrap import Kefu
-from tests.conftest import Actor, Database, unique_phone
+from tests.support.databases import Database
+from tests.support.factories import Actor, Json, unique_phone
 
 
-def test_customer_is_masked_by_default(client: TestClient, agent: Actor, customer: dict[str, object]) -> None:
+def test_customer_is_masked_by_default(client: TestClient, agent: Actor, customer: Json) -> None:
     assert customer["tier"] == "premium" and customer["masked"] is True
-    assert "****" in customer["phone"] and "*" in customer["id_number"]  # type: ignore[operator]
+    assert "****" in customer["phone"] and "*" in customer["id_number"]
     got = client.get(f"/api/v1/customers/{customer['id']}", headers=agent.headers).json()
     assert got["phone"] == customer["phone"] and got["devices"] == [{"model": "华为 Mate 60", "serial": "SN123"}]
 
 
-def test_agent_may_not_unmask(client: TestClient, agent: Actor, customer: dict[str, object]) -> None:
+def test_agent_may_not_unmask(client: TestClient, agent: Actor, customer: Json) -> None:
     r = client.get(f"/api/v1/customers/{customer['id']}", headers=agent.headers, params={"unmask": "true"})
     assert r.status_code == 403
 
 
 def test_supervisor_unmasks_and_the_view_is_logged(
-    client: TestClient, supervisor: Actor, kefu: Kefu, customer: dict[str, object]
+    client: TestClient, supervisor: Actor, kefu: Kefu, customer: Json
 ) -> None:
     r = client.get(f"/api/v1/customers/{customer['id']}", headers=supervisor.headers, params={"unmask": "true"})
     assert r.status_code == 200 and "*" not in r.json()["phone"] and r.json()["id_number"] == "11010519491231002X"

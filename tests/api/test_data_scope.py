@@ -10,12 +10,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from kefu.bootstrap import Kefu
 from kefu.domain.org import Role
-from tests.api.test_dispatch_api import org, team
-from tests.conftest import Actor, make_actor, unique_phone, work_order_body
+from tests.support.factories import (
+    Actor,
+    make_actor,
+    new_customer,
+    new_organisation,
+    new_team,
+    new_work_order,
+    unique_phone,
+)
 
 
 @dataclass
@@ -28,37 +36,30 @@ class World:
 
 def _case(client: TestClient, actor: Actor, tag: str) -> tuple[str, int, str]:
     phone = unique_phone()
-    r = client.post(
-        "/api/v1/customers",
-        headers=actor.headers,
-        json={
-            "name": f"客户{tag}",
-            "phone": phone,
-            "region": "测试",
-            "address": "广东省广州市越秀区中山五路9号",
-            "id_number": "11010519491231002X",
-        },
+    customer = new_customer(
+        client,
+        actor,
+        name=f"客户{tag}",
+        phone=phone,
+        region="测试",
+        address="广东省广州市越秀区中山五路9号",
+        id_number="11010519491231002X",
     )
-    assert r.status_code == 201, r.text
-    cid = int(r.json()["id"])
-    r = client.post(
-        "/api/v1/work-orders", headers=actor.headers, json=work_order_body(cid, fault_place="广州市越秀区中山五路9号")
-    )
-    assert r.status_code == 201, r.text
-    return str(r.json()["number"]), cid, phone
+    wo = new_work_order(client, actor, customer["id"], fault_place="广州市越秀区中山五路9号")
+    return str(wo["number"]), int(customer["id"]), phone  # the answer masks the phone
 
 
 @pytest.fixture(scope="module")
-def world(app, kefu: Kefu) -> Iterator[World]:  # type: ignore[no-untyped-def]
+def world(app: FastAPI, kefu: Kefu) -> Iterator[World]:
     with TestClient(app, base_url="http://127.0.0.1") as client:
         admin = make_actor(kefu, Role.ADMIN)
-        hq = org(client, admin, "集团", "headquarters")
-        p = org(client, admin, "甲省", "province", hq)
-        c = org(client, admin, "甲省乙市", "city", p)
-        q = org(client, admin, "丙省", "province", hq)
-        v = org(client, admin, "厂商", "vendor")
+        hq = new_organisation(client, admin, "集团", "headquarters")
+        p = new_organisation(client, admin, "甲省", "province", hq)
+        c = new_organisation(client, admin, "甲省乙市", "city", p)
+        q = new_organisation(client, admin, "丙省", "province", hq)
+        v = new_organisation(client, admin, "厂商", "vendor")
         teams = {
-            name: team(client, admin, o, f"组-{name}", "tech_support")
+            name: new_team(client, admin, o, f"组-{name}", "tech_support")
             for name, o in {"hq": hq, "p": p, "c": c, "q": q, "v": v}.items()
         }
         actors = {"admin": admin, "auditor": make_actor(kefu, Role.AUDITOR)}

@@ -3,7 +3,6 @@ home province -> answer back to the vendor facing the customer), rejected hops, 
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, timedelta
 
 import pytest
@@ -11,29 +10,9 @@ from fastapi.testclient import TestClient
 
 from kefu.bootstrap import Kefu
 from kefu.domain.org import Role
-from tests.conftest import Actor, make_actor, unique_phone, work_order_body
+from tests.support.factories import Actor, make_actor, new_customer, new_organisation, new_team, new_work_order
 
 PROBLEM = "application/problem+json"
-
-
-def org(client: TestClient, admin: Actor, name: str, kind: str, parent: int | None = None) -> int:
-    r = client.post(
-        "/api/v1/organisations",
-        headers=admin.headers,
-        json={"name": f"{name}-{secrets.token_hex(3)}", "kind": kind, "parent_id": parent},
-    )
-    assert r.status_code == 201, r.text
-    return int(r.json()["id"])
-
-
-def team(client: TestClient, admin: Actor, organisation_id: int, name: str, function: str) -> int:
-    r = client.post(
-        "/api/v1/teams",
-        headers=admin.headers,
-        json={"organisation_id": organisation_id, "name": name, "function": function},
-    )
-    assert r.status_code == 201, r.text
-    return int(r.json()["id"])
 
 
 class Chain:
@@ -42,16 +21,16 @@ class Chain:
     def __init__(self, client: TestClient, kefu: Kefu) -> None:
         self.admin = make_actor(kefu, Role.ADMIN)
         a = self.admin
-        self.hq = org(client, a, "集团客服", "headquarters")
-        self.base = org(client, a, "基地省客服部", "province", self.hq)
-        self.home = org(client, a, "归属省客服部", "province", self.hq)
-        self.vendor = org(client, a, "终端厂商", "vendor")
-        self.other_vendor = org(client, a, "另一厂商", "vendor")
-        self.vendor_team = team(client, a, self.vendor, "厂商热线", "reception")
-        self.base_team = team(client, a, self.base, "基地技术支持组", "tech_support")
-        self.home_team = team(client, a, self.home, "归属省技术支持组", "tech_support")
-        self.hq_team = team(client, a, self.hq, "集团技术支持组", "tech_support")
-        self.other_team = team(client, a, self.other_vendor, "热线", "reception")
+        self.hq = new_organisation(client, a, "集团客服", "headquarters")
+        self.base = new_organisation(client, a, "基地省客服部", "province", self.hq)
+        self.home = new_organisation(client, a, "归属省客服部", "province", self.hq)
+        self.vendor = new_organisation(client, a, "终端厂商", "vendor")
+        self.other_vendor = new_organisation(client, a, "另一厂商", "vendor")
+        self.vendor_team = new_team(client, a, self.vendor, "厂商热线", "reception")
+        self.base_team = new_team(client, a, self.base, "基地技术支持组", "tech_support")
+        self.home_team = new_team(client, a, self.home, "归属省技术支持组", "tech_support")
+        self.hq_team = new_team(client, a, self.hq, "集团技术支持组", "tech_support")
+        self.other_team = new_team(client, a, self.other_vendor, "热线", "reception")
         self.vendor_agent = make_actor(kefu, Role.AGENT, self.vendor_team)
         self.base_agent = make_actor(kefu, Role.TECH_SUPPORT, self.base_team)
         self.home_agent = make_actor(kefu, Role.TECH_SUPPORT, self.home_team)
@@ -66,30 +45,21 @@ def chain(client: TestClient, kefu: Kefu) -> Chain:
 
 def vendor_case(client: TestClient, c: Chain) -> str:
     """A caller reaches the device maker's hotline about a network problem: the vendor registers it."""
-    r = client.post(
-        "/api/v1/customers",
-        headers=c.vendor_agent.headers,
-        json={
-            "name": "李华",
-            "phone": unique_phone(),
-            "brand": "动感地带",
-            "region": "深圳",
-            "address": "广东省深圳市南山区科技园路1号",
-        },
+    customer = new_customer(
+        client, c.vendor_agent, name="李华", brand="动感地带", region="深圳", address="广东省深圳市南山区科技园路1号"
     )
-    assert r.status_code == 201, r.text
-    body = work_order_body(
-        r.json()["id"],
+    wo = new_work_order(
+        client,
+        c.vendor_agent,
+        customer["id"],
         type="complaint",
         category="mobile_network.no_data",
         title="TD手机无法上网",
         description="换新手机后 TD 网络下无法上网，厂商检测硬件正常。",
         fault_place="深圳市南山区科技园路1号",
     )
-    r = client.post("/api/v1/work-orders", headers=c.vendor_agent.headers, json=body)
-    assert r.status_code == 201, r.text
-    assert r.json()["organisation_id"] == c.vendor
-    return str(r.json()["number"])
+    assert wo["organisation_id"] == c.vendor
+    return str(wo["number"])
 
 
 def status_of(client: TestClient, actor: Actor, number: str) -> str:

@@ -6,15 +6,16 @@ import base64
 import struct
 import zlib
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from kefu.bootstrap import Kefu
-from kefu.domain.org import Role
-from tests.api.test_dispatch_api import org, team
-from tests.conftest import Actor, make_actor, unique_phone, work_order_body
+from tests.support.factories import Actor
+from tests.support.scenarios import Centre
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -34,42 +35,6 @@ def png() -> str:
     return "data:image/png;base64," + base64.b64encode(raw).decode()
 
 
-class Centre:
-    def __init__(self, client: TestClient, kefu: Kefu) -> None:
-        admin = make_actor(kefu, Role.ADMIN)
-        self.org = org(client, admin, "维修中心", "city")
-        self.reception = team(client, admin, self.org, "客户接待组", "reception")
-        self.field = team(client, admin, self.org, "现场维修组", "field_repair")
-        self.agent = make_actor(kefu, Role.AGENT, self.reception)
-        self.lead = make_actor(kefu, Role.SUPERVISOR, self.field)
-        self.fibre = make_actor(kefu, Role.FIELD_ENGINEER, self.field)
-        self.generalist = make_actor(kefu, Role.FIELD_ENGINEER, self.field)
-        self.resting = make_actor(kefu, Role.FIELD_ENGINEER, self.field)
-        for who, profile in (
-            (self.fibre, {"skills": ["broadband"], "region": "天河"}),
-            (self.generalist, {"region": "天河"}),
-            (self.resting, {"on_shift": False}),
-        ):
-            r = client.patch(f"/api/v1/agents/{who.id}", headers=admin.headers, json=profile)
-            assert r.status_code == 200, r.text
-
-    def case(self, client: TestClient, **over: object) -> str:
-        r = client.post(
-            "/api/v1/customers",
-            headers=self.agent.headers,
-            json={
-                "name": "陈女士",
-                "phone": unique_phone(),
-                "region": "天河",
-                "address": "广州市天河区天河路385号1201",
-            },
-        )
-        assert r.status_code == 201
-        r = client.post("/api/v1/work-orders", headers=self.agent.headers, json=work_order_body(r.json()["id"], **over))
-        assert r.status_code == 201, r.text
-        return str(r.json()["number"])
-
-
 @pytest.fixture
 def centre(client: TestClient, kefu: Kefu) -> Centre:
     return Centre(client, kefu)
@@ -82,8 +47,8 @@ def tomorrow(hour: int) -> str:
 
 def schedule(
     client: TestClient, actor: Actor, number: str, engineer: Actor, start: int = 9, end: int = 11, **over: object
-):  # type: ignore[no-untyped-def]
-    return client.post(
+) -> Response:
+    response: Response = client.post(
         f"/api/v1/work-orders/{number}/visits",
         headers=actor.headers,
         json={
@@ -95,6 +60,7 @@ def schedule(
             **over,
         },
     )
+    return response
 
 
 def test_a_visit_from_dispatch_to_confirmed_repair(client: TestClient, centre: Centre) -> None:
@@ -215,11 +181,12 @@ def test_a_revisit_keeps_the_work_order_open(client: TestClient, centre: Centre)
 def test_visit_input_is_checked(client: TestClient, centre: Centre) -> None:
     c = centre
     number = c.case(client)
-    for over, field in [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"window_end": tomorrow(8)}, "window_end"),
         ({"engineer_id": c.agent.id}, "engineer_id"),
         ({"window_start": "2020-01-01T09:00:00+08:00", "window_end": "2020-01-01T10:00:00+08:00"}, "window_start"),
-    ]:
+    ]
+    for over, field in cases:
         r = schedule(client, c.agent, number, c.fibre, **over)
         assert r.status_code == 422, r.text
         assert r.json()["errors"][0]["field"] == field

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from kefu.bootstrap import Kefu
 from kefu.domain.org import Role
-from tests.conftest import Actor, make_actor, work_order_body
+from tests.support.factories import Actor, Json, make_actor, work_order_body
 
 
 def test_policies_are_listed_and_only_managers_change_them(client: TestClient, kefu: Kefu, agent: Actor) -> None:
@@ -40,7 +40,7 @@ def test_policies_are_listed_and_only_managers_change_them(client: TestClient, k
     bad = client.post(
         "/api/v1/sla/policies",
         headers=admin.headers,
-        json={**body, "name": "x" + body["name"], "targets": {"resolution": 0}},
+        json={**body, "name": f"x{body['name']}", "targets": {"resolution": 0}},
     )
     assert bad.status_code == 422
 
@@ -81,9 +81,7 @@ def test_calendar_days_and_bad_input(client: TestClient, kefu: Kefu) -> None:
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "timezone"
 
 
-def test_agreement_targets_apply_and_the_statement_answers(
-    client: TestClient, kefu: Kefu, customer: dict[str, object]
-) -> None:
+def test_agreement_targets_apply_and_the_statement_answers(client: TestClient, kefu: Kefu, customer: Json) -> None:
     admin = make_actor(kefu, Role.ADMIN)
     r = client.post(
         f"/api/v1/customers/{customer['id']}/agreements",
@@ -111,7 +109,7 @@ def test_agreement_targets_apply_and_the_statement_answers(
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "month"
 
 
-def test_priority_endpoint(client: TestClient, agent: Actor, customer: dict[str, object]) -> None:
+def test_priority_endpoint(client: TestClient, agent: Actor, customer: Json) -> None:
     wo = client.post("/api/v1/work-orders", headers=agent.headers, json=work_order_body(customer["id"])).json()
     r = client.post(
         f"/api/v1/work-orders/{wo['number']}/priority",

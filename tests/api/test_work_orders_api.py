@@ -5,29 +5,25 @@ from __future__ import annotations
 import uuid
 
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from kefu.bootstrap import Kefu
 from kefu.domain.org import Role
-from tests.conftest import Actor, make_actor, work_order_body
+from tests.support.factories import Actor, Json, make_actor, new_work_order, work_order_body
 
 PROBLEM = "application/problem+json"
 
 
-def create(client: TestClient, actor: Actor, customer_id: int, **over: object) -> dict[str, object]:
-    r = client.post("/api/v1/work-orders", headers=actor.headers, json=work_order_body(customer_id, **over))
-    assert r.status_code == 201, r.text
-    return r.json()  # type: ignore[no-any-return]
-
-
-def move(client: TestClient, actor: Actor, number: str, to: str, note: str | None = None, **headers: str):  # type: ignore[no-untyped-def]
-    return client.post(
+def move(client: TestClient, actor: Actor, number: str, to: str, note: str | None = None, **headers: str) -> Response:
+    response: Response = client.post(
         f"/api/v1/work-orders/{number}/transitions", headers={**actor.headers, **headers}, json={"to": to, "note": note}
     )
+    return response
 
 
-def test_create_then_read_back(client: TestClient, agent: Actor, customer: dict[str, object]) -> None:
-    wo = create(client, agent, customer["id"], severity=2, fault_place="天河区", device="光猫 HG8245")  # type: ignore[arg-type]
-    assert wo["number"].startswith("GD") and len(wo["number"]) == 16  # type: ignore[union-attr]
+def test_create_then_read_back(client: TestClient, agent: Actor, customer: Json) -> None:
+    wo = new_work_order(client, agent, customer["id"], severity=2, fault_place="天河区", device="光猫 HG8245")
+    assert wo["number"].startswith("GD") and len(wo["number"]) == 16
     assert (wo["status"], wo["tmf_status"], wo["priority"], wo["owner_id"]) == ("new", "acknowledged", "P2", agent.id)
     assert wo["allowed_transitions"] == ["accepted", "rejected", "cancelled"]
     r = client.get(f"/api/v1/work-orders/{wo['number']}", headers=agent.headers)
@@ -39,15 +35,15 @@ def test_create_then_read_back(client: TestClient, agent: Actor, customer: dict[
     assert clocks["first_response"]["target_minutes"] == 30 and clocks["hop"]["state"] == "not_started"
 
 
-def test_numbers_follow_the_daily_sequence(client: TestClient, agent: Actor, customer: dict[str, object]) -> None:
-    a = create(client, agent, customer["id"])  # type: ignore[arg-type]
-    b = create(client, agent, customer["id"])  # type: ignore[arg-type]
-    assert a["number"][:10] == b["number"][:10]  # type: ignore[index]
-    assert int(b["number"][10:]) == int(a["number"][10:]) + 1  # type: ignore[index]
+def test_numbers_follow_the_daily_sequence(client: TestClient, agent: Actor, customer: Json) -> None:
+    a = new_work_order(client, agent, customer["id"])
+    b = new_work_order(client, agent, customer["id"])
+    assert a["number"][:10] == b["number"][:10]
+    assert int(b["number"][10:]) == int(a["number"][10:]) + 1
 
 
-def test_full_lifecycle_and_timeline(client: TestClient, agent: Actor, customer: dict[str, object], kefu: Kefu) -> None:
-    number = create(client, agent, customer["id"])["number"]  # type: ignore[arg-type]
+def test_full_lifecycle_and_timeline(client: TestClient, agent: Actor, customer: Json, kefu: Kefu) -> None:
+    number = new_work_order(client, agent, customer["id"])["number"]
     tech = make_actor(kefu, Role.TECH_SUPPORT)
     for actor, to in [
         (agent, "accepted"),
@@ -87,10 +83,8 @@ def test_full_lifecycle_and_timeline(client: TestClient, agent: Actor, customer:
     assert history[8]["note"] == "客户确认已恢复"
 
 
-def test_illegal_transition_is_409_naming_the_allowed_moves(
-    client: TestClient, agent: Actor, customer: dict[str, object]
-) -> None:
-    number = create(client, agent, customer["id"])["number"]  # type: ignore[arg-type]
+def test_illegal_transition_is_409_naming_the_allowed_moves(client: TestClient, agent: Actor, customer: Json) -> None:
+    number = new_work_order(client, agent, customer["id"])["number"]
     r = move(client, agent, number, "closed")
     assert r.status_code == 409 and r.headers["content-type"] == PROBLEM
     p = r.json()
@@ -99,10 +93,8 @@ def test_illegal_transition_is_409_naming_the_allowed_moves(
     assert client.get(f"/api/v1/work-orders/{number}", headers=agent.headers).json()["status"] == "new"
 
 
-def test_stale_if_match_is_409_and_changes_nothing(
-    client: TestClient, agent: Actor, customer: dict[str, object]
-) -> None:
-    number = create(client, agent, customer["id"])["number"]  # type: ignore[arg-type]
+def test_stale_if_match_is_409_and_changes_nothing(client: TestClient, agent: Actor, customer: Json) -> None:
+    number = new_work_order(client, agent, customer["id"])["number"]
     assert move(client, agent, number, "accepted", **{"If-Match": '"1"'}).status_code == 200
     r = move(client, agent, number, "cancelled", "客户撤销", **{"If-Match": '"1"'})
     assert r.status_code == 409 and r.json()["code"] == "concurrent_update"
@@ -110,12 +102,10 @@ def test_stale_if_match_is_409_and_changes_nothing(
     assert move(client, agent, number, "in_progress", **{"If-Match": "garbage"}).status_code == 422
 
 
-def test_idempotency_key_returns_the_same_work_order(
-    client: TestClient, agent: Actor, customer: dict[str, object]
-) -> None:
+def test_idempotency_key_returns_the_same_work_order(client: TestClient, agent: Actor, customer: Json) -> None:
     key = str(uuid.uuid4())
     headers = {**agent.headers, "Idempotency-Key": key}
-    body = work_order_body(customer["id"])  # type: ignore[arg-type]
+    body = work_order_body(customer["id"])
     first = client.post("/api/v1/work-orders", headers=headers, json=body)
     again = client.post("/api/v1/work-orders", headers=headers, json=body)
     assert first.status_code == again.status_code == 201
@@ -126,19 +116,17 @@ def test_idempotency_key_returns_the_same_work_order(
     assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
 
 
-def test_bad_input_is_4xx_naming_the_field_and_stores_nothing(
-    client: TestClient, agent: Actor, customer: dict[str, object]
-) -> None:
+def test_bad_input_is_4xx_naming_the_field_and_stores_nothing(client: TestClient, agent: Actor, customer: Json) -> None:
     cid = customer["id"]
     cases = [
-        (work_order_body(cid, category="broadband.nope"), 422, "category"),  # type: ignore[arg-type]
-        (work_order_body(cid, category="Not A Code"), 422, "category"),  # type: ignore[arg-type]
-        (work_order_body(cid, type="inquiry", severity=2), 422, "severity"),  # type: ignore[arg-type]
-        (work_order_body(cid, type="wish"), 422, "type"),  # type: ignore[arg-type]
+        (work_order_body(cid, category="broadband.nope"), 422, "category"),
+        (work_order_body(cid, category="Not A Code"), 422, "category"),
+        (work_order_body(cid, type="inquiry", severity=2), 422, "severity"),
+        (work_order_body(cid, type="wish"), 422, "type"),
         (work_order_body(999_999_999), 422, "customer_id"),
-        (work_order_body(cid, priority="P9"), 422, "priority"),  # type: ignore[arg-type]
-        (work_order_body(cid, fault_time="2026-11-01T10:00:00"), 422, "fault_time"),  # type: ignore[arg-type]
-        (work_order_body(cid, colour="red"), 422, "colour"),  # type: ignore[arg-type]
+        (work_order_body(cid, priority="P9"), 422, "priority"),
+        (work_order_body(cid, fault_time="2026-11-01T10:00:00"), 422, "fault_time"),
+        (work_order_body(cid, colour="red"), 422, "colour"),
         ({"type": "fault"}, 422, "customer_id"),
     ]
     for body, status, field in cases:
@@ -171,16 +159,16 @@ def test_every_route_but_healthz_needs_a_token(client: TestClient) -> None:
     assert client.get("/api/v1/openapi.json").status_code == 200
 
 
-def test_role_without_permission_gets_403(client: TestClient, kefu: Kefu, customer: dict[str, object]) -> None:
+def test_role_without_permission_gets_403(client: TestClient, kefu: Kefu, customer: Json) -> None:
     auditor = make_actor(kefu, Role.AUDITOR)
-    r = client.post("/api/v1/work-orders", headers=auditor.headers, json=work_order_body(customer["id"]))  # type: ignore[arg-type]
+    r = client.post("/api/v1/work-orders", headers=auditor.headers, json=work_order_body(customer["id"]))
     assert r.status_code == 403 and r.json()["code"] == "permission_denied"
 
 
-def test_list_filters_and_keyset_pages(client: TestClient, agent: Actor, customer: dict[str, object]) -> None:
+def test_list_filters_and_keyset_pages(client: TestClient, agent: Actor, customer: Json) -> None:
     cid = customer["id"]
     made = [
-        create(client, agent, cid, category=c)["number"]  # type: ignore[arg-type]
+        new_work_order(client, agent, cid, category=c)["number"]
         for c in [
             "broadband.no_connection",
             "billing.refund",
@@ -232,15 +220,15 @@ def test_errors_speak_chinese_by_default(client: TestClient, agent: Actor) -> No
     assert "不存在" in r.json()["detail"]
 
 
-def test_link_and_merge_work_orders(client: TestClient, agent: Actor, customer: dict[str, object], kefu: Kefu) -> None:
-    a = create(client, agent, customer["id"])["number"]  # type: ignore[arg-type]
-    b = create(client, agent, customer["id"], title="重复登记")["number"]  # type: ignore[arg-type]
+def test_link_and_merge_work_orders(client: TestClient, agent: Actor, customer: Json, kefu: Kefu) -> None:
+    a = new_work_order(client, agent, customer["id"])["number"]
+    b = new_work_order(client, agent, customer["id"], title="重复登记")["number"]
     other_customer = client.post(
         "/api/v1/customers",
         headers=agent.headers,
         json={"name": "别人", "phone": "139" + uuid.uuid4().hex[:8].translate(str.maketrans("abcdef", "123456"))},
     ).json()
-    c = create(client, agent, other_customer["id"])["number"]
+    c = new_work_order(client, agent, other_customer["id"])["number"]
     url = f"/api/v1/work-orders/{a}/links"
     for body, status in [
         ({"other": a}, 422),

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from kefu.bootstrap import Kefu, build
-from kefu.config import Settings
-from tests.conftest import Database
+from kefu.bootstrap import Kefu
+from tests.support.databases import Database
+from tests.support.kefus import make_kefu
 from tests.support.peers import SmsGateway, sms_gateway, smtp_sink
 
 SMS_SECRET = "sms-shared-secret-0123"
@@ -32,18 +32,14 @@ def mailbox() -> Iterator[tuple[int, list[bytes]]]:
 def channel_kefu(
     database: Database, kefu: Kefu, gateway: SmsGateway, mailbox: tuple[int, list[bytes]]
 ) -> Iterator[Kefu]:
-    k = build(
-        Settings(
-            environment="test",
-            database_url=database.url,
-            embedded_worker=False,
-            sms_secret=SMS_SECRET,
-            wechat_token=WECHAT_TOKEN,
-            sms_gateway=gateway.url,
-            smtp_url=f"smtp://127.0.0.1:{mailbox[0]}",
-            mail_from="kefu@centre.example",
-            quiet_hours="",
-        )
+    k = make_kefu(
+        database.url,
+        sms_secret=SMS_SECRET,
+        wechat_token=WECHAT_TOKEN,
+        sms_gateway=gateway.url,
+        smtp_url=f"smtp://127.0.0.1:{mailbox[0]}",
+        mail_from="kefu@centre.example",
+        quiet_hours="",
     )
     yield k
     k.engine.dispose()

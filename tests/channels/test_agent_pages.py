@@ -3,23 +3,23 @@ during the call, and the customer's contact history beside the work order."""
 
 from __future__ import annotations
 
-import re
 import secrets
 from datetime import UTC, datetime, timedelta
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from kefu.bootstrap import Kefu
 from kefu.domain.org import Role
-from tests.conftest import make_actor, unique_phone
-from tests.web.test_pages import csrf_of, login
+from tests.support.factories import make_actor, new_customer, unique_phone
+from tests.support.pages import csrf_of, field_of, login, register_form
 
 
-def test_walk_in_and_screen_pop_registration(app, kefu: Kefu) -> None:  # type: ignore[no-untyped-def]
+def test_walk_in_and_screen_pop_registration(app: FastAPI, kefu: Kefu) -> None:
     agent = make_actor(kefu, Role.AGENT)
     phone = unique_phone()
     with TestClient(app, base_url="http://127.0.0.1") as api:
-        customer = api.post("/api/v1/customers", headers=agent.headers, json={"name": "孙九", "phone": phone}).json()
+        customer = new_customer(api, agent, name="孙九", phone=phone)
         call_id = f"call-{secrets.token_hex(5)}"
         api.post(
             "/api/v1/cti/events",
@@ -47,15 +47,15 @@ def test_walk_in_and_screen_pop_registration(app, kefu: Kefu) -> None:  # type: 
         # Walk-in: the store is required; the visit lands on the customer's contact history.
         form = c.get("/ui/work-orders/new", params={"channel": "store"})
         assert 'name="store"' in form.text
-        body = {
-            "csrf": csrf_of(form.text),
-            "customer_id": str(customer["id"]),
-            "type": "service_request",
-            "channel": "store",
-            "category": "sim_number.replacement",
-            "title": "补换卡",
-            "description": "SIM卡损坏",
-        }
+        body = register_form(
+            csrf_of(form.text),
+            customer["id"],
+            type="service_request",
+            channel="store",
+            category="sim_number.replacement",
+            title="补换卡",
+            description="SIM卡损坏",
+        )
         missing = c.post("/ui/work-orders", data=body)
         assert missing.status_code == 422 and "请填写客户来访的营业厅" in missing.text
         r = c.post("/ui/work-orders", data={**body, "store": "天河路营业厅"}, follow_redirects=False)
@@ -65,22 +65,20 @@ def test_walk_in_and_screen_pop_registration(app, kefu: Kefu) -> None:  # type: 
         # Screen-pop for the ringing number, then registration during the call.
         pop = c.get("/ui/cti", params={"caller": phone, "call_id": call_id})
         assert pop.status_code == 200 and "孙九" in pop.text and "补换卡" in pop.text
-        link = re.search(r'href="(/ui/work-orders/new\?channel=hotline[^"]+)"', pop.text).group(1)  # type: ignore[union-attr]
+        link = field_of(pop.text, r'href="(/ui/work-orders/new\?channel=hotline[^"]+)"')
         form = c.get(link.replace("&amp;", "&"))
         assert f'name="call_id" value="{call_id}"' in form.text
         r = c.post(
             "/ui/work-orders",
             follow_redirects=False,
-            data={
-                "csrf": csrf_of(form.text),
-                "customer_id": str(customer["id"]),
-                "type": "fault",
-                "channel": "hotline",
-                "category": "mobile_network.no_signal",
-                "title": "家中无信号",
-                "description": "室内无信号",
-                "call_id": call_id,
-            },
+            data=register_form(
+                csrf_of(form.text),
+                customer["id"],
+                category="mobile_network.no_signal",
+                title="家中无信号",
+                description="室内无信号",
+                call_id=call_id,
+            ),
         )
         assert r.status_code == 303
         number = r.headers["location"].rsplit("/", 1)[1]

@@ -7,26 +7,28 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from kefu.bootstrap import Kefu
 from kefu.domain.org import Role
-from tests.conftest import Actor, make_actor, unique_phone, work_order_body
+from tests.support.factories import Actor, make_actor, new_customer, unique_phone, work_order_body
 
 
-def event(client: TestClient, actor: Actor, call_id: str, kind: str, at: datetime, caller: str, **more: object):  # type: ignore[no-untyped-def]
-    return client.post(
+def event(
+    client: TestClient, actor: Actor, call_id: str, kind: str, at: datetime, caller: str, **more: object
+) -> Response:
+    response: Response = client.post(
         "/api/v1/cti/events",
         headers=actor.headers,
         json={"call_id": call_id, "event": kind, "at": at.isoformat(), "caller": caller, **more},
     )
+    return response
 
 
 def test_a_call_from_ringing_to_registration_to_hangup(client: TestClient, kefu: Kefu) -> None:
     agent = make_actor(kefu, Role.AGENT)
     phone = unique_phone()
-    customer = client.post(
-        "/api/v1/customers", headers=agent.headers, json={"name": "赵六", "phone": phone, "brand": "全球通"}
-    ).json()
+    customer = new_customer(client, agent, name="赵六", phone=phone, brand="全球通")
     old = client.post("/api/v1/work-orders", headers=agent.headers, json=work_order_body(customer["id"])).json()
     call_id, now = f"call-{secrets.token_hex(6)}", datetime.now(UTC)
     r = event(client, agent, call_id, "ringing", now - timedelta(seconds=50), phone, callee="10086", queue="宽带")
@@ -69,7 +71,7 @@ def test_a_call_from_ringing_to_registration_to_hangup(client: TestClient, kefu:
 def test_registration_later_than_five_minutes_after_the_answer_is_a_breach(client: TestClient, kefu: Kefu) -> None:
     agent = make_actor(kefu, Role.AGENT)
     phone = unique_phone()
-    customer = client.post("/api/v1/customers", headers=agent.headers, json={"name": "钱七", "phone": phone}).json()
+    customer = new_customer(client, agent, name="钱七", phone=phone)
     call_id, now = f"call-{secrets.token_hex(6)}", datetime.now(UTC)
     event(client, agent, call_id, "ringing", now - timedelta(minutes=9), phone)
     event(client, agent, call_id, "answered", now - timedelta(minutes=8), phone, agent=agent.username)

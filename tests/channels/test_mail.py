@@ -7,7 +7,6 @@ import email
 import email.policy
 import secrets
 import smtplib
-import socket
 from email.header import Header
 from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
@@ -15,19 +14,21 @@ from email.mime.text import MIMEText
 
 import pytest
 from aiosmtpd.controller import Controller
+from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from kefu.adapters.channels.mail import MailHandler, Unreadable, parse
 from kefu.bootstrap import Kefu
 from kefu.services.channels.intake import receive
 from kefu.services.sla.timers import deliver_outbox
+from tests.support.peers import free_port
 
 
 def gbk_mail(
     sender: str = "张三 <zhangsan@example.cn>", *, subject: str = "宽带断网", body: str = "光猫红灯，喆"
 ) -> bytes:
     msg = MIMEText(body, "plain", "gbk")
-    msg["Subject"] = Header(subject, "gb2312")
+    msg["Subject"] = Header(subject, "gb2312").encode()
     msg["From"] = sender
     msg["To"] = "kefu@centre.example"
     msg["Message-ID"] = f"<{secrets.token_hex(6)}@example.cn>"
@@ -90,16 +91,10 @@ def test_unreadable_mail_is_refused_with_a_reason() -> None:
         parse(b"Subject: hi\r\n\r\nno sender here")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_mail_through_the_smtp_receiver_and_the_answer_over_smtp(
     channel_kefu: Kefu, mailbox: tuple[int, list[bytes]]
 ) -> None:
-    port = _free_port()
+    port = free_port()
     controller = Controller(MailHandler(lambda i: receive(channel_kefu.ctx, i)), hostname="127.0.0.1", port=port)
     controller.start()
     try:
@@ -136,9 +131,11 @@ def test_mail_through_the_smtp_receiver_and_the_answer_over_smtp(
     assert number in mine[0].get_content()
 
 
-def test_attachments_are_kept_and_served_to_those_who_may_see_them(channel_kefu: Kefu, channel_client) -> None:  # type: ignore[no-untyped-def]
+def test_attachments_are_kept_and_served_to_those_who_may_see_them(
+    channel_kefu: Kefu, channel_client: TestClient
+) -> None:
     from kefu.domain.org import Role
-    from tests.conftest import make_actor
+    from tests.support.factories import make_actor, new_user
 
     address = f"li{secrets.token_hex(4)}@example.cn"
     msg = MIMEMultipart()
@@ -160,7 +157,7 @@ def test_attachments_are_kept_and_served_to_those_who_may_see_them(channel_kefu:
     # On the agent's page, beside the work order, the file is a link.
     import re
 
-    from tests.web.test_pages import login
+    from tests.support.pages import login
 
     login(channel_client, agent.username)
     assert result.work_order is not None
@@ -173,17 +170,9 @@ def test_attachments_are_kept_and_served_to_those_who_may_see_them(channel_kefu:
         headers=make_actor(channel_kefu, Role.ADMIN).headers,
         json={"name": f"厂商{secrets.token_hex(3)}", "kind": "vendor"},
     ).json()["id"]
-    from kefu.services.access.accounts import NewUser, create_api_token, create_user
+    from kefu.services.access.accounts import create_api_token
 
-    vendor = create_user(
-        channel_kefu.ctx,
-        NewUser(
-            username=f"v{secrets.token_hex(4)}",
-            role=Role.AGENT,
-            password="correct-horse-42",
-            organisation_id=vendor_org,
-        ),
-    )
+    vendor = new_user(channel_kefu, Role.AGENT, prefix="v", organisation_id=vendor_org)
     token = create_api_token(channel_kefu.ctx, vendor.username)
     assert channel_client.get(url, headers={"Authorization": f"Bearer {token}"}).status_code == 404
     assert channel_client.get(url[:-1] + "7", headers=agent.headers).status_code == 404

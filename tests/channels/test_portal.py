@@ -10,13 +10,12 @@ from fastapi.testclient import TestClient
 from kefu.bootstrap import Kefu
 from kefu.domain.org import Role
 from kefu.domain.workorders import Status
-from kefu.services.access.accounts import NewUser, create_user
 from kefu.services.sla.timers import deliver_outbox
 from kefu.services.workorders import commands as svc
 from kefu.services.workorders import queries
-from tests.conftest import unique_phone
+from tests.support.factories import new_user, unique_phone
+from tests.support.pages import csrf_of, field_of
 from tests.support.peers import SmsGateway
-from tests.web.test_pages import csrf_of
 
 
 def code_for(k: Kefu, gateway: SmsGateway, phone: str) -> str:
@@ -60,15 +59,9 @@ def test_submit_follow_add_confirm_and_rate(
         },
     )
     assert r.status_code == 200, r.text
-    number = re.search(r'id="number">(GD\d{14})<', r.text).group(1)  # type: ignore[union-attr]
+    number = field_of(r.text, r'id="number">(GD\d{14})<')
     assert 'id="promised"' in r.text
-    wo, _ = queries.get_work_order(
-        channel_kefu.ctx,
-        create_user(
-            channel_kefu.ctx, NewUser(username=f"adm{number[-6:]}", role=Role.ADMIN, password="correct-horse-42")
-        ),
-        number,
-    )
+    wo, _ = queries.get_work_order(channel_kefu.ctx, new_user(channel_kefu, Role.ADMIN), number)
     assert (wo.channel.value, wo.category, wo.device, wo.fault_place) == (
         "web",
         "broadband.slow_speed",
@@ -104,19 +97,11 @@ def test_submit_follow_add_confirm_and_rate(
         follow_redirects=False,
     )
     assert r.status_code == 303
-    history, _ = queries.work_order_history(
-        channel_kefu.ctx,
-        create_user(
-            channel_kefu.ctx, NewUser(username=f"aud{number[-6:]}", role=Role.AUDITOR, password="correct-horse-42")
-        ),
-        number,
-    )
+    history, _ = queries.work_order_history(channel_kefu.ctx, new_user(channel_kefu, Role.AUDITOR), number)
     assert any(e.kind.value == "contact_received" and e.note == "周末全天在家" for e in history)
 
     # Resolved by the centre: the customer confirms and rates.
-    admin = create_user(
-        channel_kefu.ctx, NewUser(username=f"sup{number[-6:]}", role=Role.SUPERVISOR, password="correct-horse-42")
-    )
+    admin = new_user(channel_kefu, Role.SUPERVISOR)
     svc.transition_work_order(channel_kefu.ctx, admin, number, Status.ACCEPTED)
     svc.transition_work_order(channel_kefu.ctx, admin, number, Status.RESOLVED, note="已更换光猫")
     page = c.get(f"/portal/orders/{number}")

@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from collections.abc import Mapping
 
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy import text
 
 from kefu.adapters.channels.sms import sign
@@ -15,19 +17,20 @@ from kefu.adapters.channels.wechat import signature
 from kefu.bootstrap import Kefu
 from kefu.services.sla.timers import deliver_outbox
 from tests.channels.conftest import SMS_SECRET, WECHAT_TOKEN
-from tests.conftest import unique_phone
+from tests.support.factories import unique_phone
 from tests.support.peers import SmsGateway
 
 URL = "/api/v1/channels/sms/inbound"
 
 
-def post_sms(client: TestClient, payload: dict[str, object], secret: str = SMS_SECRET, **headers: str):  # type: ignore[no-untyped-def]
+def post_sms(client: TestClient, payload: Mapping[str, object], secret: str = SMS_SECRET, **headers: str) -> Response:
     body = json.dumps(payload, ensure_ascii=False).encode()
-    return client.post(
+    response: Response = client.post(
         URL,
         content=body,
         headers={"Content-Type": "application/json", "X-Kefu-Signature": sign(secret, body), **headers},
     )
+    return response
 
 
 def count(k: Kefu, sql: str, **params: object) -> int:

@@ -15,8 +15,8 @@ SH = ZoneInfo("Asia/Shanghai")
 OFFICE = parse_hours([["08:30", "12:00"], ["13:30", "18:00"]])
 
 
-def at(*args: int, tz: ZoneInfo = SH) -> datetime:
-    return datetime(*args, tzinfo=tz)  # type: ignore[misc]
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0, *, tz: ZoneInfo = SH) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=tz)
 
 
 def office(**kw: object) -> BusinessCalendar:

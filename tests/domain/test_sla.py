@@ -12,6 +12,7 @@ from kefu.domain.calendars import BusinessCalendar, parse_hours
 from kefu.domain.sla import (
     ClockName,
     ClockPhase,
+    ClockState,
     Conditions,
     EscalationLevel,
     Facts,
@@ -84,7 +85,9 @@ def test_thresholds_include_warnings_breach_and_escalations() -> None:
     assert p.thresholds() == (0.5, 0.75, 1.0, 1.5)
 
 
-def run(history: list[Happening], cal: BusinessCalendar, names: list[ClockName], minutes: int = 480):
+def run(
+    history: list[Happening], cal: BusinessCalendar, names: list[ClockName], minutes: int = 480
+) -> dict[ClockName, ClockState]:
     clocks = start_clocks(names, dict.fromkeys(names, minutes), history[0].at, cal)
     for h in history[1:]:
         clocks = {n: c.apply(h, cal) for n, c in clocks.items()}
@@ -175,10 +178,10 @@ def test_recomputing_from_history_equals_the_incremental_state(
     again = recompute(name, minutes, history, cal)
     assert replace(incremental, fired=0) == again
     if incremental.phase is ClockPhase.RUNNING:
-        due = incremental.due_at(cal)
+        due, since = incremental.due_at(cal), incremental.running_since
+        assert since is not None  # a running clock knows since when
         assert (
-            due is not None
-            and cal.between(incremental.running_since, due) + incremental.elapsed == timedelta(minutes=minutes)
+            due is not None and cal.between(since, due) + incremental.elapsed == timedelta(minutes=minutes)
         ) or incremental.elapsed >= timedelta(minutes=minutes)
 
 

@@ -6,27 +6,35 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+from weakref import WeakKeyDictionary
 
 import pytest
 import uvicorn
 
-from kefu.adapters.db.migrate import upgrade
-from kefu.bootstrap import Kefu, build
-from kefu.config import Settings
+from kefu.bootstrap import Kefu
 from kefu.domain.org import Role
 from kefu.services.access.accounts import NewUser, create_user
 from kefu.services.customers import NewCustomer, register_customer
-from kefu.services.org.reference import seed_demo_parties, seed_reference_data
-from tests.conftest import IN_CI, PASSWORD, ROOT
+from kefu.services.org.reference import seed_demo_parties
+from tests.support import ROOT
+from tests.support.databases import IN_CI
+from tests.support.factories import PASSWORD
+from tests.support.kefus import seeded_kefu
+from tests.support.peers import free_port
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = ROOT / "var" / "screenshots"
+
+_script_errors: WeakKeyDictionary[Page, list[str]] = WeakKeyDictionary()
 
 
 @dataclass
@@ -41,18 +49,10 @@ class Site:
     field_team: int
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     db = tmp_path_factory.mktemp("e2e") / "kefu.db"
-    k = build(Settings(environment="test", database_url=f"sqlite:///{db}", embedded_worker=False, cache_seconds=0))
-    upgrade(k.engine)
-    seed_reference_data(k.ctx)
+    k = seeded_kefu(f"sqlite:///{db}", cache_seconds=0)
     seed_demo_parties(k.ctx)
     with k.ctx.uow() as uow:
         home = min(o.id or 0 for o in uow.org.organisations())  # the centre seeded first
@@ -61,55 +61,39 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         role: f"{role.value.replace('_', '')}{i}"
         for i, role in enumerate((Role.AGENT, Role.SUPERVISOR, Role.FIELD_ENGINEER, Role.ADMIN))
     }
-    agent = create_user(
-        k.ctx,
-        NewUser(
-            username=names[Role.AGENT],
-            role=Role.AGENT,
-            password=PASSWORD,
-            display_name="李娜",
-            team_id=teams["reception"],
+    people: list[tuple[str, Role, str, str, dict[str, Any]]] = [
+        (names[Role.AGENT], Role.AGENT, "李娜", "reception", {}),
+        ("fieldlead", Role.SUPERVISOR, "周强", "field_repair", {}),
+        (
+            names[Role.FIELD_ENGINEER],
+            Role.FIELD_ENGINEER,
+            "孙工",
+            "field_repair",
+            {"region": "广州", "skills": ("broadband",)},
         ),
-    )
-    create_user(
-        k.ctx,
-        NewUser(
-            username="fieldlead",
-            role=Role.SUPERVISOR,
-            password=PASSWORD,
-            display_name="周强",
-            team_id=teams["field_repair"],
-        ),
-    )
-    create_user(
-        k.ctx,
-        NewUser(
-            username=names[Role.FIELD_ENGINEER],
-            role=Role.FIELD_ENGINEER,
-            password=PASSWORD,
-            display_name="孙工",
-            team_id=teams["field_repair"],
-            region="广州",
-            skills=("broadband",),
-        ),
-    )
-    create_user(
-        k.ctx,
-        NewUser(
-            username=names[Role.SUPERVISOR],
-            role=Role.SUPERVISOR,
-            password=PASSWORD,
-            display_name="王主管",
-            team_id=teams["reception"],
-        ),
-    )
+        (names[Role.SUPERVISOR], Role.SUPERVISOR, "王主管", "reception", {}),
+    ]
+    agent, *_ = [
+        create_user(
+            k.ctx,
+            NewUser(
+                username=username,
+                role=role,
+                password=PASSWORD,
+                display_name=display_name,
+                team_id=teams[team],
+                **more,
+            ),
+        )
+        for username, role, display_name, team, more in people
+    ]
     phone = "13912345678"
     register_customer(
         k.ctx,
         agent,
         NewCustomer(name="王小明", phone=phone, brand="全球通", region="广州", address="广州市天河区体育西路100号"),
     )
-    port = _free_port()
+    port = free_port()
     from kefu.app import create_app
 
     server = uvicorn.Server(uvicorn.Config(create_app(k), host="127.0.0.1", port=port, log_level="warning"))
@@ -135,7 +119,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 
 @pytest.fixture(scope="session")
-def browser():  # type: ignore[no-untyped-def]
+def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
         if IN_CI:
             pytest.fail("CI must run the browser tests: chromium is missing (.ci/run installs it)")
@@ -149,27 +133,29 @@ def browser():  # type: ignore[no-untyped-def]
         b.close()
 
 
-@pytest.fixture
-def new_page(browser, site: Site):  # type: ignore[no-untyped-def]
-    """A fresh browser context (its own cookies) logged in as the given user."""
-    contexts = []
+class NewPage(Protocol):
+    def __call__(self, username: str, *, width: int = ..., height: int = ..., timezone: str = ...) -> Page: ...
 
-    def make(username: str, *, width: int = 1440, height: int = 900, timezone: str = "Asia/Shanghai"):  # type: ignore[no-untyped-def]
+
+@pytest.fixture
+def new_page(browser: Browser, site: Site) -> Iterator[NewPage]:
+    """A fresh browser context (its own cookies) logged in as the given user."""
+    contexts: list[BrowserContext] = []
+
+    def make(username: str, *, width: int = 1440, height: int = 900, timezone: str = "Asia/Shanghai") -> Page:
         context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN", timezone_id=timezone)
         contexts.append(context)
         page = context.new_page()
         errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        # Script errors and console errors; a refused form's 4xx page load is expected, not an error.
-        page.on(
-            "console",
-            lambda msg: (
+
+        def console(msg: ConsoleMessage) -> None:
+            # Script errors and console errors; a refused form's 4xx page load is expected, not an error.
+            if msg.type == "error" and not msg.text.startswith("Failed to load resource"):
                 errors.append(msg.text)
-                if msg.type == "error" and not msg.text.startswith("Failed to load resource")
-                else None
-            ),
-        )
-        page.js_errors = errors
+
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("console", console)
+        _script_errors[page] = errors
         page.goto(f"{site.url}/login")
         page.fill("#username", username)
         page.fill("#password", PASSWORD)
@@ -182,6 +168,11 @@ def new_page(browser, site: Site):  # type: ignore[no-untyped-def]
         context.close()
 
 
-def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+def script_errors(page: Page) -> list[str]:
+    """The script and console errors the page has had so far."""
+    return _script_errors[page]
+
+
+def shot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import re
 
-from tests.e2e.conftest import Site, shot
+from tests.e2e.conftest import NewPage, Site, script_errors, shot
 
 
-def test_register_dispatch_answer_resolve(site: Site, new_page) -> None:  # type: ignore[no-untyped-def]
+def test_register_dispatch_answer_resolve(site: Site, new_page: NewPage) -> None:
     page = new_page(site.agent)
     shot(page, "01-work-order-list")
     page.click("text=登记工单")
@@ -65,7 +65,7 @@ def test_register_dispatch_answer_resolve(site: Site, new_page) -> None:  # type
         assert words in timeline, words
     shot(page, "05-resolved")
     assert page.locator("form.dispatch-form, form.visit-form").count() == 0  # re-open first
-    assert not page.js_errors, page.js_errors
+    assert not script_errors(page), script_errors(page)
 
     # English, complete: labels and the same data.
     page.click("text=English")
@@ -75,7 +75,7 @@ def test_register_dispatch_answer_resolve(site: Site, new_page) -> None:  # type
     page.wait_for_selector("#status:has-text('已解决')")
 
 
-def test_a_concurrent_edit_shows_the_newer_state(site: Site, new_page) -> None:  # type: ignore[no-untyped-def]
+def test_a_concurrent_edit_shows_the_newer_state(site: Site, new_page: NewPage) -> None:
     first = new_page(site.agent)
     first.goto(f"{site.url}/ui/work-orders/new")
     first.fill("#phone-lookup", site.phone)
@@ -101,7 +101,7 @@ def test_a_concurrent_edit_shows_the_newer_state(site: Site, new_page) -> None: 
     shot(second, "06-conflict")
 
 
-def test_queues_keyboard_saved_filters_and_sorting(site: Site, new_page) -> None:  # type: ignore[no-untyped-def]
+def test_queues_keyboard_saved_filters_and_sorting(site: Site, new_page: NewPage) -> None:
     page = new_page(site.agent)
     mine = page.locator("#queue-mine .count")
     assert int((mine.text_content() or "0").rstrip("+")) >= 1  # the work orders this agent handles
@@ -129,10 +129,10 @@ def test_queues_keyboard_saved_filters_and_sorting(site: Site, new_page) -> None
         numbers, reverse=True
     )
     shot(page, "07-queues")
-    assert not page.js_errors, page.js_errors
+    assert not script_errors(page), script_errors(page)
 
 
-def test_the_supervisor_dashboard_draws_and_refreshes(site: Site, new_page) -> None:  # type: ignore[no-untyped-def]
+def test_the_supervisor_dashboard_draws_and_refreshes(site: Site, new_page: NewPage) -> None:
     page = new_page(site.supervisor)
     page.click("text=监控看板")
     page.wait_for_selector(".chart canvas")  # ECharts drew, from kefu's own copy
@@ -143,10 +143,10 @@ def test_the_supervisor_dashboard_draws_and_refreshes(site: Site, new_page) -> N
     page.wait_for_selector(f"#created-today:text-is('{before + 1}')")
     assert page.locator("#agents-load tbody tr").count() >= 1
     shot(page, "08-dashboard")
-    assert not page.js_errors, page.js_errors
+    assert not script_errors(page), script_errors(page)
 
 
-def test_admin_pages_validate_and_record_every_change(site: Site, new_page) -> None:  # type: ignore[no-untyped-def]
+def test_admin_pages_validate_and_record_every_change(site: Site, new_page: NewPage) -> None:
     page = new_page(site.supervisor)
     page.click("text=系统管理")
     page.wait_for_selector("#categories")
@@ -194,7 +194,7 @@ def test_admin_pages_validate_and_record_every_change(site: Site, new_page) -> N
         assert entry in log, entry
     assert '"capacity": 8' in log
     shot(page, "09-admin-change-log")
-    assert not page.js_errors, page.js_errors
+    assert not script_errors(page), script_errors(page)
 
 
 UNLABELLED = """() => Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea'))
@@ -203,7 +203,7 @@ UNLABELLED = """() => Array.from(document.querySelectorAll('input:not([type=hidd
   .map(el => el.outerHTML.slice(0, 120))"""
 
 
-def test_every_control_has_a_label_and_no_page_has_script_errors(site: Site, new_page) -> None:  # type: ignore[no-untyped-def]
+def test_every_control_has_a_label_and_no_page_has_script_errors(site: Site, new_page: NewPage) -> None:
     number = _work_order(site)
     page = new_page(site.supervisor)
     for path in (
@@ -220,7 +220,7 @@ def test_every_control_has_a_label_and_no_page_has_script_errors(site: Site, new
     ):
         page.goto(site.url + path)
         assert page.evaluate(UNLABELLED) == [], path
-    assert not page.js_errors, page.js_errors
+    assert not script_errors(page), script_errors(page)
 
 
 def _work_order(site: Site) -> str:
@@ -249,12 +249,14 @@ def _work_order(site: Site) -> str:
     return wo.number
 
 
-def test_times_are_shown_in_the_users_timezone(site: Site, new_page) -> None:  # type: ignore[no-untyped-def]
+def test_times_are_shown_in_the_users_timezone(site: Site, new_page: NewPage) -> None:
     from zoneinfo import ZoneInfo
 
     number = _work_order(site)
     with site.kefu.ctx.uow() as uow:
-        created = uow.work_orders.get_by_number(number).created_at  # type: ignore[union-attr]
+        wo = uow.work_orders.get_by_number(number)
+    assert wo is not None
+    created = wo.created_at
     page = new_page(site.agent, timezone="Europe/Berlin")
     page.goto(f"{site.url}/ui/work-orders/{number}")
     page.reload()  # the first page told the server the browser's timezone

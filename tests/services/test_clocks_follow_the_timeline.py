@@ -5,13 +5,12 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from kefu.bootstrap import Kefu, build
-from kefu.config import Settings
+from kefu.bootstrap import Kefu
 from kefu.domain.clock import FixedClock
 from kefu.domain.customers import Tier
 from kefu.domain.org import Role, TeamFunction, User
@@ -26,15 +25,15 @@ from kefu.services.sla import clocks
 from kefu.services.visits import NewVisit, cancel_visit, check_in, schedule_visit
 from kefu.services.workorders import commands as svc
 from kefu.services.workorders import queries
-from tests.conftest import PASSWORD, Database, unique_phone
+from tests.support.databases import Database
+from tests.support.factories import PASSWORD, unique_phone
+from tests.support.kefus import make_kefu
 
 
 @pytest.fixture
 def timed(database: Database, kefu: Kefu) -> Iterator[tuple[Kefu, FixedClock]]:
     clock = FixedClock(datetime.now(UTC).replace(microsecond=0))
-    k = build(
-        Settings(environment="test", database_url=database.url, embedded_worker=False, quiet_hours=""), clock=clock
-    )
+    k = make_kefu(database.url, clock=clock, quiet_hours="")
     yield k, clock
     k.engine.dispose()
 
@@ -107,7 +106,7 @@ def test_every_use_case_moves_the_clocks_its_events_imply(timed: tuple[Kefu, Fix
     phases = _stored_equal_recomputed(k, number)
     assert phases[ClockName.FIRST_RESPONSE] == "running" and phases[ClockName.CUSTOMER_REPLY] == "running"
 
-    steps = [
+    steps: list[Callable[[], object]] = [
         lambda: svc.transition_work_order(k.ctx, admin, number, Status.ACCEPTED),
         lambda: svc.add_note(k.ctx, admin, number, "已联系客户,正在处理", customer_visible=True),
         lambda: svc.transition_work_order(k.ctx, admin, number, Status.IN_PROGRESS),

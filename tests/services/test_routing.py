@@ -12,24 +12,19 @@ from kefu.domain.org import Role, TeamFunction, User
 from kefu.domain.routing import RoutingRule, Strategy
 from kefu.domain.sla import Conditions
 from kefu.domain.workorders import Channel, Status, WorkOrderType
-from kefu.services.access.accounts import NewUser, create_user
 from kefu.services.customers import NewCustomer, register_customer
 from kefu.services.dispatch import routing
 from kefu.services.org import admin as org_admin
 from kefu.services.workorders import commands as svc
 from kefu.services.workorders import queries
-
-
-def _admin(k: Kefu) -> User:
-    return create_user(
-        k.ctx, NewUser(username=f"adm{secrets.token_hex(4)}", role=Role.ADMIN, password="correct-horse-42")
-    )
+from tests.support.databases import Database
+from tests.support.factories import new_user
 
 
 class Setup:
     def __init__(self, k: Kefu) -> None:
         self.k = k
-        self.admin = _admin(k)
+        self.admin = new_user(k, Role.ADMIN, prefix="adm")
         self.region = f"区{secrets.token_hex(4)}"  # the rules of this test match only its own customers
         home = org_admin.list_organisations(k.ctx, self.admin)[0]
         self.org_id = home.id or 0
@@ -42,10 +37,7 @@ class Setup:
         return t.id or 0
 
     def person(self, role: Role = Role.TECH_SUPPORT, team_id: int | None = None, **profile: object) -> User:
-        user = create_user(
-            self.k.ctx,
-            NewUser(username=f"u{secrets.token_hex(5)}", role=role, password="correct-horse-42", team_id=team_id),
-        )
+        user = new_user(self.k, role, prefix="u", team_id=team_id)
         if profile:
             user = org_admin.update_agent(self.k.ctx, self.admin, user.id or 0, org_admin.AgentProfile(**profile))  # type: ignore[arg-type]
         return user
@@ -224,7 +216,7 @@ def test_assignment_by_hand_respects_shift_and_capacity(kefu: Kefu) -> None:
     assert s.handler(number) == (team, resting.id)
 
 
-def test_two_decisions_at_once_never_overfill_an_agent(kefu: Kefu, database) -> None:  # type: ignore[no-untyped-def]
+def test_two_decisions_at_once_never_overfill_an_agent(kefu: Kefu, database: Database) -> None:
     """PostgreSQL, real threads: the agent's row is locked by the first decision, so the second sees
     the place taken and queues the work order instead of exceeding the capacity."""
     import threading

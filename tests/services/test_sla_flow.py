@@ -11,22 +11,22 @@ import pytest
 from sqlalchemy import select
 
 from kefu.adapters.db.tables import notifications, outbox
-from kefu.bootstrap import Kefu, build
-from kefu.config import Settings
+from kefu.bootstrap import Kefu
 from kefu.domain.clock import FixedClock
 from kefu.domain.customers import Tier
 from kefu.domain.notifications import QuietHours
 from kefu.domain.org import Role, User
 from kefu.domain.sla import ClockName, Conditions, ServiceAgreement, SlaPolicy
 from kefu.domain.workorders import Channel, Priority, Status, WorkOrderType
-from kefu.services.access.accounts import NewUser, create_user
 from kefu.services.customers import NewCustomer, register_customer
 from kefu.services.ports import WorkOrderFilter
 from kefu.services.sla import admin as sla_admin
 from kefu.services.sla.timers import deliver_outbox, tick
 from kefu.services.workorders import commands as svc
 from kefu.services.workorders import queries
-from tests.conftest import PASSWORD, Database, unique_phone
+from tests.support.databases import Database
+from tests.support.factories import new_user, unique_phone
+from tests.support.kefus import make_kefu
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -35,15 +35,13 @@ SH = ZoneInfo("Asia/Shanghai")
 def timed(database: Database, kefu: Kefu) -> Iterator[tuple[Kefu, FixedClock]]:
     """kefu on the session database with a clock the test moves (starting at a weekday morning)."""
     clock = FixedClock(datetime.now(UTC).replace(microsecond=0))
-    k = build(
-        Settings(environment="test", database_url=database.url, embedded_worker=False, quiet_hours=""), clock=clock
-    )
+    k = make_kefu(database.url, clock=clock, quiet_hours="")
     yield k, clock
     k.engine.dispose()
 
 
 def _agent(k: Kefu, role: Role = Role.SUPERVISOR) -> User:
-    return create_user(k.ctx, NewUser(username=f"sla{secrets.token_hex(4)}", role=role, password=PASSWORD))
+    return new_user(k, role, prefix="sla")
 
 
 def _order(
@@ -57,7 +55,9 @@ def _order(
     customer_id: int | None = None,
 ) -> str:
     if customer_id is None:
-        customer_id = register_customer(k.ctx, user, NewCustomer(name="周八", phone=unique_phone(), tier=Tier(tier))).id  # type: ignore[assignment]
+        customer = register_customer(k.ctx, user, NewCustomer(name="周八", phone=unique_phone(), tier=Tier(tier)))
+        assert customer.id is not None
+        customer_id = customer.id
     wo, _ = svc.register_work_order(
         k.ctx,
         user,
@@ -65,7 +65,7 @@ def _order(
             customer_id=customer_id,
             type=type,
             category=category,
-            channel=Channel.HOTLINE,  # type: ignore[arg-type]
+            channel=Channel.HOTLINE,
             title="测试",
             description="测试时限",
             severity=severity,
@@ -208,10 +208,7 @@ def test_quiet_hours_hold_back_what_is_not_urgent() -> None:
 def test_quiet_hours_defer_warnings_in_the_outbox(database: Database, kefu: Kefu) -> None:
     night = datetime(2026, 11, 19, 22, 30, tzinfo=SH)  # a Thursday night
     clock = FixedClock(night)
-    k = build(
-        Settings(environment="test", database_url=database.url, embedded_worker=False, quiet_hours="22:00-08:00"),
-        clock=clock,
-    )
+    k = make_kefu(database.url, clock=clock, quiet_hours="22:00-08:00")
     try:
         user = _agent(k)
         number = _order(k, user)
@@ -242,7 +239,7 @@ def test_the_work_order_keeps_its_earliest_running_deadline(timed: tuple[Kefu, F
     user = _agent(k)
     number = _order(k, user)
 
-    def stored() -> tuple[object, list[object]]:
+    def stored() -> tuple[datetime | None, list[datetime]]:
         wo, clocks = queries.get_work_order(k.ctx, user, number)
         return wo.next_due_at, sorted(c.due_at for c in clocks if c.state in ("running", "warned") and c.due_at)
 
@@ -252,19 +249,19 @@ def test_the_work_order_keeps_its_earliest_running_deadline(timed: tuple[Kefu, F
     svc.transition_work_order(k.ctx, user, number, Status.ACCEPTED)
     svc.transition_work_order(k.ctx, user, number, Status.IN_PROGRESS)
     due, running = stored()
-    assert due == running[0] and due > clock.now() + timedelta(minutes=30)  # first response met: next is later
+    assert due is not None and due == running[0] and due > clock.now() + timedelta(minutes=30)  # met: next is later
     svc.transition_work_order(k.ctx, user, number, Status.PENDING, note="等客户在家")
     due, running = stored()
     assert running == [] and due is None  # nothing runs while waiting for the customer
     clock.advance(timedelta(hours=3))
     svc.transition_work_order(k.ctx, user, number, Status.IN_PROGRESS)
     due, running = stored()
-    assert due == running[0]
-    listed = queries.list_work_orders(k.ctx, user, WorkOrderFilter(due_before=due + timedelta(seconds=1)), limit=200)  # type: ignore[operator]
+    assert due is not None and due == running[0]
+    listed = queries.list_work_orders(k.ctx, user, WorkOrderFilter(due_before=due + timedelta(seconds=1)), limit=200)
     assert number in [w.number for w in listed]
     assert number not in [
         w.number
         for w in queries.list_work_orders(
             k.ctx, user, WorkOrderFilter(due_before=due - timedelta(seconds=1)), limit=200
         )
-    ]  # type: ignore[operator]
+    ]

@@ -11,21 +11,17 @@ from fastapi.testclient import TestClient
 from kefu.bootstrap import Kefu
 from kefu.domain.org import Role
 from kefu.domain.sla import ClockName
-from kefu.services.access.accounts import NewUser, create_user
 from kefu.services.sla import admin as sla_admin
-from tests.conftest import make_actor
-from tests.web.test_pages import csrf_of, login
+from tests.support.factories import new_user
+from tests.support.pages import csrf_of, logged_in
 
 
 def test_policies_calendar_days_teams_and_categories(client: TestClient, kefu: Kefu) -> None:
-    supervisor = make_actor(kefu, Role.SUPERVISOR)
-    login(client, supervisor.username)
+    logged_in(client, kefu, Role.SUPERVISOR)
     page = client.get("/ui/admin/sla")
     assert page.status_code == 200 and "时限策略" in page.text
     csrf = csrf_of(page.text)
-    admin = create_user(
-        kefu.ctx, NewUser(username=f"a{secrets.token_hex(4)}", role=Role.ADMIN, password="correct-horse-42")
-    )
+    admin = new_user(kefu, Role.ADMIN)
     policy = sla_admin.list_policies(kefu.ctx, admin)[-1]  # the catch-all policy, last in order
     form = {"csrf": csrf, "policy_id": str(policy.id), "active": "1", "target_first_response": "abc"}
     bad = client.post("/ui/admin/policy", data=form)
@@ -68,9 +64,8 @@ def test_policies_calendar_days_teams_and_categories(client: TestClient, kefu: K
     # Without the CSRF token nothing changes; an agent may not use these pages.
     no_token = client.post("/ui/admin/category-active", data={"code": "marketing.points", "active": "1"})
     assert no_token.status_code == 422
-    agent = make_actor(kefu, Role.AGENT)
     with TestClient(client.app, base_url="http://127.0.0.1") as other:
-        login(other, agent.username)
+        logged_in(other, kefu, Role.AGENT)
         assert other.get("/ui/admin/categories").status_code == 403
         form = {"csrf": csrf_of(other.get("/ui/work-orders").text), "code": "marketing.points", "active": "0"}
         refused = other.post("/ui/admin/category-active", data=form)
@@ -81,7 +76,7 @@ def test_policies_calendar_days_teams_and_categories(client: TestClient, kefu: K
 
 
 def test_each_section_has_its_address_and_the_old_one_leads_there(client: TestClient, kefu: Kefu) -> None:
-    login(client, make_actor(kefu, Role.SUPERVISOR).username)
+    logged_in(client, kefu, Role.SUPERVISOR)
     for name, shown in (
         ("categories", 'id="categories"'),
         ("teams", 'name="function"'),

@@ -3,17 +3,17 @@ engineer's day and the visit report with its mandatory function test."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from kefu.bootstrap import Kefu
-from tests.api.test_field_service_api import Centre
-from tests.web.test_pages import csrf_of, login
+from tests.support.pages import csrf_of, field_of, login
+from tests.support.scenarios import Centre
 
 
-def test_dispatch_answer_and_visit_in_the_pages(app, kefu: Kefu) -> None:  # type: ignore[no-untyped-def]
+def test_dispatch_answer_and_visit_in_the_pages(app: FastAPI, kefu: Kefu) -> None:
     with TestClient(app, base_url="http://127.0.0.1") as api:
         c = Centre(api, kefu)
         number = c.case(api)
@@ -21,7 +21,7 @@ def test_dispatch_answer_and_visit_in_the_pages(app, kefu: Kefu) -> None:  # typ
         login(agent, c.agent.username)
         page = agent.get(f"/ui/work-orders/{number}")
         assert page.status_code == 200 and "派给" in page.text and f'value="team:{c.field}"' in page.text
-        version = re.search(r'name="version" value="(\d+)"', page.text).group(1)  # type: ignore[union-attr]
+        version = field_of(page.text, r'name="version" value="(\d+)"')
         bad = agent.post(
             f"/ui/work-orders/{number}/dispatch",
             data={"csrf": csrf_of(page.text), "to": f"team:{c.field}", "instruction": " ", "version": version},
@@ -53,7 +53,7 @@ def test_dispatch_answer_and_visit_in_the_pages(app, kefu: Kefu) -> None:  # typ
         assert r.status_code == 303
         assert "不在班" not in lead.get(f"/ui/teams/{c.field}/queue").text
         detail = lead.get(f"/ui/work-orders/{number}")
-        hop_id = re.search(r'action="/ui/dispatches/(\d+)/answer"', detail.text).group(1)  # type: ignore[union-attr]
+        hop_id = field_of(detail.text, r'action="/ui/dispatches/(\d+)/answer"')
         r = lead.post(
             f"/ui/dispatches/{hop_id}/answer",
             follow_redirects=False,
@@ -64,7 +64,7 @@ def test_dispatch_answer_and_visit_in_the_pages(app, kefu: Kefu) -> None:  # typ
         assert "接收了派单" in detail.text and "预约上门" in detail.text
         start = detail.text.split('name="window_start" required value="')[1][:16]
         end = detail.text.split('name="window_end" required value="')[1][:16]
-        engineer = re.search(r'name="engineer_id" required>\s*<option value="(\d+)"', detail.text).group(1)  # type: ignore[union-attr]
+        engineer = field_of(detail.text, r'name="engineer_id" required>\s*<option value="(\d+)"')
         assert int(engineer) == c.fibre.id  # the skilled, local engineer is offered first
         r = lead.post(
             f"/ui/work-orders/{number}/visits",
@@ -89,7 +89,7 @@ def test_dispatch_answer_and_visit_in_the_pages(app, kefu: Kefu) -> None:  # typ
         day = datetime.fromisoformat(start).date().isoformat()
         today = fibre.get("/ui/visits/day", params={"day": day})
         assert today.status_code == 200 and number in today.text and "已预约" in today.text
-        visit_url = re.search(r'href="(/ui/visits/\d+)"', today.text).group(1)  # type: ignore[union-attr]
+        visit_url = field_of(today.text, r'href="(/ui/visits/\d+)"')
         visit = fibre.get(visit_url)
         assert "光功率计, 熔接机" in visit.text and "天河路385号" in visit.text  # engineers see the address
         r = fibre.post(visit_url + "/check-in", follow_redirects=False, data={"csrf": csrf_of(visit.text)})

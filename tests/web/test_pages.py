@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 from fastapi.testclient import TestClient
 
 from kefu.bootstrap import Kefu
 from kefu.domain.org import Role
-from tests.conftest import PASSWORD, make_actor
-
-
-def csrf_of(html: str) -> str:
-    match = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert match, "the form carries a CSRF token"
-    return match.group(1)
-
-
-def login(client: TestClient, username: str) -> None:
-    page = client.get("/login")
-    r = client.post(
-        "/login",
-        data={"username": username, "password": PASSWORD, "csrf": csrf_of(page.text), "next": "/ui/work-orders"},
-        follow_redirects=False,
-    )
-    assert r.status_code == 303 and r.headers["location"] == "/ui/work-orders"
+from tests.support import ROOT
+from tests.support.factories import Json, make_actor
+from tests.support.pages import csrf_of, field_of, logged_in, register_form
 
 
 def test_pages_need_login_and_wrong_password_says_so(client: TestClient, kefu: Kefu) -> None:
@@ -39,41 +23,20 @@ def test_pages_need_login_and_wrong_password_says_so(client: TestClient, kefu: K
 
 
 def test_register_view_and_move_a_work_order_in_the_browser_flow(
-    client: TestClient, kefu: Kefu, customer: dict[str, object]
+    client: TestClient, kefu: Kefu, customer: Json
 ) -> None:
-    agent = make_actor(kefu, Role.AGENT)
-    login(client, agent.username)
+    logged_in(client, kefu, Role.AGENT)
     form = client.get("/ui/work-orders/new")
     assert form.status_code == 200 and "登记工单" in form.text
     assert "Content-Security-Policy" in form.headers and "script-src 'self'" in form.headers["content-security-policy"]
     lookup = client.get("/ui/customers/lookup", params={"phone": str(customer["id"]) and "139"})
     assert lookup.status_code == 200
     bad = client.post(
-        "/ui/work-orders",
-        data={
-            "csrf": csrf_of(form.text),
-            "customer_id": str(customer["id"]),
-            "type": "fault",
-            "channel": "hotline",
-            "category": "broadband.nope",
-            "title": "宽带断网",
-            "description": "光猫红灯",
-        },
+        "/ui/work-orders", data=register_form(csrf_of(form.text), customer["id"], category="broadband.nope")
     )
     assert bad.status_code == 422 and "分类 broadband.nope 不存在" in bad.text and 'value="宽带断网"' in bad.text
     r = client.post(
-        "/ui/work-orders",
-        data={
-            "csrf": csrf_of(form.text),
-            "customer_id": str(customer["id"]),
-            "type": "fault",
-            "channel": "hotline",
-            "category": "broadband.no_connection",
-            "severity": "2",
-            "title": "宽带断网",
-            "description": "光猫红灯",
-        },
-        follow_redirects=False,
+        "/ui/work-orders", data=register_form(csrf_of(form.text), customer["id"], severity="2"), follow_redirects=False
     )
     assert r.status_code == 303
     detail_url = r.headers["location"]
@@ -81,7 +44,7 @@ def test_register_view_and_move_a_work_order_in_the_browser_flow(
     assert detail.status_code == 200 and "宽带断网" in detail.text and "二级（重大）" in detail.text
     assert "****" in detail.text  # the customer's phone is masked for an agent
     assert ">受理</button>" in detail.text and ">关闭</button>" not in detail.text
-    version = re.search(r'name="version" value="(\d+)"', detail.text).group(1)  # type: ignore[union-attr]
+    version = field_of(detail.text, r'name="version" value="(\d+)"')
     r = client.post(
         detail_url + "/transition",
         data={"csrf": csrf_of(detail.text), "to": "accepted", "version": version},
@@ -104,22 +67,11 @@ def test_register_view_and_move_a_work_order_in_the_browser_flow(
     assert detail_url.rsplit("/", 1)[1] in listed
 
 
-def test_forms_without_the_csrf_token_change_nothing(
-    client: TestClient, kefu: Kefu, customer: dict[str, object]
-) -> None:
-    agent = make_actor(kefu, Role.AGENT)
-    login(client, agent.username)
+def test_forms_without_the_csrf_token_change_nothing(client: TestClient, kefu: Kefu, customer: Json) -> None:
+    logged_in(client, kefu, Role.AGENT)
     r = client.post(
         "/ui/work-orders",
-        data={
-            "csrf": "forged",
-            "customer_id": str(customer["id"]),
-            "type": "fault",
-            "channel": "hotline",
-            "category": "broadband.no_connection",
-            "title": "伪造",
-            "description": "伪造",
-        },
+        data=register_form("forged", customer["id"], title="伪造", description="伪造"),
     )
     assert r.status_code == 422 and "表单已过期" in r.text
     listed = client.get("/ui/work-orders", params={"status": "all", "customer": customer["id"]}).text
@@ -127,8 +79,7 @@ def test_forms_without_the_csrf_token_change_nothing(
 
 
 def test_language_switches_to_english(client: TestClient, kefu: Kefu) -> None:
-    agent = make_actor(kefu, Role.AGENT)
-    login(client, agent.username)
+    logged_in(client, kefu, Role.AGENT)
     assert "工单" in client.get("/ui/work-orders").text
     client.get("/lang/en")
     page = client.get("/ui/work-orders").text
@@ -136,8 +87,7 @@ def test_language_switches_to_english(client: TestClient, kefu: Kefu) -> None:
 
 
 def test_bad_list_filters_are_reported_not_500(client: TestClient, kefu: Kefu) -> None:
-    agent = make_actor(kefu, Role.AGENT)
-    login(client, agent.username)
+    logged_in(client, kefu, Role.AGENT)
     r = client.get("/ui/work-orders", params={"status": "zzz", "priority": "P9", "cursor": "%%%"})
     assert r.status_code == 200 and "无法识别" in r.text
     r = client.get("/ui/work-orders", params={"q": "12345"}, follow_redirects=False)
@@ -148,8 +98,6 @@ def test_bad_list_filters_are_reported_not_500(client: TestClient, kefu: Kefu) -
 def test_every_catalogue_message_has_chinese() -> None:
     from babel.messages.pofile import read_po
 
-    from tests.conftest import ROOT
-
     with (ROOT / "src/kefu/translations/zh_CN/LC_MESSAGES/messages.po").open("rb") as fh:
         catalog = read_po(fh)
     untranslated = [m.id for m in catalog if m.id and not m.string]
@@ -157,8 +105,7 @@ def test_every_catalogue_message_has_chinese() -> None:
 
 
 def test_logging_out_ends_the_session_at_once(client: TestClient, kefu: Kefu) -> None:
-    agent = make_actor(kefu, Role.AGENT)
-    login(client, agent.username)
+    logged_in(client, kefu, Role.AGENT)
     page = client.get("/ui/work-orders")
     assert page.status_code == 200
     r = client.post("/logout", data={"csrf": csrf_of(page.text)}, follow_redirects=False)
@@ -171,23 +118,20 @@ def test_logging_out_ends_the_session_at_once(client: TestClient, kefu: Kefu) ->
 
 
 def test_detail_shows_time_limits_and_the_due_soon_list_finds_it(
-    client: TestClient, kefu: Kefu, customer: dict[str, object]
+    client: TestClient, kefu: Kefu, customer: Json
 ) -> None:
-    agent = make_actor(kefu, Role.AGENT)
-    login(client, agent.username)
+    logged_in(client, kefu, Role.AGENT)
     form = client.get("/ui/work-orders/new")
     r = client.post(
         "/ui/work-orders",
-        data={
-            "csrf": csrf_of(form.text),
-            "customer_id": str(customer["id"]),
-            "type": "fault",
-            "channel": "hotline",
-            "severity": "1",
-            "category": "mobile_network.no_signal",
-            "title": "基站退服",
-            "description": "整片无信号",
-        },
+        data=register_form(
+            csrf_of(form.text),
+            customer["id"],
+            severity="1",
+            category="mobile_network.no_signal",
+            title="基站退服",
+            description="整片无信号",
+        ),
         follow_redirects=False,
     )
     number = r.headers["location"].rsplit("/", 1)[1]

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import re
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from kefu.bootstrap import Kefu
 from kefu.domain.org import Role
 from kefu.web.security import CSRF_COOKIE
-from tests.conftest import make_actor, work_order_body
-from tests.web.test_pages import csrf_of, login
+from tests.support.factories import Json, make_actor, work_order_body
+from tests.support.pages import csrf_of, login
 
 MISSING = "GD20990101000009"
 
 
-def test_pages_refuse_with_the_status_the_api_gives(app, kefu: Kefu, customer: dict[str, object]) -> None:  # type: ignore[no-untyped-def]
+def test_pages_refuse_with_the_status_the_api_gives(app: FastAPI, kefu: Kefu, customer: Json) -> None:
     agent = make_actor(kefu, Role.AGENT)
     auditor = make_actor(kefu, Role.AUDITOR)  # sees every work order, may change none
     with TestClient(app, base_url="http://127.0.0.1") as api, TestClient(app, base_url="http://127.0.0.1") as page:
@@ -34,7 +35,7 @@ def test_pages_refuse_with_the_status_the_api_gives(app, kefu: Kefu, customer: d
                 headers={"Authorization": who, **headers},
                 json={"to": to},
             )
-            return r.status_code
+            return int(r.status_code)
 
         def through_page(to: str, *, on: str = number, client: TestClient = page, **form: str) -> tuple[int, str]:
             token = client.cookies[CSRF_COOKIE]  # the double-submit token is the cookie's value

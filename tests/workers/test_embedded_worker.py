@@ -8,29 +8,19 @@ from datetime import UTC, datetime, timedelta
 from fastapi.testclient import TestClient
 
 from kefu.app import create_app
-from kefu.bootstrap import Kefu, build
-from kefu.config import Settings
+from kefu.bootstrap import Kefu
 from kefu.domain.clock import FixedClock
 from kefu.domain.org import Role
 from kefu.services.access.accounts import authenticate
 from kefu.services.workorders import queries
-from tests.conftest import Database, make_actor, work_order_body
+from tests.support.databases import Database
+from tests.support.factories import Json, make_actor, work_order_body
+from tests.support.kefus import make_kefu
 
 
-def test_the_server_fires_due_deadlines_in_its_own_thread(
-    database: Database, kefu: Kefu, customer: dict[str, object]
-) -> None:
+def test_the_server_fires_due_deadlines_in_its_own_thread(database: Database, kefu: Kefu, customer: Json) -> None:
     clock = FixedClock(datetime.now(UTC))
-    k = build(
-        Settings(
-            environment="test",
-            database_url=database.url,
-            embedded_worker=True,
-            worker_interval_seconds=0.2,
-            quiet_hours="",
-        ),
-        clock=clock,
-    )
+    k = make_kefu(database.url, clock=clock, embedded_worker=True, worker_interval_seconds=0.2, quiet_hours="")
     try:
         agent = make_actor(k, Role.AGENT)
         user = authenticate(k.ctx, agent.token, "api")

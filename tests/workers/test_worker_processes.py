@@ -14,12 +14,10 @@ import pytest
 from sqlalchemy import Engine, func, insert, select, text
 
 from kefu.adapters.db.engine import make_engine
-from kefu.adapters.db.migrate import upgrade
 from kefu.adapters.db.tables import customers, users, work_order_clocks, work_order_events, work_orders
-from kefu.bootstrap import build
-from kefu.config import Settings
-from kefu.services.org.reference import seed_reference_data
-from tests.conftest import ROOT, create_pg_database, drop_pg_database
+from tests.support import ROOT
+from tests.support.databases import create_pg_database, drop_pg_database
+from tests.support.kefus import seeded_kefu
 
 N = 10_000
 
@@ -27,10 +25,7 @@ N = 10_000
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     url = create_pg_database("kefu_workers")
-    k = build(Settings(environment="test", database_url=url, embedded_worker=False))
-    upgrade(k.engine)
-    seed_reference_data(k.ctx)
-    k.engine.dispose()
+    seeded_kefu(url).engine.dispose()
     yield url
     drop_pg_database(url)
 
