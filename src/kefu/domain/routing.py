@@ -41,6 +41,17 @@ class RoutingRule:
         if self.fallback_team_id is not None and self.fallback_team_id == self.team_id:
             raise ValidationFailed("The fallback team must differ from the rule's team.", field="fallback_team_id")
 
+    def as_data(self) -> dict[str, object]:
+        """Its settings as stored and as the change log shows them (the name apart)."""
+        return {
+            "position": self.position,
+            "active": self.active,
+            "conditions": self.conditions.to_dict(),
+            "team_id": self.team_id,
+            "strategy": self.strategy.value,
+            "fallback_team_id": self.fallback_team_id,
+        }
+
 
 def choose_rule(rules: Iterable[RoutingRule], facts: Facts) -> RoutingRule | None:
     for rule in sorted(rules, key=lambda r: (r.position, r.id or 0)):

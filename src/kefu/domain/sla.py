@@ -26,9 +26,10 @@ from enum import StrEnum
 
 from kefu.domain.calendars import BusinessCalendar
 from kefu.domain.categories import in_subtree
+from kefu.domain.customers import CustomerProfile
 from kefu.domain.errors import ValidationFailed
 from kefu.domain.events import EventKind, WorkOrderEvent
-from kefu.domain.workorders import Status
+from kefu.domain.workorders import Status, WorkOrder
 
 
 class ClockName(StrEnum):
@@ -59,6 +60,20 @@ class Facts:
     region: str | None
     channel: str
     agreement_id: int | None = None
+
+    @classmethod
+    def of(cls, wo: WorkOrder, profile: CustomerProfile) -> Facts:
+        """What policies and routing rules look at, of a work order and its customer."""
+        return cls(
+            tier=profile.tier.value,
+            type=wo.type.value,
+            priority=wo.priority.value,
+            severity=wo.severity,
+            category=wo.category,
+            region=profile.region,
+            channel=wo.channel.value,
+            agreement_id=profile.agreement_id,
+        )
 
 
 @dataclass(frozen=True)
@@ -152,6 +167,17 @@ class SlaPolicy:
     def targets_for(self, tier: str) -> dict[ClockName, int]:
         found = {name: self.target_for(name, tier) for name in self.targets}
         return {name: minutes for name, minutes in found.items() if minutes is not None}
+
+    def as_data(self) -> dict[str, object]:
+        """Its settings as stored and as the change log shows them (name and escalations apart)."""
+        return {
+            "position": self.position,
+            "active": self.active,
+            "calendar": self.calendar,
+            "targets": {k.value: v for k, v in self.targets.items()},
+            "conditions": self.conditions.to_dict(),
+            "warn_at": list(self.warn_at),
+        }
 
     def thresholds(self) -> tuple[float, ...]:
         """Every fraction of a target at which something fires, in order (1.0, the breach, always)."""

@@ -47,12 +47,7 @@ class SqlRoutingRepository:
     def save_rule(self, rule: RoutingRule, *, actor_id: int, at: datetime) -> RoutingRule:
         values = {
             "name": rule.name,
-            "position": rule.position,
-            "active": rule.active,
-            "conditions": rule.conditions.to_dict(),
-            "team_id": rule.team_id,
-            "strategy": rule.strategy.value,
-            "fallback_team_id": rule.fallback_team_id,
+            **rule.as_data(),
             "updated_at": at,
             "updated_by": actor_id,
         }

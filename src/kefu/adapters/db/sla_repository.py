@@ -68,12 +68,7 @@ def _policy(row: Any) -> SlaPolicy:
 def _policy_values(p: SlaPolicy) -> dict[str, Any]:
     return {
         "name": p.name,
-        "position": p.position,
-        "active": p.active,
-        "calendar": p.calendar,
-        "targets": {k.value: v for k, v in p.targets.items()},
-        "conditions": p.conditions.to_dict(),
-        "warn_at": list(p.warn_at),
+        **p.as_data(),
         "escalations": [
             {
                 "level": e.level,

@@ -22,7 +22,8 @@ from kefu.domain.dispatch import Dispatch, HopStatus
 from kefu.domain.errors import N_, ConcurrentUpdate, PermissionDenied, StateConflict, ValidationFailed
 from kefu.domain.notifications import Message
 from kefu.domain.org import Permission, Role, Team, User
-from kefu.domain.workorders import OPEN_STATUS_VALUES, Status, WorkOrder
+from kefu.domain.workorders import OPEN_STATUS_VALUES, Priority, Status, WorkOrder
+from kefu.services import inbox
 from kefu.services.access import scope
 from kefu.services.access.authz import require
 from kefu.services.changes import changing, changing_part, move
@@ -171,7 +172,7 @@ def _back_to_sender(
     """A top-level hop that comes back returns the work order to its owning party."""
     if hop.parent_id is None:
         move(ctx, wo, Status.RETURNED, actor_id=actor.id or 0, at=now, note=note)
-    uow.outbox.add([_message(ctx, hop.sender_user_id, "hop_answered", hop, wo, now)])
+    uow.outbox.add(_messages(ctx, [hop.sender_user_id], "hop_answered", hop, wo, now))
 
 
 def reject_dispatch(
@@ -213,23 +214,15 @@ def return_held_hop(
     return hop
 
 
-def _message(ctx: Context, user_id: int, template: str, hop: Dispatch, wo: WorkOrder, now: datetime) -> Message:
-    release = ctx.quiet_hours.release(now, urgent=wo.priority.value == "P1") if ctx.quiet_hours else now
+def _messages(
+    ctx: Context, recipients: list[int], template: str, hop: Dispatch, wo: WorkOrder, now: datetime
+) -> list[Message]:
     payload = {
-        "number": wo.number,
         "dispatch_id": hop.id,
         "status": hop.status.value,
         "deadline_at": hop.deadline_at.isoformat() if hop.deadline_at else None,
     }
-    return Message(
-        channel="inbox",
-        template=template,
-        created_at=now,
-        deliver_after=release,
-        payload=payload,
-        recipient_user_id=user_id,
-        work_order_id=wo.id,
-    )
+    return inbox.to_staff(ctx, wo, recipients, template, payload, now, urgent=wo.priority is Priority.P1)
 
 
 def _tell_receivers(
@@ -240,7 +233,7 @@ def _tell_receivers(
         people = uow.users.find(roles=roles, team_id=hop.receiver_team_id)
     else:  # an organisation's reception decides who takes it: its supervisors hear of it
         people = uow.users.find(roles=(Role.SUPERVISOR,), organisation_id=hop.receiver_org_id)
-    return [_message(ctx, p.id, template, hop, wo, now) for p in people if p.id is not None]
+    return _messages(ctx, [p.id for p in people if p.id is not None], template, hop, wo, now)
 
 
 # --- reading -------------------------------------------------------------------------------------

@@ -33,19 +33,6 @@ def rules(ctx: Context, uow: UnitOfWork) -> list[RoutingRule]:
     return ctx.caches.routing_rules.get_or_load("all", uow.routing.rules)
 
 
-def facts_of(wo: WorkOrder, profile: CustomerProfile) -> Facts:
-    return Facts(
-        tier=profile.tier.value,
-        type=wo.type.value,
-        priority=wo.priority.value,
-        severity=wo.severity,
-        category=wo.category,
-        region=profile.region,
-        channel=wo.channel.value,
-        agreement_id=profile.agreement_id,
-    )
-
-
 def _agent_in(uow: UnitOfWork, team_id: int, strategy: Strategy, facts: Facts) -> int | None:
     candidates = uow.users.candidates(team_id, HANDLER_ROLES)
     last = uow.routing.last_assigned(team_id) if strategy is Strategy.ROUND_ROBIN else None
@@ -60,7 +47,7 @@ def _agent_in(uow: UnitOfWork, team_id: int, strategy: Strategy, facts: Facts) -
 
 
 def decide(ctx: Context, uow: UnitOfWork, wo: WorkOrder, profile: CustomerProfile) -> Decision:
-    facts = facts_of(wo, profile)
+    facts = Facts.of(wo, profile)
     rule = choose_rule(rules(ctx, uow), facts)
     if rule is None:
         return Decision(None, wo.team_id, wo.handler_id, Reason.NO_RULE)
@@ -188,23 +175,12 @@ def save_rule(ctx: Context, actor: User, rule: RoutingRule) -> RoutingRule:
         known = {c.code for c in uow.categories.all()}
         if unknown := [c for c in rule.conditions.categories if c not in known]:
             raise ValidationFailed("Unknown category: {codes}.", field="conditions", codes=", ".join(unknown))
-        before = next((_rule_data(r) for r in uow.routing.rules() if r.id == rule.id), None)
+        before = next((r.as_data() for r in uow.routing.rules() if r.id == rule.id), None)
         saved = uow.routing.save_rule(rule, actor_id=actor.id or 0, at=ctx.clock.now())
-        workspace.record(ctx, uow, actor, "routing_rule", saved.name, before, _rule_data(saved))
+        workspace.record(ctx, uow, actor, "routing_rule", saved.name, before, saved.as_data())
         uow.commit()
     ctx.caches.clear_organisation()
     return saved
-
-
-def _rule_data(rule: RoutingRule) -> dict[str, object]:
-    return {
-        "position": rule.position,
-        "active": rule.active,
-        "conditions": rule.conditions.to_dict(),
-        "team_id": rule.team_id,
-        "strategy": rule.strategy.value,
-        "fallback_team_id": rule.fallback_team_id,
-    }
 
 
 def visible_team(ctx: Context, uow: UnitOfWork, actor: User, team_id: int) -> Team:

@@ -36,23 +36,10 @@ def save_policy(ctx: Context, actor: User, policy: SlaPolicy) -> SlaPolicy:
             raise ValidationFailed("A policy named {name} exists already.", field="name", name=policy.name)
         saved = uow.sla.save_policy(policy)
         old = existing.get(policy.id)
-        workspace.record(
-            ctx, uow, actor, "sla_policy", saved.name, _policy_data(old) if old else None, _policy_data(saved)
-        )
+        workspace.record(ctx, uow, actor, "sla_policy", saved.name, old.as_data() if old else None, saved.as_data())
         uow.commit()
     ctx.caches.sla.clear()
     return saved
-
-
-def _policy_data(p: SlaPolicy) -> dict[str, object]:
-    return {
-        "position": p.position,
-        "active": p.active,
-        "calendar": p.calendar,
-        "targets": {k.value: v for k, v in p.targets.items()},
-        "conditions": p.conditions.to_dict(),
-        "warn_at": list(p.warn_at),
-    }
 
 
 def list_calendars(ctx: Context, actor: User) -> list[CalendarSpec]:

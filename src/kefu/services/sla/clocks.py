@@ -95,17 +95,7 @@ class Plan:
 
 
 def plan_for(ctx: Context, uow: UnitOfWork, wo: WorkOrder, profile: CustomerProfile) -> Plan:
-    facts = Facts(
-        tier=profile.tier.value,
-        type=wo.type.value,
-        priority=wo.priority.value,
-        severity=wo.severity,
-        category=wo.category,
-        region=profile.region,
-        channel=wo.channel.value,
-        agreement_id=profile.agreement_id,
-    )
-    policy = choose_policy(setup(ctx, uow).policies, facts)
+    policy = choose_policy(setup(ctx, uow).policies, Facts.of(wo, profile))
     agreement = uow.sla.agreement(profile.agreement_id) if profile.agreement_id else None
     targets = policy.targets_for(profile.tier.value) if policy else {}
     if agreement is not None:

@@ -12,6 +12,7 @@ from kefu.domain.notifications import MAX_ATTEMPTS, Message, retry_delay
 from kefu.domain.org import Role, Team
 from kefu.domain.sla import ClockRecord, EscalationLevel, Notify, SlaPolicy
 from kefu.domain.workorders import Channel, WorkOrder
+from kefu.services import inbox
 from kefu.services.access.system import system_id
 from kefu.services.context import Context
 from kefu.services.ports import Outgoing, SendFailed, UnitOfWork
@@ -187,28 +188,8 @@ def _notify(
             recipients += directory.people(Role.SUPERVISOR, organisation_id=team.organisation_id)
         elif target is Notify.HQ_QUALITY:
             recipients += directory.people(Role.QUALITY)
-    now = ctx.clock.now()
-    release = ctx.quiet_hours.release(now, urgent=urgent) if ctx.quiet_hours else now
-    payload = {
-        "number": wo.number,
-        "clock": record.state.name.value,
-        "at": at.isoformat(),
-        "priority": wo.priority.value,
-        "level": level,
-    }
-    return [
-        Message(
-            channel="inbox",
-            template=template,
-            created_at=now,
-            deliver_after=release,
-            payload=payload,
-            recipient_user_id=user_id,
-            work_order_id=wo.id,
-            urgent=urgent,
-        )
-        for user_id in dict.fromkeys(recipients)
-    ]
+    payload = {"clock": record.state.name.value, "at": at.isoformat(), "priority": wo.priority.value, "level": level}
+    return inbox.to_staff(ctx, wo, recipients, template, payload, ctx.clock.now(), urgent=urgent)
 
 
 def deliver_outbox(ctx: Context, *, limit: int = 500) -> int:
