@@ -45,6 +45,7 @@ class Site:
     lead: str
     engineer: str
     supervisor: str
+    admin: str  # of the top organisation: changes the settings every organisation shares
     phone: str
     field_team: int
 
@@ -72,6 +73,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             {"region": "广州", "skills": ("broadband",)},
         ),
         (names[Role.SUPERVISOR], Role.SUPERVISOR, "王主管", "reception", {}),
+        (names[Role.ADMIN], Role.ADMIN, "赵管理", "reception", {}),
     ]
     agent, *_ = [
         create_user(
@@ -110,6 +112,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         lead="fieldlead",
         engineer=names[Role.FIELD_ENGINEER],
         supervisor=names[Role.SUPERVISOR],
+        admin=names[Role.ADMIN],
         phone=phone,
         field_team=teams["field_repair"] or 0,
     )

@@ -1,5 +1,6 @@
 """Administration pages through HTTP on SQLite and PostgreSQL: time-limit policies, calendar days,
-teams, retiring a category — each change validated and in the change log."""
+teams, retiring a category — each change validated and in the change log; settings that affect every
+organisation only for the top organisation's admins."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from tests.support.pages import csrf_of, logged_in
 
 
 def test_policies_calendar_days_teams_and_categories(client: TestClient, kefu: Kefu) -> None:
-    logged_in(client, kefu, Role.SUPERVISOR)
+    logged_in(client, kefu, Role.ADMIN)  # of the top organisation
     page = client.get("/ui/admin/sla")
     assert page.status_code == 200 and "时限策略" in page.text
     csrf = csrf_of(page.text)
@@ -61,6 +62,15 @@ def test_policies_calendar_days_teams_and_categories(client: TestClient, kefu: K
     log = client.get("/ui/admin/changes").text
     assert f"sla_policy {saved.name}" in log and "calendar_day office/2027-10-08" in log
     assert "category marketing.points" in log and f"team {name}" in log
+    # A supervisor (even of the top organisation) sees these settings but changes none of them.
+    with TestClient(client.app, base_url="http://127.0.0.1") as other:
+        logged_in(other, kefu, Role.SUPERVISOR)
+        page = other.get("/ui/admin/sla")
+        assert page.status_code == 200 and 'id="read-only"' in page.text
+        form = {"csrf": csrf_of(page.text), "code": "marketing.points", "active": "0"}
+        assert other.post("/ui/admin/category-active", data=form).status_code == 403
+        form = {"csrf": csrf_of(page.text), "calendar": "office", "day": "2027-10-09"}
+        assert other.post("/ui/admin/calendar-day", data=form).status_code == 403
     # Without the CSRF token nothing changes; an agent may not use these pages.
     no_token = client.post("/ui/admin/category-active", data={"code": "marketing.points", "active": "1"})
     assert no_token.status_code == 422

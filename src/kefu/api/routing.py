@@ -77,6 +77,15 @@ class RuleIO(Strict):
     team_id: Annotated[int, Field(gt=0, le=MAX_ID)]
     strategy: Strategy = Strategy.LEAST_LOADED
     fallback_team_id: Annotated[int | None, Field(gt=0, le=MAX_ID)] = None
+    organisation_id: Annotated[
+        int | None,
+        Field(
+            gt=0,
+            le=MAX_ID,
+            description="whose work orders it routes (that organisation and those below it); "
+            "null: every organisation's (top organisation's admins only)",
+        ),
+    ] = None
 
     def domain(self, rule_id: int | None = None) -> RoutingRule:
         return RoutingRule(
@@ -88,6 +97,7 @@ class RuleIO(Strict):
             conditions=self.conditions.domain(),
             fallback_team_id=self.fallback_team_id,
             active=self.active,
+            organisation_id=self.organisation_id,
         )
 
     @classmethod
@@ -101,6 +111,7 @@ class RuleIO(Strict):
             team_id=r.team_id,
             strategy=r.strategy,
             fallback_team_id=r.fallback_team_id,
+            organisation_id=r.organisation_id,
         )
 
 

@@ -52,6 +52,14 @@ class WorkOrderIn(Strict):
             description=("the CTI call during which it is registered: the registration clock runs from its answer"),
         ),
     ] = None
+    customer_phone: Annotated[
+        str | None,
+        Field(
+            max_length=20,
+            description="the customer's whole phone number, to register for a customer of another organisation "
+            "(the caller on the line); not needed with the call_id of their call",
+        ),
+    ] = None
 
 
 class TransitionIn(Strict):

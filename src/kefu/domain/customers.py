@@ -127,6 +127,9 @@ class Customer:
     tags: list[str] = field(default_factory=list)
     wechat_openid: str | None = None
     account_number: str | None = None
+    #: The organisation the customer belongs to (归属): whoever registered them. Its subtree sees the
+    #: customer; other organisations only through a work order of theirs (kefu.services.access.scope).
+    organisation_id: int | None = None
 
     @classmethod
     def register(
@@ -146,6 +149,7 @@ class Customer:
         tags: list[str] | None = None,
         wechat_openid: str | None = None,
         account_number: str | None = None,
+        organisation_id: int | None = None,
     ) -> Customer:
         name = name.strip()
         wechat_openid = (wechat_openid or "").strip() or None
@@ -175,6 +179,7 @@ class Customer:
             created_at=at,
             wechat_openid=wechat_openid,
             account_number=account_number,
+            organisation_id=organisation_id,
         )
 
     def masked(self) -> Customer:
@@ -195,6 +200,22 @@ class Customer:
             tags=list(self.tags),
             wechat_openid=self.wechat_openid,
             account_number=self.account_number,
+            organisation_id=self.organisation_id,
+        )
+
+    def caller_card(self) -> Customer:
+        """What someone outside the customer's organisation learns from the customer's whole phone
+        number (the caller on the line): who it is and the tier that sets the time limits, masked,
+        nothing of the profile or the history."""
+        masked = self.masked()
+        return Customer(
+            id=self.id,
+            name=self.name,
+            phone=masked.phone,
+            tier=self.tier,
+            created_at=self.created_at,
+            brand=self.brand,
+            organisation_id=self.organisation_id,
         )
 
 

@@ -1,10 +1,26 @@
-"""Organisations, teams and the people in them; roles and what each role may do."""
+"""Organisations, teams and the people in them; roles and what each role may do; and the one
+permission model (R32): permissions are granted within an organisation subtree.
+
+* A role says what someone may do (`ROLE_PERMISSIONS`); the organisation says where. Whoever manages
+  users, teams or routing rules does so only inside their own organisation's subtree (`manages`).
+* Nobody gives a role whose permissions exceed their own (`role_covers`), to themselves or anyone,
+  and nobody edits someone whose role exceeds their own.
+* Settings that affect every organisation (organisations themselves, categories, customer message
+  templates, SLA policies and calendars, routing rules between organisations) belong to the admins of
+  the top organisation (`runs_installation`).
+* Vendors and partners (`EXTERNAL_KINDS`) never administer the operator's staff, and the operator's
+  organisations never hang below theirs.
+
+docs/SECURITY.md states the model and the role x organisation x action matrix.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 
 
 class OrganisationKind(StrEnum):
@@ -43,11 +59,14 @@ class Permission(StrEnum):
     WORKORDER_TRANSITION = "workorder.transition"
     WORKORDER_NOTE = "workorder.note"
     PII_VIEW = "pii.view"  # may ask for unmasked phone, ID number, address (every view is logged)
-    USER_MANAGE = "user.manage"
-    SLA_MANAGE = "sla.manage"  # policies, calendars, service agreements
+    USER_MANAGE = "user.manage"  # create, edit, disable users (within the organisation subtree)
+    SLA_MANAGE = "sla.manage"  # service agreements of the customers in scope
     WORKORDER_DISPATCH = "workorder.dispatch"  # send hops, answer them, schedule field visits
-    #: organisations, teams, agents' skills/shifts/capacity, routing rules, categories, message templates
+    #: teams, agents' team/skills/shifts/capacity, routing rules within the organisation subtree
     ROUTING_MANAGE = "routing.manage"
+    #: settings that affect every organisation: organisations, categories, customer message templates,
+    #: SLA policies and calendars, routing rules between organisations (held at the top organisation)
+    SETTINGS_MANAGE = "settings.manage"
 
 
 P = Permission
@@ -59,7 +78,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.FIELD_ENGINEER: frozenset(_HANDLING | {P.PII_VIEW}),
     Role.QUALITY: frozenset({P.READ, P.WORKORDER_NOTE}),
     Role.SUPERVISOR: frozenset(
-        _HANDLING | {P.CUSTOMER_CREATE, P.WORKORDER_CREATE, P.PII_VIEW, P.SLA_MANAGE, P.ROUTING_MANAGE}
+        _HANDLING | {P.CUSTOMER_CREATE, P.WORKORDER_CREATE, P.PII_VIEW, P.SLA_MANAGE, P.ROUTING_MANAGE, P.USER_MANAGE}
     ),
     Role.ADMIN: frozenset(set(Permission)),
     Role.AUDITOR: frozenset({P.READ}),
@@ -68,6 +87,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 
 def role_may(role: Role, permission: Permission) -> bool:
     return permission in ROLE_PERMISSIONS[role]
+
+
+def role_covers(holder: Role, granted: Role) -> bool:
+    """Whether someone with role `holder` may give role `granted` (or manage someone who has it):
+    every permission of `granted` is one `holder` has. Roles are ranked by what they may do, so
+    nobody raises anyone, themselves included, above their own role."""
+    return ROLE_PERMISSIONS[granted] <= ROLE_PERMISSIONS[holder]
 
 
 @dataclass
@@ -110,44 +136,128 @@ class User:
     def may(self, permission: Permission) -> bool:
         return self.active and role_may(self.role, permission)
 
-    @property
-    def sees_everything(self) -> bool:
-        """Admins and auditors look across all organisations; everyone else sees their own scope."""
-        return self.role in (Role.ADMIN, Role.AUDITOR)
-
 
 #: Organisations outside the operator: they see only what was dispatched to them, masked.
 EXTERNAL_KINDS = frozenset({OrganisationKind.VENDOR, OrganisationKind.PARTNER})
 
 
-def visible_organisations(user: User, organisations: list[Organisation]) -> frozenset[int] | None:
+class OrgTree:
+    """All organisations as one tree under the top organisation (the installation's first
+    organisation without a parent that is not a vendor or partner: the operator's HQ).
+
+    An organisation without a parent hangs directly under the top organisation: vendors and partners,
+    and any operator organisation added without a parent, so that every organisation is in the top
+    organisation's subtree and in no other root's.
+    """
+
+    def __init__(self, organisations: Iterable[Organisation]) -> None:
+        self.by_id = {o.id: o for o in organisations if o.id is not None}
+        roots = sorted(i for i, o in self.by_id.items() if o.parent_id is None and o.kind not in EXTERNAL_KINDS)
+        self.top_id: int | None = roots[0] if roots else None
+
+    def parent_of(self, organisation_id: int) -> int | None:
+        org = self.by_id.get(organisation_id)
+        if org is None or organisation_id == self.top_id:
+            return None
+        if org.parent_id is None or org.parent_id not in self.by_id:
+            return self.top_id
+        return org.parent_id
+
+    @cached_property
+    def _children(self) -> dict[int, list[int]]:
+        out: dict[int, list[int]] = {}
+        for organisation_id in self.by_id:
+            parent = self.parent_of(organisation_id)
+            if parent is not None:
+                out.setdefault(parent, []).append(organisation_id)
+        return out
+
+    def subtree(self, organisation_id: int) -> frozenset[int]:
+        """The organisation and every organisation below it."""
+        if organisation_id not in self.by_id:
+            return frozenset()
+        seen: set[int] = set()
+        todo = [organisation_id]
+        while todo:
+            current = todo.pop()
+            if current not in seen:
+                seen.add(current)
+                todo.extend(self._children.get(current, []))
+        return frozenset(seen)
+
+    def contains(self, ancestor_id: int, organisation_id: int) -> bool:
+        """`organisation_id` is `ancestor_id` or below it."""
+        current: int | None = organisation_id
+        seen: set[int] = set()
+        while current is not None and current not in seen:
+            if current == ancestor_id:
+                return True
+            seen.add(current)
+            current = self.parent_of(current)
+        return False
+
+    def is_external(self, organisation_id: int | None) -> bool:
+        org = self.by_id.get(organisation_id) if organisation_id is not None else None
+        return org is not None and org.kind in EXTERNAL_KINDS
+
+
+def is_external(user: User, tree: OrgTree) -> bool:
+    """A vendor's or partner's user: customer personal data stays masked whatever the role."""
+    return tree.is_external(user.organisation_id)
+
+
+def at_top(user: User, tree: OrgTree) -> bool:
+    return user.organisation_id is not None and user.organisation_id == tree.top_id
+
+
+def visible_organisations(user: User, tree: OrgTree) -> frozenset[int] | None:
     """The organisations whose work orders (owned or dispatched to) `user` may see; None = all.
 
     The operator's own organisations see downwards: headquarters sees every province and city
-    below it, a province its cities. A vendor or partner sees only its own organisation.
+    below it, a province its cities; the top organisation's admins and auditors see everything. A
+    vendor or partner sees only its own organisation, whatever the role.
     """
-    if user.sees_everything:
-        return None
-    if user.organisation_id is None:
+    if user.organisation_id is None or user.organisation_id not in tree.by_id:
         return frozenset()
-    by_id = {o.id: o for o in organisations}
-    own = by_id.get(user.organisation_id)
-    if own is None or own.kind in EXTERNAL_KINDS:
+    if tree.is_external(user.organisation_id):
         return frozenset({user.organisation_id})
-    children: dict[int | None, list[int]] = {}
-    for o in organisations:
-        if o.id is not None and o.kind not in EXTERNAL_KINDS:
-            children.setdefault(o.parent_id, []).append(o.id)
-    seen: set[int] = set()
-    todo = [user.organisation_id]
-    while todo:
-        current = todo.pop()
-        if current not in seen:
-            seen.add(current)
-            todo.extend(children.get(current, []))
-    return frozenset(seen)
+    if user.role in (Role.ADMIN, Role.AUDITOR) and at_top(user, tree):
+        return None
+    return frozenset(o for o in tree.subtree(user.organisation_id) if not tree.is_external(o))
 
 
-def is_external(user: User, organisations: list[Organisation]) -> bool:
-    """A vendor's or partner's user: customer personal data stays masked whatever the role."""
-    return any(o.id == user.organisation_id and o.kind in EXTERNAL_KINDS for o in organisations)
+def visible_staff(user: User, tree: OrgTree) -> frozenset[int] | None:
+    """The organisations whose people `user` sees in lists (colleagues, those it manages): its own
+    organisation's subtree; None = all (the top organisation)."""
+    if at_top(user, tree):
+        return None
+    return tree.subtree(user.organisation_id) if user.organisation_id is not None else frozenset()
+
+
+def manages(actor: User, organisation_id: int | None, tree: OrgTree) -> bool:
+    """Whether `actor` administers what belongs to this organisation: its own organisation's subtree.
+    A vendor's or partner's user never administers an operator organisation."""
+    own = actor.organisation_id
+    if not actor.active or own is None or organisation_id is None or organisation_id not in tree.by_id:
+        return False
+    if tree.is_external(own) and not tree.is_external(organisation_id):
+        return False
+    return tree.contains(own, organisation_id)
+
+
+def manages_user(actor: User, target: User, tree: OrgTree) -> bool:
+    """Whether `actor` may change `target`'s account: inside its subtree, with a role it covers. The
+    account that signs what kefu does by itself is nobody's to change."""
+    if target.username == SYSTEM_USERNAME:
+        return False
+    return manages(actor, target.organisation_id, tree) and role_covers(actor.role, target.role)
+
+
+def may_place(actor: User, role: Role, organisation_id: int | None, tree: OrgTree) -> bool:
+    """Whether `actor` may give someone `role` in this organisation (a new user, or a change)."""
+    return role_covers(actor.role, role) and manages(actor, organisation_id, tree)
+
+
+def runs_installation(actor: User, tree: OrgTree) -> bool:
+    """Settings that affect every organisation belong to the admins of the top organisation."""
+    return actor.may(Permission.SETTINGS_MANAGE) and at_top(actor, tree)

@@ -34,6 +34,9 @@ class RoutingRule:
     conditions: Conditions = field(default_factory=Conditions)
     fallback_team_id: int | None = None
     active: bool = True
+    #: Whose work orders the rule routes: those registered in this organisation or below it. None:
+    #: every organisation's (an installation-wide rule, for the top organisation's admins).
+    organisation_id: int | None = None
 
     def __post_init__(self) -> None:
         if not self.name.strip():
@@ -50,6 +53,7 @@ class RoutingRule:
             "team_id": self.team_id,
             "strategy": self.strategy.value,
             "fallback_team_id": self.fallback_team_id,
+            "organisation_id": self.organisation_id,
         }
 
 

@@ -13,7 +13,7 @@ from kefu.domain.calendars import DayTypes, WeekdaysOnly
 from kefu.domain.categories import Category
 from kefu.domain.clock import Clock
 from kefu.domain.notifications import QuietHours
-from kefu.domain.org import Organisation, User
+from kefu.domain.org import OrgTree, User
 from kefu.domain.routing import RoutingRule
 from kefu.services.caching import TtlCache
 from kefu.services.ports import PasswordHasher, Sender, UnitOfWork
@@ -33,7 +33,7 @@ class Caches:
         self.tokens: TtlCache[str, User] = TtlCache(ttl, now)  # checked sessions and API tokens
         self.categories: TtlCache[str, Category] = TtlCache(ttl, now)
         self.sla: TtlCache[str, SlaSetup] = TtlCache(ttl, now)  # policies and calendars
-        self.organisations: TtlCache[str, list[Organisation]] = TtlCache(ttl, now)
+        self.organisations: TtlCache[str, OrgTree] = TtlCache(ttl, now)
         self.routing_rules: TtlCache[str, list[RoutingRule]] = TtlCache(ttl, now)
         self.templates: TtlCache[str, dict[tuple[str, str, str], tuple[str | None, str]]] = TtlCache(ttl, now)
         self.system: TtlCache[str, User] = TtlCache(ttl, now)  # the account that signs what kefu does itself

@@ -1,4 +1,10 @@
-"""Use cases for customers. Personal data leaves here masked unless the role may see it and asks."""
+"""Use cases for customers. Personal data leaves here masked unless the role may see it and asks.
+
+A customer belongs to the organisation that registered them, and is seen within that organisation's
+subtree and by whoever has a work order of theirs in scope (kefu.services.access.scope). Anyone else
+who has the customer's whole phone number in front of them (the caller on the line, a customer at
+the counter) finds only the caller card: name, masked number and tier, enough to register a work
+order for them (R15) and nothing of their profile or history."""
 
 from __future__ import annotations
 
@@ -6,12 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from kefu.domain.contacts import Attachment, Contact
-from kefu.domain.customers import Customer, Device, Tier
-from kefu.domain.errors import N_, NotFound, PermissionDenied, ValidationFailed
+from kefu.domain.customers import Customer, Device, Tier, normalize_phone
+from kefu.domain.errors import N_, NotFound, ValidationFailed
 from kefu.domain.org import Permission, User
 from kefu.domain.visits import Visit
 from kefu.domain.workorders import WorkOrder
-from kefu.services.access import scope
+from kefu.services.access import authz, scope
 from kefu.services.access.authz import require
 from kefu.services.context import Context
 from kefu.services.ports import CustomerFilter, UnitOfWork, WorkOrderFilter
@@ -47,6 +53,7 @@ def register_customer(ctx: Context, actor: User, new: NewCustomer) -> Customer:
         services=new.services,
         devices=new.devices,
         tags=new.tags,
+        organisation_id=actor.organisation_id,
     )
     with ctx.uow(write=True) as uow:
         stored = uow.customers.add(customer)
@@ -59,9 +66,7 @@ def reveal(uow: UnitOfWork, ctx: Context, actor: User, customer: Customer, unmas
     A vendor's or partner's user never sees personal data unmasked, whatever the role."""
     if not unmask:
         return customer.masked()
-    require(actor, Permission.PII_VIEW)
-    if scope.external(ctx, uow, actor):
-        raise PermissionDenied(role=actor.role.value, action=N_("see unmasked personal data"))
+    authz.require_operator(ctx, uow, actor, Permission.PII_VIEW)
     assert customer.id is not None and actor.id is not None
     uow.customers.log_personal_data_access(
         user_id=actor.id, customer_id=customer.id, at=ctx.clock.now(), purpose=purpose
@@ -72,40 +77,44 @@ def reveal(uow: UnitOfWork, ctx: Context, actor: User, customer: Customer, unmas
 def get_customer(ctx: Context, actor: User, customer_id: int, *, unmask: bool = False) -> Customer:
     require(actor, Permission.READ)
     with ctx.uow(write=unmask) as uow:
-        customer = uow.customers.get(customer_id)
-        if customer is None or not _may_see(ctx, uow, actor, customer_id):
-            raise NotFound(kind=N_("Customer"), key=customer_id)
+        customer = scope.load_customer(ctx, uow, actor, customer_id)
         shown = reveal(uow, ctx, actor, customer, unmask, "view customer")
         uow.commit()
     return shown
 
 
+def whole_phone(raw: str | None) -> str | None:
+    """The number if it is a whole phone number (mobile or landline with area code), else None."""
+    try:
+        return normalize_phone(raw) if raw else None
+    except ValidationFailed:
+        return None
+
+
 def search_customers(
     ctx: Context, actor: User, *, phone: str | None, name: str | None, before_id: int | None, limit: int
 ) -> list[Customer]:
-    """Find customers by (part of) the phone number or the start of the name; newest first."""
+    """Find customers by (part of) the phone number or the start of the name, newest first, within
+    the actor's data scope. A whole phone number also finds a customer outside it, as the caller card
+    only. A vendor's or partner's user searches by the whole number only."""
     require(actor, Permission.READ)
     phone = "".join(ch for ch in phone or "" if ch.isdigit()) or None
     if phone is not None and len(phone) < 4:
         raise ValidationFailed("Give at least 4 digits of the phone number to search.", field="phone")
-    flt = CustomerFilter(phone=phone, name=(name or "").strip() or None, before_id=before_id)
+    whole = whole_phone(phone)
     with ctx.uow() as uow:
-        if scope.external(ctx, uow, actor) and (flt.name or phone is None or len(phone) != 11):
+        visible = scope.visible_to(ctx, uow, actor)
+        if scope.external(ctx, uow, actor) and (name or whole is None):
             # A vendor facing a caller finds that one customer by the whole number, nothing more.
             raise ValidationFailed("Search by the customer's whole 11-digit phone number.", field="phone")
-        found = uow.customers.search(flt, limit)
-        if scope.external(ctx, uow, actor):
-            found = [c for c in found if c.phone == phone]
-    return [c.masked() for c in found]
-
-
-def _may_see(ctx: Context, uow: UnitOfWork, actor: User, customer_id: int) -> bool:
-    """The operator's own staff see the operator's customers; a vendor's or partner's user sees a
-    customer only through a work order owned by or dispatched to its organisation."""
-    if not scope.external(ctx, uow, actor):
-        return True
-    flt = WorkOrderFilter(customer_id=customer_id, visible_to=scope.visible_to(ctx, uow, actor))
-    return bool(uow.work_orders.find(flt, 1))
+        flt = CustomerFilter(phone=phone, name=(name or "").strip() or None, before_id=before_id, visible_to=visible)
+        found = [c.masked() for c in uow.customers.search(flt, limit)]
+        if whole is not None and visible is not None and not name:
+            shown = {c.id for c in found}
+            cards = uow.customers.search(CustomerFilter(phone=whole, before_id=before_id), limit)
+            found += [c.caller_card() for c in cards if c.phone == whole and c.id not in shown]
+            found = sorted(found, key=lambda c: c.id or 0, reverse=True)[:limit]
+    return found
 
 
 @dataclass(frozen=True)
@@ -121,23 +130,21 @@ class TimelineItem:
 
 def customer_timeline(ctx: Context, actor: User, customer_id: int, *, limit: int = 50) -> list[TimelineItem]:
     """Contacts (calls, messages in and out), work orders and field visits of a customer, newest
-    first, within the actor's data scope."""
+    first, within the actor's data scope: only the work orders it may open, their visits and
+    contacts, and (for the customer's own organisations) the contacts tied to no work order."""
     require(actor, Permission.READ)
     if not 1 <= limit <= 200:
         raise ValidationFailed("limit must be between 1 and {max}.", field="limit", max=200)
     with ctx.uow() as uow:
-        if uow.customers.get(customer_id) is None or not _may_see(ctx, uow, actor, customer_id):
-            raise NotFound(kind=N_("Customer"), key=customer_id)
+        customer = scope.load_customer(ctx, uow, actor, customer_id)
         visible = scope.visible_to(ctx, uow, actor)
         orders = uow.work_orders.find(WorkOrderFilter(customer_id=customer_id, visible_to=visible), limit)
-        seen = {w.id for w in orders}
-        items = [TimelineItem("work_order", w.created_at, work_order=w) for w in orders]
-        outside = scope.external(ctx, uow, actor)  # a vendor sees only the contacts of its work orders
-        items += [
-            TimelineItem("contact", c.at, contact=c)
-            for c in uow.channels.contacts_of(customer_id, limit)
-            if not outside or c.work_order_id in seen
+        items = [
+            TimelineItem("work_order", w.created_at, work_order=w)
+            for w in scope.shown_work_orders(ctx, uow, actor, orders)
         ]
+        contacts = scope.shown_contacts(ctx, uow, actor, customer, uow.channels.contacts_of(customer_id, limit))
+        items += [TimelineItem("contact", c.at, contact=c) for c in contacts]
         for w in orders[:20]:
             items += [TimelineItem("visit", v.window_start, visit=v) for v in uow.visits.of_work_order(w.id or 0)]
     items.sort(key=lambda i: i.at, reverse=True)
@@ -145,17 +152,11 @@ def customer_timeline(ctx: Context, actor: User, customer_id: int, *, limit: int
 
 
 def contact_attachment(ctx: Context, actor: User, contact_id: int, position: int) -> Attachment:
-    """A contact's file, for whoever may see the contact: its work order, or (operator staff) its customer."""
+    """A contact's file, for whoever may see the contact (kefu.services.access.scope.shown_contacts)."""
     require(actor, Permission.READ)
     with ctx.uow() as uow:
         found = uow.channels.attachment(contact_id, position)
-        if found is None:
+        customer = uow.customers.get(found.contact.customer_id) if found and found.contact.customer_id else None
+        if found is None or customer is None or not scope.shown_contacts(ctx, uow, actor, customer, [found.contact]):
             raise NotFound(kind=N_("Attachment"), key=f"{contact_id}/{position}")
-        contact, file = found
-        if contact.work_order_id is not None:
-            allowed = scope.load_work_order_by_id(ctx, uow, actor, contact.work_order_id) is not None
-        else:
-            allowed = contact.customer_id is not None and not scope.external(ctx, uow, actor)
-        if not allowed:
-            raise NotFound(kind=N_("Attachment"), key=f"{contact_id}/{position}")
-        return file
+        return found.attachment

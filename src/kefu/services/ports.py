@@ -47,6 +47,9 @@ class CustomerFilter:
     phone: str | None = None
     name: str | None = None  # prefix match
     before_id: int | None = None
+    #: Data scope: customers who belong to these organisations or have a work order in scope (None:
+    #: all). Set by the services from the actor, never from input.
+    visible_to: frozenset[int] | None = None
 
 
 class TokenGrant(NamedTuple):
@@ -115,7 +118,10 @@ class BreachedClock(NamedTuple):
 
 class CustomerRepository(Protocol):
     def add(self, customer: Customer) -> Customer: ...
-    def get(self, customer_id: int) -> Customer | None: ...
+    def get(self, customer_id: int, *, visible_to: frozenset[int] | None = None) -> Customer | None:
+        """The customer; with `visible_to`, only if in that data scope (see CustomerFilter)."""
+        ...
+
     def profile_of(self, customer_id: int, day: date) -> CustomerProfile | None:
         """Tier, region and the service agreement in force on `day`; None if there is no such customer.
         Cheap: what registering a work order needs, without the customer's JSON columns."""
@@ -164,11 +170,16 @@ class UserRepository(Protocol):
         team_id: int | None = None,
         organisation_id: int | None = None,
         organisation_ids: frozenset[int] | None = None,
+        include_inactive: bool = False,
     ) -> list[User]:
-        """Active users with one of these roles, in a team or (one of) the organisations if given."""
+        """Users with one of these roles (active ones unless `include_inactive`), in a team or (one
+        of) the organisations if given."""
         ...
 
-    def update_profile(self, user: User) -> None: ...
+    def update_profile(self, user: User) -> None:
+        """Store role, organisation, team, name, active, and the dispatch profile."""
+        ...
+
     def candidates(self, team_id: int, roles: tuple[Role, ...]) -> list[Candidate]: ...
     def hold_capacity(self, user_id: int) -> bool:
         """Lock the user for this transaction; True if on shift with room for one more work order."""
@@ -188,6 +199,9 @@ class TokenRepository(Protocol):
         ...
 
     def revoke(self, token_hash: str, at: datetime) -> None: ...
+    def revoke_all(self, user_id: int, at: datetime) -> None:
+        """Revoke every session and API token of the user (the account was disabled)."""
+        ...
 
 
 class CategoryRepository(Protocol):
@@ -244,10 +258,12 @@ class WorkspaceRepository(Protocol):
     def created_by(
         self, column: str, start: datetime, end: datetime, visible_to: frozenset[int] | None
     ) -> dict[Any, int]: ...
-    def breaches_between(self, start: datetime, end: datetime) -> int: ...
+    def breaches_between(self, start: datetime, end: datetime, visible_to: frozenset[int] | None) -> int: ...
     def agents_load(self, team_ids: list[int] | None) -> list[AgentLoad]: ...
     def record_change(self, change: AdminChange) -> None: ...
-    def changes(self, limit: int) -> list[AdminChange]: ...
+    def changes(self, limit: int, organisation_ids: frozenset[int] | None = None) -> list[AdminChange]:
+        """The latest changes, newest first; with `organisation_ids`, those made by their people."""
+        ...
 
 
 class ChannelRepository(Protocol):

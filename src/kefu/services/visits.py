@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from kefu.domain.checklists import ChecklistStep, complete_step
-from kefu.domain.customers import mask_address
 from kefu.domain.errors import N_, NotFound, PermissionDenied, StateConflict, ValidationFailed
 from kefu.domain.org import Permission, Role, User
 from kefu.domain.routing import Candidate
@@ -92,7 +91,7 @@ def schedule_visit(
         notify.to_customer(
             ctx, uow, wo, "visit_scheduled", window=notify.when(ctx, visit.window_start, visit.window_end)
         )
-    return visit
+    return scope.visit_as_seen_by(ctx, actor, visit)
 
 
 def _visiting(
@@ -113,7 +112,7 @@ def check_in(ctx: Context, actor: User, visit_id: int, *, expected_version: int 
     """The engineer is on site: the `onsite` clock stops."""
     with _visiting(ctx, actor, visit_id, expected_version) as (_uow, visit, wo, now):
         wo.record(visit.check_in(actor_id=actor.id or 0, at=now))
-    return visit
+    return scope.visit_as_seen_by(ctx, actor, visit)
 
 
 @dataclass(frozen=True)
@@ -150,7 +149,7 @@ def complete_visit(
         )
         if visit.outcome is VisitOutcome.RESOLVED:
             _resolve(ctx, uow, actor, wo, visit, now)
-    return visit
+    return scope.visit_as_seen_by(ctx, actor, visit)
 
 
 def _resolve(ctx: Context, uow: UnitOfWork, actor: User, wo: WorkOrder, visit: Visit, now: datetime) -> None:
@@ -173,17 +172,10 @@ def cancel_visit(
 ) -> Visit:
     with _visiting(ctx, actor, visit_id, expected_version, engineer_only=False) as (_uow, visit, wo, now):
         wo.record(visit.cancel(actor_id=actor.id or 0, at=now, reason=reason))
-    return visit
+    return scope.visit_as_seen_by(ctx, actor, visit)
 
 
 # --- reading -------------------------------------------------------------------------------------
-
-
-def _shown(ctx: Context, uow: UnitOfWork, actor: User, visit: Visit) -> Visit:
-    """The site address is personal data: masked unless the role may see it (engineers may)."""
-    if actor.may(Permission.PII_VIEW) and not scope.external(ctx, uow, actor):
-        return visit
-    return replace(visit, address=mask_address(visit.address), signature=None)
 
 
 def view_visit(ctx: Context, actor: User, visit_id: int) -> tuple[Visit, WorkOrder]:
@@ -194,14 +186,14 @@ def view_visit(ctx: Context, actor: User, visit_id: int) -> tuple[Visit, WorkOrd
         wo = scope.load_work_order_by_id(ctx, uow, actor, visit.work_order_id) if visit else None
         if visit is None or wo is None:
             raise NotFound(kind=N_("Visit"), key=visit_id)
-        return _shown(ctx, uow, actor, visit), wo
+        return scope.shown_visits(ctx, uow, actor, [visit])[0], wo
 
 
 def list_visits(ctx: Context, actor: User, number: str) -> list[Visit]:
     require(actor, Permission.READ)
     with ctx.uow() as uow:
         wo = scope.load_work_order(ctx, uow, actor, number)
-        return [_shown(ctx, uow, actor, v) for v in uow.visits.of_work_order(wo.id or 0)]
+        return scope.shown_visits(ctx, uow, actor, uow.visits.of_work_order(wo.id or 0))
 
 
 def engineer_day(ctx: Context, actor: User, engineer_id: int, day: date) -> list[NumberedVisit]:
@@ -222,7 +214,8 @@ def engineer_day(ctx: Context, actor: User, engineer_id: int, day: date) -> list
         if allowed is not None:  # only visits of work orders in the actor's scope
             seen = uow.work_orders.get_many_by_id(sorted({v.work_order_id for v, _ in found}), visible_to=allowed)
             found = [f for f in found if f.visit.work_order_id in seen]
-        return [NumberedVisit(_shown(ctx, uow, actor, f.visit), f.number) for f in found]
+        shown = scope.shown_visits(ctx, uow, actor, [f.visit for f in found])
+        return [NumberedVisit(v, f.number) for v, f in zip(shown, found, strict=True)]
 
 
 def suggest_engineer(

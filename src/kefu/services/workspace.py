@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, urlencode
 from kefu.domain.errors import N_, NotFound, ValidationFailed
 from kefu.domain.org import Permission, User
 from kefu.domain.workorders import OPEN_STATUS_VALUES, Status
-from kefu.services.access import scope
+from kefu.services.access import authz, scope
 from kefu.services.access.authz import require
 from kefu.services.context import Context
 from kefu.services.ports import AdminChange, AgentLoad, SavedFilter, UnitOfWork, WorkOrderFilter
@@ -171,7 +171,7 @@ def dashboard(ctx: Context, actor: User) -> Dashboard:
         found = Dashboard(
             by_status={str(k): v for k, v in uow.workspace.open_by("status", visible).items()},
             by_team=uow.workspace.open_by("team_id", visible),
-            breaches_today=uow.workspace.breaches_between(today, now + timedelta(seconds=1)),
+            breaches_today=uow.workspace.breaches_between(today, now + timedelta(seconds=1), visible),
             due_within_hour=uow.workspace.count(
                 WorkOrderFilter(statuses=OPEN, visible_to=visible, due_before=now + timedelta(hours=1)), COUNT_CAP
             ),
@@ -197,9 +197,10 @@ def record(ctx: Context, uow: UnitOfWork, actor: User, entity: str, key: object,
 
 
 def admin_changes(ctx: Context, actor: User, *, limit: int = 100) -> tuple[list[AdminChange], dict[int, str]]:
-    """The latest changes, newest first, with the names of the people who made them."""
+    """The latest changes made by the people of the actor's organisation subtree (all of them at the
+    top organisation), newest first, with the names of the people who made them."""
     require(actor, Permission.ROUTING_MANAGE)
     with ctx.uow() as uow:
-        changes = uow.workspace.changes(limit)
+        changes = uow.workspace.changes(limit, authz.staff_scope(ctx, uow, actor))
         people = uow.users.get_many(sorted({c.user_id for c in changes}))
     return changes, {i: u.display_name for i, u in people.items()}

@@ -1,5 +1,6 @@
-"""Administration pages: categories, teams, agents, routing rules, SLA policies and calendars,
-message templates — each form checked by the same services as the API, each change recorded.
+"""Administration pages: categories, teams, users, agents, routing rules, SLA policies and calendars,
+message templates — each form checked by the same services as the API (within the organisation
+subtree; installation-wide settings for the top organisation's admins), each change recorded.
 
 Each section is a page of its own (GET /ui/admin/<section>, declared with @section) and each change
 a form target of its own (POST /ui/admin/<change>, declared with @change); a refused change shows
@@ -17,10 +18,11 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from kefu.domain.errors import N_, DomainError, PermissionDenied, ValidationFailed
-from kefu.domain.org import Permission, TeamFunction, User
+from kefu.domain.org import Permission, Role, TeamFunction, User
 from kefu.domain.routing import RoutingRule, Strategy
 from kefu.domain.sla import ClockName, Conditions
 from kefu.services import workspace
+from kefu.services.access import accounts, authz, users
 from kefu.services.channels import notify
 from kefu.services.context import Context
 from kefu.services.dispatch import routing
@@ -89,7 +91,17 @@ def _page(
     if not user.may(Permission.ROUTING_MANAGE):
         raise PermissionDenied(N_("Only supervisors and administrators manage these settings."))
     values = SECTIONS[name](request, user)
-    return render(request, "admin.html", status_code, user=user, tab=name, error=error, form=form or {}, **values)
+    return render(
+        request,
+        "admin.html",
+        status_code,
+        user=user,
+        tab=name,
+        error=error,
+        form=form or {},
+        runs_installation=authz.runs_installation_now(context_of(request), user),
+        **values,
+    )
 
 
 @router.get("/ui/admin")
@@ -109,6 +121,20 @@ def categories(request: Request, user: User) -> dict[str, Any]:
 @section("teams")
 def teams(request: Request, user: User) -> dict[str, Any]:
     return {**org_names(request, user), "functions": list(TeamFunction)}
+
+
+@section("users")
+def accounts_section(request: Request, user: User) -> dict[str, Any]:
+    ctx = context_of(request)
+    roles, where = users.placements(ctx, user)
+    names = org_names(request, user)
+    return {
+        **names,
+        "accounts": users.list_users(ctx, user),
+        "roles": roles,
+        "placeable": {i: o for i, o in names["organisations"].items() if i in where},
+        "placeable_teams": {i: t for i, t in names["teams"].items() if t.organisation_id in where},
+    }
 
 
 @section("agents")
@@ -208,6 +234,45 @@ def add_team(ctx: Context, user: User, form: dict[str, str]) -> None:
     )
 
 
+def _role(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise ValidationFailed("Choose a role.", field="role") from None
+
+
+@change("user", back_to="users")
+def create_user(ctx: Context, user: User, form: dict[str, str]) -> None:
+    accounts.create_user(
+        ctx,
+        accounts.NewUser(
+            username=form.get("username", ""),
+            role=_role(form.get("role", "")),
+            password=form.get("password", ""),
+            display_name=form.get("display_name") or None,
+            team_id=_int(form["team_id"], "team_id") if form.get("team_id") else None,
+            organisation_id=_int(form["organisation_id"], "organisation_id") if form.get("organisation_id") else None,
+        ),
+        actor=user,
+    )
+
+
+@change("user-change", back_to="users")
+def change_user(ctx: Context, user: User, form: dict[str, str]) -> None:
+    users.update_user(
+        ctx,
+        user,
+        _int(form.get("user_id", ""), "user_id"),
+        users.AccountChange(
+            display_name=form.get("display_name") or None,
+            role=_role(form["role"]) if form.get("role") else None,
+            team_id=_int(form["team_id"], "team_id") if form.get("team_id") else None,
+            organisation_id=_int(form["organisation_id"], "organisation_id") if form.get("organisation_id") else None,
+            active={"1": True, "0": False}.get(form.get("active", "")),
+        ),
+    )
+
+
 @change("agent", back_to="agents")
 def update_agent(ctx: Context, user: User, form: dict[str, str]) -> None:
     org_admin.update_agent(
@@ -242,6 +307,7 @@ def add_rule(ctx: Context, user: User, form: dict[str, str]) -> None:
             fallback_team_id=_int(form["fallback_team_id"], "fallback_team_id")
             if form.get("fallback_team_id")
             else None,
+            organisation_id=_int(form["organisation_id"], "organisation_id") if form.get("organisation_id") else None,
             conditions=Conditions(
                 types=_codes(form.get("types", "")),
                 categories=_codes(form.get("categories", "")),

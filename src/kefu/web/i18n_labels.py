@@ -158,3 +158,13 @@ STRATEGY = {
     "round_robin": N_("in turn"),
     "skill_match": N_("skilled in the category"),
 }
+
+ROLE = {
+    "agent": N_("agent"),
+    "tech_support": N_("technical support engineer"),
+    "field_engineer": N_("field engineer"),
+    "quality": N_("quality inspector"),
+    "supervisor": N_("supervisor"),
+    "admin": N_("administrator"),
+    "auditor": N_("auditor"),
+}

@@ -184,11 +184,14 @@ def _form_defaults() -> dict[str, Any]:
 
 
 @router.get("/ui/work-orders/new")
-def new_work_order_form(request: Request, channel: str = "", customer_id: str = "", call_id: str = "") -> Response:
+def new_work_order_form(
+    request: Request, channel: str = "", customer_id: str = "", call_id: str = "", phone: str = ""
+) -> Response:
     """The registration form; `?channel=store` is the walk-in registration at a store (营业厅);
-    from the screen-pop it comes with the caller and the call (its registration clock)."""
+    from the screen-pop it comes with the caller, their number and the call (its registration clock)."""
     user = page_user(request)
     form = _form_defaults()
+    form["phone"] = "".join(ch for ch in phone if ch.isdigit())[:20]
     if channel in {c.value for c in Channel}:
         form["channel"] = channel
     form["customer_id"] = customer_id if customer_id.isdigit() else ""
@@ -275,6 +278,7 @@ def _parse_new_work_order(form: dict[str, str], ctx: Context, tz: ZoneInfo | Non
         fault_place=form.get("fault_place") or None,
         device=form.get("device") or None,
         call_id=form.get("call_id") or None,
+        customer_phone=form.get("phone") or None,  # the number the customer was found by
     )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, or_, select
 
 from kefu.adapters.db.tables import customers, personal_data_access, service_agreements
+from kefu.adapters.db.workorder_queries import customer_in_scope
 from kefu.domain.customers import Customer, CustomerProfile, Device, Tier
 from kefu.services.ports import CustomerFilter
 
@@ -49,6 +50,7 @@ def _customer(row: Any) -> Customer:
         created_at=row.created_at,
         wechat_openid=row.wechat_openid,
         account_number=row.account_number,
+        organisation_id=row.organisation_id,
     )
 
 
@@ -72,12 +74,17 @@ class SqlCustomerRepository:
             "created_at": customer.created_at,
             "wechat_openid": customer.wechat_openid,
             "account_number": customer.account_number,
+            "organisation_id": customer.organisation_id,
         }
         customer.id = self.conn.execute(_CUSTOMER_INSERT, values).scalar_one()
         return customer
 
-    def get(self, customer_id: int) -> Customer | None:
-        row = self.conn.execute(_CUSTOMER_BY_ID, {"id": customer_id}).first()
+    def get(self, customer_id: int, *, visible_to: frozenset[int] | None = None) -> Customer | None:
+        if visible_to is None:
+            row = self.conn.execute(_CUSTOMER_BY_ID, {"id": customer_id}).first()
+        else:
+            query = select(customers).where(customers.c.id == customer_id, customer_in_scope(visible_to))
+            row = self.conn.execute(query).first()
         return _customer(row) if row else None
 
     def profile_of(self, customer_id: int, day: date) -> CustomerProfile | None:
@@ -98,6 +105,8 @@ class SqlCustomerRepository:
             query = query.where(customers.c.name.startswith(flt.name, autoescape=True))
         if flt.before_id is not None:
             query = query.where(customers.c.id < flt.before_id)
+        if flt.visible_to is not None:
+            query = query.where(customer_in_scope(flt.visible_to))
         return [_customer(row) for row in self.conn.execute(query)]
 
     def log_personal_data_access(self, *, user_id: int, customer_id: int, at: datetime, purpose: str) -> None:

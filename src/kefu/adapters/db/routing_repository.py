@@ -33,6 +33,7 @@ def _rule(row: Any) -> RoutingRule:
         conditions=Conditions.from_dict(row.conditions),
         fallback_team_id=row.fallback_team_id,
         active=row.active,
+        organisation_id=row.organisation_id,
     )
 
 

@@ -116,11 +116,14 @@ customers = Table(
     # Both are searched by prefix (LIKE 'x%'): text_pattern_ops lets PostgreSQL use the index.
     Column("wechat_openid", String(64)),
     Column("account_number", String(32)),
+    # The organisation the customer belongs to (归属): its subtree sees the customer (data scope).
+    Column("organisation_id", BigId, ForeignKey("organisations.id")),
     Index(None, "phone", postgresql_ops={"phone": "text_pattern_ops"}),
     Index(None, "name", postgresql_ops={"name": "text_pattern_ops"}),
     Index(None, "email"),
     Index(None, "wechat_openid"),
     Index(None, "account_number"),
+    Index(None, "organisation_id", "id"),
 )
 
 categories = Table(
@@ -400,6 +403,8 @@ routing_rules = Table(
     Column("team_id", BigId, ForeignKey("teams.id"), nullable=False),
     Column("strategy", String(20), nullable=False),
     Column("fallback_team_id", BigId, ForeignKey("teams.id")),
+    # Whose work orders it routes (that organisation's subtree); NULL: every organisation's.
+    Column("organisation_id", BigId, ForeignKey("organisations.id")),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("updated_by", BigId, ForeignKey("users.id"), nullable=False),
 )

@@ -133,8 +133,11 @@ class SqlUserRepository:
         team_id: int | None = None,
         organisation_id: int | None = None,
         organisation_ids: frozenset[int] | None = None,
+        include_inactive: bool = False,
     ) -> list[User]:
-        query = _USERS_WITH_LOAD.where(users.c.active.is_(True), users.c.role.in_([r.value for r in roles]))
+        query = _USERS_WITH_LOAD.where(users.c.role.in_([r.value for r in roles]))
+        if not include_inactive:
+            query = query.where(users.c.active.is_(True))
         if team_id is not None:
             query = query.where(users.c.team_id == team_id)
         if organisation_id is not None:
@@ -144,11 +147,13 @@ class SqlUserRepository:
         return [_user(r) for r in self.conn.execute(query.order_by(users.c.id))]
 
     def update_profile(self, user: User) -> None:
-        """Store what dispatch uses: organisation, team, region, skills, languages, capacity, shift."""
+        """Store what an administrator changes: role, organisation, team, name, whether the account is
+        active, and what dispatch uses (region, skills, languages, capacity, shift)."""
         self.conn.execute(
             update(users)
             .where(users.c.id == user.id)
             .values(
+                role=user.role.value,
                 organisation_id=user.organisation_id,
                 team_id=user.team_id,
                 region=user.region,
@@ -221,5 +226,12 @@ class SqlTokenRepository:
         self.conn.execute(
             update(auth_tokens)
             .where(auth_tokens.c.token_hash == token_hash, auth_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+
+    def revoke_all(self, user_id: int, at: datetime) -> None:
+        self.conn.execute(
+            update(auth_tokens)
+            .where(auth_tokens.c.user_id == user_id, auth_tokens.c.revoked_at.is_(None))
             .values(revoked_at=at)
         )

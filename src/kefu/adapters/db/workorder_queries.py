@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, Table, exists, false, insert, or_, select, update
 
-from kefu.adapters.db.tables import dispatches, work_order_parties, work_orders
+from kefu.adapters.db.tables import customers, dispatches, work_order_parties, work_orders
 from kefu.services.ports import WorkOrderFilter
 
 
@@ -25,6 +25,18 @@ def in_scope(organisation_ids: frozenset[int]) -> Any:
         return false()
     ids = sorted(organisation_ids)
     return or_(work_orders.c.organisation_id.in_(ids), sent_to(ids))
+
+
+def customer_in_scope(organisation_ids: frozenset[int]) -> Any:
+    """Data scope of customers: those who belong to one of these organisations, and those with a
+    work order in scope (owned by or dispatched to one of them)."""
+    if not organisation_ids:
+        return false()
+    ids = sorted(organisation_ids)
+    return or_(
+        customers.c.organisation_id.in_(ids),
+        customers.c.id.in_(select(work_orders.c.customer_id).where(in_scope(organisation_ids))),
+    )
 
 
 def filtered(query: Select[Any], flt: WorkOrderFilter) -> Select[Any]:

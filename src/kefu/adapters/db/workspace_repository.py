@@ -88,11 +88,16 @@ class SqlWorkspaceRepository:
         )
         return {row[0]: int(row[1]) for row in self.conn.execute(query)}
 
-    def breaches_between(self, start: datetime, end: datetime) -> int:
+    def breaches_between(self, start: datetime, end: datetime, visible_to: frozenset[int] | None) -> int:
         k = work_order_clocks.c
-        return int(
-            self.conn.execute(select(func.count()).where(k.breached_at >= start, k.breached_at < end)).scalar_one()
-        )
+        query = select(func.count()).where(k.breached_at >= start, k.breached_at < end)
+        if visible_to is not None:
+            query = query.where(
+                k.work_order_id.in_(
+                    filtered(select(work_orders.c.id), WorkOrderFilter(visible_to=visible_to)).order_by(None)
+                )
+            )
+        return int(self.conn.execute(query).scalar_one())
 
     def agents_load(self, team_ids: list[int] | None) -> list[AgentLoad]:
         """(user id, name, team id, open work orders, capacity, on shift) of the people who handle work."""
@@ -118,7 +123,11 @@ class SqlWorkspaceRepository:
             )
         )
 
-    def changes(self, limit: int) -> list[AdminChange]:
+    def changes(self, limit: int, organisation_ids: frozenset[int] | None = None) -> list[AdminChange]:
         a = admin_changes.c
-        rows = self.conn.execute(select(admin_changes).order_by(a.id.desc()).limit(limit))
+        query = select(admin_changes).order_by(a.id.desc()).limit(limit)
+        if organisation_ids is not None:
+            people = select(users.c.id).where(users.c.organisation_id.in_(sorted(organisation_ids)))
+            query = query.where(a.user_id.in_(people))
+        rows = self.conn.execute(query)
         return [AdminChange(r.at, r.user_id, r.entity, r.key, r.before, r.after) for r in rows]

@@ -8,8 +8,9 @@ import secrets
 from dataclasses import dataclass
 
 from kefu.domain.errors import N_, AuthenticationFailed, NotFound, ValidationFailed
-from kefu.domain.org import EXTERNAL_KINDS, Permission, Role, User
-from kefu.services.access.authz import require
+from kefu.domain.org import OrgTree, Permission, Role, User
+from kefu.services import workspace
+from kefu.services.access.authz import require, require_placement
 from kefu.services.context import Context
 from kefu.services.ports import UnitOfWork
 
@@ -43,7 +44,9 @@ def token_hash(token: str) -> str:
 
 
 def create_user(ctx: Context, new: NewUser, *, actor: User | None = None) -> User:
-    """Create a user. `actor` is None only for the command line run by the operator of the machine."""
+    """Create a user. `actor` is None only for the command line run by the operator of the machine;
+    otherwise the new user is placed inside the actor's organisation subtree (its own organisation
+    unless another one or a team is named), with a role the actor covers (kefu.services.access.authz)."""
     if actor is not None:
         require(actor, Permission.USER_MANAGE)
     username = new.username.strip().lower()
@@ -58,7 +61,7 @@ def create_user(ctx: Context, new: NewUser, *, actor: User | None = None) -> Use
     user = User(
         id=None,
         username=username,
-        display_name=(new.display_name or "").strip() or username,
+        display_name=(new.display_name or "").strip()[:100] or username,
         role=new.role,
         password_hash=ctx.hasher.hash(new.password),
         created_at=ctx.clock.now(),
@@ -67,23 +70,38 @@ def create_user(ctx: Context, new: NewUser, *, actor: User | None = None) -> Use
         region=new.region,
     )
     with ctx.uow(write=True) as uow:
+        user.organisation_id = _organisation_of(uow, new, actor)
+        if actor is not None:
+            require_placement(ctx, uow, actor, new.role, user.organisation_id)
         if uow.users.get_by_username(username) is not None:
             raise ValidationFailed("The username {value} is taken.", field="username", value=username)
-        user.organisation_id = _organisation_of(uow, new)
         if new.skills:
             known = {c.code for c in uow.categories.all()}
             if unknown := [code for code in new.skills if code not in known]:
                 raise ValidationFailed("Unknown category: {codes}.", field="skills", codes=", ".join(unknown))
             user.skills = sorted(set(new.skills))
         stored = uow.users.add(user)
+        if actor is not None:
+            workspace.record(ctx, uow, actor, "user", username, None, account_of(stored))
         uow.commit()
     return stored
 
 
-def _organisation_of(uow: UnitOfWork, new: NewUser) -> int | None:
-    """The organisation a new user belongs to: as given, else their team's, else the installation's
-    home organisation, so that nobody is created outside every data scope (admins and auditors see
-    everything anyway; the organisation is the one they act for, e.g. when they dispatch)."""
+def account_of(user: User) -> dict[str, object]:
+    """What the change log records of an account."""
+    return {
+        "role": user.role.value,
+        "organisation_id": user.organisation_id,
+        "team_id": user.team_id,
+        "display_name": user.display_name,
+        "active": user.active,
+    }
+
+
+def _organisation_of(uow: UnitOfWork, new: NewUser, actor: User | None) -> int | None:
+    """The organisation a new user belongs to: as given, else their team's, else the creating
+    actor's own, else (from the command line) the top organisation, so that nobody is created
+    outside every data scope."""
     team = None
     if new.team_id is not None and (team := uow.org.get_team(new.team_id)) is None:
         raise ValidationFailed("Team {id} does not exist.", field="team_id", id=new.team_id)
@@ -95,8 +113,9 @@ def _organisation_of(uow: UnitOfWork, new: NewUser) -> int | None:
         return new.organisation_id
     if team is not None:
         return team.organisation_id
-    home = next((o for o in uow.org.organisations() if o.parent_id is None and o.kind not in EXTERNAL_KINDS), None)
-    return home.id if home else None
+    if actor is not None:
+        return actor.organisation_id
+    return OrgTree(uow.org.organisations()).top_id
 
 
 def _issue(ctx: Context, user: User, kind: str, label: str | None) -> str:

@@ -64,9 +64,11 @@ def _caller(raw: str) -> tuple[str, str | None]:
         return digits, None  # withheld or foreign numbers still make a call log entry
 
 
-def record_call_event(ctx: Context, event: CallEvent) -> CallView:
-    """Apply one event to the call log. A repeated event changes nothing; events may come out of
-    order (an answer before its ringing) and the call is still whole."""
+def record_call_event(ctx: Context, actor: User, event: CallEvent) -> CallView:
+    """Apply one event to the call log (the call-centre platform reports with the token of an account
+    that may register work orders). A repeated event changes nothing; events may come out of order (an
+    answer before its ringing) and the call is still whole."""
+    require(actor, Permission.WORKORDER_CREATE)
     caller, phone = _caller(event.caller)
     if event.at.tzinfo is None:
         raise ValidationFailed("The event time must carry a timezone.", field="at")
@@ -136,7 +138,9 @@ class ScreenPop:
 
 
 def screen_pop(ctx: Context, actor: User, caller: str) -> ScreenPop:
-    """What the agent sees as the phone rings: who calls, their open work orders, their last contacts."""
+    """What the agent sees as the phone rings: who calls, their open work orders, their last contacts.
+    The caller's number finds the customer's card even outside the agent's scope (they are on the
+    line, R15); the profile, the work orders and the contacts only within it."""
     require(actor, Permission.READ)
     number, phone = _caller(caller)
     with ctx.uow() as uow:
@@ -146,18 +150,22 @@ def screen_pop(ctx: Context, actor: User, caller: str) -> ScreenPop:
             else None
         )
         found = uow.customers.get(customer_id) if customer_id is not None else None
-        customers = [reveal(uow, ctx, actor, found, False, "screen-pop")] if found else []
+        customers: list[Customer] = []
         open_orders: list[WorkOrder] = []
         contacts: list[Contact] = []
-        if customer_id is not None:
-            open_orders = uow.work_orders.find(
+        if found is not None and not scope.customer_in_scope(ctx, uow, actor, found):
+            customers = [found.caller_card()]
+        elif found is not None:
+            customers = [reveal(uow, ctx, actor, found, False, "screen-pop")]
+            orders = uow.work_orders.find(
                 WorkOrderFilter(
-                    customer_id=customer_id, visible_to=scope.visible_to(ctx, uow, actor), statuses=OPEN_STATUS_VALUES
+                    customer_id=found.id, visible_to=scope.visible_to(ctx, uow, actor), statuses=OPEN_STATUS_VALUES
                 ),
                 20,
             )
-            contacts = uow.channels.contacts_of(customer_id, 10)
-        calls = [CallView(c) for c in uow.channels.recent_calls(number, 5)]
+            open_orders = scope.shown_work_orders(ctx, uow, actor, orders)
+            contacts = scope.shown_contacts(ctx, uow, actor, found, uow.channels.contacts_of(found.id or 0, 10))
+        calls = [CallView(c) for c in uow.channels.recent_calls(number, 5) if _call_shown(ctx, uow, actor, c)]
     current = next((c for c in calls if c.call.hangup_at is None), None)
     return ScreenPop(
         caller=number,
@@ -167,3 +175,11 @@ def screen_pop(ctx: Context, actor: User, caller: str) -> ScreenPop:
         call=current,
         history=calls,
     )
+
+
+def _call_shown(ctx: Context, uow: UnitOfWork, actor: User, call: CallRecord) -> bool:
+    """A call of this number: one that became a work order, if the actor may open that; one that did
+    not, for the operator's staff (the hotline's own log)."""
+    if call.work_order_id is None:
+        return not scope.external(ctx, uow, actor)
+    return scope.load_work_order_by_id(ctx, uow, actor, call.work_order_id) is not None

@@ -28,6 +28,7 @@ from kefu.domain.errors import ValidationFailed
 from kefu.domain.events import EventKind, WorkOrderEvent
 from kefu.domain.org import Permission, User
 from kefu.domain.workorders import Channel, Status, WorkOrder, WorkOrderType
+from kefu.services.access import scope
 from kefu.services.access.authz import require
 from kefu.services.access.system import system_account
 from kefu.services.changes import move, store
@@ -253,4 +254,4 @@ def register_walk_in(ctx: Context, actor: User, new: NewWorkOrder, *, store: str
             )
         )
         uow.commit()
-    return wo
+    return scope.as_seen_by(ctx, actor, wo)

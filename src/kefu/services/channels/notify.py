@@ -15,6 +15,7 @@ from kefu.domain.org import Permission, User
 from kefu.domain.sla import ClockName
 from kefu.domain.workorders import Channel, WorkOrder
 from kefu.services import workspace
+from kefu.services.access import authz
 from kefu.services.access.authz import require
 from kefu.services.context import Context
 from kefu.services.ports import UnitOfWork
@@ -140,7 +141,9 @@ def list_templates(ctx: Context, actor: User) -> list[tuple[str, str, str, str |
 def save_template(
     ctx: Context, actor: User, key: str, channel: str, locale: str, subject: str | None, body: str
 ) -> None:
-    require(actor, Permission.ROUTING_MANAGE)
+    """Customer-facing texts are the same for every organisation: the top organisation's admins
+    change them."""
+    require(actor, Permission.SETTINGS_MANAGE)
     if key not in DEFAULT_TEMPLATES:
         raise ValidationFailed(
             "There is no message {key}; the messages are: {keys}.",
@@ -159,6 +162,7 @@ def save_template(
     if subject:
         check_template(subject)
     with ctx.uow(write=True) as uow:
+        authz.require_installation(ctx, uow, actor)
         before = template(uow, key, channel, locale)
         uow.channels.save_template(
             key, channel, locale, (subject or "").strip() or None, body, actor_id=actor.id or 0, at=ctx.clock.now()

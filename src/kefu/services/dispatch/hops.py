@@ -240,12 +240,13 @@ def _tell_receivers(
 
 
 def list_dispatches(ctx: Context, actor: User, number: str) -> list[Dispatch]:
-    """Every hop of a work order, oldest first: the owner sees the whole chain (R15)."""
+    """The hops of a work order, oldest first: the operator's staff see the whole chain (R15), a
+    vendor or partner the hops it is party to."""
     require(actor, Permission.READ)
     with ctx.uow() as uow:
         wo = scope.load_work_order(ctx, uow, actor, number)
         assert wo.id is not None
-        return uow.dispatches.of_work_order(wo.id)
+        return scope.shown_hops(ctx, uow, actor, wo, uow.dispatches.of_work_order(wo.id))
 
 
 @dataclass(frozen=True)
@@ -273,7 +274,7 @@ def team_queue(ctx: Context, actor: User, team_id: int, *, limit: int = 100) -> 
         return TeamQueue(
             team=team,
             waiting=uow.dispatches.waiting_for(team_id=team_id, limit=limit),
-            unassigned=unassigned,
+            unassigned=scope.shown_work_orders(ctx, uow, actor, unassigned),
             members=uow.users.find(roles=(*routing.HANDLER_ROLES, Role.SUPERVISOR), team_id=team_id),
             organisation_waiting=uow.dispatches.waiting_for(organisation_id=team.organisation_id, limit=limit),
         )

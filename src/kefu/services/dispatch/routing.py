@@ -13,12 +13,12 @@ from datetime import datetime
 from kefu.domain.customers import CustomerProfile
 from kefu.domain.errors import N_, NotFound, ValidationFailed
 from kefu.domain.events import EventKind
-from kefu.domain.org import Permission, Role, Team, User
+from kefu.domain.org import OrgTree, Permission, Role, Team, User, at_top
 from kefu.domain.routing import Decision, Reason, RoutingRule, Strategy, choose_rule, pick_agent
 from kefu.domain.sla import Facts
 from kefu.domain.workorders import WorkOrder
 from kefu.services import workspace
-from kefu.services.access import scope
+from kefu.services.access import authz, scope
 from kefu.services.access.authz import require
 from kefu.services.access.system import system_id
 from kefu.services.changes import changing
@@ -46,9 +46,21 @@ def _agent_in(uow: UnitOfWork, team_id: int, strategy: Strategy, facts: Facts) -
     return None
 
 
+def applying_to(ctx: Context, uow: UnitOfWork, wo: WorkOrder) -> list[RoutingRule]:
+    """The rules that may route this work order: installation-wide ones, and those of the
+    organisation that registered it or of an organisation above it."""
+    tree = scope.tree(ctx, uow)
+    return [
+        r
+        for r in rules(ctx, uow)
+        if r.organisation_id is None
+        or (wo.organisation_id is not None and tree.contains(r.organisation_id, wo.organisation_id))
+    ]
+
+
 def decide(ctx: Context, uow: UnitOfWork, wo: WorkOrder, profile: CustomerProfile) -> Decision:
     facts = Facts.of(wo, profile)
-    rule = choose_rule(rules(ctx, uow), facts)
+    rule = choose_rule(applying_to(ctx, uow, wo), facts)
     if rule is None:
         return Decision(None, wo.team_id, wo.handler_id, Reason.NO_RULE)
     # The fallback team is the generalists': anyone free there, least loaded first.
@@ -114,10 +126,17 @@ def assign_work_order(
     """Give a work order to a team and/or a person by hand (a supervisor's decision, or an agent
     taking one from the team queue). Never to someone off shift or at capacity."""
     with changing(ctx, actor, Permission.WORKORDER_DISPATCH, number, expected_version) as (uow, wo, now):
-        team = _team(uow, team_id) if team_id is not None else None
+        # Only to teams and people of the organisations the actor sees (others: dispatch it to them).
+        visible = scope.visible_to(ctx, uow, actor)
+        team = _team(uow, team_id, visible) if team_id is not None else None
         if handler_id is not None:
             handler = uow.users.get(handler_id)
-            if handler is None or not handler.active or handler.role not in (*HANDLER_ROLES, Role.SUPERVISOR):
+            if (
+                handler is None
+                or not handler.active
+                or handler.role not in (*HANDLER_ROLES, Role.SUPERVISOR)
+                or (visible is not None and handler.organisation_id not in visible)
+            ):
                 raise ValidationFailed(
                     "User {id} does not exist or does not handle work orders.", field="handler_id", id=handler_id
                 )
@@ -133,12 +152,12 @@ def assign_work_order(
         elif team is None:
             raise ValidationFailed("Name a team, a person or both.", field="handler_id")
         wo.assign(team_id=team_id, handler_id=handler_id, actor_id=actor.id or 0, at=now, reason=reason)
-    return wo
+    return scope.as_seen_by(ctx, actor, wo)
 
 
-def _team(uow: UnitOfWork, team_id: int) -> Team:
+def _team(uow: UnitOfWork, team_id: int, visible: frozenset[int] | None = None) -> Team:
     team = uow.org.get_team(team_id)
-    if team is None:
+    if team is None or (visible is not None and team.organisation_id not in visible):
         raise ValidationFailed("Team {id} does not exist.", field="team_id", id=team_id)
     return team
 
@@ -155,29 +174,63 @@ def fold_loads(ctx: Context, *, limit: int = 10_000) -> int:
 # --- admin ---------------------------------------------------------------------------------------
 
 
+def _rule_visible(tree: OrgTree, actor: User, rule: RoutingRule) -> bool:
+    """The rules that concern the actor's organisations: installation-wide ones (for the operator's
+    staff), those of its subtree and those of the organisations above it."""
+    own = actor.organisation_id
+    if own is None:
+        return False
+    if at_top(actor, tree):
+        return True
+    if rule.organisation_id is None:
+        return not tree.is_external(own)
+    return tree.contains(own, rule.organisation_id) or tree.contains(rule.organisation_id, own)
+
+
 def list_rules(ctx: Context, actor: User) -> list[RoutingRule]:
     require(actor, Permission.READ)
     with ctx.uow() as uow:
-        return uow.routing.rules()
+        tree = scope.tree(ctx, uow)
+        return [r for r in uow.routing.rules() if _rule_visible(tree, actor, r)]
+
+
+def _require_rule_authority(ctx: Context, uow: UnitOfWork, actor: User, rule: RoutingRule) -> None:
+    """A rule that routes an organisation's work orders to teams of that organisation's subtree is
+    managed within the subtree; one for every organisation, or routing between organisations, belongs
+    to the top organisation's admins."""
+    tree = scope.tree(ctx, uow)
+    teams = [_team(uow, t) for t in (rule.team_id, rule.fallback_team_id) if t is not None]
+    inside = rule.organisation_id
+    if inside is not None and all(tree.contains(inside, t.organisation_id) for t in teams):
+        authz.require_manages(ctx, uow, actor, Permission.ROUTING_MANAGE, inside)
+    else:
+        authz.require_installation(ctx, uow, actor)
 
 
 def save_rule(ctx: Context, actor: User, rule: RoutingRule) -> RoutingRule:
-    """Add a rule (no id) or replace one; the next decision uses it (in this process at once)."""
+    """Add a rule (no id) or replace one; the next decision uses it (in this process at once). Both
+    the rule as it was and as it becomes must be the actor's to manage."""
     require(actor, Permission.ROUTING_MANAGE)
     with ctx.uow(write=True) as uow:
-        if rule.id is not None and not uow.routing.exists(rule.id):
+        before = next((r for r in uow.routing.rules() if r.id == rule.id), None) if rule.id is not None else None
+        if rule.id is not None and (before is None or not _rule_visible(scope.tree(ctx, uow), actor, before)):
             raise NotFound(kind=N_("Routing rule"), key=rule.id)
+        if rule.organisation_id is not None and uow.org.get_organisation(rule.organisation_id) is None:
+            raise ValidationFailed(
+                "Organisation {id} does not exist.", field="organisation_id", id=rule.organisation_id
+            )
+        if before is not None:
+            _require_rule_authority(ctx, uow, actor, before)
+        _require_rule_authority(ctx, uow, actor, rule)
         if uow.routing.name_taken(rule.name, rule.id):
             raise ValidationFailed("A routing rule named {name} exists already.", field="name", name=rule.name)
-        _team(uow, rule.team_id)
-        if rule.fallback_team_id is not None:
-            _team(uow, rule.fallback_team_id)
         known = {c.code for c in uow.categories.all()}
         if unknown := [c for c in rule.conditions.categories if c not in known]:
             raise ValidationFailed("Unknown category: {codes}.", field="conditions", codes=", ".join(unknown))
-        before = next((r.as_data() for r in uow.routing.rules() if r.id == rule.id), None)
         saved = uow.routing.save_rule(rule, actor_id=actor.id or 0, at=ctx.clock.now())
-        workspace.record(ctx, uow, actor, "routing_rule", saved.name, before, saved.as_data())
+        workspace.record(
+            ctx, uow, actor, "routing_rule", saved.name, before.as_data() if before else None, saved.as_data()
+        )
         uow.commit()
     ctx.caches.clear_organisation()
     return saved

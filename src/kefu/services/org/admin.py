@@ -1,18 +1,20 @@
 """Organisations, teams and the dispatch profile of agents (skills, languages, region, capacity,
-shift): what routing and data scope are built on (R11, R14)."""
+shift): what routing and data scope are built on (R11, R14). Organisations are installation-wide
+settings; teams and agents are managed within the organisation subtree (kefu.services.access.authz)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from kefu.domain.categories import validate_code
-from kefu.domain.errors import N_, NotFound, ValidationFailed
-from kefu.domain.org import Organisation, OrganisationKind, Permission, Team, TeamFunction, User
+from kefu.domain.errors import ValidationFailed
+from kefu.domain.org import EXTERNAL_KINDS, Organisation, OrganisationKind, Permission, Team, TeamFunction, User
 from kefu.services import workspace
+from kefu.services.access import authz
 from kefu.services.access.authz import require
+from kefu.services.access.users import place
 from kefu.services.context import Context
 from kefu.services.dispatch.routing import HANDLER_ROLES
-from kefu.services.ports import UnitOfWork
 
 
 def list_organisations(ctx: Context, actor: User) -> list[Organisation]:
@@ -31,14 +33,21 @@ def _name(value: str, field: str) -> str:
 def add_organisation(
     ctx: Context, actor: User, *, name: str, kind: OrganisationKind, parent_id: int | None, region: str | None
 ) -> Organisation:
-    require(actor, Permission.ROUTING_MANAGE)
+    """A new organisation (installation-wide: the top organisation's admins). An operator organisation
+    never hangs below a vendor or partner."""
     with ctx.uow(write=True) as uow:
+        authz.require_installation(ctx, uow, actor)
         existing = uow.org.organisations()
         clean = _name(name, "name")
         if any(o.name == clean for o in existing):
             raise ValidationFailed("An organisation named {name} exists already.", field="name", name=clean)
-        if parent_id is not None and all(o.id != parent_id for o in existing):
+        parent = next((o for o in existing if o.id == parent_id), None) if parent_id is not None else None
+        if parent_id is not None and parent is None:
             raise ValidationFailed("Organisation {id} does not exist.", field="parent_id", id=parent_id)
+        if parent is not None and parent.kind in EXTERNAL_KINDS and kind not in EXTERNAL_KINDS:
+            raise ValidationFailed(
+                "An organisation of the operator cannot belong to a vendor or partner.", field="parent_id"
+            )
         org = uow.org.add_organisation(
             Organisation(id=None, name=clean, kind=kind, parent_id=parent_id, region=(region or "").strip() or None)
         )
@@ -51,10 +60,11 @@ def add_organisation(
 
 
 def add_team(ctx: Context, actor: User, *, organisation_id: int, name: str, function: TeamFunction) -> Team:
-    require(actor, Permission.ROUTING_MANAGE)
+    """A new team in an organisation of the actor's subtree."""
     with ctx.uow(write=True) as uow:
         if uow.org.get_organisation(organisation_id) is None:
             raise ValidationFailed("Organisation {id} does not exist.", field="organisation_id", id=organisation_id)
+        authz.require_manages(ctx, uow, actor, Permission.ROUTING_MANAGE, organisation_id)
         clean = _name(name, "name")
         if any(t.name == clean and t.organisation_id == organisation_id for t in uow.org.teams()):
             raise ValidationFailed("The organisation has a team named {name} already.", field="name", name=clean)
@@ -69,6 +79,7 @@ def add_team(ctx: Context, actor: User, *, organisation_id: int, name: str, func
             {"name": clean, "organisation_id": organisation_id, "function": function.value},
         )
         uow.commit()
+    ctx.caches.clear_organisation()
     return team
 
 
@@ -84,27 +95,19 @@ class AgentProfile:
     on_shift: bool | None = None
 
 
-def _user(uow: UnitOfWork, user_id: int) -> User:
-    user = uow.users.get(user_id)
-    if user is None:
-        raise NotFound(kind=N_("User"), key=user_id)
-    return user
-
-
 def update_agent(ctx: Context, actor: User, user_id: int, profile: AgentProfile) -> User:
     """Set an agent's team, region, skills, languages, capacity and shift. Agents may set their own
-    shift; everything else is for those who manage dispatch."""
+    shift; everything else is for those who manage dispatch, for the people of their subtree with a
+    role they cover, and a new team must be in their subtree too."""
     own_shift_only = actor.id == user_id and profile == AgentProfile(on_shift=profile.on_shift)
-    if not own_shift_only:
-        require(actor, Permission.ROUTING_MANAGE)
     with ctx.uow(write=True) as uow:
-        user = _user(uow, user_id)
+        if own_shift_only:
+            user = authz.visible_user(ctx, uow, actor, user_id)
+        else:
+            user = authz.managed_user(ctx, uow, actor, Permission.ROUTING_MANAGE, user_id)
         before = _profile_of(user)
         if profile.team_id is not None:
-            team = uow.org.get_team(profile.team_id)
-            if team is None:
-                raise ValidationFailed("Team {id} does not exist.", field="team_id", id=profile.team_id)
-            user.team_id, user.organisation_id = team.id, team.organisation_id
+            place(ctx, uow, actor, user, team_id=profile.team_id)
         if profile.region is not None:
             user.region = profile.region.strip() or None
         if profile.skills is not None:
@@ -132,6 +135,7 @@ def update_agent(ctx: Context, actor: User, user_id: int, profile: AgentProfile)
 
 def _profile_of(user: User) -> dict[str, object]:
     return {
+        "organisation_id": user.organisation_id,
         "team_id": user.team_id,
         "region": user.region,
         "skills": list(user.skills),
@@ -142,7 +146,8 @@ def _profile_of(user: User) -> dict[str, object]:
 
 
 def list_agents(ctx: Context, actor: User, *, team_id: int | None = None) -> list[User]:
-    """Active people who handle work orders, with their load (for supervisors' screens)."""
+    """Active people who handle work orders, with their load (for supervisors' screens): those of the
+    actor's organisation subtree."""
     require(actor, Permission.READ)
     with ctx.uow() as uow:
-        return uow.users.find(roles=HANDLER_ROLES, team_id=team_id)
+        return uow.users.find(roles=HANDLER_ROLES, team_id=team_id, organisation_ids=authz.staff_scope(ctx, uow, actor))

@@ -6,8 +6,19 @@ from kefu.domain import sla_defaults
 from kefu.domain.calendars import CalendarSpec
 from kefu.domain.categories import Category, seed_categories, validate_code
 from kefu.domain.errors import N_, NotFound, ValidationFailed
-from kefu.domain.org import SYSTEM_USERNAME, Organisation, OrganisationKind, Permission, Role, Team, TeamFunction, User
+from kefu.domain.org import (
+    SYSTEM_USERNAME,
+    Organisation,
+    OrganisationKind,
+    OrgTree,
+    Permission,
+    Role,
+    Team,
+    TeamFunction,
+    User,
+)
 from kefu.services import workspace
+from kefu.services.access import authz
 from kefu.services.access.authz import require
 from kefu.services.context import Context
 
@@ -51,8 +62,8 @@ def seed_reference_data(ctx: Context) -> dict[str, int]:
                 uow.sla.save_policy(policy)
                 added["policies"] += 1
         if uow.users.get_by_username(SYSTEM_USERNAME) is None:
-            # It opens the work orders that come in through the channels: in the home organisation.
-            home = next((o.id for o in uow.org.organisations() if o.parent_id is None), None)
+            # It opens the work orders that come in through the channels: in the top organisation.
+            home = OrgTree(uow.org.organisations()).top_id
             uow.users.add(
                 User(
                     id=None,
@@ -108,13 +119,14 @@ def list_categories(ctx: Context, actor: User, *, include_inactive: bool = False
 
 
 def add_category(ctx: Context, actor: User, *, code: str, label_zh: str, label_en: str) -> Category:
-    """A new category under an existing one (or a new top level); recorded in the change log."""
-    require(actor, Permission.ROUTING_MANAGE)
+    """A new category under an existing one (or a new top level); recorded in the change log.
+    Categories are shared by every organisation: the top organisation's admins change them."""
     code = validate_code(code.strip())
     zh, en = label_zh.strip(), label_en.strip()
     if not zh or not en or len(zh) > 100 or len(en) > 100:
         raise ValidationFailed("Give the name in Chinese and in English (up to 100 characters each).", field="label_zh")
     with ctx.uow(write=True) as uow:
+        authz.require_installation(ctx, uow, actor)
         known = {c.code: c for c in uow.categories.all()}
         if code in known:
             raise ValidationFailed("Category {code} exists already.", field="code", code=code)
@@ -133,8 +145,8 @@ def add_category(ctx: Context, actor: User, *, code: str, label_zh: str, label_e
 
 def set_category_active(ctx: Context, actor: User, code: str, active: bool) -> None:
     """Retire a category (it stays on old work orders, new ones cannot use it) or bring it back."""
-    require(actor, Permission.ROUTING_MANAGE)
     with ctx.uow(write=True) as uow:
+        authz.require_installation(ctx, uow, actor)
         found = uow.categories.get(code)
         if found is None:
             raise NotFound(kind=N_("Category"), key=code)

@@ -1,4 +1,7 @@
-"""Managing time limits: policies, business calendars, service agreements; the monthly SLA statement (R33)."""
+"""Managing time limits: policies, business calendars, service agreements; the monthly SLA statement (R33).
+
+Policies and calendars apply to every organisation: the top organisation's admins change them.
+Service agreements and statements concern one customer: within the actor's data scope."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from kefu.domain.errors import N_, NotFound, ValidationFailed
 from kefu.domain.org import Permission, User
 from kefu.domain.sla import ClockName, ServiceAgreement, SlaPolicy
 from kefu.services import workspace
+from kefu.services.access import authz, scope
 from kefu.services.access.authz import require
 from kefu.services.context import Context
 from kefu.services.sla.clocks import setup
@@ -25,8 +29,8 @@ def list_policies(ctx: Context, actor: User) -> list[SlaPolicy]:
 def save_policy(ctx: Context, actor: User, policy: SlaPolicy) -> SlaPolicy:
     """Create a policy (id None) or replace one. Work orders registered later use it; running
     clocks keep the targets they were given until something they depend on changes."""
-    require(actor, Permission.SLA_MANAGE)
     with ctx.uow(write=True) as uow:
+        authz.require_installation(ctx, uow, actor)
         if policy.calendar not in {c.name for c in uow.sla.calendars()}:
             raise ValidationFailed("Calendar {name} does not exist.", field="calendar", name=policy.calendar)
         existing = {p.id: p for p in uow.sla.policies()}
@@ -49,7 +53,7 @@ def list_calendars(ctx: Context, actor: User) -> list[CalendarSpec]:
 
 
 def add_calendar(ctx: Context, actor: User, spec: CalendarSpec) -> CalendarSpec:
-    require(actor, Permission.SLA_MANAGE)
+    require(actor, Permission.SETTINGS_MANAGE)
     parse_hours(spec.hours)
     try:
         ZoneInfo(spec.timezone)
@@ -58,6 +62,7 @@ def add_calendar(ctx: Context, actor: User, spec: CalendarSpec) -> CalendarSpec:
             "{tz} is not a time zone, e.g. Asia/Shanghai.", field="timezone", tz=spec.timezone
         ) from None
     with ctx.uow(write=True) as uow:
+        authz.require_installation(ctx, uow, actor)
         if spec.name in {c.name for c in uow.sla.calendars()}:
             raise ValidationFailed("A calendar named {name} exists already.", field="name", name=spec.name)
         saved = uow.sla.add_calendar(spec)
@@ -79,8 +84,8 @@ def set_calendar_day(
     ctx: Context, actor: User, calendar: str, day: date, is_workday: bool, note: str | None = None
 ) -> None:
     """Declare a day a working day or a day off, e.g. next year's 调休 before the package knows it."""
-    require(actor, Permission.SLA_MANAGE)
     with ctx.uow(write=True) as uow:
+        authz.require_installation(ctx, uow, actor)
         if not uow.sla.set_calendar_day(calendar, day, is_workday, (note or "").strip() or None):
             raise NotFound(kind=N_("Calendar"), key=calendar)
         workspace.record(
@@ -97,10 +102,12 @@ def set_calendar_day(
 
 
 def add_agreement(ctx: Context, actor: User, agreement: ServiceAgreement) -> ServiceAgreement:
-    require(actor, Permission.SLA_MANAGE)
+    """A service agreement of a customer who belongs to the actor's organisation subtree."""
     with ctx.uow(write=True) as uow:
-        if uow.customers.get(agreement.customer_id) is None:
-            raise NotFound(kind=N_("Customer"), key=agreement.customer_id)
+        authz.require_operator(ctx, uow, actor, Permission.SLA_MANAGE)
+        customer = scope.load_customer(ctx, uow, actor, agreement.customer_id)
+        home = customer.organisation_id or scope.tree(ctx, uow).top_id
+        authz.require_manages(ctx, uow, actor, Permission.SLA_MANAGE, home)
         if agreement.calendar and agreement.calendar not in {c.name for c in uow.sla.calendars()}:
             raise ValidationFailed("Calendar {name} does not exist.", field="calendar", name=agreement.calendar)
         saved = uow.sla.add_agreement(agreement)
@@ -132,7 +139,8 @@ class Statement:
 
 def sla_statement(ctx: Context, actor: User, customer_id: int, month: str) -> Statement:
     """Breaches of the customer's commitments whose deadline passed in `month` (YYYY-MM, local time),
-    with the credit owed under the service agreement the work order ran under."""
+    with the credit owed under the service agreement the work order ran under: for a customer in the
+    actor's data scope, and only the work orders in it."""
     require(actor, Permission.READ)
     try:
         first = datetime.strptime(month + "-01", "%Y-%m-%d").replace(tzinfo=ctx.timezone)
@@ -141,12 +149,14 @@ def sla_statement(ctx: Context, actor: User, customer_id: int, month: str) -> St
     following = (first + timedelta(days=32)).replace(day=1)
     now = ctx.clock.now()
     with ctx.uow() as uow:
-        if uow.customers.get(customer_id) is None:
-            raise NotFound(kind=N_("Customer"), key=customer_id)
+        scope.load_customer(ctx, uow, actor, customer_id)
         s = setup(ctx, uow)
         agreements = {a.id: a for a in uow.sla.agreements_of(customer_id)}
+        breached = uow.sla.breached_between(customer_id, first, following)
+        ids = sorted({b.clock.work_order_id for b in breached})
+        seen = uow.work_orders.get_many_by_id(ids, visible_to=scope.visible_to(ctx, uow, actor))
         lines = []
-        for number, record in uow.sla.breached_between(customer_id, first, following):
+        for number, record in (b for b in breached if b.clock.work_order_id in seen):
             assert record.breached_at is not None
             late = record.state.used(s.calendar(record.calendar), now) - record.state.target
             agreement = agreements.get(record.agreement_id) if record.agreement_id else None

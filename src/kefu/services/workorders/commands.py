@@ -13,12 +13,13 @@ from datetime import date, datetime, timedelta
 
 from kefu.domain.categories import Category, validate_code
 from kefu.domain.checklists import new_checklist, template_for, unfinished
-from kefu.domain.customers import CustomerProfile, Tier
-from kefu.domain.errors import IdempotencyKeyReused, StateConflict, ValidationFailed
+from kefu.domain.customers import Customer, CustomerProfile, Tier, normalize_phone
+from kefu.domain.errors import N_, IdempotencyKeyReused, NotFound, StateConflict, ValidationFailed
 from kefu.domain.events import EventKind, WorkOrderEvent
 from kefu.domain.org import Permission, User
 from kefu.domain.sla import ClockName
 from kefu.domain.workorders import Channel, Priority, Status, WorkOrder, WorkOrderType, is_work_order_number
+from kefu.services.access import scope
 from kefu.services.access.authz import require
 from kefu.services.access.scope import load_work_order
 from kefu.services.changes import changing, move, store
@@ -45,6 +46,9 @@ class NewWorkOrder:
     device: str | None = None
     promised_at: datetime | None = None
     call_id: str | None = None  # registered during this call (CTI): starts the `register` clock at its answer
+    #: The customer's whole phone number, for a customer outside the registering actor's data scope
+    #: (a customer of another organisation calling, or at the counter): it must be theirs.
+    customer_phone: str | None = None
 
     def fingerprint(self) -> str:
         """A digest of the request, to tell a retry from a different request under the same key."""
@@ -91,8 +95,8 @@ def register_work_order(
             existing = _replayed(uow, actor.id, idempotency_key, fingerprint)
         if existing is None:
             raise
-        return existing, False
-    return stored, True
+        return scope.as_seen_by(ctx, actor, existing), False
+    return scope.as_seen_by(ctx, actor, stored), True
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,7 @@ def preview_promise(ctx: Context, actor: User, new: NewWorkOrder) -> Promise:
     require(actor, Permission.WORKORDER_CREATE)
     now = ctx.clock.now()
     with ctx.uow() as uow:
-        profile = _profile(uow, new.customer_id, now.astimezone(ctx.timezone).date())
+        profile = _registering_for(ctx, uow, actor, new, now.astimezone(ctx.timezone).date())
         wo = _new_work_order(ctx, uow, actor, new, profile, now)
         plan = sla.plan_for(ctx, uow, wo, profile)
         calendar = sla.setup(ctx, uow).calendar(plan.calendar)
@@ -129,7 +133,7 @@ def open_work_order(ctx: Context, uow: UnitOfWork, actor: User, new: NewWorkOrde
     """Inside a use case: a new work order with its routing, time limits and checklist, stored.
     Every way in (agents, channels, the hotline) opens work orders through here."""
     day = now.astimezone(ctx.timezone).date()
-    profile = _profile(uow, new.customer_id, day)
+    profile = _registering_for(ctx, uow, actor, new, day)
     work_order = _new_work_order(ctx, uow, actor, new, profile, now)
     if new.team_id is None:
         routing.route_new(ctx, uow, work_order, profile, now)
@@ -162,6 +166,29 @@ def cti_link(ctx: Context, uow: UnitOfWork, wo: WorkOrder, call_id: str, plan: s
         uow.channels.link_contact(call.contact_id, wo.id or 0, wo.customer_id)
     if call.answered_at is not None:
         sla.record_register_clock(ctx, uow, wo, plan, call.answered_at, now)
+
+
+def _registering_for(ctx: Context, uow: UnitOfWork, actor: User, new: NewWorkOrder, day: date) -> CustomerProfile:
+    """The profile of the customer a work order is registered for: a customer in the actor's data
+    scope, or one outside it whom the actor identifies by the whole phone number — the number given
+    with the registration, or the call it is registered during, is the customer's (first-ask
+    responsibility, R15: whoever the customer reaches registers it). Any other customer id is
+    answered as if there were no such customer, so registering reveals nobody's profile."""
+    customer = uow.customers.get(new.customer_id)
+    if customer is None or not (scope.customer_in_scope(ctx, uow, actor, customer) or _identified(uow, customer, new)):
+        raise NotFound(kind=N_("Customer"), key=new.customer_id)
+    return _profile(uow, new.customer_id, day)
+
+
+def _identified(uow: UnitOfWork, customer: Customer, new: NewWorkOrder) -> bool:
+    if new.customer_phone and customer.phone:
+        try:
+            if normalize_phone(new.customer_phone) == customer.phone:
+                return True
+        except ValidationFailed:
+            return False
+    call = uow.channels.call(new.call_id) if new.call_id else None
+    return call is not None and call.customer_id == customer.id
 
 
 def _profile(uow: UnitOfWork, customer_id: int, day: date) -> CustomerProfile:
@@ -268,7 +295,7 @@ def transition_work_order(
         move(ctx, wo, to, actor_id=actor.id or 0, at=now, note=note)
         if to is Status.RESOLVED:
             notify.to_customer(ctx, uow, wo, "resolved", note=(note or "").strip())
-    return wo
+    return scope.as_seen_by(ctx, actor, wo)
 
 
 def add_note(
@@ -298,7 +325,7 @@ def change_priority(
     with changing(ctx, actor, Permission.WORKORDER_TRANSITION, number, expected_version) as (uow, wo, now):
         wo.change_priority(priority, actor_id=actor.id or 0, at=now, reason=reason)
         sla.retarget(ctx, uow, wo, _profile(uow, wo.customer_id, now.astimezone(ctx.timezone).date()), now)
-    return wo
+    return scope.as_seen_by(ctx, actor, wo)
 
 
 def link_work_orders(
@@ -338,4 +365,4 @@ def link_work_orders(
         if merge:
             move(ctx, duplicate, Status.CANCELLED, actor_id=actor.id or 0, at=now, note=f"→ {wo.number}")
         store(ctx, uow, duplicate)
-    return wo
+    return scope.as_seen_by(ctx, actor, wo)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from kefu.domain.categories import validate_code
 from kefu.domain.checklists import ChecklistStep
 from kefu.domain.contacts import Contact
-from kefu.domain.customers import Customer, mask_address
+from kefu.domain.customers import Customer
 from kefu.domain.dispatch import Dispatch
 from kefu.domain.errors import ValidationFailed
 from kefu.domain.events import WorkOrderEvent
@@ -23,7 +23,7 @@ from kefu.services.access.authz import require
 from kefu.services.access.scope import load_work_order, visible_to
 from kefu.services.context import Context
 from kefu.services.customers import reveal
-from kefu.services.ports import UnitOfWork, WorkOrderFilter
+from kefu.services.ports import WorkOrderFilter
 from kefu.services.sla import clocks as sla
 
 MAX_PAGE = 200
@@ -57,7 +57,7 @@ def get_work_order(ctx: Context, actor: User, number: str) -> tuple[WorkOrder, l
     with ctx.uow() as uow:
         work_order = load_work_order(ctx, uow, actor, number)
         assert work_order.id is not None
-        return _shown_work_orders(ctx, uow, actor, [work_order])[0], sla.views(ctx, uow, work_order.id)
+        return scope.shown_work_orders(ctx, uow, actor, [work_order])[0], sla.views(ctx, uow, work_order.id)
 
 
 def view_work_order(ctx: Context, actor: User, number: str, *, unmask: bool = False) -> WorkOrderView:
@@ -68,9 +68,9 @@ def view_work_order(ctx: Context, actor: User, number: str, *, unmask: bool = Fa
         assert work_order.id is not None
         customer = uow.customers.get(work_order.customer_id)
         assert customer is not None
-        history = uow.work_orders.history(work_order.id)
-        hops = uow.dispatches.of_work_order(work_order.id)
-        visits = uow.visits.of_work_order(work_order.id)
+        history = scope.shown_history(ctx, uow, actor, work_order, uow.work_orders.history(work_order.id))
+        hops = scope.shown_hops(ctx, uow, actor, work_order, uow.dispatches.of_work_order(work_order.id))
+        visits = scope.shown_visits(ctx, uow, actor, uow.visits.of_work_order(work_order.id))
         ids = {e.actor_id for e in history} | {work_order.owner_id} | {v.engineer_id for v in visits}
         if work_order.handler_id is not None:
             ids.add(work_order.handler_id)
@@ -79,17 +79,14 @@ def view_work_order(ctx: Context, actor: User, number: str, *, unmask: bool = Fa
         checklist = uow.checklists.steps(work_order.id)
         clocks = sla.views(ctx, uow, work_order.id)
         visible = visible_to(ctx, uow, actor)
-        outside = scope.external(ctx, uow, actor)
         customer_orders = [
             w
             for w in uow.work_orders.find(WorkOrderFilter(customer_id=work_order.customer_id, visible_to=visible), 11)
             if w.id != work_order.id
         ][:10]
-        seen = {w.id for w in customer_orders} | {work_order.id}
-        contacts = [
-            c for c in uow.channels.contacts_of(work_order.customer_id, 10) if not outside or c.work_order_id in seen
-        ]
-        work_order = _shown_work_orders(ctx, uow, actor, [work_order])[0]
+        customer_orders = scope.shown_work_orders(ctx, uow, actor, customer_orders)
+        contacts = scope.shown_contacts(ctx, uow, actor, customer, uow.channels.contacts_of(work_order.customer_id, 10))
+        work_order = scope.shown_work_orders(ctx, uow, actor, [work_order])[0]
         uow.commit()
     return WorkOrderView(
         work_order=work_order,
@@ -111,7 +108,7 @@ def work_order_history(ctx: Context, actor: User, number: str) -> tuple[list[Wor
     with ctx.uow() as uow:
         work_order = load_work_order(ctx, uow, actor, number)
         assert work_order.id is not None
-        history = uow.work_orders.history(work_order.id)
+        history = scope.shown_history(ctx, uow, actor, work_order, uow.work_orders.history(work_order.id))
         return history, uow.users.get_many(sorted({e.actor_id for e in history}))
 
 
@@ -130,14 +127,7 @@ def _find(ctx: Context, actor: User, flt: WorkOrderFilter, limit: int) -> list[W
         validate_code(flt.category)
     with ctx.uow() as uow:
         found = uow.work_orders.find(replace(flt, visible_to=visible_to(ctx, uow, actor)), limit)
-        return _shown_work_orders(ctx, uow, actor, found)
-
-
-def _shown_work_orders(ctx: Context, uow: UnitOfWork, actor: User, found: list[WorkOrder]) -> list[WorkOrder]:
-    """A vendor's or partner's user sees the fault place (an address) masked, like all personal data."""
-    if not scope.external(ctx, uow, actor):
-        return found
-    return [replace(w, fault_place=mask_address(w.fault_place) if w.fault_place else None) for w in found]
+        return scope.shown_work_orders(ctx, uow, actor, found)
 
 
 def export_work_orders(ctx: Context, actor: User, flt: WorkOrderFilter, *, max_rows: int) -> Iterator[list[WorkOrder]]:
