@@ -321,11 +321,7 @@ def add_rule(ctx: Context, user: User, form: dict[str, str]) -> None:
 
 @change("rule-active", back_to="routing")
 def switch_rule(ctx: Context, user: User, form: dict[str, str]) -> None:
-    rule_id = _int(form.get("rule_id", ""), "rule_id")
-    rule = next((r for r in routing.list_rules(ctx, user) if r.id == rule_id), None)
-    if rule is None:
-        raise ValidationFailed("Routing rule {id} does not exist.", field="rule_id", id=rule_id)
-    routing.save_rule(ctx, user, replace(rule, active=form.get("active") == "1"))
+    routing.set_rule_active(ctx, user, _int(form.get("rule_id", ""), "rule_id"), form.get("active") == "1")
 
 
 @change("policy", back_to="sla")

@@ -28,6 +28,8 @@ from kefu.services.ports import UnitOfWork, WorkOrderFilter
 
 #: Events about hops: an outside organisation sees those of the hops it is party to.
 HOP_EVENTS = frozenset({EventKind.HOP_SENT, EventKind.HOP_ACCEPTED, EventKind.HOP_REJECTED, EventKind.HOP_RETURNED})
+#: Events naming another work order.
+LINK_EVENTS = frozenset({EventKind.LINKED, EventKind.MERGED})
 
 
 def tree(ctx: Context, uow: UnitOfWork) -> OrgTree:
@@ -154,10 +156,13 @@ def shown_hops(ctx: Context, uow: UnitOfWork, actor: User, wo: WorkOrder, hops: 
 def shown_history(
     ctx: Context, uow: UnitOfWork, actor: User, wo: WorkOrder, events: list[WorkOrderEvent]
 ) -> list[WorkOrderEvent]:
-    """The operator's staff see the whole timeline. A vendor or partner sees the moves, the notes meant
-    for the customer and the internal notes of its own people, but not the operator's internal notes
-    or the text that comes with a move; of the hops (with their instructions and answers, as in the
-    list of hops), all of them on its own work order (R15), else those it is party to."""
+    """The timeline as `actor` may read it. A link to another work order names it only to those who
+    may see that one too. The operator's staff see the rest of the timeline. A vendor or partner sees
+    the moves, the notes meant for the customer and the internal notes of its own people, but not the
+    operator's internal notes or the text that comes with a move; of the hops (with their instructions
+    and answers, as in the list of hops), all of them on its own work order (R15), else those it is
+    party to."""
+    events = [_link_shown(ctx, uow, actor, e) if e.kind in LINK_EVENTS else e for e in events]
     if not external(ctx, uow, actor):
         return events
     own = visible_to(ctx, uow, actor) or frozenset()
@@ -174,3 +179,10 @@ def shown_history(
         elif e.kind is not EventKind.NOTE_ADDED:
             shown.append(replace(e, note=None))
     return shown
+
+
+def _link_shown(ctx: Context, uow: UnitOfWork, actor: User, e: WorkOrderEvent) -> WorkOrderEvent:
+    other = e.data.get("other")
+    if isinstance(other, str) and uow.work_orders.get_by_number(other, visible_to=visible_to(ctx, uow, actor)):
+        return e
+    return replace(e, data={k: v for k, v in e.data.items() if k != "other"}, note=None)

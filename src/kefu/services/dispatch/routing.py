@@ -236,6 +236,14 @@ def save_rule(ctx: Context, actor: User, rule: RoutingRule) -> RoutingRule:
     return saved
 
 
+def set_rule_active(ctx: Context, actor: User, rule_id: int, active: bool) -> RoutingRule:
+    """Switch a rule off or on again (the same checks as changing it)."""
+    rule = next((r for r in list_rules(ctx, actor) if r.id == rule_id), None)
+    if rule is None:
+        raise NotFound(kind=N_("Routing rule"), key=rule_id)
+    return save_rule(ctx, actor, replace(rule, active=active))
+
+
 def visible_team(ctx: Context, uow: UnitOfWork, actor: User, team_id: int) -> Team:
     """A team whose queue `actor` may look at: one of the organisations in their scope."""
     team = uow.org.get_team(team_id)
