@@ -38,6 +38,7 @@ CUSTOMER_COLS = [
     "devices",
     "tags",
     "created_at",
+    "organisation_id",
 ]
 WO_COLS = [
     "id",
@@ -85,7 +86,7 @@ def open_ids_from(engine: Engine, first_id: int) -> list[int]:
         )
 
 
-def _customer_row(c: DemoCustomer) -> tuple[Any, ...]:
+def _customer_row(c: DemoCustomer, organisation_id: int | None) -> tuple[Any, ...]:
     return (
         c.id,
         c.name,
@@ -100,6 +101,7 @@ def _customer_row(c: DemoCustomer) -> tuple[Any, ...]:
         c.devices,
         c.tags,
         c.created_at,
+        organisation_id,
     )
 
 
@@ -209,8 +211,11 @@ def _load(
     return count
 
 
-def load_customers(engine: Engine, rows: Iterable[DemoCustomer], progress: Callable[[int], None]) -> int:
-    n = _load(engine, "customers", CUSTOMER_COLS, (_customer_row(c) for c in rows), progress)
+def load_customers(
+    engine: Engine, rows: Iterable[DemoCustomer], progress: Callable[[int], None], organisation_id: int | None
+) -> int:
+    """Customers who belong to `organisation_id` (the demo centre)."""
+    n = _load(engine, "customers", CUSTOMER_COLS, (_customer_row(c, organisation_id) for c in rows), progress)
     _sync_identity(engine, "customers")
     return n
 

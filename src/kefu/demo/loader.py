@@ -11,7 +11,7 @@ from kefu.adapters.db.tables import customers as customers_table
 from kefu.adapters.db.tables import work_orders as work_orders_table
 from kefu.bootstrap import Kefu
 from kefu.demo import bulk, generator
-from kefu.domain.org import Role, TeamFunction
+from kefu.domain.org import OrgTree, Role, TeamFunction
 from kefu.services.access.accounts import NewUser, create_user
 from kefu.services.org.reference import seed_demo_parties, seed_reference_data
 from kefu.services.sla.clocks import rebuild_clocks
@@ -83,11 +83,12 @@ def load_demo(k: Kefu, *, customers: int, work_orders: int, seed: int, if_empty:
     _demo_engineers(k)
     with k.ctx.uow() as uow:
         team_ids = [t.id for t in uow.org.teams() if t.id is not None]
+        centre = OrgTree(uow.org.organisations()).top_id  # the demo customers belong to it
     now = k.ctx.clock.now()
     first_customer = bulk.next_id(k.engine, customers_table)
     task = progress.add_task("customers", total=customers)
     made = list(generator.customers(customers, seed=seed, first_id=first_customer, now=now))
-    bulk.load_customers(k.engine, made, lambda n: progress.advance(task, n))
+    bulk.load_customers(k.engine, made, lambda n: progress.advance(task, n), centre)
     tiers = {c.id: c.tier for c in made}
     task = progress.add_task("work orders", total=work_orders)
     rows = generator.work_orders(
