@@ -1,0 +1,594 @@
+"""Every route of the application, mapped to its action in the matrix (docs/SECURITY.md) with a probe:
+the request that does the action to province A's objects (work order, customer, hop, visit, team,
+user, rule …), or to nothing in particular. The bodies are valid: a role the matrix allows gets past
+the permission and scope checks, so a refusal elsewhere is a real refusal.
+
+Targets: "A" — an object of province A (a case: A1, or A2 which was dispatched to the vendor);
+"list" — answers with what is in the actor's reach; "none" — no object; "self" — the actor's own;
+"other" — someone else's own thing (nobody else may touch it)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from kefu.domain.message_texts import DEFAULT_TEMPLATES
+from tests.security.world import Actor, Case, World
+from tests.support.factories import PASSWORD, unique_phone, work_order_body
+
+
+@dataclass(frozen=True)
+class Req:
+    method: str
+    url: str
+    params: dict[str, str] | None = None
+    json: Any = None
+    form: dict[str, str] | None = None  # a page's form: the runner adds the CSRF token
+
+
+Build = Callable[[World, Case, Actor | None], Req]
+
+
+@dataclass(frozen=True)
+class Probe:
+    action: str
+    target: str  # A, list, none, self, other
+    build: Build
+    answers: tuple[int, ...] = (200,)  # what an allowed "list" probe answers
+    fresh_session: bool = False  # the probe ends the session it uses (and is sent to the login page)
+    of_case: bool = True  # the object belongs to the case (False: to A itself, e.g. A's team)
+    #: Strings only someone who reaches A's objects may receive from this probe.
+    outsider_absent: tuple[str, ...] = field(default=())
+
+
+def _r() -> str:
+    return secrets.token_hex(4)
+
+
+def _month(w: World) -> str:
+    return w.kefu.ctx.clock.now().astimezone(w.kefu.ctx.timezone).strftime("%Y-%m")
+
+
+def _day(w: World) -> str:
+    return (w.kefu.ctx.clock.now().astimezone(w.kefu.ctx.timezone) + timedelta(days=2)).date().isoformat()
+
+
+def _window(w: World, days: int) -> tuple[str, str]:
+    start = w.kefu.ctx.clock.now().replace(microsecond=0) + timedelta(days=days)
+    return start.isoformat(), (start + timedelta(hours=2)).isoformat()
+
+
+def _policy(w: World) -> dict[str, Any]:
+    from kefu.api.sla import PolicyIO
+
+    root = w.kefu.ctx
+    with root.uow() as uow:
+        policy = next(p for p in uow.sla.policies() if p.id == w.policy_id)
+    return PolicyIO.of(policy).model_dump(mode="json", exclude={"id"})
+
+
+def _rule(w: World) -> dict[str, Any]:
+    return {
+        "name": f"甲省规则{w.tag}",
+        "position": 500,
+        "team_id": w.a_field,
+        "conditions": {"regions": [f"甲区域{w.tag}"]},
+        "organisation_id": w.a,
+    }
+
+
+def _template() -> str:
+    return DEFAULT_TEMPLATES["acknowledged"]["zh_CN"][1]
+
+
+def _register_form(w: World) -> dict[str, str]:
+    return {
+        "customer_id": str(w.customer_id),
+        "type": "fault",
+        "channel": "hotline",
+        "category": "broadband.no_connection",
+        "title": "探测",
+        "description": "探测",
+    }
+
+
+P = Probe
+ROUTES: dict[tuple[str, str], Probe] = {
+    # --- public ----------------------------------------------------------------------------------
+    ("GET", "/api/v1/openapi.json"): P("public", "none", lambda w, c, me: Req("GET", "/api/v1/openapi.json")),
+    ("GET", "/api/v1/docs"): P("public", "none", lambda w, c, me: Req("GET", "/api/v1/docs")),
+    ("GET", "/docs/oauth2-redirect"): P("public", "none", lambda w, c, me: Req("GET", "/docs/oauth2-redirect")),
+    ("GET", "/healthz"): P("public", "none", lambda w, c, me: Req("GET", "/healthz")),
+    ("GET", "/static"): P("public", "none", lambda w, c, me: Req("GET", "/static/kefu.css")),
+    ("POST", "/api/v1/channels/sms/inbound"): P(
+        "public", "none", lambda w, c, me: Req("POST", "/api/v1/channels/sms/inbound", json={"from": w.phone})
+    ),
+    ("GET", "/channels/wechat"): P("public", "none", lambda w, c, me: Req("GET", "/channels/wechat")),
+    ("POST", "/channels/wechat"): P("public", "none", lambda w, c, me: Req("POST", "/channels/wechat")),
+    ("GET", "/"): P("public", "none", lambda w, c, me: Req("GET", "/")),
+    ("GET", "/lang/{locale}"): P("public", "none", lambda w, c, me: Req("GET", "/lang/en")),
+    ("GET", "/login"): P("public", "none", lambda w, c, me: Req("GET", "/login")),
+    ("POST", "/login"): P(
+        "public",
+        "none",
+        lambda w, c, me: Req("POST", "/login", form={"username": me.user.username if me else "x", "password": "wrong"}),
+    ),
+    ("GET", "/ui/admin"): P("public", "none", lambda w, c, me: Req("GET", "/ui/admin")),
+    ("GET", "/portal"): P("public", "none", lambda w, c, me: Req("GET", "/portal")),
+    ("POST", "/portal/requests"): P(
+        "public",
+        "none",
+        lambda w, c, me: Req(
+            "POST",
+            "/portal/requests",
+            form={"name": "门户", "phone": unique_phone(), "type": "inquiry", "description": "探测"},
+        ),
+    ),
+    ("POST", "/portal/track"): P(
+        "public",
+        "none",
+        lambda w, c, me: Req("POST", "/portal/track", form={"number": c.number, "phone": "13800000000"}),
+    ),
+    ("POST", "/portal/verify"): P(
+        "public", "none", lambda w, c, me: Req("POST", "/portal/verify", form={"number": c.number, "code": "000000"})
+    ),
+    ("GET", "/portal/orders/{number}"): P("public", "none", lambda w, c, me: Req("GET", f"/portal/orders/{c.number}")),
+    ("POST", "/portal/orders/{number}/{action}"): P(
+        "public", "none", lambda w, c, me: Req("POST", f"/portal/orders/{c.number}/confirm", form={})
+    ),
+    # --- one's own -------------------------------------------------------------------------------
+    ("GET", "/api/v1/me"): P("own", "self", lambda w, c, me: Req("GET", "/api/v1/me")),
+    ("POST", "/logout"): P("own", "self", lambda w, c, me: Req("POST", "/logout", form={}), fresh_session=True),
+    ("POST", "/ui/filters"): P(
+        "own", "self", lambda w, c, me: Req("POST", "/ui/filters", form={"name": f"探测{_r()}", "query": "status=open"})
+    ),
+    ("POST", "/ui/filters/{filter_id}/delete"): P(
+        "own", "other", lambda w, c, me: Req("POST", f"/ui/filters/{w.filter_id}/delete", form={})
+    ),
+    ("GET", "/ui/work-orders/new"): P(
+        "own", "self", lambda w, c, me: Req("GET", "/ui/work-orders/new", params={"customer_id": str(w.customer_id)})
+    ),
+    # --- reference data ----------------------------------------------------------------------------
+    ("GET", "/api/v1/categories"): P("reference", "none", lambda w, c, me: Req("GET", "/api/v1/categories")),
+    ("GET", "/api/v1/teams"): P("reference", "none", lambda w, c, me: Req("GET", "/api/v1/teams")),
+    ("GET", "/api/v1/organisations"): P("reference", "none", lambda w, c, me: Req("GET", "/api/v1/organisations")),
+    ("GET", "/api/v1/sla/policies"): P("reference", "none", lambda w, c, me: Req("GET", "/api/v1/sla/policies")),
+    ("GET", "/api/v1/sla/calendars"): P("reference", "none", lambda w, c, me: Req("GET", "/api/v1/sla/calendars")),
+    ("GET", "/api/v1/message-templates"): P(
+        "reference", "none", lambda w, c, me: Req("GET", "/api/v1/message-templates")
+    ),
+    ("GET", "/api/v1/routing-rules"): P("reference", "list", lambda w, c, me: Req("GET", "/api/v1/routing-rules")),
+    ("GET", "/api/v1/agents"): P("reference", "list", lambda w, c, me: Req("GET", "/api/v1/agents")),
+    # --- customers -------------------------------------------------------------------------------
+    ("POST", "/api/v1/customers"): P(
+        "customer.create",
+        "none",
+        lambda w, c, me: Req("POST", "/api/v1/customers", json={"name": "探测客户", "phone": unique_phone()}),
+    ),
+    ("GET", "/api/v1/customers"): P(
+        "read", "list", lambda w, c, me: Req("GET", "/api/v1/customers", params={"phone": w.phone})
+    ),
+    ("GET", "/api/v1/customers/{customer_id}"): P(
+        "read", "A", lambda w, c, me: Req("GET", f"/api/v1/customers/{c.customer_id}")
+    ),
+    ("GET", "/api/v1/customers/{customer_id}/timeline"): P(
+        "read", "A", lambda w, c, me: Req("GET", f"/api/v1/customers/{c.customer_id}/timeline")
+    ),
+    ("GET", "/api/v1/customers/{customer_id}/sla-statement"): P(
+        "read",
+        "A",
+        lambda w, c, me: Req("GET", f"/api/v1/customers/{c.customer_id}/sla-statement", params={"month": _month(w)}),
+    ),
+    ("POST", "/api/v1/customers/{customer_id}/agreements"): P(
+        "agreement",
+        "A",
+        lambda w, c, me: Req(
+            "POST",
+            f"/api/v1/customers/{c.customer_id}/agreements",
+            json={
+                "name": f"协议{_r()}",
+                "targets": {"resolution": 480},
+                "compensation_fen_per_hour": 100,
+                "valid_from": "2026-01-01",
+            },
+        ),
+    ),
+    ("GET", "/api/v1/contacts/{contact_id}/attachments/{position}"): P(
+        "read", "A", lambda w, c, me: Req("GET", f"/api/v1/contacts/{c.contact_id}/attachments/0")
+    ),
+    ("GET", "/ui/contacts/{contact_id}/attachments/{position}"): P(
+        "read", "A", lambda w, c, me: Req("GET", f"/ui/contacts/{c.contact_id}/attachments/0")
+    ),
+    ("GET", "/ui/customers/lookup"): P(
+        "read", "list", lambda w, c, me: Req("GET", "/ui/customers/lookup", params={"phone": w.phone})
+    ),
+    # --- the hotline -----------------------------------------------------------------------------
+    ("POST", "/api/v1/cti/events"): P(
+        "cti",
+        "none",
+        lambda w, c, me: Req(
+            "POST",
+            "/api/v1/cti/events",
+            json={
+                "call_id": f"probe-{_r()}",
+                "event": "ringing",
+                "at": w.kefu.ctx.clock.now().isoformat(),
+                "caller": "13800000000",
+            },
+        ),
+    ),
+    ("GET", "/api/v1/cti/screen-pop"): P(
+        "read", "list", lambda w, c, me: Req("GET", "/api/v1/cti/screen-pop", params={"caller": w.phone})
+    ),
+    ("GET", "/ui/cti"): P("read", "list", lambda w, c, me: Req("GET", "/ui/cti", params={"caller": w.phone})),
+    # --- work orders -----------------------------------------------------------------------------
+    ("POST", "/api/v1/work-orders"): P(
+        "workorder.create",
+        "A",
+        lambda w, c, me: Req("POST", "/api/v1/work-orders", json=work_order_body(w.customer_id, title="探测")),
+    ),
+    ("POST", "/ui/work-orders"): P(
+        "workorder.create", "A", lambda w, c, me: Req("POST", "/ui/work-orders", form=_register_form(w))
+    ),
+    # The form's helper: answers everyone, and shows a promise only to who may register for the customer.
+    ("GET", "/ui/work-orders/promise"): P(
+        "own",
+        "self",
+        lambda w, c, me: Req("GET", "/ui/work-orders/promise", params=_register_form(w)),
+        outsider_absent=("<strong>",),
+    ),
+    ("GET", "/api/v1/work-orders"): P(
+        "read", "list", lambda w, c, me: Req("GET", "/api/v1/work-orders", params={"limit": "200"})
+    ),
+    ("GET", "/api/v1/work-orders/export"): P(
+        "read", "list", lambda w, c, me: Req("GET", "/api/v1/work-orders/export", params={"max_rows": "1000"})
+    ),
+    ("GET", "/ui/work-orders"): P(
+        "read", "list", lambda w, c, me: Req("GET", "/ui/work-orders", params={"status": "all"})
+    ),
+    ("GET", "/api/v1/work-orders/{number}"): P(
+        "read", "A", lambda w, c, me: Req("GET", f"/api/v1/work-orders/{c.number}")
+    ),
+    ("GET", "/api/v1/work-orders/{number}/history"): P(
+        "read", "A", lambda w, c, me: Req("GET", f"/api/v1/work-orders/{c.number}/history")
+    ),
+    ("GET", "/ui/work-orders/{number}"): P("read", "A", lambda w, c, me: Req("GET", f"/ui/work-orders/{c.number}")),
+    ("POST", "/api/v1/work-orders/{number}/priority"): P(
+        "transition",
+        "A",
+        lambda w, c, me: Req("POST", f"/api/v1/work-orders/{c.number}/priority", json={"priority": "P2"}),
+    ),
+    ("POST", "/api/v1/work-orders/{number}/transitions"): P(
+        "transition",
+        "A",
+        lambda w, c, me: Req("POST", f"/api/v1/work-orders/{c.number}/transitions", json={"to": "returned"}),
+    ),
+    ("POST", "/ui/work-orders/{number}/transition"): P(
+        "transition",
+        "A",
+        lambda w, c, me: Req("POST", f"/ui/work-orders/{c.number}/transition", form={"to": "returned"}),
+    ),
+    ("POST", "/api/v1/work-orders/{number}/links"): P(
+        "transition",
+        "A",
+        lambda w, c, me: Req("POST", f"/api/v1/work-orders/{c.number}/links", json={"other": w.a2.number}),
+    ),
+    ("POST", "/ui/work-orders/{number}/links"): P(
+        "transition",
+        "A",
+        lambda w, c, me: Req("POST", f"/ui/work-orders/{c.number}/links", form={"other": w.a2.number}),
+    ),
+    ("POST", "/api/v1/work-orders/{number}/notes"): P(
+        "note", "A", lambda w, c, me: Req("POST", f"/api/v1/work-orders/{c.number}/notes", json={"body": "探测备注"})
+    ),
+    ("POST", "/ui/work-orders/{number}/notes"): P(
+        "note", "A", lambda w, c, me: Req("POST", f"/ui/work-orders/{c.number}/notes", form={"body": "探测备注"})
+    ),
+    ("GET", "/api/v1/work-orders/{number}/checklist"): P(
+        "read", "A", lambda w, c, me: Req("GET", f"/api/v1/work-orders/{c.number}/checklist")
+    ),
+    ("POST", "/api/v1/work-orders/{number}/checklist/{step}"): P(
+        "transition",
+        "A",
+        lambda w, c, me: Req("POST", f"/api/v1/work-orders/{c.number}/checklist/identity_verified", json={"data": {}}),
+    ),
+    ("POST", "/ui/work-orders/{number}/checklist/{code}"): P(
+        "transition",
+        "A",
+        lambda w, c, me: Req("POST", f"/ui/work-orders/{c.number}/checklist/identity_verified", form={}),
+    ),
+    # --- dispatch and field service ----------------------------------------------------------------
+    ("POST", "/api/v1/work-orders/{number}/dispatches"): P(
+        "dispatch",
+        "A",
+        lambda w, c, me: Req(
+            "POST", f"/api/v1/work-orders/{c.number}/dispatches", json={"to_team_id": w.hq_team, "instruction": "探测"}
+        ),
+    ),
+    ("POST", "/ui/work-orders/{number}/dispatch"): P(
+        "dispatch",
+        "A",
+        lambda w, c, me: Req(
+            "POST", f"/ui/work-orders/{c.number}/dispatch", form={"to": f"team:{w.hq_team}", "instruction": "探测"}
+        ),
+    ),
+    ("GET", "/api/v1/work-orders/{number}/dispatches"): P(
+        "read", "A", lambda w, c, me: Req("GET", f"/api/v1/work-orders/{c.number}/dispatches")
+    ),
+    ("POST", "/api/v1/dispatches/{dispatch_id}/accept"): P(
+        "hop.answer", "A", lambda w, c, me: Req("POST", f"/api/v1/dispatches/{c.hop_id}/accept")
+    ),
+    ("POST", "/api/v1/dispatches/{dispatch_id}/reject"): P(
+        "hop.answer",
+        "A",
+        lambda w, c, me: Req("POST", f"/api/v1/dispatches/{c.hop_id}/reject", json={"reason": "探测"}),
+    ),
+    ("POST", "/api/v1/dispatches/{dispatch_id}/return"): P(
+        "hop.answer",
+        "A",
+        lambda w, c, me: Req("POST", f"/api/v1/dispatches/{c.hop_id}/return", json={"result": "探测"}),
+    ),
+    ("POST", "/ui/dispatches/{dispatch_id}/answer"): P(
+        "hop.answer",
+        "A",
+        lambda w, c, me: Req(
+            "POST", f"/ui/dispatches/{c.hop_id}/answer", form={"number": c.number, "action": "accept"}
+        ),
+    ),
+    ("GET", "/api/v1/teams/{team_id}/queue"): P(
+        "read", "A", lambda w, c, me: Req("GET", f"/api/v1/teams/{w.a_field}/queue"), of_case=False
+    ),
+    ("GET", "/ui/teams/{team_id}/queue"): P(
+        "read", "A", lambda w, c, me: Req("GET", f"/ui/teams/{w.a_field}/queue"), of_case=False
+    ),
+    ("POST", "/api/v1/work-orders/{number}/assignment"): P(
+        "dispatch",
+        "A",
+        lambda w, c, me: Req("POST", f"/api/v1/work-orders/{c.number}/assignment", json={"team_id": w.a_reception}),
+    ),
+    ("POST", "/api/v1/work-orders/{number}/route"): P(
+        "dispatch", "A", lambda w, c, me: Req("POST", f"/api/v1/work-orders/{c.number}/route")
+    ),
+    ("POST", "/api/v1/work-orders/{number}/visits"): P(
+        "dispatch",
+        "A",
+        lambda w, c, me: Req(
+            "POST",
+            f"/api/v1/work-orders/{c.number}/visits",
+            json=dict(
+                zip(("window_start", "window_end"), _window(w, 8), strict=True), engineer_id=w.a_engineer.id or 0
+            ),
+        ),
+    ),
+    ("POST", "/ui/work-orders/{number}/visits"): P(
+        "dispatch",
+        "A",
+        lambda w, c, me: Req(
+            "POST",
+            f"/ui/work-orders/{c.number}/visits",
+            form={
+                "engineer_id": str(w.a_engineer.id),
+                "window_start": _window(w, 9)[0][:16],
+                "window_end": _window(w, 9)[1][:16],
+            },
+        ),
+    ),
+    ("GET", "/api/v1/work-orders/{number}/visits"): P(
+        "read", "A", lambda w, c, me: Req("GET", f"/api/v1/work-orders/{c.number}/visits")
+    ),
+    ("GET", "/api/v1/work-orders/{number}/engineer-suggestions"): P(
+        "read", "A", lambda w, c, me: Req("GET", f"/api/v1/work-orders/{c.number}/engineer-suggestions")
+    ),
+    ("GET", "/ui/visits/{visit_id}"): P("read", "A", lambda w, c, me: Req("GET", f"/ui/visits/{c.visit_id}")),
+    ("POST", "/api/v1/visits/{visit_id}/check-in"): P(
+        "visit.record", "A", lambda w, c, me: Req("POST", f"/api/v1/visits/{c.visit_id}/check-in")
+    ),
+    ("POST", "/ui/visits/{visit_id}/check-in"): P(
+        "visit.record", "A", lambda w, c, me: Req("POST", f"/ui/visits/{c.visit_id}/check-in", form={})
+    ),
+    ("POST", "/api/v1/visits/{visit_id}/complete"): P(
+        "visit.record",
+        "A",
+        lambda w, c, me: Req(
+            "POST",
+            f"/api/v1/visits/{c.visit_id}/complete",
+            json={"diagnosis": "探测", "function_test_passed": True, "site_cleaned": True, "outcome": "revisit"},
+        ),
+    ),
+    ("POST", "/ui/visits/{visit_id}/complete"): P(
+        "visit.record",
+        "A",
+        lambda w, c, me: Req(
+            "POST",
+            f"/ui/visits/{c.visit_id}/complete",
+            form={"diagnosis": "探测", "function_test": "passed", "site_cleaned": "yes", "outcome": "revisit"},
+        ),
+    ),
+    ("POST", "/api/v1/visits/{visit_id}/cancel"): P(
+        "dispatch",
+        "A",
+        lambda w, c, me: Req("POST", f"/api/v1/visits/{c.spare_visit_id}/cancel", json={"reason": "探测"}),
+    ),
+    ("GET", "/api/v1/engineers/{engineer_id}/visits"): P(
+        "engineer.day",
+        "list",
+        lambda w, c, me: Req("GET", f"/api/v1/engineers/{w.a_engineer.id}/visits", params={"day": _day(w)}),
+    ),
+    ("GET", "/ui/visits/day"): P(
+        "engineer.day",
+        "list",
+        lambda w, c, me: Req("GET", "/ui/visits/day", params={"engineer": str(w.a_engineer.id), "day": _day(w)}),
+    ),
+    # --- administration within the subtree --------------------------------------------------------
+    ("POST", "/api/v1/teams"): P(
+        "team.manage",
+        "A",
+        lambda w, c, me: Req(
+            "POST", "/api/v1/teams", json={"organisation_id": w.a, "name": f"探测组{_r()}", "function": "quality"}
+        ),
+    ),
+    ("POST", "/ui/admin/team"): P(
+        "team.manage",
+        "A",
+        lambda w, c, me: Req(
+            "POST", "/ui/admin/team", form={"organisation_id": str(w.a), "name": f"探测组{_r()}", "function": "quality"}
+        ),
+    ),
+    ("GET", "/api/v1/users"): P("user.manage", "list", lambda w, c, me: Req("GET", "/api/v1/users")),
+    ("POST", "/api/v1/users"): P(
+        "user.manage",
+        "A",
+        lambda w, c, me: Req(
+            "POST",
+            "/api/v1/users",
+            json={"username": f"probe{_r()}", "password": PASSWORD, "role": "agent", "organisation_id": w.a},
+        ),
+    ),
+    ("PATCH", "/api/v1/users/{user_id}"): P(
+        "user.manage",
+        "A",
+        lambda w, c, me: Req("PATCH", f"/api/v1/users/{w.a_agent.id}", json={"display_name": "甲坐席"}),
+    ),
+    ("POST", "/ui/admin/user"): P(
+        "user.manage",
+        "A",
+        lambda w, c, me: Req(
+            "POST",
+            "/ui/admin/user",
+            form={"username": f"probe{_r()}", "password": PASSWORD, "role": "agent", "organisation_id": str(w.a)},
+        ),
+    ),
+    ("POST", "/ui/admin/user-change"): P(
+        "user.manage",
+        "A",
+        lambda w, c, me: Req(
+            "POST", "/ui/admin/user-change", form={"user_id": str(w.a_agent.id), "display_name": "甲坐席"}
+        ),
+    ),
+    ("PATCH", "/api/v1/agents/{user_id}"): P(
+        "user.profile", "A", lambda w, c, me: Req("PATCH", f"/api/v1/agents/{w.a_agent.id}", json={"capacity": 15})
+    ),
+    ("POST", "/ui/admin/agent"): P(
+        "user.profile",
+        "A",
+        lambda w, c, me: Req(
+            "POST",
+            "/ui/admin/agent",
+            form={"user_id": str(w.a_agent.id), "team_id": str(w.a_reception), "capacity": "15", "on_shift": "1"},
+        ),
+    ),
+    ("POST", "/ui/agents/{user_id}/shift"): P(
+        "user.profile", "A", lambda w, c, me: Req("POST", f"/ui/agents/{w.a_agent.id}/shift", form={"on_shift": "1"})
+    ),
+    ("POST", "/api/v1/routing-rules"): P(
+        "rule.manage",
+        "A",
+        lambda w, c, me: Req("POST", "/api/v1/routing-rules", json={**_rule(w), "name": f"探测规则{_r()}"}),
+    ),
+    ("PUT", "/api/v1/routing-rules/{rule_id}"): P(
+        "rule.manage", "A", lambda w, c, me: Req("PUT", f"/api/v1/routing-rules/{w.rule_id}", json=_rule(w))
+    ),
+    ("POST", "/ui/admin/rule"): P(
+        "rule.manage",
+        "A",
+        lambda w, c, me: Req(
+            "POST",
+            "/ui/admin/rule",
+            form={
+                "name": f"探测规则{_r()}",
+                "position": "600",
+                "team_id": str(w.a_field),
+                "strategy": "least_loaded",
+                "organisation_id": str(w.a),
+                "regions": "无此区域",
+            },
+        ),
+    ),
+    ("POST", "/ui/admin/rule-active"): P(
+        "rule.manage",
+        "A",
+        lambda w, c, me: Req("POST", "/ui/admin/rule-active", form={"rule_id": str(w.rule_id), "active": "1"}),
+    ),
+    # --- administration pages, dashboard, change log ------------------------------------------------
+    **{
+        ("GET", f"/ui/admin/{section}"): P(
+            "user.manage" if section == "users" else "admin.read",
+            "list",
+            (lambda s: lambda w, c, me: Req("GET", f"/ui/admin/{s}"))(section),
+        )
+        for section in ("categories", "teams", "users", "agents", "routing", "sla", "templates", "changes")
+    },
+    ("GET", "/ui/dashboard"): P("admin.read", "list", lambda w, c, me: Req("GET", "/ui/dashboard")),
+    ("GET", "/ui/dashboard/panel"): P("admin.read", "list", lambda w, c, me: Req("GET", "/ui/dashboard/panel")),
+    # --- settings of every organisation ------------------------------------------------------------
+    ("POST", "/api/v1/organisations"): P(
+        "settings",
+        "none",
+        lambda w, c, me: Req(
+            "POST", "/api/v1/organisations", json={"name": f"探测单位{_r()}", "kind": "city", "parent_id": w.a}
+        ),
+    ),
+    ("POST", "/api/v1/sla/policies"): P(
+        "settings",
+        "none",
+        lambda w, c, me: Req(
+            "POST",
+            "/api/v1/sla/policies",
+            json={"name": f"探测策略{_r()}", "position": 900, "active": False, "targets": {"resolution": 1440}},
+        ),
+    ),
+    ("PUT", "/api/v1/sla/policies/{policy_id}"): P(
+        "settings", "none", lambda w, c, me: Req("PUT", f"/api/v1/sla/policies/{w.policy_id}", json=_policy(w))
+    ),
+    ("POST", "/api/v1/sla/calendars"): P(
+        "settings", "none", lambda w, c, me: Req("POST", "/api/v1/sla/calendars", json={"name": f"cal-{_r()}"})
+    ),
+    ("PUT", "/api/v1/sla/calendars/{name}/days/{day}"): P(
+        "settings",
+        "none",
+        lambda w, c, me: Req("PUT", "/api/v1/sla/calendars/office/days/2031-01-02", json={"is_workday": True}),
+    ),
+    ("PUT", "/api/v1/message-templates/{key}/{channel}/{locale}"): P(
+        "settings",
+        "none",
+        lambda w, c, me: Req("PUT", "/api/v1/message-templates/acknowledged/sms/zh_CN", json={"body": _template()}),
+    ),
+    ("POST", "/ui/admin/category"): P(
+        "settings",
+        "none",
+        lambda w, c, me: Req(
+            "POST", "/ui/admin/category", form={"code": f"general.p{_r()}", "label_zh": "探测", "label_en": "probe"}
+        ),
+    ),
+    ("POST", "/ui/admin/category-active"): P(
+        "settings",
+        "none",
+        lambda w, c, me: Req("POST", "/ui/admin/category-active", form={"code": "marketing.points", "active": "1"}),
+    ),
+    ("POST", "/ui/admin/policy"): P(
+        "settings",
+        "none",
+        lambda w, c, me: Req(
+            "POST",
+            "/ui/admin/policy",
+            form={"policy_id": str(w.policy_id), "active": "1", "target_resolution": "1440"},
+        ),
+    ),
+    ("POST", "/ui/admin/calendar-day"): P(
+        "settings",
+        "none",
+        lambda w, c, me: Req("POST", "/ui/admin/calendar-day", form={"calendar": "office", "day": "2031-01-03"}),
+    ),
+    ("POST", "/ui/admin/template"): P(
+        "settings",
+        "none",
+        lambda w, c, me: Req(
+            "POST",
+            "/ui/admin/template",
+            form={"key": "acknowledged", "channel": "sms", "locale": "zh_CN", "body": _template()},
+        ),
+    ),
+}
