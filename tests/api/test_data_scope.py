@@ -157,3 +157,24 @@ def test_the_operators_engineer_may_unmask_and_it_is_logged(client: TestClient, 
             {"u": actor.id, "c": world.customers["p"]},
         ).scalar_one()
     assert logged == 1
+
+
+def test_a_caller_of_another_province_is_registered_by_their_number_on_the_page(
+    client: TestClient, world: World
+) -> None:
+    """Province q's agent takes a call from province p's customer (R15): the registration form finds
+    only the caller card by the whole number, and registers with it; without the number, no customer."""
+    from tests.support.pages import csrf_of, login, register_form
+
+    actor, cid, phone = world.actors["q:agent"], world.customers["p"], world.phones["p"]
+    login(client, actor.username)
+    found = client.get("/ui/customers/lookup", params={"phone": phone}).text
+    assert f'data-customer-id="{cid}"' in found and "测试" not in found  # the card: no region
+    assert f'data-customer-id="{cid}"' not in client.get("/ui/customers/lookup", params={"phone": phone[:7]}).text
+    csrf = csrf_of(client.get("/ui/work-orders/new").text)
+    assert client.post("/ui/work-orders", data=register_form(csrf, cid), follow_redirects=False).status_code == 404
+    r = client.post("/ui/work-orders", data=register_form(csrf, cid, phone=phone), follow_redirects=False)
+    assert r.status_code == 303
+    detail = client.get(r.headers["location"]).text
+    assert phone not in detail and f"{phone[:3]}****{phone[-4:]}" in detail
+    assert world.numbers["p"] not in detail  # the customer's work orders of province p stay out of sight
