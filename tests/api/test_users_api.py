@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -207,7 +208,7 @@ def test_a_provinces_routing_rule_routes_only_the_provinces_work_orders(
     assert rule["name"] not in client.get("/api/v1/routing-rules", headers=other.headers).text
 
 
-def test_work_orders_are_assigned_only_to_teams_and_people_in_scope(
+def test_work_orders_are_assigned_and_visits_booked_only_in_scope(
     client: TestClient, kefu: Kefu, province: Province
 ) -> None:
     p = province
@@ -218,3 +219,12 @@ def test_work_orders_are_assigned_only_to_teams_and_people_in_scope(
     stranger = make_actor(kefu, Role.AGENT, p.other_team)
     assert client.post(url, headers=agent.headers, json={"handler_id": stranger.id}).status_code == 422
     assert client.post(url, headers=agent.headers, json={"team_id": p.field}).status_code == 200
+    engineer = make_actor(kefu, Role.FIELD_ENGINEER, p.other_team)
+    start = datetime.now(UTC) + timedelta(days=3)
+    visit = {
+        "engineer_id": engineer.id,
+        "window_start": start.isoformat(),
+        "window_end": (start + timedelta(hours=2)).isoformat(),
+    }
+    r = client.post(f"/api/v1/work-orders/{number}/visits", headers=agent.headers, json=visit)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "engineer_id"

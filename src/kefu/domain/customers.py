@@ -224,3 +224,4 @@ class CustomerProfile:
     tier: Tier
     region: str | None
     agreement_id: int | None
+    organisation_id: int | None = None  # whom the customer belongs to (data scope)

@@ -39,9 +39,16 @@ class NewVisit:
     parts: tuple[str, ...] = ()
 
 
-def _engineer(uow: UnitOfWork, engineer_id: int) -> User:
+def _engineer(ctx: Context, uow: UnitOfWork, actor: User, engineer_id: int) -> User:
+    """An active field engineer of the organisations the actor sees (others: dispatch it to them)."""
     engineer = uow.users.get(engineer_id)
-    if engineer is None or not engineer.active or engineer.role not in ENGINEER_ROLES:
+    visible = scope.visible_to(ctx, uow, actor)
+    if (
+        engineer is None
+        or not engineer.active
+        or engineer.role not in ENGINEER_ROLES
+        or (visible is not None and engineer.organisation_id not in visible)
+    ):
         raise ValidationFailed("User {id} is no active field engineer.", field="engineer_id", id=engineer_id)
     return engineer
 
@@ -56,7 +63,7 @@ def schedule_visit(
             raise StateConflict(
                 "Work order {number} is resolved or finished; re-open it before scheduling a visit.", number=wo.number
             )
-        engineer = _engineer(uow, new.engineer_id)
+        engineer = _engineer(ctx, uow, actor, new.engineer_id)
         address = new.address
         if not (address or "").strip():
             customer = uow.customers.get(wo.customer_id)

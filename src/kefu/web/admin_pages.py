@@ -182,6 +182,10 @@ def _int(value: str, field: str) -> int:
     return int(value)
 
 
+def _optional_int(form: dict[str, str], field: str) -> int | None:
+    return _int(form[field], field) if form.get(field) else None
+
+
 def _targets(form: dict[str, str]) -> dict[ClockName, int | dict[str, int]]:
     """target_<clock> fields: minutes, or per tier as "vip:180, *:360"; empty: no such clock."""
     out: dict[ClockName, int | dict[str, int]] = {}
@@ -250,8 +254,8 @@ def create_user(ctx: Context, user: User, form: dict[str, str]) -> None:
             role=_role(form.get("role", "")),
             password=form.get("password", ""),
             display_name=form.get("display_name") or None,
-            team_id=_int(form["team_id"], "team_id") if form.get("team_id") else None,
-            organisation_id=_int(form["organisation_id"], "organisation_id") if form.get("organisation_id") else None,
+            team_id=_optional_int(form, "team_id"),
+            organisation_id=_optional_int(form, "organisation_id"),
         ),
         actor=user,
     )
@@ -266,8 +270,8 @@ def change_user(ctx: Context, user: User, form: dict[str, str]) -> None:
         users.AccountChange(
             display_name=form.get("display_name") or None,
             role=_role(form["role"]) if form.get("role") else None,
-            team_id=_int(form["team_id"], "team_id") if form.get("team_id") else None,
-            organisation_id=_int(form["organisation_id"], "organisation_id") if form.get("organisation_id") else None,
+            team_id=_optional_int(form, "team_id"),
+            organisation_id=_optional_int(form, "organisation_id"),
             active={"1": True, "0": False}.get(form.get("active", "")),
         ),
     )
@@ -307,7 +311,7 @@ def add_rule(ctx: Context, user: User, form: dict[str, str]) -> None:
             fallback_team_id=_int(form["fallback_team_id"], "fallback_team_id")
             if form.get("fallback_team_id")
             else None,
-            organisation_id=_int(form["organisation_id"], "organisation_id") if form.get("organisation_id") else None,
+            organisation_id=_optional_int(form, "organisation_id"),
             conditions=Conditions(
                 types=_codes(form.get("types", "")),
                 categories=_codes(form.get("categories", "")),

@@ -27,9 +27,9 @@ _AGREEMENT_IN_FORCE = (
     .correlate(customers)
     .scalar_subquery()
 )
-_CUSTOMER_PROFILE = select(customers.c.tier, customers.c.region, _AGREEMENT_IN_FORCE.label("agreement_id")).where(
-    customers.c.id == bindparam("id")
-)
+_CUSTOMER_PROFILE = select(
+    customers.c.tier, customers.c.region, _AGREEMENT_IN_FORCE.label("agreement_id"), customers.c.organisation_id
+).where(customers.c.id == bindparam("id"))
 _CUSTOMER_INSERT = insert(customers).returning(customers.c.id)
 
 
@@ -89,7 +89,7 @@ class SqlCustomerRepository:
 
     def profile_of(self, customer_id: int, day: date) -> CustomerProfile | None:
         row = self.conn.execute(_CUSTOMER_PROFILE, {"id": customer_id, "day": day}).first()
-        return CustomerProfile(Tier(row.tier), row.region, row.agreement_id) if row else None
+        return CustomerProfile(Tier(row.tier), row.region, row.agreement_id, row.organisation_id) if row else None
 
     def get_many(self, ids: list[int]) -> dict[int, Customer]:
         if not ids:

@@ -174,10 +174,15 @@ def _registering_for(ctx: Context, uow: UnitOfWork, actor: User, new: NewWorkOrd
     with the registration, or the call it is registered during, is the customer's (first-ask
     responsibility, R15: whoever the customer reaches registers it). Any other customer id is
     answered as if there were no such customer, so registering reveals nobody's profile."""
-    customer = uow.customers.get(new.customer_id)
+    profile = uow.customers.profile_of(new.customer_id, day)
+    visible = scope.visible_to(ctx, uow, actor)
+    if profile is not None and (visible is None or profile.organisation_id in visible):
+        return profile  # the common case, without another query
+    customer = uow.customers.get(new.customer_id) if profile is not None else None
     if customer is None or not (scope.customer_in_scope(ctx, uow, actor, customer) or _identified(uow, customer, new)):
         raise NotFound(kind=N_("Customer"), key=new.customer_id)
-    return _profile(uow, new.customer_id, day)
+    assert profile is not None
+    return profile
 
 
 def _identified(uow: UnitOfWork, customer: Customer, new: NewWorkOrder) -> bool:
