@@ -154,6 +154,7 @@ class OrgTree:
         self.by_id = {o.id: o for o in organisations if o.id is not None}
         roots = sorted(i for i, o in self.by_id.items() if o.parent_id is None and o.kind not in EXTERNAL_KINDS)
         self.top_id: int | None = roots[0] if roots else None
+        self._subtrees: dict[int, frozenset[int]] = {}  # asked on every read: kept while the tree is cached
 
     def parent_of(self, organisation_id: int) -> int | None:
         org = self.by_id.get(organisation_id)
@@ -176,6 +177,8 @@ class OrgTree:
         """The organisation and every organisation below it."""
         if organisation_id not in self.by_id:
             return frozenset()
+        if (known := self._subtrees.get(organisation_id)) is not None:
+            return known
         seen: set[int] = set()
         todo = [organisation_id]
         while todo:
@@ -183,7 +186,8 @@ class OrgTree:
             if current not in seen:
                 seen.add(current)
                 todo.extend(self._children.get(current, []))
-        return frozenset(seen)
+        self._subtrees[organisation_id] = frozenset(seen)
+        return self._subtrees[organisation_id]
 
     def contains(self, ancestor_id: int, organisation_id: int) -> bool:
         """`organisation_id` is `ancestor_id` or below it."""
