@@ -11,10 +11,11 @@ from kefu.adapters.db.engine import make_engine
 from kefu.adapters.db.uow import UnitOfWorkFactory
 from kefu.adapters.holidays import ChineseWorkdays
 from kefu.adapters.passwords import Argon2PasswordHasher
+from kefu.adapters.sealing import AesGcmSealer
 from kefu.config import Settings
 from kefu.domain.clock import Clock, SystemClock
 from kefu.domain.notifications import QuietHours
-from kefu.services.context import Context
+from kefu.services.context import AccountRules, Context
 from kefu.services.ports import PasswordHasher, Sender
 
 
@@ -39,10 +40,18 @@ def build(
         uow=UnitOfWorkFactory(engine),
         clock=clock or SystemClock(),
         hasher=hasher or Argon2PasswordHasher(),
+        sealer=AesGcmSealer(settings.secret_key),
         timezone=settings.tz,
         reopen_window=timedelta(days=settings.reopen_window_days),
-        session_lifetime=timedelta(hours=settings.session_hours),
-        token_lifetime=timedelta(days=settings.token_days),
+        accounts=AccountRules(
+            session_lifetime=timedelta(hours=settings.session_hours),
+            session_idle=timedelta(minutes=settings.session_idle_minutes),
+            token_lifetime=timedelta(days=settings.token_days),
+            token_max_lifetime=timedelta(days=settings.token_max_days),
+            password_min_length=settings.password_min_length,
+            password_reset_lifetime=timedelta(hours=settings.password_reset_hours),
+            two_factor_roles=settings.two_factor_roles,
+        ),
         cache_ttl=timedelta(seconds=settings.cache_seconds),
         day_types=ChineseWorkdays(),
         quiet_hours=QuietHours(*quiet, settings.tz) if (quiet := settings.quiet()) else None,

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from kefu.domain.org import Role
+
 DEV_SECRET = "development-only-secret-change-me-0123456789"  # noqa: S105 - refused in production
 
 
@@ -21,8 +23,19 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     default_locale: Literal["zh_CN", "en"] = "zh_CN"
     reopen_window_days: int = Field(default=30, ge=0, le=3650)
+    # --- accounts (R32) ---
+    #: A page session ends this long after logging in (absolute) ...
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
-    token_days: int = Field(default=365, ge=1, le=3650)
+    #: ... or after this long without a request (idle).
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    #: API tokens live this long unless their creator asks for less, and never longer than the maximum.
+    token_days: int = Field(default=90, ge=1, le=3650)
+    token_max_days: int = Field(default=365, ge=1, le=3650)
+    #: Roles that must use a second factor (TOTP) to log in to the pages, comma-separated ("" for none).
+    require_2fa_roles: str = "admin,supervisor"
+    password_min_length: int = Field(default=12, ge=8, le=64)
+    #: How long a password-reset code an administrator hands out stays valid.
+    password_reset_hours: int = Field(default=24, ge=1, le=24 * 7)
     cache_seconds: int = Field(default=30, ge=0, le=600)
     #: Local hours in which notifications that are not urgent wait ("" for none); a P1 breach always goes out.
     quiet_hours: str = Field(default="22:00-08:00", pattern=r"^$|^\d{2}:\d{2}-\d{2}:\d{2}$")
@@ -52,6 +65,9 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> Settings:
         ZoneInfo(self.timezone)  # raises for an unknown zone
+        self.two_factor_roles  # noqa: B018 - raises for an unknown role
+        if self.token_days > self.token_max_days:
+            raise ValueError("KEFU_TOKEN_DAYS must not exceed KEFU_TOKEN_MAX_DAYS")
         if self.environment == "production":
             if self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
                 raise ValueError(
@@ -66,6 +82,14 @@ class Settings(BaseSettings):
             return None
         start, end = self.quiet_hours.split("-")
         return time.fromisoformat(start), time.fromisoformat(end)
+
+    @property
+    def two_factor_roles(self) -> frozenset[Role]:
+        names = [name.strip() for name in self.require_2fa_roles.split(",") if name.strip()]
+        if unknown := [name for name in names if name not in Role.__members__.values()]:
+            known = ", ".join(r.value for r in Role)
+            raise ValueError(f"KEFU_REQUIRE_2FA_ROLES: unknown role {', '.join(unknown)} (roles: {known})")
+        return frozenset(Role(name) for name in names)
 
     @property
     def tz(self) -> ZoneInfo:

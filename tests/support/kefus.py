@@ -13,8 +13,10 @@ from tests.support.hashing import FastHasher
 
 
 def make_kefu(url: str, *, clock: Clock | None = None, **settings: Any) -> Kefu:
-    """kefu on `url`; `settings` override the test defaults (environment "test", no embedded worker)."""
-    values: dict[str, Any] = {"environment": "test", "embedded_worker": False, **settings}
+    """kefu on `url`; `settings` override the test defaults: environment "test", no embedded worker,
+    and no role required to log in with a second factor (the tests of two-factor login ask for it,
+    with `require_2fa_roles`; the others log supervisors and admins in with the password alone)."""
+    values: dict[str, Any] = {"environment": "test", "embedded_worker": False, "require_2fa_roles": "", **settings}
     return build(Settings(database_url=url, **values), clock=clock, hasher=FastHasher())
 
 

@@ -6,6 +6,7 @@ templates, the work-order page itself)."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -22,7 +23,8 @@ from kefu.domain.workorders import Status
 from kefu.http.errors import status_for
 from kefu.i18n import LOCALES, format_duration, translate_error, translations
 from kefu.services import visits
-from kefu.services.access import accounts
+from kefu.services.access import sessions
+from kefu.services.access.sessions import Stage
 from kefu.services.context import Context
 from kefu.services.dispatch import hops as dispatch
 from kefu.services.org import admin as org_admin
@@ -37,6 +39,23 @@ TZ_COOKIE = "kefu_tz"
 
 class LoginRequired(Exception):
     """Raised by page_user without a valid session; the app answers with the login page."""
+
+
+class LoginStepDue(Exception):
+    """Raised by page_user for a session half-way through its login; the app answers with the page
+    of the step due, and nothing else opens until it is done."""
+
+    def __init__(self, stage: Stage) -> None:
+        super().__init__(stage.value)
+        self.stage = stage
+
+
+#: The page of each login step.
+STEP_PAGES = {
+    Stage.SECOND_FACTOR: "/login/code",
+    Stage.NEW_PASSWORD: "/ui/account/password",
+    Stage.ENROL: "/ui/account/two-factor",
+}
 
 
 def _environment(locale: str) -> Environment:
@@ -68,11 +87,30 @@ def locale_of(request: Request) -> str:
 
 
 def page_user(request: Request) -> User:
+    """The user of the request's complete session (LoginRequired, LoginStepDue otherwise)."""
+    return signed_in(request).user
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    user: User
+    session_id: int
+    step: Stage | None  # the login step the session waits at (None: complete)
+
+
+def signed_in(request: Request, *, step: Stage | None = None) -> SignedIn:
+    """The request's session: a complete one, or one waiting at `step` (the page of that step asks)."""
     token = request.cookies.get(SESSION_COOKIE)
-    user = accounts.authenticate(context_of(request), token, "session") if token else None
-    if user is None:
+    if not token:
         raise LoginRequired()
-    return user
+    ctx = context_of(request)
+    if (access := sessions.current(ctx, token)) is not None:
+        return SignedIn(access.user, access.token_id, None)
+    if (waiting := sessions.pending(ctx, token)) is None:
+        raise LoginRequired()
+    if waiting.stage is not step:
+        raise LoginStepDue(waiting.stage)
+    return SignedIn(waiting.user, waiting.session_id, waiting.stage)
 
 
 def user_timezone(request: Request) -> ZoneInfo:
@@ -103,6 +141,7 @@ def render(request: Request, template: str, status_code: int = 200, **values: An
         localtime=localtime,
         duration=duration,
         now=context_of(request).clock.now(),
+        password_min=context_of(request).accounts.password_min_length,
         **values,
     )
     return HTMLResponse(html, status_code=status_code)

@@ -1,0 +1,394 @@
+"""My account (R32): changing one's password, two-factor login (enrolment with a QR code, recovery
+codes), one's sessions and API tokens; and, for administrators, the same about a user they manage
+(a password-reset code to hand over, resetting the second factor, ending sessions, revoking tokens).
+
+The password and two-factor pages are also login steps (kefu.services.access.sessions.Stage): a
+session waiting at one opens that page and nothing else, shown without the navigation."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+from urllib.parse import urlencode
+
+import segno
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup
+
+from kefu.domain.errors import DomainError, ValidationFailed
+from kefu.services.access import accounts, passwords, sessions, tokens, two_factor
+from kefu.services.access.sessions import Stage
+from kefu.web.kit import (
+    STEP_PAGES,
+    SignedIn,
+    check_csrf,
+    context_of,
+    page_user,
+    refused,
+    render,
+    signed_in,
+)
+from kefu.web.security import SESSION_COOKIE
+
+router = APIRouter(include_in_schema=False)
+
+#: The tabs of My account, in order: (address, what it is called).
+TABS = ("password", "two-factor", "sessions", "tokens")
+
+
+def _whole(value: str, field: str) -> int:
+    """A positive id from a path or form (ASCII digits only: "²" is a digit to Python, not to int)."""
+    value = value.strip()
+    if not (value.isascii() and value.isdigit()) or not 0 < int(value) < 2**63:
+        raise ValidationFailed("{name} must be a whole number.", field=field, name=field)
+    return int(value)
+
+
+def _local(next: str) -> str:
+    return next if next.startswith("/") and not next.startswith("//") else "/ui/work-orders"
+
+
+def _token(request: Request) -> str:
+    return request.cookies.get(SESSION_COOKIE, "")
+
+
+def _page(
+    request: Request,
+    who: SignedIn,
+    tab: str,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+    next: str = "/ui/work-orders",
+    **values: Any,
+) -> Response:
+    """A tab of My account; during a login step without the navigation (nothing else opens yet)."""
+    ctx = context_of(request)
+    shown: dict[str, Any] = {}
+    if tab == "two-factor" and "codes" not in values:
+        status = two_factor.status(ctx, who.user)
+        shown["status"] = status
+        if status.enabled_at is None:
+            enrolment = two_factor.begin_enrolment(ctx, who.user)
+            shown["secret"] = " ".join(enrolment.secret[i : i + 4] for i in range(0, len(enrolment.secret), 4))
+            shown["qr"] = _qr(enrolment.uri)
+    elif tab == "sessions":
+        shown["sessions"] = sessions.list_sessions(ctx, who.user)
+    elif tab == "tokens":
+        shown["tokens"] = tokens.list_api_tokens(ctx, who.user)
+        shown["max_days"] = ctx.accounts.token_max_lifetime.days
+        shown["default_days"] = ctx.accounts.token_lifetime.days
+    return render(
+        request,
+        "account.html",
+        status_code,
+        user=None if who.step else who.user,
+        me=who.user,
+        step=who.step,
+        session_id=who.session_id,
+        tab=tab,
+        tabs=TABS,
+        error=error,
+        next=_local(next),
+        device=device,
+        **shown,
+        **values,
+    )
+
+
+def _qr(uri: str) -> Markup:
+    """The otpauth:// URI as an inline SVG QR code: drawn here, no image service, no network."""
+    svg = segno.make(uri, error="m").svg_inline(scale=5, dark="#102a43", light="#ffffff", title="kefu TOTP")
+    return Markup(svg)  # noqa: S704 - segno's own SVG of our own URI
+
+
+#: (what the User-Agent header says, what to call it), the first match winning.
+_BROWSERS = [
+    ("MicroMessenger", "WeChat"),
+    ("Edg/", "Edge"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+    ("curl/", "curl"),
+    ("python", "Python"),
+]
+_SYSTEMS = [
+    ("Windows", "Windows"),
+    ("Android", "Android"),
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Mac OS X", "macOS"),
+    ("Linux", "Linux"),
+]
+
+
+def device(user_agent: str | None) -> str:
+    """ "Chrome · Windows" from a User-Agent header (the sessions page; the full header is its title)."""
+    ua = user_agent or ""
+    browser = next((name for mark, name in _BROWSERS if mark in ua), "")
+    system = next((name for mark, name in _SYSTEMS if mark in ua), "")
+    return " · ".join(part for part in (browser, system) if part) or (ua[:40] if ua else "—")
+
+
+def _after_step(request: Request, next: str) -> RedirectResponse:
+    """On to the next login step still due, or where the user was going."""
+    waiting = sessions.pending(context_of(request), _token(request))
+    target = _local(next)
+    if waiting is not None:
+        target = STEP_PAGES[waiting.stage] + "?" + urlencode({"next": target})
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get("/ui/account")
+def account(request: Request) -> RedirectResponse:
+    page_user(request)
+    return RedirectResponse("/ui/account/password", status_code=303)
+
+
+# --- password ---------------------------------------------------------------------------------
+
+
+@router.get("/ui/account/password")
+def password_page(request: Request, next: str = "/ui/work-orders", done: str = "") -> Response:
+    who = signed_in(request, step=Stage.NEW_PASSWORD)
+    return _page(request, who, "password", next=next, done=done == "1")
+
+
+@router.post("/ui/account/password")
+def change_password(
+    request: Request,
+    current_password: str = Form(""),
+    password: str = Form(""),
+    repeat: str = Form(""),
+    csrf: str = Form(""),
+    next: str = Form("/ui/work-orders"),
+) -> Response:
+    who = signed_in(request, step=Stage.NEW_PASSWORD)
+    try:
+        check_csrf(request, csrf)
+        if password != repeat:
+            raise ValidationFailed("The two passwords differ.", field="repeat")
+        passwords.change_password(
+            context_of(request), who.user, current_password, password, keep_session=_token(request)
+        )
+    except DomainError as exc:
+        return refused(request, who.user, exc, partial(_page, request, who, "password", next=next))
+    if who.step:
+        return _after_step(request, next)
+    return RedirectResponse("/ui/account/password?done=1", status_code=303)
+
+
+# --- two-factor login -------------------------------------------------------------------------
+
+
+@router.get("/ui/account/two-factor")
+def two_factor_page(request: Request, next: str = "/ui/work-orders") -> Response:
+    who = signed_in(request, step=Stage.ENROL)
+    try:
+        return _page(request, who, "two-factor", next=next)
+    except DomainError as exc:
+        return refused(request, who.user, exc)
+
+
+@router.post("/ui/account/two-factor/confirm")
+def confirm_two_factor(
+    request: Request, code: str = Form(""), csrf: str = Form(""), next: str = Form("/ui/work-orders")
+) -> Response:
+    """The first code from the authenticator turns two-factor login on; the recovery codes are shown
+    in the answer, this once."""
+    who = signed_in(request, step=Stage.ENROL)
+    try:
+        check_csrf(request, csrf)
+        codes = two_factor.confirm_enrolment(context_of(request), who.user, code, session_token=_token(request))
+    except DomainError as exc:
+        return refused(request, who.user, exc, partial(_page, request, who, "two-factor", next=next))
+    still = sessions.pending(context_of(request), _token(request))
+    after = STEP_PAGES[still.stage] + "?" + urlencode({"next": _local(next)}) if still else _local(next)
+    done = SignedIn(who.user, who.session_id, still.stage if still else None)
+    return _page(request, done, "two-factor", codes=codes, after=after, next=next)
+
+
+@router.post("/ui/account/two-factor/recovery-codes")
+def renew_recovery_codes(request: Request, code: str = Form(""), csrf: str = Form("")) -> Response:
+    who = signed_in(request)
+    try:
+        check_csrf(request, csrf)
+        codes = two_factor.renew_recovery_codes(context_of(request), who.user, code)
+    except DomainError as exc:
+        return refused(request, who.user, exc, partial(_page, request, who, "two-factor"))
+    return _page(request, who, "two-factor", codes=codes, after="/ui/account/two-factor")
+
+
+@router.post("/ui/account/two-factor/off")
+def turn_off_two_factor(request: Request, code: str = Form(""), csrf: str = Form("")) -> Response:
+    who = signed_in(request)
+    try:
+        check_csrf(request, csrf)
+        two_factor.turn_off(context_of(request), who.user, code)
+    except DomainError as exc:
+        return refused(request, who.user, exc, partial(_page, request, who, "two-factor"))
+    return RedirectResponse("/ui/account/two-factor", status_code=303)
+
+
+# --- sessions ---------------------------------------------------------------------------------
+
+
+@router.get("/ui/account/sessions")
+def sessions_page(request: Request) -> Response:
+    return _page(request, signed_in(request), "sessions")
+
+
+@router.post("/ui/account/sessions/{session_id}/end")
+def end_session(request: Request, session_id: str, csrf: str = Form("")) -> Response:
+    who = signed_in(request)
+    try:
+        check_csrf(request, csrf)
+        sessions.end_session(context_of(request), who.user, _whole(session_id, "session_id"))
+    except DomainError as exc:
+        return refused(request, who.user, exc, partial(_page, request, who, "sessions"))
+    return RedirectResponse("/ui/account/sessions", status_code=303)
+
+
+@router.post("/ui/account/sessions/end-others")
+def end_other_sessions(request: Request, csrf: str = Form("")) -> Response:
+    who = signed_in(request)
+    try:
+        check_csrf(request, csrf)
+        sessions.end_other_sessions(context_of(request), who.user, keeping=_token(request))
+    except DomainError as exc:
+        return refused(request, who.user, exc, partial(_page, request, who, "sessions"))
+    return RedirectResponse("/ui/account/sessions", status_code=303)
+
+
+# --- API tokens -------------------------------------------------------------------------------
+
+
+@router.get("/ui/account/tokens")
+def tokens_page(request: Request) -> Response:
+    return _page(request, signed_in(request), "tokens")
+
+
+@router.post("/ui/account/tokens")
+def create_token(
+    request: Request,
+    name: str = Form(""),
+    days: str = Form(""),
+    read_only: str = Form(""),
+    csrf: str = Form(""),
+) -> Response:
+    """A new token, shown in the answer this once."""
+    who = signed_in(request)
+    try:
+        check_csrf(request, csrf)
+        issued = tokens.create_api_token(
+            context_of(request),
+            who.user.username,
+            name=name,
+            days=_whole(days, "days") if days.strip() else None,
+            read_only=bool(read_only),
+            actor=who.user,
+        )
+    except DomainError as exc:
+        return refused(
+            request, who.user, exc, partial(_page, request, who, "tokens", form={"name": name, "days": days})
+        )
+    return _page(request, who, "tokens", issued=issued)
+
+
+@router.post("/ui/account/tokens/{token_id}/revoke")
+def revoke_token(request: Request, token_id: str, csrf: str = Form("")) -> Response:
+    who = signed_in(request)
+    try:
+        check_csrf(request, csrf)
+        tokens.revoke_api_token(context_of(request), who.user, _whole(token_id, "token_id"))
+    except DomainError as exc:
+        return refused(request, who.user, exc, partial(_page, request, who, "tokens"))
+    return RedirectResponse("/ui/account/tokens", status_code=303)
+
+
+# --- a user's access, for the administrators who manage them ----------------------------------
+
+
+def _user_page(
+    request: Request, user_id: int, *, error: str | None = None, status_code: int = 200, **values: Any
+) -> Response:
+    actor = page_user(request)
+    ctx = context_of(request)
+    target = accounts.managed_user(ctx, actor, user_id)
+    return render(
+        request,
+        "user_security.html",
+        status_code,
+        user=actor,
+        target=target,
+        status=two_factor.status(ctx, actor, user_id=user_id),
+        sessions=sessions.list_sessions(ctx, actor, user_id=user_id),
+        tokens=tokens.list_api_tokens(ctx, actor, user_id=user_id),
+        device=device,
+        error=error,
+        **values,
+    )
+
+
+def _user_change(request: Request, user_id: str, csrf: str, change: Any, **after: Any) -> Response:
+    """Make `change(ctx, actor, id)` and show the user's page again (with what it returned, as `after`)."""
+    actor = page_user(request)
+    try:
+        target = _whole(user_id, "user_id")
+    except DomainError as exc:
+        return refused(request, actor, exc)
+    try:
+        check_csrf(request, csrf)
+        made = change(context_of(request), actor, target)
+    except DomainError as exc:
+        return refused(request, actor, exc, partial(_user_page, request, target))
+    return _user_page(request, target, **{key: made for key in after})
+
+
+@router.get("/ui/users/security")
+def find_user(request: Request, username: str = "") -> Response:
+    actor = page_user(request)
+    try:
+        target = accounts.managed_user(context_of(request), actor, username[:64])
+    except DomainError as exc:
+        return refused(request, actor, exc)
+    return RedirectResponse(f"/ui/users/{target.id}/security", status_code=303)
+
+
+@router.get("/ui/users/{user_id}/security")
+def user_page(request: Request, user_id: str) -> Response:
+    actor = page_user(request)
+    try:
+        return _user_page(request, _whole(user_id, "user_id"))
+    except DomainError as exc:
+        return refused(request, actor, exc)
+
+
+@router.post("/ui/users/{user_id}/password-reset")
+def issue_reset(request: Request, user_id: str, must_change: str = Form(""), csrf: str = Form("")) -> Response:
+    def issue(ctx: Any, actor: Any, target: int) -> passwords.PasswordReset:
+        return passwords.issue_password_reset(ctx, actor, target, must_change_at_login=bool(must_change))
+
+    return _user_change(request, user_id, csrf, issue, reset=True)
+
+
+@router.post("/ui/users/{user_id}/two-factor-reset")
+def reset_two_factor(request: Request, user_id: str, csrf: str = Form("")) -> Response:
+    return _user_change(request, user_id, csrf, two_factor.reset_two_factor)
+
+
+@router.post("/ui/users/{user_id}/sessions/end-all")
+def end_user_sessions(request: Request, user_id: str, csrf: str = Form("")) -> Response:
+    def end(ctx: Any, actor: Any, target: int) -> int:
+        return sessions.end_other_sessions(ctx, actor, keeping=None, user_id=target)
+
+    return _user_change(request, user_id, csrf, end)
+
+
+@router.post("/ui/users/{user_id}/tokens/{token_id}/revoke")
+def revoke_user_token(request: Request, user_id: str, token_id: str, csrf: str = Form("")) -> Response:
+    def revoke(ctx: Any, actor: Any, target: int) -> object:
+        return tokens.revoke_api_token(ctx, actor, _whole(token_id, "token_id"), owner=target)
+
+    return _user_change(request, user_id, csrf, revoke)
