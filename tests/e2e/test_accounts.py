@@ -24,6 +24,13 @@ def _log_in(page: Page, site: Site, username: str, password: str = PASSWORD) -> 
     page.click("button[type=submit]")
 
 
+def _change_password(page: Page, current: str, new: str) -> None:
+    page.fill("#current_password", current)
+    page.fill("#password", new)
+    page.fill("#repeat", new)
+    page.click("form[action='/ui/account/password'] button[type=submit]")
+
+
 def test_admin_enrols_two_factor_and_logs_in_with_a_code_then_revokes_a_token(browser: Browser, site: Site) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN", timezone_id="Asia/Shanghai")
     page = watched(context.new_page())
@@ -99,23 +106,14 @@ def test_a_user_changes_their_password(site: Site, new_page: NewPage) -> None:
     page = new_page("chenjing")
     page.click("#my-account")
     page.wait_for_url("**/ui/account/password")
-    page.fill("#current_password", "not-my-password-1")
-    page.fill("#password", "Lotus pond 2026")
-    page.fill("#repeat", "Lotus pond 2026")
-    page.click("form[action='/ui/account/password'] button[type=submit]")
+    _change_password(page, "not-my-password-1", "Lotus pond 2026")
     page.wait_for_selector("#error")
     assert "当前密码不正确" in (page.text_content("#error") or "")
-    page.fill("#current_password", PASSWORD)
-    page.fill("#password", "password1234")
-    page.fill("#repeat", "password1234")
-    page.click("form[action='/ui/account/password'] button[type=submit]")
+    _change_password(page, PASSWORD, "password1234")
     page.wait_for_selector("#error")
     assert "常见密码" in (page.text_content("#error") or "")
     shot(page, "27-password-refused")
-    page.fill("#current_password", PASSWORD)
-    page.fill("#password", "Lotus pond 2026")
-    page.fill("#repeat", "Lotus pond 2026")
-    page.click("form[action='/ui/account/password'] button[type=submit]")
+    _change_password(page, PASSWORD, "Lotus pond 2026")
     page.wait_for_selector("#done")
     shot(page, "28-password-changed")
     page.click("header button:has-text('退出')")

@@ -7,9 +7,9 @@ session waiting at one opens that page and nothing else, shown without the navig
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any
-from urllib.parse import urlencode
 
 import segno
 from fastapi import APIRouter, Form, Request
@@ -19,11 +19,14 @@ from markupsafe import Markup
 from kefu.domain.errors import DomainError, ValidationFailed
 from kefu.services.access import accounts, passwords, sessions, tokens, two_factor
 from kefu.services.access.sessions import Stage
+from kefu.services.context import Context
 from kefu.web.kit import (
-    STEP_PAGES,
     SignedIn,
+    after_login_step,
     check_csrf,
+    check_typed_twice,
     context_of,
+    local_address,
     page_user,
     refused,
     render,
@@ -43,10 +46,6 @@ def _whole(value: str, field: str) -> int:
     if not (value.isascii() and value.isdigit()) or not 0 < int(value) < 2**63:
         raise ValidationFailed("{name} must be a whole number.", field=field, name=field)
     return int(value)
-
-
-def _local(next: str) -> str:
-    return next if next.startswith("/") and not next.startswith("//") else "/ui/work-orders"
 
 
 def _token(request: Request) -> str:
@@ -90,7 +89,7 @@ def _page(
         tab=tab,
         tabs=TABS,
         error=error,
-        next=_local(next),
+        next=local_address(next),
         device=device,
         **shown,
         **values,
@@ -131,13 +130,15 @@ def device(user_agent: str | None) -> str:
     return " · ".join(part for part in (browser, system) if part) or (ua[:40] if ua else "—")
 
 
-def _after_step(request: Request, next: str) -> RedirectResponse:
-    """On to the next login step still due, or where the user was going."""
-    waiting = sessions.pending(context_of(request), _token(request))
-    target = _local(next)
-    if waiting is not None:
-        target = STEP_PAGES[waiting.stage] + "?" + urlencode({"next": target})
-    return RedirectResponse(target, status_code=303)
+def _act(request: Request, csrf: str, tab: str, act: Callable[[Context, SignedIn], object]) -> Response:
+    """Make a change from a tab of My account, then show that tab again (with the error, if refused)."""
+    who = signed_in(request)
+    try:
+        check_csrf(request, csrf)
+        act(context_of(request), who)
+    except DomainError as exc:
+        return refused(request, who.user, exc, partial(_page, request, who, tab))
+    return RedirectResponse(f"/ui/account/{tab}", status_code=303)
 
 
 @router.get("/ui/account")
@@ -167,15 +168,14 @@ def change_password(
     who = signed_in(request, step=Stage.NEW_PASSWORD)
     try:
         check_csrf(request, csrf)
-        if password != repeat:
-            raise ValidationFailed("The two passwords differ.", field="repeat")
+        check_typed_twice(password, repeat)
         passwords.change_password(
             context_of(request), who.user, current_password, password, keep_session=_token(request)
         )
     except DomainError as exc:
         return refused(request, who.user, exc, partial(_page, request, who, "password", next=next))
     if who.step:
-        return _after_step(request, next)
+        return RedirectResponse(after_login_step(request, _token(request), next), status_code=303)
     return RedirectResponse("/ui/account/password?done=1", status_code=303)
 
 
@@ -204,8 +204,8 @@ def confirm_two_factor(
     except DomainError as exc:
         return refused(request, who.user, exc, partial(_page, request, who, "two-factor", next=next))
     still = sessions.pending(context_of(request), _token(request))
-    after = STEP_PAGES[still.stage] + "?" + urlencode({"next": _local(next)}) if still else _local(next)
     done = SignedIn(who.user, who.session_id, still.stage if still else None)
+    after = after_login_step(request, _token(request), next)
     return _page(request, done, "two-factor", codes=codes, after=after, next=next)
 
 
@@ -222,13 +222,7 @@ def renew_recovery_codes(request: Request, code: str = Form(""), csrf: str = For
 
 @router.post("/ui/account/two-factor/off")
 def turn_off_two_factor(request: Request, code: str = Form(""), csrf: str = Form("")) -> Response:
-    who = signed_in(request)
-    try:
-        check_csrf(request, csrf)
-        two_factor.turn_off(context_of(request), who.user, code)
-    except DomainError as exc:
-        return refused(request, who.user, exc, partial(_page, request, who, "two-factor"))
-    return RedirectResponse("/ui/account/two-factor", status_code=303)
+    return _act(request, csrf, "two-factor", lambda ctx, who: two_factor.turn_off(ctx, who.user, code))
 
 
 # --- sessions ---------------------------------------------------------------------------------
@@ -241,24 +235,22 @@ def sessions_page(request: Request) -> Response:
 
 @router.post("/ui/account/sessions/{session_id}/end")
 def end_session(request: Request, session_id: str, csrf: str = Form("")) -> Response:
-    who = signed_in(request)
-    try:
-        check_csrf(request, csrf)
-        sessions.end_session(context_of(request), who.user, _whole(session_id, "session_id"))
-    except DomainError as exc:
-        return refused(request, who.user, exc, partial(_page, request, who, "sessions"))
-    return RedirectResponse("/ui/account/sessions", status_code=303)
+    return _act(
+        request,
+        csrf,
+        "sessions",
+        lambda ctx, who: sessions.end_session(ctx, who.user, _whole(session_id, "session_id")),
+    )
 
 
 @router.post("/ui/account/sessions/end-others")
 def end_other_sessions(request: Request, csrf: str = Form("")) -> Response:
-    who = signed_in(request)
-    try:
-        check_csrf(request, csrf)
-        sessions.end_other_sessions(context_of(request), who.user, keeping=_token(request))
-    except DomainError as exc:
-        return refused(request, who.user, exc, partial(_page, request, who, "sessions"))
-    return RedirectResponse("/ui/account/sessions", status_code=303)
+    return _act(
+        request,
+        csrf,
+        "sessions",
+        lambda ctx, who: sessions.end_other_sessions(ctx, who.user, keeping=_token(request)),
+    )
 
 
 # --- API tokens -------------------------------------------------------------------------------
@@ -298,13 +290,12 @@ def create_token(
 
 @router.post("/ui/account/tokens/{token_id}/revoke")
 def revoke_token(request: Request, token_id: str, csrf: str = Form("")) -> Response:
-    who = signed_in(request)
-    try:
-        check_csrf(request, csrf)
-        tokens.revoke_api_token(context_of(request), who.user, _whole(token_id, "token_id"))
-    except DomainError as exc:
-        return refused(request, who.user, exc, partial(_page, request, who, "tokens"))
-    return RedirectResponse("/ui/account/tokens", status_code=303)
+    return _act(
+        request,
+        csrf,
+        "tokens",
+        lambda ctx, who: tokens.revoke_api_token(ctx, who.user, _whole(token_id, "token_id")),
+    )
 
 
 # --- a user's access, for the administrators who manage them ----------------------------------

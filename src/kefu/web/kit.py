@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Request
@@ -111,6 +112,23 @@ def signed_in(request: Request, *, step: Stage | None = None) -> SignedIn:
     if waiting.stage is not step:
         raise LoginStepDue(waiting.stage)
     return SignedIn(waiting.user, waiting.session_id, waiting.stage)
+
+
+def local_address(next: str) -> str:
+    """Where to go after a login step: only addresses on this site are followed."""
+    return next if next.startswith("/") and not next.startswith("//") else "/ui/work-orders"
+
+
+def after_login_step(request: Request, token: str, next: str) -> str:
+    """The page of the login step still due for the session `token` opens, or `next` when none is."""
+    waiting = sessions.pending(context_of(request), token)
+    target = local_address(next)
+    return STEP_PAGES[waiting.stage] + "?" + urlencode({"next": target}) if waiting else target
+
+
+def check_typed_twice(password: str, repeat: str) -> None:
+    if password != repeat:
+        raise ValidationFailed("The two passwords differ.", field="repeat")
 
 
 def user_timezone(request: Request) -> ZoneInfo:

@@ -4,16 +4,15 @@ and out, setting a password with an administrator's reset code, and the page lan
 from __future__ import annotations
 
 from functools import partial
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from kefu.domain.errors import DomainError, ValidationFailed
+from kefu.domain.errors import DomainError
 from kefu.i18n import LOCALES
 from kefu.services.access import accounts, passwords, sessions, two_factor
 from kefu.services.access.sessions import Stage
-from kefu.web.kit import STEP_PAGES, check_csrf, context_of, refused, render, signed_in
+from kefu.web.kit import after_login_step, check_csrf, check_typed_twice, context_of, refused, render, signed_in
 from kefu.web.security import LANG_COOKIE, SESSION_COOKIE, csrf_ok
 
 router = APIRouter(include_in_schema=False)
@@ -45,11 +44,6 @@ def client_of(request: Request) -> sessions.Client:
     )
 
 
-def _local(next: str) -> str:
-    """Only addresses on this site are followed after logging in."""
-    return next if next.startswith("/") and not next.startswith("//") else "/ui/work-orders"
-
-
 @router.post("/login")
 def login(
     request: Request,
@@ -64,10 +58,7 @@ def login(
         _, token = accounts.log_in(ctx, username, password, client=client_of(request))
     except DomainError as exc:
         return refused(request, None, exc, partial(render, request, "login.html", next=next, username=username))
-    target = _local(next)
-    if (waiting := sessions.pending(ctx, token)) is not None:
-        target = STEP_PAGES[waiting.stage] + "?" + urlencode({"next": target})
-    response = RedirectResponse(target, status_code=303)
+    response = RedirectResponse(after_login_step(request, token, next), status_code=303)
     settings = request.app.state.kefu.settings
     response.set_cookie(
         SESSION_COOKIE,
@@ -98,10 +89,7 @@ def code(request: Request, code: str = Form(""), csrf: str = Form(""), next: str
         two_factor.verify_login_code(ctx, token, code)
     except DomainError as exc:
         return refused(request, None, exc, partial(render, request, "login_code.html", next=next))
-    target = _local(next)
-    if (waiting := sessions.pending(ctx, token)) is not None:
-        target = STEP_PAGES[waiting.stage] + "?" + urlencode({"next": target})
-    return RedirectResponse(target, status_code=303)
+    return RedirectResponse(after_login_step(request, token, next), status_code=303)
 
 
 @router.get("/password/reset")
@@ -120,8 +108,7 @@ def reset(
 ) -> Response:
     try:
         check_csrf(request, csrf)
-        if password != repeat:
-            raise ValidationFailed("The two passwords differ.", field="repeat")
+        check_typed_twice(password, repeat)
         passwords.reset_password(context_of(request), code, password)
     except DomainError as exc:
         return refused(request, None, exc, partial(render, request, "password_reset.html", code=code[:100]))
