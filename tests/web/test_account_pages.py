@@ -311,3 +311,41 @@ def test_tokens_are_made_listed_and_revoked_on_the_page(client: TestClient, kefu
     r = client.post(f"/ui/account/tokens/{token_id}/revoke", data={"csrf": csrf_of(listed)})
     assert r.status_code == 200 and "报表同步" not in r.text
     assert client.get("/api/v1/me", headers=headers).status_code == 401
+
+
+def test_an_ended_session_stops_within_the_cache_ttl_in_another_process(database: Database) -> None:
+    clock = FixedClock(datetime.now(UTC))
+    here, there = (make_kefu(database.url, clock=clock, cache_seconds=30) for _ in range(2))
+    agent = make_actor(here, Role.AGENT)
+    with browser(create_app(here)) as mine, browser(create_app(there)) as other_server:
+        login(other_server, agent.username)
+        assert other_server.get("/ui/work-orders").status_code == 200  # checked, and remembered there
+        login(mine, agent.username)  # the user, on the first server, ends every session but this one
+        page = mine.get("/ui/account/sessions")
+        mine.post("/ui/account/sessions/end-others", data={"csrf": csrf_of(page.text)})
+        clock.advance(timedelta(seconds=20))
+        assert other_server.get("/ui/work-orders").status_code == 200  # within its cache TTL
+        clock.advance(timedelta(seconds=11))
+        assert other_server.get("/ui/work-orders", follow_redirects=False).status_code == 303
+    here.engine.dispose()
+    there.engine.dispose()
+
+
+def test_the_first_admin_chooses_a_password_then_enrols(strict: FastAPI, kefu: Kefu) -> None:
+    from kefu.services.access.accounts import NewUser, create_user
+
+    boss = create_user(
+        kefu.ctx,
+        NewUser(
+            username=f"boss{datetime.now(UTC):%H%M%S%f}", role=Role.ADMIN, password=PASSWORD, must_change_password=True
+        ),
+    )
+    with browser(strict) as user:
+        step = post_login(user, boss.username, next="/ui/dashboard")
+        assert step.startswith("/ui/account/password")
+        page = user.get(step)
+        data = {"current_password": PASSWORD, "password": NEW_PASSWORD, "repeat": NEW_PASSWORD, "next": "/ui/dashboard"}
+        r = user.post("/ui/account/password", data={"csrf": csrf_of(page.text), **data}, follow_redirects=False)
+        assert r.headers["location"].startswith("/ui/account/two-factor?next=%2Fui%2Fdashboard")
+        enrol_two_factor(user)
+        assert user.get("/ui/dashboard").status_code == 200

@@ -67,7 +67,7 @@ def change_password(ctx: Context, actor: User, current: str, new: str, *, keep_s
     """The user's own password, after the current one. Every other session of theirs ends (the one
     the change was made from, `keep_session`, goes on); their API tokens stay."""
     assert actor.id is not None
-    if not ctx.hasher.verify(current, actor.password_hash):
+    if len(current) > MAX_PASSWORD or not ctx.hasher.verify(current, actor.password_hash):
         raise ValidationFailed("The current password is wrong.", field="current_password")
     if new == current:
         raise ValidationFailed("The new password must differ from the current one.", field="password")
