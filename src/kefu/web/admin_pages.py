@@ -27,7 +27,7 @@ from kefu.services.dispatch import routing
 from kefu.services.org import admin as org_admin
 from kefu.services.org import reference
 from kefu.services.sla import admin as sla_admin
-from kefu.web.kit import check_csrf, context_of, org_names, page_user, refused, render
+from kefu.web.kit import context_of, org_names, page_user, refused, render, run_action
 
 router = APIRouter(include_in_schema=False)
 
@@ -64,12 +64,14 @@ def change(path: str, *, back_to: str) -> Callable[[Change], Change]:
         async def post(request: Request) -> Response:
             user = page_user(request)
             form = {k: str(v).strip() for k, v in (await request.form()).items()}
-            try:
-                check_csrf(request, form.get("csrf"))
-                make(context_of(request), user, form)
-            except DomainError as exc:
-                return refused(request, user, exc, partial(_page, request, user, back_to, form=form))
-            return RedirectResponse(f"/ui/admin/{back_to}", status_code=303)
+            return run_action(
+                request,
+                user,
+                form.get("csrf"),
+                lambda ctx: make(ctx, user, form),
+                then=f"/ui/admin/{back_to}",
+                redisplay=partial(_page, request, user, back_to, form=form),
+            )
 
         router.add_api_route(f"/ui/admin/{path}", post, methods=["POST"], name=f"admin_{make.__name__}")
         return make

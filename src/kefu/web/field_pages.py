@@ -10,34 +10,31 @@ from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Form, Request, Response
-from fastapi.responses import RedirectResponse
 
 from kefu.domain.errors import DomainError, ValidationFailed
 from kefu.domain.org import Permission, Role, User
 from kefu.domain.visits import VisitOutcome
 from kefu.i18n import gettext
 from kefu.services import visits, workspace
+from kefu.services.context import Context
 from kefu.services.dispatch import hops as dispatch
 from kefu.services.org import admin as org_admin
 from kefu.web import i18n_labels as labels
 from kefu.web.kit import (
     category_labels,
-    check_csrf,
     context_of,
-    detail_page,
+    form_version,
     locale_of,
     org_names,
     page_user,
     refused,
     render,
+    run_action,
+    run_work_order_action,
     user_timezone,
 )
 
 router = APIRouter(include_in_schema=False)
-
-
-def _version(value: str) -> int | None:
-    return int(value) if value.isdigit() else None
 
 
 def _target(value: str) -> tuple[int | None, int | None]:
@@ -57,21 +54,20 @@ def dispatch_form(
     csrf: str = Form(""),
 ) -> Response:
     user = page_user(request)
-    try:
-        check_csrf(request, csrf)
+
+    def send(ctx: Context) -> None:
         team_id, org_id = _target(to)
         dispatch.dispatch_work_order(
-            context_of(request),
+            ctx,
             user,
             number,
             instruction=instruction,
             to_team_id=team_id,
             to_organisation_id=org_id,
-            expected_version=_version(version),
+            expected_version=form_version(version),
         )
-    except DomainError as exc:
-        return refused(request, user, exc, partial(detail_page, request, user, number))
-    return RedirectResponse(f"/ui/work-orders/{number}#dispatches", status_code=303)
+
+    return run_work_order_action(request, user, number, csrf, send, anchor="#dispatches")
 
 
 @router.post("/ui/dispatches/{dispatch_id}/answer")
@@ -85,10 +81,9 @@ def answer_form(
     csrf: str = Form(""),
 ) -> Response:
     user = page_user(request)
-    ctx = context_of(request)
-    try:
-        check_csrf(request, csrf)
-        expected = _version(version)
+
+    def answer(ctx: Context) -> None:
+        expected = form_version(version)
         if action == "accept":
             dispatch.accept_dispatch(ctx, user, dispatch_id, expected_version=expected)
         elif action == "return":
@@ -97,9 +92,8 @@ def answer_form(
             dispatch.reject_dispatch(ctx, user, dispatch_id, reason=text, expected_version=expected)
         else:
             raise ValidationFailed("Choose one of the offered actions.", field="action")
-    except DomainError as exc:
-        return refused(request, user, exc, partial(detail_page, request, user, number))
-    return RedirectResponse(f"/ui/work-orders/{number}#dispatches", status_code=303)
+
+    return run_work_order_action(request, user, number, csrf, answer, anchor="#dispatches")
 
 
 def _local(request: Request, value: str, field: str) -> datetime:
@@ -129,12 +123,12 @@ def schedule_form(
     csrf: str = Form(""),
 ) -> Response:
     user = page_user(request)
-    try:
-        check_csrf(request, csrf)
+
+    def schedule(ctx: Context) -> None:
         if not engineer_id.isdigit():
             raise ValidationFailed("Choose an engineer.", field="engineer_id")
         visits.schedule_visit(
-            context_of(request),
+            ctx,
             user,
             number,
             visits.NewVisit(
@@ -145,23 +139,25 @@ def schedule_form(
                 tools=_items(tools),
                 parts=_items(parts),
             ),
-            expected_version=_version(version),
+            expected_version=form_version(version),
         )
-    except DomainError as exc:
-        return refused(request, user, exc, partial(detail_page, request, user, number))
-    return RedirectResponse(f"/ui/work-orders/{number}#visits", status_code=303)
+
+    return run_work_order_action(request, user, number, csrf, schedule, anchor="#visits")
 
 
 @router.post("/ui/work-orders/{number}/checklist/{code}")
 async def checklist_form(request: Request, number: str, code: str) -> Response:
     user = page_user(request)
     form = {k: str(v) for k, v in (await request.form()).items()}
-    try:
-        check_csrf(request, form.pop("csrf", None))
-        visits.complete_checklist_step(context_of(request), user, number, code, form)
-    except DomainError as exc:
-        return refused(request, user, exc, partial(detail_page, request, user, number))
-    return RedirectResponse(f"/ui/work-orders/{number}#checklist", status_code=303)
+    csrf = form.pop("csrf", None)
+    return run_work_order_action(
+        request,
+        user,
+        number,
+        csrf,
+        lambda ctx: visits.complete_checklist_step(ctx, user, number, code, form),
+        anchor="#checklist",
+    )
 
 
 @router.get("/ui/teams/{team_id}/queue")
@@ -181,12 +177,13 @@ def shift_form(
     """Go on or off shift (oneself), or set someone's shift (supervisors); routing follows at once."""
     user = page_user(request)
     back = f"/ui/teams/{team_id}/queue" if team_id.isdigit() else "/ui/work-orders"
-    try:
-        check_csrf(request, csrf)
-        org_admin.update_agent(context_of(request), user, user_id, org_admin.AgentProfile(on_shift=on_shift == "1"))
-    except DomainError as exc:
-        return refused(request, user, exc)
-    return RedirectResponse(back + "#members", status_code=303)
+    return run_action(
+        request,
+        user,
+        csrf,
+        lambda ctx: org_admin.update_agent(ctx, user, user_id, org_admin.AgentProfile(on_shift=on_shift == "1")),
+        then=back + "#members",
+    )
 
 
 @router.get("/ui/visits/day")
@@ -247,20 +244,22 @@ def visit_page(request: Request, visit_id: int) -> Response:
 @router.post("/ui/visits/{visit_id}/check-in")
 def check_in_form(request: Request, visit_id: int, version: str = Form(""), csrf: str = Form("")) -> Response:
     user = page_user(request)
-    try:
-        check_csrf(request, csrf)
-        visits.check_in(context_of(request), user, visit_id, expected_version=_version(version))
-    except DomainError as exc:
-        return refused(request, user, exc, partial(_visit_page, request, user, visit_id))
-    return RedirectResponse(f"/ui/visits/{visit_id}", status_code=303)
+    return run_action(
+        request,
+        user,
+        csrf,
+        lambda ctx: visits.check_in(ctx, user, visit_id, expected_version=form_version(version)),
+        then=f"/ui/visits/{visit_id}",
+        redisplay=partial(_visit_page, request, user, visit_id),
+    )
 
 
 @router.post("/ui/visits/{visit_id}/complete")
 async def complete_form(request: Request, visit_id: int) -> Response:
     user = page_user(request)
     form = {k: str(v) for k, v in (await request.form()).items()}
-    try:
-        check_csrf(request, form.get("csrf"))
+
+    def report(ctx: Context) -> None:
         try:
             outcome = VisitOutcome(form.get("outcome", ""))
         except ValueError:
@@ -268,7 +267,7 @@ async def complete_form(request: Request, visit_id: int) -> Response:
         test = {"passed": True, "failed": False}.get(form.get("function_test", ""))
         cleaned = {"yes": True, "no": False}.get(form.get("site_cleaned", ""))
         visits.complete_visit(
-            context_of(request),
+            ctx,
             user,
             visit_id,
             visits.VisitReport(
@@ -281,11 +280,17 @@ async def complete_form(request: Request, visit_id: int) -> Response:
                 site_cleaned=cleaned,
                 outcome=outcome,
             ),
-            expected_version=_version(form.get("version", "")),
+            expected_version=form_version(form.get("version", "")),
         )
-    except DomainError as exc:
-        return refused(request, user, exc, partial(_visit_page, request, user, visit_id, form=form))
-    return RedirectResponse(f"/ui/visits/{visit_id}", status_code=303)
+
+    return run_action(
+        request,
+        user,
+        form.get("csrf"),
+        report,
+        then=f"/ui/visits/{visit_id}",
+        redisplay=partial(_visit_page, request, user, visit_id, form=form),
+    )
 
 
 def _dashboard_values(request: Request, user: User) -> dict[str, Any]:

@@ -1,18 +1,21 @@
 """The page toolkit every page module uses: rendering in the reader's language and timezone, the
 request's context and signed-in user, the CSRF check, error texts and the one answer to a refused
-request (refused), and what several pages show (category and organisation names, checklist
-templates, the work-order page itself)."""
+request (refused), the one way a form makes a change (run_action, run_work_order_action), and what
+several pages show (category and organisation names, checklist templates, the work-order page
+itself)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from kefu.domain.checklists import template_for
@@ -134,6 +137,52 @@ def refused(request: Request, user: User | None, error: DomainError, redisplay: 
 def check_csrf(request: Request, token: str | None) -> None:
     if not csrf_ok(request, token):
         raise ValidationFailed("The form expired. Reload the page and submit it again.", field="csrf")
+
+
+def form_version(value: str) -> int | None:
+    """The version a form sends back with a change (what If-Match is to the API); None without one."""
+    return int(value) if value.isdigit() else None
+
+
+def run_action(
+    request: Request,
+    user: User | None,
+    csrf: str | None,
+    action: Callable[[Context], object],
+    *,
+    then: str,
+    redisplay: Redisplay | None = None,
+) -> Response:
+    """A form that changes something: the CSRF check, then `action` (reading the form and calling
+    one service); then the browser goes to `then` (303), or, when refused, the page it came from is
+    shown again with the error (`redisplay`; see refused)."""
+    try:
+        check_csrf(request, csrf)
+        action(context_of(request))
+    except DomainError as exc:
+        return refused(request, user, exc, redisplay)
+    return RedirectResponse(then, status_code=303)
+
+
+def run_work_order_action(
+    request: Request,
+    user: User,
+    number: str,
+    csrf: str | None,
+    action: Callable[[Context], object],
+    *,
+    anchor: str = "",
+) -> Response:
+    """A form on the work-order page (run_action): back to the page, at `anchor`; when refused, the
+    page again with the error above its current state."""
+    return run_action(
+        request,
+        user,
+        csrf,
+        action,
+        then=f"/ui/work-orders/{number}{anchor}",
+        redisplay=partial(detail_page, request, user, number),
+    )
 
 
 def category_labels(request: Request, user: User) -> dict[str, Any]:

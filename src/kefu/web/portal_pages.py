@@ -19,7 +19,7 @@ from kefu.domain.workorders import Channel, WorkOrderType
 from kefu.services.channels import intake, portal
 from kefu.services.context import Context
 from kefu.services.org import reference
-from kefu.web.kit import check_csrf, context_of, refused, render
+from kefu.web.kit import check_csrf, context_of, refused, render, run_action
 
 router = APIRouter(include_in_schema=False)
 PORTAL_COOKIE = "kefu_portal"
@@ -207,9 +207,8 @@ async def act(request: Request, number: str, action: str) -> Response:
     if not _verified(request, number):
         return RedirectResponse("/portal#track", status_code=303)
     form = {k: str(v).strip() for k, v in (await request.form()).items()}
-    ctx = context_of(request)
-    try:
-        check_csrf(request, form.get("csrf"))
+
+    def answer(ctx: Context) -> None:
         if action == "information":
             portal.add_information(ctx, number, form.get("text", ""))
         elif action == "confirm":
@@ -219,6 +218,12 @@ async def act(request: Request, number: str, action: str) -> Response:
             portal.rate(ctx, number, int(score) if score.isdigit() else 0, form.get("comment"))
         else:
             raise ValidationFailed("Choose one of the offered actions.", field="action")
-    except DomainError as exc:
-        return refused(request, None, exc, partial(_order, request, number))
-    return RedirectResponse(f"/portal/orders/{number}#done", status_code=303)
+
+    return run_action(
+        request,
+        None,
+        form.get("csrf"),
+        answer,
+        then=f"/portal/orders/{number}#done",
+        redisplay=partial(_order, request, number),
+    )

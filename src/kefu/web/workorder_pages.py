@@ -37,9 +37,12 @@ from kefu.web.kit import (
     check_csrf,
     context_of,
     detail_page,
+    form_version,
     page_user,
     refused,
     render,
+    run_action,
+    run_work_order_action,
     user_timezone,
 )
 
@@ -147,23 +150,21 @@ def _list_page(
 @router.post("/ui/filters")
 def save_filter(request: Request, name: str = Form(""), query: str = Form(""), csrf: str = Form("")) -> Response:
     user = page_user(request)
-    try:
-        check_csrf(request, csrf)
-        workspace.save_filter(context_of(request), user, name, query)
-    except DomainError as exc:
-        return refused(request, user, exc)
-    return RedirectResponse("/ui/work-orders?" + query, status_code=303)
+    return run_action(
+        request,
+        user,
+        csrf,
+        lambda ctx: workspace.save_filter(ctx, user, name, query),
+        then="/ui/work-orders?" + query,
+    )
 
 
 @router.post("/ui/filters/{filter_id}/delete")
 def delete_filter(request: Request, filter_id: int, csrf: str = Form("")) -> Response:
     user = page_user(request)
-    try:
-        check_csrf(request, csrf)
-        workspace.delete_filter(context_of(request), user, filter_id)
-    except DomainError as exc:
-        return refused(request, user, exc)
-    return RedirectResponse("/ui/work-orders", status_code=303)
+    return run_action(
+        request, user, csrf, lambda ctx: workspace.delete_filter(ctx, user, filter_id), then="/ui/work-orders"
+    )
 
 
 def _form_defaults() -> dict[str, Any]:
@@ -311,23 +312,15 @@ def transition(
     csrf: str = Form(""),
 ) -> Response:
     user = page_user(request)
-    try:
-        check_csrf(request, csrf)
+
+    def move(ctx: Context) -> None:
         try:
             target = Status(to)
         except ValueError:
             raise ValidationFailed("Choose one of the offered actions.", field="to") from None
-        svc.transition_work_order(
-            context_of(request),
-            user,
-            number,
-            target,
-            note=note or None,
-            expected_version=int(version) if version.isdigit() else None,
-        )
-    except DomainError as exc:
-        return refused(request, user, exc, partial(detail_page, request, user, number))
-    return RedirectResponse(f"/ui/work-orders/{number}", status_code=303)
+        svc.transition_work_order(ctx, user, number, target, note=note or None, expected_version=form_version(version))
+
+    return run_work_order_action(request, user, number, csrf, move)
 
 
 @router.post("/ui/work-orders/{number}/links")
@@ -340,19 +333,16 @@ def link(
     csrf: str = Form(""),
 ) -> Response:
     user = page_user(request)
-    try:
-        check_csrf(request, csrf)
-        svc.link_work_orders(
-            context_of(request),
-            user,
-            number,
-            other,
-            merge=action == "merge",
-            expected_version=int(version) if version.isdigit() else None,
-        )
-    except DomainError as exc:
-        return refused(request, user, exc, partial(detail_page, request, user, number))
-    return RedirectResponse(f"/ui/work-orders/{number}#timeline", status_code=303)
+    return run_work_order_action(
+        request,
+        user,
+        number,
+        csrf,
+        lambda ctx: svc.link_work_orders(
+            ctx, user, number, other, merge=action == "merge", expected_version=form_version(version)
+        ),
+        anchor="#timeline",
+    )
 
 
 @router.post("/ui/work-orders/{number}/notes")
@@ -364,9 +354,11 @@ def note(
     csrf: str = Form(""),
 ) -> Response:
     user = page_user(request)
-    try:
-        check_csrf(request, csrf)
-        svc.add_note(context_of(request), user, number, body, customer_visible=customer_visible == "1")
-    except DomainError as exc:
-        return refused(request, user, exc, partial(detail_page, request, user, number))
-    return RedirectResponse(f"/ui/work-orders/{number}#timeline", status_code=303)
+    return run_work_order_action(
+        request,
+        user,
+        number,
+        csrf,
+        lambda ctx: svc.add_note(ctx, user, number, body, customer_visible=customer_visible == "1"),
+        anchor="#timeline",
+    )
