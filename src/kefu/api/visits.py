@@ -9,8 +9,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import AwareDatetime, BaseModel, Field
 
-from kefu.api.deps import Ctx, CurrentUser, Id, IfMatch, etag, if_match_version
-from kefu.api.responses import json_response
+from kefu.api.deps import Ctx, CurrentUser, Id, IfMatch, if_match_version
+from kefu.api.responses import versioned
 from kefu.api.schemas import MAX_ID, Strict
 from kefu.domain.checklists import ChecklistStep, template_for
 from kefu.domain.visits import Visit, VisitOutcome
@@ -105,9 +105,7 @@ def schedule_visit(
         ),
         expected_version=if_match_version(if_match),
     )
-    return json_response(
-        VisitOut.of(visit, number), 201, {"Location": f"/api/v1/visits/{visit.id}", **etag(visit.version)}
-    )
+    return versioned(VisitOut.of(visit, number), visit.version, 201, location=f"/api/v1/visits/{visit.id}")
 
 
 @router.get("/work-orders/{number}/visits", response_model=list[VisitOut])
@@ -127,7 +125,7 @@ def check_in(
     if_match: IfMatch = None,
 ) -> Response:
     visit = visits.check_in(ctx, user, visit_id, expected_version=if_match_version(if_match))
-    return json_response(VisitOut.of(visit), headers=etag(visit.version))
+    return versioned(VisitOut.of(visit), visit.version)
 
 
 @router.post("/visits/{visit_id}/complete", response_model=VisitOut)
@@ -143,7 +141,7 @@ def complete(
     visit = visits.complete_visit(
         ctx, user, visit_id, visits.VisitReport(**body.model_dump()), expected_version=if_match_version(if_match)
     )
-    return json_response(VisitOut.of(visit), headers=etag(visit.version))
+    return versioned(VisitOut.of(visit), visit.version)
 
 
 @router.post("/visits/{visit_id}/cancel", response_model=VisitOut)
@@ -155,7 +153,7 @@ def cancel(
     if_match: IfMatch = None,
 ) -> Response:
     visit = visits.cancel_visit(ctx, user, visit_id, reason=body.reason, expected_version=if_match_version(if_match))
-    return json_response(VisitOut.of(visit), headers=etag(visit.version))
+    return versioned(VisitOut.of(visit), visit.version)
 
 
 @router.get("/engineers/{engineer_id}/visits", response_model=list[VisitOut])

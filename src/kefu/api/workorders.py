@@ -14,7 +14,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime, BaseModel, Field
 
 from kefu.api.deps import Ctx, CurrentUser, IfMatch, etag, if_match_version
-from kefu.api.responses import json_response
+from kefu.api.responses import json_response, versioned
 from kefu.api.schemas import MAX_ID, Strict, WorkOrderOut
 from kefu.domain.events import WorkOrderEvent
 from kefu.domain.org import User
@@ -307,7 +307,7 @@ def _cell(value: object) -> str:
 def get_work_order(number: str, ctx: Ctx, user: CurrentUser) -> Response:
     work_order, clocks = queries.get_work_order(ctx, user, number)
     body = WorkOrderDetailOut(**WorkOrderOut.of(work_order).model_dump(), clocks=[ClockOut.of(c) for c in clocks])
-    return json_response(body, headers=etag(work_order.version))
+    return versioned(body, work_order.version)
 
 
 @router.post("/{number}/priority", response_model=WorkOrderOut)
@@ -322,7 +322,7 @@ def change_priority(
     work_order = svc.change_priority(
         ctx, user, number, body.priority, reason=body.reason, expected_version=if_match_version(if_match)
     )
-    return json_response(WorkOrderOut.of(work_order), headers=etag(work_order.version))
+    return versioned(WorkOrderOut.of(work_order), work_order.version)
 
 
 @router.post("/{number}/transitions", response_model=WorkOrderOut)
@@ -377,7 +377,7 @@ def link(
     wo = svc.link_work_orders(
         ctx, user, number, body.other, merge=body.merge, expected_version=if_match_version(if_match)
     )
-    return json_response(WorkOrderOut.of(wo), headers=etag(wo.version))
+    return versioned(WorkOrderOut.of(wo), wo.version)
 
 
 @router.get("/{number}/history", response_model=HistoryOut)
