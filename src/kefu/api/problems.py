@@ -49,6 +49,14 @@ def problem(
     return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
 
 
+def translated_problem(
+    request: Request, status: int, code: str, template: str, params: dict[str, object] | None = None
+) -> JSONResponse:
+    """A problem whose detail is one of kefu's messages (a msgid), in the client's language."""
+    locale = negotiate(request.headers.get("accept-language"))
+    return problem(request, status, code, translate_error(locale, template, params or {}))
+
+
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, e.DomainError)
     locale = negotiate(request.headers.get("accept-language"))
@@ -112,23 +120,22 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _data_error(request: Request, exc: Exception) -> JSONResponse:
     """The database refused a value (e.g. a NUL character in a query parameter): bad input, nothing stored."""
-    locale = negotiate(request.headers.get("accept-language"))
-    detail = translate_error(
-        locale,
+    return translated_problem(
+        request,
+        422,
+        "unstorable_value",
         N_(
             "The request contains a value the database cannot store (e.g. a NUL "
             "character or a number out of range); nothing was changed."
         ),
-        {},
     )
-    return problem(request, 422, "unstorable_value", detail)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    locale = negotiate(request.headers.get("accept-language"))
-    detail = translate_error(locale, N_("Something went wrong on our side; the change was not saved."), {})
-    return problem(request, 500, "internal_error", detail)
+    return translated_problem(
+        request, 500, "internal_error", N_("Something went wrong on our side; the change was not saved.")
+    )
 
 
 def install(app: FastAPI) -> None:

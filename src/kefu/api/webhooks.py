@@ -13,12 +13,11 @@ from starlette.concurrency import run_in_threadpool
 
 from kefu.adapters.channels import sms as sms_adapter
 from kefu.adapters.channels import wechat as wechat_adapter
-from kefu.api.problems import problem
+from kefu.api.problems import translated_problem
 from kefu.api.schemas import Strict
 from kefu.domain.customers import normalize_phone
 from kefu.domain.errors import N_
 from kefu.domain.workorders import Channel
-from kefu.i18n import negotiate, translate_error
 from kefu.services.channels import intake
 from kefu.services.context import Context
 
@@ -43,6 +42,12 @@ def _intake_out(result: intake.IntakeResult) -> IntakeOut:
     )
 
 
+async def _receive(request: Request, inbound: intake.Inbound) -> intake.IntakeResult:
+    """Store what a provider pushed, on a worker thread (the database is asked)."""
+    ctx: Context = request.app.state.kefu.ctx
+    return await run_in_threadpool(intake.receive, ctx, inbound)
+
+
 # --- SMS ------------------------------------------------------------------------------------------
 
 
@@ -62,39 +67,28 @@ class SmsIn(Strict):
 async def sms_inbound(request: Request) -> Response:
     """An SMS from a customer, pushed by the gateway; `X-Kefu-Signature: sha256=<hex HMAC-SHA256 of
     the raw body with KEFU_SMS_SECRET>`. A repeated delivery (same message_id) stores nothing new."""
-    ctx: Context = request.app.state.kefu.ctx
-    settings = request.app.state.kefu.settings
+    secret = request.app.state.kefu.settings.sms_secret
     body = await request.body()
-    locale = negotiate(request.headers.get("accept-language"))
-    if not sms_adapter.signature_ok(settings.sms_secret, body, request.headers.get(sms_adapter.SIGNATURE_HEADER)):
-        return problem(
+    if not sms_adapter.signature_ok(secret, body, request.headers.get(sms_adapter.SIGNATURE_HEADER)):
+        return translated_problem(
             request,
             401,
             "bad_signature",
-            translate_error(
-                locale,
-                N_(
-                    "The request is not signed with the shared secret "
-                    "(header X-Kefu-Signature: sha256=HMAC of the body)."
-                ),
-                {},
-            ),
+            N_("The request is not signed with the shared secret (header X-Kefu-Signature: sha256=HMAC of the body)."),
         )
     try:
         message = SmsIn.model_validate(json.loads(body))
     except (ValueError, ValidationError) as exc:
-        return problem(
+        return translated_problem(
             request,
             422,
             "validation_failed",
-            translate_error(
-                locale, N_("The body must be JSON with message_id, from and text: {error}"), {"error": str(exc)[:300]}
-            ),
+            N_("The body must be JSON with message_id, from and text: {error}"),
+            {"error": str(exc)[:300]},
         )
     phone = normalize_phone(message.from_)
-    result = await run_in_threadpool(
-        intake.receive,
-        ctx,
+    result = await _receive(
+        request,
         intake.Inbound(
             channel=Channel.SMS,
             body=message.text,
@@ -110,6 +104,17 @@ async def sms_inbound(request: Request) -> Response:
 # --- WeChat -----------------------------------------------------------------------------------------
 
 
+def _wechat_signed(request: Request, signature: str | None, timestamp: str | None, nonce: str | None) -> bool:
+    """Signed by WeChat with the token configured for this account."""
+    token = request.app.state.kefu.settings.wechat_token
+    return wechat_adapter.signature_ok(token, timestamp, nonce, signature)
+
+
+def _reply(message: wechat_adapter.WechatMessage, text: str) -> Response:
+    """The passive reply: what WeChat shows the customer at once."""
+    return Response(wechat_adapter.reply(message, text), media_type="application/xml")
+
+
 @router.get("/channels/wechat", response_class=PlainTextResponse, include_in_schema=True)
 def wechat_verify(
     request: Request,
@@ -119,8 +124,7 @@ def wechat_verify(
     echostr: str | None = None,
 ) -> Response:
     """Server URL verification: echo `echostr` when the signature matches the configured token."""
-    token = request.app.state.kefu.settings.wechat_token
-    if not wechat_adapter.signature_ok(token, timestamp, nonce, signature) or echostr is None:
+    if not _wechat_signed(request, signature, timestamp, nonce) or echostr is None:
         return PlainTextResponse("invalid signature", status_code=401)
     return PlainTextResponse(echostr)
 
@@ -142,22 +146,20 @@ async def wechat_message(
 ) -> Response:
     """A message pushed by WeChat: text becomes (or joins) a work order and is answered at once with
     a passive reply; a repeated push (same MsgId) is answered the same way and stores nothing new."""
-    ctx: Context = request.app.state.kefu.ctx
-    token = request.app.state.kefu.settings.wechat_token
-    if not wechat_adapter.signature_ok(token, timestamp, nonce, signature):
+    if not _wechat_signed(request, signature, timestamp, nonce):
         return PlainTextResponse("invalid signature", status_code=401)
     try:
         message = wechat_adapter.parse(await request.body())
     except wechat_adapter.BadXml as exc:
         return PlainTextResponse(f"bad request: {exc}", status_code=400)
     if message.msg_type == "event":
-        text = WELCOME if message.event == "subscribe" else ""
-        return Response(wechat_adapter.reply(message, text) if text else b"success", media_type="application/xml")
+        if message.event == "subscribe":
+            return _reply(message, WELCOME)
+        return Response(b"success", media_type="application/xml")
     if message.msg_type != "text" or not message.content:
-        return Response(wechat_adapter.reply(message, "目前请以文字描述问题，谢谢。"), media_type="application/xml")
-    result = await run_in_threadpool(
-        intake.receive,
-        ctx,
+        return _reply(message, "目前请以文字描述问题，谢谢。")
+    result = await _receive(
+        request,
         intake.Inbound(
             channel=Channel.WECHAT,
             body=message.content,
@@ -167,4 +169,4 @@ async def wechat_message(
             data={"account": message.to_user},
         ),
     )
-    return Response(wechat_adapter.reply(message, result.reply or "已收到，谢谢。"), media_type="application/xml")
+    return _reply(message, result.reply or "已收到，谢谢。")
