@@ -27,7 +27,7 @@ from kefu.services.dispatch import routing
 from kefu.services.org import admin as org_admin
 from kefu.services.org import reference
 from kefu.services.sla import admin as sla_admin
-from kefu.web.kit import context_of, org_names, page_user, refused, render, run_action
+from kefu.web.kit import context_of, form_choice, org_names, page_user, refused, render, run_action
 
 router = APIRouter(include_in_schema=False)
 
@@ -197,10 +197,7 @@ def switch_category(ctx: Context, user: User, form: dict[str, str]) -> None:
 
 @change("team", back_to="teams")
 def add_team(ctx: Context, user: User, form: dict[str, str]) -> None:
-    try:
-        function = TeamFunction(form.get("function", ""))
-    except ValueError:
-        raise ValidationFailed("Choose the team's function.", field="function") from None
+    function = form_choice(TeamFunction, form.get("function", ""), N_("Choose the team's function."), field="function")
     org_admin.add_team(
         ctx,
         user,
@@ -228,10 +225,7 @@ def update_agent(ctx: Context, user: User, form: dict[str, str]) -> None:
 
 @change("rule", back_to="routing")
 def add_rule(ctx: Context, user: User, form: dict[str, str]) -> None:
-    try:
-        strategy = Strategy(form.get("strategy", ""))
-    except ValueError:
-        raise ValidationFailed("Choose how to pick an agent.", field="strategy") from None
+    strategy = form_choice(Strategy, form.get("strategy", ""), N_("Choose how to pick an agent."), field="strategy")
     routing.save_rule(
         ctx,
         user,

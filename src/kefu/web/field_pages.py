@@ -5,13 +5,13 @@ service-request checklist steps."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date
 from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Form, Request, Response
 
-from kefu.domain.errors import DomainError, ValidationFailed
+from kefu.domain.errors import N_, DomainError, ValidationFailed
 from kefu.domain.org import Permission, Role, User
 from kefu.domain.visits import VisitOutcome
 from kefu.i18n import gettext
@@ -23,6 +23,8 @@ from kefu.web import i18n_labels as labels
 from kefu.web.kit import (
     category_labels,
     context_of,
+    form_choice,
+    form_datetime,
     form_version,
     locale_of,
     org_names,
@@ -96,15 +98,6 @@ def answer_form(
     return run_work_order_action(request, user, number, csrf, answer, anchor="#dispatches")
 
 
-def _local(request: Request, value: str, field: str) -> datetime:
-    """A datetime-local field, in the centre's timezone."""
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValidationFailed("Enter a date and time, e.g. 2026-11-23 09:00.", field=field) from None
-    return parsed.replace(tzinfo=user_timezone(request)) if parsed.tzinfo is None else parsed
-
-
 def _items(value: str) -> tuple[str, ...]:
     return tuple(x.strip() for x in value.replace("，", ",").split(",") if x.strip())
 
@@ -133,8 +126,8 @@ def schedule_form(
             number,
             visits.NewVisit(
                 engineer_id=int(engineer_id),
-                window_start=_local(request, window_start, "window_start"),
-                window_end=_local(request, window_end, "window_end"),
+                window_start=form_datetime(window_start, user_timezone(request), "window_start"),
+                window_end=form_datetime(window_end, user_timezone(request), "window_end"),
                 address=address or None,
                 tools=_items(tools),
                 parts=_items(parts),
@@ -260,10 +253,9 @@ async def complete_form(request: Request, visit_id: int) -> Response:
     form = {k: str(v) for k, v in (await request.form()).items()}
 
     def report(ctx: Context) -> None:
-        try:
-            outcome = VisitOutcome(form.get("outcome", ""))
-        except ValueError:
-            raise ValidationFailed("Choose the outcome of the visit.", field="outcome") from None
+        outcome = form_choice(
+            VisitOutcome, form.get("outcome", ""), N_("Choose the outcome of the visit."), field="outcome"
+        )
         test = {"passed": True, "failed": False}.get(form.get("function_test", ""))
         cleaned = {"yes": True, "no": False}.get(form.get("site_cleaned", ""))
         visits.complete_visit(

@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime
+from enum import Enum
 from functools import partial
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Request
@@ -35,6 +36,7 @@ from kefu.web import i18n_labels as labels
 from kefu.web.security import LANG_COOKIE, SESSION_COOKIE, csrf_ok, csrf_token
 
 TEMPLATES = Path(__file__).parent / "templates"
+E = TypeVar("E", bound=Enum)
 TZ_COOKIE = "kefu_tz"
 
 
@@ -137,6 +139,23 @@ def refused(request: Request, user: User | None, error: DomainError, redisplay: 
 def check_csrf(request: Request, token: str | None) -> None:
     if not csrf_ok(request, token):
         raise ValidationFailed("The form expired. Reload the page and submit it again.", field="csrf")
+
+
+def form_choice(choices: type[E], value: str, message: str, *, field: str, **params: Any) -> E:
+    """The member of `choices` a form's select or radio sent; `message` (a msgid) when it is none."""
+    try:
+        return choices(value)
+    except ValueError:
+        raise ValidationFailed(message, field=field, **params) from None
+
+
+def form_datetime(value: str, tz: ZoneInfo, field: str) -> datetime:
+    """A datetime-local field; a time typed without a zone is in `tz`."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed("Enter a date and time, e.g. 2026-11-23 09:00.", field=field) from None
+    return parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed
 
 
 def form_version(value: str) -> int | None:

@@ -7,19 +7,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from datetime import datetime
 from functools import partial
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from kefu.domain.categories import Category
-from kefu.domain.errors import DomainError, ValidationFailed
+from kefu.domain.errors import N_, DomainError, ValidationFailed
 from kefu.domain.workorders import Channel, WorkOrderType
 from kefu.services.channels import intake, portal
 from kefu.services.context import Context
 from kefu.services.org import reference
-from kefu.web.kit import check_csrf, context_of, refused, render, run_action
+from kefu.web.kit import check_csrf, context_of, form_choice, form_datetime, refused, render, run_action
 
 router = APIRouter(include_in_schema=False)
 PORTAL_COOKIE = "kefu_portal"
@@ -89,16 +88,6 @@ def home(request: Request) -> Response:
     return _home(request)
 
 
-def _when(ctx: Context, value: str) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValidationFailed("Enter a date and time, e.g. 2026-11-23 09:00.", field="fault_time") from None
-    return parsed.replace(tzinfo=ctx.timezone) if parsed.tzinfo is None else parsed
-
-
 @router.post("/portal/requests")
 async def submit(request: Request) -> Response:
     form = {k: str(v).strip() for k, v in (await request.form()).items()}
@@ -109,10 +98,7 @@ async def submit(request: Request) -> Response:
             raise ValidationFailed("Tell us your name.", field="name")
         if not form.get("phone"):
             raise ValidationFailed("Give the customer's phone number.", field="phone")
-        try:
-            kind = WorkOrderType(form.get("type", ""))
-        except ValueError:
-            raise ValidationFailed("Choose what kind of request it is.", field="type") from None
+        kind = form_choice(WorkOrderType, form.get("type", ""), N_("Choose what kind of request it is."), field="type")
         symptom = form.get("description", "")
         if len(symptom) < 5:
             raise ValidationFailed("Describe the problem in a few words.", field="description")
@@ -120,6 +106,8 @@ async def submit(request: Request) -> Response:
         category = form.get("category") or None
         reference_labels = {c.code: c.label("zh_CN") for c in reference.list_categories_unchecked(ctx)}
         title = " · ".join(x for x in (reference_labels.get(category or ""), device) if x) or symptom[:60]
+        typed_time = form.get("fault_time", "")
+        fault_time = form_datetime(typed_time, ctx.timezone, "fault_time") if typed_time else None
         result = intake.receive(
             ctx,
             intake.Inbound(
@@ -130,7 +118,7 @@ async def submit(request: Request) -> Response:
                 type=kind,
                 category=category,
                 title=title,
-                fault_time=_when(ctx, form.get("fault_time", "")),
+                fault_time=fault_time,
                 fault_place=form.get("place") or None,
                 device=device,
                 data={"portal": True},

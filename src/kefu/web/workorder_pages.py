@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from kefu.domain.errors import DomainError, ValidationFailed
+from kefu.domain.errors import N_, DomainError, ValidationFailed
 from kefu.domain.org import User
 from kefu.domain.workorders import (
     OPEN_STATUS_VALUES,
@@ -37,6 +37,7 @@ from kefu.web.kit import (
     check_csrf,
     context_of,
     detail_page,
+    form_choice,
     form_version,
     page_user,
     refused,
@@ -241,10 +242,7 @@ async def create_work_order(request: Request) -> Response:
 
 def _parse_new_work_order(form: dict[str, str], ctx: Context, tz: ZoneInfo | None = None) -> svc.NewWorkOrder:
     def choice(name: str, enum: Any, label: str) -> Any:
-        try:
-            return enum(form.get(name, ""))
-        except ValueError:
-            raise ValidationFailed("Choose a {label}.", field=name, label=label) from None
+        return form_choice(enum, form.get(name, ""), N_("Choose a {label}."), field=name, label=label)
 
     def number(name: str, label: str) -> int | None:
         raw = form.get(name, "").strip()
@@ -314,10 +312,7 @@ def transition(
     user = page_user(request)
 
     def move(ctx: Context) -> None:
-        try:
-            target = Status(to)
-        except ValueError:
-            raise ValidationFailed("Choose one of the offered actions.", field="to") from None
+        target = form_choice(Status, to, N_("Choose one of the offered actions."), field="to")
         svc.transition_work_order(ctx, user, number, target, note=note or None, expected_version=form_version(version))
 
     return run_work_order_action(request, user, number, csrf, move)
