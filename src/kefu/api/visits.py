@@ -209,6 +209,18 @@ class StepOut(BaseModel):
     done_by: int | None
     data: dict[str, str]
 
+    @classmethod
+    def of(cls, s: ChecklistStep, fields: list[str]) -> StepOut:
+        return cls(
+            position=s.position,
+            code=s.code,
+            fields=fields,
+            done=s.done,
+            done_at=s.done_at,
+            done_by=s.done_by,
+            data=s.data,
+        )
+
 
 class StepIn(Strict):
     data: dict[Annotated[str, Field(max_length=40)], Annotated[str, Field(max_length=200)]] = Field(
@@ -218,18 +230,7 @@ class StepIn(Strict):
 
 def _steps(category: str, steps: list[ChecklistStep]) -> list[StepOut]:
     fields = {t.code: [f.name for f in t.fields] for t in template_for(category)}
-    return [
-        StepOut(
-            position=s.position,
-            code=s.code,
-            fields=fields.get(s.code, []),
-            done=s.done,
-            done_at=s.done_at,
-            done_by=s.done_by,
-            data=s.data,
-        )
-        for s in steps
-    ]
+    return [StepOut.of(s, fields.get(s.code, [])) for s in steps]
 
 
 @router.get("/work-orders/{number}/checklist", response_model=list[StepOut])
@@ -250,12 +251,4 @@ def do_step(
     done = visits.complete_checklist_step(
         ctx, user, number, step, body.data, expected_version=if_match_version(if_match)
     )
-    return StepOut(
-        position=done.position,
-        code=done.code,
-        fields=list(done.data),
-        done=done.done,
-        done_at=done.done_at,
-        done_by=done.done_by,
-        data=done.data,
-    )
+    return StepOut.of(done, list(done.data))
