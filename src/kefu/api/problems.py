@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kefu.domain import errors as e
 from kefu.domain.errors import N_
-from kefu.http.errors import status_for
+from kefu.http.errors import retry_after, status_for
 from kefu.i18n import negotiate, translate_error
 
 log = logging.getLogger("kefu.api")
@@ -28,8 +28,11 @@ TITLES = {  # msgids: see kefu/translations
     409: N_("Conflict"),
     412: N_("Precondition failed"),
     415: N_("Unsupported media type"),
+    413: N_("Request too large"),
     422: N_("Invalid input"),
+    429: N_("Too many requests"),
     500: N_("Internal error"),
+    503: N_("Service unavailable"),
 }
 
 
@@ -49,18 +52,23 @@ def problem(
     return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
 
 
-async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, e.DomainError)
+def domain_problem(request: Request, exc: e.DomainError) -> JSONResponse:
+    """The problem+json answer to a refusal (kefu.app also sends the database's being unreachable here)."""
     locale = negotiate(request.headers.get("accept-language"))
     extra: dict[str, Any] = {}
     if isinstance(exc, e.ValidationFailed) and exc.field:
         extra["errors"] = [{"field": exc.field, "message": translate_error(locale, exc.template, exc.params)}]
     if isinstance(exc, e.InvalidTransition):
         extra["allowed"] = exc.allowed
-    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, e.AuthenticationFailed) else None
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, e.AuthenticationFailed) else retry_after(exc) or None
     return problem(
         request, status_for(exc), exc.code, translate_error(locale, exc.template, exc.params), headers=headers, **extra
     )
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, e.DomainError)
+    return domain_problem(request, exc)
 
 
 def _field_name(loc: tuple[Any, ...]) -> str:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from kefu.api.deps import Ctx, CurrentUser, Id
-from kefu.api.schemas import MAX_ID, ConditionsIO, Strict
+from kefu.api.schemas import MAX_ID, ConditionsIO, Day, Strict
 from kefu.domain.calendars import CalendarSpec
 from kefu.domain.sla import ClockName, EscalationLevel, Notify, ServiceAgreement, SlaPolicy
 from kefu.services.sla import admin as svc
@@ -101,8 +101,8 @@ class AgreementIO(Strict):
     name: Annotated[str, Field(min_length=1, max_length=200)]
     targets: dict[ClockName, Minutes]
     compensation_fen_per_hour: Annotated[int, Field(ge=0, le=10**12, description="credit per started hour late, fen")]
-    valid_from: date
-    valid_to: date | None = None
+    valid_from: Day
+    valid_to: Day | None = None
     calendar: str | None = None
 
 
@@ -169,7 +169,7 @@ def create_calendar(body: CalendarIO, ctx: Ctx, user: CurrentUser) -> CalendarIO
 @router.put("/sla/calendars/{name}/days/{day}", status_code=204)
 def set_calendar_day(
     name: Annotated[str, Path(max_length=100)],
-    day: date,
+    day: Day,
     body: CalendarDayIn,
     ctx: Ctx,
     user: CurrentUser,

@@ -89,3 +89,30 @@ class AuthenticationFailed(DomainError):
 class PermissionDenied(DomainError):
     code = "permission_denied"
     template = N_("Your role ({role}) may not {action}.")
+
+
+class RateLimited(DomainError):
+    """Too many requests of one kind from one address (or for one account, phone, work order):
+    answered 429 with Retry-After."""
+
+    code = "rate_limited"
+    template = N_("Too many attempts. Please wait {seconds} seconds and try again.")
+
+    def __init__(self, *, retry_after: int) -> None:
+        self.retry_after = max(1, retry_after)
+        super().__init__(seconds=self.retry_after)
+
+
+class ServiceUnavailable(DomainError):
+    """The database cannot be reached for the moment: answered 503 with Retry-After."""
+
+    code = "service_unavailable"
+    template = N_("The service is briefly unavailable. Please try again in a few seconds.")
+    retry_after = 5
+
+
+class RequestTooLarge(DomainError):
+    """A request body over the configured size: refused with 413 before it is read."""
+
+    code = "request_too_large"
+    template = N_("The request is larger than {kb} kB; nothing was read.")

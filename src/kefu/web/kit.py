@@ -18,8 +18,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from kefu.domain.checklists import template_for
 from kefu.domain.errors import DomainError, ValidationFailed
 from kefu.domain.org import Permission, User
+from kefu.domain.values import plain_text
 from kefu.domain.workorders import Status
-from kefu.http.errors import status_for
+from kefu.http.errors import retry_after, status_for
 from kefu.i18n import LOCALES, format_duration, translate_error, translations
 from kefu.services import visits
 from kefu.services.access import accounts
@@ -125,10 +126,22 @@ def refused(request: Request, user: User | None, error: DomainError, redisplay: 
     be shown either (the work order does not exist, or is not this user's to see)."""
     if redisplay is not None:
         try:
-            return redisplay(error=error_text(request, error), status_code=status_for(error))
+            response = redisplay(error=error_text(request, error), status_code=status_for(error))
         except DomainError as again:
             error = again
-    return render(request, "error.html", status_for(error), user=user, error=error_text(request, error))
+        else:
+            response.headers.update(retry_after(error))
+            return response
+    response = render(request, "error.html", status_for(error), user=user, error=error_text(request, error))
+    response.headers.update(retry_after(error))
+    return response
+
+
+async def form_fields(request: Request) -> dict[str, str]:
+    """The submitted form's text fields, trimmed; a NUL character in any of them is refused,
+    naming the field (files are not text fields and come back empty)."""
+    form = await request.form()
+    return {key: plain_text(value.strip() if isinstance(value, str) else "", key) for key, value in form.items()}
 
 
 def check_csrf(request: Request, token: str | None) -> None:
