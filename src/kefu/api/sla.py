@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -88,7 +88,7 @@ class CalendarIO(Strict):
         default=[], description='[["08:30", "12:00"], ["13:30", "18:00"]]; [] for round the clock'
     )
     chinese_holidays: bool = True
-    overrides: dict[date, bool] = Field(default={}, description="days made working days (true) or days off")
+    overrides: dict[Day, bool] = Field(default={}, description="days made working days (true) or days off")
 
 
 class CalendarDayIn(Strict):
@@ -103,7 +103,7 @@ class AgreementIO(Strict):
     compensation_fen_per_hour: Annotated[int, Field(ge=0, le=10**12, description="credit per started hour late, fen")]
     valid_from: Day
     valid_to: Day | None = None
-    calendar: str | None = None
+    calendar: Annotated[str | None, Field(min_length=1, max_length=100, description="a calendar's name")] = None
 
 
 class StatementLineOut(BaseModel):

@@ -77,7 +77,7 @@ def day(text: str, field: str) -> date:
     try:
         parsed = date.fromisoformat(text.strip())
     except ValueError:
-        raise ValidationFailed(N_("Enter a date for {name}, e.g. 2026-11-23."), field=field, name=field) from None
+        raise ValidationFailed(N_("Enter a date for {name}, e.g. 2026-12-31."), field=field, name=field) from None
     if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
         raise ValidationFailed(
             N_("{name} must fall between the years {first} and {last}."),

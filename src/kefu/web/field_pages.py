@@ -5,15 +5,17 @@ service-request checklist steps."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import datetime
 from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
+from kefu.domain import values
 from kefu.domain.errors import DomainError, ValidationFailed
 from kefu.domain.org import Permission, Role, User
+from kefu.domain.values import is_digits, moment, record_id, whole_number
 from kefu.domain.visits import VisitOutcome
 from kefu.i18n import gettext
 from kefu.services import visits, workspace
@@ -21,6 +23,8 @@ from kefu.services.dispatch import hops as dispatch
 from kefu.services.org import admin as org_admin
 from kefu.web import i18n_labels as labels
 from kefu.web.kit import (
+    PathId,
+    QueryId,
     category_labels,
     check_csrf,
     context_of,
@@ -37,14 +41,15 @@ router = APIRouter(include_in_schema=False)
 
 
 def _version(value: str) -> int | None:
-    return int(value) if value.isdigit() else None
+    return whole_number(value, "version", low=1) if value.strip() else None
 
 
 def _target(value: str) -> tuple[int | None, int | None]:
     kind, _, raw = value.partition(":")
-    if kind not in ("team", "org") or not raw.isdigit():
+    if kind not in ("team", "org") or not is_digits(raw):
         raise ValidationFailed("Choose the team or organisation to dispatch to.", field="to_team_id")
-    return (int(raw), None) if kind == "team" else (None, int(raw))
+    chosen = record_id(raw, "to_team_id")
+    return (chosen, None) if kind == "team" else (None, chosen)
 
 
 @router.post("/ui/work-orders/{number}/dispatch")
@@ -77,7 +82,7 @@ def dispatch_form(
 @router.post("/ui/dispatches/{dispatch_id}/answer")
 def answer_form(
     request: Request,
-    dispatch_id: int,
+    dispatch_id: PathId,
     number: str = Form(""),
     action: str = Form(""),
     text: str = Form(""),
@@ -103,12 +108,8 @@ def answer_form(
 
 
 def _local(request: Request, value: str, field: str) -> datetime:
-    """A datetime-local field, in the centre's timezone."""
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValidationFailed("Enter a date and time, e.g. 2026-11-23 09:00.", field=field) from None
-    return parsed.replace(tzinfo=user_timezone(request)) if parsed.tzinfo is None else parsed
+    """A datetime-local field, in the reader's timezone."""
+    return moment(value, field, user_timezone(request))
 
 
 def _items(value: str) -> tuple[str, ...]:
@@ -131,8 +132,9 @@ def schedule_form(
     user = page_user(request)
     try:
         check_csrf(request, csrf)
-        if not engineer_id.isdigit():
+        if not is_digits(engineer_id):
             raise ValidationFailed("Choose an engineer.", field="engineer_id")
+        record_id(engineer_id, "engineer_id")
         visits.schedule_visit(
             context_of(request),
             user,
@@ -165,7 +167,7 @@ async def checklist_form(request: Request, number: str, code: str) -> Response:
 
 
 @router.get("/ui/teams/{team_id}/queue")
-def team_queue(request: Request, team_id: int) -> Response:
+def team_queue(request: Request, team_id: PathId) -> Response:
     user = page_user(request)
     try:
         queue = dispatch.team_queue(context_of(request), user, team_id)
@@ -176,11 +178,11 @@ def team_queue(request: Request, team_id: int) -> Response:
 
 @router.post("/ui/agents/{user_id}/shift")
 def shift_form(
-    request: Request, user_id: int, on_shift: str = Form(""), team_id: str = Form(""), csrf: str = Form("")
+    request: Request, user_id: PathId, on_shift: str = Form(""), team_id: str = Form(""), csrf: str = Form("")
 ) -> Response:
     """Go on or off shift (oneself), or set someone's shift (supervisors); routing follows at once."""
     user = page_user(request)
-    back = f"/ui/teams/{team_id}/queue" if team_id.isdigit() else "/ui/work-orders"
+    back = f"/ui/teams/{team_id}/queue" if is_digits(team_id) and len(team_id) < 19 else "/ui/work-orders"
     try:
         check_csrf(request, csrf)
         org_admin.update_agent(context_of(request), user, user_id, org_admin.AgentProfile(on_shift=on_shift == "1"))
@@ -190,14 +192,14 @@ def shift_form(
 
 
 @router.get("/ui/visits/day")
-def engineer_day(request: Request, day: str = "", engineer: int | None = None) -> Response:
+def engineer_day(request: Request, day: str = "", engineer: QueryId = None) -> Response:
     """The engineer's day, in time order; supervisors pick an engineer."""
     user = page_user(request)
     ctx = context_of(request)
     today = ctx.clock.now().astimezone(ctx.timezone).date()
     try:
-        when, bad_day = (date.fromisoformat(day) if day else today), False
-    except ValueError:
+        when, bad_day = (values.day(day, "day") if day else today), False
+    except ValidationFailed:
         when, bad_day = today, True
     engineer_id = engineer or user.id or 0
     try:
@@ -212,7 +214,7 @@ def engineer_day(request: Request, day: str = "", engineer: int | None = None) -
 def _visit_page(
     request: Request,
     user: User,
-    visit_id: int,
+    visit_id: PathId,
     *,
     error: str | None = None,
     status_code: int = 200,
@@ -236,7 +238,7 @@ def _visit_page(
 
 
 @router.get("/ui/visits/{visit_id}")
-def visit_page(request: Request, visit_id: int) -> Response:
+def visit_page(request: Request, visit_id: PathId) -> Response:
     user = page_user(request)
     try:
         return _visit_page(request, user, visit_id)
@@ -245,7 +247,7 @@ def visit_page(request: Request, visit_id: int) -> Response:
 
 
 @router.post("/ui/visits/{visit_id}/check-in")
-def check_in_form(request: Request, visit_id: int, version: str = Form(""), csrf: str = Form("")) -> Response:
+def check_in_form(request: Request, visit_id: PathId, version: str = Form(""), csrf: str = Form("")) -> Response:
     user = page_user(request)
     try:
         check_csrf(request, csrf)
@@ -256,7 +258,7 @@ def check_in_form(request: Request, visit_id: int, version: str = Form(""), csrf
 
 
 @router.post("/ui/visits/{visit_id}/complete")
-async def complete_form(request: Request, visit_id: int) -> Response:
+async def complete_form(request: Request, visit_id: PathId) -> Response:
     user = page_user(request)
     form = {k: str(v) for k, v in (await request.form()).items()}
     try:

@@ -8,17 +8,18 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from fastapi import Request
+from fastapi import Path as FastApiPath
+from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from kefu.domain.checklists import template_for
 from kefu.domain.errors import DomainError, ValidationFailed
 from kefu.domain.org import Permission, User
-from kefu.domain.values import plain_text
+from kefu.domain.values import MAX_ID, plain_text
 from kefu.domain.workorders import Status
 from kefu.http.errors import retry_after, status_for
 from kefu.i18n import LOCALES, format_duration, translate_error, translations
@@ -33,6 +34,10 @@ from kefu.web import i18n_labels as labels
 from kefu.web.security import LANG_COOKIE, SESSION_COOKIE, csrf_ok, csrf_token
 
 TEMPLATES = Path(__file__).parent / "templates"
+#: A database id in a page's path: 64-bit, so anything larger is bad input (422), not a crash.
+PathId = Annotated[int, FastApiPath(gt=0, le=MAX_ID)]
+#: A database id in a page's query, when given.
+QueryId = Annotated[int | None, Query(gt=0, le=MAX_ID)]
 TZ_COOKIE = "kefu_tz"
 
 
