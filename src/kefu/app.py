@@ -9,17 +9,18 @@ API's paths and a page on the others, with Retry-After where the client should c
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import exc as db_errors
 from sqlalchemy import text
 
 from kefu import __version__
 from kefu.api.app import install as install_api
-from kefu.api.problems import domain_problem
+from kefu.api.problems import domain_problem, invalid_fields
 from kefu.bootstrap import Kefu, build
 from kefu.domain.errors import N_, DomainError, RequestTooLarge, ServiceUnavailable, ValidationFailed
 from kefu.http.bodies import BodyLimit, Receive, Scope, Send
@@ -73,7 +74,19 @@ def install_edge(app: FastAPI) -> None:
         error.code = "unstorable_value"
         return answer_refusal(request, error)
 
+    api_validation_error = app.exception_handlers[RequestValidationError]
+
+    async def _invalid(request: Request, exc: Exception) -> Response:
+        # The API says it in problem+json with each field's error; a page names the fields.
+        assert isinstance(exc, RequestValidationError)
+        if request.url.path.startswith(API_PATHS):
+            answer = api_validation_error(request, exc)
+            return await answer if isinstance(answer, Awaitable) else answer
+        fields = ", ".join(invalid_fields(exc))
+        return refused(request, None, ValidationFailed("Some fields are missing or invalid: {fields}.", fields=fields))
+
     app.add_exception_handler(DomainError, _refusal)
+    app.add_exception_handler(RequestValidationError, _invalid)
     for unreachable in UNREACHABLE:
         app.add_exception_handler(unreachable, _unreachable)
     app.add_exception_handler(db_errors.DataError, _unstorable)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from kefu.adapters.db.migrate import upgrade
@@ -10,6 +13,7 @@ from kefu.config import Settings
 from kefu.domain.clock import Clock
 from kefu.services.org.reference import seed_reference_data
 from kefu.services.ratelimits import Limit
+from tests.support.databases import empty_database
 from tests.support.hashing import FastHasher
 
 #: The suite logs in, submits and pushes far more often from one address than anyone would: its
@@ -36,3 +40,15 @@ def seeded_kefu(url: str, **settings: Any) -> Kefu:
     upgrade(k.engine)
     seed_reference_data(k.ctx)
     return k
+
+
+@contextmanager
+def own_kefu(backend: str, directory: Path, prefix: str, **settings: Any) -> Iterator[Kefu]:
+    """kefu on a database of its own (migrated, reference data), for tests whose settings or data
+    (rate limits, lockouts, calendars) must not reach the session's other tests."""
+    with empty_database(backend, directory, prefix) as url:
+        k = seeded_kefu(url, **settings)
+        try:
+            yield k
+        finally:
+            k.engine.dispose()

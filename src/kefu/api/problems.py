@@ -80,6 +80,11 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or str(loc[0] if loc else "request")
 
 
+def invalid_fields(exc: RequestValidationError) -> list[str]:
+    """The fields a request failed validation on, as the person who typed them names them."""
+    return sorted({_field_name(tuple(err.get("loc", ()))) for err in exc.errors()})
+
+
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     locale = negotiate(request.headers.get("accept-language"))
