@@ -143,6 +143,36 @@ def user_create(
     typer.echo(f"created user {user.username} (id {user.id}, role {user.role.value})")
 
 
+@user_app.command("locks")
+def user_locks() -> None:
+    """List the accounts and addresses locked now by failed logins (and until when)."""
+    from kefu.services.access.lockout import locked_now
+
+    k = _kefu()
+    found = locked_now(k.ctx)
+    for lock in found:
+        until = lock.locked_until.astimezone(k.ctx.timezone).strftime("%Y-%m-%d %H:%M:%S") if lock.locked_until else ""
+        typer.echo(f"{lock.scope}\t{lock.key}\t{lock.failures} failures\tlocked until {until}")
+    if not found:
+        typer.echo("nothing is locked")
+
+
+@user_app.command("unlock")
+def user_unlock(
+    scope: Annotated[str, typer.Argument(help="account or address")],
+    key: Annotated[str, typer.Argument(help="the username or the IP address")],
+) -> None:
+    """Lift a lock from an account or an address and forget its failed logins."""
+    from kefu.services.access.lockout import unlock
+
+    k = _kefu()
+    try:
+        unlock(k.ctx, None, scope, key)
+    except DomainError as exc:
+        raise _fail(exc) from None
+    typer.echo(f"unlocked {scope} {key}")
+
+
 @token_app.command("create")
 def token_create(
     username: Annotated[str, typer.Option(help="the user the token acts as")],

@@ -75,6 +75,11 @@ def succeeded(uow: UnitOfWork, username: str) -> None:
 def list_locks(ctx: Context, actor: User, *, limit: int = 200) -> list[LoginFailures]:
     """The accounts and addresses locked now, for the admins."""
     require(actor, Permission.USER_MANAGE)
+    return locked_now(ctx, limit=limit)
+
+
+def locked_now(ctx: Context, *, limit: int = 200) -> list[LoginFailures]:
+    """The accounts and addresses locked now (the command line: the operator of the machine)."""
     with ctx.uow() as uow:
         return uow.lockouts.locked(ctx.clock.now(), limit)
 
