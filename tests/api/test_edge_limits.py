@@ -91,7 +91,7 @@ def sms(client: TestClient, message_id: str, sender: str) -> int:
     if r.status_code == 429:
         assert r.headers["content-type"] == "application/problem+json" and int(r.headers["Retry-After"]) >= 1
         assert r.json()["code"] == "rate_limited"
-    return r.status_code
+    return int(r.status_code)
 
 
 def test_one_sender_flooding_the_webhook_is_slowed_down(client: TestClient) -> None:

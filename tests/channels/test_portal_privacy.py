@@ -39,7 +39,7 @@ def submit(c: TestClient, phone: str, text: str) -> str:
         },
     )
     assert r.status_code == 200, r.text
-    return r.text
+    return str(r.text)
 
 
 def test_someone_elses_phone_opens_a_new_work_order_and_shows_nothing_of_theirs(portal_kefu: Kefu) -> None:
