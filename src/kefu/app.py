@@ -22,7 +22,7 @@ from kefu import __version__
 from kefu.api.app import install as install_api
 from kefu.api.problems import domain_problem, invalid_fields
 from kefu.bootstrap import Kefu, build
-from kefu.domain.errors import N_, DomainError, RequestTooLarge, ServiceUnavailable, ValidationFailed
+from kefu.domain.errors import UNSTORABLE, DomainError, RequestTooLarge, ServiceUnavailable, ValidationFailed
 from kefu.http.bodies import BodyLimit, Receive, Scope, Send
 from kefu.web.app import install as install_pages
 from kefu.web.kit import refused
@@ -65,12 +65,7 @@ def install_edge(app: FastAPI) -> None:
         return answer_refusal(request, ServiceUnavailable())
 
     async def _unstorable(request: Request, exc: Exception) -> Response:
-        error = ValidationFailed(
-            N_(
-                "The request contains a value the database cannot store (e.g. a NUL "
-                "character or a number out of range); nothing was changed."
-            )
-        )
+        error = ValidationFailed(UNSTORABLE)
         error.code = "unstorable_value"
         return answer_refusal(request, error)
 

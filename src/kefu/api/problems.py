@@ -126,14 +126,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 async def _data_error(request: Request, exc: Exception) -> JSONResponse:
     """The database refused a value (e.g. a NUL character in a query parameter): bad input, nothing stored."""
     locale = negotiate(request.headers.get("accept-language"))
-    detail = translate_error(
-        locale,
-        N_(
-            "The request contains a value the database cannot store (e.g. a NUL "
-            "character or a number out of range); nothing was changed."
-        ),
-        {},
-    )
+    detail = translate_error(locale, e.UNSTORABLE, {})
     return problem(request, 422, "unstorable_value", detail)
 
 

@@ -29,6 +29,14 @@ class DomainError(Exception):
         return self.template.format(**self.params) if self.params else self.template
 
 
+#: What the database refused to store (a NUL character, a number out of range): the API's and the
+#: pages' answer alike.
+UNSTORABLE = N_(
+    "The request contains a value the database cannot store (e.g. a NUL "
+    "character or a number out of range); nothing was changed."
+)
+
+
 class NotFound(DomainError):
     code = "not_found"
     template = N_("{kind} {key} does not exist.")

@@ -46,8 +46,8 @@ def record_id(text: str, field: str) -> int:
     return whole_number(text, field, low=1, high=MAX_ID)
 
 
-def within_years(value: datetime, field: str) -> datetime:
-    """The moment, if it falls in the years kefu computes with (FIRST_YEAR … LAST_YEAR)."""
+def within_years(value: datetime | date, field: str) -> None:
+    """Refuses a date or moment outside the years kefu computes with (FIRST_YEAR … LAST_YEAR)."""
     if not FIRST_YEAR <= value.year <= LAST_YEAR:
         raise ValidationFailed(
             N_("{name} must fall between the years {first} and {last}."),
@@ -56,7 +56,6 @@ def within_years(value: datetime, field: str) -> datetime:
             first=FIRST_YEAR,
             last=LAST_YEAR,
         )
-    return value
 
 
 def moment(text: str, field: str, tz: tzinfo) -> datetime:
@@ -73,19 +72,12 @@ def moment(text: str, field: str, tz: tzinfo) -> datetime:
 
 
 def day(text: str, field: str) -> date:
-    """A date typed as 2026-11-23, within the years kefu computes with."""
+    """A date typed as 2026-12-31, within the years kefu computes with."""
     try:
         parsed = date.fromisoformat(text.strip())
     except ValueError:
         raise ValidationFailed(N_("Enter a date for {name}, e.g. 2026-12-31."), field=field, name=field) from None
-    if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
-        raise ValidationFailed(
-            N_("{name} must fall between the years {first} and {last}."),
-            field=field,
-            name=field,
-            first=FIRST_YEAR,
-            last=LAST_YEAR,
-        )
+    within_years(parsed, field)
     return parsed
 
 
