@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from kefu.app import create_app
 from kefu.bootstrap import Kefu
@@ -25,19 +26,15 @@ def portal_kefu(database: Database, tmp_path_factory: pytest.TempPathFactory) ->
         yield k
 
 
-def submit(c: TestClient, phone: str, text: str) -> str:
+def post_request(c: TestClient, phone: str, text: str) -> Response:
     home = c.get("/portal")
-    r = c.post(
-        "/portal/requests",
-        data={
-            "csrf": csrf_of(home.text),
-            "name": "陌生人",
-            "phone": phone,
-            "type": "fault",
-            "category": "broadband.no_connection",
-            "description": text,
-        },
-    )
+    form = {"name": "陌生人", "phone": phone, "type": "fault", "category": "broadband.no_connection"}
+    r: Response = c.post("/portal/requests", data=form | {"csrf": csrf_of(home.text), "description": text})
+    return r
+
+
+def submit(c: TestClient, phone: str, text: str) -> str:
+    r = post_request(c, phone, text)
     assert r.status_code == 200, r.text
     return str(r.text)
 
@@ -60,18 +57,9 @@ def test_submissions_and_code_requests_are_rate_limited(portal_kefu: Kefu) -> No
         phone = unique_phone()
         for n in range(3):
             submit(c, phone, f"第{n}次：电视没有信号")
-        home = c.get("/portal")
-        r = c.post(
-            "/portal/requests",
-            data={
-                "csrf": csrf_of(home.text),
-                "name": "x",
-                "phone": phone,
-                "type": "fault",
-                "description": "又一次没有信号",
-            },
-        )
+        r = post_request(c, phone, "又没有信号")
         assert r.status_code == 429 and "尝试次数过多" in r.text and int(r.headers["Retry-After"]) >= 1
+        home = c.get("/portal")
         number = "GD20261130000001"
         answers = [
             c.post("/portal/track", data={"csrf": csrf_of(home.text), "number": number, "phone": unique_phone()})
