@@ -45,6 +45,27 @@ def test_user_and_token_creation(tmp: Path) -> None:
         (["user", "create", "--username", "x1", "--role", "agent", "--password", "short"], "at least 10"),
         (["user", "create", "--username", "x2", "--role", "boss", "--password", "Secret-pass-123"], "boss"),
         (["token", "create", "--username", "nobody"], "does not exist"),
+        (
+            ["user", "create", "--username", "x3", "--role", "agent", "--password", "Secret-pass-123", "--team", "²"],
+            "team",
+        ),
+        (
+            [
+                "user",
+                "create",
+                "--username",
+                "x4",
+                "--role",
+                "agent",
+                "--password",
+                "Secret-pass-123",
+                "--team",
+                str(10**30),
+            ],
+            "team",
+        ),
+        (["user", "unlock", "account", "nobody"], "does not exist"),
+        (["mail-receiver", "--listen", "127.0.0.1:²"], "127.0.0.1:2525"),
     ],
 )
 def test_bad_input_exits_non_zero_with_a_sentence(tmp: Path, args: list[str], says: str) -> None:

@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from kefu.api.deps import Ctx, CurrentUser, Id
-from kefu.api.schemas import CustomerOut, Strict, WorkOrderOut
+from kefu.api.schemas import CustomerOut, Moment, Strict, WorkOrderOut
 from kefu.domain.contacts import Contact
 from kefu.domain.customers import mask_email, mask_phone
 from kefu.domain.org import Permission
@@ -62,7 +62,7 @@ class ContactOut(BaseModel):
 class CallEventIn(Strict):
     call_id: Annotated[str, Field(min_length=1, max_length=100)]
     event: cti.CallEventKind
-    at: AwareDatetime
+    at: Moment
     caller: Annotated[str, Field(min_length=1, max_length=30)]
     callee: Annotated[str | None, Field(max_length=30)] = None
     queue: Annotated[str | None, Field(max_length=100)] = None

@@ -3,15 +3,15 @@ order, and the work order's checklist."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from kefu.api.deps import Ctx, CurrentUser, Id, IfMatch, if_match_version
 from kefu.api.responses import versioned
-from kefu.api.schemas import MAX_ID, Strict
+from kefu.api.schemas import MAX_ID, Day, Moment, Strict
 from kefu.domain.checklists import ChecklistStep, template_for
 from kefu.domain.visits import Visit, VisitOutcome
 from kefu.services import visits
@@ -21,8 +21,8 @@ router = APIRouter(tags=["dispatch and field service"])
 
 class VisitIn(Strict):
     engineer_id: Annotated[int, Field(gt=0, le=MAX_ID)]
-    window_start: AwareDatetime
-    window_end: AwareDatetime
+    window_start: Moment
+    window_end: Moment
     address: Annotated[str | None, Field(max_length=300, description="default: the customer's address")] = None
     tools: list[Annotated[str, Field(max_length=100)]] = Field(default=[], max_length=50)
     parts: list[Annotated[str, Field(max_length=100)]] = Field(default=[], max_length=50)
@@ -161,7 +161,7 @@ def engineer_day(
     engineer_id: Id,
     ctx: Ctx,
     user: CurrentUser,
-    day: date | None = None,
+    day: Day | None = None,
 ) -> list[VisitOut]:
     """An engineer's visits of one day (default today), in time order."""
     when = day or ctx.clock.now().astimezone(ctx.timezone).date()

@@ -11,11 +11,11 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.responses import StreamingResponse
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from kefu.api.deps import Ctx, CurrentUser, IfMatch, etag, if_match_version
 from kefu.api.responses import json_response, versioned
-from kefu.api.schemas import MAX_ID, Strict, WorkOrderOut
+from kefu.api.schemas import MAX_ID, Moment, Strict, WorkOrderOut
 from kefu.domain.events import WorkOrderEvent
 from kefu.domain.org import User
 from kefu.domain.workorders import OPEN_STATUSES, Channel, Priority, Status, WorkOrderType
@@ -41,10 +41,10 @@ class WorkOrderIn(Strict):
         int | None, Field(ge=1, le=4, description="1 (一级, critical) to 4 (四级, minor); faults only")
     ] = None
     team_id: int | None = Field(default=None, gt=0, le=MAX_ID)
-    fault_time: AwareDatetime | None = None
+    fault_time: Moment | None = None
     fault_place: Annotated[str | None, Field(max_length=300)] = None
     device: Annotated[str | None, Field(max_length=200)] = None
-    promised_at: AwareDatetime | None = Field(default=None, description="the time promised to the customer (R4)")
+    promised_at: Moment | None = Field(default=None, description="the time promised to the customer (R4)")
     call_id: Annotated[
         str | None,
         Field(
@@ -180,8 +180,8 @@ class ListQuery:
             ),
         ] = None,
         customer: Annotated[int | None, Query(gt=0, le=MAX_ID)] = None,
-        created_from: AwareDatetime | None = None,
-        created_to: AwareDatetime | None = None,
+        created_from: Moment | None = None,
+        created_to: Moment | None = None,
         breach_within: Annotated[
             int | None,
             Query(

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date
 from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
+from kefu.domain import values
 from kefu.domain.errors import N_, DomainError, PermissionDenied, ValidationFailed
 from kefu.domain.org import Permission, TeamFunction, User
 from kefu.domain.routing import RoutingRule, Strategy
 from kefu.domain.sla import ClockName, Conditions
+from kefu.domain.values import whole_number
 from kefu.services import workspace
 from kefu.services.channels import notify
 from kefu.services.context import Context
@@ -153,9 +154,7 @@ def _codes(value: str) -> tuple[str, ...]:
 
 
 def _int(value: str, field: str) -> int:
-    if not value.strip().isdigit():
-        raise ValidationFailed("{name} must be a whole number.", field=field, name=field)
-    return int(value)
+    return whole_number(value, field)
 
 
 def _targets(form: dict[str, str]) -> dict[ClockName, int | dict[str, int]]:
@@ -269,10 +268,7 @@ def save_policy(ctx: Context, user: User, form: dict[str, str]) -> None:
 
 @change("calendar-day", back_to="sla")
 def set_calendar_day(ctx: Context, user: User, form: dict[str, str]) -> None:
-    try:
-        day = date.fromisoformat(form.get("day", ""))
-    except ValueError:
-        raise ValidationFailed("Enter the day as 2026-12-31.", field="day") from None
+    day = values.day(form.get("day", ""), "day")
     sla_admin.set_calendar_day(
         ctx, user, form.get("calendar", ""), day, form.get("is_workday") == "1", form.get("note")
     )

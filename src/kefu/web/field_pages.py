@@ -5,14 +5,16 @@ service-request checklist steps."""
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import datetime
 from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Form, Request, Response
 
+from kefu.domain import values
 from kefu.domain.errors import N_, DomainError, ValidationFailed
 from kefu.domain.org import Permission, Role, User
+from kefu.domain.values import is_digits, moment, record_id
 from kefu.domain.visits import VisitOutcome
 from kefu.i18n import gettext
 from kefu.services import visits, workspace
@@ -21,10 +23,11 @@ from kefu.services.dispatch import hops as dispatch
 from kefu.services.org import admin as org_admin
 from kefu.web import i18n_labels as labels
 from kefu.web.kit import (
+    PathId,
+    QueryId,
     category_labels,
     context_of,
     form_choice,
-    form_datetime,
     form_version,
     locale_of,
     org_names,
@@ -41,9 +44,10 @@ router = APIRouter(include_in_schema=False)
 
 def _target(value: str) -> tuple[int | None, int | None]:
     kind, _, raw = value.partition(":")
-    if kind not in ("team", "org") or not raw.isdigit():
+    if kind not in ("team", "org") or not is_digits(raw):
         raise ValidationFailed("Choose the team or organisation to dispatch to.", field="to_team_id")
-    return (int(raw), None) if kind == "team" else (None, int(raw))
+    chosen = record_id(raw, "to_team_id")
+    return (chosen, None) if kind == "team" else (None, chosen)
 
 
 @router.post("/ui/work-orders/{number}/dispatch")
@@ -75,7 +79,7 @@ def dispatch_form(
 @router.post("/ui/dispatches/{dispatch_id}/answer")
 def answer_form(
     request: Request,
-    dispatch_id: int,
+    dispatch_id: PathId,
     number: str = Form(""),
     action: str = Form(""),
     text: str = Form(""),
@@ -98,6 +102,11 @@ def answer_form(
     return run_work_order_action(request, user, number, csrf, answer, anchor="#dispatches")
 
 
+def _local(request: Request, value: str, field: str) -> datetime:
+    """A datetime-local field, in the reader's timezone."""
+    return moment(value, field, user_timezone(request))
+
+
 def _items(value: str) -> tuple[str, ...]:
     return tuple(x.strip() for x in value.replace("，", ",").split(",") if x.strip())
 
@@ -118,16 +127,16 @@ def schedule_form(
     user = page_user(request)
 
     def schedule(ctx: Context) -> None:
-        if not engineer_id.isdigit():
+        if not is_digits(engineer_id):
             raise ValidationFailed("Choose an engineer.", field="engineer_id")
         visits.schedule_visit(
             ctx,
             user,
             number,
             visits.NewVisit(
-                engineer_id=int(engineer_id),
-                window_start=form_datetime(window_start, user_timezone(request), "window_start"),
-                window_end=form_datetime(window_end, user_timezone(request), "window_end"),
+                engineer_id=record_id(engineer_id, "engineer_id"),
+                window_start=_local(request, window_start, "window_start"),
+                window_end=_local(request, window_end, "window_end"),
                 address=address or None,
                 tools=_items(tools),
                 parts=_items(parts),
@@ -154,7 +163,7 @@ async def checklist_form(request: Request, number: str, code: str) -> Response:
 
 
 @router.get("/ui/teams/{team_id}/queue")
-def team_queue(request: Request, team_id: int) -> Response:
+def team_queue(request: Request, team_id: PathId) -> Response:
     user = page_user(request)
     try:
         queue = dispatch.team_queue(context_of(request), user, team_id)
@@ -165,11 +174,11 @@ def team_queue(request: Request, team_id: int) -> Response:
 
 @router.post("/ui/agents/{user_id}/shift")
 def shift_form(
-    request: Request, user_id: int, on_shift: str = Form(""), team_id: str = Form(""), csrf: str = Form("")
+    request: Request, user_id: PathId, on_shift: str = Form(""), team_id: str = Form(""), csrf: str = Form("")
 ) -> Response:
     """Go on or off shift (oneself), or set someone's shift (supervisors); routing follows at once."""
     user = page_user(request)
-    back = f"/ui/teams/{team_id}/queue" if team_id.isdigit() else "/ui/work-orders"
+    back = f"/ui/teams/{team_id}/queue" if is_digits(team_id) and len(team_id) < 19 else "/ui/work-orders"
     return run_action(
         request,
         user,
@@ -180,14 +189,14 @@ def shift_form(
 
 
 @router.get("/ui/visits/day")
-def engineer_day(request: Request, day: str = "", engineer: int | None = None) -> Response:
+def engineer_day(request: Request, day: str = "", engineer: QueryId = None) -> Response:
     """The engineer's day, in time order; supervisors pick an engineer."""
     user = page_user(request)
     ctx = context_of(request)
     today = ctx.clock.now().astimezone(ctx.timezone).date()
     try:
-        when, bad_day = (date.fromisoformat(day) if day else today), False
-    except ValueError:
+        when, bad_day = (values.day(day, "day") if day else today), False
+    except ValidationFailed:
         when, bad_day = today, True
     engineer_id = engineer or user.id or 0
     try:
@@ -202,7 +211,7 @@ def engineer_day(request: Request, day: str = "", engineer: int | None = None) -
 def _visit_page(
     request: Request,
     user: User,
-    visit_id: int,
+    visit_id: PathId,
     *,
     error: str | None = None,
     status_code: int = 200,
@@ -226,7 +235,7 @@ def _visit_page(
 
 
 @router.get("/ui/visits/{visit_id}")
-def visit_page(request: Request, visit_id: int) -> Response:
+def visit_page(request: Request, visit_id: PathId) -> Response:
     user = page_user(request)
     try:
         return _visit_page(request, user, visit_id)
@@ -235,7 +244,7 @@ def visit_page(request: Request, visit_id: int) -> Response:
 
 
 @router.post("/ui/visits/{visit_id}/check-in")
-def check_in_form(request: Request, visit_id: int, version: str = Form(""), csrf: str = Form("")) -> Response:
+def check_in_form(request: Request, visit_id: PathId, version: str = Form(""), csrf: str = Form("")) -> Response:
     user = page_user(request)
     return run_action(
         request,
@@ -248,7 +257,7 @@ def check_in_form(request: Request, visit_id: int, version: str = Form(""), csrf
 
 
 @router.post("/ui/visits/{visit_id}/complete")
-async def complete_form(request: Request, visit_id: int) -> Response:
+async def complete_form(request: Request, visit_id: PathId) -> Response:
     user = page_user(request)
     form = {k: str(v) for k, v in (await request.form()).items()}
 

@@ -12,18 +12,20 @@ from datetime import datetime
 from enum import Enum
 from functools import partial
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from fastapi import Request
+from fastapi import Path as FastApiPath
+from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from kefu.domain.checklists import template_for
 from kefu.domain.errors import DomainError, ValidationFailed
 from kefu.domain.org import Permission, User
+from kefu.domain.values import MAX_ID, plain_text, whole_number
 from kefu.domain.workorders import Status
-from kefu.http.errors import status_for
+from kefu.http.errors import retry_after, status_for
 from kefu.i18n import LOCALES, format_duration, translate_error, translations
 from kefu.services import visits
 from kefu.services.access import accounts
@@ -37,6 +39,10 @@ from kefu.web.security import LANG_COOKIE, SESSION_COOKIE, csrf_ok, csrf_token
 
 TEMPLATES = Path(__file__).parent / "templates"
 E = TypeVar("E", bound=Enum)
+#: A database id in a page's path: 64-bit, so anything larger is bad input (422), not a crash.
+PathId = Annotated[int, FastApiPath(gt=0, le=MAX_ID)]
+#: A database id in a page's query, when given.
+QueryId = Annotated[int | None, Query(gt=0, le=MAX_ID)]
 TZ_COOKIE = "kefu_tz"
 
 
@@ -130,10 +136,22 @@ def refused(request: Request, user: User | None, error: DomainError, redisplay: 
     be shown either (the work order does not exist, or is not this user's to see)."""
     if redisplay is not None:
         try:
-            return redisplay(error=error_text(request, error), status_code=status_for(error))
+            response = redisplay(error=error_text(request, error), status_code=status_for(error))
         except DomainError as again:
             error = again
-    return render(request, "error.html", status_for(error), user=user, error=error_text(request, error))
+        else:
+            response.headers.update(retry_after(error))
+            return response
+    response = render(request, "error.html", status_for(error), user=user, error=error_text(request, error))
+    response.headers.update(retry_after(error))
+    return response
+
+
+async def form_fields(request: Request) -> dict[str, str]:
+    """The submitted form's text fields, trimmed; a NUL character in any of them is refused,
+    naming the field (files are not text fields and come back empty)."""
+    form = await request.form()
+    return {key: plain_text(value.strip() if isinstance(value, str) else "", key) for key, value in form.items()}
 
 
 def check_csrf(request: Request, token: str | None) -> None:
@@ -149,18 +167,9 @@ def form_choice(choices: type[E], value: str, message: str, *, field: str, **par
         raise ValidationFailed(message, field=field, **params) from None
 
 
-def form_datetime(value: str, tz: ZoneInfo, field: str) -> datetime:
-    """A datetime-local field; a time typed without a zone is in `tz`."""
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValidationFailed("Enter a date and time, e.g. 2026-11-23 09:00.", field=field) from None
-    return parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed
-
-
 def form_version(value: str) -> int | None:
     """The version a form sends back with a change (what If-Match is to the API); None without one."""
-    return int(value) if value.isdigit() else None
+    return whole_number(value, "version", low=1) if value.strip() else None
 
 
 def run_action(

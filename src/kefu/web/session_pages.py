@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from kefu.domain.errors import DomainError
+from kefu.http.clients import address_of
 from kefu.i18n import LOCALES
 from kefu.services.access import accounts
 from kefu.web.kit import check_csrf, context_of, refused, render
@@ -45,7 +46,7 @@ def login(
 ) -> Response:
     try:
         check_csrf(request, csrf)
-        _, token = accounts.log_in(context_of(request), username, password)
+        _, token = accounts.log_in(context_of(request), username, password, address=address_of(request.scope))
     except DomainError as exc:
         return refused(request, None, exc, partial(render, request, "login.html", next=next, username=username))
     target = next if next.startswith("/") and not next.startswith("//") else "/ui/work-orders"

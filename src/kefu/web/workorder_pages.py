@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from kefu.domain.errors import N_, DomainError, ValidationFailed
 from kefu.domain.org import User
+from kefu.domain.values import is_digits, moment, record_id, whole_number
 from kefu.domain.workorders import (
     OPEN_STATUS_VALUES,
     Channel,
@@ -33,6 +34,7 @@ from kefu.services.ports import WorkOrderFilter
 from kefu.services.workorders import commands as svc
 from kefu.services.workorders import queries
 from kefu.web.kit import (
+    PathId,
     category_labels,
     check_csrf,
     context_of,
@@ -81,16 +83,27 @@ def _list_filter(params: dict[str, str], now: datetime) -> tuple[WorkOrderFilter
         types=one("type", {t.value for t in WorkOrderType}),
         category=params.get("category") or None,
         owner_id=None,
-        customer_id=int(params["customer"]) if params.get("customer", "").isdigit() else None,
+        customer_id=_customer(params, problems),
         before_id=before_id,
     )
     within = params.get("breach_within", "")
     if within:
-        if within.isdigit() and int(within) <= 60 * 24 * 30:
-            flt = replace(flt, due_before=now + timedelta(minutes=int(within)))
-        else:
+        try:
+            minutes = whole_number(within, "breach_within", high=60 * 24 * 30)
+        except ValidationFailed:
             problems["breach_within"] = within
+        else:
+            flt = replace(flt, due_before=now + timedelta(minutes=minutes))
     return flt, problems
+
+
+def _customer(params: dict[str, str], problems: dict[str, str]) -> int | None:
+    raw = params.get("customer", "")
+    try:
+        return record_id(raw, "customer") if raw else None
+    except ValidationFailed:
+        problems["customer"] = raw
+        return None
 
 
 @router.get("/ui/work-orders")
@@ -161,7 +174,7 @@ def save_filter(request: Request, name: str = Form(""), query: str = Form(""), c
 
 
 @router.post("/ui/filters/{filter_id}/delete")
-def delete_filter(request: Request, filter_id: int, csrf: str = Form("")) -> Response:
+def delete_filter(request: Request, filter_id: PathId, csrf: str = Form("")) -> Response:
     user = page_user(request)
     return run_action(
         request, user, csrf, lambda ctx: workspace.delete_filter(ctx, user, filter_id), then="/ui/work-orders"
@@ -193,7 +206,7 @@ def new_work_order_form(request: Request, channel: str = "", customer_id: str = 
     form = _form_defaults()
     if channel in {c.value for c in Channel}:
         form["channel"] = channel
-    form["customer_id"] = customer_id if customer_id.isdigit() else ""
+    form["customer_id"] = customer_id if is_digits(customer_id) and len(customer_id) < 19 else ""
     form["call_id"] = call_id[:100]
     return _new_form(request, user, form)
 
@@ -248,19 +261,16 @@ def _parse_new_work_order(form: dict[str, str], ctx: Context, tz: ZoneInfo | Non
         raw = form.get(name, "").strip()
         if not raw:
             return None
-        if not raw.isdigit():
+        if not is_digits(raw):
             raise ValidationFailed("{label} must be a number.", field=name, label=label)
-        return int(raw)
+        return record_id(raw, name)
 
     customer_id = number("customer_id", "customer")
     if customer_id is None:
         raise ValidationFailed("Find and pick the customer first.", field="customer_id")
     fault_time = None
     if form.get("fault_time"):
-        try:
-            fault_time = datetime.fromisoformat(form["fault_time"]).replace(tzinfo=tz or ctx.timezone)
-        except ValueError:
-            raise ValidationFailed("The fault time is not a date and time.", field="fault_time") from None
+        fault_time = moment(form["fault_time"], "fault_time", tz or ctx.timezone)
     return svc.NewWorkOrder(
         customer_id=customer_id,
         type=choice("type", WorkOrderType, "type"),
