@@ -1,6 +1,6 @@
 """the edge: rate-limit counts shared through the database, failed logins and locks
 
-Revision ID: 0008
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-30
 """
