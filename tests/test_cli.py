@@ -87,6 +87,11 @@ def test_reset_codes_and_second_factors_from_the_command_line(tmp: Path) -> None
         (["user", "create", "--username", "x2", "--role", "boss", "--password-stdin"], "boss"),
         (["token", "create", "--username", "nobody"], "does not exist"),
         (["token", "revoke", "999999"], "does not exist"),
+        (["token", "revoke", str(10**30)], "token_id"),
+        (["user", "create", "--username", "x3", "--role", "agent", "--password-stdin", "--team", "²"], "team"),
+        (["user", "create", "--username", "x4", "--role", "agent", "--password-stdin", "--team", str(10**30)], "team"),
+        (["user", "unlock", "account", "nobody"], "does not exist"),
+        (["mail-receiver", "--listen", "127.0.0.1:²"], "127.0.0.1:2525"),
     ],
 )
 def test_bad_input_exits_non_zero_with_a_sentence(tmp: Path, args: list[str], says: str) -> None:

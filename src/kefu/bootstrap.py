@@ -11,12 +11,15 @@ from kefu.adapters.db.engine import make_engine
 from kefu.adapters.db.uow import UnitOfWorkFactory
 from kefu.adapters.holidays import ChineseWorkdays
 from kefu.adapters.passwords import Argon2PasswordHasher
+from kefu.adapters.ratelimits import build_limiter
 from kefu.adapters.sealing import AesGcmSealer
 from kefu.config import Settings
 from kefu.domain.clock import Clock, SystemClock
 from kefu.domain.notifications import QuietHours
+from kefu.services.access.lockout import LockoutPolicy
 from kefu.services.context import AccountRules, Context
 from kefu.services.ports import PasswordHasher, Sender
+from kefu.services.ratelimits import RateLimits, rates
 
 
 @dataclass
@@ -57,6 +60,16 @@ def build(
         quiet_hours=QuietHours(*quiet, settings.tz) if (quiet := settings.quiet()) else None,
         senders=senders(settings),
         portal_url=settings.portal_url.rstrip("/"),
+        rate_limits=RateLimits(
+            limiter=build_limiter(settings.rate_limit_storage, redis_url=settings.redis_url, engine=engine),
+            rates=rates(settings.rate_limits),
+        ),
+        lockout=LockoutPolicy(
+            account_failures=settings.lockout_account_failures,
+            address_failures=settings.lockout_address_failures,
+            first_lock=timedelta(seconds=settings.lockout_seconds),
+            longest_lock=timedelta(seconds=max(settings.lockout_seconds, settings.lockout_max_seconds)),
+        ),
     )
     return Kefu(settings=settings, engine=engine, ctx=ctx)
 

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from kefu.bootstrap import Kefu, build
 from kefu.domain.errors import DomainError
 from kefu.domain.org import Role
+from kefu.domain.values import MAX_ID, is_digits
 
 app = typer.Typer(help="kefu (客服): customer-service work orders.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -39,8 +40,8 @@ def _fail(exc: DomainError) -> typer.Exit:
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
-    workers: Annotated[int, typer.Option(help="server processes (PostgreSQL only)")] = 1,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="server processes (PostgreSQL only)")] = 1,
 ) -> None:
     """Serve the pages and the API."""
     import uvicorn
@@ -92,7 +93,7 @@ def mail_receiver(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     k = _kefu()
     host, _, port = (listen or k.settings.mail_receiver).rpartition(":")
-    if not host or not port.isdigit():
+    if not host or not is_digits(port) or not 0 < int(port) < 65536:
         typer.echo("The address must look like 127.0.0.1:2525.", err=True)
         raise typer.Exit(2)
     handler = MailHandler(
@@ -142,7 +143,7 @@ def user_create(
         bool, typer.Option("--must-change", help="the first login leads to choosing a new password")
     ] = False,
     display_name: Annotated[str | None, typer.Option(help="name shown on screens")] = None,
-    team: Annotated[int | None, typer.Option(help="team id")] = None,
+    team: Annotated[int | None, typer.Option(min=1, max=MAX_ID, help="team id")] = None,
 ) -> None:
     """Create a user; the password is asked at a hidden prompt (twice) or read from stdin."""
     from kefu.services.access.accounts import NewUser, create_user
@@ -161,6 +162,36 @@ def user_create(
     except DomainError as exc:
         raise _fail(exc) from None
     typer.echo(f"created user {user.username} (id {user.id}, role {user.role.value})")
+
+
+@user_app.command("locks")
+def user_locks() -> None:
+    """List the accounts and addresses locked now by failed logins (and until when)."""
+    from kefu.services.access.lockout import locked_now
+
+    k = _kefu()
+    found = locked_now(k.ctx)
+    for lock in found:
+        until = lock.locked_until.astimezone(k.ctx.timezone).strftime("%Y-%m-%d %H:%M:%S") if lock.locked_until else ""
+        typer.echo(f"{lock.scope}\t{lock.key}\t{lock.failures} failures\tlocked until {until}")
+    if not found:
+        typer.echo("nothing is locked")
+
+
+@user_app.command("unlock")
+def user_unlock(
+    scope: Annotated[str, typer.Argument(help="account or address")],
+    key: Annotated[str, typer.Argument(help="the username or the IP address")],
+) -> None:
+    """Lift a lock from an account or an address and forget its failed logins."""
+    from kefu.services.access.lockout import unlock
+
+    k = _kefu()
+    try:
+        unlock(k.ctx, None, scope, key)
+    except DomainError as exc:
+        raise _fail(exc) from None
+    typer.echo(f"unlocked {scope} {key}")
 
 
 @user_app.command("reset-password")
@@ -200,7 +231,9 @@ def user_reset_two_factor(username: Annotated[str, typer.Option(help="whose seco
 def token_create(
     username: Annotated[str, typer.Option(help="the user the token acts as")],
     name: Annotated[str, typer.Option(help="what the token is for")] = "kefu token create",
-    days: Annotated[int | None, typer.Option(help="valid for this many days (default KEFU_TOKEN_DAYS)")] = None,
+    days: Annotated[
+        int | None, typer.Option(min=1, max=3650, help="valid for this many days (default KEFU_TOKEN_DAYS)")
+    ] = None,
     read_only: Annotated[bool, typer.Option("--read-only", help="may only read (GET)")] = False,
 ) -> None:
     """Print a new API token on stdout (nothing else; its expiry goes to stderr): shown only this once."""
@@ -248,7 +281,9 @@ def token_list(username: Annotated[str | None, typer.Option(help="only this user
 
 
 @token_app.command("revoke")
-def token_revoke(token_id: Annotated[int, typer.Argument(help="the token's id (see `kefu token list`)")]) -> None:
+def token_revoke(
+    token_id: Annotated[int, typer.Argument(min=1, max=MAX_ID, help="the token's id (see `kefu token list`)")],
+) -> None:
     """Revoke an API token: it stops working at once here and within KEFU_CACHE_SECONDS in running servers."""
     from kefu.services.access.tokens import revoke_api_token
 

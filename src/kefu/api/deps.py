@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 from kefu.api.schemas import MAX_ID
 from kefu.domain.errors import N_, PermissionDenied, ValidationFailed
 from kefu.domain.org import User
+from kefu.domain.values import is_digits
 from kefu.services.access.tokens import authenticate_token, cached_token, may_write
 from kefu.services.context import Access, Context
 
@@ -74,7 +75,7 @@ def if_match_version(value: str | None) -> int | None:
     if value is None:
         return None
     raw = value.strip().removeprefix("W/").strip('"')
-    if not raw.isdigit():
+    if not is_digits(raw) or len(raw) > 18:
         raise ValidationFailed('If-Match must be the ETag of the work order you read, e.g. "3".', field="If-Match")
     return int(raw)
 

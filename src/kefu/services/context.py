@@ -15,8 +15,10 @@ from kefu.domain.clock import Clock
 from kefu.domain.notifications import QuietHours
 from kefu.domain.org import Organisation, Role, User
 from kefu.domain.routing import RoutingRule
+from kefu.services.access.lockout import LockoutPolicy
 from kefu.services.caching import TtlCache
 from kefu.services.ports import PasswordHasher, SecretSealer, Sender, UnitOfWork
+from kefu.services.ratelimits import RateLimits
 
 if TYPE_CHECKING:  # the cached values' types; their modules need Context themselves
     from kefu.services.sla.clocks import SlaSetup
@@ -92,6 +94,10 @@ class Context:
     senders: Mapping[str, Sender] = field(default_factory=dict)
     #: Where customers follow their work orders (the self-service portal), for links in messages.
     portal_url: str = "http://127.0.0.1:8000/portal"
+    #: Rate limits on what anyone may call without an account, and where their counts live.
+    rate_limits: RateLimits = field(default_factory=RateLimits)
+    #: When failed logins lock an account or an address.
+    lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
     caches: Caches = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

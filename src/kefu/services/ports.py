@@ -337,6 +337,26 @@ class AdminChange:
     after: Any
 
 
+@dataclass
+class LoginFailures:
+    """Failed logins counted for an account (by the username typed, known or not) or for an address."""
+
+    scope: str  # "account" or "address"
+    key: str
+    failures: int
+    last_failure_at: datetime
+    locked_until: datetime | None
+
+
+class LockoutRepository(Protocol):
+    def get(self, scope: str, key: str) -> LoginFailures | None: ...
+    def put(self, record: LoginFailures) -> None: ...
+    def clear(self, scope: str, key: str) -> bool: ...
+    def locked(self, now: datetime, limit: int) -> list[LoginFailures]:
+        """The accounts and addresses locked at `now`, the latest lock first."""
+        ...
+
+
 class WorkspaceRepository(Protocol):
     def count(self, flt: WorkOrderFilter, cap: int) -> int: ...
     def filters(self, user_id: int) -> list[SavedFilter]: ...
@@ -502,6 +522,8 @@ class UnitOfWork(Protocol):
     def channels(self) -> ChannelRepository: ...
     @property
     def workspace(self) -> WorkspaceRepository: ...
+    @property
+    def lockouts(self) -> LockoutRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> None: ...
@@ -544,3 +566,13 @@ class Sender(Protocol):
 class PasswordHasher(Protocol):
     def hash(self, password: str) -> str: ...
     def verify(self, password: str, password_hash: str) -> bool: ...
+
+
+class RateLimiter(Protocol):
+    """Counts hits per key in a sliding window, shared by every process that shares its storage
+    (kefu.adapters.ratelimits: Redis, the database or this process's memory)."""
+
+    def hit(self, name: str, amount: int, seconds: int, key: str) -> float | None:
+        """One more hit of `key` under the limit `name` (`amount` per `seconds`): None when it is
+        within the limit, else the seconds until one more would be."""
+        ...

@@ -16,11 +16,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 
-from kefu.domain.errors import DomainError, ValidationFailed
+from kefu.domain.errors import DomainError
+from kefu.domain.values import whole_number
 from kefu.services.access import accounts, passwords, sessions, tokens, two_factor
 from kefu.services.access.sessions import Stage
 from kefu.services.context import Context
 from kefu.web.kit import (
+    PathId,
     SignedIn,
     after_login_step,
     check_csrf,
@@ -30,6 +32,7 @@ from kefu.web.kit import (
     page_user,
     refused,
     render,
+    run_action,
     signed_in,
 )
 from kefu.web.security import SESSION_COOKIE
@@ -38,14 +41,6 @@ router = APIRouter(include_in_schema=False)
 
 #: The tabs of My account, in order: (address, what it is called).
 TABS = ("password", "two-factor", "sessions", "tokens")
-
-
-def _whole(value: str, field: str) -> int:
-    """A positive id from a path or form (ASCII digits only: "²" is a digit to Python, not to int)."""
-    value = value.strip()
-    if not (value.isascii() and value.isdigit()) or not 0 < int(value) < 2**63:
-        raise ValidationFailed("{name} must be a whole number.", field=field, name=field)
-    return int(value)
 
 
 def _token(request: Request) -> str:
@@ -133,12 +128,14 @@ def device(user_agent: str | None) -> str:
 def _act(request: Request, csrf: str, tab: str, act: Callable[[Context, SignedIn], object]) -> Response:
     """Make a change from a tab of My account, then show that tab again (with the error, if refused)."""
     who = signed_in(request)
-    try:
-        check_csrf(request, csrf)
-        act(context_of(request), who)
-    except DomainError as exc:
-        return refused(request, who.user, exc, partial(_page, request, who, tab))
-    return RedirectResponse(f"/ui/account/{tab}", status_code=303)
+    return run_action(
+        request,
+        who.user,
+        csrf,
+        lambda ctx: act(ctx, who),
+        then=f"/ui/account/{tab}",
+        redisplay=partial(_page, request, who, tab),
+    )
 
 
 @router.get("/ui/account")
@@ -234,13 +231,8 @@ def sessions_page(request: Request) -> Response:
 
 
 @router.post("/ui/account/sessions/{session_id}/end")
-def end_session(request: Request, session_id: str, csrf: str = Form("")) -> Response:
-    return _act(
-        request,
-        csrf,
-        "sessions",
-        lambda ctx, who: sessions.end_session(ctx, who.user, _whole(session_id, "session_id")),
-    )
+def end_session(request: Request, session_id: PathId, csrf: str = Form("")) -> Response:
+    return _act(request, csrf, "sessions", lambda ctx, who: sessions.end_session(ctx, who.user, session_id))
 
 
 @router.post("/ui/account/sessions/end-others")
@@ -277,7 +269,7 @@ def create_token(
             context_of(request),
             who.user.username,
             name=name,
-            days=_whole(days, "days") if days.strip() else None,
+            days=whole_number(days, "days") if days.strip() else None,
             read_only=bool(read_only),
             actor=who.user,
         )
@@ -289,13 +281,8 @@ def create_token(
 
 
 @router.post("/ui/account/tokens/{token_id}/revoke")
-def revoke_token(request: Request, token_id: str, csrf: str = Form("")) -> Response:
-    return _act(
-        request,
-        csrf,
-        "tokens",
-        lambda ctx, who: tokens.revoke_api_token(ctx, who.user, _whole(token_id, "token_id")),
-    )
+def revoke_token(request: Request, token_id: PathId, csrf: str = Form("")) -> Response:
+    return _act(request, csrf, "tokens", lambda ctx, who: tokens.revoke_api_token(ctx, who.user, token_id))
 
 
 # --- a user's access, for the administrators who manage them ----------------------------------
@@ -322,13 +309,9 @@ def _user_page(
     )
 
 
-def _user_change(request: Request, user_id: str, csrf: str, change: Any, **after: Any) -> Response:
+def _user_change(request: Request, target: int, csrf: str, change: Any, **after: Any) -> Response:
     """Make `change(ctx, actor, id)` and show the user's page again (with what it returned, as `after`)."""
     actor = page_user(request)
-    try:
-        target = _whole(user_id, "user_id")
-    except DomainError as exc:
-        return refused(request, actor, exc)
     try:
         check_csrf(request, csrf)
         made = change(context_of(request), actor, target)
@@ -348,16 +331,16 @@ def find_user(request: Request, username: str = "") -> Response:
 
 
 @router.get("/ui/users/{user_id}/security")
-def user_page(request: Request, user_id: str) -> Response:
+def user_page(request: Request, user_id: PathId) -> Response:
     actor = page_user(request)
     try:
-        return _user_page(request, _whole(user_id, "user_id"))
+        return _user_page(request, user_id)
     except DomainError as exc:
         return refused(request, actor, exc)
 
 
 @router.post("/ui/users/{user_id}/password-reset")
-def issue_reset(request: Request, user_id: str, must_change: str = Form(""), csrf: str = Form("")) -> Response:
+def issue_reset(request: Request, user_id: PathId, must_change: str = Form(""), csrf: str = Form("")) -> Response:
     def issue(ctx: Any, actor: Any, target: int) -> passwords.PasswordReset:
         return passwords.issue_password_reset(ctx, actor, target, must_change_at_login=bool(must_change))
 
@@ -365,12 +348,12 @@ def issue_reset(request: Request, user_id: str, must_change: str = Form(""), csr
 
 
 @router.post("/ui/users/{user_id}/two-factor-reset")
-def reset_two_factor(request: Request, user_id: str, csrf: str = Form("")) -> Response:
+def reset_two_factor(request: Request, user_id: PathId, csrf: str = Form("")) -> Response:
     return _user_change(request, user_id, csrf, two_factor.reset_two_factor)
 
 
 @router.post("/ui/users/{user_id}/sessions/end-all")
-def end_user_sessions(request: Request, user_id: str, csrf: str = Form("")) -> Response:
+def end_user_sessions(request: Request, user_id: PathId, csrf: str = Form("")) -> Response:
     def end(ctx: Any, actor: Any, target: int) -> int:
         return sessions.end_other_sessions(ctx, actor, keeping=None, user_id=target)
 
@@ -378,8 +361,8 @@ def end_user_sessions(request: Request, user_id: str, csrf: str = Form("")) -> R
 
 
 @router.post("/ui/users/{user_id}/tokens/{token_id}/revoke")
-def revoke_user_token(request: Request, user_id: str, token_id: str, csrf: str = Form("")) -> Response:
+def revoke_user_token(request: Request, user_id: PathId, token_id: PathId, csrf: str = Form("")) -> Response:
     def revoke(ctx: Any, actor: Any, target: int) -> object:
-        return tokens.revoke_api_token(ctx, actor, _whole(token_id, "token_id"), owner=target)
+        return tokens.revoke_api_token(ctx, actor, token_id, owner=target)
 
     return _user_change(request, user_id, csrf, revoke)

@@ -1,27 +1,33 @@
 """The page toolkit every page module uses: rendering in the reader's language and timezone, the
 request's context and signed-in user, the CSRF check, error texts and the one answer to a refused
-request (refused), and what several pages show (category and organisation names, checklist
-templates, the work-order page itself)."""
+request (refused), the one way a form makes a change (run_action, run_work_order_action), and what
+several pages show (category and organisation names, checklist templates, the work-order page
+itself)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
+from functools import partial
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol, TypeVar
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from fastapi import Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import Path as FastApiPath
+from fastapi import Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from kefu.domain.checklists import template_for
 from kefu.domain.errors import DomainError, ValidationFailed
 from kefu.domain.org import Permission, User
+from kefu.domain.values import MAX_ID, plain_text, whole_number
 from kefu.domain.workorders import Status
-from kefu.http.errors import status_for
+from kefu.http.errors import retry_after, status_for
 from kefu.i18n import LOCALES, format_duration, translate_error, translations
 from kefu.services import visits
 from kefu.services.access import sessions
@@ -35,6 +41,11 @@ from kefu.web import i18n_labels as labels
 from kefu.web.security import LANG_COOKIE, SESSION_COOKIE, csrf_ok, csrf_token
 
 TEMPLATES = Path(__file__).parent / "templates"
+E = TypeVar("E", bound=Enum)
+#: A database id in a page's path: 64-bit, so anything larger is bad input (422), not a crash.
+PathId = Annotated[int, FastApiPath(gt=0, le=MAX_ID)]
+#: A database id in a page's query, when given.
+QueryId = Annotated[int | None, Query(gt=0, le=MAX_ID)]
 TZ_COOKIE = "kefu_tz"
 
 
@@ -182,15 +193,81 @@ def refused(request: Request, user: User | None, error: DomainError, redisplay: 
     be shown either (the work order does not exist, or is not this user's to see)."""
     if redisplay is not None:
         try:
-            return redisplay(error=error_text(request, error), status_code=status_for(error))
+            response = redisplay(error=error_text(request, error), status_code=status_for(error))
         except DomainError as again:
             error = again
-    return render(request, "error.html", status_for(error), user=user, error=error_text(request, error))
+        else:
+            response.headers.update(retry_after(error))
+            return response
+    response = render(request, "error.html", status_for(error), user=user, error=error_text(request, error))
+    response.headers.update(retry_after(error))
+    return response
+
+
+async def form_fields(request: Request) -> dict[str, str]:
+    """The submitted form's text fields, trimmed; a NUL character in any of them is refused,
+    naming the field (files are not text fields and come back empty)."""
+    form = await request.form()
+    return {key: plain_text(value.strip() if isinstance(value, str) else "", key) for key, value in form.items()}
 
 
 def check_csrf(request: Request, token: str | None) -> None:
     if not csrf_ok(request, token):
         raise ValidationFailed("The form expired. Reload the page and submit it again.", field="csrf")
+
+
+def form_choice(choices: type[E], value: str, message: str, *, field: str, **params: Any) -> E:
+    """The member of `choices` a form's select or radio sent; `message` (a msgid) when it is none."""
+    try:
+        return choices(value)
+    except ValueError:
+        raise ValidationFailed(message, field=field, **params) from None
+
+
+def form_version(value: str) -> int | None:
+    """The version a form sends back with a change (what If-Match is to the API); None without one."""
+    return whole_number(value, "version", low=1) if value.strip() else None
+
+
+def run_action(
+    request: Request,
+    user: User | None,
+    csrf: str | None,
+    action: Callable[[Context], object],
+    *,
+    then: str,
+    redisplay: Redisplay | None = None,
+) -> Response:
+    """A form that changes something: the CSRF check, then `action` (reading the form and calling
+    one service); then the browser goes to `then` (303), or, when refused, the page it came from is
+    shown again with the error (`redisplay`; see refused)."""
+    try:
+        check_csrf(request, csrf)
+        action(context_of(request))
+    except DomainError as exc:
+        return refused(request, user, exc, redisplay)
+    return RedirectResponse(then, status_code=303)
+
+
+def run_work_order_action(
+    request: Request,
+    user: User,
+    number: str,
+    csrf: str | None,
+    action: Callable[[Context], object],
+    *,
+    anchor: str = "",
+) -> Response:
+    """A form on the work-order page (run_action): back to the page, at `anchor`; when refused, the
+    page again with the error above its current state."""
+    return run_action(
+        request,
+        user,
+        csrf,
+        action,
+        then=f"/ui/work-orders/{number}{anchor}",
+        redisplay=partial(detail_page, request, user, number),
+    )
 
 
 def category_labels(request: Request, user: User) -> dict[str, Any]:

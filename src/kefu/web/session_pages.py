@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from kefu.domain.errors import DomainError
+from kefu.http.clients import address_of
 from kefu.i18n import LOCALES
 from kefu.services.access import accounts, passwords, sessions, two_factor
 from kefu.services.access.sessions import Stage
@@ -38,10 +39,9 @@ def login_form(request: Request, next: str = "/ui/work-orders", done: str = "") 
 
 
 def client_of(request: Request) -> sessions.Client:
-    """The browser and address a login comes from, for the list of sessions."""
-    return sessions.Client(
-        user_agent=request.headers.get("user-agent", ""), address=request.client.host if request.client else ""
-    )
+    """The browser and address a login comes from: for the list of sessions, and the address for the
+    login's rate limit and lockout."""
+    return sessions.Client(user_agent=request.headers.get("user-agent", ""), address=address_of(request.scope))
 
 
 @router.post("/login")
@@ -54,8 +54,7 @@ def login(
 ) -> Response:
     try:
         check_csrf(request, csrf)
-        ctx = context_of(request)
-        _, token = accounts.log_in(ctx, username, password, client=client_of(request))
+        _, token = accounts.log_in(context_of(request), username, password, client=client_of(request))
     except DomainError as exc:
         return refused(request, None, exc, partial(render, request, "login.html", next=next, username=username))
     response = RedirectResponse(after_login_step(request, token, next), status_code=303)
@@ -86,7 +85,7 @@ def code(request: Request, code: str = Form(""), csrf: str = Form(""), next: str
     ctx = context_of(request)
     try:
         check_csrf(request, csrf)
-        two_factor.verify_login_code(ctx, token, code)
+        two_factor.verify_login_code(ctx, token, code, address=address_of(request.scope))
     except DomainError as exc:
         return refused(request, None, exc, partial(render, request, "login_code.html", next=next))
     return RedirectResponse(after_login_step(request, token, next), status_code=303)
@@ -109,7 +108,7 @@ def reset(
     try:
         check_csrf(request, csrf)
         check_typed_twice(password, repeat)
-        passwords.reset_password(context_of(request), code, password)
+        passwords.reset_password(context_of(request), code, password, address=address_of(request.scope))
     except DomainError as exc:
         return refused(request, None, exc, partial(render, request, "password_reset.html", code=code[:100]))
     response = RedirectResponse("/login?done=password", status_code=303)

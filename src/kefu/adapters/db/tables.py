@@ -12,6 +12,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -677,4 +678,30 @@ admin_changes = Table(
     Column("after", Json),
     Index(None, "entity", "key", "id"),
     Index(None, "at"),
+)
+
+# --- the edge: rate-limit counts (when neither Redis nor one process's memory keeps them), login lockout
+
+rate_limit_counters = Table(
+    "rate_limit_counters",
+    metadata,
+    # One row per limit, key and window (kefu.adapters.db.ratelimit_repository): the count and when
+    # the row may go (seconds since the epoch, as the `limits` storages count time).
+    Column("key", String(200), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("expires_at", Float(precision=53), nullable=False),
+    Index(None, "expires_at"),
+)
+
+login_failures = Table(
+    "login_failures",
+    metadata,
+    # Failed logins per account (the username typed, known or not) and per address, and the lock
+    # they earned; a successful login clears the account's row.
+    Column("scope", String(10), primary_key=True),
+    Column("key", String(100), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", UTCDateTime, nullable=False),
+    Column("locked_until", UTCDateTime),
+    Index(None, "locked_until"),
 )

@@ -13,6 +13,7 @@ from kefu.adapters.db.channel_repository import SqlChannelRepository
 from kefu.adapters.db.customer_repository import SqlCustomerRepository
 from kefu.adapters.db.dispatch_repository import SqlDispatchRepository
 from kefu.adapters.db.idempotency_repository import SqlIdempotencyRepository
+from kefu.adapters.db.lockout_repository import SqlLockoutRepository
 from kefu.adapters.db.org_repository import SqlOrgRepository
 from kefu.adapters.db.outbox_repository import SqlOutboxRepository
 from kefu.adapters.db.password_repository import SqlPasswordResetRepository
@@ -56,6 +57,7 @@ class SqlUnitOfWork:
     routing: SqlRoutingRepository
     channels: SqlChannelRepository
     workspace: SqlWorkspaceRepository
+    lockouts: SqlLockoutRepository
 
     def __init__(self, engine: Engine, *, write: bool = False) -> None:
         self.engine = engine
@@ -96,6 +98,7 @@ class SqlUnitOfWork:
         self.routing = SqlRoutingRepository(conn)
         self.channels = SqlChannelRepository(conn)
         self.workspace = SqlWorkspaceRepository(conn)
+        self.lockouts = SqlLockoutRepository(conn)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 
 from kefu.domain.errors import AuthenticationFailed, ValidationFailed
 from kefu.domain.org import EXTERNAL_KINDS, Permission, Role, User
-from kefu.services.access import sessions
+from kefu.services.access import lockout, sessions
 from kefu.services.access.authz import load_managed_user, require
 from kefu.services.access.passwords import check_password_policy
 from kefu.services.context import Context
-from kefu.services.ports import UnitOfWork
+from kefu.services.ports import PasswordHasher, UnitOfWork
+from kefu.services.ratelimits import Limit
 
 USERNAME_RE = re.compile(r"^[a-z][a-z0-9_.-]{1,63}$")
 
@@ -89,15 +90,56 @@ def _organisation_of(uow: UnitOfWork, new: NewUser) -> int | None:
     return home.id if home else None
 
 
-def log_in(ctx: Context, username: str, password: str, *, client: sessions.Client | None = None) -> tuple[User, str]:
-    """Check the password and open a page session; returns the user and the session token."""
-    with ctx.uow() as uow:
-        user = uow.users.get_by_username(username.strip().lower())
-    if user is None or not user.active or not ctx.hasher.verify(password, user.password_hash):
+_DUMMY_HASHES: dict[int, tuple[PasswordHasher, str]] = {}
+
+
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """A hash of no one's password, made by the installation's hasher, to verify against when
+    there is no password to check: the answer then costs what a wrong password costs."""
+    known = _DUMMY_HASHES.get(id(hasher))
+    if known is None or known[0] is not hasher:
+        known = _DUMMY_HASHES[id(hasher)] = (hasher, hasher.hash(secrets.token_urlsafe(16)))
+    return known[1]
+
+
+def check_password(ctx: Context, username: str, password: str, *, address: str | None = None) -> User:
+    """The user, if the password is theirs and neither the account nor the address is locked.
+
+    Every attempt does the same work whatever the reason it fails — an unknown username, an
+    inactive account, a lock, a wrong password: one read of the user, one of each lock, one
+    password verification (against a dummy hash when there is no password to check), one write of
+    the failure counts — and is refused with the same message, so neither the answer nor its
+    timing tells which usernames exist or which are locked. Before all that, attempts from one
+    address are rate-limited (RateLimited: 429)."""
+    if address is not None:
+        ctx.rate_limits.check(Limit.LOGIN_ADDRESS, address)
+    name = username.strip().lower()
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        user = uow.users.get_by_username(name)
+        locked = lockout.is_locked(uow, now, name, address)
+        password_hash = user.password_hash if user is not None and user.active and not locked else None
+        matches = ctx.hasher.verify(password, password_hash or _dummy_hash(ctx.hasher))
+        usable = password_hash is not None
+        if user is not None and usable and matches:
+            lockout.succeeded(uow, name)
+        else:
+            lockout.failed(uow, ctx.lockout, now, name, address)
+        uow.commit()
+    if user is None or not (usable and matches):
         raise AuthenticationFailed()
-    # The session is complete only once the login steps due are done (second factor, new password,
-    # enrolment): see kefu.services.access.sessions.
-    return user, sessions.open_session(ctx, user, client or sessions.Client())
+    return user
+
+
+def log_in(ctx: Context, username: str, password: str, *, client: sessions.Client | None = None) -> tuple[User, str]:
+    """Check the password (check_password: the address's rate limit, the lockout, the same work and
+    answer for every refusal), then open a page session; returns the user and the session token.
+
+    The session is complete only once the login steps due are done (the second factor, a new
+    password, enrolment): see kefu.services.access.sessions."""
+    client = client or sessions.Client()
+    user = check_password(ctx, username, password, address=client.address or None)
+    return user, sessions.open_session(ctx, user, client)
 
 
 def managed_user(ctx: Context, actor: User, user: int | str) -> User:

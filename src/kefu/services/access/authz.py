@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from kefu.domain.errors import N_, NotFound, PermissionDenied
 from kefu.domain.org import EXTERNAL_KINDS, Permission, Role, User, visible_organisations
 from kefu.services.access import scope
-from kefu.services.context import Context
 from kefu.services.ports import UnitOfWork
+
+if TYPE_CHECKING:  # context.py imports access.lockout, which needs this module: no cycle at run time
+    from kefu.services.context import Context
 
 _ACTIONS: dict[Permission, str] = {
     Permission.READ: N_("read work orders"),

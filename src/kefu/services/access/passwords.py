@@ -16,6 +16,7 @@ from kefu.services.access.authz import load_managed_user
 from kefu.services.access.credentials import code_hash, new_code
 from kefu.services.context import Context
 from kefu.services.ports import UnitOfWork
+from kefu.services.ratelimits import Limit
 
 #: Past this, a "password" is an attempt to make argon2 work for nothing.
 MAX_PASSWORD = 128
@@ -126,9 +127,12 @@ def issue_password_reset(
     return PasswordReset(username=target.username, code=code, expires_at=expires_at)
 
 
-def reset_password(ctx: Context, code: str, new: str) -> User:
+def reset_password(ctx: Context, code: str, new: str, *, address: str | None = None) -> User:
     """Set a new password with a reset code: valid for its lifetime, once. Every session of the user
-    ends; the second factor, if any, is still asked at the next login."""
+    ends; the second factor, if any, is still asked at the next login. Attempts from one address are
+    rate-limited first (RateLimited: 429)."""
+    if address is not None:
+        ctx.rate_limits.check(Limit.PASSWORD_RESET_ADDRESS, address)
     wrong = AuthenticationFailed(N_("The reset code is wrong, used or expired. Ask your administrator for a new one."))
     hashed = code_hash(code[:100])
     now = ctx.clock.now()

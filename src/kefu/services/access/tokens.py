@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from kefu.domain.errors import N_, NotFound, ValidationFailed
 from kefu.domain.org import User
+from kefu.domain.values import plain_text
 from kefu.services.access.authz import load_managed_user
 from kefu.services.access.credentials import TOKEN_PREFIX, new_token, token_hash
 from kefu.services.context import Access, Context
@@ -41,7 +42,7 @@ def create_api_token(
 ) -> IssuedToken:
     """A bearer token for the API, valid `days` (default `token_lifetime`). With an `actor`, only for
     the actor's own account; without, for anyone (the command line run by the operator of the machine)."""
-    name = name.strip()
+    name = plain_text(name.strip(), "name")
     if not name or len(name) > 100:
         raise ValidationFailed("Give the token a name of 1-100 characters (what it is for).", field="name")
     rules = ctx.accounts

@@ -8,7 +8,6 @@ last step accepted is stored, and a code of that step or an earlier one is refus
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,11 +15,13 @@ import pyotp
 
 from kefu.domain.errors import N_, AuthenticationFailed, StateConflict, ValidationFailed
 from kefu.domain.org import User
+from kefu.domain.values import is_digits, same_secret
 from kefu.services.access import sessions
 from kefu.services.access.authz import load_managed_user
 from kefu.services.access.credentials import code_hash, new_code, token_hash
 from kefu.services.context import Context
 from kefu.services.ports import SecondFactor, UnitOfWork
+from kefu.services.ratelimits import Limit
 
 ISSUER = "kefu"
 RECOVERY_CODES = 10
@@ -101,9 +102,12 @@ def confirm_enrolment(ctx: Context, actor: User, code: str, *, session_token: st
     return codes
 
 
-def verify_login_code(ctx: Context, session_token: str, code: str) -> User:
+def verify_login_code(ctx: Context, session_token: str, code: str, *, address: str | None = None) -> User:
     """The second login step: a code from the authenticator or an unused recovery code. After
-    MAX_WRONG_CODES wrong ones the session ends and the login starts again with the password."""
+    MAX_WRONG_CODES wrong ones the session ends and the login starts again with the password.
+    Before that, codes tried from one address are rate-limited (RateLimited: 429)."""
+    if address is not None:
+        ctx.rate_limits.check(Limit.LOGIN_CODE_ADDRESS, address)
     found = sessions.pending(ctx, session_token)
     if found is None or found.stage is not sessions.Stage.SECOND_FACTOR:
         raise AuthenticationFailed(N_("The login took too long or was not started. Log in again."))
@@ -177,7 +181,7 @@ def _enabled(uow: UnitOfWork, user_id: int) -> SecondFactor:
 
 def _any_code_accepted(ctx: Context, uow: UnitOfWork, factor: SecondFactor, typed: str, now: datetime) -> bool:
     digits = "".join(typed.split())
-    if len(digits) == 6 and digits.isdigit():
+    if len(digits) == 6 and is_digits(digits):
         return _totp_accepted(ctx, uow, factor, digits, now)
     if not typed or len(typed) > 40:
         return False
@@ -187,12 +191,12 @@ def _any_code_accepted(ctx: Context, uow: UnitOfWork, factor: SecondFactor, type
 def _totp_accepted(ctx: Context, uow: UnitOfWork, factor: SecondFactor, typed: str, now: datetime) -> bool:
     """The code of the current 30-second step or one either side, later than the last one accepted."""
     digits = "".join(typed.split())
-    if len(digits) != 6 or not digits.isdigit():
+    if len(digits) != 6 or not is_digits(digits):
         return False
     totp = pyotp.TOTP(ctx.sealer.open(factor.sealed_secret, bound_to=_bound(factor.user_id)))
     step = totp.timecode(now)
     for candidate in (step - 1, step, step + 1):
-        if hmac.compare_digest(totp.generate_otp(candidate), digits):
+        if same_secret(totp.generate_otp(candidate), digits):
             return uow.second_factors.claim_step(factor.user_id, candidate)
     return False
 

@@ -1,7 +1,7 @@
 """accounts: password change and reset, TOTP two-factor, sessions that expire, scoped API tokens
 
-Revision ID: 0010
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-30
 
 Every page session open before this revision is ended: sessions now carry the login step still due
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
