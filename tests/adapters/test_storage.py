@@ -69,10 +69,11 @@ def test_the_checkouts_alembic_ini_uses_the_packaged_migrations() -> None:
 
 def _new_order(kefu: Kefu) -> tuple[User, str]:
     agent = make_actor(kefu, Role.AGENT)
-    from kefu.services.access.accounts import authenticate
+    from kefu.services.access.tokens import authenticate_token
 
-    user = authenticate(kefu.ctx, agent.token, "api")
-    assert user is not None
+    access = authenticate_token(kefu.ctx, agent.token)
+    assert access is not None
+    user = access.user
     customer = register_customer(kefu.ctx, user, NewCustomer(name="赵六", phone=unique_phone()))
     assert customer.id is not None
     wo, _ = svc.register_work_order(

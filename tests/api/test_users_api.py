@@ -15,7 +15,8 @@ from fastapi.testclient import TestClient
 from kefu.bootstrap import Kefu
 from kefu.domain.errors import AuthenticationFailed
 from kefu.domain.org import OrgTree, Role
-from kefu.services.access.accounts import authenticate, log_in
+from kefu.services.access.accounts import log_in
+from kefu.services.access.tokens import authenticate_token
 from tests.support.factories import (
     PASSWORD,
     Actor,
@@ -126,11 +127,11 @@ def test_a_disabled_account_stops_at_once_and_its_tokens_stay_revoked(
         assert browser.get("/ui/work-orders").status_code == 200
         # Another process that asks the database every time (cache time 0) sees the account as it is.
         elsewhere = make_kefu(str(kefu.engine.url.render_as_string(hide_password=False)), cache_seconds=0)
-        assert authenticate(elsewhere.ctx, agent.token, "api") is not None
+        assert authenticate_token(elsewhere.ctx, agent.token) is not None
         r = client.patch(f"/api/v1/users/{agent.id}", headers=sup.headers, json={"active": False})
         assert r.status_code == 200 and r.json()["active"] is False
         assert client.get("/api/v1/me", headers=agent.headers).status_code == 401
-        assert authenticate(elsewhere.ctx, agent.token, "api") is None
+        assert authenticate_token(elsewhere.ctx, agent.token) is None
         elsewhere.engine.dispose()
         page = browser.get("/ui/work-orders", follow_redirects=False)
         assert page.status_code == 303 and page.headers["location"].startswith("/login")

@@ -19,6 +19,7 @@ import uvicorn
 
 from kefu.bootstrap import Kefu
 from kefu.domain.org import Role
+from kefu.services.access import two_factor
 from kefu.services.access.accounts import NewUser, create_user
 from kefu.services.customers import NewCustomer, register_customer
 from kefu.services.org.reference import seed_demo_parties
@@ -26,6 +27,7 @@ from tests.support import ROOT
 from tests.support.databases import IN_CI
 from tests.support.factories import PASSWORD
 from tests.support.kefus import seeded_kefu
+from tests.support.pages import totp_code
 from tests.support.peers import free_port
 
 if TYPE_CHECKING:
@@ -45,15 +47,19 @@ class Site:
     lead: str
     engineer: str
     supervisor: str
-    admin: str  # of the top organisation: changes the settings every organisation shares
+    #: Of the top organisation: changes the settings every organisation shares. Admins log in with a
+    #: second factor; this one is enrolled already (`second_factors` has its secret).
+    settings_admin: str
     phone: str
     field_team: int
+    admin: str  # must log in with a second factor and is not enrolled yet (the others need not)
+    second_factors: dict[str, str]  # username: TOTP secret, for new_page to type the login code
 
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     db = tmp_path_factory.mktemp("e2e") / "kefu.db"
-    k = seeded_kefu(f"sqlite:///{db}", cache_seconds=0)
+    k = seeded_kefu(f"sqlite:///{db}", cache_seconds=0, require_2fa_roles="admin")
     seed_demo_parties(k.ctx)
     with k.ctx.uow() as uow:
         home = min(o.id or 0 for o in uow.org.organisations())  # the centre seeded first
@@ -73,9 +79,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             {"region": "广州", "skills": ("broadband",)},
         ),
         (names[Role.SUPERVISOR], Role.SUPERVISOR, "王主管", "reception", {}),
-        (names[Role.ADMIN], Role.ADMIN, "赵管理", "reception", {}),
+        ("settingsadmin", Role.ADMIN, "钱管理", "reception", {}),
     ]
-    agent, *_ = [
+    agent, *_, settings_admin = [
         create_user(
             k.ctx,
             NewUser(
@@ -89,6 +95,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         )
         for username, role, display_name, team, more in people
     ]
+    create_user(k.ctx, NewUser(username=names[Role.ADMIN], role=Role.ADMIN, password=PASSWORD, display_name="赵管理"))
+    enrolment = two_factor.begin_enrolment(k.ctx, settings_admin)
+    two_factor.confirm_enrolment(k.ctx, settings_admin, totp_code(enrolment.secret))
     phone = "13912345678"
     register_customer(
         k.ctx,
@@ -112,9 +121,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         lead="fieldlead",
         engineer=names[Role.FIELD_ENGINEER],
         supervisor=names[Role.SUPERVISOR],
-        admin=names[Role.ADMIN],
+        settings_admin=settings_admin.username,
         phone=phone,
         field_team=teams["field_repair"] or 0,
+        admin=names[Role.ADMIN],
+        second_factors={settings_admin.username: enrolment.secret},
     )
     server.should_exit = True
     thread.join(10)
@@ -148,27 +159,37 @@ def new_page(browser: Browser, site: Site) -> Iterator[NewPage]:
     def make(username: str, *, width: int = 1440, height: int = 900, timezone: str = "Asia/Shanghai") -> Page:
         context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN", timezone_id=timezone)
         contexts.append(context)
-        page = context.new_page()
-        errors: list[str] = []
-
-        def console(msg: ConsoleMessage) -> None:
-            # Script errors and console errors; a refused form's 4xx page load is expected, not an error.
-            if msg.type == "error" and not msg.text.startswith("Failed to load resource"):
-                errors.append(msg.text)
-
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.on("console", console)
-        _script_errors[page] = errors
+        page = watched(context.new_page())
         page.goto(f"{site.url}/login")
         page.fill("#username", username)
         page.fill("#password", PASSWORD)
         page.click("button[type=submit]")
+        if (secret := site.second_factors.get(username)) is not None:
+            page.wait_for_url("**/login/code**")
+            # The enrolment used the current step's code: a later one (accepted up to a step ahead).
+            page.fill("#code", totp_code(secret, steps_ahead=1))
+            page.click("button[type=submit]")
         page.wait_for_url("**/ui/work-orders**")
         return page
 
     yield make
     for context in contexts:
         context.close()
+
+
+def watched(page: Page) -> Page:
+    """The page, its script and console errors kept for script_errors."""
+    errors: list[str] = []
+
+    def console(msg: ConsoleMessage) -> None:
+        # Script errors and console errors; a refused form's 4xx page load is expected, not an error.
+        if msg.type == "error" and not msg.text.startswith("Failed to load resource"):
+            errors.append(msg.text)
+
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", console)
+    _script_errors[page] = errors
+    return page
 
 
 def script_errors(page: Page) -> list[str]:

@@ -152,7 +152,7 @@ def test_admin_pages_validate_and_record_every_change(site: Site, new_page: NewP
     page.click("text=系统管理")
     page.wait_for_selector("#categories")
     assert page.locator("#read-only").is_visible() and page.locator("#c-code").count() == 0
-    page = new_page(site.admin)
+    page = new_page(site.settings_admin)
     page.click("text=系统管理")
     page.wait_for_selector("#categories")
     # A category under a parent that does not exist: a clear message, nothing added.

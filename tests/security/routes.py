@@ -16,6 +16,9 @@ from datetime import timedelta
 from typing import Any
 
 from kefu.domain.message_texts import DEFAULT_TEMPLATES
+from kefu.services.access.accounts import log_in
+from kefu.services.access.sessions import session_id_of
+from kefu.services.access.tokens import create_api_token
 from tests.security.world import Actor, Case, World
 from tests.support.factories import PASSWORD, unique_phone, work_order_body
 
@@ -39,6 +42,7 @@ class Probe:
     build: Build
     answers: tuple[int, ...] = (200,)  # what an allowed "list" probe answers
     fresh_session: bool = False  # the probe ends the session it uses (and is sent to the login page)
+    ends_sessions: bool = False  # the probe ends every session of its actor: the runner opens a new one
     of_case: bool = True  # the object belongs to the case (False: to A itself, e.g. A's team)
     #: Strings only someone who reaches A's objects may receive from this probe.
     outsider_absent: tuple[str, ...] = field(default=())
@@ -80,6 +84,34 @@ def _rule(w: World) -> dict[str, Any]:
     }
 
 
+def _agent_token(w: World) -> int:
+    """A new API token of A's agent (each probe revokes its own)."""
+    return create_api_token(w.kefu.ctx, w.a_agent.username, name=f"甲令牌{w.tag}").credential.id
+
+
+def _agent_session(w: World) -> int:
+    """A new page session of A's agent (each probe ends its own)."""
+    token = log_in(w.kefu.ctx, w.a_agent.username, PASSWORD)[1]
+    with w.kefu.ctx.uow() as uow:
+        found = session_id_of(w.kefu.ctx, uow, token)
+    assert found is not None
+    return found
+
+
+def _account_of_a(method: str, path: str, form: dict[str, str] | None = None, json: Any = None) -> Probe:
+    """A probe on the account of A's agent (`{user}` in `path` is its id, `{token}` a new token of it)."""
+
+    def build(w: World, c: Case, me: Actor | None) -> Req:
+        url = path.replace("{user}", str(w.a_agent.id))
+        if "{token}" in url:
+            url = url.replace("{token}", str(_agent_token(w)))
+        if "{session}" in url:
+            url = url.replace("{session}", str(_agent_session(w)))
+        return Req(method, url, json=json, form=form)
+
+    return Probe("account.manage", "A", build)
+
+
 def _template() -> str:
     return DEFAULT_TEMPLATES["acknowledged"]["zh_CN"][1]
 
@@ -118,6 +150,18 @@ ROUTES: dict[tuple[str, str], Probe] = {
     ),
     ("GET", "/ui/admin"): P("public", "none", lambda w, c, me: Req("GET", "/ui/admin")),
     ("GET", "/portal"): P("public", "none", lambda w, c, me: Req("GET", "/portal")),
+    # The login's code step (a session waiting for it; anyone else is sent on) and a password reset
+    # with the code an administrator handed over.
+    ("GET", "/login/code"): P("public", "none", lambda w, c, me: Req("GET", "/login/code")),
+    ("POST", "/login/code"): P("public", "none", lambda w, c, me: Req("POST", "/login/code", form={"code": "000000"})),
+    ("GET", "/password/reset"): P("public", "none", lambda w, c, me: Req("GET", "/password/reset")),
+    ("POST", "/password/reset"): P(
+        "public",
+        "none",
+        lambda w, c, me: Req(
+            "POST", "/password/reset", form={"code": "ABCD-EFGH-JKLM-NPQR", "password": PASSWORD, "repeat": PASSWORD}
+        ),
+    ),
     ("POST", "/portal/requests"): P(
         "public",
         "none",
@@ -147,6 +191,62 @@ ROUTES: dict[tuple[str, str], Probe] = {
     ),
     ("POST", "/ui/filters/{filter_id}/delete"): P(
         "own", "other", lambda w, c, me: Req("POST", f"/ui/filters/{w.filter_id}/delete", form={})
+    ),
+    # One's own account (main's accounts work): every signed-in user, for itself only — the routes
+    # name no user. Changing the password to itself is refused (422) after the permission checks.
+    ("GET", "/api/v1/me/sessions"): P("own", "self", lambda w, c, me: Req("GET", "/api/v1/me/sessions")),
+    ("DELETE", "/api/v1/me/sessions"): P(
+        "own", "self", lambda w, c, me: Req("DELETE", "/api/v1/me/sessions"), ends_sessions=True
+    ),
+    ("GET", "/api/v1/me/tokens"): P("own", "self", lambda w, c, me: Req("GET", "/api/v1/me/tokens")),
+    ("POST", "/api/v1/me/tokens"): P(
+        "own", "self", lambda w, c, me: Req("POST", "/api/v1/me/tokens", json={"name": "探测令牌", "days": 1})
+    ),
+    ("GET", "/api/v1/me/two-factor"): P("own", "self", lambda w, c, me: Req("GET", "/api/v1/me/two-factor")),
+    ("POST", "/api/v1/me/password"): P(
+        "own",
+        "self",
+        lambda w, c, me: Req(
+            "POST", "/api/v1/me/password", json={"current_password": PASSWORD, "new_password": PASSWORD}
+        ),
+    ),
+    ("GET", "/ui/account"): P("own", "self", lambda w, c, me: Req("GET", "/ui/account")),
+    ("GET", "/ui/account/password"): P("own", "self", lambda w, c, me: Req("GET", "/ui/account/password")),
+    ("POST", "/ui/account/password"): P(
+        "own",
+        "self",
+        lambda w, c, me: Req(
+            "POST",
+            "/ui/account/password",
+            form={"current_password": PASSWORD, "password": PASSWORD, "repeat": PASSWORD},
+        ),
+    ),
+    ("GET", "/ui/account/sessions"): P("own", "self", lambda w, c, me: Req("GET", "/ui/account/sessions")),
+    ("POST", "/ui/account/sessions/end-others"): P(
+        "own", "self", lambda w, c, me: Req("POST", "/ui/account/sessions/end-others", form={})
+    ),
+    ("GET", "/ui/account/tokens"): P("own", "self", lambda w, c, me: Req("GET", "/ui/account/tokens")),
+    ("POST", "/ui/account/tokens"): P(
+        "own", "self", lambda w, c, me: Req("POST", "/ui/account/tokens", form={"name": "探测令牌", "days": "1"})
+    ),
+    ("GET", "/ui/account/two-factor"): P("own", "self", lambda w, c, me: Req("GET", "/ui/account/two-factor")),
+    **{
+        ("POST", f"/ui/account/two-factor/{step}"): P(
+            "own",
+            "self",
+            (lambda s: lambda w, c, me: Req("POST", f"/ui/account/two-factor/{s}", form={"code": "000000"}))(step),
+        )
+        for step in ("confirm", "off", "recovery-codes")
+    },
+    # By id, the same routes also end a session or revoke a token of a user one manages: tried on A's
+    # agent's (one's own: test_everyone_ends_its_own_sessions_and_tokens).
+    ("DELETE", "/api/v1/me/sessions/{session_id}"): _account_of_a("DELETE", "/api/v1/me/sessions/{session}"),
+    ("POST", "/ui/account/sessions/{session_id}/end"): _account_of_a(
+        "POST", "/ui/account/sessions/{session}/end", form={}
+    ),
+    ("DELETE", "/api/v1/me/tokens/{token_id}"): _account_of_a("DELETE", "/api/v1/me/tokens/{token}"),
+    ("POST", "/ui/account/tokens/{token_id}/revoke"): _account_of_a(
+        "POST", "/ui/account/tokens/{token}/revoke", form={}
     ),
     ("GET", "/ui/work-orders/new"): P(
         "own", "self", lambda w, c, me: Req("GET", "/ui/work-orders/new", params={"customer_id": str(w.customer_id)})
@@ -467,6 +567,35 @@ ROUTES: dict[tuple[str, str], Probe] = {
         lambda w, c, me: Req(
             "POST", "/ui/admin/user-change", form={"user_id": str(w.a_agent.id), "display_name": "甲坐席"}
         ),
+    ),
+    # Another user's account security: per the model (authz.require_manages_user), on A's agent.
+    ("POST", "/api/v1/users/{user_id}/password-reset"): _account_of_a(
+        "POST", "/api/v1/users/{user}/password-reset", json={}
+    ),
+    ("GET", "/api/v1/users/{user_id}/two-factor"): _account_of_a("GET", "/api/v1/users/{user}/two-factor"),
+    # No second factor to reset: 409 for who may, after the checks.
+    ("DELETE", "/api/v1/users/{user_id}/two-factor"): _account_of_a("DELETE", "/api/v1/users/{user}/two-factor"),
+    ("GET", "/api/v1/users/{user_id}/sessions"): _account_of_a("GET", "/api/v1/users/{user}/sessions"),
+    ("DELETE", "/api/v1/users/{user_id}/sessions"): _account_of_a("DELETE", "/api/v1/users/{user}/sessions"),
+    ("GET", "/api/v1/users/{user_id}/tokens"): _account_of_a("GET", "/api/v1/users/{user}/tokens"),
+    ("DELETE", "/api/v1/users/{user_id}/tokens/{token_id}"): _account_of_a(
+        "DELETE", "/api/v1/users/{user}/tokens/{token}"
+    ),
+    ("GET", "/ui/users/security"): P(
+        "account.manage",
+        "A",
+        lambda w, c, me: Req("GET", "/ui/users/security", params={"username": w.a_agent.username}),
+    ),
+    ("GET", "/ui/users/{user_id}/security"): _account_of_a("GET", "/ui/users/{user}/security"),
+    ("POST", "/ui/users/{user_id}/password-reset"): _account_of_a("POST", "/ui/users/{user}/password-reset", form={}),
+    ("POST", "/ui/users/{user_id}/two-factor-reset"): _account_of_a(
+        "POST", "/ui/users/{user}/two-factor-reset", form={}
+    ),
+    ("POST", "/ui/users/{user_id}/sessions/end-all"): _account_of_a(
+        "POST", "/ui/users/{user}/sessions/end-all", form={}
+    ),
+    ("POST", "/ui/users/{user_id}/tokens/{token_id}/revoke"): _account_of_a(
+        "POST", "/ui/users/{user}/tokens/{token}/revoke", form={}
     ),
     ("PATCH", "/api/v1/agents/{user_id}"): P(
         "user.profile", "A", lambda w, c, me: Req("PATCH", f"/api/v1/agents/{w.a_agent.id}", json={"capacity": 15})

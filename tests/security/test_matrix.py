@@ -30,7 +30,8 @@ from sqlalchemy import text
 
 from kefu.adapters.db.migrate import upgrade
 from kefu.domain.org import Permission, Role, role_may
-from kefu.services.access.accounts import NewUser, create_api_token, create_user, log_in
+from kefu.services.access.accounts import NewUser, create_user, log_in
+from kefu.services.access.tokens import create_api_token
 from tests.security.matrix import MATRIX
 from tests.security.routes import ROUTES, Probe, Req
 from tests.security.world import Actor, Case, World, build_world
@@ -101,6 +102,8 @@ def send(client: TestClient, w: World, probe: Probe, case: Case, actor: Actor | 
     response: Response = client.request(
         req.method, req.url, params=req.params, json=req.json, data=form, headers=headers, follow_redirects=False
     )
+    if probe.ends_sessions and actor is not None:
+        actor.session = log_in(w.kefu.ctx, actor.user.username, PASSWORD)[1]
     return req, response
 
 
@@ -201,7 +204,7 @@ def fresh(w: World, where: str, role: Role) -> Actor:
         w.kefu.ctx,
         NewUser(username=f"esc{secrets.token_hex(5)}", role=role, password=PASSWORD, team_id=model.user.team_id),
     )
-    return Actor(where, role, user, create_api_token(w.kefu.ctx, user.username), "")
+    return Actor(where, role, user, create_api_token(w.kefu.ctx, user.username, name="matrix").token, "")
 
 
 def api(client: TestClient, actor: Actor, method: str, url: str, body: Any = None) -> Response:
@@ -354,3 +357,24 @@ def test_notifications_carry_no_personal_data(world: World) -> None:
     assert rows
     carried = [p for (payload,) in rows for p in world.pii if p in json.dumps(payload, ensure_ascii=False)]
     assert not carried, carried
+
+
+def test_everyone_ends_its_own_sessions_and_tokens(probe_client: TestClient, world: World) -> None:
+    """The account routes by id act on one's own sessions and tokens for every role of every
+    organisation (the matrix tries them on A's agent's, which only who manages A's agent may end)."""
+    from kefu.services.access.sessions import session_id_of
+
+    problems = []
+    for actor in world.actors.values():
+        me = fresh(world, actor.where, actor.role)
+        token = create_api_token(world.kefu.ctx, me.user.username, name="自己的令牌").credential.id
+        session = log_in(world.kefu.ctx, me.user.username, PASSWORD)[1]
+        with world.kefu.ctx.uow() as uow:
+            session_id = session_id_of(world.kefu.ctx, uow, session)
+        for url in (f"/api/v1/me/tokens/{token}", f"/api/v1/me/sessions/{session_id}"):
+            r = api(probe_client, me, "DELETE", url)
+            if r.status_code != 204:
+                problems.append(f"{me.name} DELETE {url} of its own: {r.status_code}")
+        if api(probe_client, me, "GET", "/api/v1/me/sessions").json():
+            problems.append(f"{me.name} still has a session")
+    assert not problems, "\n".join(problems)

@@ -17,7 +17,8 @@ from kefu.domain.routing import RoutingRule
 from kefu.domain.sla import Conditions
 from kefu.domain.workorders import Channel, WorkOrderType
 from kefu.services import workspace
-from kefu.services.access.accounts import NewUser, create_api_token, create_user, log_in
+from kefu.services.access.accounts import NewUser, create_user, log_in
+from kefu.services.access.tokens import create_api_token
 from kefu.services.channels import intake
 from kefu.services.customers import NewCustomer, register_customer
 from kefu.services.dispatch import hops, routing
@@ -157,13 +158,15 @@ def build_world(k: Kefu) -> World:
     for where, team_id in (("hq", hq_team), ("sibling", b_team), ("vendor", vendor_team)):
         for role in Role:
             user = _user(k, role, team_id, f"{where[:3]}{role.value.replace('_', '')[:5]}")
-            token = create_api_token(ctx, user.username)
+            token = create_api_token(ctx, user.username, name="matrix").token
             _, session = log_in(ctx, user.username, PASSWORD)
             actors[(where, role)] = Actor(where, role, user, token, session)
 
     a_agent = _user(k, Role.AGENT, a_reception, f"jiaagent{tag}")
     a_supervisor = _user(k, Role.SUPERVISOR, a_reception, f"jiasup{tag}")
     a_engineer = _user(k, Role.FIELD_ENGINEER, a_field, f"jiaeng{tag}")
+    # An API token of A's agent: its name is A's (the account pages of the agent show it).
+    create_api_token(ctx, a_agent.username, name=f"甲令牌{tag}")
     # A change of A's supervisor in the change log.
     org_admin.update_agent(ctx, a_supervisor, a_engineer.id or 0, org_admin.AgentProfile(region=f"甲区{tag}"))
 
@@ -317,6 +320,7 @@ def build_world(k: Kefu) -> World:
         f"甲宽带服务1{tag}",
         f"甲标签1{tag}",
         a_supervisor.username,
+        f"甲令牌{tag}",
     ]
     world.secrets_of_a2_for_vendor = [f"甲2内部备注{tag}", f"甲2请集团协查{tag}", f"集团答复甲2{tag}"]
     world.shown_to_vendor = [

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date
 from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
+from kefu.domain import values
 from kefu.domain.errors import N_, DomainError, PermissionDenied, ValidationFailed
 from kefu.domain.org import Permission, Role, TeamFunction, User
 from kefu.domain.routing import RoutingRule, Strategy
 from kefu.domain.sla import ClockName, Conditions
+from kefu.domain.values import whole_number
 from kefu.services import workspace
 from kefu.services.access import accounts, authz, users
 from kefu.services.channels import notify
@@ -29,7 +30,7 @@ from kefu.services.dispatch import routing
 from kefu.services.org import admin as org_admin
 from kefu.services.org import reference
 from kefu.services.sla import admin as sla_admin
-from kefu.web.kit import check_csrf, context_of, org_names, page_user, refused, render
+from kefu.web.kit import context_of, form_choice, org_names, page_user, refused, render, run_action
 
 router = APIRouter(include_in_schema=False)
 
@@ -66,12 +67,14 @@ def change(path: str, *, back_to: str) -> Callable[[Change], Change]:
         async def post(request: Request) -> Response:
             user = page_user(request)
             form = {k: str(v).strip() for k, v in (await request.form()).items()}
-            try:
-                check_csrf(request, form.get("csrf"))
-                make(context_of(request), user, form)
-            except DomainError as exc:
-                return refused(request, user, exc, partial(_page, request, user, back_to, form=form))
-            return RedirectResponse(f"/ui/admin/{back_to}", status_code=303)
+            return run_action(
+                request,
+                user,
+                form.get("csrf"),
+                lambda ctx: make(ctx, user, form),
+                then=f"/ui/admin/{back_to}",
+                redisplay=partial(_page, request, user, back_to, form=form),
+            )
 
         router.add_api_route(f"/ui/admin/{path}", post, methods=["POST"], name=f"admin_{make.__name__}")
         return make
@@ -177,9 +180,7 @@ def _codes(value: str) -> tuple[str, ...]:
 
 
 def _int(value: str, field: str) -> int:
-    if not value.strip().isdigit():
-        raise ValidationFailed("{name} must be a whole number.", field=field, name=field)
-    return int(value)
+    return whole_number(value, field)
 
 
 def _optional_int(form: dict[str, str], field: str) -> int | None:
@@ -225,10 +226,7 @@ def switch_category(ctx: Context, user: User, form: dict[str, str]) -> None:
 
 @change("team", back_to="teams")
 def add_team(ctx: Context, user: User, form: dict[str, str]) -> None:
-    try:
-        function = TeamFunction(form.get("function", ""))
-    except ValueError:
-        raise ValidationFailed("Choose the team's function.", field="function") from None
+    function = form_choice(TeamFunction, form.get("function", ""), N_("Choose the team's function."), field="function")
     org_admin.add_team(
         ctx,
         user,
@@ -239,10 +237,7 @@ def add_team(ctx: Context, user: User, form: dict[str, str]) -> None:
 
 
 def _role(value: str) -> Role:
-    try:
-        return Role(value)
-    except ValueError:
-        raise ValidationFailed("Choose a role.", field="role") from None
+    return form_choice(Role, value, N_("Choose a role."), field="role")
 
 
 @change("user", back_to="users")
@@ -295,10 +290,7 @@ def update_agent(ctx: Context, user: User, form: dict[str, str]) -> None:
 
 @change("rule", back_to="routing")
 def add_rule(ctx: Context, user: User, form: dict[str, str]) -> None:
-    try:
-        strategy = Strategy(form.get("strategy", ""))
-    except ValueError:
-        raise ValidationFailed("Choose how to pick an agent.", field="strategy") from None
+    strategy = form_choice(Strategy, form.get("strategy", ""), N_("Choose how to pick an agent."), field="strategy")
     routing.save_rule(
         ctx,
         user,
@@ -339,10 +331,7 @@ def save_policy(ctx: Context, user: User, form: dict[str, str]) -> None:
 
 @change("calendar-day", back_to="sla")
 def set_calendar_day(ctx: Context, user: User, form: dict[str, str]) -> None:
-    try:
-        day = date.fromisoformat(form.get("day", ""))
-    except ValueError:
-        raise ValidationFailed("Enter the day as 2026-12-31.", field="day") from None
+    day = values.day(form.get("day", ""), "day")
     sla_admin.set_calendar_day(
         ctx, user, form.get("calendar", ""), day, form.get("is_workday") == "1", form.get("note")
     )

@@ -1,11 +1,14 @@
 """The one place permissions are checked (R32): what a role may do (`require`), and where — inside
-the actor's own organisation subtree (`require_manages`, `managed_user`, `require_placement`), or,
+the actor's own organisation subtree (`require_manages`, `managed_user`,
+`require_manages_user`, `require_placement`), or,
 for settings that affect every organisation, only as an admin of the top organisation
 (`require_installation`). Every use case calls these; the rules themselves are in
 kefu.domain.org, and docs/SECURITY.md writes them down as a matrix.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from kefu.domain.errors import N_, NotFound, PermissionDenied
 from kefu.domain.org import (
@@ -21,8 +24,10 @@ from kefu.domain.org import (
     visible_staff,
 )
 from kefu.services.access import scope
-from kefu.services.context import Context
 from kefu.services.ports import UnitOfWork
+
+if TYPE_CHECKING:  # context.py imports access.lockout, which needs this module: no cycle at run time
+    from kefu.services.context import Context
 
 _ACTIONS: dict[Permission, str] = {
     Permission.READ: N_("read work orders"),
@@ -96,15 +101,23 @@ def staff_scope(ctx: Context, uow: UnitOfWork, actor: User) -> frozenset[int] | 
 def visible_user(ctx: Context, uow: UnitOfWork, actor: User, user_id: int) -> User:
     """A user `actor` may see (itself, or someone of its subtree); otherwise NotFound, as if there were
     no such user."""
-    found = uow.users.get(user_id)
+    return _visible(ctx, uow, actor, uow.users.get(user_id), user_id)
+
+
+def _visible(ctx: Context, uow: UnitOfWork, actor: User, found: User | None, key: int | str) -> User:
     allowed = staff_scope(ctx, uow, actor)
     if (
         found is None
         or found.username == SYSTEM_USERNAME
         or (found.id != actor.id and allowed is not None and found.organisation_id not in allowed)
     ):
-        raise NotFound(kind=N_("User"), key=user_id)
+        raise NotFound(kind=N_("User"), key=key)
     return found
+
+
+def _require_manages_visible(ctx: Context, uow: UnitOfWork, actor: User, target: User) -> None:
+    if not manages_user(actor, target, scope.tree(ctx, uow)):
+        raise _denied(actor, USER_ABOVE if not role_covers(actor.role, target.role) else OUTSIDE_SUBTREE)
 
 
 def managed_user(ctx: Context, uow: UnitOfWork, actor: User, permission: Permission, user_id: int) -> User:
@@ -112,8 +125,7 @@ def managed_user(ctx: Context, uow: UnitOfWork, actor: User, permission: Permiss
     with a role `actor` covers (else refused)."""
     require(actor, permission)
     target = visible_user(ctx, uow, actor, user_id)
-    if not manages_user(actor, target, scope.tree(ctx, uow)):
-        raise _denied(actor, USER_ABOVE if not role_covers(actor.role, target.role) else OUTSIDE_SUBTREE)
+    _require_manages_visible(ctx, uow, actor, target)
     return target
 
 
@@ -123,3 +135,39 @@ def require_placement(ctx: Context, uow: UnitOfWork, actor: User, role: Role, or
         raise _denied(actor, ROLE_ABOVE)
     if not may_place(actor, role, organisation_id, scope.tree(ctx, uow)):
         raise _denied(actor, OUTSIDE_SUBTREE)
+
+
+def require_manages_user(ctx: Context, uow: UnitOfWork, actor: User, target: User) -> None:
+    """Refuse unless `actor` may manage `target`'s account (reset their password or second factor,
+    end their sessions, revoke their tokens). Inside the caller's transaction.
+
+    The permission model decides (kefu.domain.org.manages_user): the actor needs the permission to
+    manage users; the target must belong to the actor's organisation subtree (the top organisation's
+    subtree is every organisation; a target outside it is not confirmed to exist: NotFound) and have
+    a role the actor covers; a vendor's or partner's user never manages the operator's staff; the
+    account that signs what kefu does by itself is nobody's to manage. A refusal as not found names
+    the target's id, never its username.
+    """
+    _require_manages_user(ctx, uow, actor, target, target.id or 0)
+
+
+def _require_manages_user(ctx: Context, uow: UnitOfWork, actor: User, target: User, key: int | str) -> None:
+    """require_manages_user; a refusal as not found names `key` (what the caller gave), never more."""
+    require(actor, Permission.USER_MANAGE)
+    _visible(ctx, uow, actor, target, key)
+    _require_manages_visible(ctx, uow, actor, target)
+
+
+def load_managed_user(ctx: Context, uow: UnitOfWork, actor: User | None, user: int | str | None) -> User:
+    """The user with this id or username (None: the actor), if `actor` may manage their account (see
+    require_manages_user; everyone manages their own; no actor: the command line run by the operator
+    of the machine). Inside the caller's transaction."""
+    if user is None or (actor is not None and user == actor.id):
+        assert actor is not None
+        return actor
+    found = uow.users.get(user) if isinstance(user, int) else uow.users.get_by_username(user.strip().lower())
+    if found is None or found.id is None:
+        raise NotFound(kind=N_("User"), key=user)
+    if actor is not None and actor.id != found.id:
+        _require_manages_user(ctx, uow, actor, found, user)
+    return found

@@ -14,6 +14,7 @@ work orders in scope.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from kefu.domain.contacts import Contact
 from kefu.domain.customers import Customer, mask_address
@@ -23,8 +24,10 @@ from kefu.domain.events import EventKind, WorkOrderEvent
 from kefu.domain.org import OrgTree, Permission, User, is_external, visible_organisations
 from kefu.domain.visits import Visit
 from kefu.domain.workorders import WorkOrder
-from kefu.services.context import Context
 from kefu.services.ports import UnitOfWork, WorkOrderFilter
+
+if TYPE_CHECKING:  # context.py imports access.lockout, which needs this module: no cycle at run time
+    from kefu.services.context import Context
 
 #: Events about hops: an outside organisation sees those of the hops it is party to.
 HOP_EVENTS = frozenset({EventKind.HOP_SENT, EventKind.HOP_ACCEPTED, EventKind.HOP_REJECTED, EventKind.HOP_RETURNED})

@@ -105,7 +105,8 @@ def update_user(ctx: Context, actor: User, user_id: int, change: AccountChange) 
                 raise PermissionDenied(role=actor.role.value, action=N_("disable your own account"))
             user.active = change.active
             if not change.active:
-                uow.tokens.revoke_all(user.id or 0, ctx.clock.now())
+                for kind in ("session", "api"):
+                    uow.tokens.revoke_of_user(user.id or 0, kind, ctx.clock.now())
         _store(ctx, uow, actor, user, before)
     return user
 

@@ -13,6 +13,7 @@ from kefu.domain.calendars import CalendarSpec, parse_hours
 from kefu.domain.errors import N_, NotFound, ValidationFailed
 from kefu.domain.org import Permission, User
 from kefu.domain.sla import ClockName, ServiceAgreement, SlaPolicy
+from kefu.domain.values import within_years
 from kefu.services import workspace
 from kefu.services.access import authz, scope
 from kefu.services.access.authz import require
@@ -108,7 +109,7 @@ def add_agreement(ctx: Context, actor: User, agreement: ServiceAgreement) -> Ser
         customer = scope.load_customer(ctx, uow, actor, agreement.customer_id)
         home = customer.organisation_id or scope.tree(ctx, uow).top_id
         authz.require_manages(ctx, uow, actor, Permission.SLA_MANAGE, home)
-        if agreement.calendar and agreement.calendar not in {c.name for c in uow.sla.calendars()}:
+        if agreement.calendar is not None and agreement.calendar not in {c.name for c in uow.sla.calendars()}:
             raise ValidationFailed("Calendar {name} does not exist.", field="calendar", name=agreement.calendar)
         saved = uow.sla.add_agreement(agreement)
         uow.commit()
@@ -146,6 +147,7 @@ def sla_statement(ctx: Context, actor: User, customer_id: int, month: str) -> St
         first = datetime.strptime(month + "-01", "%Y-%m-%d").replace(tzinfo=ctx.timezone)
     except ValueError:
         raise ValidationFailed("month must look like 2026-11.", field="month") from None
+    within_years(first, "month")
     following = (first + timedelta(days=32)).replace(day=1)
     now = ctx.clock.now()
     with ctx.uow() as uow:

@@ -1,8 +1,8 @@
 """authz: the organisation a customer belongs to, and the organisation whose work orders a routing
 rule routes (permissions granted within an organisation subtree, docs/SECURITY.md)
 
-Revision ID: 0009
-Revises: 0006
+Revision ID: 0010
+Revises: 0008
 Create Date: 2026-11-30
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0006"
+revision = "0010"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
