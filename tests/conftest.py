@@ -17,6 +17,7 @@ from kefu.adapters.db.engine import make_engine
 from kefu.adapters.db.migrate import upgrade
 from kefu.bootstrap import Kefu
 from kefu.domain.org import Role
+from kefu.services.audit import verify_chains
 from kefu.services.org.reference import seed_reference_data
 from tests.support import ROOT as ROOT  # still imported from here by tests/adapters/test_storage.py
 from tests.support.databases import Database, empty_database, report_header
@@ -43,7 +44,10 @@ def kefu(database: Database) -> Iterator[Kefu]:
     k = make_kefu(database.url, reopen_window_days=30)
     seed_reference_data(k.ctx)
     yield k
+    # Whatever the tests did through kefu, every hash chain of the shared database still holds.
+    found = verify_chains(k.ctx)
     k.engine.dispose()
+    assert found.intact, f"the tests left broken audit chains: {found.problems}"
 
 
 @pytest.fixture(scope="session")

@@ -17,9 +17,11 @@ app = typer.Typer(help="kefu (客服): customer-service work orders.", no_args_i
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 user_app = typer.Typer(help="Users.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log and its hash chains.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
+app.add_typer(audit_app, name="audit")
 err = Console(stderr=True)
 
 
@@ -159,6 +161,58 @@ def token_create(
     sys.stdout.write(token + "\n")
 
 
+@audit_app.command("verify")
+def audit_verify(
+    anchor: Annotated[
+        list[str] | None,
+        typer.Option(help="SEQ:HASH of an audit row printed by an earlier run (kept outside the database)"),
+    ] = None,
+) -> None:
+    """Walk the audit log's chain, every work order's event chain and the seals: report the first
+    edited, inserted or deleted row and exit 1, or print a one-line summary and exit 0."""
+    from kefu.services.audit import chain_sizes, verify_chains
+
+    anchors: dict[int, str] = {}
+    for value in anchor or []:
+        seq, _, digest = value.partition(":")
+        if not seq.isdigit() or len(digest) != 64:
+            err.print(f"[red]--anchor must look like 1234:<64 hex digits>, not {value!r}[/red]")
+            raise typer.Exit(2)
+        anchors[int(seq)] = digest.lower()
+    k = _kefu()
+    with _progress() as progress:
+        task = progress.add_task("verifying", total=chain_sizes(k.ctx))
+        result = verify_chains(k.ctx, anchors=anchors, progress=lambda n: progress.advance(task, n))
+    if not result.intact:
+        for problem in result.problems:
+            typer.echo(f"TAMPERED {problem}")
+        raise typer.Exit(1)
+    head = f"{result.head[0]}:{result.head[1]}" if result.head else "none"
+    typer.echo(
+        f"intact: {result.audit_rows} audit rows, {result.events} events of {result.work_orders} work orders, "
+        f"{result.seals} seals (events sealed through id {result.sealed_through}); head {head}"
+    )
+
+
+@audit_app.command("seal")
+def audit_seal() -> None:
+    """Seal the work-order events into the audit chain now (the worker does it every 10 minutes)."""
+    from kefu.services.audit import seal_events
+
+    seal = seal_events(_kefu().ctx, force=True)
+    if seal is None:
+        typer.echo("nothing to seal yet (no new events, or a transaction older than the last seal still runs)")
+    else:
+        ids = f"ids {seal.from_id + 1}-{seal.through_id}"
+        typer.echo(f"sealed {seal.events} events ({ids}); the next seal ends at id {seal.next_through_id}")
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err
+    )
+
+
 @app.command("demo-data")
 def demo_data(
     customers: Annotated[int, typer.Option(min=1, help="customers to generate")] = 2_000,
@@ -170,10 +224,7 @@ def demo_data(
     from kefu.demo.loader import load_demo
 
     k = _kefu()
-    progress = Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err
-    )
-    with progress:
+    with _progress() as progress:
         result = load_demo(
             k, customers=customers, work_orders=work_orders, seed=seed, if_empty=if_empty, progress=progress
         )

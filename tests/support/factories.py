@@ -18,6 +18,9 @@ PASSWORD = "correct-horse-42"
 Json = dict[str, Any]
 """A JSON object as the API answers it."""
 
+UNMASK = {"unmask": "true", "reason": "identity_verified"}
+"""Query parameters that ask for a customer unmasked, with a reason (R3)."""
+
 
 @dataclass
 class Actor:

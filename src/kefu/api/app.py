@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from kefu.api import (
+    audit,
     channels,
     customers,
     hops,
@@ -25,7 +26,7 @@ def install(app: FastAPI) -> None:
     """Mount the API's routers and its error handlers."""
     problems.install(app)
     api = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
-    for feature in (customers, workorders, meta, sla, hops, routing, visits, organisations, channels):
+    for feature in (customers, workorders, meta, sla, hops, routing, visits, organisations, channels, audit):
         api.include_router(feature.router)
     app.include_router(api)
     app.include_router(webhooks.router, responses=PROBLEM_RESPONSES)

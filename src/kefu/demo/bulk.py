@@ -21,6 +21,8 @@ from sqlalchemy import Engine, delete, func, select, text, update
 from kefu.adapters.db import numbering
 from kefu.adapters.db.tables import OPEN_PREDICATE, load_changes, users, work_orders
 from kefu.demo.generator import DemoCustomer, DemoWorkOrder
+from kefu.domain.audit import GENESIS, chain_hash, event_content
+from kefu.domain.events import EventKind, WorkOrderEvent
 
 BATCH = 5_000
 
@@ -64,8 +66,22 @@ WO_COLS = [
     "reopen_count",
     "version",
     "organisation_id",
+    "event_seq",
 ]
-EVENT_COLS = ["work_order_id", "kind", "actor_id", "at", "from_status", "to_status", "note", "visibility", "data"]
+EVENT_COLS = [
+    "work_order_id",
+    "kind",
+    "actor_id",
+    "at",
+    "from_status",
+    "to_status",
+    "note",
+    "visibility",
+    "data",
+    "seq",
+    "prev_hash",
+    "hash",
+]
 
 
 def next_id(engine: Engine, table: Any) -> int:
@@ -129,11 +145,25 @@ def _wo_row(w: DemoWorkOrder, owner_orgs: dict[int, int | None]) -> tuple[Any, .
         0,
         1,
         owner_orgs.get(w.owner_id),
+        len(w.events),
     )
 
 
 def _event_rows(w: DemoWorkOrder) -> Iterator[tuple[Any, ...]]:
-    for e in w.events:
+    """The work order's events as its hash chain (kefu.domain.audit), like the repository stores them."""
+    prev = GENESIS
+    for seq, e in enumerate(w.events, start=1):
+        event = WorkOrderEvent(
+            kind=EventKind(e["kind"]),
+            actor_id=e["actor_id"],
+            at=e["at"],
+            from_status=e["from_status"],
+            to_status=e["to_status"],
+            note=e["note"],
+            visibility=e.get("visibility"),
+            data=e["data"],
+        )
+        digest = chain_hash(prev, event_content(w.id, seq, event))
         yield (
             w.id,
             e["kind"],
@@ -144,7 +174,11 @@ def _event_rows(w: DemoWorkOrder) -> Iterator[tuple[Any, ...]]:
             e["note"],
             e.get("visibility"),
             e["data"],
+            seq,
+            prev,
+            digest,
         )
+        prev = digest
 
 
 def _chunks(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:

@@ -48,6 +48,7 @@ class Permission(StrEnum):
     WORKORDER_DISPATCH = "workorder.dispatch"  # send hops, answer them, schedule field visits
     #: organisations, teams, agents' skills/shifts/capacity, routing rules, categories, message templates
     ROUTING_MANAGE = "routing.manage"
+    AUDIT_READ = "audit.read"  # read and filter the audit log (auditors and admins)
 
 
 P = Permission
@@ -62,7 +63,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         _HANDLING | {P.CUSTOMER_CREATE, P.WORKORDER_CREATE, P.PII_VIEW, P.SLA_MANAGE, P.ROUTING_MANAGE}
     ),
     Role.ADMIN: frozenset(set(Permission)),
-    Role.AUDITOR: frozenset({P.READ}),
+    Role.AUDITOR: frozenset({P.READ, P.AUDIT_READ}),
 }
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple, Protocol, Self
 
+from kefu.domain.audit import AuditAction, AuditEntry, AuditFilter, AuditRecord, ChainLink
 from kefu.domain.calendars import CalendarSpec
 from kefu.domain.categories import Category
 from kefu.domain.checklists import ChecklistStep
@@ -123,7 +125,6 @@ class CustomerRepository(Protocol):
 
     def get_many(self, ids: list[int]) -> dict[int, Customer]: ...
     def search(self, flt: CustomerFilter, limit: int) -> list[Customer]: ...
-    def log_personal_data_access(self, *, user_id: int, customer_id: int, at: datetime, purpose: str) -> None: ...
 
 
 class WorkOrderRepository(Protocol):
@@ -225,16 +226,6 @@ class SavedFilter:
     query: str
 
 
-@dataclass(frozen=True)
-class AdminChange:
-    at: datetime
-    user_id: int
-    entity: str  # category, team, agent, routing_rule, sla_policy, calendar, message_template
-    key: str
-    before: Any
-    after: Any
-
-
 class WorkspaceRepository(Protocol):
     def count(self, flt: WorkOrderFilter, cap: int) -> int: ...
     def filters(self, user_id: int) -> list[SavedFilter]: ...
@@ -246,8 +237,54 @@ class WorkspaceRepository(Protocol):
     ) -> dict[Any, int]: ...
     def breaches_between(self, start: datetime, end: datetime) -> int: ...
     def agents_load(self, team_ids: list[int] | None) -> list[AgentLoad]: ...
-    def record_change(self, change: AdminChange) -> None: ...
-    def changes(self, limit: int) -> list[AdminChange]: ...
+
+
+class AuditRepository(Protocol):
+    def add(self, entry: AuditEntry) -> None:
+        """Record an entry: chained and written when the unit of work commits, so it is kept
+        exactly when the use case's other changes are."""
+        ...
+
+    def hold_chain(self) -> None:
+        """Wait for the chain's head and hold it until the transaction ends (one sealer at a time)."""
+        ...
+
+    def find(self, flt: AuditFilter, limit: int) -> list[AuditRecord]:
+        """Newest first."""
+        ...
+
+    def last(self, action: AuditAction) -> AuditRecord | None: ...
+    def sizes(self) -> int:
+        """Audit rows and work-order events together (what a verification walks)."""
+        ...
+
+    def chain(self, after_seq: int, limit: int) -> list[tuple[AuditRecord, ChainLink]]:
+        """Audit rows after `after_seq`, in chain order, each with what its hash covers."""
+        ...
+
+    def event_counts(self, after_work_order_id: int, limit: int) -> list[tuple[int, int]]:
+        """(work-order id, how many events it records), in id order."""
+        ...
+
+    def event_links(self, first_work_order_id: int, last_work_order_id: int) -> Iterator[tuple[int, ChainLink]]:
+        """(work-order id, link) of the events of these work orders, by work order and seq."""
+        ...
+
+    def events_outside(self, known_last_work_order_id: int) -> int | None:
+        """An event whose work order lies beyond `known_last_work_order_id`, if there is one."""
+        ...
+
+    def event_hashes(self, from_id: int, through_id: int) -> Iterator[tuple[int, str]]:
+        """(id, hash) of the events with from_id < id <= through_id, in id order."""
+        ...
+
+    def event_horizon(self) -> tuple[int, int | None]:
+        """(the highest event id, a marker that `horizon_passed` checks before a seal may end there)."""
+        ...
+
+    def horizon_passed(self, marker: int | None) -> bool:
+        """True once no transaction that could still add an event below the horizon is running."""
+        ...
 
 
 class ChannelRepository(Protocol):
@@ -396,6 +433,8 @@ class UnitOfWork(Protocol):
     def channels(self) -> ChannelRepository: ...
     @property
     def workspace(self) -> WorkspaceRepository: ...
+    @property
+    def audit(self) -> AuditRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> None: ...

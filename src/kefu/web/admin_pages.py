@@ -20,7 +20,7 @@ from kefu.domain.errors import N_, DomainError, PermissionDenied, ValidationFail
 from kefu.domain.org import Permission, TeamFunction, User
 from kefu.domain.routing import RoutingRule, Strategy
 from kefu.domain.sla import ClockName, Conditions
-from kefu.services import workspace
+from kefu.services import audit
 from kefu.services.channels import notify
 from kefu.services.context import Context
 from kefu.services.dispatch import routing
@@ -139,7 +139,7 @@ def message_templates(request: Request, user: User) -> dict[str, Any]:
 
 @section("changes")
 def change_log(request: Request, user: User) -> dict[str, Any]:
-    changes, people = workspace.admin_changes(context_of(request), user, limit=100)
+    changes, people = audit.setting_changes(context_of(request), user, limit=100)
     return {"changes": changes, "people": people}
 
 

@@ -10,7 +10,15 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from kefu.web import admin_pages, customer_pages, field_pages, portal_pages, session_pages, workorder_pages
+from kefu.web import (
+    admin_pages,
+    audit_pages,
+    customer_pages,
+    field_pages,
+    portal_pages,
+    session_pages,
+    workorder_pages,
+)
 from kefu.web.kit import LoginRequired
 from kefu.web.security import SecurityHeaders
 
@@ -24,6 +32,7 @@ def install(app: FastAPI) -> None:
     app.include_router(admin_pages.router)
     app.include_router(field_pages.router)
     app.include_router(portal_pages.router)
+    app.include_router(audit_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
     app.add_middleware(SecurityHeaders, secure_cookies=app.state.kefu.settings.cookie_secure)
 

@@ -1,13 +1,13 @@
-"""Storage of customers, and the log of who saw whose personal data unmasked."""
+"""Storage of customers."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, or_, select
 
-from kefu.adapters.db.tables import customers, personal_data_access, service_agreements
+from kefu.adapters.db.tables import customers, service_agreements
 from kefu.domain.customers import Customer, CustomerProfile, Device, Tier
 from kefu.services.ports import CustomerFilter
 
@@ -99,8 +99,3 @@ class SqlCustomerRepository:
         if flt.before_id is not None:
             query = query.where(customers.c.id < flt.before_id)
         return [_customer(row) for row in self.conn.execute(query)]
-
-    def log_personal_data_access(self, *, user_id: int, customer_id: int, at: datetime, purpose: str) -> None:
-        self.conn.execute(
-            insert(personal_data_access).values(user_id=user_id, customer_id=customer_id, at=at, purpose=purpose)
-        )

@@ -18,6 +18,7 @@ _ACTIONS: dict[Permission, str] = {
     Permission.ROUTING_MANAGE: N_(
         "manage organisations, teams, agents, routing rules, categories and message templates"
     ),
+    Permission.AUDIT_READ: N_("read the audit log"),
 }
 
 

@@ -146,7 +146,7 @@ def screen_pop(ctx: Context, actor: User, caller: str) -> ScreenPop:
             else None
         )
         found = uow.customers.get(customer_id) if customer_id is not None else None
-        customers = [reveal(uow, ctx, actor, found, False, "screen-pop")] if found else []
+        customers = [reveal(uow, ctx, actor, found, None, "screen-pop")] if found else []
         open_orders: list[WorkOrder] = []
         contacts: list[Contact] = []
         if customer_id is not None:

@@ -14,7 +14,7 @@ from kefu.domain.notifications import Message
 from kefu.domain.org import Permission, User
 from kefu.domain.sla import ClockName
 from kefu.domain.workorders import Channel, WorkOrder
-from kefu.services import workspace
+from kefu.services import audit
 from kefu.services.access.authz import require
 from kefu.services.context import Context
 from kefu.services.ports import UnitOfWork
@@ -163,7 +163,7 @@ def save_template(
         uow.channels.save_template(
             key, channel, locale, (subject or "").strip() or None, body, actor_id=actor.id or 0, at=ctx.clock.now()
         )
-        workspace.record(
+        audit.record_setting_change(
             ctx,
             uow,
             actor,

@@ -17,7 +17,7 @@ from kefu.domain.org import Permission, Role, Team, User
 from kefu.domain.routing import Decision, Reason, RoutingRule, Strategy, choose_rule, pick_agent
 from kefu.domain.sla import Facts
 from kefu.domain.workorders import WorkOrder
-from kefu.services import workspace
+from kefu.services import audit
 from kefu.services.access import scope
 from kefu.services.access.authz import require
 from kefu.services.access.system import system_id
@@ -177,7 +177,7 @@ def save_rule(ctx: Context, actor: User, rule: RoutingRule) -> RoutingRule:
             raise ValidationFailed("Unknown category: {codes}.", field="conditions", codes=", ".join(unknown))
         before = next((r.as_data() for r in uow.routing.rules() if r.id == rule.id), None)
         saved = uow.routing.save_rule(rule, actor_id=actor.id or 0, at=ctx.clock.now())
-        workspace.record(ctx, uow, actor, "routing_rule", saved.name, before, saved.as_data())
+        audit.record_setting_change(ctx, uow, actor, "routing_rule", saved.name, before, saved.as_data())
         uow.commit()
     ctx.caches.clear_organisation()
     return saved
