@@ -18,10 +18,12 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 user_app = typer.Typer(help="Users.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log and its hash chains.", no_args_is_help=True)
+keys_app = typer.Typer(help="The keys that encrypt personal data at rest (KEFU_DATA_KEYS).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
+app.add_typer(keys_app, name="keys")
 err = Console(stderr=True)
 
 
@@ -205,6 +207,29 @@ def audit_seal() -> None:
     else:
         ids = f"ids {seal.from_id + 1}-{seal.through_id}"
         typer.echo(f"sealed {seal.events} events ({ids}); the next seal ends at id {seal.next_through_id}")
+
+
+@keys_app.command("new")
+def keys_new() -> None:
+    """Print a new data key (only on stdout): put it first in KEFU_DATA_KEYS, then `kefu keys rotate`."""
+    from kefu.adapters.data_protection import new_key
+
+    sys.stdout.write(new_key() + "\n")
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    batch: Annotated[int, typer.Option(min=1, max=100_000, help="customers per transaction")] = 1000,
+) -> None:
+    """Re-encrypt every stored ID number with the newest key of KEFU_DATA_KEYS (and encrypt any
+    stored in clear). Safe to interrupt and run again; afterwards the older keys may go."""
+    from kefu.services.data_keys import rotate_data_keys, stale_id_numbers
+
+    k = _kefu()
+    with _progress() as progress:
+        task = progress.add_task("re-encrypting ID numbers", total=stale_id_numbers(k.ctx))
+        done = rotate_data_keys(k.ctx, batch=batch, progress=lambda n: progress.advance(task, n))
+    typer.echo(f"re-encrypted {done} ID numbers with key {k.keys.newest}")
 
 
 def _progress() -> Progress:

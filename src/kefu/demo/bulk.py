@@ -18,7 +18,9 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, func, select, text, update
 
+from kefu.adapters.data_protection import DataKeys
 from kefu.adapters.db import numbering
+from kefu.adapters.db.customer_repository import ID_NUMBER
 from kefu.adapters.db.tables import OPEN_PREDICATE, load_changes, users, work_orders
 from kefu.demo.generator import DemoCustomer, DemoWorkOrder
 from kefu.domain.audit import GENESIS, chain_hash, event_content
@@ -101,7 +103,7 @@ def open_ids_from(engine: Engine, first_id: int) -> list[int]:
         )
 
 
-def _customer_row(c: DemoCustomer) -> tuple[Any, ...]:
+def _customer_row(c: DemoCustomer, keys: DataKeys) -> tuple[Any, ...]:
     return (
         c.id,
         c.name,
@@ -111,7 +113,7 @@ def _customer_row(c: DemoCustomer) -> tuple[Any, ...]:
         c.region,
         None,
         c.address,
-        c.id_number,
+        keys.encrypt(c.id_number, ID_NUMBER),  # as the repository stores it
         c.services,
         c.devices,
         c.tags,
@@ -243,8 +245,10 @@ def _load(
     return count
 
 
-def load_customers(engine: Engine, rows: Iterable[DemoCustomer], progress: Callable[[int], None]) -> int:
-    n = _load(engine, "customers", CUSTOMER_COLS, (_customer_row(c) for c in rows), progress)
+def load_customers(
+    engine: Engine, keys: DataKeys, rows: Iterable[DemoCustomer], progress: Callable[[int], None]
+) -> int:
+    n = _load(engine, "customers", CUSTOMER_COLS, (_customer_row(c, keys) for c in rows), progress)
     _sync_identity(engine, "customers")
     return n
 

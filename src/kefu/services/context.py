@@ -16,7 +16,7 @@ from kefu.domain.notifications import QuietHours
 from kefu.domain.org import Organisation, User
 from kefu.domain.routing import RoutingRule
 from kefu.services.caching import TtlCache
-from kefu.services.ports import PasswordHasher, Sender, UnitOfWork
+from kefu.services.ports import CodeHasher, PasswordHasher, Sender, UnitOfWork
 
 if TYPE_CHECKING:  # the cached values' types; their modules need Context themselves
     from kefu.services.sla.clocks import SlaSetup
@@ -56,6 +56,7 @@ class Context:
     uow: Callable[..., UnitOfWork]  # uow(write=True) for use cases that change something
     clock: Clock
     hasher: PasswordHasher
+    codes: CodeHasher  # keyed hashes of one-time codes
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
     reopen_window: timedelta = timedelta(days=30)
     session_lifetime: timedelta = timedelta(hours=12)

@@ -125,6 +125,14 @@ class CustomerRepository(Protocol):
 
     def get_many(self, ids: list[int]) -> dict[int, Customer]: ...
     def search(self, flt: CustomerFilter, limit: int) -> list[Customer]: ...
+    def stale_id_numbers(self) -> int:
+        """How many stored ID numbers are in clear or encrypted with an older key."""
+        ...
+
+    def reencrypt_id_numbers(self, after_id: int, limit: int) -> tuple[int, int | None]:
+        """Encrypt with the newest key up to `limit` such ID numbers of customers after `after_id`:
+        (how many, the last customer id looked at; None when there are no more)."""
+        ...
 
 
 class WorkOrderRepository(Protocol):
@@ -461,6 +469,12 @@ class SendFailed(Exception):
 class Sender(Protocol):
     def send(self, message: Outgoing) -> str | None:
         """Hand the message to the provider; its id for the message, if it gives one. Raises SendFailed."""
+        ...
+
+
+class CodeHasher(Protocol):
+    def digest(self, value: str) -> str:
+        """A keyed hash (its key is not in the database) of a one-time code, for storing it."""
         ...
 
 

@@ -8,6 +8,7 @@ from typing import Self
 
 from sqlalchemy import Connection, Engine
 
+from kefu.adapters.data_protection import DataKeys
 from kefu.adapters.db.audit_repository import SqlAuditRepository
 from kefu.adapters.db.category_repository import SqlCategoryRepository
 from kefu.adapters.db.channel_repository import SqlChannelRepository
@@ -54,8 +55,9 @@ class SqlUnitOfWork:
     workspace: SqlWorkspaceRepository
     audit: SqlAuditRepository
 
-    def __init__(self, engine: Engine, *, write: bool = False, snapshot: bool = False) -> None:
+    def __init__(self, engine: Engine, keys: DataKeys, *, write: bool = False, snapshot: bool = False) -> None:
         self.engine = engine
+        self.keys = keys
         self.write = write
         self.snapshot = snapshot
         self._conn: Connection | None = None
@@ -80,7 +82,7 @@ class SqlUnitOfWork:
             conn = conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
         conn.begin()
         self._conn = conn
-        self.customers = SqlCustomerRepository(conn)
+        self.customers = SqlCustomerRepository(conn, self.keys)
         self.work_orders = SqlWorkOrderRepository(conn)
         self.users = SqlUserRepository(conn)
         self.tokens = SqlTokenRepository(conn)
@@ -88,7 +90,7 @@ class SqlUnitOfWork:
         self.org = SqlOrgRepository(conn)
         self.idempotency = SqlIdempotencyRepository(conn)
         self.sla = SqlSlaRepository(conn)
-        self.outbox = SqlOutboxRepository(conn)
+        self.outbox = SqlOutboxRepository(conn, self.keys)
         self.dispatches = SqlDispatchRepository(conn)
         self.visits = SqlVisitRepository(conn)
         self.checklists = SqlChecklistRepository(conn)
@@ -122,10 +124,11 @@ class SqlUnitOfWork:
 
 
 class UnitOfWorkFactory:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, keys: DataKeys) -> None:
         self.engine = engine
+        self.keys = keys
 
     def __call__(self, *, write: bool = False, snapshot: bool = False) -> SqlUnitOfWork:
         """`write`: the use case changes something; `snapshot`: a long read that needs one
         consistent view of the database (verifying the audit chains)."""
-        return SqlUnitOfWork(self.engine, write=write, snapshot=snapshot)
+        return SqlUnitOfWork(self.engine, self.keys, write=write, snapshot=snapshot)

@@ -20,6 +20,8 @@ from kefu.services.context import Context
 from kefu.services.ports import UnitOfWork
 
 LOCALES = ("zh_CN", "en")
+#: What the stored copy of a message shows in place of a secret.
+MASKED = "******"
 #: Channels a customer can be written to; the others (hotline, store, web, app) answer by SMS.
 WRITABLE = {Channel.SMS: "sms", Channel.EMAIL: "email", Channel.WECHAT: "wechat"}
 
@@ -76,10 +78,14 @@ def to_customer(
     channel: Channel | None = None,
     address: str | None = None,
     locale: str = "zh_CN",
+    secrets: dict[str, str] | None = None,
     **extra: object,
 ) -> None:
     """Queue a message to the work order's customer: on the channel they used when it can be
-    written to, else by SMS to their phone; nothing when there is no way to reach them."""
+    written to, else by SMS to their phone; nothing when there is no way to reach them.
+    `secrets` (a one-time code) are values the message carries but nothing may keep in clear: the
+    outbox and the customer's contact history get the text with them masked; the text sent is kept
+    encrypted until its delivery."""
     channel = channel or wo.channel
     out = WRITABLE.get(channel)
     if out is not None and not address and wo.id is not None:
@@ -98,7 +104,7 @@ def to_customer(
     if out is None or not address:
         return
     subject, body = template(uow, key, out, locale, ctx)
-    values = values_for(ctx, uow, wo, locale, extra)
+    values = values_for(ctx, uow, wo, locale, {**extra, **{k: MASKED for k in secrets or {}}})
     now = ctx.clock.now()
     uow.outbox.add(
         [
@@ -115,6 +121,7 @@ def to_customer(
                     "number": wo.number,
                     "customer_id": wo.customer_id,
                 },
+                secret_body=render(body, {**values, **secrets}) if secrets else None,
             )
         ]
     )
