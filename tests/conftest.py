@@ -3,6 +3,8 @@
 PostgreSQL: set KEFU_TEST_DATABASE_URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test);
 the tests create and drop their own database next to it. Without it the PostgreSQL half is skipped
 locally and fails in CI (CI=true), where it must run. The helpers the fixtures use are in tests/support/.
+
+Every log record of the session is kept and scanned at its end for personal data (tests/support/log_guard.py).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from tests.support import ROOT as ROOT  # still imported from here by tests/adap
 from tests.support.databases import Database, empty_database, report_header
 from tests.support.factories import Actor, Json, make_actor, new_customer
 from tests.support.kefus import make_kefu
+from tests.support.log_guard import pytest_configure as pytest_configure
+from tests.support.log_guard import pytest_sessionfinish as pytest_sessionfinish
 
 
 def pytest_report_header(config: pytest.Config) -> str:

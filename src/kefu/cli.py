@@ -53,7 +53,18 @@ def serve(
     if workers > 1 and k.engine.dialect.name == "sqlite":
         err.print("[red]Several server processes need PostgreSQL; SQLite allows one.[/red]")
         raise typer.Exit(2)
-    uvicorn.run("kefu.asgi:app", host=host, port=port, workers=workers, log_level="info", access_log=False)
+    from kefu.logs import uvicorn_config
+
+    # No access log: URLs carry phone numbers (customer search) and the numbers of work orders.
+    uvicorn.run(
+        "kefu.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        access_log=False,
+        log_config=uvicorn_config(),
+    )
 
 
 @app.command()
@@ -63,13 +74,13 @@ def worker(
     interval: Annotated[float | None, typer.Option(help="seconds between looks when idle")] = None,
 ) -> None:
     """Run the SLA timers and the outbox (several workers may run side by side on PostgreSQL)."""
-    import logging
     import signal
     import threading
 
+    from kefu.logs import configure
     from kefu.workers.loop import run
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    configure()
     k = _kefu()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -84,16 +95,16 @@ def mail_receiver(
 ) -> None:
     """Receive the centre's inbound e-mail over SMTP (point the mail server's delivery here): each
     mail becomes a contact, threaded into its work order or opening one."""
-    import logging
     import signal
     import threading
 
     from aiosmtpd.controller import Controller
 
     from kefu.adapters.channels.mail import MailHandler
+    from kefu.logs import configure
     from kefu.services.channels.intake import receive
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    configure()
     k = _kefu()
     host, _, port = (listen or k.settings.mail_receiver).rpartition(":")
     if not host or not port.isdigit():

@@ -165,8 +165,12 @@ def test_the_one_time_code_is_nowhere_in_clear(
         stored_hash = conn.execute(
             select(verification_codes.c.code_hash).where(verification_codes.c.work_order_id == wo_id)
         ).scalar_one()
-        sent = conn.execute(
-            select(contacts.c.body).where(contacts.c.work_order_id == wo_id, contacts.c.direction == "out")
-        ).scalars().all()
+        sent = (
+            conn.execute(
+                select(contacts.c.body).where(contacts.c.work_order_id == wo_id, contacts.c.direction == "out")
+            )
+            .scalars()
+            .all()
+        )
     assert stored_hash != hashlib.sha256(f"{wo_id}:{code}".encode()).hexdigest() and len(stored_hash) == 64
     assert all(code not in body for body in sent) and any("验证码是 ******" in body for body in sent)
