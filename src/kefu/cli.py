@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -172,6 +173,54 @@ def token_create(
     except DomainError as exc:
         raise _fail(exc) from None
     sys.stdout.write(token + "\n")
+
+
+@app.command()
+def backup(
+    file: Annotated[Path, typer.Argument(help="where to write the backup (not overwritten without --force)")],
+    force: Annotated[bool, typer.Option("--force", help="overwrite FILE if it exists")] = False,
+) -> None:
+    """Write a consistent snapshot of the whole database to FILE while kefu keeps running: a SQLite
+    database file, or a pg_dump archive for PostgreSQL. Readable by its owner only; keep the data
+    keys (KEFU_DATA_KEYS) separately: the ID numbers in it are encrypted with them."""
+    from kefu.adapters.db.backup import BackupError
+    from kefu.adapters.db.backup import backup as take
+    from kefu.domain.audit import AuditAction
+    from kefu.services.audit import record_operator_action
+
+    k = _kefu()
+
+    def starting() -> None:  # recorded as the snapshot starts, so that the backup holds its own record
+        record_operator_action(k.ctx, AuditAction.BACKUP_CREATED, subject_type="database", details={"file": file.name})
+
+    try:
+        fmt = take(k.engine, file, force=force, starting=starting)
+    except BackupError as exc:
+        err.print(f"[red]Backup failed:[/red] {exc}")
+        raise typer.Exit(1) from None
+    typer.echo(f"backup written to {file} ({fmt}, {file.stat().st_size} bytes)")
+
+
+@app.command()
+def restore(
+    file: Annotated[Path, typer.Argument(help="a file written by `kefu backup`")],
+    force: Annotated[bool, typer.Option("--force", help="replace everything in a database that is not empty")] = False,
+) -> None:
+    """Load a backup into the database of KEFU_DATABASE_URL, which must be empty unless --force.
+    Stop `kefu serve` and the workers first; afterwards run `kefu db upgrade` and `kefu audit verify`."""
+    from kefu.adapters.db.backup import BackupError
+    from kefu.adapters.db.backup import restore as load
+    from kefu.domain.audit import AuditAction
+    from kefu.services.audit import record_operator_action
+
+    k = _kefu()
+    try:
+        load(k.engine, file, force=force)
+    except BackupError as exc:
+        err.print(f"[red]Restore refused:[/red] {exc}")
+        raise typer.Exit(1) from None
+    record_operator_action(k.ctx, AuditAction.BACKUP_RESTORED, subject_type="database", details={"file": file.name})
+    typer.echo(f"restored {file}; next: kefu db upgrade, then kefu audit verify")
 
 
 @audit_app.command("verify")

@@ -93,6 +93,14 @@ def record_setting_change(
     )
 
 
+def record_operator_action(ctx: Context, action: AuditAction, *, subject_type: str, details: Mapping[str, Any]) -> None:
+    """Something done at the console, where nobody is signed in (a backup, a restore, a key
+    rotation): a use case of its own that only records it."""
+    with ctx.uow(write=True) as uow:
+        record(ctx, uow, None, action, subject_type=subject_type, details=details)
+        uow.commit()
+
+
 # --- reading ------------------------------------------------------------------------------------
 
 

@@ -32,9 +32,7 @@ def rotate_data_keys(ctx: Context, *, batch: int = 1000, progress: Callable[[int
         done, after = done + count, last
         if progress is not None:
             progress(count)
-    with ctx.uow(write=True) as uow:
-        audit.record(
-            ctx, uow, None, AuditAction.KEYS_ROTATED, subject_type="customers.id_number", details={"reencrypted": done}
-        )
-        uow.commit()
+    audit.record_operator_action(
+        ctx, AuditAction.KEYS_ROTATED, subject_type="customers.id_number", details={"reencrypted": done}
+    )
     return done
