@@ -102,5 +102,9 @@ class Settings(BaseSettings):
         return ZoneInfo(self.timezone)
 
     @property
-    def cookie_secure(self) -> bool:
+    def production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def cookie_secure(self) -> bool:
+        return self.production

@@ -3,6 +3,8 @@ installed into the application that kefu.app builds."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, FastAPI
 
 from kefu.api import (
@@ -19,7 +21,10 @@ from kefu.api import (
     webhooks,
     workorders,
 )
+from kefu.api.deps import CurrentUser
 from kefu.api.schemas import PROBLEM_RESPONSES
+
+OPENAPI = "/api/v1/openapi.json"
 
 
 def install(app: FastAPI) -> None:
@@ -30,3 +35,8 @@ def install(app: FastAPI) -> None:
         api.include_router(feature.router)
     app.include_router(api)
     app.include_router(webhooks.router, responses=PROBLEM_RESPONSES)
+    if app.openapi_url is None:
+        # Production: the OpenAPI document (the TMF621 description included) for callers with a token.
+        @app.get(OPENAPI, include_in_schema=False)
+        def openapi(_: CurrentUser) -> dict[str, Any]:
+            return app.openapi()

@@ -34,7 +34,8 @@ def install(app: FastAPI) -> None:
     app.include_router(portal_pages.router)
     app.include_router(audit_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
-    app.add_middleware(SecurityHeaders, secure_cookies=app.state.kefu.settings.cookie_secure)
+    settings = app.state.kefu.settings
+    app.add_middleware(SecurityHeaders, secure_cookies=settings.cookie_secure, hsts=settings.production)
 
     @app.exception_handler(LoginRequired)
     async def _to_login(request: Request, exc: LoginRequired) -> Response:
