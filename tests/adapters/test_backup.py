@@ -18,12 +18,12 @@ from kefu.adapters.db.engine import make_engine
 from kefu.adapters.db.tables import metadata
 from kefu.domain.audit import Unmasking, UnmaskReason
 from kefu.domain.org import Role
-from kefu.domain.workorders import Channel, Status, WorkOrderType
+from kefu.domain.workorders import Status
 from kefu.services.audit import verify_chains
 from kefu.services.customers import NewCustomer, get_customer, register_customer
 from kefu.services.workorders import commands
 from tests.support.databases import empty_database
-from tests.support.factories import new_user, unique_phone
+from tests.support.factories import new_user, registered_work_order, unique_phone
 from tests.support.kefus import make_kefu, seeded_kefu
 
 
@@ -56,29 +56,13 @@ def source(backend: str, tmp_path: Path) -> Iterator[str]:
         k = seeded_kefu(url)
         admin = new_user(k, Role.ADMIN)
         for n in range(3):
-            customer = register_customer(
-                k.ctx,
-                admin,
-                NewCustomer(
-                    name=f"客户{n}", phone=unique_phone(), id_number="11010519491231002X", address="幸福路 8 号"
-                ),
+            customer = NewCustomer(
+                name=f"客户{n}", phone=unique_phone(), id_number="11010519491231002X", address="幸福路 8 号"
             )
-            assert customer.id is not None
-            wo, _ = commands.register_work_order(
-                k.ctx,
-                admin,
-                commands.NewWorkOrder(
-                    customer_id=customer.id,
-                    type=WorkOrderType.FAULT,
-                    category="broadband.no_connection",
-                    channel=Channel.HOTLINE,
-                    title="宽带断网",
-                    description="光猫红灯",
-                ),
-            )
+            wo = registered_work_order(k, admin, customer)
             commands.transition_work_order(k.ctx, admin, wo.number, Status.ACCEPTED)
             commands.transition_work_order(k.ctx, admin, wo.number, Status.RESOLVED, note="已修复")
-            get_customer(k.ctx, admin, customer.id, unmask=Unmasking(UnmaskReason.FIELD_VISIT))
+            get_customer(k.ctx, admin, wo.customer_id, unmask=Unmasking(UnmaskReason.FIELD_VISIT))
         k.engine.dispose()
         yield url
 

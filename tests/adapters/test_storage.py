@@ -21,11 +21,11 @@ from kefu.bootstrap import Kefu
 from kefu.domain.errors import ConcurrentUpdate, InvalidTransition
 from kefu.domain.org import Role, User
 from kefu.domain.workorders import Channel, Status, WorkOrderType
-from kefu.services.customers import NewCustomer, register_customer
+from kefu.services.customers import NewCustomer
 from kefu.services.workorders import commands as svc
 from kefu.services.workorders import queries
 from tests.support.databases import Database, empty_database
-from tests.support.factories import make_actor, unique_phone
+from tests.support.factories import make_actor, registered_work_order, unique_phone
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -73,19 +73,9 @@ def _new_order(kefu: Kefu) -> tuple[User, str]:
 
     user = authenticate(kefu.ctx, agent.token, "api")
     assert user is not None
-    customer = register_customer(kefu.ctx, user, NewCustomer(name="赵六", phone=unique_phone()))
-    assert customer.id is not None
-    wo, _ = svc.register_work_order(
-        kefu.ctx,
-        user,
-        svc.NewWorkOrder(
-            customer_id=customer.id,
-            type=WorkOrderType.FAULT,
-            category="broadband.slow_speed",
-            channel=Channel.HOTLINE,
-            title="网速慢",
-            description="晚上测速只有2M",
-        ),
+    customer = NewCustomer(name="赵六", phone=unique_phone())
+    wo = registered_work_order(
+        kefu, user, customer, category="broadband.slow_speed", title="网速慢", description="晚上测速只有2M"
     )
     return user, wo.number
 

@@ -23,7 +23,7 @@ from kefu.adapters.db import numbering
 from kefu.adapters.db.customer_repository import ID_NUMBER
 from kefu.adapters.db.tables import OPEN_PREDICATE, load_changes, users, work_orders
 from kefu.demo.generator import DemoCustomer, DemoWorkOrder
-from kefu.domain.audit import GENESIS, chain_hash, event_content
+from kefu.domain.audit import GENESIS, chained, event_content
 from kefu.domain.events import EventKind, WorkOrderEvent
 
 BATCH = 5_000
@@ -153,9 +153,8 @@ def _wo_row(w: DemoWorkOrder, owner_orgs: dict[int, int | None]) -> tuple[Any, .
 
 def _event_rows(w: DemoWorkOrder) -> Iterator[tuple[Any, ...]]:
     """The work order's events as its hash chain (kefu.domain.audit), like the repository stores them."""
-    prev = GENESIS
-    for seq, e in enumerate(w.events, start=1):
-        event = WorkOrderEvent(
+    events = (
+        WorkOrderEvent(
             kind=EventKind(e["kind"]),
             actor_id=e["actor_id"],
             at=e["at"],
@@ -165,22 +164,11 @@ def _event_rows(w: DemoWorkOrder) -> Iterator[tuple[Any, ...]]:
             visibility=e.get("visibility"),
             data=e["data"],
         )
-        digest = chain_hash(prev, event_content(w.id, seq, event))
-        yield (
-            w.id,
-            e["kind"],
-            e["actor_id"],
-            e["at"],
-            e["from_status"],
-            e["to_status"],
-            e["note"],
-            e.get("visibility"),
-            e["data"],
-            seq,
-            prev,
-            digest,
-        )
-        prev = digest
+        for e in w.events
+    )
+    contents = (event_content(w.id, seq, event) for seq, event in enumerate(events, start=1))
+    for row in chained(contents, GENESIS):
+        yield tuple(row[column] for column in EVENT_COLS)
 
 
 def _chunks(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:

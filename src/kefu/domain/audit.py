@@ -178,6 +178,18 @@ def chain_hash(prev_hash: str, content: Mapping[str, Any]) -> str:
     return hashlib.sha256(f"{prev_hash}\n{canonical(content)}".encode()).hexdigest()
 
 
+def chained(contents: Iterable[Mapping[str, Any]], prev_hash: str) -> list[dict[str, Any]]:
+    """Rows of a chain continuing after the row whose hash is `prev_hash`: each content with the
+    previous row's hash and its own (the contents' keys are the columns: see audit_content and
+    event_content)."""
+    rows = []
+    for content in contents:
+        digest = chain_hash(prev_hash, content)
+        rows.append({**content, "prev_hash": prev_hash, "hash": digest})
+        prev_hash = digest
+    return rows
+
+
 def audit_content(seq: int, entry: AuditEntry) -> dict[str, Any]:
     """What an audit row's hash covers: everything but its database id and the hashes."""
     return {

@@ -23,7 +23,7 @@ from kefu.domain.audit import (
     AuditRecord,
     ChainLink,
     audit_content,
-    chain_hash,
+    chained,
     event_content,
 )
 
@@ -82,27 +82,7 @@ class SqlAuditRepository:
         last = self.conn.execute(select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1))
         head = last.first()
         seq, prev = (int(head.seq), str(head.hash)) if head else (0, GENESIS)
-        rows = []
-        for entry in self.pending:
-            seq += 1
-            digest = chain_hash(prev, audit_content(seq, entry))
-            rows.append(
-                {
-                    "seq": seq,
-                    "at": entry.at,
-                    "actor_id": entry.actor_id,
-                    "action": entry.action.value,
-                    "subject_type": entry.subject_type,
-                    "subject_id": entry.subject_id,
-                    "customer_id": entry.customer_id,
-                    "reason": entry.reason,
-                    "origin": entry.origin,
-                    "details": entry.details,
-                    "prev_hash": prev,
-                    "hash": digest,
-                }
-            )
-            prev = digest
+        rows = chained((audit_content(n, e) for n, e in enumerate(self.pending, start=seq + 1)), prev)
         self.conn.execute(insert(audit_log), rows[0] if len(rows) == 1 else rows)
         self.pending.clear()
 

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Insert, String, bindparam, insert, literal_co
 from kefu.adapters.db import numbering
 from kefu.adapters.db.tables import work_order_events, work_orders
 from kefu.adapters.db.workorder_queries import filtered, in_scope
-from kefu.domain.audit import GENESIS, chain_hash, event_content
+from kefu.domain.audit import GENESIS, chained, event_content
 from kefu.domain.events import EventKind, WorkOrderEvent
 from kefu.domain.workorders import Channel, Priority, Status, WorkOrder, WorkOrderType, format_number
 from kefu.services.ports import WorkOrderFilter
@@ -166,26 +166,8 @@ class SqlWorkOrderRepository:
             # A missing previous event (deleted by someone) must not stop the work: the chain stays
             # broken there, and `kefu audit verify` reports it.
             prev = self.conn.execute(_EVENT_HASH, {"id": work_order.id, "seq": last_seq}).scalar() or GENESIS
-        rows = []
-        for seq, e in enumerate(work_order.events, start=last_seq + 1):
-            digest = chain_hash(prev, event_content(work_order.id, seq, e))
-            rows.append(
-                {
-                    "work_order_id": work_order.id,
-                    "kind": e.kind.value,
-                    "actor_id": e.actor_id,
-                    "at": e.at,
-                    "from_status": e.from_status,
-                    "to_status": e.to_status,
-                    "note": e.note,
-                    "visibility": e.visibility,
-                    "data": e.data,
-                    "seq": seq,
-                    "prev_hash": prev,
-                    "hash": digest,
-                }
-            )
-            prev = digest
+        contents = (event_content(work_order.id, n, e) for n, e in enumerate(work_order.events, start=last_seq + 1))
+        rows = chained(contents, prev)
         # One event (the usual case) as a plain execute: executemany has a fixed cost of its own.
         self.conn.execute(_EVENT_INSERT, rows[0] if len(rows) == 1 else rows)
         work_order.events.clear()

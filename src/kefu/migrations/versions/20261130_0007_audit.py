@@ -21,8 +21,8 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 from kefu.adapters.db.types import UTCDateTime
-from kefu.domain.audit import GENESIS, AuditAction, AuditEntry, audit_content, chain_hash, event_content
-from kefu.domain.events import EventKind, WorkOrderEvent
+from kefu.adapters.db.workorder_repository import event_of
+from kefu.domain.audit import GENESIS, AuditAction, AuditEntry, audit_content, chained, event_content
 
 revision = "0007"
 down_revision = "0006"
@@ -184,26 +184,7 @@ def _move_old_logs() -> None:
         )
         entries.append((r.at, 1, r.id, entry))
     entries.sort(key=lambda e: e[:3])
-    prev, rows = GENESIS, []
-    for seq, (_, _, _, entry) in enumerate(entries, start=1):
-        digest = chain_hash(prev, audit_content(seq, entry))
-        rows.append(
-            {
-                "seq": seq,
-                "at": entry.at,
-                "actor_id": entry.actor_id,
-                "action": entry.action.value,
-                "subject_type": entry.subject_type,
-                "subject_id": entry.subject_id,
-                "customer_id": entry.customer_id,
-                "reason": entry.reason,
-                "origin": entry.origin,
-                "details": entry.details,
-                "prev_hash": prev,
-                "hash": digest,
-            }
-        )
-        prev = digest
+    rows = chained((audit_content(seq, e[3]) for seq, e in enumerate(entries, start=1)), GENESIS)
     for start in range(0, len(rows), _BATCH):
         conn.execute(sa.insert(_audit), rows[start : start + _BATCH])
 
@@ -270,19 +251,9 @@ def _chained(conn: sa.Connection) -> Iterator[list[dict[str, Any]]]:
             if r.work_order_id != current:
                 current, seq, prev = r.work_order_id, 0, GENESIS
             seq += 1
-            event = WorkOrderEvent(
-                kind=EventKind(r.kind),
-                actor_id=r.actor_id,
-                at=r.at,
-                from_status=r.from_status,
-                to_status=r.to_status,
-                note=r.note,
-                visibility=r.visibility,
-                data=dict(r.data or {}),
-            )
-            digest = chain_hash(prev, event_content(r.work_order_id, seq, event))
-            out.append({"row_id": r.id, "s": seq, "p": prev, "h": digest})
-            prev = digest
+            [row] = chained([event_content(r.work_order_id, seq, event_of(r))], prev)
+            out.append({"row_id": r.id, "s": seq, "p": prev, "h": row["hash"]})
+            prev = row["hash"]
         after = (rows[-1].work_order_id, rows[-1].id)
         yield out
 
