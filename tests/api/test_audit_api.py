@@ -92,3 +92,13 @@ def test_bad_filters_are_problems_naming_the_field(
     assert r.status_code == 422, r.text
     assert r.headers["content-type"] == "application/problem+json"
     assert [e["field"] for e in r.json()["errors"]] == [field]
+
+
+def test_an_export_is_in_the_log_with_its_filter(client: TestClient, kefu: Kefu, auditor: Actor) -> None:
+    admin = make_actor(kefu, Role.ADMIN)
+    r = client.get("/api/v1/work-orders/export", headers=admin.headers, params={"status": "new", "max_rows": 10})
+    assert r.status_code == 200
+    [row] = client.get(
+        "/api/v1/audit", headers=auditor.headers, params={"actor": admin.username, "action": "data.exported"}
+    ).json()["items"]
+    assert row["subject_type"] == "work_orders" and row["details"] == {"filter": {"statuses": ["new"]}, "max_rows": 10}
