@@ -48,10 +48,16 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}"
 
 
-def kefu_cli(url: str, *args: str) -> str:
+def kefu_cli(url: str, *args: str, stdin: str | None = None) -> str:
     env = {**os.environ, "KEFU_DATABASE_URL": url}
     return subprocess.run(
-        [sys.executable, "-m", "kefu.cli", *args], env=env, check=True, capture_output=True, text=True, cwd=ROOT
+        [sys.executable, "-m", "kefu.cli", *args],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        input=stdin,
     ).stdout.strip()
 
 
@@ -59,7 +65,7 @@ def prepare(url: str) -> str:
     kefu_cli(url, "db", "upgrade")
     kefu_cli(url, "demo-data", "--customers", "10", "--work-orders", "0", "--if-empty")
     name = f"bench{uuid.uuid4().hex[:6]}"
-    kefu_cli(url, "user", "create", "--username", name, "--role", "agent", "--password", "Bench-pass-12345")
+    kefu_cli(url, "user", "create", "--username", name, "--role", "agent", "--password-stdin", stdin="Bench-pass-12345")
     return kefu_cli(url, "token", "create", "--username", name)
 
 

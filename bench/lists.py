@@ -60,7 +60,17 @@ def main() -> None:
     if total < 1_000_000:
         print("load at least 1,000,000 first: kefu demo-data --customers 100000 --work-orders 1000000")
     name = f"lists{random.randrange(10**6)}"
-    kefu_cli(args.pg, "user", "create", "--username", name, "--role", "supervisor", "--password", "Bench-pass-12345")
+    kefu_cli(
+        args.pg,
+        "user",
+        "create",
+        "--username",
+        name,
+        "--role",
+        "supervisor",
+        "--password-stdin",
+        stdin="Bench-pass-12345",
+    )
     token = kefu_cli(args.pg, "token", "create", "--username", name)
     headers = {"Authorization": f"Bearer {token}"}
     proc = serve("kefu.asgi:app", args.pg, PORT)

@@ -38,15 +38,14 @@ from intake import machine  # noqa: E402
 from kefu.adapters.db.migrate import upgrade  # noqa: E402
 from kefu.bootstrap import Kefu, build  # noqa: E402
 from kefu.config import Settings  # noqa: E402
-from kefu.domain.customers import Tier  # noqa: E402
+from kefu.domain.customers import CustomerProfile, Tier  # noqa: E402
 from kefu.domain.org import Role  # noqa: E402
 from kefu.domain.routing import RoutingRule, Strategy  # noqa: E402
 from kefu.domain.sla import Conditions  # noqa: E402
 from kefu.domain.workorders import Channel, WorkOrder, WorkOrderType  # noqa: E402
-from kefu.services import routing  # noqa: E402
 from kefu.services.access.accounts import NewUser, create_user  # noqa: E402
+from kefu.services.dispatch import routing  # noqa: E402
 from kefu.services.org.reference import seed_reference_data  # noqa: E402
-from kefu.services.ports import CustomerProfile  # noqa: E402
 from kefu.services.workorders import commands as svc  # noqa: E402
 
 TEAMS, PER_TEAM, RULES = 100, 20, 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from tests.support import ROOT
 
 
-def kefu(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def kefu(tmp: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "KEFU_DATABASE_URL": f"sqlite:///{tmp / 'cli.db'}", "NO_COLOR": "1"}
     return subprocess.run(
         [sys.executable, "-m", "kefu.cli", *args],
@@ -22,6 +23,7 @@ def kefu(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
         cwd=ROOT,
         timeout=120,
         check=False,
+        input=stdin,
     )
 
 
@@ -33,22 +35,67 @@ def tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_user_and_token_creation(tmp: Path) -> None:
-    r = kefu(tmp, "user", "create", "--username", "lina", "--role", "agent", "--password", "Secret-pass-123")
+    r = kefu(
+        tmp, "user", "create", "--username", "lina", "--role", "agent", "--password-stdin", stdin="Secret-pass-123\n"
+    )
     assert r.returncode == 0, r.stderr
-    r = kefu(tmp, "token", "create", "--username", "lina")
-    assert r.returncode == 0 and r.stdout.startswith("kefu_") and r.stdout.count("\n") == 1
+    r = kefu(tmp, "token", "create", "--username", "lina", "--name", "crm sync", "--days", "30")
+    # stdout: the token alone (for TOKEN=$(kefu token create ...)); its expiry on stderr.
+    assert r.returncode == 0 and r.stdout.startswith("kefu_") and r.stdout.count("\n") == 1, r.stderr
+    assert "valid until" in r.stderr and "only this once" in r.stderr
+    token = r.stdout.strip()
+    listed = kefu(tmp, "token", "list", "--username", "lina")
+    assert listed.returncode == 0 and "crm sync" in listed.stdout and token not in listed.stdout
+    token_id = re.search(r"token (\d+) \(crm sync\)", r.stderr)
+    assert token_id
+    r = kefu(tmp, "token", "revoke", token_id.group(1))
+    assert r.returncode == 0 and "revoked" in r.stdout
+    assert "crm sync" not in kefu(tmp, "token", "list").stdout
+
+
+def test_passwords_never_come_from_the_command_line(tmp: Path) -> None:
+    r = kefu(tmp, "user", "create", "--username", "x0", "--role", "agent", "--password", "Secret-pass-123")
+    assert r.returncode != 0 and "No such option" in r.stderr
+    # Without --password-stdin the password is asked at a hidden prompt, typed twice.
+    r = kefu(tmp, "user", "create", "--username", "x3", "--role", "agent", stdin="Secret-pass-123\nSecret-pass-124\n")
+    assert r.returncode != 0 and "do not match" in r.stderr
+
+
+def test_reset_codes_and_second_factors_from_the_command_line(tmp: Path) -> None:
+    r = kefu(
+        tmp,
+        "user",
+        "create",
+        "--username",
+        "wangfei",
+        "--role",
+        "supervisor",
+        "--password-stdin",
+        stdin="Tea-garden-2026\n",
+    )
+    assert r.returncode == 0, r.stderr
+    r = kefu(tmp, "user", "reset-password", "--username", "wangfei")
+    assert r.returncode == 0 and "/password/reset?code=" in r.stdout, r.stderr
+    r = kefu(tmp, "user", "reset-2fa", "--username", "wangfei")
+    assert r.returncode != 0 and "no second factor" in r.stderr
 
 
 @pytest.mark.parametrize(
     ("args", "says"),
     [
-        (["user", "create", "--username", "x1", "--role", "agent", "--password", "short"], "at least 10"),
-        (["user", "create", "--username", "x2", "--role", "boss", "--password", "Secret-pass-123"], "boss"),
+        (["user", "create", "--username", "x1", "--role", "agent", "--password-stdin"], "at least 12"),
+        (["user", "create", "--username", "x2", "--role", "boss", "--password-stdin"], "boss"),
         (["token", "create", "--username", "nobody"], "does not exist"),
+        (["token", "revoke", "999999"], "does not exist"),
+        (["token", "revoke", str(10**30)], "token_id"),
+        (["user", "create", "--username", "x3", "--role", "agent", "--password-stdin", "--team", "²"], "team"),
+        (["user", "create", "--username", "x4", "--role", "agent", "--password-stdin", "--team", str(10**30)], "team"),
+        (["user", "unlock", "account", "nobody"], "does not exist"),
+        (["mail-receiver", "--listen", "127.0.0.1:²"], "127.0.0.1:2525"),
     ],
 )
 def test_bad_input_exits_non_zero_with_a_sentence(tmp: Path, args: list[str], says: str) -> None:
-    r = kefu(tmp, *args)
+    r = kefu(tmp, *args, stdin="Short-1\n" if "x1" in args else "Secret-pass-123\n")
     assert r.returncode != 0 and says in (r.stderr + r.stdout)
     assert "Traceback" not in r.stderr
 

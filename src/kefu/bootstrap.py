@@ -12,11 +12,15 @@ from kefu.adapters.db.engine import make_engine
 from kefu.adapters.db.uow import UnitOfWorkFactory
 from kefu.adapters.holidays import ChineseWorkdays
 from kefu.adapters.passwords import Argon2PasswordHasher
+from kefu.adapters.ratelimits import build_limiter
+from kefu.adapters.sealing import AesGcmSealer
 from kefu.config import Settings
 from kefu.domain.clock import Clock, SystemClock
 from kefu.domain.notifications import QuietHours
-from kefu.services.context import Context
+from kefu.services.access.lockout import LockoutPolicy
+from kefu.services.context import AccountRules, Context
 from kefu.services.ports import PasswordHasher, Sender
+from kefu.services.ratelimits import RateLimits, rates
 
 
 @dataclass
@@ -43,15 +47,33 @@ def build(
         clock=clock or SystemClock(),
         hasher=hasher or Argon2PasswordHasher(),
         codes=keys,
+        sealer=AesGcmSealer(settings.secret_key),
         timezone=settings.tz,
         reopen_window=timedelta(days=settings.reopen_window_days),
-        session_lifetime=timedelta(hours=settings.session_hours),
-        token_lifetime=timedelta(days=settings.token_days),
+        accounts=AccountRules(
+            session_lifetime=timedelta(hours=settings.session_hours),
+            session_idle=timedelta(minutes=settings.session_idle_minutes),
+            token_lifetime=timedelta(days=settings.token_days),
+            token_max_lifetime=timedelta(days=settings.token_max_days),
+            password_min_length=settings.password_min_length,
+            password_reset_lifetime=timedelta(hours=settings.password_reset_hours),
+            two_factor_roles=settings.two_factor_roles,
+        ),
         cache_ttl=timedelta(seconds=settings.cache_seconds),
         day_types=ChineseWorkdays(),
         quiet_hours=QuietHours(*quiet, settings.tz) if (quiet := settings.quiet()) else None,
         senders=senders(settings),
         portal_url=settings.portal_url.rstrip("/"),
+        rate_limits=RateLimits(
+            limiter=build_limiter(settings.rate_limit_storage, redis_url=settings.redis_url, engine=engine),
+            rates=rates(settings.rate_limits),
+        ),
+        lockout=LockoutPolicy(
+            account_failures=settings.lockout_account_failures,
+            address_failures=settings.lockout_address_failures,
+            first_lock=timedelta(seconds=settings.lockout_seconds),
+            longest_lock=timedelta(seconds=max(settings.lockout_seconds, settings.lockout_max_seconds)),
+        ),
     )
     return Kefu(settings=settings, engine=engine, ctx=ctx, keys=keys)
 

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from kefu.bootstrap import Kefu, build
 from kefu.domain.errors import DomainError
 from kefu.domain.org import Role
+from kefu.domain.values import MAX_ID, is_digits
 
 app = typer.Typer(help="kefu (客服): customer-service work orders.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -44,8 +45,8 @@ def _fail(exc: DomainError) -> typer.Exit:
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
-    workers: Annotated[int, typer.Option(help="server processes (PostgreSQL only)")] = 1,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="server processes (PostgreSQL only)")] = 1,
 ) -> None:
     """Serve the pages and the API."""
     import uvicorn
@@ -108,7 +109,7 @@ def mail_receiver(
     configure()
     k = _kefu()
     host, _, port = (listen or k.settings.mail_receiver).rpartition(":")
-    if not host or not port.isdigit():
+    if not host or not is_digits(port) or not 0 < int(port) < 65536:
         typer.echo("The address must look like 127.0.0.1:2525.", err=True)
         raise typer.Exit(2)
     handler = MailHandler(
@@ -138,41 +139,176 @@ def db_upgrade() -> None:
     typer.echo(f"database at newest schema; added {added['categories']} categories, {added['teams']} teams")
 
 
+def _password(from_stdin: bool) -> str:
+    """A password typed at a hidden prompt (twice), or the first line of stdin: never from argv,
+    where every user of the machine sees it in the process list and the shell keeps it in history."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    return password
+
+
 @user_app.command("create")
 def user_create(
     username: Annotated[str, typer.Option(help="login name")],
     role: Annotated[Role, typer.Option(help="role")],
-    password: Annotated[str, typer.Option(help="at least 10 characters with letters and digits")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the password from the first line of stdin (no prompt)")
+    ] = False,
+    must_change: Annotated[
+        bool, typer.Option("--must-change", help="the first login leads to choosing a new password")
+    ] = False,
     display_name: Annotated[str | None, typer.Option(help="name shown on screens")] = None,
-    team: Annotated[int | None, typer.Option(help="team id")] = None,
+    team: Annotated[int | None, typer.Option(min=1, max=MAX_ID, help="team id")] = None,
 ) -> None:
-    """Create a user."""
+    """Create a user; the password is asked at a hidden prompt (twice) or read from stdin."""
     from kefu.services.access.accounts import NewUser, create_user
 
     k = _kefu()
+    new = NewUser(
+        username=username,
+        role=role,
+        password=_password(password_stdin),
+        display_name=display_name,
+        team_id=team,
+        must_change_password=must_change,
+    )
     try:
-        user = create_user(
-            k.ctx, NewUser(username=username, role=role, password=password, display_name=display_name, team_id=team)
-        )
+        user = create_user(k.ctx, new)
     except DomainError as exc:
         raise _fail(exc) from None
     typer.echo(f"created user {user.username} (id {user.id}, role {user.role.value})")
 
 
-@token_app.command("create")
-def token_create(
-    username: Annotated[str, typer.Option(help="the user the token acts as")],
-    label: Annotated[str | None, typer.Option(help="what the token is for")] = None,
+@user_app.command("locks")
+def user_locks() -> None:
+    """List the accounts and addresses locked now by failed logins (and until when)."""
+    from kefu.services.access.lockout import locked_now
+
+    k = _kefu()
+    found = locked_now(k.ctx)
+    for lock in found:
+        until = lock.locked_until.astimezone(k.ctx.timezone).strftime("%Y-%m-%d %H:%M:%S") if lock.locked_until else ""
+        typer.echo(f"{lock.scope}\t{lock.key}\t{lock.failures} failures\tlocked until {until}")
+    if not found:
+        typer.echo("nothing is locked")
+
+
+@user_app.command("unlock")
+def user_unlock(
+    scope: Annotated[str, typer.Argument(help="account or address")],
+    key: Annotated[str, typer.Argument(help="the username or the IP address")],
 ) -> None:
-    """Print a new API token for a user on stdout (nothing else): it is shown only this once."""
-    from kefu.services.access.accounts import create_api_token
+    """Lift a lock from an account or an address and forget its failed logins."""
+    from kefu.services.access.lockout import unlock
 
     k = _kefu()
     try:
-        token = create_api_token(k.ctx, username, label=label)
+        unlock(k.ctx, None, scope, key)
     except DomainError as exc:
         raise _fail(exc) from None
-    sys.stdout.write(token + "\n")
+    typer.echo(f"unlocked {scope} {key}")
+
+
+@user_app.command("reset-password")
+def user_reset_password(
+    username: Annotated[str, typer.Option(help="whose password")],
+    must_change: Annotated[
+        bool, typer.Option("--must-change", help="refuse the current password until a new one is set; end sessions")
+    ] = False,
+) -> None:
+    """Print a one-time code with which the user sets a new password at /password/reset."""
+    from kefu.services.access.passwords import issue_password_reset
+
+    k = _kefu()
+    try:
+        reset = issue_password_reset(k.ctx, None, username, must_change_at_login=must_change)
+    except DomainError as exc:
+        raise _fail(exc) from None
+    until = reset.expires_at.astimezone(k.settings.tz).strftime("%Y-%m-%d %H:%M %Z")
+    typer.echo(f"reset code for {reset.username}: {reset.code}")
+    typer.echo(f"they set a new password at /password/reset?code={reset.code} (valid once, until {until})")
+
+
+@user_app.command("reset-2fa")
+def user_reset_two_factor(username: Annotated[str, typer.Option(help="whose second factor")]) -> None:
+    """Remove a user's second factor (a lost phone) and end their sessions; they enrol again."""
+    from kefu.services.access.two_factor import reset_two_factor
+
+    k = _kefu()
+    try:
+        reset_two_factor(k.ctx, None, username)
+    except DomainError as exc:
+        raise _fail(exc) from None
+    typer.echo(f"two-factor login of {username} reset; their sessions ended")
+
+
+@token_app.command("create")
+def token_create(
+    username: Annotated[str, typer.Option(help="the user the token acts as")],
+    name: Annotated[str, typer.Option(help="what the token is for")] = "kefu token create",
+    days: Annotated[
+        int | None, typer.Option(min=1, max=3650, help="valid for this many days (default KEFU_TOKEN_DAYS)")
+    ] = None,
+    read_only: Annotated[bool, typer.Option("--read-only", help="may only read (GET)")] = False,
+) -> None:
+    """Print a new API token on stdout (nothing else; its expiry goes to stderr): shown only this once."""
+    from kefu.services.access.tokens import create_api_token
+
+    k = _kefu()
+    try:
+        issued = create_api_token(k.ctx, username, name=name, days=days, read_only=read_only)
+    except DomainError as exc:
+        raise _fail(exc) from None
+    sys.stdout.write(issued.token + "\n")
+    until = issued.credential.expires_at.astimezone(k.settings.tz).strftime("%Y-%m-%d %H:%M %Z")
+    err.print(f"token {issued.credential.id} ({name}) valid until {until}; shown only this once")
+
+
+@token_app.command("list")
+def token_list(username: Annotated[str | None, typer.Option(help="only this user's tokens")] = None) -> None:
+    """The API tokens that are not revoked (expired ones of the last 30 days included); never their secrets."""
+    from rich.table import Table
+
+    from kefu.services.access.accounts import find_user, usernames
+    from kefu.services.access.tokens import list_api_tokens
+
+    k = _kefu()
+    try:
+        owner = find_user(k.ctx, username) if username else None
+        found = list_api_tokens(k.ctx, None, user_id=owner.id if owner else None)
+        names = usernames(k.ctx, [t.user_id for t in found])
+    except DomainError as exc:
+        raise _fail(exc) from None
+    table = Table("id", "user", "name", "may", "valid until", "last used")
+    now = k.ctx.clock.now()
+    for t in found:
+        until = t.expires_at.astimezone(k.settings.tz).strftime("%Y-%m-%d %H:%M")
+        used = t.last_seen_at.astimezone(k.settings.tz).strftime("%Y-%m-%d %H:%M") if t.last_seen_at else "never"
+        table.add_row(
+            str(t.id),
+            names.get(t.user_id, str(t.user_id)),
+            t.name or "",
+            "read" if t.scopes == "read" else "read, write",
+            until + (" (expired)" if t.expires_at <= now else ""),
+            used,
+        )
+    Console().print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[int, typer.Argument(min=1, max=MAX_ID, help="the token's id (see `kefu token list`)")],
+) -> None:
+    """Revoke an API token: it stops working at once here and within KEFU_CACHE_SECONDS in running servers."""
+    from kefu.services.access.tokens import revoke_api_token
+
+    k = _kefu()
+    try:
+        revoked = revoke_api_token(k.ctx, None, token_id)
+    except DomainError as exc:
+        raise _fail(exc) from None
+    typer.echo(f"token {revoked.id} ({revoked.name or ''}) revoked")
 
 
 @app.command()

@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from kefu.domain.org import Role
+
 DEV_SECRET = "development-only-secret-change-me-0123456789"  # noqa: S105 - refused in production
 #: The data key used when KEFU_DATA_KEYS is empty outside production (refused in production).
 DEV_DATA_KEY = base64.urlsafe_b64encode(hashlib.sha256(b"kefu development data key").digest()).decode()
@@ -31,8 +33,19 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     default_locale: Literal["zh_CN", "en"] = "zh_CN"
     reopen_window_days: int = Field(default=30, ge=0, le=3650)
+    # --- accounts (R32) ---
+    #: A page session ends this long after logging in (absolute) ...
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
-    token_days: int = Field(default=365, ge=1, le=3650)
+    #: ... or after this long without a request (idle).
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    #: API tokens live this long unless their creator asks for less, and never longer than the maximum.
+    token_days: int = Field(default=90, ge=1, le=3650)
+    token_max_days: int = Field(default=365, ge=1, le=3650)
+    #: Roles that must use a second factor (TOTP) to log in to the pages, comma-separated ("" for none).
+    require_2fa_roles: str = "admin,supervisor"
+    password_min_length: int = Field(default=12, ge=8, le=64)
+    #: How long a password-reset code an administrator hands out stays valid.
+    password_reset_hours: int = Field(default=24, ge=1, le=24 * 7)
     cache_seconds: int = Field(default=30, ge=0, le=600)
     #: Local hours in which notifications that are not urgent wait ("" for none); a P1 breach always goes out.
     quiet_hours: str = Field(default="22:00-08:00", pattern=r"^$|^\d{2}:\d{2}-\d{2}:\d{2}$")
@@ -58,14 +71,53 @@ class Settings(BaseSettings):
     mail_max_attachment_mb: int = Field(default=10, ge=1, le=100)
     #: The self-service portal's public address, for links in messages to customers.
     portal_url: str = "http://127.0.0.1:8000/portal"
+    #: WeChat's message security mode: "plain" (明文) or "safe" (安全模式: AES-encrypted messages
+    #: signed over the body with msg_signature; needs wechat_aes_key and wechat_app_id).
+    wechat_mode: Literal["plain", "safe"] = "plain"
+    #: The EncodingAESKey (43 characters) of the official account's server configuration.
+    wechat_aes_key: str = Field(default="", pattern=r"^$|^[A-Za-z0-9+/]{43}$")
+    wechat_app_id: str = ""
+    #: How far a push's timestamp may be from now, either way (both modes); a nonce is refused when
+    #: seen again within twice this time.
+    wechat_window_seconds: int = Field(default=300, ge=30, le=3600)
+    # --- the edge: rate limits, login lockout, body sizes ---
+    #: Redis shared by several server processes (redis://127.0.0.1:6379/0), for the rate-limit counts.
+    redis_url: str = ""
+    #: Where the rate-limit counts live: auto = Redis when redis_url is set, else the database on
+    #: PostgreSQL (several processes), else this process's memory (SQLite: one process).
+    rate_limit_storage: Literal["auto", "memory", "database", "redis"] = "auto"
+    #: Limits that differ from kefu.services.ratelimits.DEFAULTS, e.g. {"login.address": "5/minute"}.
+    rate_limits: dict[str, str] = Field(default_factory=dict)
+    #: Failed logins on one username before it is locked, and from one address before it is.
+    lockout_account_failures: int = Field(default=5, ge=1, le=1000)
+    lockout_address_failures: int = Field(default=50, ge=1, le=10_000)
+    #: The first lock's length; each further failure while counting doubles it, up to the maximum.
+    lockout_seconds: int = Field(default=60, ge=1, le=86_400)
+    lockout_max_seconds: int = Field(default=3600, ge=1, le=7 * 86_400)
+    #: The largest request body any endpoint reads, and the one endpoints without an account read
+    #: (login, portal, webhooks); larger ones are refused with 413 before they are read.
+    max_body_kb: int = Field(default=1024, ge=1, le=1024 * 1024)
+    max_public_body_kb: int = Field(default=64, ge=1, le=1024 * 1024)
 
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> Settings:
         ZoneInfo(self.timezone)  # raises for an unknown zone
+        self.two_factor_roles  # noqa: B018 - raises for an unknown role
+        if self.token_days > self.token_max_days:
+            raise ValueError("KEFU_TOKEN_DAYS must not exceed KEFU_TOKEN_MAX_DAYS")
+        if self.wechat_mode == "safe" and not (self.wechat_aes_key and self.wechat_app_id):
+            raise ValueError("KEFU_WECHAT_MODE=safe needs KEFU_WECHAT_AES_KEY (43 characters) and KEFU_WECHAT_APP_ID")
+        if self.rate_limit_storage == "redis" and not self.redis_url:
+            raise ValueError("KEFU_RATE_LIMIT_STORAGE=redis needs KEFU_REDIS_URL")
         if self.environment == "production":
             if self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
                 raise ValueError(
                     "KEFU_SECRET_KEY must be set to a random value of at least 32 characters in production"
+                )
+            if self.rate_limit_storage == "memory" and not self.database_url.startswith("sqlite"):
+                raise ValueError(
+                    "production on PostgreSQL runs several processes: rate limits must be shared "
+                    "(KEFU_RATE_LIMIT_STORAGE=auto, database or redis)"
                 )
             if self.database_url.startswith("sqlite"):
                 raise ValueError("production needs PostgreSQL: set KEFU_DATABASE_URL=postgresql+psycopg://...")
@@ -96,6 +148,14 @@ class Settings(BaseSettings):
             return None
         start, end = self.quiet_hours.split("-")
         return time.fromisoformat(start), time.fromisoformat(end)
+
+    @property
+    def two_factor_roles(self) -> frozenset[Role]:
+        names = [name.strip() for name in self.require_2fa_roles.split(",") if name.strip()]
+        if unknown := [name for name in names if name not in Role.__members__.values()]:
+            known = ", ".join(r.value for r in Role)
+            raise ValueError(f"KEFU_REQUIRE_2FA_ROLES: unknown role {', '.join(unknown)} (roles: {known})")
+        return frozenset(Role(name) for name in names)
 
     @property
     def tz(self) -> ZoneInfo:

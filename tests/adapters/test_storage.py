@@ -69,10 +69,11 @@ def test_the_checkouts_alembic_ini_uses_the_packaged_migrations() -> None:
 
 def _new_order(kefu: Kefu) -> tuple[User, str]:
     agent = make_actor(kefu, Role.AGENT)
-    from kefu.services.access.accounts import authenticate
+    from kefu.services.access.tokens import authenticate_token
 
-    user = authenticate(kefu.ctx, agent.token, "api")
-    assert user is not None
+    access = authenticate_token(kefu.ctx, agent.token)
+    assert access is not None
+    user = access.user
     customer = NewCustomer(name="赵六", phone=unique_phone())
     wo = registered_work_order(
         kefu, user, customer, category="broadband.slow_speed", title="网速慢", description="晚上测速只有2M"
@@ -205,7 +206,7 @@ def test_the_open_predicates_of_migrations_match_the_domain(migration: str, name
 
 
 def test_the_audit_revision_chains_what_was_stored_before_it(empty_engine: Engine) -> None:
-    """Revision 0007 moves the admin change log and the personal-data access log into the audit
+    """Revision 0009 moves the admin change log and the personal-data access log into the audit
     log, chains the events already stored, and leaves them as immutable as before."""
     from kefu.services.audit import verify_chains
     from tests.support.kefus import make_kefu

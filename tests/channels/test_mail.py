@@ -170,9 +170,9 @@ def test_attachments_are_kept_and_served_to_those_who_may_see_them(
         headers=make_actor(channel_kefu, Role.ADMIN).headers,
         json={"name": f"厂商{secrets.token_hex(3)}", "kind": "vendor"},
     ).json()["id"]
-    from kefu.services.access.accounts import create_api_token
+    from kefu.services.access.tokens import create_api_token
 
     vendor = new_user(channel_kefu, Role.AGENT, prefix="v", organisation_id=vendor_org)
-    token = create_api_token(channel_kefu.ctx, vendor.username)
+    token = create_api_token(channel_kefu.ctx, vendor.username, name="tests").token
     assert channel_client.get(url, headers={"Authorization": f"Bearer {token}"}).status_code == 404
     assert channel_client.get(url[:-1] + "7", headers=agent.headers).status_code == 404

@@ -71,8 +71,14 @@ def test_submit_follow_add_confirm_and_rate(
 
     # Following it needs the phone on record and the code sent to it.
     assert c.get(f"/portal/orders/{number}", follow_redirects=False).status_code == 303
-    wrong = c.post("/portal/track", data={"csrf": csrf_of(home.text), "number": number, "phone": unique_phone()})
-    assert wrong.status_code == 422 and "不匹配" in wrong.text
+    # A phone that is not the customer's gets the very answer the right one gets (nothing tells
+    # which numbers belong to which phones), and no code goes anywhere.
+    stranger = unique_phone()
+    wrong = c.post("/portal/track", data={"csrf": csrf_of(home.text), "number": number, "phone": stranger})
+    assert wrong.status_code == 200 and "如果工单号和手机号码属于同一请求" in wrong.text
+    while deliver_outbox(channel_kefu.ctx):
+        pass
+    assert not [m for m in gateway.messages() if m["to"] == stranger]
     sent = c.post("/portal/track", data={"csrf": csrf_of(home.text), "number": number, "phone": phone})
     assert sent.status_code == 200
     code = code_for(channel_kefu, gateway, phone)

@@ -47,12 +47,13 @@ class Site:
     supervisor: str
     phone: str
     field_team: int
+    admin: str  # must log in with a second factor (the others need not)
 
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     db = tmp_path_factory.mktemp("e2e") / "kefu.db"
-    k = seeded_kefu(f"sqlite:///{db}", cache_seconds=0)
+    k = seeded_kefu(f"sqlite:///{db}", cache_seconds=0, require_2fa_roles="admin")
     seed_demo_parties(k.ctx)
     with k.ctx.uow() as uow:
         home = min(o.id or 0 for o in uow.org.organisations())  # the centre seeded first
@@ -87,6 +88,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         )
         for username, role, display_name, team, more in people
     ]
+    create_user(k.ctx, NewUser(username=names[Role.ADMIN], role=Role.ADMIN, password=PASSWORD, display_name="赵管理"))
     phone = "13912345678"
     register_customer(
         k.ctx,
@@ -112,6 +114,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         supervisor=names[Role.SUPERVISOR],
         phone=phone,
         field_team=teams["field_repair"] or 0,
+        admin=names[Role.ADMIN],
     )
     server.should_exit = True
     thread.join(10)
@@ -145,17 +148,7 @@ def new_page(browser: Browser, site: Site) -> Iterator[NewPage]:
     def make(username: str, *, width: int = 1440, height: int = 900, timezone: str = "Asia/Shanghai") -> Page:
         context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN", timezone_id=timezone)
         contexts.append(context)
-        page = context.new_page()
-        errors: list[str] = []
-
-        def console(msg: ConsoleMessage) -> None:
-            # Script errors and console errors; a refused form's 4xx page load is expected, not an error.
-            if msg.type == "error" and not msg.text.startswith("Failed to load resource"):
-                errors.append(msg.text)
-
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.on("console", console)
-        _script_errors[page] = errors
+        page = watched(context.new_page())
         page.goto(f"{site.url}/login")
         page.fill("#username", username)
         page.fill("#password", PASSWORD)
@@ -166,6 +159,21 @@ def new_page(browser: Browser, site: Site) -> Iterator[NewPage]:
     yield make
     for context in contexts:
         context.close()
+
+
+def watched(page: Page) -> Page:
+    """The page, its script and console errors kept for script_errors."""
+    errors: list[str] = []
+
+    def console(msg: ConsoleMessage) -> None:
+        # Script errors and console errors; a refused form's 4xx page load is expected, not an error.
+        if msg.type == "error" and not msg.text.startswith("Failed to load resource"):
+            errors.append(msg.text)
+
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", console)
+    _script_errors[page] = errors
+    return page
 
 
 def script_errors(page: Page) -> list[str]:

@@ -12,7 +12,8 @@ from fastapi.testclient import TestClient
 from kefu.bootstrap import Kefu
 from kefu.domain.org import Role, User
 from kefu.domain.workorders import Channel, WorkOrder, WorkOrderType
-from kefu.services.access.accounts import NewUser, create_api_token, create_user
+from kefu.services.access.accounts import NewUser, create_user
+from kefu.services.access.tokens import create_api_token
 from kefu.services.customers import NewCustomer, register_customer
 from kefu.services.workorders import commands
 
@@ -47,7 +48,7 @@ def make_actor(kefu: Kefu, role: Role, team_id: int | None = None) -> Actor:
     """A user with an API token, for requests through HTTP."""
     user = new_user(kefu, role, team_id=team_id)
     assert user.id is not None
-    return Actor(user.username, user.id, role, create_api_token(kefu.ctx, user.username))
+    return Actor(user.username, user.id, role, create_api_token(kefu.ctx, user.username, name="tests").token)
 
 
 def unique_phone() -> str:

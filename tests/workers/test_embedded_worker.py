@@ -11,7 +11,7 @@ from kefu.app import create_app
 from kefu.bootstrap import Kefu
 from kefu.domain.clock import FixedClock
 from kefu.domain.org import Role
-from kefu.services.access.accounts import authenticate
+from kefu.services.access.tokens import authenticate_token
 from kefu.services.workorders import queries
 from tests.support.databases import Database
 from tests.support.factories import Json, make_actor, work_order_body
@@ -23,8 +23,9 @@ def test_the_server_fires_due_deadlines_in_its_own_thread(database: Database, ke
     k = make_kefu(database.url, clock=clock, embedded_worker=True, worker_interval_seconds=0.2, quiet_hours="")
     try:
         agent = make_actor(k, Role.AGENT)
-        user = authenticate(k.ctx, agent.token, "api")
-        assert user is not None
+        access = authenticate_token(k.ctx, agent.token)
+        assert access is not None
+        user = access.user
         with TestClient(create_app(k)) as client:
             number = client.post(
                 "/api/v1/work-orders", headers=agent.headers, json=work_order_body(customer["id"])

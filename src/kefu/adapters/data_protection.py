@@ -30,6 +30,18 @@ class DataKeyError(Exception):
     """A stored value cannot be decrypted: its key is no longer configured, or it was altered."""
 
 
+def aead_seal(cipher: AESGCM, plaintext: str, associated: str) -> bytes:
+    """AES-GCM with a fresh 96-bit nonce: nonce | ciphertext | tag, `associated` authenticated with
+    it (the field, or the row a secret belongs to). Also what adapters/sealing.py seals TOTP secrets with."""
+    nonce = os.urandom(NONCE)
+    return nonce + cipher.encrypt(nonce, plaintext.encode(), associated.encode())
+
+
+def aead_open(cipher: AESGCM, sealed: bytes, associated: str) -> str:
+    """The inverse of aead_seal; InvalidTag if the value, its associated data or the key differ."""
+    return cipher.decrypt(sealed[:NONCE], sealed[NONCE:], associated.encode()).decode()
+
+
 def key_id(key: bytes) -> str:
     return hashlib.sha256(b"kefu data key id:" + key).hexdigest()[:8]
 
@@ -45,9 +57,8 @@ class DataKeys:
         self._hash_key = hash_key
 
     def encrypt(self, plaintext: str, field: str) -> str:
-        nonce = os.urandom(NONCE)
-        sealed = self._ciphers[self.newest].encrypt(nonce, plaintext.encode(), field.encode())
-        return f"{PREFIX}:{self.newest}:{base64.urlsafe_b64encode(nonce + sealed).decode().rstrip('=')}"
+        sealed = aead_seal(self._ciphers[self.newest], plaintext, field)
+        return f"{PREFIX}:{self.newest}:{base64.urlsafe_b64encode(sealed).decode().rstrip('=')}"
 
     def decrypt(self, stored: str, field: str) -> str:
         if not stored.startswith(PREFIX + ":"):
@@ -58,7 +69,7 @@ class DataKeys:
             raise DataKeyError(f"{field} was encrypted with key {kid}, which KEFU_DATA_KEYS no longer holds")
         try:
             raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-            return cipher.decrypt(raw[:NONCE], raw[NONCE:], field.encode()).decode()
+            return aead_open(cipher, raw, field)
         except (InvalidTag, binascii.Error, ValueError):
             raise DataKeyError(f"a stored {field} does not decrypt with key {kid}: it was altered") from None
 

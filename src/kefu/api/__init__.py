@@ -8,6 +8,7 @@ Where things live:
   comes to be used by a second router, it moves to `schemas.py`.
 - What routes take from the request besides the body lives in `deps.py`, as `Annotated` aliases:
   `ctx: Ctx, user: CurrentUser` on every authenticated route, `Id` for ids in the path, `IfMatch`
-  with `if_match_version` and `etag` for optimistic concurrency.
+  with `if_match_version` and `etag` for optimistic concurrency. A route answers a changed resource
+  with `responses.versioned` (its ETag, and its Location when just created).
 - A router module stays under about 400 lines; one that grows past it is split by feature.
 """

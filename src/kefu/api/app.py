@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 
 from kefu.api import (
+    accounts,
     audit,
     channels,
     customers,
@@ -31,7 +32,8 @@ def install(app: FastAPI) -> None:
     """Mount the API's routers and its error handlers."""
     problems.install(app)
     api = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
-    for feature in (customers, workorders, meta, sla, hops, routing, visits, organisations, channels, audit):
+    features = (customers, workorders, meta, sla, hops, routing, visits, organisations, channels, accounts, audit)
+    for feature in features:
         api.include_router(feature.router)
     app.include_router(api)
     app.include_router(webhooks.router, responses=PROBLEM_RESPONSES)

@@ -4,18 +4,18 @@ channels with the files of contacts, and the templates of messages to customers.
 
 from __future__ import annotations
 
-import urllib.parse
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from kefu.api.deps import Ctx, CurrentUser, Id
-from kefu.api.schemas import CustomerOut, Strict, WorkOrderOut
+from kefu.api.schemas import CustomerOut, Moment, Strict, WorkOrderOut
 from kefu.domain.contacts import Contact
 from kefu.domain.customers import mask_email, mask_phone
 from kefu.domain.org import Permission
+from kefu.http.attachments import attachment_headers
 from kefu.services import customers as customer_svc
 from kefu.services.access.authz import require
 from kefu.services.channels import cti, notify
@@ -62,7 +62,7 @@ class ContactOut(BaseModel):
 class CallEventIn(Strict):
     call_id: Annotated[str, Field(min_length=1, max_length=100)]
     event: cti.CallEventKind
-    at: AwareDatetime
+    at: Moment
     caller: Annotated[str, Field(min_length=1, max_length=30)]
     callee: Annotated[str | None, Field(max_length=30)] = None
     queue: Annotated[str | None, Field(max_length=100)] = None
@@ -205,17 +205,7 @@ def attachment(
 ) -> Response:
     """A file that came with a contact (e.g. an e-mail's screenshot), for those who may see the contact."""
     found = customer_svc.contact_attachment(ctx, user, contact_id, position)
-    disposition = "inline" if found.content_type.startswith("image/") else "attachment"
-    quoted = urllib.parse.quote(found.filename)
-    return Response(
-        found.content or b"",
-        media_type=found.content_type,
-        headers={
-            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quoted}",
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "default-src 'none'; sandbox",
-        },
-    )
+    return Response(found.content or b"", media_type=found.content_type, headers=attachment_headers(found))
 
 
 # --- templates ----------------------------------------------------------------------------------------

@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
-from kefu.api.deps import Ctx, CurrentUser, Id, IfMatch, etag, if_match_version
-from kefu.api.responses import json_response
+from kefu.api.deps import Ctx, CurrentUser, Id, IfMatch, if_match_version
+from kefu.api.responses import json_response, versioned
 from kefu.api.schemas import MAX_ID, Strict, WorkOrderOut
 from kefu.domain.dispatch import Dispatch
 from kefu.services.dispatch import hops
@@ -83,9 +83,7 @@ def dispatch(
         to_organisation_id=body.to_organisation_id,
         expected_version=if_match_version(if_match),
     )
-    return json_response(
-        DispatchOut.of(hop, ctx.clock.now()), 201, {"Location": f"/api/v1/dispatches/{hop.id}", **etag(hop.version)}
-    )
+    return versioned(DispatchOut.of(hop, ctx.clock.now()), hop.version, 201, location=f"/api/v1/dispatches/{hop.id}")
 
 
 @router.get("/work-orders/{number}/dispatches", response_model=list[DispatchOut])
@@ -102,7 +100,7 @@ def accept(
     if_match: IfMatch = None,
 ) -> Response:
     hop = hops.accept_dispatch(ctx, user, dispatch_id, expected_version=if_match_version(if_match))
-    return json_response(DispatchOut.of(hop, ctx.clock.now()), headers=etag(hop.version))
+    return versioned(DispatchOut.of(hop, ctx.clock.now()), hop.version)
 
 
 @router.post("/dispatches/{dispatch_id}/reject", response_model=DispatchOut)
@@ -115,7 +113,7 @@ def reject(
 ) -> Response:
     """Out of scope: the hop goes back to its sender with the reason."""
     hop = hops.reject_dispatch(ctx, user, dispatch_id, reason=body.reason, expected_version=if_match_version(if_match))
-    return json_response(DispatchOut.of(hop, ctx.clock.now()), headers=etag(hop.version))
+    return versioned(DispatchOut.of(hop, ctx.clock.now()), hop.version)
 
 
 @router.post("/dispatches/{dispatch_id}/return", response_model=DispatchOut)
@@ -128,7 +126,7 @@ def return_(
 ) -> Response:
     """Answer with the result (回单); it goes back to the sender."""
     hop = hops.return_dispatch(ctx, user, dispatch_id, result=body.result, expected_version=if_match_version(if_match))
-    return json_response(DispatchOut.of(hop, ctx.clock.now()), headers=etag(hop.version))
+    return versioned(DispatchOut.of(hop, ctx.clock.now()), hop.version)
 
 
 class TeamQueueOut(BaseModel):

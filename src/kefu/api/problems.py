@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kefu.domain import errors as e
 from kefu.domain.errors import N_
-from kefu.http.errors import status_for
+from kefu.http.errors import retry_after, status_for
 from kefu.i18n import negotiate, translate_error
 
 log = logging.getLogger("kefu.api")
@@ -28,8 +28,11 @@ TITLES = {  # msgids: see kefu/translations
     409: N_("Conflict"),
     412: N_("Precondition failed"),
     415: N_("Unsupported media type"),
+    413: N_("Request too large"),
     422: N_("Invalid input"),
+    429: N_("Too many requests"),
     500: N_("Internal error"),
+    503: N_("Service unavailable"),
 }
 
 
@@ -49,18 +52,31 @@ def problem(
     return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
 
 
-async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, e.DomainError)
+def translated_problem(
+    request: Request, status: int, code: str, template: str, params: dict[str, object] | None = None
+) -> JSONResponse:
+    """A problem whose detail is one of kefu's messages (a msgid), in the client's language."""
+    locale = negotiate(request.headers.get("accept-language"))
+    return problem(request, status, code, translate_error(locale, template, params or {}))
+
+
+def domain_problem(request: Request, exc: e.DomainError) -> JSONResponse:
+    """The problem+json answer to a refusal (kefu.app also sends the database's being unreachable here)."""
     locale = negotiate(request.headers.get("accept-language"))
     extra: dict[str, Any] = {}
     if isinstance(exc, e.ValidationFailed) and exc.field:
         extra["errors"] = [{"field": exc.field, "message": translate_error(locale, exc.template, exc.params)}]
     if isinstance(exc, e.InvalidTransition):
         extra["allowed"] = exc.allowed
-    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, e.AuthenticationFailed) else None
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, e.AuthenticationFailed) else retry_after(exc) or None
     return problem(
         request, status_for(exc), exc.code, translate_error(locale, exc.template, exc.params), headers=headers, **extra
     )
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, e.DomainError)
+    return domain_problem(request, exc)
 
 
 def _field_name(loc: tuple[Any, ...]) -> str:
@@ -70,6 +86,11 @@ def _field_name(loc: tuple[Any, ...]) -> str:
         str(p) for p in loc if p not in ("body", "query", "path", "header") and not (in_query and isinstance(p, int))
     ]
     return ".".join(parts) or str(loc[0] if loc else "request")
+
+
+def invalid_fields(exc: RequestValidationError) -> list[str]:
+    """The fields a request failed validation on, as the person who typed them names them."""
+    return sorted({_field_name(tuple(err.get("loc", ()))) for err in exc.errors()})
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -112,23 +133,14 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _data_error(request: Request, exc: Exception) -> JSONResponse:
     """The database refused a value (e.g. a NUL character in a query parameter): bad input, nothing stored."""
-    locale = negotiate(request.headers.get("accept-language"))
-    detail = translate_error(
-        locale,
-        N_(
-            "The request contains a value the database cannot store (e.g. a NUL "
-            "character or a number out of range); nothing was changed."
-        ),
-        {},
-    )
-    return problem(request, 422, "unstorable_value", detail)
+    return translated_problem(request, 422, "unstorable_value", e.UNSTORABLE)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    locale = negotiate(request.headers.get("accept-language"))
-    detail = translate_error(locale, N_("Something went wrong on our side; the change was not saved."), {})
-    return problem(request, 500, "internal_error", detail)
+    return translated_problem(
+        request, 500, "internal_error", N_("Something went wrong on our side; the change was not saved.")
+    )
 
 
 def install(app: FastAPI) -> None:

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
-from kefu.api.deps import Ctx, CurrentUser, Id, IfMatch, etag, if_match_version
-from kefu.api.responses import json_response
+from kefu.api.deps import Ctx, CurrentUser, Id, IfMatch, if_match_version
+from kefu.api.responses import versioned
 from kefu.api.schemas import MAX_ID, ConditionsIO, Strict, WorkOrderOut
 from kefu.domain.routing import Decision, RoutingRule, Strategy
 from kefu.services.dispatch import routing
@@ -54,7 +54,7 @@ def assign(
         reason=body.reason,
         expected_version=if_match_version(if_match),
     )
-    return json_response(WorkOrderOut.of(wo), headers=etag(wo.version))
+    return versioned(WorkOrderOut.of(wo), wo.version)
 
 
 @router.post("/work-orders/{number}/route", response_model=RoutedOut)

@@ -4,17 +4,32 @@ A model only one router uses lives in that router's module (see `kefu.api`)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from kefu.domain.customers import Customer, Tier
 from kefu.domain.sla import Conditions
+from kefu.domain.values import FIRST_YEAR, LAST_YEAR
 from kefu.domain.workorders import Channel, Priority, Status, WorkOrder, WorkOrderType
 
 #: Ids are 64-bit in the database; anything larger is bad input, not a crash.
 MAX_ID = 2**63 - 1
+
+
+def _in_years(value: date) -> date:
+    # A ValueError, as pydantic wants: it becomes a 422 naming the field (year 1 or 9999 would
+    # overflow the time-zone arithmetic further on).
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"must fall between the years {FIRST_YEAR} and {LAST_YEAR}")
+    return value
+
+
+#: A moment a client sends: with its offset, and within the years kefu computes with.
+Moment = Annotated[AwareDatetime, AfterValidator(_in_years)]
+#: A date a client sends, within the years kefu computes with.
+Day = Annotated[date, AfterValidator(_in_years)]
 
 
 def _has_nul(value: Any) -> bool:

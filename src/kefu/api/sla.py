@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from kefu.api.deps import Ctx, CurrentUser, Id
-from kefu.api.schemas import MAX_ID, ConditionsIO, Strict
+from kefu.api.schemas import MAX_ID, ConditionsIO, Day, Strict
 from kefu.domain.calendars import CalendarSpec
 from kefu.domain.sla import ClockName, EscalationLevel, Notify, ServiceAgreement, SlaPolicy
 from kefu.services.sla import admin as svc
@@ -88,7 +88,7 @@ class CalendarIO(Strict):
         default=[], description='[["08:30", "12:00"], ["13:30", "18:00"]]; [] for round the clock'
     )
     chinese_holidays: bool = True
-    overrides: dict[date, bool] = Field(default={}, description="days made working days (true) or days off")
+    overrides: dict[Day, bool] = Field(default={}, description="days made working days (true) or days off")
 
 
 class CalendarDayIn(Strict):
@@ -101,9 +101,9 @@ class AgreementIO(Strict):
     name: Annotated[str, Field(min_length=1, max_length=200)]
     targets: dict[ClockName, Minutes]
     compensation_fen_per_hour: Annotated[int, Field(ge=0, le=10**12, description="credit per started hour late, fen")]
-    valid_from: date
-    valid_to: date | None = None
-    calendar: str | None = None
+    valid_from: Day
+    valid_to: Day | None = None
+    calendar: Annotated[str | None, Field(min_length=1, max_length=100, description="a calendar's name")] = None
 
 
 class StatementLineOut(BaseModel):
@@ -169,7 +169,7 @@ def create_calendar(body: CalendarIO, ctx: Ctx, user: CurrentUser) -> CalendarIO
 @router.put("/sla/calendars/{name}/days/{day}", status_code=204)
 def set_calendar_day(
     name: Annotated[str, Path(max_length=100)],
-    day: date,
+    day: Day,
     body: CalendarDayIn,
     ctx: Ctx,
     user: CurrentUser,

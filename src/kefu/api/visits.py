@@ -3,15 +3,15 @@ order, and the work order's checklist."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
-from kefu.api.deps import Ctx, CurrentUser, Id, IfMatch, etag, if_match_version
-from kefu.api.responses import json_response
-from kefu.api.schemas import MAX_ID, Strict
+from kefu.api.deps import Ctx, CurrentUser, Id, IfMatch, if_match_version
+from kefu.api.responses import versioned
+from kefu.api.schemas import MAX_ID, Day, Moment, Strict
 from kefu.domain.checklists import ChecklistStep, template_for
 from kefu.domain.visits import Visit, VisitOutcome
 from kefu.services import visits
@@ -21,8 +21,8 @@ router = APIRouter(tags=["dispatch and field service"])
 
 class VisitIn(Strict):
     engineer_id: Annotated[int, Field(gt=0, le=MAX_ID)]
-    window_start: AwareDatetime
-    window_end: AwareDatetime
+    window_start: Moment
+    window_end: Moment
     address: Annotated[str | None, Field(max_length=300, description="default: the customer's address")] = None
     tools: list[Annotated[str, Field(max_length=100)]] = Field(default=[], max_length=50)
     parts: list[Annotated[str, Field(max_length=100)]] = Field(default=[], max_length=50)
@@ -105,9 +105,7 @@ def schedule_visit(
         ),
         expected_version=if_match_version(if_match),
     )
-    return json_response(
-        VisitOut.of(visit, number), 201, {"Location": f"/api/v1/visits/{visit.id}", **etag(visit.version)}
-    )
+    return versioned(VisitOut.of(visit, number), visit.version, 201, location=f"/api/v1/visits/{visit.id}")
 
 
 @router.get("/work-orders/{number}/visits", response_model=list[VisitOut])
@@ -127,7 +125,7 @@ def check_in(
     if_match: IfMatch = None,
 ) -> Response:
     visit = visits.check_in(ctx, user, visit_id, expected_version=if_match_version(if_match))
-    return json_response(VisitOut.of(visit), headers=etag(visit.version))
+    return versioned(VisitOut.of(visit), visit.version)
 
 
 @router.post("/visits/{visit_id}/complete", response_model=VisitOut)
@@ -143,7 +141,7 @@ def complete(
     visit = visits.complete_visit(
         ctx, user, visit_id, visits.VisitReport(**body.model_dump()), expected_version=if_match_version(if_match)
     )
-    return json_response(VisitOut.of(visit), headers=etag(visit.version))
+    return versioned(VisitOut.of(visit), visit.version)
 
 
 @router.post("/visits/{visit_id}/cancel", response_model=VisitOut)
@@ -155,7 +153,7 @@ def cancel(
     if_match: IfMatch = None,
 ) -> Response:
     visit = visits.cancel_visit(ctx, user, visit_id, reason=body.reason, expected_version=if_match_version(if_match))
-    return json_response(VisitOut.of(visit), headers=etag(visit.version))
+    return versioned(VisitOut.of(visit), visit.version)
 
 
 @router.get("/engineers/{engineer_id}/visits", response_model=list[VisitOut])
@@ -163,7 +161,7 @@ def engineer_day(
     engineer_id: Id,
     ctx: Ctx,
     user: CurrentUser,
-    day: date | None = None,
+    day: Day | None = None,
 ) -> list[VisitOut]:
     """An engineer's visits of one day (default today), in time order."""
     when = day or ctx.clock.now().astimezone(ctx.timezone).date()
@@ -211,6 +209,18 @@ class StepOut(BaseModel):
     done_by: int | None
     data: dict[str, str]
 
+    @classmethod
+    def of(cls, s: ChecklistStep, fields: list[str]) -> StepOut:
+        return cls(
+            position=s.position,
+            code=s.code,
+            fields=fields,
+            done=s.done,
+            done_at=s.done_at,
+            done_by=s.done_by,
+            data=s.data,
+        )
+
 
 class StepIn(Strict):
     data: dict[Annotated[str, Field(max_length=40)], Annotated[str, Field(max_length=200)]] = Field(
@@ -220,18 +230,7 @@ class StepIn(Strict):
 
 def _steps(category: str, steps: list[ChecklistStep]) -> list[StepOut]:
     fields = {t.code: [f.name for f in t.fields] for t in template_for(category)}
-    return [
-        StepOut(
-            position=s.position,
-            code=s.code,
-            fields=fields.get(s.code, []),
-            done=s.done,
-            done_at=s.done_at,
-            done_by=s.done_by,
-            data=s.data,
-        )
-        for s in steps
-    ]
+    return [StepOut.of(s, fields.get(s.code, [])) for s in steps]
 
 
 @router.get("/work-orders/{number}/checklist", response_model=list[StepOut])
@@ -252,12 +251,4 @@ def do_step(
     done = visits.complete_checklist_step(
         ctx, user, number, step, body.data, expected_version=if_match_version(if_match)
     )
-    return StepOut(
-        position=done.position,
-        code=done.code,
-        fields=list(done.data),
-        done=done.done,
-        done_at=done.done_at,
-        done_by=done.done_by,
-        data=done.data,
-    )
+    return StepOut.of(done, list(done.data))

@@ -6,21 +6,24 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import PlainTextResponse
-from pydantic import AwareDatetime, BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from kefu.adapters.channels import sms as sms_adapter
 from kefu.adapters.channels import wechat as wechat_adapter
 from kefu.api.problems import problem
-from kefu.api.schemas import Strict
+from kefu.api.schemas import Moment, Strict
+from kefu.config import Settings
 from kefu.domain.customers import normalize_phone
-from kefu.domain.errors import N_
+from kefu.domain.errors import N_, RateLimited
 from kefu.domain.workorders import Channel
+from kefu.http.clients import address_of
 from kefu.i18n import negotiate, translate_error
 from kefu.services.channels import intake
 from kefu.services.context import Context
+from kefu.services.ratelimits import Limit
 
 router = APIRouter(tags=["channels"])
 
@@ -51,7 +54,7 @@ class SmsIn(Strict):
     from_: Annotated[str, Field(alias="from", min_length=3, max_length=30, description="the customer's number")]
     to: Annotated[str | None, Field(max_length=30)] = None
     text: Annotated[str, Field(max_length=2000)]
-    received_at: AwareDatetime | None = None
+    received_at: Moment | None = None
 
 
 @router.post(
@@ -64,6 +67,7 @@ async def sms_inbound(request: Request) -> Response:
     the raw body with KEFU_SMS_SECRET>`. A repeated delivery (same message_id) stores nothing new."""
     ctx: Context = request.app.state.kefu.ctx
     settings = request.app.state.kefu.settings
+    ctx.rate_limits.check(Limit.WEBHOOK_ADDRESS, address_of(request.scope))
     body = await request.body()
     locale = negotiate(request.headers.get("accept-language"))
     if not sms_adapter.signature_ok(settings.sms_secret, body, request.headers.get(sms_adapter.SIGNATURE_HEADER)):
@@ -92,6 +96,7 @@ async def sms_inbound(request: Request) -> Response:
             ),
         )
     phone = normalize_phone(message.from_)
+    ctx.rate_limits.check(Limit.WEBHOOK_SENDER, phone)
     result = await run_in_threadpool(
         intake.receive,
         ctx,
@@ -110,22 +115,33 @@ async def sms_inbound(request: Request) -> Response:
 # --- WeChat -----------------------------------------------------------------------------------------
 
 
+def _wechat_refusal(text: str, status: int = 401) -> Response:
+    return PlainTextResponse(text, status_code=status)
+
+
 @router.get("/channels/wechat", response_class=PlainTextResponse, include_in_schema=True)
 def wechat_verify(
     request: Request,
     signature: str | None = None,
     timestamp: str | None = None,
     nonce: str | None = None,
-    echostr: str | None = None,
+    echostr: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
-    """Server URL verification: echo `echostr` when the signature matches the configured token."""
-    token = request.app.state.kefu.settings.wechat_token
-    if not wechat_adapter.signature_ok(token, timestamp, nonce, signature) or echostr is None:
-        return PlainTextResponse("invalid signature", status_code=401)
+    """Server URL verification: echo `echostr` when the signature matches the configured token and
+    the timestamp is recent."""
+    settings = request.app.state.kefu.settings
+    ctx: Context = request.app.state.kefu.ctx
+    ctx.rate_limits.check(Limit.WEBHOOK_ADDRESS, address_of(request.scope))
+    if not wechat_adapter.fresh(timestamp, window=settings.wechat_window_seconds):
+        return _wechat_refusal("stale or missing timestamp")
+    if not wechat_adapter.signature_ok(settings.wechat_token, timestamp, nonce, signature) or echostr is None:
+        return _wechat_refusal("invalid signature")
     return PlainTextResponse(echostr)
 
 
 WELCOME = "欢迎关注！直接发送消息即可反映问题，我们会生成工单并尽快处理。"
+TEXT_ONLY = "目前请以文字描述问题，谢谢。"
+TOO_FAST = "您发送的消息过于频繁，请稍后再发。"
 
 
 @router.post(
@@ -133,28 +149,65 @@ WELCOME = "欢迎关注！直接发送消息即可反映问题，我们会生成
     include_in_schema=True,
     responses={
         200: {"content": {"application/xml": {}}},
-        400: {"description": "malformed XML"},
-        401: {"description": "invalid signature"},
+        400: {"description": "malformed XML, or (safe mode) a message that does not decrypt for this account"},
+        401: {"description": "invalid signature, or a timestamp outside the window"},
+        409: {"description": "a replay: this timestamp and nonce were seen before"},
     },
 )
 async def wechat_message(
-    request: Request, signature: str | None = None, timestamp: str | None = None, nonce: str | None = None
+    request: Request,
+    signature: str | None = None,
+    timestamp: str | None = None,
+    nonce: str | None = None,
+    msg_signature: str | None = None,
+    encrypt_type: str | None = None,
 ) -> Response:
     """A message pushed by WeChat: text becomes (or joins) a work order and is answered at once with
-    a passive reply; a repeated push (same MsgId) is answered the same way and stores nothing new."""
-    ctx: Context = request.app.state.kefu.ctx
-    token = request.app.state.kefu.settings.wechat_token
-    if not wechat_adapter.signature_ok(token, timestamp, nonce, signature):
-        return PlainTextResponse("invalid signature", status_code=401)
+    a passive reply; a repeated push (same MsgId) is answered the same way and stores nothing new.
+
+    Plain mode checks `signature` (token, timestamp, nonce: it does not cover the body); safe mode
+    (KEFU_WECHAT_MODE=safe) checks `msg_signature`, which covers the encrypted body, decrypts it
+    and encrypts the reply. Both refuse a timestamp outside the window and a nonce seen before."""
+    kefu = request.app.state.kefu
+    ctx: Context = kefu.ctx
+    settings = kefu.settings
+    ctx.rate_limits.check(Limit.WEBHOOK_ADDRESS, address_of(request.scope))
+    if not wechat_adapter.fresh(timestamp, window=settings.wechat_window_seconds):
+        return _wechat_refusal("stale or missing timestamp")
+    body = await request.body()
+    crypto = _crypto(settings)
     try:
-        message = wechat_adapter.parse(await request.body())
-    except wechat_adapter.BadXml as exc:
+        if crypto is not None:
+            encrypted = wechat_adapter.encrypted_body(body)
+            if encrypt_type != "aes" or not wechat_adapter.signature_ok(
+                settings.wechat_token, timestamp, nonce, msg_signature, encrypted
+            ):
+                return _wechat_refusal("invalid msg_signature")
+            body = crypto.decrypt(encrypted)
+        elif not wechat_adapter.signature_ok(settings.wechat_token, timestamp, nonce, signature):
+            return _wechat_refusal("invalid signature")
+        if not ctx.rate_limits.first_time("wechat.nonce", f"{timestamp}:{nonce}", 2 * settings.wechat_window_seconds):
+            return _wechat_refusal("replayed: this timestamp and nonce were used before", 409)
+        message = wechat_adapter.parse(body)
+    except (wechat_adapter.BadXml, wechat_adapter.BadCipher) as exc:
         return PlainTextResponse(f"bad request: {exc}", status_code=400)
+
+    def answer(text: str) -> Response:
+        if not text:
+            return Response(b"success", media_type="text/plain")
+        reply = wechat_adapter.reply(message, text)
+        if crypto is not None:
+            reply = wechat_adapter.encrypted_reply(crypto, settings.wechat_token, reply)
+        return Response(reply, media_type="application/xml")
+
     if message.msg_type == "event":
-        text = WELCOME if message.event == "subscribe" else ""
-        return Response(wechat_adapter.reply(message, text) if text else b"success", media_type="application/xml")
+        return answer(WELCOME if message.event == "subscribe" else "")
     if message.msg_type != "text" or not message.content:
-        return Response(wechat_adapter.reply(message, "目前请以文字描述问题，谢谢。"), media_type="application/xml")
+        return answer(TEXT_ONLY)
+    try:
+        ctx.rate_limits.check(Limit.WEBHOOK_SENDER, message.from_user)
+    except RateLimited:
+        return answer(TOO_FAST)
     result = await run_in_threadpool(
         intake.receive,
         ctx,
@@ -167,4 +220,11 @@ async def wechat_message(
             data={"account": message.to_user},
         ),
     )
-    return Response(wechat_adapter.reply(message, result.reply or "已收到，谢谢。"), media_type="application/xml")
+    return answer(result.reply or "已收到，谢谢。")
+
+
+def _crypto(settings: Settings) -> wechat_adapter.Crypto | None:
+    """Safe mode's cipher for the configured account, or None in plain mode."""
+    if settings.wechat_mode != "safe":
+        return None
+    return wechat_adapter.Crypto(settings.wechat_aes_key, settings.wechat_app_id)

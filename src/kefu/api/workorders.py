@@ -11,11 +11,11 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.responses import StreamingResponse
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from kefu.api.deps import Ctx, CurrentUser, IfMatch, etag, if_match_version
-from kefu.api.responses import json_response
-from kefu.api.schemas import MAX_ID, Strict, WorkOrderOut
+from kefu.api.responses import json_response, versioned
+from kefu.api.schemas import MAX_ID, Moment, Strict, WorkOrderOut
 from kefu.domain.events import WorkOrderEvent
 from kefu.domain.org import User
 from kefu.domain.workorders import OPEN_STATUSES, Channel, Priority, Status, WorkOrderType
@@ -41,10 +41,10 @@ class WorkOrderIn(Strict):
         int | None, Field(ge=1, le=4, description="1 (一级, critical) to 4 (四级, minor); faults only")
     ] = None
     team_id: int | None = Field(default=None, gt=0, le=MAX_ID)
-    fault_time: AwareDatetime | None = None
+    fault_time: Moment | None = None
     fault_place: Annotated[str | None, Field(max_length=300)] = None
     device: Annotated[str | None, Field(max_length=200)] = None
-    promised_at: AwareDatetime | None = Field(default=None, description="the time promised to the customer (R4)")
+    promised_at: Moment | None = Field(default=None, description="the time promised to the customer (R4)")
     call_id: Annotated[
         str | None,
         Field(
@@ -180,8 +180,8 @@ class ListQuery:
             ),
         ] = None,
         customer: Annotated[int | None, Query(gt=0, le=MAX_ID)] = None,
-        created_from: AwareDatetime | None = None,
-        created_to: AwareDatetime | None = None,
+        created_from: Moment | None = None,
+        created_to: Moment | None = None,
         breach_within: Annotated[
             int | None,
             Query(
@@ -307,7 +307,7 @@ def _cell(value: object) -> str:
 def get_work_order(number: str, ctx: Ctx, user: CurrentUser) -> Response:
     work_order, clocks = queries.get_work_order(ctx, user, number)
     body = WorkOrderDetailOut(**WorkOrderOut.of(work_order).model_dump(), clocks=[ClockOut.of(c) for c in clocks])
-    return json_response(body, headers=etag(work_order.version))
+    return versioned(body, work_order.version)
 
 
 @router.post("/{number}/priority", response_model=WorkOrderOut)
@@ -322,7 +322,7 @@ def change_priority(
     work_order = svc.change_priority(
         ctx, user, number, body.priority, reason=body.reason, expected_version=if_match_version(if_match)
     )
-    return json_response(WorkOrderOut.of(work_order), headers=etag(work_order.version))
+    return versioned(WorkOrderOut.of(work_order), work_order.version)
 
 
 @router.post("/{number}/transitions", response_model=WorkOrderOut)
@@ -377,7 +377,7 @@ def link(
     wo = svc.link_work_orders(
         ctx, user, number, body.other, merge=body.merge, expected_version=if_match_version(if_match)
     )
-    return json_response(WorkOrderOut.of(wo), headers=etag(wo.version))
+    return versioned(WorkOrderOut.of(wo), wo.version)
 
 
 @router.get("/{number}/history", response_model=HistoryOut)

@@ -37,6 +37,8 @@ class AuditAction(StrEnum):
     LOGIN_SUCCEEDED = "login.succeeded"
     LOGIN_FAILED = "login.failed"  # actor None for an unknown username; details {"username": ...}
     LOGOUT = "logout"
+    SESSIONS_ENDED = "sessions.ended"  # ended from the list of sessions, by a new password or an administrator
+    LOGIN_UNLOCKED = "login.unlocked"  # a lockout lifted: details {"scope": "account" | "address", "key": ...}
     PASSWORD_CHANGED = "password.changed"  # noqa: S105 - the names of actions, not secrets
     PASSWORD_RESET = "password.reset"  # noqa: S105 - an administrator reset someone else's password
     TWO_FACTOR_CHANGED = "two_factor.changed"  # enrolled, removed, recovery codes renewed

@@ -29,6 +29,14 @@ class DomainError(Exception):
         return self.template.format(**self.params) if self.params else self.template
 
 
+#: What the database refused to store (a NUL character, a number out of range): the API's and the
+#: pages' answer alike.
+UNSTORABLE = N_(
+    "The request contains a value the database cannot store (e.g. a NUL "
+    "character or a number out of range); nothing was changed."
+)
+
+
 class NotFound(DomainError):
     code = "not_found"
     template = N_("{kind} {key} does not exist.")
@@ -89,3 +97,30 @@ class AuthenticationFailed(DomainError):
 class PermissionDenied(DomainError):
     code = "permission_denied"
     template = N_("Your role ({role}) may not {action}.")
+
+
+class RateLimited(DomainError):
+    """Too many requests of one kind from one address (or for one account, phone, work order):
+    answered 429 with Retry-After."""
+
+    code = "rate_limited"
+    template = N_("Too many attempts. Please wait {seconds} seconds and try again.")
+
+    def __init__(self, *, retry_after: int) -> None:
+        self.retry_after = max(1, retry_after)
+        super().__init__(seconds=self.retry_after)
+
+
+class ServiceUnavailable(DomainError):
+    """The database cannot be reached for the moment: answered 503 with Retry-After."""
+
+    code = "service_unavailable"
+    template = N_("The service is briefly unavailable. Please try again in a few seconds.")
+    retry_after = 5
+
+
+class RequestTooLarge(DomainError):
+    """A request body over the configured size: refused with 413 before it is read."""
+
+    code = "request_too_large"
+    template = N_("The request is larger than {kb} kB; nothing was read.")

@@ -107,6 +107,7 @@ class User:
     capacity: int = 20  # most open work orders this person should handle at once
     on_shift: bool = True
     open_assigned: int = 0  # open work orders handled now (kept by storage)
+    must_change_password: bool = False  # an administrator asked for a new password at the next login
 
     def may(self, permission: Permission) -> bool:
         return self.active and role_may(self.role, permission)

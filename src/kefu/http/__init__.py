@@ -8,4 +8,5 @@ domain's errors and plain values only.
 
 - cursors: the keyset cursors (the last id of a page, opaque to clients).
 - errors: the status code for each domain error.
+- attachments: the headers a customer's file is served with.
 """

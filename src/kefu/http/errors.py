@@ -15,7 +15,16 @@ STATUS_FOR: list[tuple[type[e.DomainError], int]] = [
     (e.IdempotencyKeyReused, 422),
     (e.AuthenticationFailed, 401),
     (e.PermissionDenied, 403),
+    (e.RequestTooLarge, 413),
+    (e.RateLimited, 429),
+    (e.ServiceUnavailable, 503),
 ]
+
+
+def retry_after(error: e.DomainError) -> dict[str, str]:
+    """The Retry-After header of a refusal that asks the client to come back later (429, 503)."""
+    seconds = getattr(error, "retry_after", None)
+    return {"Retry-After": str(seconds)} if isinstance(seconds, int) else {}
 
 
 def status_for(error: e.DomainError) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kefu.domain.audit import (
     GENESIS,
@@ -29,8 +29,10 @@ from kefu.domain.audit import (
 from kefu.domain.errors import ValidationFailed
 from kefu.domain.org import Permission, User
 from kefu.services.access.authz import require
-from kefu.services.context import Context
 from kefu.services.ports import UnitOfWork
+
+if TYPE_CHECKING:  # context.py imports access.lockout, which records here: no cycle at run time
+    from kefu.services.context import Context
 
 MAX_PAGE = 200
 #: How often the worker fixes the work-order events in the audit chain.

@@ -13,10 +13,12 @@ from kefu.domain.calendars import DayTypes, WeekdaysOnly
 from kefu.domain.categories import Category
 from kefu.domain.clock import Clock
 from kefu.domain.notifications import QuietHours
-from kefu.domain.org import Organisation, User
+from kefu.domain.org import Organisation, Role, User
 from kefu.domain.routing import RoutingRule
+from kefu.services.access.lockout import LockoutPolicy
 from kefu.services.caching import TtlCache
-from kefu.services.ports import CodeHasher, PasswordHasher, Sender, UnitOfWork
+from kefu.services.ports import CodeHasher, PasswordHasher, SecretSealer, Sender, UnitOfWork
+from kefu.services.ratelimits import RateLimits
 
 if TYPE_CHECKING:  # the cached values' types; their modules need Context themselves
     from kefu.services.sla.clocks import SlaSetup
@@ -30,7 +32,7 @@ class Caches:
     the others."""
 
     def __init__(self, ttl: timedelta, now: Callable[[], datetime]) -> None:
-        self.tokens: TtlCache[str, User] = TtlCache(ttl, now)  # checked sessions and API tokens
+        self.tokens: TtlCache[str, Access] = TtlCache(ttl, now)  # checked sessions and API tokens
         self.categories: TtlCache[str, Category] = TtlCache(ttl, now)
         self.sla: TtlCache[str, SlaSetup] = TtlCache(ttl, now)  # policies and calendars
         self.organisations: TtlCache[str, list[Organisation]] = TtlCache(ttl, now)
@@ -49,6 +51,28 @@ class Caches:
 
 
 @dataclass(frozen=True)
+class Access:
+    """Who a checked session or API token acts for, and what the token may do."""
+
+    user: User
+    token_id: int
+    scopes: frozenset[str] | None = None  # API tokens: {"read"} or {"read", "write"}; None: everything
+
+
+@dataclass(frozen=True)
+class AccountRules:
+    """Sessions, API tokens, passwords and second factors (R32); from the settings."""
+
+    session_lifetime: timedelta = timedelta(hours=12)  # from logging in, whatever happens
+    session_idle: timedelta = timedelta(minutes=30)  # without a request
+    token_lifetime: timedelta = timedelta(days=90)  # unless the creator asks for less
+    token_max_lifetime: timedelta = timedelta(days=365)
+    password_min_length: int = 12
+    password_reset_lifetime: timedelta = timedelta(hours=24)
+    two_factor_roles: frozenset[Role] = frozenset({Role.ADMIN, Role.SUPERVISOR})
+
+
+@dataclass(frozen=True)
 class Context:
     """Everything a use case needs besides its arguments; built once by kefu.bootstrap and never
     changed afterwards (only the caches' contents change)."""
@@ -57,10 +81,10 @@ class Context:
     clock: Clock
     hasher: PasswordHasher
     codes: CodeHasher  # keyed hashes of one-time codes
+    sealer: SecretSealer  # TOTP secrets at rest
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
     reopen_window: timedelta = timedelta(days=30)
-    session_lifetime: timedelta = timedelta(hours=12)
-    token_lifetime: timedelta = timedelta(days=365)
+    accounts: AccountRules = field(default_factory=AccountRules)
     #: How long a checked token, or a category, is trusted without asking the database again
     #: (0: always ask). A revoked token, a disabled user or a retired category therefore takes
     #: effect within this time everywhere, and at once in the process that made the change.
@@ -71,6 +95,10 @@ class Context:
     senders: Mapping[str, Sender] = field(default_factory=dict)
     #: Where customers follow their work orders (the self-service portal), for links in messages.
     portal_url: str = "http://127.0.0.1:8000/portal"
+    #: Rate limits on what anyone may call without an account, and where their counts live.
+    rate_limits: RateLimits = field(default_factory=RateLimits)
+    #: When failed logins lock an account or an address.
+    lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
     caches: Caches = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

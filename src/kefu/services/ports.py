@@ -52,10 +52,41 @@ class CustomerFilter:
 
 
 class TokenGrant(NamedTuple):
-    """The active user a valid token belongs to, and when the token expires."""
+    """The active user a valid (unexpired, unrevoked) token belongs to, and what authentication
+    needs to know about the token: when it expires, when it was last used, what it may do."""
 
     user: User
     expires_at: datetime
+    token_id: int
+    scopes: str | None  # API tokens: "read", "read write"; None: everything
+    stage: str | None  # sessions: the login step still due (None: logged in)
+    last_seen_at: datetime | None
+    two_factor: bool  # the user has confirmed a second factor
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A page session or an API token as its owner and administrators see it: never its secret."""
+
+    id: int
+    user_id: int
+    kind: str  # session | api
+    name: str | None
+    scopes: str | None
+    created_at: datetime
+    expires_at: datetime
+    last_seen_at: datetime | None
+    user_agent: str | None
+    address: str | None
+
+
+@dataclass(frozen=True)
+class SecondFactor:
+    user_id: int
+    sealed_secret: str  # see SecretSealer
+    created_at: datetime
+    enabled_at: datetime | None  # None: enrolment begun, not confirmed yet
+    last_step: int | None
 
 
 class ContactAttachment(NamedTuple):
@@ -178,6 +209,8 @@ class UserRepository(Protocol):
         ...
 
     def update_profile(self, user: User) -> None: ...
+    def set_password(self, user_id: int, password_hash: str, *, at: datetime, must_change: bool) -> None: ...
+    def set_must_change_password(self, user_id: int, must_change: bool) -> None: ...
     def candidates(self, team_id: int, roles: tuple[Role, ...]) -> list[Candidate]: ...
     def hold_capacity(self, user_id: int) -> bool:
         """Lock the user for this transaction; True if on shift with room for one more work order."""
@@ -189,14 +222,83 @@ class UserRepository(Protocol):
 
 
 class TokenRepository(Protocol):
+    """Page sessions and API tokens, stored by the SHA-256 of their secret."""
+
     def add(
-        self, *, user_id: int, token_hash: str, kind: str, label: str | None, at: datetime, expires_at: datetime
-    ) -> None: ...
+        self,
+        *,
+        user_id: int,
+        token_hash: str,
+        kind: str,
+        label: str | None,
+        at: datetime,
+        expires_at: datetime,
+        scopes: str | None = None,
+        stage: str | None = None,
+        user_agent: str | None = None,
+        address: str | None = None,
+    ) -> int: ...
     def user_for(self, token_hash: str, kind: str, now: datetime) -> TokenGrant | None:
-        """The active user of a valid token, and when the token expires."""
+        """The active user of a valid token (unexpired, unrevoked), with what is known of the token."""
+        ...
+
+    def get(self, token_id: int, now: datetime) -> Credential | None:
+        """A token that is neither revoked nor expired."""
+        ...
+
+    def of_users(self, user_ids: list[int] | None, kind: str, *, valid_after: datetime) -> list[Credential]:
+        """Unrevoked tokens of these users (None: everyone's) expiring after `valid_after`, newest first."""
+        ...
+
+    def touch(self, token_id: int, at: datetime) -> None: ...
+    def set_stage(self, token_id: int, stage: str | None, *, expires_at: datetime) -> None: ...
+    def count_failed_code(self, token_id: int) -> int:
+        """One more wrong code typed at this session's login step; returns how many so far."""
         ...
 
     def revoke(self, token_hash: str, at: datetime) -> None: ...
+    def revoke_of_user(
+        self, user_id: int, kind: str, at: datetime, *, ids: list[int] | None = None, keep: int | None = None
+    ) -> list[str]:
+        """Revoke the user's valid tokens of this kind (only `ids` if given, all but `keep` if given);
+        returns their hashes."""
+        ...
+
+
+class SecondFactorRepository(Protocol):
+    """TOTP secrets (sealed) and recovery codes (hashed)."""
+
+    def get(self, user_id: int) -> SecondFactor | None: ...
+    def begin(self, user_id: int, sealed_secret: str, at: datetime) -> None:
+        """Replace the user's factor with a new, unconfirmed one."""
+        ...
+
+    def enable(self, user_id: int, at: datetime) -> None: ...
+    def claim_step(self, user_id: int, step: int) -> bool:
+        """Record `step` as the last accepted one if it is later than that; False: already used."""
+        ...
+
+    def remove(self, user_id: int) -> bool:
+        """Remove the factor and the recovery codes; False if there was none."""
+        ...
+
+    def replace_recovery_codes(self, user_id: int, code_hashes: list[str], at: datetime) -> None: ...
+    def use_recovery_code(self, user_id: int, code_hash: str, at: datetime) -> bool: ...
+    def recovery_codes_left(self, user_id: int) -> int: ...
+
+
+class PasswordResetRepository(Protocol):
+    def add(self, *, user_id: int, code_hash: str, created_by: int | None, at: datetime, expires_at: datetime) -> None:
+        """A new reset code; older unused codes of the user stop working."""
+        ...
+
+    def user_of(self, code_hash: str, now: datetime) -> int | None:
+        """The user of a valid, unused code."""
+        ...
+
+    def redeem(self, code_hash: str, now: datetime) -> int | None:
+        """Use the code if it is valid and unused; returns its user's id."""
+        ...
 
 
 class CategoryRepository(Protocol):
@@ -232,6 +334,26 @@ class SavedFilter:
     user_id: int
     name: str
     query: str
+
+
+@dataclass
+class LoginFailures:
+    """Failed logins counted for an account (by the username typed, known or not) or for an address."""
+
+    scope: str  # "account" or "address"
+    key: str
+    failures: int
+    last_failure_at: datetime
+    locked_until: datetime | None
+
+
+class LockoutRepository(Protocol):
+    def get(self, scope: str, key: str) -> LoginFailures | None: ...
+    def put(self, record: LoginFailures) -> None: ...
+    def clear(self, scope: str, key: str) -> bool: ...
+    def locked(self, now: datetime, limit: int) -> list[LoginFailures]:
+        """The accounts and addresses locked at `now`, the latest lock first."""
+        ...
 
 
 class WorkspaceRepository(Protocol):
@@ -420,6 +542,10 @@ class UnitOfWork(Protocol):
     @property
     def tokens(self) -> TokenRepository: ...
     @property
+    def second_factors(self) -> SecondFactorRepository: ...
+    @property
+    def password_resets(self) -> PasswordResetRepository: ...
+    @property
     def categories(self) -> CategoryRepository: ...
     @property
     def org(self) -> OrgRepository: ...
@@ -443,6 +569,8 @@ class UnitOfWork(Protocol):
     def workspace(self) -> WorkspaceRepository: ...
     @property
     def audit(self) -> AuditRepository: ...
+    @property
+    def lockouts(self) -> LockoutRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> None: ...
@@ -460,6 +588,16 @@ class Outgoing:
     subject: str | None
     body: str
     work_order_number: str | None = None
+
+
+class SecretSealer(Protocol):
+    """Encrypts small secrets kept in the database (TOTP secrets) with a key the database does not
+    hold; `bound_to` ties a sealed value to its row, so it cannot be copied onto another."""
+
+    def seal(self, plaintext: str, *, bound_to: str) -> str: ...
+    def open(self, sealed: str, *, bound_to: str) -> str:
+        """The plaintext; raises ValueError if the value was changed, moved or sealed with another key."""
+        ...
 
 
 class SendFailed(Exception):
@@ -481,3 +619,13 @@ class CodeHasher(Protocol):
 class PasswordHasher(Protocol):
     def hash(self, password: str) -> str: ...
     def verify(self, password: str, password_hash: str) -> bool: ...
+
+
+class RateLimiter(Protocol):
+    """Counts hits per key in a sliding window, shared by every process that shares its storage
+    (kefu.adapters.ratelimits: Redis, the database or this process's memory)."""
+
+    def hit(self, name: str, amount: int, seconds: int, key: str) -> float | None:
+        """One more hit of `key` under the limit `name` (`amount` per `seconds`): None when it is
+        within the limit, else the seconds until one more would be."""
+        ...

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date
 from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
+from kefu.domain import values
 from kefu.domain.errors import N_, DomainError, PermissionDenied, ValidationFailed
 from kefu.domain.org import Permission, TeamFunction, User
 from kefu.domain.routing import RoutingRule, Strategy
 from kefu.domain.sla import ClockName, Conditions
+from kefu.domain.values import whole_number
 from kefu.services import audit
 from kefu.services.channels import notify
 from kefu.services.context import Context
@@ -27,7 +28,7 @@ from kefu.services.dispatch import routing
 from kefu.services.org import admin as org_admin
 from kefu.services.org import reference
 from kefu.services.sla import admin as sla_admin
-from kefu.web.kit import check_csrf, context_of, org_names, page_user, refused, render
+from kefu.web.kit import context_of, form_choice, org_names, page_user, refused, render, run_action
 
 router = APIRouter(include_in_schema=False)
 
@@ -64,12 +65,14 @@ def change(path: str, *, back_to: str) -> Callable[[Change], Change]:
         async def post(request: Request) -> Response:
             user = page_user(request)
             form = {k: str(v).strip() for k, v in (await request.form()).items()}
-            try:
-                check_csrf(request, form.get("csrf"))
-                make(context_of(request), user, form)
-            except DomainError as exc:
-                return refused(request, user, exc, partial(_page, request, user, back_to, form=form))
-            return RedirectResponse(f"/ui/admin/{back_to}", status_code=303)
+            return run_action(
+                request,
+                user,
+                form.get("csrf"),
+                lambda ctx: make(ctx, user, form),
+                then=f"/ui/admin/{back_to}",
+                redisplay=partial(_page, request, user, back_to, form=form),
+            )
 
         router.add_api_route(f"/ui/admin/{path}", post, methods=["POST"], name=f"admin_{make.__name__}")
         return make
@@ -151,9 +154,7 @@ def _codes(value: str) -> tuple[str, ...]:
 
 
 def _int(value: str, field: str) -> int:
-    if not value.strip().isdigit():
-        raise ValidationFailed("{name} must be a whole number.", field=field, name=field)
-    return int(value)
+    return whole_number(value, field)
 
 
 def _targets(form: dict[str, str]) -> dict[ClockName, int | dict[str, int]]:
@@ -195,10 +196,7 @@ def switch_category(ctx: Context, user: User, form: dict[str, str]) -> None:
 
 @change("team", back_to="teams")
 def add_team(ctx: Context, user: User, form: dict[str, str]) -> None:
-    try:
-        function = TeamFunction(form.get("function", ""))
-    except ValueError:
-        raise ValidationFailed("Choose the team's function.", field="function") from None
+    function = form_choice(TeamFunction, form.get("function", ""), N_("Choose the team's function."), field="function")
     org_admin.add_team(
         ctx,
         user,
@@ -226,10 +224,7 @@ def update_agent(ctx: Context, user: User, form: dict[str, str]) -> None:
 
 @change("rule", back_to="routing")
 def add_rule(ctx: Context, user: User, form: dict[str, str]) -> None:
-    try:
-        strategy = Strategy(form.get("strategy", ""))
-    except ValueError:
-        raise ValidationFailed("Choose how to pick an agent.", field="strategy") from None
+    strategy = form_choice(Strategy, form.get("strategy", ""), N_("Choose how to pick an agent."), field="strategy")
     routing.save_rule(
         ctx,
         user,
@@ -273,10 +268,7 @@ def save_policy(ctx: Context, user: User, form: dict[str, str]) -> None:
 
 @change("calendar-day", back_to="sla")
 def set_calendar_day(ctx: Context, user: User, form: dict[str, str]) -> None:
-    try:
-        day = date.fromisoformat(form.get("day", ""))
-    except ValueError:
-        raise ValidationFailed("Enter the day as 2026-12-31.", field="day") from None
+    day = values.day(form.get("day", ""), "day")
     sla_admin.set_calendar_day(
         ctx, user, form.get("calendar", ""), day, form.get("is_workday") == "1", form.get("note")
     )

@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from kefu.web import (
+    account_pages,
     admin_pages,
     audit_pages,
     customer_pages,
@@ -19,7 +20,7 @@ from kefu.web import (
     session_pages,
     workorder_pages,
 )
-from kefu.web.kit import LoginRequired
+from kefu.web.kit import STEP_PAGES, LoginRequired, LoginStepDue
 from kefu.web.security import SecurityHeaders
 
 STATIC = Path(__file__).parent / "static"
@@ -33,6 +34,7 @@ def install(app: FastAPI) -> None:
     app.include_router(field_pages.router)
     app.include_router(portal_pages.router)
     app.include_router(audit_pages.router)
+    app.include_router(account_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
     settings = app.state.kefu.settings
     app.add_middleware(SecurityHeaders, secure_cookies=settings.cookie_secure, hsts=settings.production)
@@ -41,3 +43,8 @@ def install(app: FastAPI) -> None:
     async def _to_login(request: Request, exc: LoginRequired) -> Response:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse("/login?" + urlencode({"next": target}), status_code=303)
+
+    @app.exception_handler(LoginStepDue)
+    async def _to_step(request: Request, exc: LoginStepDue) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(STEP_PAGES[exc.stage] + "?" + urlencode({"next": target}), status_code=303)

@@ -4,15 +4,16 @@ registration form, and the attachments of their contacts."""
 from __future__ import annotations
 
 from functools import partial
-from urllib.parse import quote
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
 from kefu.domain.errors import DomainError
+from kefu.http.attachments import attachment_headers
 from kefu.services import customers
 from kefu.services.channels import cti
-from kefu.web.kit import context_of, error_text, page_user, refused, render
+from kefu.web.kit import PathId, context_of, error_text, page_user, refused, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -33,23 +34,13 @@ def screen_pop_page(request: Request, caller: str = "", call_id: str = "") -> Re
 
 
 @router.get("/ui/contacts/{contact_id}/attachments/{position}")
-def contact_attachment(request: Request, contact_id: int, position: int) -> Response:
+def contact_attachment(request: Request, contact_id: PathId, position: Annotated[int, Path(ge=0, le=1000)]) -> Response:
     user = page_user(request)
     try:
         found = customers.contact_attachment(context_of(request), user, contact_id, position)
     except DomainError as exc:
         return refused(request, user, exc)
-    quoted = quote(found.filename)
-    disposition = "inline" if found.content_type.startswith("image/") else "attachment"
-    return Response(
-        found.content or b"",
-        media_type=found.content_type,
-        headers={
-            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quoted}",
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "default-src 'none'; sandbox",
-        },
-    )
+    return Response(found.content or b"", media_type=found.content_type, headers=attachment_headers(found))
 
 
 @router.get("/ui/customers/lookup")

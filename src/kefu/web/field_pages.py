@@ -5,46 +5,49 @@ service-request checklist steps."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import datetime
 from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Form, Request, Response
-from fastapi.responses import RedirectResponse
 
-from kefu.domain.errors import DomainError, ValidationFailed
+from kefu.domain import values
+from kefu.domain.errors import N_, DomainError, ValidationFailed
 from kefu.domain.org import Permission, Role, User
+from kefu.domain.values import is_digits, moment, record_id
 from kefu.domain.visits import VisitOutcome
 from kefu.i18n import gettext
 from kefu.services import visits, workspace
+from kefu.services.context import Context
 from kefu.services.dispatch import hops as dispatch
 from kefu.services.org import admin as org_admin
 from kefu.web import i18n_labels as labels
 from kefu.web.kit import (
+    PathId,
+    QueryId,
     category_labels,
-    check_csrf,
     context_of,
-    detail_page,
+    form_choice,
+    form_version,
     locale_of,
     org_names,
     page_user,
     refused,
     render,
+    run_action,
+    run_work_order_action,
     user_timezone,
 )
 
 router = APIRouter(include_in_schema=False)
 
 
-def _version(value: str) -> int | None:
-    return int(value) if value.isdigit() else None
-
-
 def _target(value: str) -> tuple[int | None, int | None]:
     kind, _, raw = value.partition(":")
-    if kind not in ("team", "org") or not raw.isdigit():
+    if kind not in ("team", "org") or not is_digits(raw):
         raise ValidationFailed("Choose the team or organisation to dispatch to.", field="to_team_id")
-    return (int(raw), None) if kind == "team" else (None, int(raw))
+    chosen = record_id(raw, "to_team_id")
+    return (chosen, None) if kind == "team" else (None, chosen)
 
 
 @router.post("/ui/work-orders/{number}/dispatch")
@@ -57,27 +60,26 @@ def dispatch_form(
     csrf: str = Form(""),
 ) -> Response:
     user = page_user(request)
-    try:
-        check_csrf(request, csrf)
+
+    def send(ctx: Context) -> None:
         team_id, org_id = _target(to)
         dispatch.dispatch_work_order(
-            context_of(request),
+            ctx,
             user,
             number,
             instruction=instruction,
             to_team_id=team_id,
             to_organisation_id=org_id,
-            expected_version=_version(version),
+            expected_version=form_version(version),
         )
-    except DomainError as exc:
-        return refused(request, user, exc, partial(detail_page, request, user, number))
-    return RedirectResponse(f"/ui/work-orders/{number}#dispatches", status_code=303)
+
+    return run_work_order_action(request, user, number, csrf, send, anchor="#dispatches")
 
 
 @router.post("/ui/dispatches/{dispatch_id}/answer")
 def answer_form(
     request: Request,
-    dispatch_id: int,
+    dispatch_id: PathId,
     number: str = Form(""),
     action: str = Form(""),
     text: str = Form(""),
@@ -85,10 +87,9 @@ def answer_form(
     csrf: str = Form(""),
 ) -> Response:
     user = page_user(request)
-    ctx = context_of(request)
-    try:
-        check_csrf(request, csrf)
-        expected = _version(version)
+
+    def answer(ctx: Context) -> None:
+        expected = form_version(version)
         if action == "accept":
             dispatch.accept_dispatch(ctx, user, dispatch_id, expected_version=expected)
         elif action == "return":
@@ -97,18 +98,13 @@ def answer_form(
             dispatch.reject_dispatch(ctx, user, dispatch_id, reason=text, expected_version=expected)
         else:
             raise ValidationFailed("Choose one of the offered actions.", field="action")
-    except DomainError as exc:
-        return refused(request, user, exc, partial(detail_page, request, user, number))
-    return RedirectResponse(f"/ui/work-orders/{number}#dispatches", status_code=303)
+
+    return run_work_order_action(request, user, number, csrf, answer, anchor="#dispatches")
 
 
 def _local(request: Request, value: str, field: str) -> datetime:
-    """A datetime-local field, in the centre's timezone."""
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValidationFailed("Enter a date and time, e.g. 2026-11-23 09:00.", field=field) from None
-    return parsed.replace(tzinfo=user_timezone(request)) if parsed.tzinfo is None else parsed
+    """A datetime-local field, in the reader's timezone."""
+    return moment(value, field, user_timezone(request))
 
 
 def _items(value: str) -> tuple[str, ...]:
@@ -129,43 +125,45 @@ def schedule_form(
     csrf: str = Form(""),
 ) -> Response:
     user = page_user(request)
-    try:
-        check_csrf(request, csrf)
-        if not engineer_id.isdigit():
+
+    def schedule(ctx: Context) -> None:
+        if not is_digits(engineer_id):
             raise ValidationFailed("Choose an engineer.", field="engineer_id")
         visits.schedule_visit(
-            context_of(request),
+            ctx,
             user,
             number,
             visits.NewVisit(
-                engineer_id=int(engineer_id),
+                engineer_id=record_id(engineer_id, "engineer_id"),
                 window_start=_local(request, window_start, "window_start"),
                 window_end=_local(request, window_end, "window_end"),
                 address=address or None,
                 tools=_items(tools),
                 parts=_items(parts),
             ),
-            expected_version=_version(version),
+            expected_version=form_version(version),
         )
-    except DomainError as exc:
-        return refused(request, user, exc, partial(detail_page, request, user, number))
-    return RedirectResponse(f"/ui/work-orders/{number}#visits", status_code=303)
+
+    return run_work_order_action(request, user, number, csrf, schedule, anchor="#visits")
 
 
 @router.post("/ui/work-orders/{number}/checklist/{code}")
 async def checklist_form(request: Request, number: str, code: str) -> Response:
     user = page_user(request)
     form = {k: str(v) for k, v in (await request.form()).items()}
-    try:
-        check_csrf(request, form.pop("csrf", None))
-        visits.complete_checklist_step(context_of(request), user, number, code, form)
-    except DomainError as exc:
-        return refused(request, user, exc, partial(detail_page, request, user, number))
-    return RedirectResponse(f"/ui/work-orders/{number}#checklist", status_code=303)
+    csrf = form.pop("csrf", None)
+    return run_work_order_action(
+        request,
+        user,
+        number,
+        csrf,
+        lambda ctx: visits.complete_checklist_step(ctx, user, number, code, form),
+        anchor="#checklist",
+    )
 
 
 @router.get("/ui/teams/{team_id}/queue")
-def team_queue(request: Request, team_id: int) -> Response:
+def team_queue(request: Request, team_id: PathId) -> Response:
     user = page_user(request)
     try:
         queue = dispatch.team_queue(context_of(request), user, team_id)
@@ -176,28 +174,29 @@ def team_queue(request: Request, team_id: int) -> Response:
 
 @router.post("/ui/agents/{user_id}/shift")
 def shift_form(
-    request: Request, user_id: int, on_shift: str = Form(""), team_id: str = Form(""), csrf: str = Form("")
+    request: Request, user_id: PathId, on_shift: str = Form(""), team_id: str = Form(""), csrf: str = Form("")
 ) -> Response:
     """Go on or off shift (oneself), or set someone's shift (supervisors); routing follows at once."""
     user = page_user(request)
-    back = f"/ui/teams/{team_id}/queue" if team_id.isdigit() else "/ui/work-orders"
-    try:
-        check_csrf(request, csrf)
-        org_admin.update_agent(context_of(request), user, user_id, org_admin.AgentProfile(on_shift=on_shift == "1"))
-    except DomainError as exc:
-        return refused(request, user, exc)
-    return RedirectResponse(back + "#members", status_code=303)
+    back = f"/ui/teams/{team_id}/queue" if is_digits(team_id) and len(team_id) < 19 else "/ui/work-orders"
+    return run_action(
+        request,
+        user,
+        csrf,
+        lambda ctx: org_admin.update_agent(ctx, user, user_id, org_admin.AgentProfile(on_shift=on_shift == "1")),
+        then=back + "#members",
+    )
 
 
 @router.get("/ui/visits/day")
-def engineer_day(request: Request, day: str = "", engineer: int | None = None) -> Response:
+def engineer_day(request: Request, day: str = "", engineer: QueryId = None) -> Response:
     """The engineer's day, in time order; supervisors pick an engineer."""
     user = page_user(request)
     ctx = context_of(request)
     today = ctx.clock.now().astimezone(ctx.timezone).date()
     try:
-        when, bad_day = (date.fromisoformat(day) if day else today), False
-    except ValueError:
+        when, bad_day = (values.day(day, "day") if day else today), False
+    except ValidationFailed:
         when, bad_day = today, True
     engineer_id = engineer or user.id or 0
     try:
@@ -212,7 +211,7 @@ def engineer_day(request: Request, day: str = "", engineer: int | None = None) -
 def _visit_page(
     request: Request,
     user: User,
-    visit_id: int,
+    visit_id: PathId,
     *,
     error: str | None = None,
     status_code: int = 200,
@@ -236,7 +235,7 @@ def _visit_page(
 
 
 @router.get("/ui/visits/{visit_id}")
-def visit_page(request: Request, visit_id: int) -> Response:
+def visit_page(request: Request, visit_id: PathId) -> Response:
     user = page_user(request)
     try:
         return _visit_page(request, user, visit_id)
@@ -245,30 +244,31 @@ def visit_page(request: Request, visit_id: int) -> Response:
 
 
 @router.post("/ui/visits/{visit_id}/check-in")
-def check_in_form(request: Request, visit_id: int, version: str = Form(""), csrf: str = Form("")) -> Response:
+def check_in_form(request: Request, visit_id: PathId, version: str = Form(""), csrf: str = Form("")) -> Response:
     user = page_user(request)
-    try:
-        check_csrf(request, csrf)
-        visits.check_in(context_of(request), user, visit_id, expected_version=_version(version))
-    except DomainError as exc:
-        return refused(request, user, exc, partial(_visit_page, request, user, visit_id))
-    return RedirectResponse(f"/ui/visits/{visit_id}", status_code=303)
+    return run_action(
+        request,
+        user,
+        csrf,
+        lambda ctx: visits.check_in(ctx, user, visit_id, expected_version=form_version(version)),
+        then=f"/ui/visits/{visit_id}",
+        redisplay=partial(_visit_page, request, user, visit_id),
+    )
 
 
 @router.post("/ui/visits/{visit_id}/complete")
-async def complete_form(request: Request, visit_id: int) -> Response:
+async def complete_form(request: Request, visit_id: PathId) -> Response:
     user = page_user(request)
     form = {k: str(v) for k, v in (await request.form()).items()}
-    try:
-        check_csrf(request, form.get("csrf"))
-        try:
-            outcome = VisitOutcome(form.get("outcome", ""))
-        except ValueError:
-            raise ValidationFailed("Choose the outcome of the visit.", field="outcome") from None
+
+    def report(ctx: Context) -> None:
+        outcome = form_choice(
+            VisitOutcome, form.get("outcome", ""), N_("Choose the outcome of the visit."), field="outcome"
+        )
         test = {"passed": True, "failed": False}.get(form.get("function_test", ""))
         cleaned = {"yes": True, "no": False}.get(form.get("site_cleaned", ""))
         visits.complete_visit(
-            context_of(request),
+            ctx,
             user,
             visit_id,
             visits.VisitReport(
@@ -281,11 +281,17 @@ async def complete_form(request: Request, visit_id: int) -> Response:
                 site_cleaned=cleaned,
                 outcome=outcome,
             ),
-            expected_version=_version(form.get("version", "")),
+            expected_version=form_version(form.get("version", "")),
         )
-    except DomainError as exc:
-        return refused(request, user, exc, partial(_visit_page, request, user, visit_id, form=form))
-    return RedirectResponse(f"/ui/visits/{visit_id}", status_code=303)
+
+    return run_action(
+        request,
+        user,
+        form.get("csrf"),
+        report,
+        then=f"/ui/visits/{visit_id}",
+        redisplay=partial(_visit_page, request, user, visit_id, form=form),
+    )
 
 
 def _dashboard_values(request: Request, user: User) -> dict[str, Any]:

@@ -173,6 +173,8 @@ AUDIT_ACTION = {
     "login.succeeded": N_("Signed in"),
     "login.failed": N_("Failed sign-in"),
     "logout": N_("Signed out"),
+    "sessions.ended": N_("Sessions ended"),
+    "login.unlocked": N_("Login lock lifted"),
     "password.changed": N_("Password changed"),
     "password.reset": N_("Password reset"),
     "two_factor.changed": N_("Two-factor sign-in changed"),

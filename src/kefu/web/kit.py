@@ -1,29 +1,38 @@
 """The page toolkit every page module uses: rendering in the reader's language and timezone, the
 request's context and signed-in user, the CSRF check, error texts and the one answer to a refused
-request (refused), and what several pages show (category and organisation names, checklist
-templates, the work-order page itself)."""
+request (refused), the one way a form makes a change (run_action, run_work_order_action), and what
+several pages show (category and organisation names, checklist templates, the work-order page
+itself)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
+from functools import partial
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol, TypeVar
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from fastapi import Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import Path as FastApiPath
+from fastapi import Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from kefu.domain.audit import Unmasking, UnmaskReason
 from kefu.domain.checklists import template_for
 from kefu.domain.errors import DomainError, ValidationFailed
 from kefu.domain.org import Permission, User
+from kefu.domain.values import MAX_ID, plain_text, whole_number
 from kefu.domain.workorders import Status
-from kefu.http.errors import status_for
+from kefu.http.errors import retry_after, status_for
 from kefu.i18n import LOCALES, format_duration, translate_error, translations
 from kefu.services import visits
-from kefu.services.access import accounts
+from kefu.services.access import sessions
+from kefu.services.access.sessions import Stage
 from kefu.services.context import Context
 from kefu.services.dispatch import hops as dispatch
 from kefu.services.org import admin as org_admin
@@ -33,11 +42,33 @@ from kefu.web import i18n_labels as labels
 from kefu.web.security import LANG_COOKIE, SESSION_COOKIE, csrf_ok, csrf_token
 
 TEMPLATES = Path(__file__).parent / "templates"
+E = TypeVar("E", bound=Enum)
+#: A database id in a page's path: 64-bit, so anything larger is bad input (422), not a crash.
+PathId = Annotated[int, FastApiPath(gt=0, le=MAX_ID)]
+#: A database id in a page's query, when given.
+QueryId = Annotated[int | None, Query(gt=0, le=MAX_ID)]
 TZ_COOKIE = "kefu_tz"
 
 
 class LoginRequired(Exception):
     """Raised by page_user without a valid session; the app answers with the login page."""
+
+
+class LoginStepDue(Exception):
+    """Raised by page_user for a session half-way through its login; the app answers with the page
+    of the step due, and nothing else opens until it is done."""
+
+    def __init__(self, stage: Stage) -> None:
+        super().__init__(stage.value)
+        self.stage = stage
+
+
+#: The page of each login step.
+STEP_PAGES = {
+    Stage.SECOND_FACTOR: "/login/code",
+    Stage.NEW_PASSWORD: "/ui/account/password",
+    Stage.ENROL: "/ui/account/two-factor",
+}
 
 
 def _environment(locale: str) -> Environment:
@@ -69,11 +100,47 @@ def locale_of(request: Request) -> str:
 
 
 def page_user(request: Request) -> User:
+    """The user of the request's complete session (LoginRequired, LoginStepDue otherwise)."""
+    return signed_in(request).user
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    user: User
+    session_id: int
+    step: Stage | None  # the login step the session waits at (None: complete)
+
+
+def signed_in(request: Request, *, step: Stage | None = None) -> SignedIn:
+    """The request's session: a complete one, or one waiting at `step` (the page of that step asks)."""
     token = request.cookies.get(SESSION_COOKIE)
-    user = accounts.authenticate(context_of(request), token, "session") if token else None
-    if user is None:
+    if not token:
         raise LoginRequired()
-    return user
+    ctx = context_of(request)
+    if (access := sessions.current(ctx, token)) is not None:
+        return SignedIn(access.user, access.token_id, None)
+    if (waiting := sessions.pending(ctx, token)) is None:
+        raise LoginRequired()
+    if waiting.stage is not step:
+        raise LoginStepDue(waiting.stage)
+    return SignedIn(waiting.user, waiting.session_id, waiting.stage)
+
+
+def local_address(next: str) -> str:
+    """Where to go after a login step: only addresses on this site are followed."""
+    return next if next.startswith("/") and not next.startswith("//") else "/ui/work-orders"
+
+
+def after_login_step(request: Request, token: str, next: str) -> str:
+    """The page of the login step still due for the session `token` opens, or `next` when none is."""
+    waiting = sessions.pending(context_of(request), token)
+    target = local_address(next)
+    return STEP_PAGES[waiting.stage] + "?" + urlencode({"next": target}) if waiting else target
+
+
+def check_typed_twice(password: str, repeat: str) -> None:
+    if password != repeat:
+        raise ValidationFailed("The two passwords differ.", field="repeat")
 
 
 def user_timezone(request: Request) -> ZoneInfo:
@@ -104,6 +171,7 @@ def render(request: Request, template: str, status_code: int = 200, **values: An
         localtime=localtime,
         duration=duration,
         now=context_of(request).clock.now(),
+        password_min=context_of(request).accounts.password_min_length,
         **values,
     )
     return HTMLResponse(html, status_code=status_code)
@@ -126,15 +194,81 @@ def refused(request: Request, user: User | None, error: DomainError, redisplay: 
     be shown either (the work order does not exist, or is not this user's to see)."""
     if redisplay is not None:
         try:
-            return redisplay(error=error_text(request, error), status_code=status_for(error))
+            response = redisplay(error=error_text(request, error), status_code=status_for(error))
         except DomainError as again:
             error = again
-    return render(request, "error.html", status_for(error), user=user, error=error_text(request, error))
+        else:
+            response.headers.update(retry_after(error))
+            return response
+    response = render(request, "error.html", status_for(error), user=user, error=error_text(request, error))
+    response.headers.update(retry_after(error))
+    return response
+
+
+async def form_fields(request: Request) -> dict[str, str]:
+    """The submitted form's text fields, trimmed; a NUL character in any of them is refused,
+    naming the field (files are not text fields and come back empty)."""
+    form = await request.form()
+    return {key: plain_text(value.strip() if isinstance(value, str) else "", key) for key, value in form.items()}
 
 
 def check_csrf(request: Request, token: str | None) -> None:
     if not csrf_ok(request, token):
         raise ValidationFailed("The form expired. Reload the page and submit it again.", field="csrf")
+
+
+def form_choice(choices: type[E], value: str, message: str, *, field: str, **params: Any) -> E:
+    """The member of `choices` a form's select or radio sent; `message` (a msgid) when it is none."""
+    try:
+        return choices(value)
+    except ValueError:
+        raise ValidationFailed(message, field=field, **params) from None
+
+
+def form_version(value: str) -> int | None:
+    """The version a form sends back with a change (what If-Match is to the API); None without one."""
+    return whole_number(value, "version", low=1) if value.strip() else None
+
+
+def run_action(
+    request: Request,
+    user: User | None,
+    csrf: str | None,
+    action: Callable[[Context], object],
+    *,
+    then: str,
+    redisplay: Redisplay | None = None,
+) -> Response:
+    """A form that changes something: the CSRF check, then `action` (reading the form and calling
+    one service); then the browser goes to `then` (303), or, when refused, the page it came from is
+    shown again with the error (`redisplay`; see refused)."""
+    try:
+        check_csrf(request, csrf)
+        action(context_of(request))
+    except DomainError as exc:
+        return refused(request, user, exc, redisplay)
+    return RedirectResponse(then, status_code=303)
+
+
+def run_work_order_action(
+    request: Request,
+    user: User,
+    number: str,
+    csrf: str | None,
+    action: Callable[[Context], object],
+    *,
+    anchor: str = "",
+) -> Response:
+    """A form on the work-order page (run_action): back to the page, at `anchor`; when refused, the
+    page again with the error above its current state."""
+    return run_action(
+        request,
+        user,
+        csrf,
+        action,
+        then=f"/ui/work-orders/{number}{anchor}",
+        redisplay=partial(detail_page, request, user, number),
+    )
 
 
 def category_labels(request: Request, user: User) -> dict[str, Any]:

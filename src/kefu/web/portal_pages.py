@@ -7,19 +7,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from datetime import datetime
 from functools import partial
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from kefu.domain.categories import Category
-from kefu.domain.errors import DomainError, ValidationFailed
-from kefu.domain.workorders import Channel, WorkOrderType
-from kefu.services.channels import intake, portal
+from kefu.domain.errors import N_, DomainError, ValidationFailed
+from kefu.domain.values import is_digits, moment, same_secret, whole_number
+from kefu.domain.workorders import WorkOrderType
+from kefu.http.clients import address_of
+from kefu.services.channels import portal
 from kefu.services.context import Context
 from kefu.services.org import reference
-from kefu.web.kit import check_csrf, context_of, refused, render
+from kefu.web.kit import check_csrf, context_of, form_choice, form_fields, refused, render, run_action
 
 router = APIRouter(include_in_schema=False)
 PORTAL_COOKIE = "kefu_portal"
@@ -52,10 +53,7 @@ def _verified(request: Request, number: str) -> bool:
         return False
     expected = hmac.new(_secret(request), f"{got_number}.{expires}".encode(), hashlib.sha256).hexdigest()
     return (
-        hmac.compare_digest(signature, expected)
-        and got_number == number
-        and expires.isdigit()
-        and int(expires) > time.time()
+        same_secret(expected, signature) and got_number == number and is_digits(expires) and int(expires) > time.time()
     )
 
 
@@ -89,19 +87,9 @@ def home(request: Request) -> Response:
     return _home(request)
 
 
-def _when(ctx: Context, value: str) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValidationFailed("Enter a date and time, e.g. 2026-11-23 09:00.", field="fault_time") from None
-    return parsed.replace(tzinfo=ctx.timezone) if parsed.tzinfo is None else parsed
-
-
 @router.post("/portal/requests")
 async def submit(request: Request) -> Response:
-    form = {k: str(v).strip() for k, v in (await request.form()).items()}
+    form = await form_fields(request)
     ctx = context_of(request)
     try:
         check_csrf(request, form.get("csrf"))
@@ -109,10 +97,7 @@ async def submit(request: Request) -> Response:
             raise ValidationFailed("Tell us your name.", field="name")
         if not form.get("phone"):
             raise ValidationFailed("Give the customer's phone number.", field="phone")
-        try:
-            kind = WorkOrderType(form.get("type", ""))
-        except ValueError:
-            raise ValidationFailed("Choose what kind of request it is.", field="type") from None
+        kind = form_choice(WorkOrderType, form.get("type", ""), N_("Choose what kind of request it is."), field="type")
         symptom = form.get("description", "")
         if len(symptom) < 5:
             raise ValidationFailed("Describe the problem in a few words.", field="description")
@@ -120,34 +105,27 @@ async def submit(request: Request) -> Response:
         category = form.get("category") or None
         reference_labels = {c.code: c.label("zh_CN") for c in reference.list_categories_unchecked(ctx)}
         title = " · ".join(x for x in (reference_labels.get(category or ""), device) if x) or symptom[:60]
-        result = intake.receive(
+        fault_time = form.get("fault_time", "")
+        result = portal.submit(
             ctx,
-            intake.Inbound(
-                channel=Channel.WEB,
-                body=symptom,
-                phone=form["phone"],
+            portal.Submission(
                 name=form["name"],
+                phone=form["phone"],
                 type=kind,
+                description=symptom,
                 category=category,
                 title=title,
-                fault_time=_when(ctx, form.get("fault_time", "")),
-                fault_place=form.get("place") or None,
                 device=device,
-                data={"portal": True},
+                fault_time=moment(fault_time, "fault_time", ctx.timezone) if fault_time else None,
+                place=form.get("place") or None,
             ),
+            address=address_of(request.scope),
         )
     except DomainError as exc:
         return refused(request, None, exc, partial(_home, request, form=form))
     assert result.work_order is not None
     view = portal.view(ctx, result.work_order.number)
-    return render(
-        request,
-        "portal_done.html",
-        user=None,
-        number=result.work_order.number,
-        promised=view.promised,
-        opened=result.opened,
-    )
+    return render(request, "portal_done.html", user=None, number=result.work_order.number, promised=view.promised)
 
 
 @router.post("/portal/track")
@@ -155,7 +133,7 @@ def track(request: Request, number: str = Form(""), phone: str = Form(""), csrf:
     """Send a code to the phone on record for this work order."""
     try:
         check_csrf(request, csrf)
-        portal.send_code(context_of(request), number, phone)
+        portal.send_code(context_of(request), number, phone, address=address_of(request.scope))
     except DomainError as exc:
         form = {"track_number": number, "track_phone": phone}
         return refused(
@@ -171,7 +149,7 @@ def track(request: Request, number: str = Form(""), phone: str = Form(""), csrf:
 def verify(request: Request, number: str = Form(""), code: str = Form(""), csrf: str = Form("")) -> Response:
     try:
         check_csrf(request, csrf)
-        verified = portal.verify_code(context_of(request), number, code)
+        verified = portal.verify_code(context_of(request), number, code, address=address_of(request.scope))
     except DomainError as exc:
         return refused(request, None, exc, partial(render, request, "portal_code.html", user=None, number=number))
     response = RedirectResponse(f"/portal/orders/{verified}", status_code=303)
@@ -206,19 +184,23 @@ def order(request: Request, number: str) -> Response:
 async def act(request: Request, number: str, action: str) -> Response:
     if not _verified(request, number):
         return RedirectResponse("/portal#track", status_code=303)
-    form = {k: str(v).strip() for k, v in (await request.form()).items()}
-    ctx = context_of(request)
-    try:
-        check_csrf(request, form.get("csrf"))
+    form = await form_fields(request)
+
+    def answer(ctx: Context) -> None:
         if action == "information":
             portal.add_information(ctx, number, form.get("text", ""))
         elif action == "confirm":
             portal.confirm(ctx, number, fixed=form.get("fixed") == "yes", comment=form.get("comment"))
         elif action == "rate":
-            score = form.get("score", "")
-            portal.rate(ctx, number, int(score) if score.isdigit() else 0, form.get("comment"))
+            portal.rate(ctx, number, whole_number(form.get("score", ""), "score", low=1, high=5), form.get("comment"))
         else:
             raise ValidationFailed("Choose one of the offered actions.", field="action")
-    except DomainError as exc:
-        return refused(request, None, exc, partial(_order, request, number))
-    return RedirectResponse(f"/portal/orders/{number}#done", status_code=303)
+
+    return run_action(
+        request,
+        None,
+        form.get("csrf"),
+        answer,
+        then=f"/portal/orders/{number}#done",
+        redisplay=partial(_order, request, number),
+    )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import hmac
 import secrets
 
 from fastapi import Request
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from kefu.domain.values import same_secret
 
 SESSION_COOKIE = "kefu_session"
 CSRF_COOKIE = "kefu_csrf"
@@ -30,7 +31,7 @@ def csrf_token(request: Request) -> str:
 
 def csrf_ok(request: Request, submitted: str | None) -> bool:
     cookie = request.cookies.get(CSRF_COOKIE)
-    return bool(cookie and submitted and hmac.compare_digest(cookie, submitted))
+    return bool(cookie and submitted and same_secret(cookie, submitted))
 
 
 #: Browsers reach kefu over HTTPS only, for a year, once they have seen this (production only).

@@ -1,4 +1,5 @@
-"""The session: the front door, logging in and out, and the page language."""
+"""The session: the front door, logging in (password, then the second factor when the user has one)
+and out, setting a password with an administrator's reset code, and the page language."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from kefu.domain.errors import DomainError
+from kefu.http.clients import address_of
 from kefu.i18n import LOCALES
-from kefu.services.access import accounts
-from kefu.web.kit import check_csrf, context_of, refused, render
+from kefu.services.access import accounts, passwords, sessions, two_factor
+from kefu.services.access.sessions import Stage
+from kefu.web.kit import after_login_step, check_csrf, check_typed_twice, context_of, refused, render, signed_in
 from kefu.web.security import LANG_COOKIE, SESSION_COOKIE, csrf_ok
 
 router = APIRouter(include_in_schema=False)
@@ -31,8 +34,14 @@ def switch_language(locale: str, request: Request) -> RedirectResponse:
 
 
 @router.get("/login")
-def login_form(request: Request, next: str = "/ui/work-orders") -> HTMLResponse:
-    return render(request, "login.html", next=next, error=None, username="")
+def login_form(request: Request, next: str = "/ui/work-orders", done: str = "") -> HTMLResponse:
+    return render(request, "login.html", next=next, error=None, username="", done=done)
+
+
+def client_of(request: Request) -> sessions.Client:
+    """The browser and address a login comes from: for the list of sessions, and the address for the
+    login's rate limit and lockout."""
+    return sessions.Client(user_agent=request.headers.get("user-agent", ""), address=address_of(request.scope))
 
 
 @router.post("/login")
@@ -45,11 +54,10 @@ def login(
 ) -> Response:
     try:
         check_csrf(request, csrf)
-        _, token = accounts.log_in(context_of(request), username, password)
+        _, token = accounts.log_in(context_of(request), username, password, client=client_of(request))
     except DomainError as exc:
         return refused(request, None, exc, partial(render, request, "login.html", next=next, username=username))
-    target = next if next.startswith("/") and not next.startswith("//") else "/ui/work-orders"
-    response = RedirectResponse(target, status_code=303)
+    response = RedirectResponse(after_login_step(request, token, next), status_code=303)
     settings = request.app.state.kefu.settings
     response.set_cookie(
         SESSION_COOKIE,
@@ -63,11 +71,56 @@ def login(
     return response
 
 
+@router.get("/login/code")
+def code_form(request: Request, next: str = "/ui/work-orders") -> Response:
+    signed_in(request, step=Stage.SECOND_FACTOR)
+    return render(request, "login_code.html", next=next, error=None)
+
+
+@router.post("/login/code")
+def code(request: Request, code: str = Form(""), csrf: str = Form(""), next: str = Form("/ui/work-orders")) -> Response:
+    """The second login step: the authenticator's code, or a recovery code."""
+    signed_in(request, step=Stage.SECOND_FACTOR)
+    token = request.cookies.get(SESSION_COOKIE, "")
+    ctx = context_of(request)
+    try:
+        check_csrf(request, csrf)
+        two_factor.verify_login_code(ctx, token, code, address=address_of(request.scope))
+    except DomainError as exc:
+        return refused(request, None, exc, partial(render, request, "login_code.html", next=next))
+    return RedirectResponse(after_login_step(request, token, next), status_code=303)
+
+
+@router.get("/password/reset")
+def reset_form(request: Request, code: str = "") -> HTMLResponse:
+    """Where a user sets a new password with the code an administrator gave them (no login)."""
+    return render(request, "password_reset.html", code=code[:100], error=None)
+
+
+@router.post("/password/reset")
+def reset(
+    request: Request,
+    code: str = Form(""),
+    password: str = Form(""),
+    repeat: str = Form(""),
+    csrf: str = Form(""),
+) -> Response:
+    try:
+        check_csrf(request, csrf)
+        check_typed_twice(password, repeat)
+        passwords.reset_password(context_of(request), code, password, address=address_of(request.scope))
+    except DomainError as exc:
+        return refused(request, None, exc, partial(render, request, "password_reset.html", code=code[:100]))
+    response = RedirectResponse("/login?done=password", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
 @router.post("/logout")
 def logout(request: Request, csrf: str = Form("")) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token and csrf_ok(request, csrf):
-        accounts.log_out(context_of(request), token)
+        sessions.log_out(context_of(request), token)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

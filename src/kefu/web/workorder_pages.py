@@ -14,8 +14,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from kefu.domain.audit import Unmasking
-from kefu.domain.errors import DomainError, ValidationFailed
+from kefu.domain.errors import N_, DomainError, ValidationFailed
 from kefu.domain.org import User
+from kefu.domain.values import is_digits, moment, record_id, whole_number
 from kefu.domain.workorders import (
     OPEN_STATUS_VALUES,
     Channel,
@@ -34,13 +35,18 @@ from kefu.services.ports import WorkOrderFilter
 from kefu.services.workorders import commands as svc
 from kefu.services.workorders import queries
 from kefu.web.kit import (
+    PathId,
     category_labels,
     check_csrf,
     context_of,
     detail_page,
+    form_choice,
+    form_version,
     page_user,
     refused,
     render,
+    run_action,
+    run_work_order_action,
     user_timezone,
 )
 
@@ -78,16 +84,27 @@ def _list_filter(params: dict[str, str], now: datetime) -> tuple[WorkOrderFilter
         types=one("type", {t.value for t in WorkOrderType}),
         category=params.get("category") or None,
         owner_id=None,
-        customer_id=int(params["customer"]) if params.get("customer", "").isdigit() else None,
+        customer_id=_customer(params, problems),
         before_id=before_id,
     )
     within = params.get("breach_within", "")
     if within:
-        if within.isdigit() and int(within) <= 60 * 24 * 30:
-            flt = replace(flt, due_before=now + timedelta(minutes=int(within)))
-        else:
+        try:
+            minutes = whole_number(within, "breach_within", high=60 * 24 * 30)
+        except ValidationFailed:
             problems["breach_within"] = within
+        else:
+            flt = replace(flt, due_before=now + timedelta(minutes=minutes))
     return flt, problems
+
+
+def _customer(params: dict[str, str], problems: dict[str, str]) -> int | None:
+    raw = params.get("customer", "")
+    try:
+        return record_id(raw, "customer") if raw else None
+    except ValidationFailed:
+        problems["customer"] = raw
+        return None
 
 
 @router.get("/ui/work-orders")
@@ -148,23 +165,21 @@ def _list_page(
 @router.post("/ui/filters")
 def save_filter(request: Request, name: str = Form(""), query: str = Form(""), csrf: str = Form("")) -> Response:
     user = page_user(request)
-    try:
-        check_csrf(request, csrf)
-        workspace.save_filter(context_of(request), user, name, query)
-    except DomainError as exc:
-        return refused(request, user, exc)
-    return RedirectResponse("/ui/work-orders?" + query, status_code=303)
+    return run_action(
+        request,
+        user,
+        csrf,
+        lambda ctx: workspace.save_filter(ctx, user, name, query),
+        then="/ui/work-orders?" + query,
+    )
 
 
 @router.post("/ui/filters/{filter_id}/delete")
-def delete_filter(request: Request, filter_id: int, csrf: str = Form("")) -> Response:
+def delete_filter(request: Request, filter_id: PathId, csrf: str = Form("")) -> Response:
     user = page_user(request)
-    try:
-        check_csrf(request, csrf)
-        workspace.delete_filter(context_of(request), user, filter_id)
-    except DomainError as exc:
-        return refused(request, user, exc)
-    return RedirectResponse("/ui/work-orders", status_code=303)
+    return run_action(
+        request, user, csrf, lambda ctx: workspace.delete_filter(ctx, user, filter_id), then="/ui/work-orders"
+    )
 
 
 def _form_defaults() -> dict[str, Any]:
@@ -192,7 +207,7 @@ def new_work_order_form(request: Request, channel: str = "", customer_id: str = 
     form = _form_defaults()
     if channel in {c.value for c in Channel}:
         form["channel"] = channel
-    form["customer_id"] = customer_id if customer_id.isdigit() else ""
+    form["customer_id"] = customer_id if is_digits(customer_id) and len(customer_id) < 19 else ""
     form["call_id"] = call_id[:100]
     return _new_form(request, user, form)
 
@@ -241,28 +256,22 @@ async def create_work_order(request: Request) -> Response:
 
 def _parse_new_work_order(form: dict[str, str], ctx: Context, tz: ZoneInfo | None = None) -> svc.NewWorkOrder:
     def choice(name: str, enum: Any, label: str) -> Any:
-        try:
-            return enum(form.get(name, ""))
-        except ValueError:
-            raise ValidationFailed("Choose a {label}.", field=name, label=label) from None
+        return form_choice(enum, form.get(name, ""), N_("Choose a {label}."), field=name, label=label)
 
     def number(name: str, label: str) -> int | None:
         raw = form.get(name, "").strip()
         if not raw:
             return None
-        if not raw.isdigit():
+        if not is_digits(raw):
             raise ValidationFailed("{label} must be a number.", field=name, label=label)
-        return int(raw)
+        return record_id(raw, name)
 
     customer_id = number("customer_id", "customer")
     if customer_id is None:
         raise ValidationFailed("Find and pick the customer first.", field="customer_id")
     fault_time = None
     if form.get("fault_time"):
-        try:
-            fault_time = datetime.fromisoformat(form["fault_time"]).replace(tzinfo=tz or ctx.timezone)
-        except ValueError:
-            raise ValidationFailed("The fault time is not a date and time.", field="fault_time") from None
+        fault_time = moment(form["fault_time"], "fault_time", tz or ctx.timezone)
     return svc.NewWorkOrder(
         customer_id=customer_id,
         type=choice("type", WorkOrderType, "type"),
@@ -325,23 +334,12 @@ def transition(
     csrf: str = Form(""),
 ) -> Response:
     user = page_user(request)
-    try:
-        check_csrf(request, csrf)
-        try:
-            target = Status(to)
-        except ValueError:
-            raise ValidationFailed("Choose one of the offered actions.", field="to") from None
-        svc.transition_work_order(
-            context_of(request),
-            user,
-            number,
-            target,
-            note=note or None,
-            expected_version=int(version) if version.isdigit() else None,
-        )
-    except DomainError as exc:
-        return refused(request, user, exc, partial(detail_page, request, user, number))
-    return RedirectResponse(f"/ui/work-orders/{number}", status_code=303)
+
+    def move(ctx: Context) -> None:
+        target = form_choice(Status, to, N_("Choose one of the offered actions."), field="to")
+        svc.transition_work_order(ctx, user, number, target, note=note or None, expected_version=form_version(version))
+
+    return run_work_order_action(request, user, number, csrf, move)
 
 
 @router.post("/ui/work-orders/{number}/links")
@@ -354,19 +352,16 @@ def link(
     csrf: str = Form(""),
 ) -> Response:
     user = page_user(request)
-    try:
-        check_csrf(request, csrf)
-        svc.link_work_orders(
-            context_of(request),
-            user,
-            number,
-            other,
-            merge=action == "merge",
-            expected_version=int(version) if version.isdigit() else None,
-        )
-    except DomainError as exc:
-        return refused(request, user, exc, partial(detail_page, request, user, number))
-    return RedirectResponse(f"/ui/work-orders/{number}#timeline", status_code=303)
+    return run_work_order_action(
+        request,
+        user,
+        number,
+        csrf,
+        lambda ctx: svc.link_work_orders(
+            ctx, user, number, other, merge=action == "merge", expected_version=form_version(version)
+        ),
+        anchor="#timeline",
+    )
 
 
 @router.post("/ui/work-orders/{number}/notes")
@@ -378,9 +373,11 @@ def note(
     csrf: str = Form(""),
 ) -> Response:
     user = page_user(request)
-    try:
-        check_csrf(request, csrf)
-        svc.add_note(context_of(request), user, number, body, customer_visible=customer_visible == "1")
-    except DomainError as exc:
-        return refused(request, user, exc, partial(detail_page, request, user, number))
-    return RedirectResponse(f"/ui/work-orders/{number}#timeline", status_code=303)
+    return run_work_order_action(
+        request,
+        user,
+        number,
+        csrf,
+        lambda ctx: svc.add_note(ctx, user, number, body, customer_visible=customer_visible == "1"),
+        anchor="#timeline",
+    )

@@ -14,6 +14,7 @@ import smpplib.consts
 import smpplib.exceptions
 import smpplib.gsm
 
+from kefu.domain.values import same_secret
 from kefu.services.ports import Outgoing, SendFailed
 
 SIGNATURE_HEADER = "X-Kefu-Signature"
@@ -25,7 +26,7 @@ def sign(secret: str, body: bytes) -> str:
 
 def signature_ok(secret: str, body: bytes, header: str | None) -> bool:
     """HMAC-SHA256 of the raw body with the shared secret; no secret configured accepts nothing."""
-    return bool(secret) and header is not None and hmac.compare_digest(sign(secret, body), header.strip())
+    return bool(secret) and header is not None and same_secret(sign(secret, body), header.strip())
 
 
 class HttpSmsGateway:

@@ -1,29 +1,122 @@
 """WeChat official account (公众号) message push: URL verification, signed requests, XML text
-messages in, passive reply XML out."""
+messages in, passive reply XML out — in plain mode (明文) and in safe mode (安全模式), where each
+message is AES-256-CBC encrypted with the account's EncodingAESKey and `msg_signature` covers the
+encrypted body.
+
+Safe mode, as WeChat specifies it: the key is base64(EncodingAESKey + "="), 32 bytes, and its first
+16 bytes are the IV; the plaintext is 16 random bytes, the message's length (4 bytes, network
+order), the message, and the account's AppID, padded PKCS#7 to a multiple of 32 bytes;
+msg_signature = SHA1 of the token, timestamp, nonce and the base64 ciphertext, sorted and joined.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
-import hmac
+import os
+import secrets
+import struct
 import time
 from dataclasses import dataclass
 from xml.etree.ElementTree import Element, SubElement, tostring
 
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
+from kefu.domain.values import is_digits, same_secret
+
 MAX_XML = 64 * 1024
+BLOCK = 32  # WeChat pads to 32 bytes (PKCS#7 with a block of 32), not AES's 16
 
 
-def signature(token: str, timestamp: str, nonce: str) -> str:
-    """SHA1 of the token, timestamp and nonce sorted and joined (WeChat's server verification)."""
-    return hashlib.sha1("".join(sorted([token, timestamp, nonce])).encode()).hexdigest()  # noqa: S324 - WeChat's scheme
+def signature(token: str, timestamp: str, nonce: str, *more: str) -> str:
+    """SHA1 of the token, timestamp, nonce (and, in safe mode, the encrypted message) sorted and joined."""
+    joined = "".join(sorted([token, timestamp, nonce, *more]))
+    return hashlib.sha1(joined.encode("utf-8", "surrogatepass")).hexdigest()  # noqa: S324 - WeChat's scheme
 
 
-def signature_ok(token: str, timestamp: str | None, nonce: str | None, given: str | None) -> bool:
+def signature_ok(token: str, timestamp: str | None, nonce: str | None, given: str | None, *more: str) -> bool:
     if not token or not timestamp or not nonce or not given:
         return False
-    return hmac.compare_digest(signature(token, timestamp, nonce), given.strip().lower())
+    return same_secret(signature(token, timestamp, nonce, *more), given.strip().lower())
+
+
+def fresh(timestamp: str | None, *, window: int, now: float | None = None) -> bool:
+    """The push's timestamp (seconds since the epoch, ASCII digits) is within `window` seconds of now."""
+    if timestamp is None or not is_digits(timestamp) or len(timestamp) > 12:
+        return False
+    return abs((time.time() if now is None else now) - int(timestamp)) <= window
+
+
+class BadCipher(ValueError):
+    """The encrypted message does not decrypt to a message for this account."""
+
+
+class Crypto:
+    """Safe mode's encryption for one official account."""
+
+    def __init__(self, encoding_aes_key: str, app_id: str) -> None:
+        try:
+            self.key = base64.b64decode(encoding_aes_key + "=", validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ValueError("the EncodingAESKey is 43 characters of base64") from exc
+        if len(self.key) != 32:
+            raise ValueError("the EncodingAESKey is 43 characters of base64 (a 32-byte key)")
+        self.app_id = app_id.encode()
+
+    def _cipher(self) -> Cipher[modes.CBC]:
+        return Cipher(algorithms.AES(self.key), modes.CBC(self.key[:16]))
+
+    def encrypt(self, message: bytes) -> str:
+        plain = os.urandom(16) + struct.pack(">I", len(message)) + message + self.app_id
+        pad = BLOCK - len(plain) % BLOCK
+        encryptor = self._cipher().encryptor()
+        return base64.b64encode(encryptor.update(plain + bytes([pad]) * pad) + encryptor.finalize()).decode()
+
+    def decrypt(self, encrypted: str) -> bytes:
+        try:
+            data = base64.b64decode(encrypted, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise BadCipher("Encrypt is not base64") from exc
+        if not data or len(data) % 16:
+            raise BadCipher("Encrypt is not a whole number of AES blocks")
+        decryptor = self._cipher().decryptor()
+        plain = decryptor.update(data) + decryptor.finalize()
+        pad = plain[-1]
+        if not 1 <= pad <= BLOCK or plain[-pad:] != bytes([pad]) * pad or len(plain) - pad < 20:
+            raise BadCipher("wrong padding: not encrypted with this account's key")
+        content = plain[16:-pad]
+        (length,) = struct.unpack(">I", content[:4])
+        message, app_id = content[4 : 4 + length], content[4 + length :]
+        if len(message) != length or not same_secret(self.app_id.decode(), app_id.decode("utf-8", "replace")):
+            raise BadCipher("the message is not for this account (AppID)")
+        return message
+
+
+def encrypted_body(body: bytes) -> str:
+    """The <Encrypt> of a safe-mode push."""
+    root = _root(body)
+    node = root.find("Encrypt")
+    if node is None or not (node.text or "").strip():
+        raise BadXml("expected <xml> with <Encrypt> (safe mode)")
+    return (node.text or "").strip()
+
+
+def encrypted_reply(crypto: Crypto, token: str, reply_xml: bytes) -> bytes:
+    """A passive reply in safe mode: encrypted, signed, with its own timestamp and nonce."""
+    encrypted = crypto.encrypt(reply_xml)
+    timestamp, nonce = str(int(time.time())), secrets.token_hex(8)
+    root = Element("xml")
+    for name, value in (
+        ("Encrypt", encrypted),
+        ("MsgSignature", signature(token, timestamp, nonce, encrypted)),
+        ("TimeStamp", timestamp),
+        ("Nonce", nonce),
+    ):
+        SubElement(root, name).text = value
+    return bytes(tostring(root, encoding="utf-8"))
 
 
 class BadXml(ValueError):
@@ -41,13 +134,18 @@ class WechatMessage:
     event: str | None
 
 
-def parse(body: bytes) -> WechatMessage:
+def _root(body: bytes) -> Element:
     if len(body) > MAX_XML:
         raise BadXml("the message is larger than 64 kB")
     try:
-        root = ElementTree.fromstring(body)
-    except (ElementTree.ParseError, DefusedXmlException) as exc:
+        root: Element = ElementTree.fromstring(body)
+    except (ElementTree.ParseError, DefusedXmlException, ValueError) as exc:
         raise BadXml(f"not well-formed XML: {exc}") from exc
+    return root
+
+
+def parse(body: bytes) -> WechatMessage:
+    root = _root(body)
 
     def text(name: str) -> str:
         node = root.find(name)
@@ -59,7 +157,7 @@ def parse(body: bytes) -> WechatMessage:
     return WechatMessage(
         to_user=text("ToUserName"),
         from_user=text("FromUserName"),
-        create_time=int(created) if created.isdigit() else int(time.time()),
+        create_time=int(created) if is_digits(created) and len(created) <= 12 else int(time.time()),
         msg_type=text("MsgType"),
         content=text("Content"),
         msg_id=text("MsgId") or None,

@@ -12,6 +12,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -81,6 +82,9 @@ users = Table(
     Column("capacity", Integer, nullable=False, server_default=text("20")),
     Column("on_shift", Boolean, nullable=False, server_default=text("true")),
     Column("open_assigned", Integer, nullable=False, server_default=text("0")),
+    # Accounts (R32): an administrator may ask for a new password at the next login.
+    Column("must_change_password", Boolean, nullable=False, server_default=text("false")),
+    Column("password_changed_at", UTCDateTime),
     Index(None, "team_id", "open_assigned"),
 )
 
@@ -91,10 +95,56 @@ auth_tokens = Table(
     Column("user_id", BigId, ForeignKey("users.id"), nullable=False, index=True),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("kind", String(10), nullable=False),  # api | session
-    Column("label", String(100)),
+    Column("label", String(100)),  # an API token's name
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
+    # API tokens: what they may do ("read", "read write"; NULL: everything, as before scopes).
+    Column("scopes", String(50)),
+    # Sessions: the step of the login still due (second factor, enrolment, new password; NULL: none),
+    # the wrong codes typed at it, and the browser and address it was opened from.
+    Column("stage", String(20)),
+    Column("failed_codes", SmallInteger, nullable=False, server_default=text("0")),
+    Column("user_agent", String(300)),
+    Column("address", String(64)),
+    Column("last_seen_at", UTCDateTime),  # both kinds; refreshed at most once a minute
+    Index(None, "user_id", "kind"),
+)
+
+second_factors = Table(
+    "second_factors",
+    metadata,
+    # TOTP (RFC 6238). The secret is sealed with a key derived from KEFU_SECRET_KEY
+    # (kefu.adapters.sealing), so a dump of the database alone does not reveal it.
+    Column("user_id", BigId, ForeignKey("users.id"), primary_key=True),
+    Column("secret", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("enabled_at", UTCDateTime),  # NULL: enrolment begun, not confirmed with a first code
+    Column("last_step", BigInteger),  # the time step of the last code accepted: no code counts twice
+)
+
+recovery_codes = Table(
+    "recovery_codes",
+    metadata,
+    # Single-use codes for a lost authenticator, shown once, stored as SHA-256 (80 random bits each).
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("user_id", BigId, ForeignKey("users.id"), nullable=False, index=True),
+    Column("code_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime),
+)
+
+password_resets = Table(
+    "password_resets",
+    metadata,
+    # One-time codes an administrator hands to a user to set a new password (stored as SHA-256).
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("user_id", BigId, ForeignKey("users.id"), nullable=False, index=True),
+    Column("code_hash", String(64), nullable=False, unique=True),
+    Column("created_by", BigId, ForeignKey("users.id")),  # NULL: the command line
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime),  # redeemed, or replaced by a newer code
 )
 
 customers = Table(
@@ -643,4 +693,30 @@ audit_log = Table(
     Index(None, "customer_id", "id"),
     Index(None, "action", "id"),
     Index(None, "subject_type", "subject_id", "id"),
+)
+
+# --- the edge: rate-limit counts (when neither Redis nor one process's memory keeps them), login lockout
+
+rate_limit_counters = Table(
+    "rate_limit_counters",
+    metadata,
+    # One row per limit, key and window (kefu.adapters.db.ratelimit_repository): the count and when
+    # the row may go (seconds since the epoch, as the `limits` storages count time).
+    Column("key", String(200), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("expires_at", Float(precision=53), nullable=False),
+    Index(None, "expires_at"),
+)
+
+login_failures = Table(
+    "login_failures",
+    metadata,
+    # Failed logins per account (the username typed, known or not) and per address, and the lock
+    # they earned; a successful login clears the account's row.
+    Column("scope", String(10), primary_key=True),
+    Column("key", String(100), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", UTCDateTime, nullable=False),
+    Column("locked_until", UTCDateTime),
+    Index(None, "locked_until"),
 )

@@ -15,11 +15,15 @@ from kefu.adapters.db.channel_repository import SqlChannelRepository
 from kefu.adapters.db.customer_repository import SqlCustomerRepository
 from kefu.adapters.db.dispatch_repository import SqlDispatchRepository
 from kefu.adapters.db.idempotency_repository import SqlIdempotencyRepository
+from kefu.adapters.db.lockout_repository import SqlLockoutRepository
 from kefu.adapters.db.org_repository import SqlOrgRepository
 from kefu.adapters.db.outbox_repository import SqlOutboxRepository
+from kefu.adapters.db.password_repository import SqlPasswordResetRepository
 from kefu.adapters.db.routing_repository import SqlRoutingRepository
 from kefu.adapters.db.sla_repository import SqlSlaRepository
-from kefu.adapters.db.user_repository import SqlTokenRepository, SqlUserRepository
+from kefu.adapters.db.token_repository import SqlTokenRepository
+from kefu.adapters.db.two_factor_repository import SqlSecondFactorRepository
+from kefu.adapters.db.user_repository import SqlUserRepository
 from kefu.adapters.db.visit_repository import SqlChecklistRepository, SqlVisitRepository
 from kefu.adapters.db.workorder_repository import SqlWorkOrderRepository
 from kefu.adapters.db.workspace_repository import SqlWorkspaceRepository
@@ -42,6 +46,8 @@ class SqlUnitOfWork:
     work_orders: SqlWorkOrderRepository
     users: SqlUserRepository
     tokens: SqlTokenRepository
+    second_factors: SqlSecondFactorRepository
+    password_resets: SqlPasswordResetRepository
     categories: SqlCategoryRepository
     org: SqlOrgRepository
     idempotency: SqlIdempotencyRepository
@@ -54,6 +60,7 @@ class SqlUnitOfWork:
     channels: SqlChannelRepository
     workspace: SqlWorkspaceRepository
     audit: SqlAuditRepository
+    lockouts: SqlLockoutRepository
 
     def __init__(self, engine: Engine, keys: DataKeys, *, write: bool = False, snapshot: bool = False) -> None:
         self.engine = engine
@@ -86,6 +93,8 @@ class SqlUnitOfWork:
         self.work_orders = SqlWorkOrderRepository(conn)
         self.users = SqlUserRepository(conn)
         self.tokens = SqlTokenRepository(conn)
+        self.second_factors = SqlSecondFactorRepository(conn)
+        self.password_resets = SqlPasswordResetRepository(conn)
         self.categories = SqlCategoryRepository(conn)
         self.org = SqlOrgRepository(conn)
         self.idempotency = SqlIdempotencyRepository(conn)
@@ -98,6 +107,7 @@ class SqlUnitOfWork:
         self.channels = SqlChannelRepository(conn)
         self.workspace = SqlWorkspaceRepository(conn)
         self.audit = SqlAuditRepository(conn)
+        self.lockouts = SqlLockoutRepository(conn)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -1,4 +1,5 @@
-"""Storage of users (with their open load, as routing sees it) and of their sign-in and API tokens."""
+"""Storage of users (with their open load, as routing sees it); their sessions and API tokens are in
+token_repository.py."""
 
 from __future__ import annotations
 
@@ -7,11 +8,9 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, text, update
 
-from kefu.adapters.db.tables import auth_tokens, load_changes, users
-from kefu.adapters.db.types import UTCDateTime
+from kefu.adapters.db.tables import load_changes, users
 from kefu.domain.org import Role, User
 from kefu.domain.routing import Candidate
-from kefu.services.ports import TokenGrant
 
 #: The open work orders a user handles: the folded counter plus the changes not folded yet.
 USER_LOAD = (
@@ -52,21 +51,9 @@ _FOLD = {
     ),
 }
 
-# Built once: every authenticated request asks it.
-_USER_FOR_TOKEN = (
-    select(users, auth_tokens.c.expires_at.label("token_expires_at"))
-    .join(auth_tokens, auth_tokens.c.user_id == users.c.id)
-    .where(
-        auth_tokens.c.token_hash == bindparam("token_hash"),
-        auth_tokens.c.kind == bindparam("kind"),
-        auth_tokens.c.revoked_at.is_(None),
-        auth_tokens.c.expires_at > bindparam("now", type_=UTCDateTime),
-        users.c.active.is_(True),
-    )
-)
 
-
-def _user(row: Any) -> User:
+def user_of_row(row: Any) -> User:
+    """A user from a row of `users` (with the `load` column where the query has it)."""
     return User(
         id=row.id,
         username=row.username,
@@ -84,6 +71,7 @@ def _user(row: Any) -> User:
         on_shift=row.on_shift,
         # With the changes not folded yet, where the query asked for them (not on the auth path).
         open_assigned=row.load if "load" in row._fields else row.open_assigned,
+        must_change_password=row.must_change_password,
     )
 
 
@@ -108,6 +96,8 @@ class SqlUserRepository:
                 languages=user.languages,
                 capacity=user.capacity,
                 on_shift=user.on_shift,
+                must_change_password=user.must_change_password,
+                password_changed_at=user.created_at,
             )
             .returning(users.c.id)
         ).scalar_one()
@@ -115,16 +105,16 @@ class SqlUserRepository:
 
     def get(self, user_id: int) -> User | None:
         row = self.conn.execute(_USERS_WITH_LOAD.where(users.c.id == user_id)).first()
-        return _user(row) if row else None
+        return user_of_row(row) if row else None
 
     def get_by_username(self, username: str) -> User | None:
         row = self.conn.execute(select(users).where(users.c.username == username)).first()
-        return _user(row) if row else None
+        return user_of_row(row) if row else None
 
     def get_many(self, ids: list[int]) -> dict[int, User]:
         if not ids:
             return {}
-        return {row.id: _user(row) for row in self.conn.execute(_USERS_WITH_LOAD.where(users.c.id.in_(ids)))}
+        return {row.id: user_of_row(row) for row in self.conn.execute(_USERS_WITH_LOAD.where(users.c.id.in_(ids)))}
 
     def find(
         self,
@@ -141,7 +131,7 @@ class SqlUserRepository:
             query = query.where(users.c.organisation_id == organisation_id)
         if organisation_ids is not None:
             query = query.where(users.c.organisation_id.in_(sorted(organisation_ids)))
-        return [_user(r) for r in self.conn.execute(query.order_by(users.c.id))]
+        return [user_of_row(r) for r in self.conn.execute(query.order_by(users.c.id))]
 
     def update_profile(self, user: User) -> None:
         """Store what dispatch uses: organisation, team, region, skills, languages, capacity, shift."""
@@ -160,6 +150,16 @@ class SqlUserRepository:
                 active=user.active,
             )
         )
+
+    def set_password(self, user_id: int, password_hash: str, *, at: datetime, must_change: bool) -> None:
+        self.conn.execute(
+            update(users)
+            .where(users.c.id == user_id)
+            .values(password_hash=password_hash, password_changed_at=at, must_change_password=must_change)
+        )
+
+    def set_must_change_password(self, user_id: int, must_change: bool) -> None:
+        self.conn.execute(update(users).where(users.c.id == user_id).values(must_change_password=must_change))
 
     def candidates(self, team_id: int, roles: tuple[Role, ...]) -> list[Candidate]:
         """The active members of a team with one of these roles, as routing sees them (no password
@@ -198,28 +198,3 @@ class SqlUserRepository:
             )
         self.conn.execute(delete(load_changes).where(load_changes.c.id <= rows[-1].id))
         return len(sums)
-
-
-class SqlTokenRepository:
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-
-    def add(
-        self, *, user_id: int, token_hash: str, kind: str, label: str | None, at: datetime, expires_at: datetime
-    ) -> None:
-        self.conn.execute(
-            insert(auth_tokens).values(
-                user_id=user_id, token_hash=token_hash, kind=kind, label=label, created_at=at, expires_at=expires_at
-            )
-        )
-
-    def user_for(self, token_hash: str, kind: str, now: datetime) -> TokenGrant | None:
-        row = self.conn.execute(_USER_FOR_TOKEN, {"token_hash": token_hash, "kind": kind, "now": now}).first()
-        return TokenGrant(_user(row), row.token_expires_at) if row else None
-
-    def revoke(self, token_hash: str, at: datetime) -> None:
-        self.conn.execute(
-            update(auth_tokens)
-            .where(auth_tokens.c.token_hash == token_hash, auth_tokens.c.revoked_at.is_(None))
-            .values(revoked_at=at)
-        )

@@ -1,21 +1,24 @@
-"""Use cases for users, passwords, sessions and API tokens (R32)."""
+"""Use cases for users and logging in (R32). Passwords are in passwords.py, page sessions in
+sessions.py, second factors in two_factor.py, API tokens in tokens.py."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from dataclasses import dataclass
 
-from kefu.domain.errors import N_, AuthenticationFailed, NotFound, ValidationFailed
+from kefu.domain.audit import AuditAction
+from kefu.domain.errors import AuthenticationFailed, ValidationFailed
 from kefu.domain.org import EXTERNAL_KINDS, Permission, Role, User
-from kefu.services.access.authz import require
+from kefu.services import audit
+from kefu.services.access import lockout, sessions
+from kefu.services.access.authz import load_managed_user, require
+from kefu.services.access.passwords import check_password_policy
 from kefu.services.context import Context
-from kefu.services.ports import UnitOfWork
+from kefu.services.ports import PasswordHasher, UnitOfWork
+from kefu.services.ratelimits import Limit
 
 USERNAME_RE = re.compile(r"^[a-z][a-z0-9_.-]{1,63}$")
-MIN_PASSWORD = 10
-TOKEN_PREFIX = "kefu_"  # noqa: S105 - a prefix, not a secret
 
 
 @dataclass(frozen=True)
@@ -28,18 +31,7 @@ class NewUser:
     organisation_id: int | None = None
     region: str | None = None
     skills: tuple[str, ...] = ()  # category codes (each covers its subtree), for routing
-
-
-def check_password_policy(password: str) -> None:
-    """At least 10 characters, with letters and digits (R32)."""
-    if len(password) < MIN_PASSWORD:
-        raise ValidationFailed("The password needs at least {n} characters.", field="password", n=MIN_PASSWORD)
-    if not (any(c.isalpha() for c in password) and any(c.isdigit() for c in password)):
-        raise ValidationFailed("The password needs both letters and digits.", field="password")
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    must_change_password: bool = False  # the first login leads to choosing a new password
 
 
 def create_user(ctx: Context, new: NewUser, *, actor: User | None = None) -> User:
@@ -54,7 +46,7 @@ def create_user(ctx: Context, new: NewUser, *, actor: User | None = None) -> Use
             field="username",
             value=new.username,
         )
-    check_password_policy(new.password)
+    check_password_policy(ctx, new.password, username=username)
     user = User(
         id=None,
         username=username,
@@ -65,6 +57,7 @@ def create_user(ctx: Context, new: NewUser, *, actor: User | None = None) -> Use
         organisation_id=new.organisation_id,
         team_id=new.team_id,
         region=new.region,
+        must_change_password=new.must_change_password,
     )
     with ctx.uow(write=True) as uow:
         if uow.users.get_by_username(username) is not None:
@@ -76,6 +69,15 @@ def create_user(ctx: Context, new: NewUser, *, actor: User | None = None) -> Use
                 raise ValidationFailed("Unknown category: {codes}.", field="skills", codes=", ".join(unknown))
             user.skills = sorted(set(new.skills))
         stored = uow.users.add(user)
+        audit.record(
+            ctx,
+            uow,
+            actor,
+            AuditAction.USER_CREATED,
+            subject_type="user",
+            subject_id=stored.id,
+            details={"username": username, "role": stored.role.value, "organisation_id": stored.organisation_id},
+        )
         uow.commit()
     return stored
 
@@ -99,82 +101,95 @@ def _organisation_of(uow: UnitOfWork, new: NewUser) -> int | None:
     return home.id if home else None
 
 
-def _issue(ctx: Context, user: User, kind: str, label: str | None) -> str:
-    assert user.id is not None
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+_DUMMY_HASHES: dict[int, tuple[PasswordHasher, str]] = {}
+
+
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """A hash of no one's password, made by the installation's hasher, to verify against when
+    there is no password to check: the answer then costs what a wrong password costs."""
+    known = _DUMMY_HASHES.get(id(hasher))
+    if known is None or known[0] is not hasher:
+        known = _DUMMY_HASHES[id(hasher)] = (hasher, hasher.hash(secrets.token_urlsafe(16)))
+    return known[1]
+
+
+def check_password(ctx: Context, username: str, password: str, *, address: str | None = None) -> User:
+    """The user, if the password is theirs and neither the account nor the address is locked.
+
+    Every attempt does the same work whatever the reason it fails — an unknown username, an
+    inactive account, a lock, a wrong password: one read of the user, one of each lock, one
+    password verification (against a dummy hash when there is no password to check), one write of
+    the failure counts — and is refused with the same message, so neither the answer nor its
+    timing tells which usernames exist or which are locked. Before all that, attempts from one
+    address are rate-limited (RateLimited: 429)."""
+    if address is not None:
+        ctx.rate_limits.check(Limit.LOGIN_ADDRESS, address)
+    name = username.strip().lower()
     now = ctx.clock.now()
-    lifetime = ctx.session_lifetime if kind == "session" else ctx.token_lifetime
     with ctx.uow(write=True) as uow:
-        uow.tokens.add(
-            user_id=user.id,
-            token_hash=token_hash(token),
-            kind=kind,
-            label=label,
-            at=now,
-            expires_at=now + lifetime,
-        )
+        user = uow.users.get_by_username(name)
+        locked = lockout.is_locked(uow, now, name, address)
+        password_hash = user.password_hash if user is not None and user.active and not locked else None
+        matches = ctx.hasher.verify(password, password_hash or _dummy_hash(ctx.hasher))
+        usable = password_hash is not None
+        if user is not None and usable and matches:
+            lockout.succeeded(uow, name)
+        else:
+            lockout.failed(uow, ctx.lockout, now, name, address)
+            audit.record(
+                ctx,
+                uow,
+                None,
+                AuditAction.LOGIN_FAILED,
+                subject_type="user" if user is not None else None,
+                subject_id=user.id if user is not None else None,
+                origin=address,
+                details={"username": name[: lockout.LONGEST_KEY], "address": address, "locked": locked},
+            )
         uow.commit()
-    return token
-
-
-def create_api_token(ctx: Context, username: str, *, label: str | None = None) -> str:
-    """A bearer token for the API; only its hash is stored, so it is shown once."""
-    with ctx.uow() as uow:
-        user = uow.users.get_by_username(username.strip().lower())
-    if user is None or not user.active:
-        raise NotFound(kind=N_("User"), key=username)
-    return _issue(ctx, user, "api", label)
-
-
-def log_in(ctx: Context, username: str, password: str) -> tuple[User, str]:
-    """Check the password and open a page session; returns the user and the session token."""
-    with ctx.uow() as uow:
-        user = uow.users.get_by_username(username.strip().lower())
-    if user is None or not user.active or not ctx.hasher.verify(password, user.password_hash):
+    if user is None or not (usable and matches):
         raise AuthenticationFailed()
-    return user, _issue(ctx, user, "session", None)
-
-
-def log_out(ctx: Context, session_token: str) -> None:
-    hashed = token_hash(session_token)
-    with ctx.uow(write=True) as uow:
-        uow.tokens.revoke(hashed, ctx.clock.now())
-        uow.commit()
-    ctx.caches.tokens.drop(f"session:{hashed}")
-
-
-def cached_user(ctx: Context, token: str, kind: str) -> User | None:
-    """The user of a token checked within `ctx.cache_ttl`, without touching the database."""
-    return ctx.caches.tokens.get(f"{kind}:{token_hash(token)}")
-
-
-def authenticate(ctx: Context, token: str, kind: str) -> User | None:
-    """The active user a bearer or session token belongs to, or None.
-
-    A positive answer is remembered for `ctx.cache_ttl` (never past the token's expiry), so a
-    busy API client costs no database round trip per request for authentication.
-    """
-    if not token.startswith(TOKEN_PREFIX):
-        return None
-    hashed = token_hash(token)
-    key = f"{kind}:{hashed}"
-    cached = ctx.caches.tokens.get(key)
-    if cached is not None:
-        return cached
-    with ctx.uow() as uow:
-        found = uow.tokens.user_for(hashed, kind, ctx.clock.now())
-    if found is None:
-        return None
-    user, expires_at = found
-    ctx.caches.tokens.put(key, user, not_after=expires_at)
     return user
 
 
+def log_in(ctx: Context, username: str, password: str, *, client: sessions.Client | None = None) -> tuple[User, str]:
+    """Check the password (check_password: the address's rate limit, the lockout, the same work and
+    answer for every refusal), then open a page session; returns the user and the session token.
+
+    The session is complete only once the login steps due are done (the second factor, a new
+    password, enrolment): see kefu.services.access.sessions."""
+    client = client or sessions.Client()
+    user = check_password(ctx, username, password, address=client.address or None)
+    return user, sessions.open_session(ctx, user, client)
+
+
+def managed_user(ctx: Context, actor: User, user: int | str) -> User:
+    """A user (by id or username) whose account `actor` manages (see authz.require_manages_user)."""
+    with ctx.uow() as uow:
+        return load_managed_user(ctx, uow, actor, user)
+
+
+def find_user(ctx: Context, username: str) -> User:
+    """A user by username, for the command line run by the operator of the machine."""
+    with ctx.uow() as uow:
+        return load_managed_user(ctx, uow, None, username)
+
+
+def usernames(ctx: Context, ids: list[int]) -> dict[int, str]:
+    """Usernames by id, for the command line's lists."""
+    with ctx.uow() as uow:
+        return {i: u.username for i, u in uow.users.get_many(sorted(set(ids))).items()}
+
+
 def ensure_admin(ctx: Context) -> str | None:
-    """Create the `admin` user with a random password if there is none; returns that password once."""
+    """Create the `admin` user with a random password if there is none; returns that password once.
+    The first login with it leads to choosing a password of one's own."""
     with ctx.uow() as uow:
         if uow.users.get_by_username("admin") is not None:
             return None
     password = secrets.token_urlsafe(12) + "7a"
-    create_user(ctx, NewUser(username="admin", role=Role.ADMIN, password=password, display_name="管理员"))
+    create_user(
+        ctx,
+        NewUser(username="admin", role=Role.ADMIN, password=password, display_name="管理员", must_change_password=True),
+    )
     return password

@@ -7,11 +7,15 @@ all apply the same rule.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from kefu.domain.errors import N_, NotFound
 from kefu.domain.org import Organisation, User, is_external, visible_organisations
 from kefu.domain.workorders import WorkOrder
-from kefu.services.context import Context
 from kefu.services.ports import UnitOfWork
+
+if TYPE_CHECKING:  # context.py imports access.lockout, which needs this module: no cycle at run time
+    from kefu.services.context import Context
 
 
 def organisations(ctx: Context, uow: UnitOfWork) -> list[Organisation]:

@@ -64,6 +64,11 @@ class Inbound:
     may_open: bool = True
     #: False where the channel answers itself (WeChat's passive reply) or must not be answered.
     answer: bool = True
+    #: False when the sender only claims the phone number or address (an anonymous portal form):
+    #: such a message never joins an existing work order and adds no address to the customer's
+    #: record. The provider vouches for the others: the SMS carrier for the number, WeChat for the
+    #: openid, the portal's verified code for a follow-up.
+    identity_verified: bool = True
     locale: str = "zh_CN"
 
 
@@ -105,7 +110,7 @@ def receive(ctx: Context, inbound: Inbound) -> IntakeResult:
         )
         work_order, opened = None, False
         if customer_id is not None:
-            work_order = _thread(ctx, uow, inbound, customer_id, body, at)
+            work_order = _thread(ctx, uow, inbound, customer_id, body, at) if inbound.identity_verified else None
             if work_order is None and inbound.may_open:
                 work_order = _open(ctx, uow, system, inbound, customer_id, body, now)
                 opened = True
@@ -158,7 +163,8 @@ def _identify(ctx: Context, uow: UnitOfWork, i: Inbound, now: datetime) -> int:
         phone=i.phone, email=i.email, wechat_openid=i.wechat_openid, account_number=i.account_number
     )
     if found is not None:
-        uow.channels.set_customer_keys(found, email=i.email, wechat_openid=i.wechat_openid)
+        if i.identity_verified:
+            uow.channels.set_customer_keys(found, email=i.email, wechat_openid=i.wechat_openid)
         return found
     customer = Customer.register(
         name=(i.name or "").strip()[:100] or UNKNOWN_NAME,

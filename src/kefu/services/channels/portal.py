@@ -1,29 +1,36 @@
-"""The customer's self-service (R1, R4, R18): follow a work order by its number after a code sent
-by SMS to the phone on record, add information, confirm the resolution or say it is not fixed, rate.
+"""The customer's self-service (R1, R4, R18): submit a request, follow a work order by its number
+after a code sent by SMS to the phone on record, add information, confirm the resolution or say it
+is not fixed, rate.
 
 There is no customer account: proving the phone with a one-time code opens one work order for a
 while (the portal keeps that in a signed cookie). What the customer does is signed by the `system`
 account on the work order's timeline, marked as the customer's.
+
+Anyone may type anyone's phone number, so without that code the portal reveals nothing and joins
+nothing: a submission always opens a new work order (never threads into the open one of the
+customer whose number it carries), and a code request answers the same whether the number and
+the phone match or not. Submissions, code requests and code checks are rate-limited.
 """
 
 from __future__ import annotations
 
-import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from kefu.domain.contacts import Contact
 from kefu.domain.customers import normalize_phone
 from kefu.domain.errors import N_, ValidationFailed
 from kefu.domain.events import EventKind, WorkOrderEvent
+from kefu.domain.values import is_digits, same_secret
 from kefu.domain.visits import Visit
-from kefu.domain.workorders import Channel, Status, WorkOrder, is_work_order_number
+from kefu.domain.workorders import Channel, Status, WorkOrder, WorkOrderType, is_work_order_number
 from kefu.services.access.system import system_account
 from kefu.services.changes import move, store
 from kefu.services.channels import intake, notify
 from kefu.services.context import Context
 from kefu.services.ports import CodeRecord, UnitOfWork
+from kefu.services.ratelimits import Limit
 
 CODE_LIFETIME = timedelta(minutes=10)
 CODES_PER_HOUR = 5
@@ -66,14 +73,60 @@ def _matching(uow: UnitOfWork, number: str, phone: str) -> WorkOrder:
     return wo
 
 
-def send_code(ctx: Context, number: str, phone: str, *, locale: str = "zh_CN") -> None:
-    """Send a one-time code by SMS to the phone on record (at most 5 an hour for a work order)."""
+@dataclass(frozen=True)
+class Submission:
+    """A request typed into the portal's registration template (R2)."""
+
+    name: str
+    phone: str
+    type: WorkOrderType
+    description: str
+    category: str | None = None
+    title: str | None = None
+    device: str | None = None
+    fault_time: datetime | None = None
+    place: str | None = None
+
+
+def submit(ctx: Context, submission: Submission, *, address: str) -> intake.IntakeResult:
+    """A request from the portal: always a new work order (the phone number is only claimed), its
+    number and promised time shown to whoever submitted it and sent by SMS to that phone."""
+    ctx.rate_limits.check(Limit.PORTAL_SUBMIT_ADDRESS, address)
+    ctx.rate_limits.check(Limit.PORTAL_SUBMIT_PHONE, normalize_phone(submission.phone))
+    return intake.receive(
+        ctx,
+        intake.Inbound(
+            channel=Channel.WEB,
+            body=submission.description,
+            phone=submission.phone,
+            name=submission.name,
+            type=submission.type,
+            category=submission.category,
+            title=submission.title,
+            fault_time=submission.fault_time,
+            fault_place=submission.place,
+            device=submission.device,
+            data={"portal": True, "identity_verified": False},
+            identity_verified=False,
+        ),
+    )
+
+
+def send_code(ctx: Context, number: str, phone: str, *, address: str, locale: str = "zh_CN") -> None:
+    """Send a one-time code by SMS to the phone on record, if `phone` is it (at most 5 an hour for a
+    work order). Answers the same whether it matched or not, so it tells no one which numbers
+    belong to which phones; a caller shows "if they match, a code was sent"."""
+    ctx.rate_limits.check(Limit.PORTAL_CODE_ADDRESS, address)
+    ctx.rate_limits.check(Limit.PORTAL_CODE_NUMBER, number.strip().upper()[:40])
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
-        wo = _matching(uow, number, phone)
+        try:
+            wo = _matching(uow, number, phone)
+        except NoMatch:
+            return
         assert wo.id is not None
         if uow.channels.codes_since(wo.id, now - timedelta(hours=1)) >= CODES_PER_HOUR:
-            raise ValidationFailed("Too many codes were sent for this work order; try again in an hour.", field="phone")
+            return
         code = f"{secrets.randbelow(10**6):06d}"
         customer = uow.customers.get(wo.customer_id)
         assert customer is not None and customer.phone is not None
@@ -100,8 +153,9 @@ def send_code(ctx: Context, number: str, phone: str, *, locale: str = "zh_CN") -
         uow.commit()
 
 
-def verify_code(ctx: Context, number: str, code: str) -> str:
+def verify_code(ctx: Context, number: str, code: str, *, address: str) -> str:
     """The work-order number, if the code is the latest one sent for it and still valid."""
+    ctx.rate_limits.check(Limit.PORTAL_VERIFY_ADDRESS, address)
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
         wo = uow.work_orders.get_by_number(number.strip().upper())
@@ -109,7 +163,8 @@ def verify_code(ctx: Context, number: str, code: str) -> str:
         wrong = ValidationFailed("The code is wrong or has expired; ask for a new one.", field="code")
         if wo is None or record is None or record.id is None or record.attempts >= ATTEMPTS_PER_CODE:
             raise wrong
-        ok = hmac.compare_digest(record.code_hash, _code_hash(ctx, wo.id or 0, code.strip()))
+        given = code.strip()
+        ok = len(given) == 6 and is_digits(given) and same_secret(record.code_hash, _code_hash(ctx, wo.id or 0, given))
         uow.channels.count_attempt(record.id, used_at=now if ok else None)
         uow.commit()
     if not ok:

@@ -10,6 +10,7 @@ from kefu.domain.calendars import CalendarSpec, parse_hours
 from kefu.domain.errors import N_, NotFound, ValidationFailed
 from kefu.domain.org import Permission, User
 from kefu.domain.sla import ClockName, ServiceAgreement, SlaPolicy
+from kefu.domain.values import within_years
 from kefu.services import audit
 from kefu.services.access.authz import require
 from kefu.services.context import Context
@@ -103,7 +104,7 @@ def add_agreement(ctx: Context, actor: User, agreement: ServiceAgreement) -> Ser
     with ctx.uow(write=True) as uow:
         if uow.customers.get(agreement.customer_id) is None:
             raise NotFound(kind=N_("Customer"), key=agreement.customer_id)
-        if agreement.calendar and agreement.calendar not in {c.name for c in uow.sla.calendars()}:
+        if agreement.calendar is not None and agreement.calendar not in {c.name for c in uow.sla.calendars()}:
             raise ValidationFailed("Calendar {name} does not exist.", field="calendar", name=agreement.calendar)
         saved = uow.sla.add_agreement(agreement)
         uow.commit()
@@ -140,6 +141,7 @@ def sla_statement(ctx: Context, actor: User, customer_id: int, month: str) -> St
         first = datetime.strptime(month + "-01", "%Y-%m-%d").replace(tzinfo=ctx.timezone)
     except ValueError:
         raise ValidationFailed("month must look like 2026-11.", field="month") from None
+    within_years(first, "month")
     following = (first + timedelta(days=32)).replace(day=1)
     now = ctx.clock.now()
     with ctx.uow() as uow:

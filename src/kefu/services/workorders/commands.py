@@ -68,8 +68,12 @@ def register_work_order(
     """
     require(actor, Permission.WORKORDER_CREATE)
     assert actor.id is not None
-    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
-        raise ValidationFailed("The Idempotency-Key must be 1 to 200 characters long.", field="Idempotency-Key")
+    if idempotency_key is not None and not (
+        1 <= len(idempotency_key) <= 200 and idempotency_key.isascii() and idempotency_key.isprintable()
+    ):
+        raise ValidationFailed(
+            "The Idempotency-Key must be 1 to 200 printable ASCII characters.", field="Idempotency-Key"
+        )
     fingerprint = new.fingerprint() if idempotency_key else ""
     now = ctx.clock.now()
     try:

@@ -6,8 +6,8 @@ into audit_log, chained in the order they happened, and are dropped. Every store
 place in its work order's chain. The hashes are computed by kefu.domain.audit, whose canonical
 form never changes (the running code must agree with what this migration wrote).
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-30
 """
 
@@ -24,8 +24,8 @@ from kefu.adapters.db.types import UTCDateTime
 from kefu.adapters.db.workorder_repository import event_of
 from kefu.domain.audit import GENESIS, AuditAction, AuditEntry, audit_content, chained, event_content
 
-revision = "0007"
-down_revision = "0006"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
