@@ -1,12 +1,15 @@
 """Work-order intake through the HTTP API: kefu's full create against two references, in one run.
 
     .venv/bin/python bench/intake.py [--seconds 20] [--clients 8] [--pg postgresql+psycopg://postgres@127.0.0.1/test]
+                                     [--chain-cost] [--no-sqlite]
 
 For each database (SQLite, and PostgreSQL when --pg is given) it measures
   1. the raw single-row INSERT + COMMIT rate of the same row (one connection, no HTTP);
   2. a minimal ASGI endpoint (bench/minimal_app.py, same uvicorn settings) doing only that INSERT;
   3. kefu's POST /api/v1/work-orders (validation, auth, number, event, idempotency key);
-and prints req/s, p50/p95 latency and kefu's share of the minimal endpoint's rate.
+and prints req/s, p50/p95 latency and kefu's share of the minimal endpoint's rate. With --chain-cost,
+  4. kefu with the hash chain of work-order events switched off (bench/unchained_app.py) runs beside
+     them, and the cost of the chain is kefu's rate against that one.
 Servers bind to 127.0.0.1 only; every load phase stops after --seconds.
 """
 
@@ -147,7 +150,28 @@ async def load(url: str, headers: dict[str, str], clients: int, seconds: float, 
     }
 
 
-def run_one(label: str, url: str, seconds: float, clients: int, slices: int = 4) -> None:
+def hash_cost_us(n: int = 20_000) -> float:
+    """What the chain adds per event in CPU: its canonical form and its hash (a registration's
+    events: created, sla_applied, routed)."""
+    from datetime import UTC, datetime
+
+    from kefu.domain.audit import GENESIS, chain_hash, event_content
+    from kefu.domain.events import EventKind, WorkOrderEvent
+
+    event = WorkOrderEvent(
+        kind=EventKind.CREATED,
+        actor_id=12,
+        at=datetime.now(UTC),
+        to_status="new",
+        data={"channel": "hotline", "category": "broadband.no_connection", "priority": "P3", "clocks": [1, 2, 3]},
+    )
+    start = time.perf_counter()
+    for seq in range(n):
+        chain_hash(GENESIS, event_content(1234567, seq, event))
+    return (time.perf_counter() - start) / n * 1e6
+
+
+def run_one(label: str, url: str, seconds: float, clients: int, slices: int = 4, chain_cost: bool = False) -> None:
     """Both servers run side by side (the idle one costs nothing); the load alternates between them
     in `slices` slices each, so drift in the machine's speed hits both alike."""
     token = prepare(url)
@@ -157,14 +181,18 @@ def run_one(label: str, url: str, seconds: float, clients: int, slices: int = 4)
         "minimal": ("minimal_app:app", 8765, "/", {}),
         "kefu": ("kefu.asgi:app", 8766, "/api/v1/work-orders", bearer),
     }
+    if chain_cost:
+        targets["unchained"] = ("unchained_app:app", 8767, "/api/v1/work-orders", bearer)
     procs = {name: serve(app, url, port) for name, (app, port, _, _) in targets.items()}
     parts: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
     try:
-        for _ in range(slices):
-            for name, (_, port, path, auth) in targets.items():
-                parts[name].append(
-                    asyncio.run(load(f"http://127.0.0.1:{port}{path}", auth, clients, seconds / slices, name == "kefu"))
-                )
+        names = list(targets)
+        for n in range(slices):
+            # Each slice starts with another target, so that none always runs first or last.
+            for name in names[n % len(names) :] + names[: n % len(names)]:
+                _, port, path, auth = targets[name]
+                url_of = f"http://127.0.0.1:{port}{path}"
+                parts[name].append(asyncio.run(load(url_of, auth, clients, seconds / slices, name != "minimal")))
     finally:
         for proc in procs.values():
             proc.terminate()
@@ -183,6 +211,9 @@ def run_one(label: str, url: str, seconds: float, clients: int, slices: int = 4)
             f"({n:.0f} requests, {errors:.0f} errors)"
         )
     print(f"kefu / minimal endpoint: {rates['kefu'] / rates['minimal']:.0%}")
+    if chain_cost:
+        print(f"kefu / kefu without the event hash chain: {rates['kefu'] / rates['unchained']:.1%}")
+        print(f"hashing one event (canonical JSON + SHA-256), in process: {hash_cost_us():.1f} µs")
 
 
 def main() -> None:
@@ -190,12 +221,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--pg", help="PostgreSQL URL of a database the benchmark may write to")
+    parser.add_argument("--chain-cost", action="store_true", help="also kefu without the event hash chain")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     args = parser.parse_args()
     print("machine:", machine())
-    with tempfile.TemporaryDirectory() as tmp:
-        run_one("SQLite", f"sqlite:///{tmp}/bench.db", args.seconds, args.clients)
+    if not args.no_sqlite:
+        with tempfile.TemporaryDirectory() as tmp:
+            run_one("SQLite", f"sqlite:///{tmp}/bench.db", args.seconds, args.clients, chain_cost=args.chain_cost)
     if args.pg:
-        run_one("PostgreSQL", args.pg, args.seconds, args.clients)
+        run_one("PostgreSQL", args.pg, args.seconds, args.clients, chain_cost=args.chain_cost)
 
 
 if __name__ == "__main__":

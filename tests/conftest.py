@@ -3,6 +3,8 @@
 PostgreSQL: set KEFU_TEST_DATABASE_URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test);
 the tests create and drop their own database next to it. Without it the PostgreSQL half is skipped
 locally and fails in CI (CI=true), where it must run. The helpers the fixtures use are in tests/support/.
+
+Every log record of the session is kept and scanned at its end for personal data (tests/support/log_guard.py).
 """
 
 from __future__ import annotations
@@ -17,11 +19,14 @@ from kefu.adapters.db.engine import make_engine
 from kefu.adapters.db.migrate import upgrade
 from kefu.bootstrap import Kefu
 from kefu.domain.org import Role
+from kefu.services.audit import verify_chains
 from kefu.services.org.reference import seed_reference_data
 from tests.support import ROOT as ROOT  # still imported from here by tests/adapters/test_storage.py
 from tests.support.databases import Database, empty_database, report_header
 from tests.support.factories import Actor, Json, make_actor, new_customer
 from tests.support.kefus import make_kefu
+from tests.support.log_guard import pytest_configure as pytest_configure
+from tests.support.log_guard import pytest_sessionfinish as pytest_sessionfinish
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -43,7 +48,10 @@ def kefu(database: Database) -> Iterator[Kefu]:
     k = make_kefu(database.url, reopen_window_days=30)
     seed_reference_data(k.ctx)
     yield k
+    # Whatever the tests did through kefu, every hash chain of the shared database still holds.
+    found = verify_chains(k.ctx)
     k.engine.dispose()
+    assert found.intact, f"the tests left broken audit chains: {found.problems}"
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ import pytest
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 #: Not scripts: modules a benchmark serves with uvicorn.
-SERVED = {"minimal_app.py"}
+SERVED = {"minimal_app.py", "unchained_app.py"}
 
 
 @pytest.mark.parametrize("script", sorted(p.name for p in BENCH.glob("*.py") if p.name not in SERVED))

@@ -19,6 +19,7 @@ from sqlalchemy import exc as db_errors
 from sqlalchemy import text
 
 from kefu import __version__
+from kefu.api.app import OPENAPI
 from kefu.api.app import install as install_api
 from kefu.api.problems import domain_problem, invalid_fields
 from kefu.bootstrap import Kefu, build
@@ -115,13 +116,16 @@ def create_app(app_kefu: Kefu | None = None) -> FastAPI:
             if worker is not None:
                 worker.close()
 
+    # In production nothing describes the API to anonymous callers: no docs page, and the OpenAPI
+    # document only for callers with a valid token (kefu.api.app).
+    public_docs = not k.settings.production
     app = FastAPI(
         lifespan=lifespan,
         title="kefu API",
         version=__version__,
         description="Customer-service and after-sales work orders (工单) for telecom operators.",
-        openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        openapi_url=OPENAPI if public_docs else None,
+        docs_url="/api/v1/docs" if public_docs else None,
         redoc_url=None,
     )
     app.state.kefu = k

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import Engine
 
+from kefu.adapters.data_protection import DataKeys, hash_key
 from kefu.adapters.db.engine import make_engine
 from kefu.adapters.db.uow import UnitOfWorkFactory
 from kefu.adapters.holidays import ChineseWorkdays
@@ -27,6 +28,7 @@ class Kefu:
     settings: Settings
     engine: Engine
     ctx: Context
+    keys: DataKeys  # what encrypts personal data at rest (the bulk loader needs it too)
 
 
 def build(
@@ -39,10 +41,12 @@ def build(
     """`hasher` defaults to argon2; the tests pass a cheap one, as argon2's cost is meant to be felt."""
     settings = settings or Settings()
     engine = engine or make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    keys = DataKeys(settings.data_key_list(), hash_key=hash_key(settings.secret_key))
     ctx = Context(
-        uow=UnitOfWorkFactory(engine),
+        uow=UnitOfWorkFactory(engine, keys),
         clock=clock or SystemClock(),
         hasher=hasher or Argon2PasswordHasher(),
+        codes=keys,
         sealer=AesGcmSealer(settings.secret_key),
         timezone=settings.tz,
         reopen_window=timedelta(days=settings.reopen_window_days),
@@ -71,7 +75,7 @@ def build(
             longest_lock=timedelta(seconds=max(settings.lockout_seconds, settings.lockout_max_seconds)),
         ),
     )
-    return Kefu(settings=settings, engine=engine, ctx=ctx)
+    return Kefu(settings=settings, engine=engine, ctx=ctx, keys=keys)
 
 
 def senders(settings: Settings) -> dict[str, Sender]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -18,9 +19,13 @@ app = typer.Typer(help="kefu (客服): customer-service work orders.", no_args_i
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 user_app = typer.Typer(help="Users.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log and its hash chains.", no_args_is_help=True)
+keys_app = typer.Typer(help="The keys that encrypt personal data at rest (KEFU_DATA_KEYS).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
+app.add_typer(audit_app, name="audit")
+app.add_typer(keys_app, name="keys")
 err = Console(stderr=True)
 
 
@@ -50,7 +55,18 @@ def serve(
     if workers > 1 and k.engine.dialect.name == "sqlite":
         err.print("[red]Several server processes need PostgreSQL; SQLite allows one.[/red]")
         raise typer.Exit(2)
-    uvicorn.run("kefu.asgi:app", host=host, port=port, workers=workers, log_level="info", access_log=False)
+    from kefu.logs import uvicorn_config
+
+    # No access log: URLs carry phone numbers (customer search) and the numbers of work orders.
+    uvicorn.run(
+        "kefu.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        access_log=False,
+        log_config=uvicorn_config(),
+    )
 
 
 @app.command()
@@ -60,13 +76,13 @@ def worker(
     interval: Annotated[float | None, typer.Option(help="seconds between looks when idle")] = None,
 ) -> None:
     """Run the SLA timers and the outbox (several workers may run side by side on PostgreSQL)."""
-    import logging
     import signal
     import threading
 
+    from kefu.logs import configure
     from kefu.workers.loop import run
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    configure()
     k = _kefu()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -81,16 +97,16 @@ def mail_receiver(
 ) -> None:
     """Receive the centre's inbound e-mail over SMTP (point the mail server's delivery here): each
     mail becomes a contact, threaded into its work order or opening one."""
-    import logging
     import signal
     import threading
 
     from aiosmtpd.controller import Controller
 
     from kefu.adapters.channels.mail import MailHandler
+    from kefu.logs import configure
     from kefu.services.channels.intake import receive
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    configure()
     k = _kefu()
     host, _, port = (listen or k.settings.mail_receiver).rpartition(":")
     if not host or not is_digits(port) or not 0 < int(port) < 65536:
@@ -295,6 +311,129 @@ def token_revoke(
     typer.echo(f"token {revoked.id} ({revoked.name or ''}) revoked")
 
 
+@app.command()
+def backup(
+    file: Annotated[Path, typer.Argument(help="where to write the backup (not overwritten without --force)")],
+    force: Annotated[bool, typer.Option("--force", help="overwrite FILE if it exists")] = False,
+) -> None:
+    """Write a consistent snapshot of the whole database to FILE while kefu keeps running: a SQLite
+    database file, or a pg_dump archive for PostgreSQL. Readable by its owner only; keep the data
+    keys (KEFU_DATA_KEYS) separately: the ID numbers in it are encrypted with them."""
+    from kefu.adapters.db.backup import BackupError
+    from kefu.adapters.db.backup import backup as take
+    from kefu.domain.audit import AuditAction
+    from kefu.services.audit import record_operator_action
+
+    k = _kefu()
+
+    def starting() -> None:  # recorded as the snapshot starts, so that the backup holds its own record
+        record_operator_action(k.ctx, AuditAction.BACKUP_CREATED, subject_type="database", details={"file": file.name})
+
+    try:
+        fmt = take(k.engine, file, force=force, starting=starting)
+    except BackupError as exc:
+        err.print(f"[red]Backup failed:[/red] {exc}")
+        raise typer.Exit(1) from None
+    typer.echo(f"backup written to {file} ({fmt}, {file.stat().st_size} bytes)")
+
+
+@app.command()
+def restore(
+    file: Annotated[Path, typer.Argument(help="a file written by `kefu backup`")],
+    force: Annotated[bool, typer.Option("--force", help="replace everything in a database that is not empty")] = False,
+) -> None:
+    """Load a backup into the database of KEFU_DATABASE_URL, which must be empty unless --force.
+    Stop `kefu serve` and the workers first; afterwards run `kefu db upgrade` and `kefu audit verify`."""
+    from kefu.adapters.db.backup import BackupError
+    from kefu.adapters.db.backup import restore as load
+    from kefu.domain.audit import AuditAction
+    from kefu.services.audit import record_operator_action
+
+    k = _kefu()
+    try:
+        load(k.engine, file, force=force)
+    except BackupError as exc:
+        err.print(f"[red]Restore refused:[/red] {exc}")
+        raise typer.Exit(1) from None
+    record_operator_action(k.ctx, AuditAction.BACKUP_RESTORED, subject_type="database", details={"file": file.name})
+    typer.echo(f"restored {file}; next: kefu db upgrade, then kefu audit verify")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    anchor: Annotated[
+        list[str] | None,
+        typer.Option(help="SEQ:HASH of an audit row printed by an earlier run (kept outside the database)"),
+    ] = None,
+) -> None:
+    """Walk the audit log's chain, every work order's event chain and the seals: report the first
+    edited, inserted or deleted row and exit 1, or print a one-line summary and exit 0."""
+    from kefu.services.audit import chain_sizes, verify_chains
+
+    anchors: dict[int, str] = {}
+    for value in anchor or []:
+        seq, _, digest = value.partition(":")
+        if not seq.isdigit() or len(digest) != 64:
+            err.print(f"[red]--anchor must look like 1234:<64 hex digits>, not {value!r}[/red]")
+            raise typer.Exit(2)
+        anchors[int(seq)] = digest.lower()
+    k = _kefu()
+    with _progress() as progress:
+        task = progress.add_task("verifying", total=chain_sizes(k.ctx))
+        result = verify_chains(k.ctx, anchors=anchors, progress=lambda n: progress.advance(task, n))
+    if not result.intact:
+        for problem in result.problems:
+            typer.echo(f"TAMPERED {problem}")
+        raise typer.Exit(1)
+    head = f"{result.head[0]}:{result.head[1]}" if result.head else "none"
+    typer.echo(
+        f"intact: {result.audit_rows} audit rows, {result.events} events of {result.work_orders} work orders, "
+        f"{result.seals} seals (events sealed through id {result.sealed_through}); head {head}"
+    )
+
+
+@audit_app.command("seal")
+def audit_seal() -> None:
+    """Seal the work-order events into the audit chain now (the worker does it every 10 minutes)."""
+    from kefu.services.audit import seal_events
+
+    seal = seal_events(_kefu().ctx, force=True)
+    if seal is None:
+        typer.echo("nothing to seal yet (no new events, or a transaction older than the last seal still runs)")
+    else:
+        ids = f"ids {seal.from_id + 1}-{seal.through_id}"
+        typer.echo(f"sealed {seal.events} events ({ids}); the next seal ends at id {seal.next_through_id}")
+
+
+@keys_app.command("new")
+def keys_new() -> None:
+    """Print a new data key (only on stdout): put it first in KEFU_DATA_KEYS, then `kefu keys rotate`."""
+    from kefu.adapters.data_protection import new_key
+
+    sys.stdout.write(new_key() + "\n")
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    batch: Annotated[int, typer.Option(min=1, max=100_000, help="customers per transaction")] = 1000,
+) -> None:
+    """Re-encrypt every stored ID number with the newest key of KEFU_DATA_KEYS (and encrypt any
+    stored in clear). Safe to interrupt and run again; afterwards the older keys may go."""
+    from kefu.services.data_keys import rotate_data_keys, stale_id_numbers
+
+    k = _kefu()
+    with _progress() as progress:
+        task = progress.add_task("re-encrypting ID numbers", total=stale_id_numbers(k.ctx))
+        done = rotate_data_keys(k.ctx, batch=batch, progress=lambda n: progress.advance(task, n))
+    typer.echo(f"re-encrypted {done} ID numbers with key {k.keys.newest}")
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err
+    )
+
+
 @app.command("demo-data")
 def demo_data(
     customers: Annotated[int, typer.Option(min=1, help="customers to generate")] = 2_000,
@@ -306,10 +445,7 @@ def demo_data(
     from kefu.demo.loader import load_demo
 
     k = _kefu()
-    progress = Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err
-    )
-    with progress:
+    with _progress() as progress:
         result = load_demo(
             k, customers=customers, work_orders=work_orders, seed=seed, if_empty=if_empty, progress=progress
         )

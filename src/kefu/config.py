@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 from datetime import time
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -12,6 +15,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from kefu.domain.org import Role
 
 DEV_SECRET = "development-only-secret-change-me-0123456789"  # noqa: S105 - refused in production
+#: The data key used when KEFU_DATA_KEYS is empty outside production (refused in production).
+DEV_DATA_KEY = base64.urlsafe_b64encode(hashlib.sha256(b"kefu development data key").digest()).decode()
 
 
 class Settings(BaseSettings):
@@ -20,6 +25,11 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///./var/kefu.db"
     secret_key: str = DEV_SECRET
+    #: The keys that encrypt ID numbers and one-time codes at rest (AES-256-GCM): base64 of 32 random
+    #: bytes each, comma-separated, newest first; older keys still decrypt what they encrypted until
+    #: `kefu keys rotate` re-encrypts it with the newest. `kefu keys new` prints a fresh key.
+    #: Empty: a development key, refused in production.
+    data_keys: str = ""
     timezone: str = "Asia/Shanghai"
     default_locale: Literal["zh_CN", "en"] = "zh_CN"
     reopen_window_days: int = Field(default=30, ge=0, le=3650)
@@ -111,7 +121,27 @@ class Settings(BaseSettings):
                 )
             if self.database_url.startswith("sqlite"):
                 raise ValueError("production needs PostgreSQL: set KEFU_DATABASE_URL=postgresql+psycopg://...")
+            if not self.data_keys.strip() or DEV_DATA_KEY in self.data_keys:
+                raise ValueError(
+                    "KEFU_DATA_KEYS must hold the key(s) that encrypt ID numbers in production "
+                    "(make one with `kefu keys new`)"
+                )
+        self.data_key_list()  # raises for a key that is not 32 bytes of base64
         return self
+
+    def data_key_list(self) -> list[bytes]:
+        """The data keys, newest first (the development key when none are set outside production)."""
+        given = [part.strip() for part in self.data_keys.split(",") if part.strip()]
+        keys = []
+        for n, text in enumerate(given or [DEV_DATA_KEY], start=1):
+            try:
+                key = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            except (binascii.Error, ValueError):
+                key = b""
+            if len(key) != 32:
+                raise ValueError(f"KEFU_DATA_KEYS: key {n} is not 32 bytes in base64 (make one with `kefu keys new`)")
+            keys.append(key)
+        return keys
 
     def quiet(self) -> tuple[time, time] | None:
         if not self.quiet_hours:
@@ -132,5 +162,9 @@ class Settings(BaseSettings):
         return ZoneInfo(self.timezone)
 
     @property
-    def cookie_secure(self) -> bool:
+    def production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def cookie_secure(self) -> bool:
+        return self.production

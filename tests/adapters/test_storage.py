@@ -21,11 +21,11 @@ from kefu.bootstrap import Kefu
 from kefu.domain.errors import ConcurrentUpdate, InvalidTransition
 from kefu.domain.org import Role, User
 from kefu.domain.workorders import Channel, Status, WorkOrderType
-from kefu.services.customers import NewCustomer, register_customer
+from kefu.services.customers import NewCustomer
 from kefu.services.workorders import commands as svc
 from kefu.services.workorders import queries
 from tests.support.databases import Database, empty_database
-from tests.support.factories import make_actor, unique_phone
+from tests.support.factories import make_actor, registered_work_order, unique_phone
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -74,19 +74,9 @@ def _new_order(kefu: Kefu) -> tuple[User, str]:
     access = authenticate_token(kefu.ctx, agent.token)
     assert access is not None
     user = access.user
-    customer = register_customer(kefu.ctx, user, NewCustomer(name="赵六", phone=unique_phone()))
-    assert customer.id is not None
-    wo, _ = svc.register_work_order(
-        kefu.ctx,
-        user,
-        svc.NewWorkOrder(
-            customer_id=customer.id,
-            type=WorkOrderType.FAULT,
-            category="broadband.slow_speed",
-            channel=Channel.HOTLINE,
-            title="网速慢",
-            description="晚上测速只有2M",
-        ),
+    customer = NewCustomer(name="赵六", phone=unique_phone())
+    wo = registered_work_order(
+        kefu, user, customer, category="broadband.slow_speed", title="网速慢", description="晚上测速只有2M"
     )
     return user, wo.number
 
@@ -213,3 +203,50 @@ def test_the_open_predicates_of_migrations_match_the_domain(migration: str, name
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert getattr(module, name) == OPEN_PREDICATE
+
+
+def test_the_audit_revision_chains_what_was_stored_before_it(empty_engine: Engine) -> None:
+    """Revision 0009 moves the admin change log and the personal-data access log into the audit
+    log, chains the events already stored, and leaves them as immutable as before."""
+    from kefu.services.audit import verify_chains
+    from tests.support.kefus import make_kefu
+
+    upgrade(empty_engine, "0006")
+    at = "2026-11-20 08:00:00"
+    with empty_engine.begin() as conn:
+        for sql in (
+            "INSERT INTO users (id, username, display_name, role, password_hash, skills, created_at) "
+            "VALUES (1, 'lina', '李娜', 'admin', 'x', '[]', :at)",
+            "INSERT INTO customers (id, name, phone, tier, services, devices, tags, created_at, id_number) "
+            "VALUES (1, '王小明', '13912345678', 'standard', '[]', '[]', '[]', :at, '11010519491231002X')",
+            "INSERT INTO categories (code, label_zh, label_en) VALUES ('broadband', '宽带', 'Broadband')",
+            "INSERT INTO work_orders (id, number, customer_id, type, category, channel, priority, title, "
+            "description, status, owner_id, created_by, created_at, updated_at) VALUES (1, 'GD20261120000001', "
+            "1, 'fault', 'broadband', 'hotline', 'P3', '断网', '红灯', 'accepted', 1, 1, :at, :at)",
+            "INSERT INTO work_order_events (work_order_id, kind, actor_id, at, to_status, data) "
+            "VALUES (1, 'created', 1, :at, 'new', '{}')",
+            "INSERT INTO work_order_events (work_order_id, kind, actor_id, at, from_status, to_status, data) "
+            "VALUES (1, 'status_changed', 1, :at, 'new', 'accepted', '{\"n\": 1.0}')",
+            "INSERT INTO admin_changes (at, user_id, entity, key, before, after) "
+            "VALUES (:at, 1, 'category', 'broadband', NULL, '{\"label_zh\": \"宽带\"}')",
+            "INSERT INTO personal_data_access (user_id, customer_id, at, purpose) "
+            "VALUES (1, 1, '2026-11-20 09:00:00', 'view work order GD20261120000001')",
+        ):
+            conn.execute(text(sql), {"at": at})
+    upgrade(empty_engine)
+    k = make_kefu(empty_engine.url.render_as_string(hide_password=False))
+    try:
+        found = verify_chains(k.ctx)
+        assert found.intact, found.problems
+        assert (found.audit_rows, found.work_orders, found.events) == (2, 1, 2)
+        with empty_engine.connect() as conn:
+            rows = conn.execute(text("SELECT action, subject_type, customer_id FROM audit_log ORDER BY seq")).all()
+            assert [tuple(r) for r in rows] == [
+                ("setting.changed", "category", None),
+                ("personal_data.unmasked", "customer", 1),
+            ]
+            assert conn.execute(text("SELECT event_seq FROM work_orders")).scalar_one() == 2
+        with pytest.raises(DBAPIError, match="immutable"), empty_engine.begin() as conn:
+            conn.execute(text("UPDATE work_order_events SET note = 'x'"))
+    finally:
+        k.engine.dispose()

@@ -3,10 +3,10 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from kefu.adapters.db.tables import personal_data_access
+from kefu.adapters.db.tables import audit_log
 from kefu.bootstrap import Kefu
 from tests.support.databases import Database
-from tests.support.factories import Actor, Json, unique_phone
+from tests.support.factories import UNMASK, Actor, Json, unique_phone
 
 
 def test_customer_is_masked_by_default(client: TestClient, agent: Actor, customer: Json) -> None:
@@ -17,20 +17,40 @@ def test_customer_is_masked_by_default(client: TestClient, agent: Actor, custome
 
 
 def test_agent_may_not_unmask(client: TestClient, agent: Actor, customer: Json) -> None:
-    r = client.get(f"/api/v1/customers/{customer['id']}", headers=agent.headers, params={"unmask": "true"})
+    r = client.get(f"/api/v1/customers/{customer['id']}", headers=agent.headers, params=UNMASK)
     assert r.status_code == 403
 
 
-def test_supervisor_unmasks_and_the_view_is_logged(
+def test_unmasking_needs_a_reason_from_the_list(client: TestClient, supervisor: Actor, customer: Json) -> None:
+    for params in ({"unmask": "true"}, {"unmask": "true", "reason": "curious"}):
+        r = client.get(f"/api/v1/customers/{customer['id']}", headers=supervisor.headers, params=params)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "reason", r.text
+    r = client.get(
+        f"/api/v1/customers/{customer['id']}", headers=supervisor.headers, params={**UNMASK, "reason_note": "x" * 201}
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "reason_note"
+
+
+def test_supervisor_unmasks_and_the_view_is_audited(
     client: TestClient, supervisor: Actor, kefu: Kefu, customer: Json
 ) -> None:
-    r = client.get(f"/api/v1/customers/{customer['id']}", headers=supervisor.headers, params={"unmask": "true"})
+    r = client.get(
+        f"/api/v1/customers/{customer['id']}",
+        headers=supervisor.headers,
+        params={"unmask": "true", "reason": "complaint_handling", "reason_note": "投诉回访"},
+    )
     assert r.status_code == 200 and "*" not in r.json()["phone"] and r.json()["id_number"] == "11010519491231002X"
+    assert r.headers["cache-control"] == "no-store"
     with kefu.engine.connect() as conn:
-        rows = conn.execute(
-            select(personal_data_access).where(personal_data_access.c.customer_id == customer["id"])
-        ).all()
-    assert [(row.user_id, row.purpose) for row in rows] == [(supervisor.id, "view customer")]
+        rows = conn.execute(select(audit_log).where(audit_log.c.customer_id == customer["id"])).all()
+    assert [(row.actor_id, row.action, row.reason, row.details) for row in rows] == [
+        (
+            supervisor.id,
+            "personal_data.unmasked",
+            "complaint_handling",
+            {"record": f"customer:{customer['id']}", "note": "投诉回访"},
+        )
+    ]
 
 
 def test_search_by_phone_prefix_and_name(client: TestClient, agent: Actor) -> None:

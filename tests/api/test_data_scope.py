@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from kefu.bootstrap import Kefu
 from kefu.domain.org import Role
 from tests.support.factories import (
+    UNMASK,
     Actor,
     make_actor,
     new_customer,
@@ -129,7 +130,7 @@ def test_a_vendor_sees_personal_data_masked_whatever_its_role(client: TestClient
     assert "*" in detail["fault_place"] and "中山五路9号" not in detail["fault_place"]
     customer = client.get(f"/api/v1/customers/{cid}", headers=actor.headers).json()
     assert customer["phone"] == f"{phone[:3]}****{phone[-4:]}" and "*" in customer["id_number"]
-    r = client.get(f"/api/v1/customers/{cid}", headers=actor.headers, params={"unmask": "true"})
+    r = client.get(f"/api/v1/customers/{cid}", headers=actor.headers, params=UNMASK)
     assert r.status_code == 403
     # Customers of work orders outside its scope do not exist for it; partial searches are refused.
     assert client.get(f"/api/v1/customers/{world.customers['p']}", headers=actor.headers).status_code == 404
@@ -149,11 +150,14 @@ def test_the_operators_engineer_may_unmask_and_it_is_logged(client: TestClient, 
     from sqlalchemy import text
 
     actor = world.actors["p:field_engineer"]
-    r = client.get(f"/api/v1/customers/{world.customers['p']}", headers=actor.headers, params={"unmask": "true"})
+    r = client.get(f"/api/v1/customers/{world.customers['p']}", headers=actor.headers, params=UNMASK)
     assert r.status_code == 200 and r.json()["phone"] == world.phones["p"]
     with kefu.engine.connect() as conn:
         logged = conn.execute(
-            text("SELECT count(*) FROM personal_data_access WHERE user_id = :u AND customer_id = :c"),
+            text(
+                "SELECT count(*) FROM audit_log WHERE actor_id = :u AND customer_id = :c "
+                "AND action = 'personal_data.unmasked'"
+            ),
             {"u": actor.id, "c": world.customers["p"]},
         ).scalar_one()
     assert logged == 1

@@ -129,3 +129,54 @@ def test_submit_follow_add_confirm_and_rate(
     while deliver_outbox(channel_kefu.ctx):
         pass
     assert any("已处理完毕" in m["text"] and number in m["text"] for m in gateway.messages() if m["to"] == phone)
+
+
+def test_the_one_time_code_is_nowhere_in_clear(
+    channel_client: TestClient, channel_kefu: Kefu, gateway: SmsGateway
+) -> None:
+    """Stored hashed with a key that is not in the database; in the outbox only encrypted, until the
+    delivery; in the customer's contact history masked."""
+    import hashlib
+
+    from sqlalchemy import select
+
+    from kefu.adapters.db.tables import contacts, outbox, verification_codes, work_orders
+
+    c, phone = channel_client, unique_phone()
+    home = c.get("/portal")
+    number = field_of(
+        c.post(
+            "/portal/requests",
+            data={
+                "csrf": csrf_of(home.text),
+                "name": "钱九",
+                "phone": phone,
+                "type": "fault",
+                "description": "家里宽带断网了，光猫亮红灯",
+            },
+        ).text,
+        r'id="number">(GD\d{14})<',
+    )
+    c.post("/portal/track", data={"csrf": csrf_of(home.text), "number": number, "phone": phone})
+    with channel_kefu.engine.connect() as conn:
+        wo_id = conn.execute(select(work_orders.c.id).where(work_orders.c.number == number)).scalar_one()
+        queued = conn.execute(
+            select(outbox.c.payload).where(outbox.c.work_order_id == wo_id, outbox.c.template.like("%verification%"))
+        ).scalar_one()
+    assert "******" in queued["body"] and not re.search(r"\d{6}", queued["body"].replace(number, ""))
+    assert queued["sealed_body"].startswith("enc1:")
+    code = code_for(channel_kefu, gateway, phone)  # the gateway got the real code
+    assert code not in str(queued)
+    with channel_kefu.engine.connect() as conn:
+        stored_hash = conn.execute(
+            select(verification_codes.c.code_hash).where(verification_codes.c.work_order_id == wo_id)
+        ).scalar_one()
+        sent = (
+            conn.execute(
+                select(contacts.c.body).where(contacts.c.work_order_id == wo_id, contacts.c.direction == "out")
+            )
+            .scalars()
+            .all()
+        )
+    assert stored_hash != hashlib.sha256(f"{wo_id}:{code}".encode()).hexdigest() and len(stored_hash) == 64
+    assert all(code not in body for body in sent) and any("验证码是 ******" in body for body in sent)

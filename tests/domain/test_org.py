@@ -62,7 +62,8 @@ def test_the_tree_has_one_top_and_parentless_organisations_hang_under_it() -> No
 def test_roles_are_ranked_by_their_permissions() -> None:
     assert role_covers(Role.ADMIN, Role.ADMIN) and role_covers(Role.ADMIN, Role.SUPERVISOR)
     assert role_covers(Role.SUPERVISOR, Role.SUPERVISOR) and role_covers(Role.SUPERVISOR, Role.FIELD_ENGINEER)
-    assert role_covers(Role.SUPERVISOR, Role.AUDITOR)
+    assert role_covers(Role.SUPERVISOR, Role.QUALITY) and role_covers(Role.ADMIN, Role.AUDITOR)
+    assert not role_covers(Role.SUPERVISOR, Role.AUDITOR)  # auditors read the audit log, supervisors do not
     assert not role_covers(Role.SUPERVISOR, Role.ADMIN)
     assert not role_covers(Role.AGENT, Role.FIELD_ENGINEER)  # engineers see personal data, agents do not
     assert not role_covers(Role.AUDITOR, Role.AGENT)

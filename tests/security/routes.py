@@ -381,6 +381,12 @@ ROUTES: dict[tuple[str, str], Probe] = {
         "A",
         lambda w, c, me: Req("POST", f"/ui/work-orders/{c.number}/links", form={"other": w.a2.number}),
     ),
+    # Personal data shown with a reason (audited): the operator's roles with pii.view, in scope.
+    ("POST", "/ui/work-orders/{number}/unmask"): P(
+        "unmask",
+        "A",
+        lambda w, c, me: Req("POST", f"/ui/work-orders/{c.number}/unmask", form={"reason": "identity_verified"}),
+    ),
     ("POST", "/api/v1/work-orders/{number}/notes"): P(
         "note", "A", lambda w, c, me: Req("POST", f"/api/v1/work-orders/{c.number}/notes", json={"body": "探测备注"})
     ),
@@ -650,6 +656,11 @@ ROUTES: dict[tuple[str, str], Probe] = {
         )
         for section in ("categories", "teams", "users", "agents", "routing", "sla", "templates", "changes")
     },
+    # --- the audit log: auditors and admins, within their subtree (all of it at the top) ----------
+    ("GET", "/api/v1/audit"): P(
+        "audit.read", "list", lambda w, c, me: Req("GET", "/api/v1/audit", params={"limit": "200"})
+    ),
+    ("GET", "/ui/audit"): P("audit.read", "list", lambda w, c, me: Req("GET", "/ui/audit")),
     ("GET", "/ui/dashboard"): P("admin.read", "list", lambda w, c, me: Req("GET", "/ui/dashboard")),
     ("GET", "/ui/dashboard/panel"): P("admin.read", "list", lambda w, c, me: Req("GET", "/ui/dashboard/panel")),
     # --- settings of every organisation ------------------------------------------------------------

@@ -305,7 +305,9 @@ def test_personal_data_is_unmasked_only_for_the_operators_roles_that_may(
 ) -> None:
     problems = []
     for actor in world.actors.values():
-        r = api(probe_client, actor, "GET", f"/api/v1/customers/{world.customer_id}?unmask=true")
+        r = api(
+            probe_client, actor, "GET", f"/api/v1/customers/{world.customer_id}?unmask=true&reason=identity_verified"
+        )
         allowed = actor.where == "hq" and role_may(actor.role, Permission.PII_VIEW)
         if allowed != (r.status_code == 200) or (not allowed and r.status_code not in (403, 404)):
             problems.append(f"{actor.name} unmasking A's customer: {r.status_code}")
@@ -314,7 +316,10 @@ def test_personal_data_is_unmasked_only_for_the_operators_roles_that_may(
     # The vendor reaches the customer through A2, but never unmasked, whatever its role.
     for role in Role:
         r = api(
-            probe_client, world.actor("vendor", role), "GET", f"/api/v1/customers/{world.a2.customer_id}?unmask=true"
+            probe_client,
+            world.actor("vendor", role),
+            "GET",
+            f"/api/v1/customers/{world.a2.customer_id}?unmask=true&reason=identity_verified",
         )
         if r.status_code != 403:
             problems.append(f"vendor:{role.value} unmasking: {r.status_code}")
@@ -377,4 +382,25 @@ def test_everyone_ends_its_own_sessions_and_tokens(probe_client: TestClient, wor
                 problems.append(f"{me.name} DELETE {url} of its own: {r.status_code}")
         if api(probe_client, me, "GET", "/api/v1/me/sessions").json():
             problems.append(f"{me.name} still has a session")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_audit_log_is_read_within_the_subtree(probe_client: TestClient, world: World) -> None:
+    """A's supervisor changed an engineer's region (a setting change in the audit log): the HQ's
+    auditor and admin read it; the sibling province's and the vendor's do not, not even by naming A's
+    supervisor, who is no one to them."""
+    region = f"甲区{world.tag}"
+    problems = []
+    for actor in world.actors.values():
+        r = api(probe_client, actor, "GET", "/api/v1/audit?action=setting.changed&subject_type=agent&limit=200")
+        named = api(probe_client, actor, "GET", f"/api/v1/audit?actor={world.a_supervisor.username}")
+        if actor.role not in (Role.AUDITOR, Role.ADMIN):
+            if r.status_code != 403 or named.status_code != 403:
+                problems.append(f"{actor.name} reads the audit log: {r.status_code}, {named.status_code}")
+            continue
+        top = actor.where == "hq"
+        if r.status_code != 200 or (region in r.text) != top:
+            problems.append(f"{actor.name} reading A's setting change: {r.status_code}, shown: {region in r.text}")
+        if named.status_code != (200 if top else 422):
+            problems.append(f"{actor.name} naming A's supervisor: {named.status_code}")
     assert not problems, "\n".join(problems)

@@ -15,9 +15,9 @@ from kefu.domain.clock import FixedClock
 from kefu.domain.customers import Tier
 from kefu.domain.org import Role, TeamFunction, User
 from kefu.domain.sla import ClockName, Conditions, SlaPolicy, happening_of, recompute
-from kefu.domain.workorders import Channel, Priority, Status, WorkOrderType
+from kefu.domain.workorders import Priority, Status, WorkOrderType
 from kefu.services.access.accounts import NewUser, create_user
-from kefu.services.customers import NewCustomer, register_customer
+from kefu.services.customers import NewCustomer
 from kefu.services.dispatch import hops
 from kefu.services.org import admin as org_admin
 from kefu.services.sla import admin as sla_admin
@@ -26,7 +26,7 @@ from kefu.services.visits import NewVisit, cancel_visit, check_in, schedule_visi
 from kefu.services.workorders import commands as svc
 from kefu.services.workorders import queries
 from tests.support.databases import Database
-from tests.support.factories import PASSWORD, unique_phone
+from tests.support.factories import PASSWORD, registered_work_order, unique_phone
 from tests.support.kefus import make_kefu
 
 
@@ -45,21 +45,10 @@ def _user(k: Kefu, role: Role, team_id: int | None = None) -> User:
 
 
 def _order(k: Kefu, user: User, *, type: WorkOrderType, category: str, tier: Tier = Tier.STANDARD) -> str:
-    customer = register_customer(k.ctx, user, NewCustomer(name="吴九", phone=unique_phone(), tier=tier))
-    assert customer.id is not None
-    wo, _ = svc.register_work_order(
-        k.ctx,
-        user,
-        svc.NewWorkOrder(
-            customer_id=customer.id,
-            type=type,
-            category=category,
-            channel=Channel.HOTLINE,
-            title="计时",
-            description="时钟跟随时间线",
-        ),
-    )
-    return wo.number
+    customer = NewCustomer(name="吴九", phone=unique_phone(), tier=tier)
+    return registered_work_order(
+        k, user, customer, type=type, category=category, title="计时", description="时钟跟随时间线"
+    ).number
 
 
 def _stored_equal_recomputed(k: Kefu, number: str) -> dict[ClockName, str]:

@@ -11,13 +11,19 @@ from fastapi.testclient import TestClient
 
 from kefu.bootstrap import Kefu
 from kefu.domain.org import Role, User
+from kefu.domain.workorders import Channel, WorkOrder, WorkOrderType
 from kefu.services.access.accounts import NewUser, create_user
 from kefu.services.access.tokens import create_api_token
+from kefu.services.customers import NewCustomer, register_customer
+from kefu.services.workorders import commands
 
 PASSWORD = "correct-horse-42"
 
 Json = dict[str, Any]
 """A JSON object as the API answers it."""
+
+UNMASK = {"unmask": "true", "reason": "identity_verified"}
+"""Query parameters that ask for a customer unmasked, with a reason (R3)."""
 
 
 @dataclass
@@ -57,6 +63,35 @@ def new_customer(client: TestClient, actor: Actor, **fields: Any) -> Json:
     assert r.status_code == 201, r.text
     customer: Json = r.json()
     return customer
+
+
+def registered_work_order(
+    kefu: Kefu,
+    actor: User,
+    customer: NewCustomer | None = None,
+    *,
+    type: WorkOrderType = WorkOrderType.FAULT,
+    category: str = "broadband.no_connection",
+    title: str = "宽带断网",
+    description: str = "光猫红灯",
+) -> WorkOrder:
+    """A hotline work order registered through the services, for a new customer (by default 王小明
+    with a fresh phone number)."""
+    found = register_customer(kefu.ctx, actor, customer or NewCustomer(name="王小明", phone=unique_phone()))
+    assert found.id is not None
+    wo, _ = commands.register_work_order(
+        kefu.ctx,
+        actor,
+        commands.NewWorkOrder(
+            customer_id=found.id,
+            type=type,
+            category=category,
+            channel=Channel.HOTLINE,
+            title=title,
+            description=description,
+        ),
+    )
+    return wo
 
 
 def work_order_body(customer_id: int, **over: object) -> dict[str, object]:

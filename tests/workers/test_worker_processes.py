@@ -18,6 +18,7 @@ from kefu.adapters.db.tables import customers, users, work_order_clocks, work_or
 from tests.support import ROOT
 from tests.support.databases import create_pg_database, drop_pg_database
 from tests.support.kefus import seeded_kefu
+from tests.support.log_guard import personal_data_in
 
 N = 10_000
 
@@ -124,6 +125,8 @@ def test_four_workers_fire_each_of_10000_deadlines_exactly_once(pg_url: str) -> 
     procs = [worker(pg_url, "--once", "--batch", "250") for _ in range(4)]
     for p in procs:
         assert p.wait(timeout=300) == 0, p.stderr.read() if p.stderr else ""
+        logged = p.stderr.read().decode() if p.stderr else ""
+        assert "fired" in logged and not personal_data_in(logged.splitlines())  # what a worker logs is clean too
     assert breaches(engine) == (N, N)
     with engine.connect() as conn:
         left = conn.execute(

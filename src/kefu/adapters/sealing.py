@@ -8,12 +8,13 @@ KEFU_SECRET_KEY makes the sealed values unreadable: the users concerned enrol ag
 from __future__ import annotations
 
 import base64
-import os
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from kefu.adapters.data_protection import aead_open, aead_seal
 
 VERSION = "v1"
 
@@ -24,8 +25,7 @@ class AesGcmSealer:
         self._aead = AESGCM(key)
 
     def seal(self, plaintext: str, *, bound_to: str) -> str:
-        nonce = os.urandom(12)
-        sealed = nonce + self._aead.encrypt(nonce, plaintext.encode(), bound_to.encode())
+        sealed = aead_seal(self._aead, plaintext, bound_to)
         return f"{VERSION}.{base64.urlsafe_b64encode(sealed).decode()}"
 
     def open(self, sealed: str, *, bound_to: str) -> str:
@@ -34,6 +34,6 @@ class AesGcmSealer:
             raise ValueError("not a sealed value of this version")
         try:
             raw = base64.urlsafe_b64decode(body.encode())
-            return self._aead.decrypt(raw[:12], raw[12:], bound_to.encode()).decode()
+            return aead_open(self._aead, raw, bound_to)
         except (InvalidTag, ValueError) as exc:
             raise ValueError("the sealed value was changed, moved or sealed with another key") from exc

@@ -3,10 +3,13 @@ installed into the application that kefu.app builds."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, FastAPI
 
 from kefu.api import (
     accounts,
+    audit,
     channels,
     customers,
     hops,
@@ -20,14 +23,36 @@ from kefu.api import (
     webhooks,
     workorders,
 )
+from kefu.api.deps import CurrentUser
 from kefu.api.schemas import PROBLEM_RESPONSES
+
+OPENAPI = "/api/v1/openapi.json"
 
 
 def install(app: FastAPI) -> None:
     """Mount the API's routers and its error handlers."""
     problems.install(app)
     api = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
-    for feature in (customers, workorders, meta, sla, hops, routing, visits, organisations, users, channels, accounts):
+    features = (
+        customers,
+        workorders,
+        meta,
+        sla,
+        hops,
+        routing,
+        visits,
+        organisations,
+        users,
+        channels,
+        accounts,
+        audit,
+    )
+    for feature in features:
         api.include_router(feature.router)
     app.include_router(api)
     app.include_router(webhooks.router, responses=PROBLEM_RESPONSES)
+    if app.openapi_url is None:
+        # Production: the OpenAPI document (the TMF621 description included) for callers with a token.
+        @app.get(OPENAPI, include_in_schema=False)
+        def openapi(_: CurrentUser) -> dict[str, Any]:
+            return app.openapi()

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from kefu.api.deps import Ctx, CurrentUser, Id
 from kefu.api.schemas import CustomerOut, Strict
+from kefu.domain.audit import Unmasking, UnmaskReason
 from kefu.domain.customers import Device, Tier
 from kefu.http import cursors
 from kefu.services import customers as svc
@@ -68,6 +69,16 @@ def get_customer(
     customer_id: Id,
     ctx: Ctx,
     user: CurrentUser,
-    unmask: Annotated[bool, Query(description="show personal data unmasked (roles with pii.view; logged)")] = False,
+    response: Response,
+    unmask: Annotated[
+        bool, Query(description="show personal data unmasked (roles with pii.view; needs a reason; audited)")
+    ] = False,
+    reason: Annotated[
+        UnmaskReason | None, Query(description="why the personal data is needed (with unmask=true)")
+    ] = None,
+    reason_note: Annotated[str | None, Query(max_length=200, description="more about the reason")] = None,
 ) -> CustomerOut:
-    return CustomerOut.of(svc.get_customer(ctx, user, customer_id, unmask=unmask), masked=not unmask)
+    why = Unmasking.asked(reason, reason_note) if unmask else None
+    if why is not None:
+        response.headers["Cache-Control"] = "no-store"
+    return CustomerOut.of(svc.get_customer(ctx, user, customer_id, unmask=why), masked=why is None)

@@ -18,9 +18,13 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, func, select, text, update
 
+from kefu.adapters.data_protection import DataKeys
 from kefu.adapters.db import numbering
+from kefu.adapters.db.customer_repository import ID_NUMBER
 from kefu.adapters.db.tables import OPEN_PREDICATE, load_changes, users, work_orders
 from kefu.demo.generator import DemoCustomer, DemoWorkOrder
+from kefu.domain.audit import GENESIS, chained, event_content
+from kefu.domain.events import EventKind, WorkOrderEvent
 
 BATCH = 5_000
 
@@ -65,8 +69,22 @@ WO_COLS = [
     "reopen_count",
     "version",
     "organisation_id",
+    "event_seq",
 ]
-EVENT_COLS = ["work_order_id", "kind", "actor_id", "at", "from_status", "to_status", "note", "visibility", "data"]
+EVENT_COLS = [
+    "work_order_id",
+    "kind",
+    "actor_id",
+    "at",
+    "from_status",
+    "to_status",
+    "note",
+    "visibility",
+    "data",
+    "seq",
+    "prev_hash",
+    "hash",
+]
 
 
 def next_id(engine: Engine, table: Any) -> int:
@@ -86,7 +104,7 @@ def open_ids_from(engine: Engine, first_id: int) -> list[int]:
         )
 
 
-def _customer_row(c: DemoCustomer, organisation_id: int | None) -> tuple[Any, ...]:
+def _customer_row(c: DemoCustomer, keys: DataKeys, organisation_id: int | None) -> tuple[Any, ...]:
     return (
         c.id,
         c.name,
@@ -96,7 +114,7 @@ def _customer_row(c: DemoCustomer, organisation_id: int | None) -> tuple[Any, ..
         c.region,
         None,
         c.address,
-        c.id_number,
+        keys.encrypt(c.id_number, ID_NUMBER),  # as the repository stores it
         c.services,
         c.devices,
         c.tags,
@@ -131,22 +149,28 @@ def _wo_row(w: DemoWorkOrder, owner_orgs: dict[int, int | None]) -> tuple[Any, .
         0,
         1,
         owner_orgs.get(w.owner_id),
+        len(w.events),
     )
 
 
 def _event_rows(w: DemoWorkOrder) -> Iterator[tuple[Any, ...]]:
-    for e in w.events:
-        yield (
-            w.id,
-            e["kind"],
-            e["actor_id"],
-            e["at"],
-            e["from_status"],
-            e["to_status"],
-            e["note"],
-            e.get("visibility"),
-            e["data"],
+    """The work order's events as its hash chain (kefu.domain.audit), like the repository stores them."""
+    events = (
+        WorkOrderEvent(
+            kind=EventKind(e["kind"]),
+            actor_id=e["actor_id"],
+            at=e["at"],
+            from_status=e["from_status"],
+            to_status=e["to_status"],
+            note=e["note"],
+            visibility=e.get("visibility"),
+            data=e["data"],
         )
+        for e in w.events
+    )
+    contents = (event_content(w.id, seq, event) for seq, event in enumerate(events, start=1))
+    for row in chained(contents, GENESIS):
+        yield tuple(row[column] for column in EVENT_COLS)
 
 
 def _chunks(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -212,10 +236,14 @@ def _load(
 
 
 def load_customers(
-    engine: Engine, rows: Iterable[DemoCustomer], progress: Callable[[int], None], organisation_id: int | None
+    engine: Engine,
+    keys: DataKeys,
+    rows: Iterable[DemoCustomer],
+    progress: Callable[[int], None],
+    organisation_id: int | None,
 ) -> int:
     """Customers who belong to `organisation_id` (the demo centre)."""
-    n = _load(engine, "customers", CUSTOMER_COLS, (_customer_row(c, organisation_id) for c in rows), progress)
+    n = _load(engine, "customers", CUSTOMER_COLS, (_customer_row(c, keys, organisation_id) for c in rows), progress)
     _sync_identity(engine, "customers")
     return n
 

@@ -88,7 +88,7 @@ def load_demo(k: Kefu, *, customers: int, work_orders: int, seed: int, if_empty:
     first_customer = bulk.next_id(k.engine, customers_table)
     task = progress.add_task("customers", total=customers)
     made = list(generator.customers(customers, seed=seed, first_id=first_customer, now=now))
-    bulk.load_customers(k.engine, made, lambda n: progress.advance(task, n), centre)
+    bulk.load_customers(k.engine, k.keys, made, lambda n: progress.advance(task, n), centre)
     tiers = {c.id: c.tier for c in made}
     task = progress.add_task("work orders", total=work_orders)
     rows = generator.work_orders(

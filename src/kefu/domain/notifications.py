@@ -15,6 +15,9 @@ class Message:
     created_at: datetime
     deliver_after: datetime
     payload: dict[str, Any] = field(default_factory=dict)
+    #: The text to send when it carries a secret (a one-time code): storage keeps it encrypted and
+    #: only the delivery reads it; payload["body"] is the same text with the secret masked.
+    secret_body: str | None = None
     recipient_user_id: int | None = None
     recipient: str | None = None
     work_order_id: int | None = None

@@ -67,6 +67,7 @@ class Permission(StrEnum):
     #: settings that affect every organisation: organisations, categories, customer message templates,
     #: SLA policies and calendars, routing rules between organisations (held at the top organisation)
     SETTINGS_MANAGE = "settings.manage"
+    AUDIT_READ = "audit.read"  # read and filter the audit log (auditors and admins; within their subtree)
 
 
 P = Permission
@@ -81,7 +82,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         _HANDLING | {P.CUSTOMER_CREATE, P.WORKORDER_CREATE, P.PII_VIEW, P.SLA_MANAGE, P.ROUTING_MANAGE, P.USER_MANAGE}
     ),
     Role.ADMIN: frozenset(set(Permission)),
-    Role.AUDITOR: frozenset({P.READ}),
+    Role.AUDITOR: frozenset({P.READ, P.AUDIT_READ}),
 }
 
 

@@ -17,7 +17,7 @@ from kefu.domain.org import OrgTree, Role, User
 from kefu.domain.routing import RoutingRule
 from kefu.services.access.lockout import LockoutPolicy
 from kefu.services.caching import TtlCache
-from kefu.services.ports import PasswordHasher, SecretSealer, Sender, UnitOfWork
+from kefu.services.ports import CodeHasher, PasswordHasher, SecretSealer, Sender, UnitOfWork
 from kefu.services.ratelimits import RateLimits
 
 if TYPE_CHECKING:  # the cached values' types; their modules need Context themselves
@@ -80,6 +80,7 @@ class Context:
     uow: Callable[..., UnitOfWork]  # uow(write=True) for use cases that change something
     clock: Clock
     hasher: PasswordHasher
+    codes: CodeHasher  # keyed hashes of one-time codes
     sealer: SecretSealer  # TOTP secrets at rest
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
     reopen_window: timedelta = timedelta(days=30)

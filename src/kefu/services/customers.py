@@ -11,12 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from kefu.domain.audit import AuditAction, Unmasking
 from kefu.domain.contacts import Attachment, Contact
 from kefu.domain.customers import Customer, Device, Tier, normalize_phone
 from kefu.domain.errors import N_, NotFound, ValidationFailed
 from kefu.domain.org import Permission, User
 from kefu.domain.visits import Visit
 from kefu.domain.workorders import WorkOrder
+from kefu.services import audit
 from kefu.services.access import authz, scope
 from kefu.services.access.authz import require
 from kefu.services.context import Context
@@ -61,24 +63,36 @@ def register_customer(ctx: Context, actor: User, new: NewCustomer) -> Customer:
     return stored.masked()
 
 
-def reveal(uow: UnitOfWork, ctx: Context, actor: User, customer: Customer, unmask: bool, purpose: str) -> Customer:
-    """The customer as this actor may see it. An unmasked view is logged in the same transaction.
+def reveal(
+    uow: UnitOfWork, ctx: Context, actor: User, customer: Customer, unmask: Unmasking | None, shown_in: str
+) -> Customer:
+    """The customer as this actor may see it: masked, unless `unmask` gives the reason for seeing
+    the personal data (R3); then the view is an audit row in the same transaction — who, whose,
+    why, and `shown_in` (the record it was shown in, e.g. "work_order:GD20261130000001").
     A vendor's or partner's user never sees personal data unmasked, whatever the role."""
-    if not unmask:
+    if unmask is None:
         return customer.masked()
     authz.require_operator(ctx, uow, actor, Permission.PII_VIEW)
-    assert customer.id is not None and actor.id is not None
-    uow.customers.log_personal_data_access(
-        user_id=actor.id, customer_id=customer.id, at=ctx.clock.now(), purpose=purpose
+    assert customer.id is not None
+    audit.record(
+        ctx,
+        uow,
+        actor,
+        AuditAction.PERSONAL_DATA_UNMASKED,
+        subject_type="customer",
+        subject_id=customer.id,
+        customer_id=customer.id,
+        reason=unmask.reason.value,
+        details={"record": shown_in, "note": unmask.note},
     )
     return customer
 
 
-def get_customer(ctx: Context, actor: User, customer_id: int, *, unmask: bool = False) -> Customer:
+def get_customer(ctx: Context, actor: User, customer_id: int, *, unmask: Unmasking | None = None) -> Customer:
     require(actor, Permission.READ)
-    with ctx.uow(write=unmask) as uow:
+    with ctx.uow(write=unmask is not None) as uow:
         customer = scope.load_customer(ctx, uow, actor, customer_id)
-        shown = reveal(uow, ctx, actor, customer, unmask, "view customer")
+        shown = reveal(uow, ctx, actor, customer, unmask, f"customer:{customer_id}")
         uow.commit()
     return shown
 

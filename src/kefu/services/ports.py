@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple, Protocol, Self
 
+from kefu.domain.audit import AuditAction, AuditEntry, AuditFilter, AuditRecord, ChainLink
 from kefu.domain.calendars import CalendarSpec
 from kefu.domain.categories import Category
 from kefu.domain.checklists import ChecklistStep
@@ -160,7 +162,14 @@ class CustomerRepository(Protocol):
 
     def get_many(self, ids: list[int]) -> dict[int, Customer]: ...
     def search(self, flt: CustomerFilter, limit: int) -> list[Customer]: ...
-    def log_personal_data_access(self, *, user_id: int, customer_id: int, at: datetime, purpose: str) -> None: ...
+    def stale_id_numbers(self) -> int:
+        """How many stored ID numbers are in clear or encrypted with an older key."""
+        ...
+
+    def reencrypt_id_numbers(self, after_id: int, limit: int) -> tuple[int, int | None]:
+        """Encrypt with the newest key up to `limit` such ID numbers of customers after `after_id`:
+        (how many, the last customer id looked at; None when there are no more)."""
+        ...
 
 
 class WorkOrderRepository(Protocol):
@@ -338,16 +347,6 @@ class SavedFilter:
     query: str
 
 
-@dataclass(frozen=True)
-class AdminChange:
-    at: datetime
-    user_id: int
-    entity: str  # category, team, agent, routing_rule, sla_policy, calendar, message_template
-    key: str
-    before: Any
-    after: Any
-
-
 @dataclass
 class LoginFailures:
     """Failed logins counted for an account (by the username typed, known or not) or for an address."""
@@ -379,9 +378,53 @@ class WorkspaceRepository(Protocol):
     ) -> dict[Any, int]: ...
     def breaches_between(self, start: datetime, end: datetime, visible_to: frozenset[int] | None) -> int: ...
     def agents_load(self, team_ids: list[int] | None) -> list[AgentLoad]: ...
-    def record_change(self, change: AdminChange) -> None: ...
-    def changes(self, limit: int, organisation_ids: frozenset[int] | None = None) -> list[AdminChange]:
-        """The latest changes, newest first; with `organisation_ids`, those made by their people."""
+
+
+class AuditRepository(Protocol):
+    def add(self, entry: AuditEntry) -> None:
+        """Record an entry: chained and written when the unit of work commits, so it is kept
+        exactly when the use case's other changes are."""
+        ...
+
+    def hold_chain(self) -> None:
+        """Wait for the chain's head and hold it until the transaction ends (one sealer at a time)."""
+        ...
+
+    def find(self, flt: AuditFilter, limit: int) -> list[AuditRecord]:
+        """Newest first."""
+        ...
+
+    def last(self, action: AuditAction) -> AuditRecord | None: ...
+    def sizes(self) -> int:
+        """Audit rows and work-order events together (what a verification walks)."""
+        ...
+
+    def chain(self, after_seq: int, limit: int) -> list[tuple[AuditRecord, ChainLink]]:
+        """Audit rows after `after_seq`, in chain order, each with what its hash covers."""
+        ...
+
+    def event_counts(self, after_work_order_id: int, limit: int) -> list[tuple[int, int]]:
+        """(work-order id, how many events it records), in id order."""
+        ...
+
+    def event_links(self, first_work_order_id: int, last_work_order_id: int) -> Iterator[tuple[int, ChainLink]]:
+        """(work-order id, link) of the events of these work orders, by work order and seq."""
+        ...
+
+    def events_outside(self, known_last_work_order_id: int) -> int | None:
+        """An event whose work order lies beyond `known_last_work_order_id`, if there is one."""
+        ...
+
+    def event_hashes(self, from_id: int, through_id: int) -> Iterator[tuple[int, str]]:
+        """(id, hash) of the events with from_id < id <= through_id, in id order."""
+        ...
+
+    def event_horizon(self) -> tuple[int, int | None]:
+        """(the highest event id, a marker that `horizon_passed` checks before a seal may end there)."""
+        ...
+
+    def horizon_passed(self, marker: int | None) -> bool:
+        """True once no transaction that could still add an event below the horizon is running."""
         ...
 
 
@@ -536,6 +579,8 @@ class UnitOfWork(Protocol):
     @property
     def workspace(self) -> WorkspaceRepository: ...
     @property
+    def audit(self) -> AuditRepository: ...
+    @property
     def lockouts(self) -> LockoutRepository: ...
 
     def __enter__(self) -> Self: ...
@@ -573,6 +618,12 @@ class SendFailed(Exception):
 class Sender(Protocol):
     def send(self, message: Outgoing) -> str | None:
         """Hand the message to the provider; its id for the message, if it gives one. Raises SendFailed."""
+        ...
+
+
+class CodeHasher(Protocol):
+    def digest(self, value: str) -> str:
+        """A keyed hash (its key is not in the database) of a one-time code, for storing it."""
         ...
 
 

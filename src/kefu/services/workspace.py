@@ -1,20 +1,19 @@
-"""The agents' and supervisors' workspace: queues with counts, saved filters, the dashboard, and
-the record of admin changes."""
+"""The agents' and supervisors' workspace: queues with counts, saved filters and the dashboard.
+(The record of admin changes is the audit log's: kefu.services.audit.)"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
-from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from kefu.domain.errors import N_, NotFound, ValidationFailed
 from kefu.domain.org import Permission, User
 from kefu.domain.workorders import OPEN_STATUS_VALUES, Status
-from kefu.services.access import authz, scope
+from kefu.services.access import scope
 from kefu.services.access.authz import require
 from kefu.services.context import Context
-from kefu.services.ports import AdminChange, AgentLoad, SavedFilter, UnitOfWork, WorkOrderFilter
+from kefu.services.ports import AgentLoad, SavedFilter, WorkOrderFilter
 
 COUNT_CAP = 999
 OPEN = OPEN_STATUS_VALUES
@@ -184,23 +183,3 @@ def dashboard(ctx: Context, actor: User) -> Dashboard:
         )
     ctx.caches.dashboards.put(key, found)
     return found
-
-
-# --- admin changes -------------------------------------------------------------------------------
-
-
-def record(ctx: Context, uow: UnitOfWork, actor: User, entity: str, key: object, before: Any, after: Any) -> None:
-    """Inside an admin use case: who changed what, from what to what (same transaction)."""
-    uow.workspace.record_change(
-        AdminChange(at=ctx.clock.now(), user_id=actor.id or 0, entity=entity, key=str(key), before=before, after=after)
-    )
-
-
-def admin_changes(ctx: Context, actor: User, *, limit: int = 100) -> tuple[list[AdminChange], dict[int, str]]:
-    """The latest changes made by the people of the actor's organisation subtree (all of them at the
-    top organisation), newest first, with the names of the people who made them."""
-    require(actor, Permission.ROUTING_MANAGE)
-    with ctx.uow() as uow:
-        changes = uow.workspace.changes(limit, authz.staff_scope(ctx, uow, actor))
-        people = uow.users.get_many(sorted({c.user_id for c in changes}))
-    return changes, {i: u.display_name for i, u in people.items()}

@@ -22,7 +22,7 @@ from kefu.domain.org import Permission, Role, TeamFunction, User
 from kefu.domain.routing import RoutingRule, Strategy
 from kefu.domain.sla import ClockName, Conditions
 from kefu.domain.values import whole_number
-from kefu.services import workspace
+from kefu.services import audit
 from kefu.services.access import accounts, authz, users
 from kefu.services.channels import notify
 from kefu.services.context import Context
@@ -168,7 +168,7 @@ def message_templates(request: Request, user: User) -> dict[str, Any]:
 
 @section("changes")
 def change_log(request: Request, user: User) -> dict[str, Any]:
-    changes, people = workspace.admin_changes(context_of(request), user, limit=100)
+    changes, people = audit.setting_changes(context_of(request), user, limit=100)
     return {"changes": changes, "people": people}
 
 

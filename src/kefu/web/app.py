@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from kefu.web import (
     account_pages,
     admin_pages,
+    audit_pages,
     customer_pages,
     field_pages,
     portal_pages,
@@ -32,9 +33,11 @@ def install(app: FastAPI) -> None:
     app.include_router(admin_pages.router)
     app.include_router(field_pages.router)
     app.include_router(portal_pages.router)
+    app.include_router(audit_pages.router)
     app.include_router(account_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
-    app.add_middleware(SecurityHeaders, secure_cookies=app.state.kefu.settings.cookie_secure)
+    settings = app.state.kefu.settings
+    app.add_middleware(SecurityHeaders, secure_cookies=settings.cookie_secure, hsts=settings.production)
 
     @app.exception_handler(LoginRequired)
     async def _to_login(request: Request, exc: LoginRequired) -> Response:

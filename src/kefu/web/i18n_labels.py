@@ -168,3 +168,37 @@ ROLE = {
     "admin": N_("administrator"),
     "auditor": N_("auditor"),
 }
+
+# Why personal data was shown unmasked (kefu.domain.audit.UnmaskReason).
+UNMASK_REASON = {
+    "identity_verified": N_("Identity verified"),
+    "customer_request": N_("At the customer's request"),
+    "field_visit": N_("Field visit"),
+    "complaint_handling": N_("Complaint handling"),
+    "legal_request": N_("Legal request"),
+}
+
+# What an audit row records (kefu.domain.audit.AuditAction).
+AUDIT_ACTION = {
+    "login.succeeded": N_("Signed in"),
+    "login.failed": N_("Failed sign-in"),
+    "logout": N_("Signed out"),
+    "sessions.ended": N_("Sessions ended"),
+    "login.unlocked": N_("Login lock lifted"),
+    "password.changed": N_("Password changed"),
+    "password.reset": N_("Password reset"),
+    "two_factor.changed": N_("Two-factor sign-in changed"),
+    "user.created": N_("User created"),
+    "user.changed": N_("User changed"),
+    "user.role_changed": N_("Role or permissions changed"),
+    "token.issued": N_("API token issued"),
+    "token.revoked": N_("API token revoked"),
+    "setting.changed": N_("Setting changed"),
+    "personal_data.unmasked": N_("Personal data shown"),
+    "data.exported": N_("Data exported"),
+    "audit.read": N_("Audit log read"),
+    "keys.rotated": N_("Encryption keys rotated"),
+    "backup.created": N_("Backup made"),
+    "backup.restored": N_("Backup restored"),
+    "events.sealed": N_("Work-order events sealed"),
+}

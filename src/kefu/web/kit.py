@@ -22,6 +22,7 @@ from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from kefu.domain.audit import Unmasking, UnmaskReason
 from kefu.domain.checklists import template_for
 from kefu.domain.errors import DomainError, ValidationFailed
 from kefu.domain.org import Permission, User
@@ -297,18 +298,24 @@ def checklist_templates(category: str) -> dict[str, Any]:
 
 
 def detail_page(
-    request: Request, user: User, number: str, *, unmask: bool = False, error: str | None = None, status_code: int = 200
+    request: Request,
+    user: User,
+    number: str,
+    *,
+    unmask: Unmasking | None = None,
+    error: str | None = None,
+    status_code: int = 200,
 ) -> HTMLResponse:
     """The work-order page; after a refused action it shows the error above the current state.
     Here, not with the work-order routes, because the dispatch and field-service forms on it
-    come back to it too."""
+    come back to it too. With `unmask`, the customer's personal data shows (and no cache keeps it)."""
     ctx = context_of(request)
     view = queries.view_work_order(ctx, user, number, unmask=unmask)
     wo = view.work_order
     # Resolved work orders are re-opened before anyone is sent (the services refuse it as well).
     can_dispatch = user.may(Permission.WORKORDER_DISPATCH) and wo.is_dispatchable
     suggestions = visits.suggest_engineer(ctx, user, number) if can_dispatch else []
-    return render(
+    page = render(
         request,
         "detail.html",
         status_code,
@@ -321,8 +328,12 @@ def detail_page(
         can_transition=user.may(Permission.WORKORDER_TRANSITION),
         can_note=user.may(Permission.WORKORDER_NOTE),
         can_unmask=user.may(Permission.PII_VIEW),
+        unmask_reasons=list(UnmaskReason),
         can_dispatch=can_dispatch,
         held={h.id for h in view.dispatches if h.is_active and dispatch.holds(user, h)},
         suggestions=suggestions,
         steps=checklist_templates(wo.category),
     )
+    if unmask is not None:
+        page.headers["Cache-Control"] = "no-store"
+    return page

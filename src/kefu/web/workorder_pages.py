@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from kefu.domain.audit import Unmasking
 from kefu.domain.errors import N_, DomainError, ValidationFailed
 from kefu.domain.org import User
 from kefu.domain.values import is_digits, moment, record_id, whole_number
@@ -306,12 +307,25 @@ def promise_preview(request: Request) -> Response:
 
 
 @router.get("/ui/work-orders/{number}")
-def work_order_detail(request: Request, number: str, unmask: int = 0) -> Response:
+def work_order_detail(request: Request, number: str) -> Response:
     user = page_user(request)
     try:
-        return detail_page(request, user, number, unmask=bool(unmask))
+        return detail_page(request, user, number)
     except DomainError as exc:
         return refused(request, user, exc)
+
+
+@router.post("/ui/work-orders/{number}/unmask")
+def unmask(
+    request: Request, number: str, reason: str = Form(""), reason_note: str = Form(""), csrf: str = Form("")
+) -> Response:
+    """The work-order page with its customer's personal data, for the reason chosen (R3; audited)."""
+    user = page_user(request)
+    try:
+        check_csrf(request, csrf)
+        return detail_page(request, user, number, unmask=Unmasking.asked(reason, reason_note))
+    except DomainError as exc:
+        return refused(request, user, exc, partial(detail_page, request, user, number))
 
 
 @router.post("/ui/work-orders/{number}/transition")

@@ -1,10 +1,12 @@
-"""The worker loop: SLA timers, then the outbox, again and again. Several may run on PostgreSQL."""
+"""The worker loop: SLA timers, then the outbox, then (every 10 minutes) a seal of the work-order
+events into the audit chain, again and again. Several may run on PostgreSQL."""
 
 from __future__ import annotations
 
 import logging
 import threading
 
+from kefu.services.audit import seal_events
 from kefu.services.context import Context
 from kefu.services.dispatch.routing import fold_loads
 from kefu.services.sla.timers import deliver_outbox, tick
@@ -24,6 +26,7 @@ def run(ctx: Context, *, stop: threading.Event, interval: float = 5.0, batch: in
             result = tick(ctx, limit=batch)
             delivered = deliver_outbox(ctx, limit=batch)
             fold_loads(ctx)
+            seal_events(ctx)
         except Exception:  # a bad row or a lost connection must not end the worker
             log.exception("worker tick failed; retrying in %.0f s", interval)
             stop.wait(interval)

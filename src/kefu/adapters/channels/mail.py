@@ -228,6 +228,7 @@ class MailHandler:
         except DomainError as exc:  # e.g. an empty message: retrying would not help
             return f"550 5.6.0 {exc.message}"
         except Exception:
-            log.exception("intake failed for a mail from %s", inbound.email)
+            # Neither the sender's address nor the text: the mail is retried by the sending server.
+            log.exception("intake failed for an inbound mail; the sender is asked to try again")
             return "451 4.3.0 temporary failure, try again later"
         return "250 2.0.0 OK: taken"

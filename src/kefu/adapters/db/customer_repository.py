@@ -1,13 +1,15 @@
-"""Storage of customers, and the log of who saw whose personal data unmasked."""
+"""Storage of customers. ID numbers are encrypted here on the way in and decrypted on the way
+out (kefu.adapters.data_protection); nothing above this module sees ciphertext."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, or_, select
+from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 
-from kefu.adapters.db.tables import customers, personal_data_access, service_agreements
+from kefu.adapters.data_protection import DataKeys
+from kefu.adapters.db.tables import customers, service_agreements
 from kefu.adapters.db.workorder_queries import customer_in_scope
 from kefu.domain.customers import Customer, CustomerProfile, Device, Tier
 from kefu.services.ports import CustomerFilter
@@ -33,7 +35,11 @@ _CUSTOMER_PROFILE = select(
 _CUSTOMER_INSERT = insert(customers).returning(customers.c.id)
 
 
-def _customer(row: Any) -> Customer:
+#: The field name authenticated with an ID number's ciphertext.
+ID_NUMBER = "customers.id_number"
+
+
+def _customer(row: Any, keys: DataKeys) -> Customer:
     return Customer(
         id=row.id,
         name=row.name,
@@ -43,7 +49,7 @@ def _customer(row: Any) -> Customer:
         region=row.region,
         email=row.email,
         address=row.address,
-        id_number=row.id_number,
+        id_number=keys.decrypt(row.id_number, ID_NUMBER) if row.id_number else None,
         services=list(row.services),
         devices=[Device(model=d["model"], serial=d.get("serial")) for d in row.devices],
         tags=list(row.tags),
@@ -55,8 +61,9 @@ def _customer(row: Any) -> Customer:
 
 
 class SqlCustomerRepository:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, keys: DataKeys) -> None:
         self.conn = conn
+        self.keys = keys
 
     def add(self, customer: Customer) -> Customer:
         values = {
@@ -67,7 +74,7 @@ class SqlCustomerRepository:
             "region": customer.region,
             "email": customer.email,
             "address": customer.address,
-            "id_number": customer.id_number,
+            "id_number": self.keys.encrypt(customer.id_number, ID_NUMBER) if customer.id_number else None,
             "services": customer.services,
             "devices": [d.as_dict() for d in customer.devices],
             "tags": customer.tags,
@@ -85,7 +92,7 @@ class SqlCustomerRepository:
         else:
             query = select(customers).where(customers.c.id == customer_id, customer_in_scope(visible_to))
             row = self.conn.execute(query).first()
-        return _customer(row) if row else None
+        return _customer(row, self.keys) if row else None
 
     def profile_of(self, customer_id: int, day: date) -> CustomerProfile | None:
         row = self.conn.execute(_CUSTOMER_PROFILE, {"id": customer_id, "day": day}).first()
@@ -95,7 +102,7 @@ class SqlCustomerRepository:
         if not ids:
             return {}
         rows = self.conn.execute(select(customers).where(customers.c.id.in_(ids)))
-        return {row.id: _customer(row) for row in rows}
+        return {row.id: _customer(row, self.keys) for row in rows}
 
     def search(self, flt: CustomerFilter, limit: int) -> list[Customer]:
         query = select(customers).order_by(customers.c.id.desc()).limit(limit)
@@ -107,9 +114,34 @@ class SqlCustomerRepository:
             query = query.where(customers.c.id < flt.before_id)
         if flt.visible_to is not None:
             query = query.where(customer_in_scope(flt.visible_to))
-        return [_customer(row) for row in self.conn.execute(query)]
+        return [_customer(row, self.keys) for row in self.conn.execute(query)]
 
-    def log_personal_data_access(self, *, user_id: int, customer_id: int, at: datetime, purpose: str) -> None:
-        self.conn.execute(
-            insert(personal_data_access).values(user_id=user_id, customer_id=customer_id, at=at, purpose=purpose)
+    def stale_id_numbers(self) -> int:
+        """How many stored ID numbers are not encrypted with the newest key."""
+        c = customers.c
+        query = select(func.count()).where(
+            c.id_number.is_not(None), ~c.id_number.startswith(self.keys.current_prefix())
         )
+        return int(self.conn.execute(query).scalar_one())
+
+    def reencrypt_id_numbers(self, after_id: int, limit: int) -> tuple[int, int | None]:
+        """Encrypt with the newest key the ID numbers of up to `limit` customers after `after_id`
+        that are in clear or under an older key: (how many, the last customer id looked at, None
+        when there are no more)."""
+        c = customers.c
+        rows = self.conn.execute(
+            select(c.id, c.id_number)
+            .where(c.id > after_id, c.id_number.is_not(None), ~c.id_number.startswith(self.keys.current_prefix()))
+            .order_by(c.id)
+            .limit(limit)
+        ).all()
+        if not rows:
+            return 0, None
+        self.conn.execute(
+            update(customers).where(c.id == bindparam("row_id")).values(id_number=bindparam("sealed")),
+            [
+                {"row_id": r.id, "sealed": self.keys.encrypt(self.keys.decrypt(r.id_number, ID_NUMBER), ID_NUMBER)}
+                for r in rows
+            ],
+        )
+        return len(rows), int(rows[-1].id)

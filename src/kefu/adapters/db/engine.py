@@ -1,4 +1,6 @@
-"""Engine construction for SQLite (WAL, foreign keys, immediate write transactions) and PostgreSQL."""
+"""Engine construction for SQLite (WAL, foreign keys, immediate write transactions) and PostgreSQL.
+Both hide the parameters of statements from logs and error messages: they are phone numbers,
+addresses and messages (an error's message ends up in a log)."""
 
 from __future__ import annotations
 
@@ -17,14 +19,18 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     # No pre-ping (it costs a round trip per checkout); connections are recycled after 30 minutes, and
     # one broken by a server restart fails its transaction, which then changed nothing.
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, echo=echo, pool_recycle=1800)
+    return create_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, echo=echo, pool_recycle=1800, hide_parameters=True
+    )
 
 
 def _sqlite_engine(url: str, *, echo: bool) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False})
+    engine = create_engine(
+        url, echo=echo, hide_parameters=True, connect_args={"timeout": 30, "check_same_thread": False}
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -1,4 +1,6 @@
-"""The outbox: messages written in the same transaction as the change, delivered after commit."""
+"""The outbox: messages written in the same transaction as the change, delivered after commit. The
+text of a message that carries a secret (a one-time code) is kept encrypted and decrypted only for
+its delivery; the payload's `body` has the secret masked."""
 
 from __future__ import annotations
 
@@ -7,19 +9,26 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
+from kefu.adapters.data_protection import DataKeys
 from kefu.adapters.db.tables import notifications, outbox
 from kefu.adapters.db.types import UTCDateTime
 from kefu.domain.notifications import MAX_ATTEMPTS, Message
 
+#: The field name authenticated with the ciphertext of a secret message text.
+SECRET_BODY = "outbox.secret_body"  # noqa: S105 - a field name, not a secret
 
-def _message(row: Any) -> Message:
+
+def _message(row: Any, keys: DataKeys) -> Message:
+    payload = dict(row.payload)
+    sealed = payload.pop("sealed_body", None)
     return Message(
         id=row.id,
         channel=row.channel,
         template=row.template,
         created_at=row.created_at,
         deliver_after=row.deliver_after,
-        payload=dict(row.payload),
+        payload=payload,
+        secret_body=keys.decrypt(sealed, SECRET_BODY) if sealed else None,
         recipient_user_id=row.recipient_user_id,
         recipient=row.recipient,
         work_order_id=row.work_order_id,
@@ -29,8 +38,14 @@ def _message(row: Any) -> Message:
 
 
 class SqlOutboxRepository:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, keys: DataKeys) -> None:
         self.conn = conn
+        self.keys = keys
+
+    def _payload(self, m: Message) -> dict[str, Any]:
+        if m.secret_body is None:
+            return m.payload
+        return {**m.payload, "sealed_body": self.keys.encrypt(m.secret_body, SECRET_BODY)}
 
     def add(self, messages: list[Message]) -> None:
         if not messages:
@@ -46,7 +61,7 @@ class SqlOutboxRepository:
                     "recipient": m.recipient,
                     "work_order_id": m.work_order_id,
                     "template": m.template,
-                    "payload": m.payload,
+                    "payload": self._payload(m),
                     "urgent": m.urgent,
                 }
                 for m in messages
@@ -66,7 +81,7 @@ class SqlOutboxRepository:
         )
         if self.conn.dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
-        return [_message(r) for r in self.conn.execute(stmt, {"now": now})]
+        return [_message(r, self.keys) for r in self.conn.execute(stmt, {"now": now})]
 
     def mark_sent(self, ids: list[int], at: datetime) -> None:
         if ids:

@@ -158,7 +158,9 @@ customers = Table(
     Column("region", String(100)),
     Column("email", String(200)),
     Column("address", String(300)),
-    Column("id_number", String(18)),
+    # Encrypted at rest (kefu.adapters.data_protection): "enc1:<key id>:<base64>"; a value stored before
+    # encryption stays readable until `kefu keys rotate` encrypts it.
+    Column("id_number", String(120)),
     Column("services", Json, nullable=False),
     Column("devices", Json, nullable=False),
     Column("tags", Json, nullable=False),
@@ -226,6 +228,9 @@ work_orders = Table(
     # The earliest deadline of its running clocks, kept with every change: "due within the hour"
     # is then one index range on open work orders, not a search through their clocks.
     Column("next_due_at", UTCDateTime),
+    # How many events its chain holds (kefu.domain.audit): deleting its last events, or all of them,
+    # leaves fewer than this.
+    Column("event_seq", Integer, nullable=False, server_default=text("0")),
     CheckConstraint("severity IS NULL OR severity BETWEEN 1 AND 4", name="severity_range"),
     # Keyset pagination walks (filter, id DESC): each common filter has its own index.
     Index(None, "status", "id"),
@@ -290,7 +295,12 @@ work_order_events = Table(
     Column("note", Text),
     Column("visibility", String(10)),
     Column("data", Json, nullable=False),
-    Index(None, "work_order_id", "id"),
+    # Each work order's events are a hash chain (kefu.domain.audit): seq 1, 2, ... within the work
+    # order, the previous event's hash, and the hash over this one's contents and that.
+    Column("seq", Integer, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index(None, "work_order_id", "seq", unique=True),
 )
 
 idempotency_keys = Table(
@@ -301,16 +311,6 @@ idempotency_keys = Table(
     Column("request_hash", String(64), nullable=False),
     Column("work_order_id", BigId, ForeignKey("work_orders.id"), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
-)
-
-personal_data_access = Table(
-    "personal_data_access",
-    metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("user_id", BigId, ForeignKey("users.id"), nullable=False),
-    Column("customer_id", BigId, ForeignKey("customers.id"), nullable=False, index=True),
-    Column("at", UTCDateTime, nullable=False),
-    Column("purpose", String(200), nullable=False),
 )
 
 # --- time limits (SLA) ---------------------------------------------------------------------------
@@ -669,20 +669,35 @@ saved_filters = Table(
     Index(None, "user_id", "name", unique=True),
 )
 
-admin_changes = Table(
-    "admin_changes",
+
+# --- audit ----------------------------------------------------------------------------------------
+
+audit_log = Table(
+    "audit_log",
     metadata,
-    # Who changed which setting when, and from what to what (categories, teams, agents, routing
-    # rules, time limits, calendars, message templates).
+    # The one append-only audit log (R35, B7): logins, permission and role changes, unmasked personal
+    # data, exports, settings changes, tokens, passwords, seals of the work-order events. One hash
+    # chain in the order of seq (kefu.domain.audit); the database refuses UPDATE and DELETE.
     Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("seq", BigInteger, nullable=False),
     Column("at", UTCDateTime, nullable=False),
-    Column("user_id", BigId, ForeignKey("users.id"), nullable=False),
-    Column("entity", String(40), nullable=False),
-    Column("key", String(200), nullable=False),
-    Column("before", Json),
-    Column("after", Json),
-    Index(None, "entity", "key", "id"),
+    Column("actor_id", BigId, ForeignKey("users.id")),  # None: kefu itself, or nobody signed in
+    Column("action", String(40), nullable=False),
+    Column("subject_type", String(40)),
+    Column("subject_id", String(200)),
+    Column("customer_id", BigId, ForeignKey("customers.id")),
+    Column("reason", String(40)),
+    Column("origin", String(64)),
+    Column("details", Json, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index(None, "seq", unique=True),
     Index(None, "at"),
+    # The auditors' filters, each walked newest first.
+    Index(None, "actor_id", "id"),
+    Index(None, "customer_id", "id"),
+    Index(None, "action", "id"),
+    Index(None, "subject_type", "subject_id", "id"),
 )
 
 # --- the edge: rate-limit counts (when neither Redis nor one process's memory keeps them), login lockout

@@ -8,6 +8,8 @@ from typing import Self
 
 from sqlalchemy import Connection, Engine
 
+from kefu.adapters.data_protection import DataKeys
+from kefu.adapters.db.audit_repository import SqlAuditRepository
 from kefu.adapters.db.category_repository import SqlCategoryRepository
 from kefu.adapters.db.channel_repository import SqlChannelRepository
 from kefu.adapters.db.customer_repository import SqlCustomerRepository
@@ -57,11 +59,14 @@ class SqlUnitOfWork:
     routing: SqlRoutingRepository
     channels: SqlChannelRepository
     workspace: SqlWorkspaceRepository
+    audit: SqlAuditRepository
     lockouts: SqlLockoutRepository
 
-    def __init__(self, engine: Engine, *, write: bool = False) -> None:
+    def __init__(self, engine: Engine, keys: DataKeys, *, write: bool = False, snapshot: bool = False) -> None:
         self.engine = engine
+        self.keys = keys
         self.write = write
+        self.snapshot = snapshot
         self._conn: Connection | None = None
 
     def __enter__(self) -> Self:
@@ -79,9 +84,12 @@ class SqlUnitOfWork:
         conn = self.engine.connect()
         if self.write:
             conn = conn.execution_options(kefu_write=True)
+        if self.snapshot and conn.dialect.name == "postgresql":
+            # One consistent view for a long read (SQLite's read transaction is one already).
+            conn = conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
         conn.begin()
         self._conn = conn
-        self.customers = SqlCustomerRepository(conn)
+        self.customers = SqlCustomerRepository(conn, self.keys)
         self.work_orders = SqlWorkOrderRepository(conn)
         self.users = SqlUserRepository(conn)
         self.tokens = SqlTokenRepository(conn)
@@ -91,13 +99,14 @@ class SqlUnitOfWork:
         self.org = SqlOrgRepository(conn)
         self.idempotency = SqlIdempotencyRepository(conn)
         self.sla = SqlSlaRepository(conn)
-        self.outbox = SqlOutboxRepository(conn)
+        self.outbox = SqlOutboxRepository(conn, self.keys)
         self.dispatches = SqlDispatchRepository(conn)
         self.visits = SqlVisitRepository(conn)
         self.checklists = SqlChecklistRepository(conn)
         self.routing = SqlRoutingRepository(conn)
         self.channels = SqlChannelRepository(conn)
         self.workspace = SqlWorkspaceRepository(conn)
+        self.audit = SqlAuditRepository(conn)
         self.lockouts = SqlLockoutRepository(conn)
         return self
 
@@ -113,17 +122,23 @@ class SqlUnitOfWork:
                 self._lock.release()
 
     def commit(self) -> None:
+        """Write the audit rows the use case recorded (last, see SqlAuditRepository), then commit."""
         assert self._conn is not None
+        self.audit.flush()
         self._conn.commit()
 
     def rollback(self) -> None:
         assert self._conn is not None
+        self.audit.pending.clear()
         self._conn.rollback()
 
 
 class UnitOfWorkFactory:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, keys: DataKeys) -> None:
         self.engine = engine
+        self.keys = keys
 
-    def __call__(self, *, write: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, write=write)
+    def __call__(self, *, write: bool = False, snapshot: bool = False) -> SqlUnitOfWork:
+        """`write`: the use case changes something; `snapshot`: a long read that needs one
+        consistent view of the database (verifying the audit chains)."""
+        return SqlUnitOfWork(self.engine, self.keys, write=write, snapshot=snapshot)

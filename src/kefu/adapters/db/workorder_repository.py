@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Insert, String, bindparam, insert, literal_co
 from kefu.adapters.db import numbering
 from kefu.adapters.db.tables import work_order_events, work_orders
 from kefu.adapters.db.workorder_queries import filtered, in_scope
+from kefu.domain.audit import GENESIS, chained, event_content
 from kefu.domain.events import EventKind, WorkOrderEvent
 from kefu.domain.workorders import Channel, Priority, Status, WorkOrder, WorkOrderType, format_number
 from kefu.services.ports import WorkOrderFilter
@@ -19,6 +20,9 @@ from kefu.services.ports import WorkOrderFilter
 # Statements on the hot paths (intake, reads) are built once; SQLAlchemy then reuses their compiled
 # form and each call only binds parameters.
 _WO_INSERT = insert(work_orders).returning(work_orders.c.id, work_orders.c.number)
+_EVENT_HASH = select(work_order_events.c.hash).where(
+    work_order_events.c.work_order_id == bindparam("id"), work_order_events.c.seq == bindparam("seq")
+)
 
 
 @functools.lru_cache(maxsize=8)
@@ -34,7 +38,14 @@ _EVENT_INSERT = insert(work_order_events)
 _EVENTS_OF = (
     select(work_order_events)
     .where(work_order_events.c.work_order_id == bindparam("id"))
-    .order_by(work_order_events.c.id)
+    .order_by(work_order_events.c.seq)
+)
+#: Makes room for n more events in a work order's chain (and locks its row): gives the new length.
+_EVENT_ROOM = (
+    update(work_orders)
+    .where(work_orders.c.id == bindparam("work_order_id"))
+    .values(event_seq=work_orders.c.event_seq + bindparam("n"))
+    .returning(work_orders.c.event_seq)
 )
 
 
@@ -93,7 +104,8 @@ def _work_order(row: Any) -> WorkOrder:
     )
 
 
-def _event(row: Any) -> WorkOrderEvent:
+def event_of(row: Any) -> WorkOrderEvent:
+    """A stored event row as the domain's event."""
     return WorkOrderEvent(
         id=row.id,
         work_order_id=row.work_order_id,
@@ -128,6 +140,7 @@ class SqlWorkOrderRepository:
             created_at=work_order.created_at,
             version=work_order.version,
             organisation_id=work_order.organisation_id,
+            event_seq=len(work_order.events),
         )
         stmt: Insert = _WO_INSERT
         if work_order.number:
@@ -138,26 +151,23 @@ class SqlWorkOrderRepository:
             values["number"] = format_number(day, numbering.next_in_day(self.conn, day))
         row = self.conn.execute(stmt, values).one()
         work_order.id, work_order.number = row.id, row.number
-        self._flush_events(work_order)
+        self._chain_events(work_order, 0)
         return work_order
 
-    def _flush_events(self, work_order: WorkOrder) -> None:
+    def _chain_events(self, work_order: WorkOrder, last_seq: int) -> None:
+        """Store the pending events after event `last_seq` of the work order's chain. The caller
+        holds the work order's row (a new one, or one it just updated), so nobody else adds to the
+        chain meanwhile."""
         if not work_order.events:
             return
-        rows = [
-            {
-                "work_order_id": work_order.id,
-                "kind": e.kind.value,
-                "actor_id": e.actor_id,
-                "at": e.at,
-                "from_status": e.from_status,
-                "to_status": e.to_status,
-                "note": e.note,
-                "visibility": e.visibility,
-                "data": e.data,
-            }
-            for e in work_order.events
-        ]
+        assert work_order.id is not None
+        prev = GENESIS
+        if last_seq:
+            # A missing previous event (deleted by someone) must not stop the work: the chain stays
+            # broken there, and `kefu audit verify` reports it.
+            prev = self.conn.execute(_EVENT_HASH, {"id": work_order.id, "seq": last_seq}).scalar() or GENESIS
+        contents = (event_content(work_order.id, n, e) for n, e in enumerate(work_order.events, start=last_seq + 1))
+        rows = chained(contents, prev)
         # One event (the usual case) as a plain execute: executemany has a fixed cost of its own.
         self.conn.execute(_EVENT_INSERT, rows[0] if len(rows) == 1 else rows)
         work_order.events.clear()
@@ -189,18 +199,30 @@ class SqlWorkOrderRepository:
         return {row.id: _work_order(row) for row in self.conn.execute(query)}
 
     def append_events(self, work_order: WorkOrder) -> None:
-        self._flush_events(work_order)
+        if not work_order.events:
+            return
+        n = len(work_order.events)
+        length = self.conn.execute(_EVENT_ROOM, {"work_order_id": work_order.id, "n": n}).scalar_one()
+        self._chain_events(work_order, int(length) - n)
 
     def save(self, work_order: WorkOrder, expected_version: int) -> bool:
-        result = self.conn.execute(
+        n = len(work_order.events)
+        length = self.conn.execute(
             update(work_orders)
             .where(work_orders.c.id == work_order.id, work_orders.c.version == expected_version)
-            .values({**_work_order_values(work_order), "version": expected_version + 1})
-        )
-        if result.rowcount != 1:
+            .values(
+                {
+                    **_work_order_values(work_order),
+                    "version": expected_version + 1,
+                    "event_seq": work_orders.c.event_seq + n,
+                }
+            )
+            .returning(work_orders.c.event_seq)
+        ).scalar()
+        if length is None:
             return False
         work_order.version = expected_version + 1
-        self._flush_events(work_order)
+        self._chain_events(work_order, int(length) - n)
         return True
 
     def find(self, flt: WorkOrderFilter, limit: int) -> list[WorkOrder]:
@@ -211,4 +233,4 @@ class SqlWorkOrderRepository:
         self.conn.execute(update(work_orders).where(work_orders.c.id == work_order_id).values(next_due_at=due))
 
     def history(self, work_order_id: int) -> list[WorkOrderEvent]:
-        return [_event(row) for row in self.conn.execute(_EVENTS_OF, {"id": work_order_id})]
+        return [event_of(row) for row in self.conn.execute(_EVENTS_OF, {"id": work_order_id})]

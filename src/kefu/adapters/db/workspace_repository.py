@@ -1,5 +1,5 @@
 """Storage for the agents' workspace: capped counts for queues, saved filters, the supervisor
-dashboard's aggregates and the record of admin changes."""
+dashboard's aggregates."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from sqlalchemy import Connection, delete, func, insert, or_, select, text
 
 from kefu.adapters.db.tables import (
     OPEN_PREDICATE,
-    admin_changes,
     saved_filters,
     users,
     work_order_clocks,
@@ -18,7 +17,7 @@ from kefu.adapters.db.tables import (
 )
 from kefu.adapters.db.user_repository import USER_LOAD
 from kefu.adapters.db.workorder_queries import filtered, sent_to
-from kefu.services.ports import AdminChange, AgentLoad, SavedFilter, WorkOrderFilter
+from kefu.services.ports import AgentLoad, SavedFilter, WorkOrderFilter
 
 
 class SqlWorkspaceRepository:
@@ -109,25 +108,3 @@ class SqlWorkspaceRepository:
             query = query.where(u.team_id.in_(team_ids))
         rows = self.conn.execute(query.order_by(USER_LOAD.desc(), u.id).limit(200))
         return [AgentLoad(r.id, r.display_name, r.team_id, int(r.load), r.capacity, r.on_shift) for r in rows]
-
-    # admin changes
-    def record_change(self, change: AdminChange) -> None:
-        self.conn.execute(
-            insert(admin_changes).values(
-                at=change.at,
-                user_id=change.user_id,
-                entity=change.entity,
-                key=change.key,
-                before=change.before,
-                after=change.after,
-            )
-        )
-
-    def changes(self, limit: int, organisation_ids: frozenset[int] | None = None) -> list[AdminChange]:
-        a = admin_changes.c
-        query = select(admin_changes).order_by(a.id.desc()).limit(limit)
-        if organisation_ids is not None:
-            people = select(users.c.id).where(users.c.organisation_id.in_(sorted(organisation_ids)))
-            query = query.where(a.user_id.in_(people))
-        rows = self.conn.execute(query)
-        return [AdminChange(r.at, r.user_id, r.entity, r.key, r.before, r.after) for r in rows]

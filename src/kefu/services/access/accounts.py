@@ -7,9 +7,10 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from kefu.domain.audit import AuditAction
 from kefu.domain.errors import AuthenticationFailed, ValidationFailed
 from kefu.domain.org import OrgTree, Permission, Role, User
-from kefu.services import workspace
+from kefu.services import audit
 from kefu.services.access import lockout, sessions
 from kefu.services.access.authz import load_managed_user, require, require_placement
 from kefu.services.access.passwords import check_password_policy
@@ -72,8 +73,15 @@ def create_user(ctx: Context, new: NewUser, *, actor: User | None = None) -> Use
                 raise ValidationFailed("Unknown category: {codes}.", field="skills", codes=", ".join(unknown))
             user.skills = sorted(set(new.skills))
         stored = uow.users.add(user)
-        if actor is not None:
-            workspace.record(ctx, uow, actor, "user", username, None, account_of(stored))
+        audit.record(
+            ctx,
+            uow,
+            actor,
+            AuditAction.USER_CREATED,
+            subject_type="user",
+            subject_id=stored.id,
+            details={"username": username, "role": stored.role.value, "organisation_id": stored.organisation_id},
+        )
         uow.commit()
     return stored
 
@@ -144,6 +152,16 @@ def check_password(ctx: Context, username: str, password: str, *, address: str |
             lockout.succeeded(uow, name)
         else:
             lockout.failed(uow, ctx.lockout, now, name, address)
+            audit.record(
+                ctx,
+                uow,
+                None,
+                AuditAction.LOGIN_FAILED,
+                subject_type="user" if user is not None else None,
+                subject_id=user.id if user is not None else None,
+                origin=address,
+                details={"username": name[: lockout.LONGEST_KEY], "address": address, "locked": locked},
+            )
         uow.commit()
     if user is None or not (usable and matches):
         raise AuthenticationFailed()

@@ -44,6 +44,7 @@ _ACTIONS: dict[Permission, str] = {
         "change settings that affect every organisation (organisations, categories, message templates, "
         "time limits, calendars, routing between organisations)"
     ),
+    Permission.AUDIT_READ: N_("read the audit log"),
 }
 OUTSIDE_SUBTREE = N_("manage anything outside your organisation and the organisations below it")
 NOT_AT_TOP = N_(

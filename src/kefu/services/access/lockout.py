@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from kefu.domain.audit import AuditAction
 from kefu.domain.errors import N_, NotFound
 from kefu.domain.org import Permission, User
+from kefu.services import audit
 from kefu.services.access.authz import require
 from kefu.services.ports import LoginFailures, UnitOfWork
 
@@ -91,4 +93,7 @@ def unlock(ctx: Context, actor: User | None, scope: str, key: str) -> None:
     with ctx.uow(write=True) as uow:
         if scope not in (ACCOUNT, ADDRESS) or not uow.lockouts.clear(scope, key):
             raise NotFound(kind=N_("Login lock"), key=f"{scope} {key}")
+        audit.record(
+            ctx, uow, actor, AuditAction.LOGIN_UNLOCKED, subject_type="login_lock", details={"scope": scope, "key": key}
+        )
         uow.commit()

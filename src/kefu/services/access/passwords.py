@@ -9,13 +9,14 @@ from datetime import datetime
 from functools import cache
 from importlib import resources
 
+from kefu.domain.audit import AuditAction
 from kefu.domain.errors import N_, AuthenticationFailed, ValidationFailed
 from kefu.domain.org import User
+from kefu.services import audit
 from kefu.services.access import sessions
 from kefu.services.access.authz import load_managed_user
 from kefu.services.access.credentials import code_hash, new_code
 from kefu.services.context import Context
-from kefu.services.ports import UnitOfWork
 from kefu.services.ratelimits import Limit
 
 #: Past this, a "password" is an attempt to make argon2 work for nothing.
@@ -77,11 +78,19 @@ def change_password(ctx: Context, actor: User, current: str, new: str, *, keep_s
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
         uow.users.set_password(actor.id, new_hash, at=now, must_change=False)
-        keep = sessions.session_id_of(ctx, uow, keep_session) if keep_session else None
-        ended = sessions.end_sessions_of(uow, actor.id, now, actor=actor, keeping=keep)
+        keep = sessions.live_session(ctx, uow, keep_session) if keep_session else None
+        ended = sessions.end_sessions_of(ctx, uow, actor.id, now, actor=actor, keeping=keep.token_id if keep else None)
         if keep is not None:
-            sessions.advance(ctx, uow, keep, sessions.reloaded(uow, actor.id))
-        _audit_password_changed(uow, actor, actor, now)
+            sessions.advance(ctx, uow, keep.token_id, sessions.reloaded(uow, actor.id), stage_was=keep.stage)
+        audit.record(
+            ctx,
+            uow,
+            actor,
+            AuditAction.PASSWORD_CHANGED,
+            subject_type="user",
+            subject_id=actor.id,
+            details={"with": "current"},
+        )
         uow.commit()
     sessions.forget(ctx, ended)
 
@@ -120,8 +129,16 @@ def issue_password_reset(
         ended: list[str] = []
         if must_change_at_login:
             uow.users.set_must_change_password(target.id, True)
-            ended = sessions.end_sessions_of(uow, target.id, now, actor=actor)
-        _audit_password_reset_issued(uow, actor, target, now, must_change_at_login=must_change_at_login)
+            ended = sessions.end_sessions_of(ctx, uow, target.id, now, actor=actor)
+        audit.record(
+            ctx,
+            uow,
+            actor,
+            AuditAction.PASSWORD_RESET,
+            subject_type="user",
+            subject_id=target.id,
+            details={"must_change_at_login": must_change_at_login, "expires_at": expires_at.isoformat()},
+        )
         uow.commit()
     sessions.forget(ctx, ended)
     return PasswordReset(username=target.username, code=code, expires_at=expires_at)
@@ -147,24 +164,17 @@ def reset_password(ctx: Context, code: str, new: str, *, address: str | None = N
         if uow.password_resets.redeem(hashed, now) != user.id:
             raise wrong  # used meanwhile
         uow.users.set_password(user.id, new_hash, at=now, must_change=False)
-        ended = sessions.end_sessions_of(uow, user.id, now, actor=user)
-        _audit_password_changed(uow, user, user, now, with_reset_code=True)
+        ended = sessions.end_sessions_of(ctx, uow, user.id, now, actor=user)
+        audit.record(
+            ctx,
+            uow,
+            user,
+            AuditAction.PASSWORD_CHANGED,
+            subject_type="user",
+            subject_id=user.id,
+            origin=address,
+            details={"with": "reset code"},
+        )
         uow.commit()
     sessions.forget(ctx, ended)
     return user
-
-
-# Audit (R35, B7): placeholders the audit log (kefu.services.audit) is wired into at merge. Each is
-# called inside the transaction of the change it records.
-
-
-def _audit_password_changed(
-    uow: UnitOfWork, actor: User, user: User, at: datetime, *, with_reset_code: bool = False
-) -> None:
-    """Placeholder: a password changed by its user (with a reset code or the current password)."""
-
-
-def _audit_password_reset_issued(
-    uow: UnitOfWork, actor: User | None, user: User, at: datetime, *, must_change_at_login: bool
-) -> None:
-    """Placeholder: an administrator (None: the command line) issued a reset code for `user`."""

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from kefu.domain.audit import AuditAction
 from kefu.domain.errors import N_, NotFound
 from kefu.domain.org import User
+from kefu.services import audit
 from kefu.services.access.authz import load_managed_user
 from kefu.services.access.credentials import TOKEN_PREFIX, new_token, token_hash
 from kefu.services.context import Access, Context
@@ -70,7 +72,7 @@ def open_session(ctx: Context, user: User, client: Client) -> str:
     with ctx.uow(write=True) as uow:
         factor = uow.second_factors.get(user.id)
         stage = _due(ctx, user, two_factor=bool(factor and factor.enabled_at), factor_checked=False)
-        uow.tokens.add(
+        session_id = uow.tokens.add(
             user_id=user.id,
             token_hash=token_hash(token),
             kind="session",
@@ -81,19 +83,32 @@ def open_session(ctx: Context, user: User, client: Client) -> str:
             user_agent=client.user_agent[:300] or None,
             address=client.address[:64] or None,
         )
+        if stage is None:
+            _logged_in(ctx, uow, user, session_id, client.address[:64] or None)
         uow.commit()
     return token
 
 
-def advance(ctx: Context, uow: UnitOfWork, session_id: int, user: User) -> Stage | None:
+def advance(ctx: Context, uow: UnitOfWork, session_id: int, user: User, *, stage_was: str | None) -> Stage | None:
     """After a login step is done (or the second factor checked): the next step due, or none, when
-    the session is complete and runs for `session_lifetime`. Inside the caller's transaction."""
+    the session is complete and runs for `session_lifetime` (the login succeeded, if the session was
+    half-way, at `stage_was`). Inside the caller's transaction."""
     assert user.id is not None
     factor = uow.second_factors.get(user.id)
     stage = _due(ctx, user, two_factor=bool(factor and factor.enabled_at), factor_checked=True)
     now = ctx.clock.now()
     uow.tokens.set_stage(session_id, stage, expires_at=now + (STEP_TIME if stage else ctx.accounts.session_lifetime))
+    if stage is None and stage_was is not None:
+        opened = uow.tokens.get(session_id, now)
+        _logged_in(ctx, uow, user, session_id, opened.address if opened else None)
     return stage
+
+
+def _logged_in(ctx: Context, uow: UnitOfWork, user: User, session_id: int, address: str | None) -> None:
+    """The audit row of a login: written when the session is complete (every login step done)."""
+    audit.record(
+        ctx, uow, user, AuditAction.LOGIN_SUCCEEDED, subject_type="session", subject_id=session_id, origin=address
+    )
 
 
 def reloaded(uow: UnitOfWork, user_id: int) -> User:
@@ -152,9 +167,14 @@ def current(ctx: Context, token: str) -> Access | None:
     return access
 
 
+def live_session(ctx: Context, uow: UnitOfWork, token: str) -> TokenGrant | None:
+    """The live session (complete or not) `token` opens; inside the caller's transaction."""
+    return uow.tokens.user_for(token_hash(token), "session", ctx.clock.now())
+
+
 def session_id_of(ctx: Context, uow: UnitOfWork, token: str) -> int | None:
     """The id of the live session (complete or not) `token` opens; inside the caller's transaction."""
-    grant = uow.tokens.user_for(token_hash(token), "session", ctx.clock.now())
+    grant = live_session(ctx, uow, token)
     return grant.token_id if grant else None
 
 
@@ -177,7 +197,7 @@ def end_session(ctx: Context, actor: User, session_id: int) -> None:
         except NotFound:  # someone else's, outside the actor's subtree: as if there were no such session
             raise NotFound(kind=N_("Session"), key=session_id) from None
         ended = uow.tokens.revoke_of_user(found.user_id, "session", now, ids=[session_id])
-        _audit_session_ended(uow, actor, found.user_id, now, count=len(ended))
+        _ended(ctx, uow, actor, found.user_id, len(ended))
         uow.commit()
     forget(ctx, ended)
 
@@ -188,29 +208,42 @@ def end_other_sessions(ctx: Context, actor: User, *, keeping: str | None, user_i
     with ctx.uow(write=True) as uow:
         owner = load_managed_user(ctx, uow, actor, user_id)
         keep = session_id_of(ctx, uow, keeping) if keeping else None
-        ended = end_sessions_of(uow, _id(owner), now, actor=actor, keeping=keep)
+        ended = end_sessions_of(ctx, uow, _id(owner), now, actor=actor, keeping=keep)
         uow.commit()
     forget(ctx, ended)
     return len(ended)
 
 
 def log_out(ctx: Context, session_token: str) -> None:
+    """End the session `session_token` opens (a login given up half-way is no logout to record)."""
     hashed = token_hash(session_token)
     with ctx.uow(write=True) as uow:
+        session = live_session(ctx, uow, session_token)
         uow.tokens.revoke(hashed, ctx.clock.now())
+        if session is not None and session.stage is None:
+            audit.record(
+                ctx, uow, session.user, AuditAction.LOGOUT, subject_type="session", subject_id=session.token_id
+            )
         uow.commit()
     ctx.caches.tokens.drop(f"session:{hashed}")
 
 
 def end_sessions_of(
-    uow: UnitOfWork, user_id: int, at: datetime, *, actor: User | None, keeping: int | None = None
+    ctx: Context, uow: UnitOfWork, user_id: int, at: datetime, *, actor: User | None, keeping: int | None = None
 ) -> list[str]:
     """End the user's sessions (but `keeping`) inside the caller's transaction; returns their hashes
     for `forget`, to call once it has committed."""
     ended = uow.tokens.revoke_of_user(user_id, "session", at, keep=keeping)
     if ended:
-        _audit_session_ended(uow, actor, user_id, at, count=len(ended))
+        _ended(ctx, uow, actor, user_id, len(ended))
     return ended
+
+
+def _ended(ctx: Context, uow: UnitOfWork, actor: User | None, user_id: int, count: int) -> None:
+    """The audit row of sessions ended by `actor` (None: the command line); logging out is LOGOUT."""
+    audit.record(
+        ctx, uow, actor, AuditAction.SESSIONS_ENDED, subject_type="user", subject_id=user_id, details={"count": count}
+    )
 
 
 def _id(user: User) -> int:
@@ -222,11 +255,3 @@ def forget(ctx: Context, hashes: list[str]) -> None:
     """Drop ended sessions from this process's cache (after the commit that ended them)."""
     for hashed in hashes:
         ctx.caches.tokens.drop(f"session:{hashed}")
-
-
-# Audit (R35, B7): a placeholder the audit log (kefu.services.audit) is wired into at merge; called
-# inside the transaction that ends the sessions (logging out is the login audit's, not this one's).
-
-
-def _audit_session_ended(uow: UnitOfWork, actor: User | None, user_id: int, at: datetime, *, count: int) -> None:
-    """Placeholder: `count` sessions of `user_id` ended by `actor` (None: the command line)."""

@@ -5,11 +5,13 @@ who manages the owner, or the operator of the machine (`kefu token revoke`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
+from kefu.domain.audit import AuditAction
 from kefu.domain.errors import N_, NotFound, ValidationFailed
 from kefu.domain.org import User
 from kefu.domain.values import plain_text
+from kefu.services import audit
 from kefu.services.access.authz import load_managed_user
 from kefu.services.access.credentials import TOKEN_PREFIX, new_token, token_hash
 from kefu.services.context import Access, Context
@@ -70,7 +72,7 @@ def create_api_token(
         )
         credential = uow.tokens.get(token_id, now)
         assert credential is not None
-        _audit_token_issued(uow, actor, credential, now)
+        _record(ctx, uow, actor, AuditAction.TOKEN_ISSUED, credential)
         uow.commit()
     return IssuedToken(token, credential)
 
@@ -99,7 +101,7 @@ def revoke_api_token(ctx: Context, actor: User | None, token_id: int, *, owner: 
         except NotFound:  # someone else's, outside the actor's subtree: as if there were no such token
             raise NotFound(kind=N_("API token"), key=token_id) from None
         revoked = uow.tokens.revoke_of_user(found.user_id, "api", now, ids=[token_id])
-        _audit_token_revoked(uow, actor, found, now)
+        _record(ctx, uow, actor, AuditAction.TOKEN_REVOKED, found)
         uow.commit()
     for hashed in revoked:
         ctx.caches.tokens.drop(f"api:{hashed}")
@@ -140,13 +142,19 @@ def may_write(access: Access) -> bool:
     return access.scopes is None or WRITE in access.scopes
 
 
-# Audit (R35, B7): placeholders the audit log (kefu.services.audit) is wired into at merge; each is
-# called inside the transaction of the change it records.
-
-
-def _audit_token_issued(uow: UnitOfWork, actor: User | None, token: Credential, at: datetime) -> None:
-    """Placeholder: an API token issued (actor None: the command line); never its secret."""
-
-
-def _audit_token_revoked(uow: UnitOfWork, actor: User | None, token: Credential, at: datetime) -> None:
-    """Placeholder: an API token revoked by its owner, an administrator, or (None) the command line."""
+def _record(ctx: Context, uow: UnitOfWork, actor: User | None, action: AuditAction, token: Credential) -> None:
+    """The audit row of a token issued or revoked (actor None: the command line); never its secret."""
+    audit.record(
+        ctx,
+        uow,
+        actor,
+        action,
+        subject_type="token",
+        subject_id=token.id,
+        details={
+            "user_id": token.user_id,
+            "name": token.name,
+            "scopes": token.scopes,
+            "expires_at": token.expires_at.isoformat(),
+        },
+    )

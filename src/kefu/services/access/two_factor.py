@@ -13,9 +13,11 @@ from datetime import datetime, timedelta
 
 import pyotp
 
+from kefu.domain.audit import AuditAction
 from kefu.domain.errors import N_, AuthenticationFailed, StateConflict, ValidationFailed
 from kefu.domain.org import User
 from kefu.domain.values import is_digits, same_secret
+from kefu.services import audit
 from kefu.services.access import sessions
 from kefu.services.access.authz import load_managed_user
 from kefu.services.access.credentials import code_hash, new_code, token_hash
@@ -95,9 +97,9 @@ def confirm_enrolment(ctx: Context, actor: User, code: str, *, session_token: st
             )
         uow.second_factors.enable(actor.id, now)
         codes = _new_recovery_codes(uow, actor.id, now)
-        if session_token and (session_id := sessions.session_id_of(ctx, uow, session_token)) is not None:
-            sessions.advance(ctx, uow, session_id, actor)
-        _audit_two_factor_enrolled(uow, actor, actor, now)
+        if session_token and (session := sessions.live_session(ctx, uow, session_token)) is not None:
+            sessions.advance(ctx, uow, session.token_id, actor, stage_was=session.stage)
+        _changed(ctx, uow, actor, actor, "enrolled")
         uow.commit()
     return codes
 
@@ -117,7 +119,7 @@ def verify_login_code(ctx: Context, session_token: str, code: str, *, address: s
     with ctx.uow(write=True) as uow:
         factor = uow.second_factors.get(user.id)
         if factor is not None and _any_code_accepted(ctx, uow, factor, code, now):
-            sessions.advance(ctx, uow, found.session_id, user)
+            sessions.advance(ctx, uow, found.session_id, user, stage_was=found.stage)
             uow.commit()
             return user
         if uow.tokens.count_failed_code(found.session_id) >= MAX_WRONG_CODES:
@@ -137,6 +139,7 @@ def renew_recovery_codes(ctx: Context, actor: User, code: str) -> list[str]:
         if not _any_code_accepted(ctx, uow, factor, code, now):
             raise ValidationFailed("The code is wrong or already used.", field="code")
         codes = _new_recovery_codes(uow, actor.id, now)
+        _changed(ctx, uow, actor, actor, "recovery codes renewed")
         uow.commit()
     return codes
 
@@ -152,7 +155,7 @@ def turn_off(ctx: Context, actor: User, code: str) -> None:
         if not _any_code_accepted(ctx, uow, factor, code, now):
             raise ValidationFailed("The code is wrong or already used.", field="code")
         uow.second_factors.remove(actor.id)
-        _audit_two_factor_removed(uow, actor, actor, now)
+        _changed(ctx, uow, actor, actor, "removed")
         uow.commit()
 
 
@@ -166,8 +169,8 @@ def reset_two_factor(ctx: Context, actor: User | None, user: int | str) -> None:
         assert target.id is not None
         if not uow.second_factors.remove(target.id):
             raise StateConflict(N_("{user} has no second factor to reset."), user=target.username)
-        ended = sessions.end_sessions_of(uow, target.id, now, actor=actor)
-        _audit_two_factor_removed(uow, actor, target, now)
+        ended = sessions.end_sessions_of(ctx, uow, target.id, now, actor=actor)
+        _changed(ctx, uow, actor, target, "removed")
         uow.commit()
     sessions.forget(ctx, ended)
 
@@ -207,13 +210,15 @@ def _new_recovery_codes(uow: UnitOfWork, user_id: int, at: datetime) -> list[str
     return codes
 
 
-# Audit (R35, B7): placeholders the audit log (kefu.services.audit) is wired into at merge; each is
-# called inside the transaction of the change it records.
-
-
-def _audit_two_factor_enrolled(uow: UnitOfWork, actor: User, user: User, at: datetime) -> None:
-    """Placeholder: `user` turned two-factor login on."""
-
-
-def _audit_two_factor_removed(uow: UnitOfWork, actor: User | None, user: User, at: datetime) -> None:
-    """Placeholder: `user`'s second factor removed by themselves or an administrator (None: command line)."""
+def _changed(ctx: Context, uow: UnitOfWork, actor: User | None, user: User, change: str) -> None:
+    """The audit row of `user`'s second factor enrolled or removed (by them, an administrator or,
+    actor None, the command line)."""
+    audit.record(
+        ctx,
+        uow,
+        actor,
+        AuditAction.TWO_FACTOR_CHANGED,
+        subject_type="user",
+        subject_id=user.id,
+        details={"change": change},
+    )

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kefu.domain.audit import AuditAction
 from kefu.domain.errors import N_, PermissionDenied, ValidationFailed
 from kefu.domain.org import SYSTEM_USERNAME, Permission, Role, User, manages, role_covers
-from kefu.services import workspace
+from kefu.services import audit
 from kefu.services.access import authz, scope
 from kefu.services.access.accounts import account_of
 from kefu.services.context import Context
@@ -114,7 +115,17 @@ def update_user(ctx: Context, actor: User, user_id: int, change: AccountChange) 
 def _store(ctx: Context, uow: UnitOfWork, actor: User, user: User, before: dict[str, object]) -> None:
     uow.users.update_profile(user)
     if (after := account_of(user)) != before:
-        workspace.record(ctx, uow, actor, "user", user.username, before, after)
+        audit.record_setting_change(ctx, uow, actor, "user", user.username, before, after)
+        if after["role"] != before["role"]:  # what an auditor looks for on its own
+            audit.record(
+                ctx,
+                uow,
+                actor,
+                AuditAction.ROLE_CHANGED,
+                subject_type="user",
+                subject_id=user.id,
+                details={"before": before["role"], "after": after["role"]},
+            )
     uow.commit()
     ctx.caches.tokens.clear()  # cached sessions carry the old account: at once in this process
     ctx.caches.dashboards.clear()

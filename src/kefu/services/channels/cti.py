@@ -156,7 +156,7 @@ def screen_pop(ctx: Context, actor: User, caller: str) -> ScreenPop:
         if found is not None and not scope.customer_in_scope(ctx, uow, actor, found):
             customers = [found.caller_card()]
         elif found is not None:
-            customers = [reveal(uow, ctx, actor, found, False, "screen-pop")]
+            customers = [reveal(uow, ctx, actor, found, None, "screen-pop")]
             orders = uow.work_orders.find(
                 WorkOrderFilter(
                     customer_id=found.id, visible_to=scope.visible_to(ctx, uow, actor), statuses=OPEN_STATUS_VALUES

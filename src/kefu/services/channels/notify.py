@@ -14,13 +14,15 @@ from kefu.domain.notifications import Message
 from kefu.domain.org import Permission, User
 from kefu.domain.sla import ClockName
 from kefu.domain.workorders import Channel, WorkOrder
-from kefu.services import workspace
+from kefu.services import audit
 from kefu.services.access import authz
 from kefu.services.access.authz import require
 from kefu.services.context import Context
 from kefu.services.ports import UnitOfWork
 
 LOCALES = ("zh_CN", "en")
+#: What the stored copy of a message shows in place of a secret.
+MASKED = "******"
 #: Channels a customer can be written to; the others (hotline, store, web, app) answer by SMS.
 WRITABLE = {Channel.SMS: "sms", Channel.EMAIL: "email", Channel.WECHAT: "wechat"}
 
@@ -77,10 +79,14 @@ def to_customer(
     channel: Channel | None = None,
     address: str | None = None,
     locale: str = "zh_CN",
+    secrets: dict[str, str] | None = None,
     **extra: object,
 ) -> None:
     """Queue a message to the work order's customer: on the channel they used when it can be
-    written to, else by SMS to their phone; nothing when there is no way to reach them."""
+    written to, else by SMS to their phone; nothing when there is no way to reach them.
+    `secrets` (a one-time code) are values the message carries but nothing may keep in clear: the
+    outbox and the customer's contact history get the text with them masked; the text sent is kept
+    encrypted until its delivery."""
     channel = channel or wo.channel
     out = WRITABLE.get(channel)
     if out is not None and not address and wo.id is not None:
@@ -99,7 +105,7 @@ def to_customer(
     if out is None or not address:
         return
     subject, body = template(uow, key, out, locale, ctx)
-    values = values_for(ctx, uow, wo, locale, extra)
+    values = values_for(ctx, uow, wo, locale, {**extra, **{k: MASKED for k in secrets or {}}})
     now = ctx.clock.now()
     uow.outbox.add(
         [
@@ -116,6 +122,7 @@ def to_customer(
                     "number": wo.number,
                     "customer_id": wo.customer_id,
                 },
+                secret_body=render(body, {**values, **secrets}) if secrets else None,
             )
         ]
     )
@@ -167,7 +174,7 @@ def save_template(
         uow.channels.save_template(
             key, channel, locale, (subject or "").strip() or None, body, actor_id=actor.id or 0, at=ctx.clock.now()
         )
-        workspace.record(
+        audit.record_setting_change(
             ctx,
             uow,
             actor,

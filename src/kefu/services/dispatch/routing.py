@@ -17,7 +17,7 @@ from kefu.domain.org import OrgTree, Permission, Role, Team, User, at_top
 from kefu.domain.routing import Decision, Reason, RoutingRule, Strategy, choose_rule, pick_agent
 from kefu.domain.sla import Facts
 from kefu.domain.workorders import WorkOrder
-from kefu.services import workspace
+from kefu.services import audit
 from kefu.services.access import authz, scope
 from kefu.services.access.authz import require
 from kefu.services.access.system import system_id
@@ -228,7 +228,7 @@ def save_rule(ctx: Context, actor: User, rule: RoutingRule) -> RoutingRule:
         if unknown := [c for c in rule.conditions.categories if c not in known]:
             raise ValidationFailed("Unknown category: {codes}.", field="conditions", codes=", ".join(unknown))
         saved = uow.routing.save_rule(rule, actor_id=actor.id or 0, at=ctx.clock.now())
-        workspace.record(
+        audit.record_setting_change(
             ctx, uow, actor, "routing_rule", saved.name, before.as_data() if before else None, saved.as_data()
         )
         uow.commit()

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from kefu.domain.categories import validate_code
 from kefu.domain.errors import ValidationFailed
 from kefu.domain.org import EXTERNAL_KINDS, Organisation, OrganisationKind, Permission, Team, TeamFunction, User
-from kefu.services import workspace
+from kefu.services import audit
 from kefu.services.access import authz
 from kefu.services.access.authz import require
 from kefu.services.access.users import place
@@ -51,7 +51,7 @@ def add_organisation(
         org = uow.org.add_organisation(
             Organisation(id=None, name=clean, kind=kind, parent_id=parent_id, region=(region or "").strip() or None)
         )
-        workspace.record(
+        audit.record_setting_change(
             ctx, uow, actor, "organisation", org.id, None, {"name": clean, "kind": kind.value, "parent_id": parent_id}
         )
         uow.commit()
@@ -69,7 +69,7 @@ def add_team(ctx: Context, actor: User, *, organisation_id: int, name: str, func
         if any(t.name == clean and t.organisation_id == organisation_id for t in uow.org.teams()):
             raise ValidationFailed("The organisation has a team named {name} already.", field="name", name=clean)
         team = uow.org.add_team(Team(id=None, organisation_id=organisation_id, name=clean, function=function))
-        workspace.record(
+        audit.record_setting_change(
             ctx,
             uow,
             actor,
@@ -127,7 +127,7 @@ def update_agent(ctx: Context, actor: User, user_id: int, profile: AgentProfile)
             user.on_shift = profile.on_shift
         uow.users.update_profile(user)
         if (after := _profile_of(user)) != before:
-            workspace.record(ctx, uow, actor, "agent", user.username, before, after)
+            audit.record_setting_change(ctx, uow, actor, "agent", user.username, before, after)
         uow.commit()
     ctx.caches.tokens.clear()  # cached sessions carry the old profile
     return user

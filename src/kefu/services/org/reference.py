@@ -17,7 +17,7 @@ from kefu.domain.org import (
     TeamFunction,
     User,
 )
-from kefu.services import workspace
+from kefu.services import audit
 from kefu.services.access import authz
 from kefu.services.access.authz import require
 from kefu.services.context import Context
@@ -137,7 +137,7 @@ def add_category(ctx: Context, actor: User, *, code: str, label_zh: str, label_e
             code=code, label_zh=zh, label_en=en, sort=max((c.sort for c in known.values()), default=0) + 1
         )
         uow.categories.add(category)
-        workspace.record(ctx, uow, actor, "category", code, None, {"label_zh": zh, "label_en": en})
+        audit.record_setting_change(ctx, uow, actor, "category", code, None, {"label_zh": zh, "label_en": en})
         uow.commit()
     ctx.caches.categories.clear()
     return category
@@ -152,7 +152,7 @@ def set_category_active(ctx: Context, actor: User, code: str, active: bool) -> N
             raise NotFound(kind=N_("Category"), key=code)
         if found.active != active:
             uow.categories.set_active(code, active)
-            workspace.record(ctx, uow, actor, "category", code, {"active": found.active}, {"active": active})
+            audit.record_setting_change(ctx, uow, actor, "category", code, {"active": found.active}, {"active": active})
         uow.commit()
     ctx.caches.categories.clear()
 

@@ -14,7 +14,7 @@ from kefu.domain.errors import N_, NotFound, ValidationFailed
 from kefu.domain.org import Permission, User
 from kefu.domain.sla import ClockName, ServiceAgreement, SlaPolicy
 from kefu.domain.values import within_years
-from kefu.services import workspace
+from kefu.services import audit
 from kefu.services.access import authz, scope
 from kefu.services.access.authz import require
 from kefu.services.context import Context
@@ -41,7 +41,9 @@ def save_policy(ctx: Context, actor: User, policy: SlaPolicy) -> SlaPolicy:
             raise ValidationFailed("A policy named {name} exists already.", field="name", name=policy.name)
         saved = uow.sla.save_policy(policy)
         old = existing.get(policy.id)
-        workspace.record(ctx, uow, actor, "sla_policy", saved.name, old.as_data() if old else None, saved.as_data())
+        audit.record_setting_change(
+            ctx, uow, actor, "sla_policy", saved.name, old.as_data() if old else None, saved.as_data()
+        )
         uow.commit()
     ctx.caches.sla.clear()
     return saved
@@ -67,7 +69,7 @@ def add_calendar(ctx: Context, actor: User, spec: CalendarSpec) -> CalendarSpec:
         if spec.name in {c.name for c in uow.sla.calendars()}:
             raise ValidationFailed("A calendar named {name} exists already.", field="name", name=spec.name)
         saved = uow.sla.add_calendar(spec)
-        workspace.record(
+        audit.record_setting_change(
             ctx,
             uow,
             actor,
@@ -89,7 +91,7 @@ def set_calendar_day(
         authz.require_installation(ctx, uow, actor)
         if not uow.sla.set_calendar_day(calendar, day, is_workday, (note or "").strip() or None):
             raise NotFound(kind=N_("Calendar"), key=calendar)
-        workspace.record(
+        audit.record_setting_change(
             ctx,
             uow,
             actor,

@@ -217,7 +217,7 @@ def deliver_outbox(ctx: Context, *, limit: int = 500) -> int:
                         channel=message.channel,
                         address=message.recipient or "",
                         subject=message.payload.get("subject") or None,
-                        body=str(message.payload.get("body", "")),
+                        body=message.secret_body or str(message.payload.get("body", "")),
                         work_order_number=message.payload.get("number"),
                     )
                 )

@@ -1,13 +1,14 @@
 """Reading work orders: one with everything its page shows, its timeline, lists and exports —
 always within the reader's data scope, personal data masked unless the role may see it.
 
-Each public function is one (read-only) transaction; unmasking is logged (R3, R31)."""
+Each public function is one (read-only) transaction; unmasking and exports are audited (R3, R31, R35)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 
+from kefu.domain.audit import AuditAction, Unmasking
 from kefu.domain.categories import validate_code
 from kefu.domain.checklists import ChecklistStep
 from kefu.domain.contacts import Contact
@@ -18,12 +19,13 @@ from kefu.domain.events import WorkOrderEvent
 from kefu.domain.org import Permission, User
 from kefu.domain.visits import Visit
 from kefu.domain.workorders import WorkOrder
+from kefu.services import audit
 from kefu.services.access import scope
 from kefu.services.access.authz import require
 from kefu.services.access.scope import load_work_order, visible_to
 from kefu.services.context import Context
 from kefu.services.customers import reveal
-from kefu.services.ports import WorkOrderFilter
+from kefu.services.ports import UnitOfWork, WorkOrderFilter
 from kefu.services.sla import clocks as sla
 
 MAX_PAGE = 200
@@ -60,10 +62,11 @@ def get_work_order(ctx: Context, actor: User, number: str) -> tuple[WorkOrder, l
         return scope.shown_work_orders(ctx, uow, actor, [work_order])[0], sla.views(ctx, uow, work_order.id)
 
 
-def view_work_order(ctx: Context, actor: User, number: str, *, unmask: bool = False) -> WorkOrderView:
-    """A work order with its customer, its timeline and the people named in it (one transaction)."""
+def view_work_order(ctx: Context, actor: User, number: str, *, unmask: Unmasking | None = None) -> WorkOrderView:
+    """A work order with its customer, its timeline and the people named in it (one transaction);
+    the customer unmasked when `unmask` says why (and the role allows it: the view is audited)."""
     require(actor, Permission.READ)
-    with ctx.uow(write=unmask) as uow:
+    with ctx.uow(write=unmask is not None) as uow:
         work_order = load_work_order(ctx, uow, actor, number)
         assert work_order.id is not None
         customer = uow.customers.get(work_order.customer_id)
@@ -75,7 +78,7 @@ def view_work_order(ctx: Context, actor: User, number: str, *, unmask: bool = Fa
         if work_order.handler_id is not None:
             ids.add(work_order.handler_id)
         people = uow.users.get_many(sorted(ids))
-        shown = reveal(uow, ctx, actor, customer, unmask, f"view work order {number}")
+        shown = reveal(uow, ctx, actor, customer, unmask, f"work_order:{work_order.number}")
         checklist = uow.checklists.steps(work_order.id)
         clocks = sla.views(ctx, uow, work_order.id)
         visible = visible_to(ctx, uow, actor)
@@ -120,21 +123,42 @@ def list_work_orders(ctx: Context, actor: User, flt: WorkOrderFilter, *, limit: 
 
 
 def _find(ctx: Context, actor: User, flt: WorkOrderFilter, limit: int) -> list[WorkOrder]:
+    _check(actor, flt)
+    with ctx.uow() as uow:
+        return _page(ctx, uow, actor, flt, limit)
+
+
+def _check(actor: User, flt: WorkOrderFilter) -> None:
     require(actor, Permission.READ)
     if flt.created_from and flt.created_to and flt.created_from > flt.created_to:
         raise ValidationFailed("created_from lies after created_to.", field="created_from")
     if flt.category is not None:
         validate_code(flt.category)
-    with ctx.uow() as uow:
-        found = uow.work_orders.find(replace(flt, visible_to=visible_to(ctx, uow, actor)), limit)
-        return scope.shown_work_orders(ctx, uow, actor, found)
+
+
+def _page(ctx: Context, uow: UnitOfWork, actor: User, flt: WorkOrderFilter, limit: int) -> list[WorkOrder]:
+    found = uow.work_orders.find(replace(flt, visible_to=visible_to(ctx, uow, actor)), limit)
+    return scope.shown_work_orders(ctx, uow, actor, found)
 
 
 def export_work_orders(ctx: Context, actor: User, flt: WorkOrderFilter, *, max_rows: int) -> Iterator[list[WorkOrder]]:
-    """The filtered list in pages (one short transaction each), within the actor's data scope."""
+    """The filtered list in pages (one short transaction each), within the actor's data scope. The
+    export is an audit row (who, which filter, how many rows at most), written with the first page."""
     if not 1 <= max_rows <= MAX_EXPORT:
         raise ValidationFailed("max_rows must be between 1 and {max}.", field="max_rows", max=MAX_EXPORT)
-    first = _find(ctx, actor, flt, min(EXPORT_PAGE, max_rows))  # checks permission and filters
+    _check(actor, flt)
+    with ctx.uow(write=True) as uow:
+        first = _page(ctx, uow, actor, flt, min(EXPORT_PAGE, max_rows))
+        wanted = {k: v for k, v in asdict(flt).items() if v not in (None, (), False) and k != "visible_to"}
+        audit.record(
+            ctx,
+            uow,
+            actor,
+            AuditAction.DATA_EXPORTED,
+            subject_type="work_orders",
+            details={"filter": wanted, "max_rows": max_rows},
+        )
+        uow.commit()
     return _export_pages(ctx, actor, flt, first, max_rows)
 
 
