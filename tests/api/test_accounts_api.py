@@ -124,3 +124,32 @@ def test_who_manages_whose_account(client: TestClient, kefu: Kefu) -> None:
     assert two_factor == {"enabled": False, "enabled_at": None, "recovery_codes_left": 0, "required": False}
     none = client.delete(f"/api/v1/users/{province_admin.id}/two-factor", headers=top.headers)
     assert none.status_code == 409 and "no second factor" in none.json()["detail"]
+
+
+def test_nobody_aims_an_administrators_recovery_action_at_their_own_account(client: TestClient, kefu: Kefu) -> None:
+    """A stolen session or API token must not turn into the account: a reset code or removing the
+    second factor skips the current password and code, so they are for other people's accounts only
+    (oneself: change the password with the current one, turn 2FA off with a code)."""
+    from kefu.domain.errors import PermissionDenied
+    from kefu.services.access.passwords import issue_password_reset
+    from kefu.services.access.two_factor import reset_two_factor
+
+    admin = make_actor(kefu, Role.ADMIN)
+    other = make_actor(kefu, Role.AGENT)
+    assert client.post(f"/api/v1/users/{admin.id}/password-reset", headers=admin.headers, json={}).status_code == 403
+    assert client.delete(f"/api/v1/users/{admin.id}/two-factor", headers=admin.headers).status_code == 403
+    user = kefu.ctx.uow
+    with user() as uow:
+        me = uow.users.get(admin.id)
+    assert me is not None
+    for attempt in (
+        lambda: issue_password_reset(kefu.ctx, me, admin.username),  # by username, not only by id
+        lambda: reset_two_factor(kefu.ctx, me, admin.username.upper()),
+    ):
+        try:
+            attempt()
+        except PermissionDenied:
+            pass
+        else:
+            raise AssertionError("a recovery action on one's own account went through")
+    assert client.post(f"/api/v1/users/{other.id}/password-reset", headers=admin.headers, json={}).status_code == 201

@@ -159,16 +159,30 @@ def _require_manages_user(ctx: Context, uow: UnitOfWork, actor: User, target: Us
     _require_manages_visible(ctx, uow, actor, target)
 
 
-def load_managed_user(ctx: Context, uow: UnitOfWork, actor: User | None, user: int | str | None) -> User:
+def load_managed_user(
+    ctx: Context, uow: UnitOfWork, actor: User | None, user: int | str | None, *, self_service: bool = True
+) -> User:
     """The user with this id or username (None: the actor), if `actor` may manage their account (see
     require_manages_user; everyone manages their own; no actor: the command line run by the operator
-    of the machine). Inside the caller's transaction."""
+    of the machine). Inside the caller's transaction.
+
+    With `self_service=False` (an administrator's recovery actions: a password-reset code, removing a
+    second factor) nobody may aim it at themselves: those skip the current password and the code that
+    changing one's own password or turning off one's own second factor ask for, so a stolen session or
+    API token must not be able to use them on its own account."""
     if user is None or (actor is not None and user == actor.id):
         assert actor is not None
-        return actor
-    found = uow.users.get(user) if isinstance(user, int) else uow.users.get_by_username(user.strip().lower())
-    if found is None or found.id is None:
-        raise NotFound(kind=N_("User"), key=user)
-    if actor is not None and actor.id != found.id:
-        _require_manages_user(ctx, uow, actor, found, user)
+        found = actor
+    else:
+        by_key = uow.users.get(user) if isinstance(user, int) else uow.users.get_by_username(user.strip().lower())
+        if by_key is None or by_key.id is None:
+            raise NotFound(kind=N_("User"), key=user)
+        found = by_key
+        if actor is not None and actor.id != found.id:
+            _require_manages_user(ctx, uow, actor, found, user)
+    if actor is not None and actor.id == found.id and not self_service:
+        raise PermissionDenied(
+            role=actor.role.value,
+            action=N_("use an administrator's recovery action on their own account; ask another administrator"),
+        )
     return found

@@ -117,7 +117,7 @@ def issue_password_reset(
     now = ctx.clock.now()
     expires_at = now + ctx.accounts.password_reset_lifetime
     with ctx.uow(write=True) as uow:
-        target = load_managed_user(ctx, uow, actor, user)
+        target = load_managed_user(ctx, uow, actor, user, self_service=False)
         assert target.id is not None
         uow.password_resets.add(
             user_id=target.id,

@@ -165,7 +165,7 @@ def reset_two_factor(ctx: Context, actor: User | None, user: int | str) -> None:
     command line run by the operator of the machine."""
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
-        target = load_managed_user(ctx, uow, actor, user)
+        target = load_managed_user(ctx, uow, actor, user, self_service=False)
         assert target.id is not None
         if not uow.second_factors.remove(target.id):
             raise StateConflict(N_("{user} has no second factor to reset."), user=target.username)
