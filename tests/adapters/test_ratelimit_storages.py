@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -61,6 +62,19 @@ def test_threads_racing_for_the_last_places_get_no_more_than_the_limit(limiter: 
     for t in threads:
         t.join()
     assert 1 <= sum(allowed) <= 10 and len(allowed) == 30
+
+
+def test_a_nonce_is_remembered_for_its_whole_window_across_bucket_boundaries(limiter: LimitsRateLimiter) -> None:
+    """A replayed WeChat push must be refused however the window's buckets fall: the sliding-window
+    counter rounds the previous bucket down and forgot a nonce as soon as its bucket rolled over."""
+    while time.time() % 2 < 1.6:  # just before a 2-second bucket boundary
+        time.sleep(0.05)
+    key = secrets.token_hex(6)
+    assert limiter.first("test.nonce", key, 2)
+    time.sleep(0.6)  # the boundary has passed, the 2 seconds have not
+    assert not limiter.first("test.nonce", key, 2)
+    time.sleep(2.1)
+    assert limiter.first("test.nonce", key, 2)  # gone once its time is up (the timestamp check refuses it anyway)
 
 
 def test_auto_chooses_redis_then_the_database_on_postgresql_then_memory(limits_kefu: Kefu) -> None:

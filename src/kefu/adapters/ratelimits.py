@@ -34,8 +34,7 @@ class LimitsRateLimiter:
         self.strategy = SlidingWindowCounterRateLimiter(storage)
 
     def hit(self, name: str, amount: int, seconds: int, key: str) -> float | None:
-        if len(key) > LONGEST_KEY or not key.isascii():
-            key = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+        key = _stored_key(key)
         item = RateLimitItemPerSecond(amount, seconds, namespace="kefu")
         try:
             if self.strategy.hit(item, name, key):
@@ -45,6 +44,23 @@ class LimitsRateLimiter:
             log.warning("rate-limit storage unavailable; %s not counted", name, exc_info=True)
             return None
         return max(1.0, reset - time.time())
+
+    def first(self, name: str, key: str, seconds: int) -> bool:
+        """A counter that lives exactly `seconds` from its first hit (not the sliding window, whose
+        previous bucket rounds down and would forget a nonce at a bucket boundary)."""
+        try:
+            return self.storage.incr(f"kefu/once/{name}/{_stored_key(key)}", seconds) == 1
+        except StorageError:
+            log.warning("rate-limit storage unavailable; %s refused (replay check fails closed)", name)
+            return False
+
+
+def _stored_key(key: str) -> str:
+    """Keys longer than LONGEST_KEY or not ASCII (a username or a header typed by anyone) are
+    counted by their SHA-256."""
+    if len(key) > LONGEST_KEY or not key.isascii():
+        return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+    return key
 
 
 def storage_kind(kind: StorageKind, *, redis_url: str, engine: Engine) -> Literal["memory", "database", "redis"]:

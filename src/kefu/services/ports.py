@@ -640,3 +640,8 @@ class RateLimiter(Protocol):
         """One more hit of `key` under the limit `name` (`amount` per `seconds`): None when it is
         within the limit, else the seconds until one more would be."""
         ...
+
+    def first(self, name: str, key: str, seconds: int) -> bool:
+        """True only the first time `key` is seen under `name` for `seconds` (set if absent, with
+        that expiry); False when the storage cannot tell (a replay check fails closed)."""
+        ...

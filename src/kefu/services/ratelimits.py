@@ -76,6 +76,9 @@ class _Unlimited:
     def hit(self, name: str, amount: int, seconds: int, key: str) -> float | None:
         return None
 
+    def first(self, name: str, key: str, seconds: int) -> bool:
+        return True
+
 
 @dataclass(frozen=True)
 class RateLimits:
@@ -93,4 +96,4 @@ class RateLimits:
 
     def first_time(self, name: str, key: str, seconds: int) -> bool:
         """True the first time `key` is seen under `name` within `seconds` (a nonce against replays)."""
-        return self.limiter.hit(name, 1, seconds, key) is None
+        return self.limiter.first(name, key, seconds)
