@@ -39,6 +39,8 @@ def test_the_cipher_round_trips_with_a_fresh_nonce_and_binds_the_field() -> None
     with pytest.raises(DataKeyError, match="altered"):
         keys.decrypt(one[:-2] + ("A" if one[-2] != "A" else "B") + one[-1], "customers.id_number")
     assert keys.decrypt(ID_NUMBER, "customers.id_number") == ID_NUMBER  # stored before encryption
+    with pytest.raises(DataKeyError, match="damaged"):
+        keys.decrypt("enc1:x", "customers.id_number")  # a truncated value is named, not a crash
 
 
 def test_older_keys_still_decrypt_and_a_missing_key_is_named() -> None:

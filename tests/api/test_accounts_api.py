@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from kefu.bootstrap import Kefu
 from kefu.domain.org import Role
+from tests.support.databases import Database
 from tests.support.factories import PASSWORD, Actor, make_actor, new_organisation, new_user
 from tests.support.pages import login
 
@@ -153,3 +154,24 @@ def test_nobody_aims_an_administrators_recovery_action_at_their_own_account(clie
         else:
             raise AssertionError("a recovery action on one's own account went through")
     assert client.post(f"/api/v1/users/{other.id}/password-reset", headers=admin.headers, json={}).status_code == 201
+
+
+def test_a_second_factor_sealed_under_another_server_key_is_a_clear_refusal(database: Database, kefu: Kefu) -> None:
+    """After KEFU_SECRET_KEY changed, a stored TOTP secret no longer opens: the user is told to ask
+    for a reset (a 409 with a sentence), not answered with a server error."""
+    import pytest
+
+    from kefu.domain.errors import StateConflict
+    from kefu.services.access import two_factor
+    from tests.support.kefus import make_kefu
+    from tests.support.pages import totp_code
+
+    user = new_user(kefu, Role.AGENT)
+    enrolment = two_factor.begin_enrolment(kefu.ctx, user)
+    two_factor.confirm_enrolment(kefu.ctx, user, totp_code(enrolment.secret))
+    other = make_kefu(database.url, secret_key="another-server-key-" + "x" * 40)
+    try:
+        with pytest.raises(StateConflict, match="can no longer be read"):
+            two_factor.turn_off(other.ctx, user, totp_code(enrolment.secret, steps_ahead=1))
+    finally:
+        other.engine.dispose()

@@ -63,7 +63,10 @@ class DataKeys:
     def decrypt(self, stored: str, field: str) -> str:
         if not stored.startswith(PREFIX + ":"):
             return stored  # stored before encryption
-        _, kid, body = stored.split(":", 2)
+        parts = stored.split(":", 2)
+        if len(parts) != 3:
+            raise DataKeyError(f"a stored {field} is damaged: it has no key id and no ciphertext")
+        _, kid, body = parts
         cipher = self._ciphers.get(kid)
         if cipher is None:
             raise DataKeyError(f"{field} was encrypted with key {kid}, which KEFU_DATA_KEYS no longer holds")

@@ -196,7 +196,13 @@ def _totp_accepted(ctx: Context, uow: UnitOfWork, factor: SecondFactor, typed: s
     digits = "".join(typed.split())
     if len(digits) != 6 or not is_digits(digits):
         return False
-    totp = pyotp.TOTP(ctx.sealer.open(factor.sealed_secret, bound_to=_bound(factor.user_id)))
+    try:
+        secret = ctx.sealer.open(factor.sealed_secret, bound_to=_bound(factor.user_id))
+    except ValueError:  # sealed under another KEFU_SECRET_KEY (changed since), or altered
+        raise StateConflict(
+            N_("Your second factor can no longer be read on this server; ask an administrator to reset it.")
+        ) from None
+    totp = pyotp.TOTP(secret)
     step = totp.timecode(now)
     for candidate in (step - 1, step, step + 1):
         if same_secret(totp.generate_otp(candidate), digits):
