@@ -64,6 +64,12 @@ def test_search_by_phone_prefix_and_name(client: TestClient, agent: Actor) -> No
     assert made["id"] in [c["id"] for c in by_name]
     assert all("****" in c["phone"] for c in by_name)
     assert client.get("/api/v1/customers", headers=agent.headers, params={"phone": "13"}).status_code == 422
+    # A phone filter with no digit in it is refused, not dropped (it listed every customer in scope).
+    for typed in ("\x00", "abc", "²³⁴⁵⁶"):
+        refused = client.get("/api/v1/customers", headers=agent.headers, params={"phone": typed})
+        assert refused.status_code == 422 and [e["field"] for e in refused.json()["errors"]] == ["phone"], typed
+    spaced = client.get("/api/v1/customers", headers=agent.headers, params={"phone": f" {phone[:3]}-{phone[3:9]} "})
+    assert made["id"] in [c["id"] for c in spaced.json()["items"]]  # separators typed by a person still work
 
 
 def test_bad_customer_input_names_the_field(client: TestClient, agent: Actor) -> None:

@@ -112,8 +112,9 @@ def search_customers(
     the actor's data scope. A whole phone number also finds a customer outside it, as the caller card
     only. A vendor's or partner's user searches by the whole number only."""
     require(actor, Permission.READ)
-    phone = "".join(ch for ch in phone or "" if ch.isdigit()) or None
-    if phone is not None and len(phone) < 4:
+    typed = (phone or "").strip()
+    phone = "".join(ch for ch in typed if ch in "0123456789") or None  # ASCII digits; "²" is no digit
+    if typed and (phone is None or len(phone) < 4):
         raise ValidationFailed("Give at least 4 digits of the phone number to search.", field="phone")
     whole = whole_phone(phone)
     with ctx.uow() as uow:
