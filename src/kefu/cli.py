@@ -204,7 +204,7 @@ def user_unlock(
 
     k = _kefu()
     try:
-        unlock(k.ctx, None, scope, key)
+        unlock(k.ctx, scope, key)
     except DomainError as exc:
         raise _fail(exc) from None
     typer.echo(f"unlocked {scope} {key}")
