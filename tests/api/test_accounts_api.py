@@ -175,3 +175,15 @@ def test_a_second_factor_sealed_under_another_server_key_is_a_clear_refusal(data
             two_factor.turn_off(other.ctx, user, totp_code(enrolment.secret, steps_ahead=1))
     finally:
         other.engine.dispose()
+
+
+def test_a_token_made_with_a_token_lives_no_longer_than_it(client: TestClient, kefu: Kefu) -> None:
+    """A leaked token must not renew itself: what it makes expires with it."""
+    from kefu.services.access.tokens import create_api_token
+
+    user = new_user(kefu, Role.AGENT)
+    short = create_api_token(kefu.ctx, user.username, name="短期", days=10)
+    headers = {"Authorization": f"Bearer {short.token}"}
+    child = client.post("/api/v1/me/tokens", headers=headers, json={"name": "续命", "days": 300})
+    assert child.status_code == 201, child.text
+    assert datetime.fromisoformat(child.json()["expires_at"]) == short.credential.expires_at

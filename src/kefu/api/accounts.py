@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from kefu.api.deps import Ctx, CurrentUser, Id
+from kefu.api.deps import Ctx, CurrentAccess, CurrentUser, Id
 from kefu.api.schemas import Strict
 from kefu.services.access import passwords, sessions, tokens, two_factor
 from kefu.services.ports import Credential
@@ -130,9 +130,17 @@ def my_tokens(ctx: Ctx, user: CurrentUser) -> list[TokenOut]:
 
 
 @router.post("/me/tokens", status_code=201, response_model=NewTokenOut)
-def create_token(body: TokenIn, ctx: Ctx, user: CurrentUser) -> NewTokenOut:
+def create_token(body: TokenIn, ctx: Ctx, access: CurrentAccess) -> NewTokenOut:
+    """A new token of one's own; it lives no longer than the token this request came with."""
+    user = access.user
     issued = tokens.create_api_token(
-        ctx, user.username, name=body.name, days=body.days, read_only=body.read_only, actor=user
+        ctx,
+        user.username,
+        name=body.name,
+        days=body.days,
+        read_only=body.read_only,
+        actor=user,
+        made_with=access.token_id,
     )
     return NewTokenOut(**TokenOut.of(issued.credential).model_dump(), token=issued.token)
 

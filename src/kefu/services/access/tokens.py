@@ -41,9 +41,13 @@ def create_api_token(
     days: int | None = None,
     read_only: bool = False,
     actor: User | None = None,
+    made_with: int | None = None,
 ) -> IssuedToken:
     """A bearer token for the API, valid `days` (default `token_lifetime`). With an `actor`, only for
-    the actor's own account; without, for anyone (the command line run by the operator of the machine)."""
+    the actor's own account; without, for anyone (the command line run by the operator of the machine).
+
+    `made_with`: the id of the API token the request came with. A token made that way lives no
+    longer than that one and reads only if it reads only, so a leaked token cannot renew itself."""
     name = plain_text(name.strip(), "name")
     if not name or len(name) > 100:
         raise ValidationFailed("Give the token a name of 1-100 characters (what it is for).", field="name")
@@ -60,6 +64,13 @@ def create_api_token(
             raise NotFound(kind=N_("User"), key=username)
         if actor is not None and actor.id != user.id:
             raise ValidationFailed("Tokens are made for one's own account.", field="username")
+        expires_at = now + lifetime
+        if made_with is not None:
+            parent = uow.tokens.get(made_with, now)
+            if parent is None:
+                raise NotFound(kind=N_("API token"), key=made_with)
+            expires_at = min(expires_at, parent.expires_at)
+            read_only = read_only or "write" not in (parent.scopes or "").split()
         scopes = "read" if read_only else "read write"
         token_id = uow.tokens.add(
             user_id=user.id,
@@ -67,7 +78,7 @@ def create_api_token(
             kind="api",
             label=name,
             at=now,
-            expires_at=now + lifetime,
+            expires_at=expires_at,
             scopes=scopes,
         )
         credential = uow.tokens.get(token_id, now)
