@@ -17,6 +17,7 @@ from kefu.api import (
     organisations,
     problems,
     routing,
+    search,
     sla,
     users,
     visits,
@@ -46,6 +47,7 @@ def install(app: FastAPI) -> None:
         channels,
         accounts,
         audit,
+        search,
     )
     for feature in features:
         api.include_router(feature.router)

@@ -26,3 +26,24 @@ def decode(cursor: str | None) -> int | None:
         raise ValidationFailed(
             "The cursor is not valid: pass next_cursor from the previous page unchanged.", field="cursor"
         ) from None
+
+
+def encode_position(position: int) -> str:
+    """A cursor for ranked results (search), which are paged by position rather than by id."""
+    return base64.urlsafe_b64encode(f"at:{position}".encode()).decode().rstrip("=")
+
+
+def decode_position(cursor: str | None, most: int) -> int:
+    if not cursor:
+        return 0
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, _, value = raw.partition(":")
+        position = int(value)
+        if prefix != "at" or not 0 < position <= most:
+            raise ValueError(raw)
+        return position
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise ValidationFailed(
+            "The cursor is not valid: pass next_cursor from the previous page unchanged.", field="cursor"
+        ) from None

@@ -542,12 +542,44 @@ class OutboxRepository(Protocol):
         ...
 
 
+class SearchHit(NamedTuple):
+    work_order_id: int
+    score: float  # higher is better
+
+
+class SearchRepository(Protocol):
+    """The full-text index of work orders (kefu.adapters.db.search_repository). The repositories
+    that store text keep it in step; a use case that stores another kind of text calls `put`."""
+
+    def put(self, work_order_id: int, kind: str, ref: str, text_: str, *, field: str = "more") -> None:
+        """Store or replace one piece of a work order's text (`field`: "more" for what every reader
+        of the work order may see, "internal" for what vendors and partners may not)."""
+        ...
+
+    def remove(self, work_order_id: int, kind: str, ref: str) -> None: ...
+    def index_customer(self, customer_id: int) -> None:
+        """After a customer's name or phone changed."""
+        ...
+
+    def reindex(self, after_id: int, limit: int) -> tuple[int, int | None]:
+        """Index again up to `limit` work orders after `after_id`: how many, and the last id done
+        (None when there were none left)."""
+        ...
+
+    def find(self, q: str, flt: WorkOrderFilter, *, internal: bool, limit: int, offset: int) -> list[SearchHit]:
+        """Work orders with every word of `q` (segmented), within the filter (and its data scope),
+        best first; `internal`: internal notes count too."""
+        ...
+
+
 class UnitOfWork(Protocol):
     # Read-only members, so an adapter may hold its own repository classes.
     @property
     def customers(self) -> CustomerRepository: ...
     @property
     def work_orders(self) -> WorkOrderRepository: ...
+    @property
+    def search(self) -> SearchRepository: ...
     @property
     def users(self) -> UserRepository: ...
     @property

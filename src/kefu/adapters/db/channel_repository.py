@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from kefu.adapters.db.search_repository import SqlSearchRepository
 from kefu.adapters.db.tables import (
     attachment_files,
     calls,
@@ -84,6 +85,8 @@ def _contact_values(c: Contact) -> dict[str, Any]:
 class SqlChannelRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        # Inbound messages tied to a work order are searchable from the same transaction.
+        self.search = SqlSearchRepository(conn)
 
     # contacts
     def add_contact(self, contact: Contact) -> bool:
@@ -94,6 +97,8 @@ class SqlChannelRepository:
         contact.id = row.id
         if files := _files(contact):
             self.conn.execute(insert(attachment_files), files)
+        if contact.work_order_id is not None:
+            self.search.index_contact(row.id)
         return True
 
     def attachment(self, contact_id: int, position: int) -> ContactAttachment | None:
@@ -119,6 +124,8 @@ class SqlChannelRepository:
 
     def update_contact(self, contact: Contact) -> None:
         self.conn.execute(update(contacts).where(contacts.c.id == contact.id).values(_contact_values(contact)))
+        if contact.id is not None and contact.work_order_id is not None:
+            self.search.index_contact(contact.id)
 
     def link_contact(self, contact_id: int, work_order_id: int, customer_id: int) -> None:
         self.conn.execute(
@@ -126,6 +133,7 @@ class SqlChannelRepository:
             .where(contacts.c.id == contact_id)
             .values(work_order_id=work_order_id, customer_id=customer_id)
         )
+        self.search.index_contact(contact_id)
 
     def contacts_of(self, customer_id: int, limit: int) -> list[Contact]:
         rows = self.conn.execute(

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     text,
 )
+from sqlalchemy.dialects.postgresql import TSVECTOR
 
 from kefu.adapters.db.types import BigId, Json, UTCDateTime
 from kefu.domain.workorders import OPEN_STATUS_VALUES
@@ -724,4 +725,60 @@ login_failures = Table(
     Column("last_failure_at", UTCDateTime, nullable=False),
     Column("locked_until", UTCDateTime),
     Index(None, "locked_until"),
+)
+
+# --- search (kefu.adapters.db.search_repository): words segmented by jieba, kept in step with the
+# text they come from in the same transaction.
+
+search_parts = Table(
+    "search_parts",
+    metadata,
+    # One piece of searchable text of a work order: its own fields with its number and customer
+    # ("work_order"), a note ("note", ref = the event's place in the timeline), an inbound message
+    # ("contact", ref = the contact's id); another kind is one more `SqlSearchRepository.put`.
+    # `words` is the text already segmented (space-separated, lower case).
+    Column("work_order_id", BigId, ForeignKey("work_orders.id"), primary_key=True),
+    Column("kind", String(20), primary_key=True),
+    Column("ref", String(40), primary_key=True),
+    # Where it counts: "main" (the work order itself), "more" (what everyone who sees the work
+    # order may read), "internal" (internal notes: not searched for vendors and partners).
+    Column("field", String(10), nullable=False),
+    Column("words", Text, nullable=False),
+)
+
+search_documents = Table(
+    "search_documents",
+    metadata,
+    # All parts of one work order, joined per field: what the full-text index covers. On SQLite an
+    # FTS5 table (search_fts, external content) follows this table through triggers; on PostgreSQL
+    # `vector` (main weighted A, more B, internal C) carries a GIN index. Both are made by the
+    # migration (0011_search).
+    Column("work_order_id", BigId, ForeignKey("work_orders.id"), primary_key=True),
+    Column("main", Text, nullable=False),
+    Column("more", Text, nullable=False),
+    Column("internal", Text, nullable=False),
+    Column("vector", Text().with_variant(TSVECTOR(), "postgresql")),
+    # GIN on PostgreSQL; on SQLite a plain index of an empty column (the FTS5 table does the work).
+    Index("ix_search_documents_vector", "vector", postgresql_using="gin"),
+)
+
+#: The tables SQLite makes for the FTS5 table (not in this metadata: compare migrations without them).
+SQLITE_FTS_TABLES = frozenset(
+    {"search_fts", "search_fts_data", "search_fts_idx", "search_fts_docsize", "search_fts_config"}
+)
+#: The FTS5 table that indexes search_documents on SQLite, and the triggers that keep it in step.
+SQLITE_FTS = (
+    "CREATE VIRTUAL TABLE search_fts USING fts5(main, more, internal, content='search_documents', "
+    "content_rowid='work_order_id', tokenize='unicode61')",
+    "CREATE TRIGGER search_documents_ai AFTER INSERT ON search_documents BEGIN "
+    "INSERT INTO search_fts(rowid, main, more, internal) "
+    "VALUES (new.work_order_id, new.main, new.more, new.internal); END",
+    "CREATE TRIGGER search_documents_ad AFTER DELETE ON search_documents BEGIN "
+    "INSERT INTO search_fts(search_fts, rowid, main, more, internal) "
+    "VALUES ('delete', old.work_order_id, old.main, old.more, old.internal); END",
+    "CREATE TRIGGER search_documents_au AFTER UPDATE ON search_documents BEGIN "
+    "INSERT INTO search_fts(search_fts, rowid, main, more, internal) "
+    "VALUES ('delete', old.work_order_id, old.main, old.more, old.internal); "
+    "INSERT INTO search_fts(rowid, main, more, internal) "
+    "VALUES (new.work_order_id, new.main, new.more, new.internal); END",
 )

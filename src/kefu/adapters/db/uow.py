@@ -20,6 +20,7 @@ from kefu.adapters.db.org_repository import SqlOrgRepository
 from kefu.adapters.db.outbox_repository import SqlOutboxRepository
 from kefu.adapters.db.password_repository import SqlPasswordResetRepository
 from kefu.adapters.db.routing_repository import SqlRoutingRepository
+from kefu.adapters.db.search_repository import SqlSearchRepository
 from kefu.adapters.db.sla_repository import SqlSlaRepository
 from kefu.adapters.db.token_repository import SqlTokenRepository
 from kefu.adapters.db.two_factor_repository import SqlSecondFactorRepository
@@ -44,6 +45,7 @@ def _sqlite_write_lock(engine: Engine) -> threading.Lock | None:
 class SqlUnitOfWork:
     customers: SqlCustomerRepository
     work_orders: SqlWorkOrderRepository
+    search: SqlSearchRepository
     users: SqlUserRepository
     tokens: SqlTokenRepository
     second_factors: SqlSecondFactorRepository
@@ -91,6 +93,7 @@ class SqlUnitOfWork:
         self._conn = conn
         self.customers = SqlCustomerRepository(conn, self.keys)
         self.work_orders = SqlWorkOrderRepository(conn)
+        self.search = self.work_orders.search
         self.users = SqlUserRepository(conn)
         self.tokens = SqlTokenRepository(conn)
         self.second_factors = SqlSecondFactorRepository(conn)

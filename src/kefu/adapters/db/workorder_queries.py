@@ -41,6 +41,11 @@ def customer_in_scope(organisation_ids: frozenset[int]) -> Any:
 
 def filtered(query: Select[Any], flt: WorkOrderFilter) -> Select[Any]:
     """`query` (over work_orders) narrowed to what the filter asks, newest first."""
+    return query.where(*conditions(flt)).order_by(work_orders.c.id.desc())
+
+
+def conditions(flt: WorkOrderFilter) -> list[Any]:
+    """The conditions on work_orders that the filter asks for (data scope included)."""
     c = work_orders.c
     conditions: list[Any] = []
     if flt.statuses:
@@ -81,7 +86,7 @@ def filtered(query: Select[Any], flt: WorkOrderFilter) -> Select[Any]:
         )
     if flt.due_before is not None:
         conditions.append(c.next_due_at < flt.due_before)
-    return query.where(*conditions).order_by(c.id.desc())
+    return conditions
 
 
 def with_number(part: Table) -> Select[Any]:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Insert, String, bindparam, insert, literal_column, select, update
 
 from kefu.adapters.db import numbering
+from kefu.adapters.db.search_repository import SqlSearchRepository
 from kefu.adapters.db.tables import work_order_events, work_orders
 from kefu.adapters.db.workorder_queries import filtered, in_scope
 from kefu.domain.audit import GENESIS, chained, event_content
@@ -72,7 +73,7 @@ _WO_MUTABLE = (
 )
 
 
-def _work_order(row: Any) -> WorkOrder:
+def work_order_of(row: Any) -> WorkOrder:
     return WorkOrder(
         id=row.id,
         number=row.number,
@@ -130,6 +131,8 @@ def _work_order_values(wo: WorkOrder) -> dict[str, Any]:
 class SqlWorkOrderRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        # The search index follows the text in the same transaction (search_repository).
+        self.search = SqlSearchRepository(conn)
 
     def add(self, work_order: WorkOrder, *, day: date) -> WorkOrder:
         values = _work_order_values(work_order)
@@ -151,6 +154,7 @@ class SqlWorkOrderRepository:
             values["number"] = format_number(day, numbering.next_in_day(self.conn, day))
         row = self.conn.execute(stmt, values).one()
         work_order.id, work_order.number = row.id, row.number
+        self.search.index_work_order(work_order)
         self._chain_events(work_order, 0)
         return work_order
 
@@ -170,6 +174,7 @@ class SqlWorkOrderRepository:
         rows = chained(contents, prev)
         # One event (the usual case) as a plain execute: executemany has a fixed cost of its own.
         self.conn.execute(_EVENT_INSERT, rows[0] if len(rows) == 1 else rows)
+        self.search.index_notes(work_order.id, enumerate(work_order.events, start=last_seq + 1))
         work_order.events.clear()
 
     def get_by_number(self, number: str, *, visible_to: frozenset[int] | None = None) -> WorkOrder | None:
@@ -179,7 +184,7 @@ class SqlWorkOrderRepository:
             row = self.conn.execute(
                 select(work_orders).where(work_orders.c.number == number, in_scope(visible_to))
             ).first()
-        return _work_order(row) if row else None
+        return work_order_of(row) if row else None
 
     def get_by_id(self, work_order_id: int, *, visible_to: frozenset[int] | None = None) -> WorkOrder | None:
         if visible_to is None:
@@ -188,7 +193,7 @@ class SqlWorkOrderRepository:
             row = self.conn.execute(
                 select(work_orders).where(work_orders.c.id == work_order_id, in_scope(visible_to))
             ).first()
-        return _work_order(row) if row else None
+        return work_order_of(row) if row else None
 
     def get_many_by_id(self, ids: list[int], *, visible_to: frozenset[int] | None = None) -> dict[int, WorkOrder]:
         if not ids:
@@ -196,7 +201,7 @@ class SqlWorkOrderRepository:
         query = select(work_orders).where(work_orders.c.id.in_(ids))
         if visible_to is not None:
             query = query.where(in_scope(visible_to))
-        return {row.id: _work_order(row) for row in self.conn.execute(query)}
+        return {row.id: work_order_of(row) for row in self.conn.execute(query)}
 
     def append_events(self, work_order: WorkOrder) -> None:
         if not work_order.events:
@@ -222,11 +227,12 @@ class SqlWorkOrderRepository:
         if length is None:
             return False
         work_order.version = expected_version + 1
+        self.search.index_work_order(work_order)
         self._chain_events(work_order, int(length) - n)
         return True
 
     def find(self, flt: WorkOrderFilter, limit: int) -> list[WorkOrder]:
-        return [_work_order(row) for row in self.conn.execute(filtered(select(work_orders), flt).limit(limit))]
+        return [work_order_of(row) for row in self.conn.execute(filtered(select(work_orders), flt).limit(limit))]
 
     def set_next_due(self, work_order_id: int, due: datetime | None) -> None:
         """For a rebuild of clocks outside a change of the work order (its version stays)."""

@@ -1,0 +1,232 @@
+"""Storage of the search index: the segmented text of each work order (search_parts), joined per
+work order into search_documents, which the full-text index covers (SQLite: the FTS5 table
+search_fts, kept in step by triggers; PostgreSQL: the `vector` column with its GIN index).
+
+Every write goes through the connection of the unit of work that changes the text, so the index
+changes in the same transaction: the work-order repository calls `index_work_order` and
+`index_notes` when it stores a work order or its events, the channel repository `index_contact` when
+an inbound message is tied to a work order. Another kind of text is one call of `put` (with a kind
+and a ref of its own) where that text is stored; see ARCHITECTURE.md."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Float,
+    bindparam,
+    cast,
+    delete,
+    func,
+    literal,
+    literal_column,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+
+from kefu.adapters import segmentation as seg
+from kefu.adapters.db.tables import contacts, customers, search_documents, search_parts, work_order_events, work_orders
+from kefu.adapters.db.workorder_queries import conditions
+from kefu.domain.events import WorkOrderEvent
+from kefu.domain.workorders import WorkOrder
+from kefu.services.ports import SearchHit as Hit
+from kefu.services.ports import WorkOrderFilter
+
+#: Where a part counts (see tables.search_parts).
+MAIN, MORE, INTERNAL = "main", "more", "internal"
+FIELDS = (MAIN, MORE, INTERNAL)
+#: The weight of each field in the PostgreSQL vector; SQLite's bm25 gets the same order.
+_PG_WEIGHTS = {MAIN: "A", MORE: "B", INTERNAL: "C"}
+_FTS_MATCH = (
+    "SELECT rowid AS work_order_id, bm25(search_fts, 4.0, 1.0, 1.0) AS score FROM search_fts WHERE search_fts MATCH :q"
+)
+
+
+def _note_field(event: WorkOrderEvent) -> str:
+    return MORE if event.visibility == "customer" else INTERNAL
+
+
+def _upsert(conn: Connection, table: Any, values: dict[str, Any], keys: list[str]) -> None:
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(table).values(**values)
+    changed = {k: v for k, v in values.items() if k not in keys}
+    conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=changed))
+
+
+class SqlSearchRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def put(self, work_order_id: int, kind: str, ref: str, text_: str, *, field: str = MORE) -> None:
+        """Store (or replace) one piece of a work order's text and bring its document up to date."""
+        self.put_words(work_order_id, kind, ref, seg.text_words(text_), field=field)
+
+    def put_words(self, work_order_id: int, kind: str, ref: str, words: list[str], *, field: str) -> None:
+        assert field in FIELDS
+        joined = " ".join(words)
+        p = search_parts.c
+        where = (p.work_order_id == work_order_id, p.kind == kind, p.ref == ref)
+        stored = self.conn.execute(select(p.words, p.field).where(*where)).first()
+        if stored is not None and stored.words == joined and stored.field == field:
+            return  # unchanged: nothing to rewrite
+        if stored is None:
+            self.conn.execute(
+                search_parts.insert().values(work_order_id=work_order_id, kind=kind, ref=ref, field=field, words=joined)
+            )
+        else:
+            self.conn.execute(update(search_parts).where(*where).values(field=field, words=joined))
+        self.rebuild_document(work_order_id)
+
+    def remove(self, work_order_id: int, kind: str, ref: str) -> None:
+        p = search_parts.c
+        self.conn.execute(delete(search_parts).where(p.work_order_id == work_order_id, p.kind == kind, p.ref == ref))
+        self.rebuild_document(work_order_id)
+
+    def rebuild_document(self, work_order_id: int) -> None:
+        p = search_parts.c
+        rows = self.conn.execute(
+            select(p.field, p.words).where(p.work_order_id == work_order_id).order_by(p.kind, p.ref)
+        ).all()
+        texts = {f: " ".join(r.words for r in rows if r.field == f and r.words) for f in FIELDS}
+        values: dict[str, Any] = {"work_order_id": work_order_id, **texts}
+        if self.conn.dialect.name == "postgresql":
+            vector: Any = None
+            for f in FIELDS:
+                part = func.setweight(
+                    func.to_tsvector(literal("simple").cast(postgresql.REGCONFIG), texts[f]),
+                    literal_column(f"'{_PG_WEIGHTS[f]}'"),
+                )
+                vector = part if vector is None else vector.op("||")(part)
+            values["vector"] = vector
+        _upsert(self.conn, search_documents, values, ["work_order_id"])
+
+    def index_work_order(self, wo: WorkOrder) -> None:
+        """The work order's own text: number, customer (name, phone), title, description, device."""
+        assert wo.id is not None
+        customer = self.conn.execute(
+            select(customers.c.name, customers.c.phone).where(customers.c.id == wo.customer_id)
+        ).first()
+        words = seg.number_words(wo.number)
+        if customer is not None:
+            words += seg.name_words(customer.name) + seg.phone_words(customer.phone)
+        for value in (wo.title, wo.description, wo.device):
+            words += seg.text_words(value)
+        self.put_words(wo.id, "work_order", "", words, field=MAIN)
+
+    def index_notes(self, work_order_id: int, events: Iterable[tuple[int, WorkOrderEvent]]) -> None:
+        """The text of new events (notes, reasons given with a move), each with its place in the chain."""
+        for seq, event in events:
+            if event.note:
+                self.put(work_order_id, "note", str(seq), event.note, field=_note_field(event))
+
+    def index_contact(self, contact_id: int) -> None:
+        """An inbound message tied to a work order (its subject and text)."""
+        c = contacts.c
+        row = self.conn.execute(
+            select(c.work_order_id, c.subject, c.body, c.direction).where(c.id == contact_id)
+        ).first()
+        if row is None or row.work_order_id is None or row.direction != "in":
+            return
+        self.put(int(row.work_order_id), "contact", str(contact_id), f"{row.subject or ''}\n{row.body}")
+
+    def index_customer(self, customer_id: int) -> None:
+        """After a customer's name or phone changed: the documents of their work orders."""
+        from kefu.adapters.db.workorder_repository import work_order_of
+
+        for row in self.conn.execute(select(work_orders).where(work_orders.c.customer_id == customer_id)):
+            self.index_work_order(work_order_of(row))
+
+    def reindex(self, after_id: int, limit: int) -> tuple[int, int | None]:
+        """Index again (from what is stored) up to `limit` work orders after id `after_id`: how many,
+        and the last id done (None when there were none left)."""
+        from kefu.adapters.db.workorder_repository import event_of, work_order_of
+
+        rows = self.conn.execute(
+            select(work_orders).where(work_orders.c.id > after_id).order_by(work_orders.c.id).limit(limit)
+        ).all()
+        if not rows:
+            return 0, None
+        for row in rows:
+            wo = work_order_of(row)
+            assert wo.id is not None
+            self.index_work_order(wo)
+            e = work_order_events.c
+            notes = self.conn.execute(
+                select(work_order_events).where(e.work_order_id == wo.id, e.note.is_not(None)).order_by(e.seq)
+            )
+            self.index_notes(wo.id, ((int(r.seq), event_of(r)) for r in notes))
+            c = contacts.c
+            for contact_id in self.conn.execute(
+                select(c.id).where(c.work_order_id == wo.id, c.direction == "in")
+            ).scalars():
+                self.index_contact(int(contact_id))
+        return len(rows), int(rows[-1].id)
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def find(self, q: str, flt: WorkOrderFilter, *, internal: bool, limit: int, offset: int) -> list[Hit]:
+        """Work orders whose text has every word (a word may also be part of the number, or the
+        phone's last digits), within the filter and its data scope; best first, then newest.
+        Without `internal` (vendors and partners): internal notes are not searched, and a phone
+        number only whole (as they search customers)."""
+        words = seg.query_words(q)
+        if not words:
+            return []
+        if self.conn.dialect.name == "postgresql":
+            return self._find_pg(words, flt, internal=internal, limit=limit, offset=offset)
+        return self._find_sqlite(words, flt, internal=internal, limit=limit, offset=offset)
+
+    def _find_sqlite(
+        self, words: list[str], flt: WorkOrderFilter, *, internal: bool, limit: int, offset: int
+    ) -> list[Hit]:
+        terms = []
+        for word in words:
+            options = [f'"{word}"']
+            if seg.looks_like_number(word):
+                options.append(f'"{seg.NUMBER_TAG}{word}"*')
+            if seg.looks_like_phone(word) and (internal or len(word) >= seg.WHOLE_PHONE):
+                options.append(f'"{seg.PHONE_TAG}{word}"')
+            terms.append("(" + " OR ".join(options) + ")")
+        expression = " AND ".join(terms)
+        if not internal:
+            expression = "{main more} : (" + expression + ")"
+        hits = text(_FTS_MATCH).bindparams(q=expression).columns(work_order_id=BigInteger, score=Float).subquery("hits")
+        query = (
+            select(work_orders.c.id, hits.c.score)
+            .join(hits, hits.c.work_order_id == work_orders.c.id)
+            .where(*conditions(flt))
+            .order_by(hits.c.score, work_orders.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        return [Hit(int(r.id), -float(r.score)) for r in self.conn.execute(query)]
+
+    def _find_pg(self, words: list[str], flt: WorkOrderFilter, *, internal: bool, limit: int, offset: int) -> list[Hit]:
+        weights = "" if internal else "AB"
+        terms = []
+        for word in words:  # plain letters and digits only (segmentation): nothing to escape
+            options = [f"'{word}':{weights}" if weights else f"'{word}'"]
+            if seg.looks_like_number(word):
+                options.append(f"'{seg.NUMBER_TAG}{word}':*{weights}")
+            if seg.looks_like_phone(word) and (internal or len(word) >= seg.WHOLE_PHONE):
+                options.append(f"'{seg.PHONE_TAG}{word}'" + (f":{weights}" if weights else ""))
+            terms.append("(" + " | ".join(options) + ")")
+        tsquery = func.to_tsquery(literal("simple").cast(postgresql.REGCONFIG), bindparam("q", " & ".join(terms)))
+        d = search_documents.c
+        rank = cast(func.ts_rank(d.vector, tsquery), Float(precision=53)).label("score")
+        query = (
+            select(work_orders.c.id, rank)
+            .join(search_documents, d.work_order_id == work_orders.c.id)
+            .where(d.vector.op("@@")(tsquery), *conditions(flt))
+            .order_by(rank.desc(), work_orders.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        return [Hit(int(r.id), float(r.score)) for r in self.conn.execute(query)]
