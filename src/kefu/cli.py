@@ -20,12 +20,14 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 user_app = typer.Typer(help="Users.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log and its hash chains.", no_args_is_help=True)
+search_app = typer.Typer(help="The search index of work orders.", no_args_is_help=True)
 keys_app = typer.Typer(help="The keys that encrypt personal data at rest (KEFU_DATA_KEYS).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
+app.add_typer(search_app, name="search")
 err = Console(stderr=True)
 
 
@@ -426,6 +428,21 @@ def keys_rotate(
         task = progress.add_task("re-encrypting ID numbers", total=stale_id_numbers(k.ctx))
         done = rotate_data_keys(k.ctx, batch=batch, progress=lambda n: progress.advance(task, n))
     typer.echo(f"re-encrypted {done} ID numbers with key {k.keys.newest}")
+
+
+@search_app.command("reindex")
+def search_reindex(
+    batch: Annotated[int, typer.Option(min=1, max=10_000, help="work orders per transaction")] = 500,
+) -> None:
+    """Rebuild the search index of every work order from what is stored (after an upgrade that did
+    not index existing work orders, or to repair it). Safe to interrupt and run again, while kefu runs."""
+    from kefu.services.search import reindex
+
+    k = _kefu()
+    with _progress() as progress:
+        task = progress.add_task("indexing work orders", total=None)
+        done = reindex(k.ctx, batch=batch, progress=lambda n: progress.advance(task, n))
+    typer.echo(f"indexed {done} work orders")
 
 
 def _progress() -> Progress:

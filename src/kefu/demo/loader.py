@@ -12,6 +12,7 @@ from kefu.adapters.db.tables import work_orders as work_orders_table
 from kefu.bootstrap import Kefu
 from kefu.demo import bulk, generator
 from kefu.domain.org import OrgTree, Role, TeamFunction
+from kefu.services import search
 from kefu.services.access.accounts import NewUser, create_user
 from kefu.services.org.reference import seed_demo_parties, seed_reference_data
 from kefu.services.sla.clocks import rebuild_clocks
@@ -113,4 +114,6 @@ def load_demo(k: Kefu, *, customers: int, work_orders: int, seed: int, if_empty:
         chunk = open_ids[start : start + 1000]
         rebuild_clocks(k.ctx, chunk)
         progress.advance(task, len(chunk))
+    task = progress.add_task("search index", total=loaded)
+    search.reindex(k.ctx, after_id=first_id - 1, batch=2000, progress=lambda n: progress.advance(task, n))
     return f"loaded {len(made)} customers and {loaded} work orders (seed {seed})"

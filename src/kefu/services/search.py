@@ -91,17 +91,20 @@ def search(
     return SearchPage(results, offset + limit if more and offset + limit <= MAX_OFFSET else None)
 
 
-def reindex(ctx: Context, *, progress: Callable[[int], None] | None = None) -> int:
-    """Rebuild the search documents of every work order from what is stored (after an upgrade, or
-    to repair): one short transaction per batch, so kefu keeps running meanwhile. How many."""
-    done, last = 0, 0
+def reindex(
+    ctx: Context, *, after_id: int = 0, batch: int = REINDEX_BATCH, progress: Callable[[int], None] | None = None
+) -> int:
+    """Rebuild the search documents of every work order (after id `after_id`) from what is stored
+    (after an upgrade, a bulk load, or to repair): one short transaction per batch, so kefu keeps
+    running meanwhile. How many. `progress` is told how many each batch did."""
+    done, last = 0, after_id
     while True:
         with ctx.uow(write=True) as uow:
-            count, after = uow.search.reindex(last, REINDEX_BATCH)
+            count, after = uow.search.reindex(last, batch)
             uow.commit()
         done += count
         if after is None:
             return done
         last = after
         if progress is not None:
-            progress(done)
+            progress(count)

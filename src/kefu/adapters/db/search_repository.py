@@ -47,8 +47,35 @@ _FTS_MATCH = (
 )
 
 
-def _note_field(event: WorkOrderEvent) -> str:
-    return MORE if event.visibility == "customer" else INTERNAL
+def _note_field(visibility: str | None) -> str:
+    return MORE if visibility == "customer" else INTERNAL
+
+
+def _own_words(
+    number: str, name: str | None, phone: str | None, title: str, description: str, device: str | None
+) -> list[str]:
+    words = seg.number_words(number) + seg.name_words(name) + seg.phone_words(phone)
+    for value in (title, description, device):
+        words += seg.text_words(value)
+    return words
+
+
+def _contact_text(subject: str | None, body: str) -> str:
+    return f"{subject or ''}\n{body}"
+
+
+def _part(work_order_id: int, kind: str, ref: str, field: str, words: list[str]) -> dict[str, Any]:
+    return {"work_order_id": work_order_id, "kind": kind, "ref": ref, "field": field, "words": " ".join(words)}
+
+
+def _pg_vector(texts: dict[str, Any]) -> Any:
+    """The weighted tsvector of a document's fields (values or bind parameters)."""
+    vector: Any = None
+    for f in FIELDS:
+        words = func.to_tsvector(literal_column("'simple'::regconfig"), texts[f])
+        part = func.setweight(words, literal_column(f"'{_PG_WEIGHTS[f]}'"))
+        vector = part if vector is None else vector.op("||")(part)
+    return vector
 
 
 def _upsert(conn: Connection, table: Any, values: dict[str, Any], keys: list[str]) -> None:
@@ -97,14 +124,7 @@ class SqlSearchRepository:
         texts = {f: " ".join(r.words for r in rows if r.field == f and r.words) for f in FIELDS}
         values: dict[str, Any] = {"work_order_id": work_order_id, **texts}
         if self.conn.dialect.name == "postgresql":
-            vector: Any = None
-            for f in FIELDS:
-                part = func.setweight(
-                    func.to_tsvector(literal("simple").cast(postgresql.REGCONFIG), texts[f]),
-                    literal_column(f"'{_PG_WEIGHTS[f]}'"),
-                )
-                vector = part if vector is None else vector.op("||")(part)
-            values["vector"] = vector
+            values["vector"] = _pg_vector({f: texts[f] for f in FIELDS})
         _upsert(self.conn, search_documents, values, ["work_order_id"])
 
     def index_work_order(self, wo: WorkOrder) -> None:
@@ -113,18 +133,15 @@ class SqlSearchRepository:
         customer = self.conn.execute(
             select(customers.c.name, customers.c.phone).where(customers.c.id == wo.customer_id)
         ).first()
-        words = seg.number_words(wo.number)
-        if customer is not None:
-            words += seg.name_words(customer.name) + seg.phone_words(customer.phone)
-        for value in (wo.title, wo.description, wo.device):
-            words += seg.text_words(value)
+        name, phone = (customer.name, customer.phone) if customer is not None else (None, None)
+        words = _own_words(wo.number, name, phone, wo.title, wo.description, wo.device)
         self.put_words(wo.id, "work_order", "", words, field=MAIN)
 
     def index_notes(self, work_order_id: int, events: Iterable[tuple[int, WorkOrderEvent]]) -> None:
         """The text of new events (notes, reasons given with a move), each with its place in the chain."""
         for seq, event in events:
             if event.note:
-                self.put(work_order_id, "note", str(seq), event.note, field=_note_field(event))
+                self.put(work_order_id, "note", str(seq), event.note, field=_note_field(event.visibility))
 
     def index_contact(self, contact_id: int) -> None:
         """An inbound message tied to a work order (its subject and text)."""
@@ -134,40 +151,73 @@ class SqlSearchRepository:
         ).first()
         if row is None or row.work_order_id is None or row.direction != "in":
             return
-        self.put(int(row.work_order_id), "contact", str(contact_id), f"{row.subject or ''}\n{row.body}")
+        self.put(int(row.work_order_id), "contact", str(contact_id), _contact_text(row.subject, row.body))
 
     def index_customer(self, customer_id: int) -> None:
         """After a customer's name or phone changed: the documents of their work orders."""
-        from kefu.adapters.db.workorder_repository import work_order_of
-
-        for row in self.conn.execute(select(work_orders).where(work_orders.c.customer_id == customer_id)):
-            self.index_work_order(work_order_of(row))
+        ids = self.conn.execute(select(work_orders.c.id).where(work_orders.c.customer_id == customer_id)).scalars()
+        for work_order_id in list(ids):
+            self._reindex_ids([int(work_order_id)], keep_other_kinds=True)
 
     def reindex(self, after_id: int, limit: int) -> tuple[int, int | None]:
         """Index again (from what is stored) up to `limit` work orders after id `after_id`: how many,
-        and the last id done (None when there were none left)."""
-        from kefu.adapters.db.workorder_repository import event_of, work_order_of
-
-        rows = self.conn.execute(
-            select(work_orders).where(work_orders.c.id > after_id).order_by(work_orders.c.id).limit(limit)
-        ).all()
-        if not rows:
+        and the last id done (None when there were none left). Batched: a handful of statements
+        per batch, whatever its size."""
+        ids = [
+            int(i)
+            for i in self.conn.execute(
+                select(work_orders.c.id).where(work_orders.c.id > after_id).order_by(work_orders.c.id).limit(limit)
+            ).scalars()
+        ]
+        if not ids:
             return 0, None
-        for row in rows:
-            wo = work_order_of(row)
-            assert wo.id is not None
-            self.index_work_order(wo)
-            e = work_order_events.c
-            notes = self.conn.execute(
-                select(work_order_events).where(e.work_order_id == wo.id, e.note.is_not(None)).order_by(e.seq)
-            )
-            self.index_notes(wo.id, ((int(r.seq), event_of(r)) for r in notes))
-            c = contacts.c
-            for contact_id in self.conn.execute(
-                select(c.id).where(c.work_order_id == wo.id, c.direction == "in")
-            ).scalars():
-                self.index_contact(int(contact_id))
-        return len(rows), int(rows[-1].id)
+        self._reindex_ids(ids, keep_other_kinds=False)
+        return len(ids), ids[-1]
+
+    def _reindex_ids(self, ids: list[int], *, keep_other_kinds: bool) -> None:
+        """The parts this module knows (the work order, notes, inbound messages) of these work
+        orders, from what is stored; `keep_other_kinds`: parts of other kinds stay (a rebuild from
+        scratch drops them: their use case puts them again)."""
+        w, cu, e, c = work_orders.c, customers.c, work_order_events.c, contacts.c
+        parts: list[dict[str, Any]] = []
+        own = self.conn.execute(
+            select(w.id, w.number, w.title, w.description, w.device, cu.name, cu.phone)
+            .outerjoin(customers, cu.id == w.customer_id)
+            .where(w.id.in_(ids))
+        )
+        for r in own:
+            words = _own_words(r.number, r.name, r.phone, r.title, r.description, r.device)
+            parts.append(_part(r.id, "work_order", "", MAIN, words))
+        notes = self.conn.execute(
+            select(e.work_order_id, e.seq, e.note, e.visibility).where(e.work_order_id.in_(ids), e.note.is_not(None))
+        )
+        for n in notes:
+            parts.append(_part(n.work_order_id, "note", str(n.seq), _note_field(n.visibility), seg.text_words(n.note)))
+        inbound = self.conn.execute(
+            select(c.id, c.work_order_id, c.subject, c.body).where(c.work_order_id.in_(ids), c.direction == "in")
+        )
+        for m in inbound:
+            words = seg.text_words(_contact_text(m.subject, m.body))
+            parts.append(_part(m.work_order_id, "contact", str(m.id), MORE, words))
+        p = search_parts.c
+        known = p.kind.in_(("work_order", "note", "contact")) if keep_other_kinds else None
+        self.conn.execute(delete(search_parts).where(p.work_order_id.in_(ids), *([known] if known is not None else [])))
+        if parts:
+            self.conn.execute(search_parts.insert(), parts)
+        if keep_other_kinds:
+            for work_order_id in ids:
+                self.rebuild_document(work_order_id)
+            return
+        texts: dict[int, dict[str, list[str]]] = {i: {f: [] for f in FIELDS} for i in ids}
+        for part in sorted(parts, key=lambda x: (x["work_order_id"], x["kind"], x["ref"])):
+            if part["words"]:
+                texts[part["work_order_id"]][part["field"]].append(part["words"])
+        self.conn.execute(delete(search_documents).where(search_documents.c.work_order_id.in_(ids)))
+        rows = [{"b_id": i, **{f"b_{f}": " ".join(t[f]) for f in FIELDS}} for i, t in texts.items()]
+        values: dict[str, Any] = {"work_order_id": bindparam("b_id"), **{f: bindparam(f"b_{f}") for f in FIELDS}}
+        if self.conn.dialect.name == "postgresql":
+            values["vector"] = _pg_vector({f: bindparam(f"b_{f}") for f in FIELDS})
+        self.conn.execute(search_documents.insert().values(values), rows)
 
     # --- reading ------------------------------------------------------------------------------
 
