@@ -346,6 +346,10 @@ ROUTES: dict[tuple[str, str], Probe] = {
     ("GET", "/api/v1/work-orders/export"): P(
         "read", "list", lambda w, c, me: Req("GET", "/api/v1/work-orders/export", params={"max_rows": "1000"})
     ),
+    ("GET", "/api/v1/search"): P(
+        "read", "list", lambda w, c, me: Req("GET", "/api/v1/search", params={"q": c.number, "limit": "100"})
+    ),
+    ("GET", "/ui/search"): P("read", "list", lambda w, c, me: Req("GET", "/ui/search", params={"q": c.number})),
     ("GET", "/ui/work-orders"): P(
         "read", "list", lambda w, c, me: Req("GET", "/ui/work-orders", params={"status": "all"})
     ),
