@@ -1,0 +1,52 @@
+"""The search box in the top bar, in a real browser: a word of a long description finds the work
+order; nothing found and a refused search say so. Screenshots go to var/screenshots/."""
+
+from __future__ import annotations
+
+from kefu.domain.workorders import Channel, WorkOrderType
+from kefu.services.customers import NewCustomer, register_customer
+from kefu.services.workorders import commands
+from tests.e2e.conftest import NewPage, Site, script_errors, shot
+
+
+def test_find_a_work_order_from_the_top_bar(site: Site, new_page: NewPage) -> None:
+    k = site.kefu
+    with k.ctx.uow() as uow:
+        agent = uow.users.get_by_username(site.agent)
+    assert agent is not None
+    customer = register_customer(k.ctx, agent, NewCustomer(name="陈静", phone="13800138765"))
+    assert customer.id is not None
+    wo, _ = commands.register_work_order(
+        k.ctx,
+        agent,
+        commands.NewWorkOrder(
+            customer_id=customer.id,
+            type=WorkOrderType.FAULT,
+            category="broadband.no_connection",
+            channel=Channel.HOTLINE,
+            title="家中宽带频繁掉线",
+            description="客户反映从昨天晚上开始家里宽带一直断网，光猫红灯闪烁，重启也没有用。",
+        ),
+    )
+    page = new_page(site.agent)
+    page.fill("header .topsearch input[name=q]", "断网 光猫")
+    page.press("header .topsearch input[name=q]", "Enter")
+    page.wait_for_url("**/ui/search?**")
+    row = page.locator("#search-results tbody tr").first
+    assert wo.number in (row.text_content() or "")
+    assert "138****8765" in (row.text_content() or "") and "13800138765" not in page.content()
+    shot(page, "search-01-results")
+    page.fill("#search-q", "8765")  # the phone's last digits
+    page.click("#search-form button[type=submit]")
+    page.wait_for_selector("#search-results")
+    assert wo.number in page.content()
+    page.fill("#search-q", "电视机")
+    page.click("#search-form button[type=submit]")
+    page.wait_for_selector("#search-results td.empty")
+    shot(page, "search-02-nothing-found")
+    page.goto(f"{site.url}/ui/search?q=宽带&from=9999-01-01")
+    assert page.locator("p.error[role=alert]").count() == 1
+    shot(page, "search-03-bad-date")
+    page.goto(f"{site.url}/ui/search")
+    shot(page, "search-04-empty")
+    assert not script_errors(page)
