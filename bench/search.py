@@ -79,6 +79,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=4, help="load in this many steps, sizes after each")
     parser.add_argument("--samples", type=int, default=200, help="searches per kind")
     parser.add_argument("--seconds", type=int, default=900, help="stop measuring after this long in all")
+    parser.add_argument(
+        "--reindex-only", action="store_true", help="load nothing: time `kefu search reindex` of what is there"
+    )
     args = parser.parse_args()
     if not args.pg.startswith("postgresql"):
         raise SystemExit("PostgreSQL only: --pg postgresql+psycopg://...")
@@ -88,7 +91,11 @@ def main() -> None:
     engine = make_engine(args.pg)
     per_step = args.work_orders // max(args.steps, 1)
     print(f"{'work orders':>12} {'work_orders':>13} {'search_parts':>13} {'search_docs':>13} {'GIN':>13}  load s")
-    for step in range(args.steps):
+    if args.reindex_only:
+        t = time.perf_counter()
+        kefu_cli(args.pg, "search", "reindex", "--batch", "1000")
+        print(f"kefu search reindex: {time.perf_counter() - t:.0f} s")
+    for step in range(0 if args.reindex_only else args.steps):
         if time.monotonic() > deadline:
             print("time is up: fewer steps loaded")
             break

@@ -37,6 +37,13 @@ from kefu.domain.workorders import WorkOrder
 from kefu.services.ports import SearchHit as Hit
 from kefu.services.ports import WorkOrderFilter
 
+#: On PostgreSQL the document keeps only its vector (the words are in search_parts): narrow rows
+#: make the scans of a common word cheap. SQLite's FTS5 table reads the words from the document.
+_NO_TEXT = {"main": "", "more": "", "internal": ""}
+#: A word found in very many work orders is ranked among the newest this many matches (within the
+#: filters and the scope): ranking all of them would cost time in proportion to the matches.
+RANK_WINDOW = 2000
+
 #: Where a part counts (see tables.search_parts).
 MAIN, MORE, INTERNAL = "main", "more", "internal"
 FIELDS = (MAIN, MORE, INTERNAL)
@@ -124,7 +131,7 @@ class SqlSearchRepository:
         texts = {f: " ".join(r.words for r in rows if r.field == f and r.words) for f in FIELDS}
         values: dict[str, Any] = {"work_order_id": work_order_id, **texts}
         if self.conn.dialect.name == "postgresql":
-            values["vector"] = _pg_vector({f: texts[f] for f in FIELDS})
+            values = {"work_order_id": work_order_id, **_NO_TEXT, "vector": _pg_vector(texts)}
         _upsert(self.conn, search_documents, values, ["work_order_id"])
 
     def index_work_order(self, wo: WorkOrder) -> None:
@@ -216,7 +223,7 @@ class SqlSearchRepository:
         rows = [{"b_id": i, **{f"b_{f}": " ".join(t[f]) for f in FIELDS}} for i, t in texts.items()]
         values: dict[str, Any] = {"work_order_id": bindparam("b_id"), **{f: bindparam(f"b_{f}") for f in FIELDS}}
         if self.conn.dialect.name == "postgresql":
-            values["vector"] = _pg_vector({f: bindparam(f"b_{f}") for f in FIELDS})
+            values = {**values, **_NO_TEXT, "vector": _pg_vector({f: bindparam(f"b_{f}") for f in FIELDS})}
         self.conn.execute(search_documents.insert().values(values), rows)
 
     # --- reading ------------------------------------------------------------------------------
@@ -270,13 +277,14 @@ class SqlSearchRepository:
             terms.append("(" + " | ".join(options) + ")")
         tsquery = func.to_tsquery(literal("simple").cast(postgresql.REGCONFIG), bindparam("q", " & ".join(terms)))
         d = search_documents.c
-        rank = cast(func.ts_rank(d.vector, tsquery), Float(precision=53)).label("score")
-        query = (
-            select(work_orders.c.id, rank)
-            .join(search_documents, d.work_order_id == work_orders.c.id)
+        newest = (
+            select(d.work_order_id.label("id"), d.vector)
+            .join(work_orders, d.work_order_id == work_orders.c.id)
             .where(d.vector.op("@@")(tsquery), *conditions(flt))
-            .order_by(rank.desc(), work_orders.c.id.desc())
-            .limit(limit)
-            .offset(offset)
+            .order_by(d.work_order_id.desc())
+            .limit(RANK_WINDOW)
+            .subquery("newest")
         )
+        rank = cast(func.ts_rank(newest.c.vector, tsquery), Float(precision=53)).label("score")
+        query = select(newest.c.id, rank).order_by(rank.desc(), newest.c.id.desc()).limit(limit).offset(offset)
         return [Hit(int(r.id), float(r.score)) for r in self.conn.execute(query)]
