@@ -751,7 +751,8 @@ search_documents = Table(
     metadata,
     # All parts of one work order, joined per field: what the full-text index covers. On SQLite an
     # FTS5 table (search_fts, external content) follows this table through triggers; on PostgreSQL
-    # `vector` (main weighted A, more B, internal C) carries a GIN index. Both are made by the
+    # `vector` (main weighted A, more B, internal C) carries a GIN index and the three text
+    # columns stay empty (narrow rows; the words are in search_parts). Both are made by the
     # migration (0011_search).
     Column("work_order_id", BigId, ForeignKey("work_orders.id"), primary_key=True),
     Column("main", Text, nullable=False),
