@@ -20,7 +20,7 @@ from kefu.services.org import reference
 from kefu.services.ports import WorkOrderFilter
 from kefu.web.kit import category_labels, context_of, page_user, refused, render, user_timezone
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 20
 PARAMS = ("q", "status", "category", "team", "from", "to", "cursor")
