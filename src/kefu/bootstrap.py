@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from sqlalchemy import Engine
 
+from kefu import i18n
 from kefu.adapters.data_protection import DataKeys, hash_key
 from kefu.adapters.db.engine import make_engine
 from kefu.adapters.db.uow import UnitOfWorkFactory
@@ -63,6 +65,7 @@ def build(
         day_types=ChineseWorkdays(),
         quiet_hours=QuietHours(*quiet, settings.tz) if (quiet := settings.quiet()) else None,
         senders=senders(settings),
+        gettext=partial(i18n.gettext, i18n.DEFAULT_LOCALE),
         portal_url=settings.portal_url.rstrip("/"),
         rate_limits=RateLimits(
             limiter=build_limiter(settings.rate_limit_storage, redis_url=settings.redis_url, engine=engine),

@@ -14,6 +14,7 @@ from kefu.api import (
     customers,
     hops,
     meta,
+    notifications,
     organisations,
     problems,
     routing,
@@ -48,6 +49,7 @@ def install(app: FastAPI) -> None:
         accounts,
         audit,
         search,
+        notifications,
     )
     for feature in features:
         api.include_router(feature.router)

@@ -134,6 +134,9 @@ class User:
     on_shift: bool = True
     open_assigned: int = 0  # open work orders handled now (kept by storage)
     must_change_password: bool = False  # an administrator asked for a new password at the next login
+    #: Where copies of notifications go (staff notifications by e-mail or SMS); personal data: masked in reads.
+    email: str | None = None
+    phone: str | None = None
 
     def may(self, permission: Permission) -> bool:
         return self.active and role_may(self.role, permission)

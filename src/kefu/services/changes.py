@@ -15,6 +15,7 @@ from kefu.domain.workorders import Status, WorkOrder
 from kefu.services.access.authz import require
 from kefu.services.access.scope import load_work_order, load_work_order_by_id
 from kefu.services.context import Context
+from kefu.services.notifications import making
 from kefu.services.ports import UnitOfWork
 from kefu.services.sla import clocks
 
@@ -32,11 +33,14 @@ def move(
     return work_order.move_to(to, actor_id=actor_id, at=at, note=note, reopen_window=ctx.reopen_window)
 
 
-def store(ctx: Context, uow: UnitOfWork, work_order: WorkOrder) -> None:
+def store(ctx: Context, uow: UnitOfWork, work_order: WorkOrder, *, actor_id: int | None = None) -> None:
     """Save a changed work order: its clocks follow the events it records (one place derives them,
     `kefu.services.sla.clocks.follow`), then the row and the events are saved with optimistic
-    locking — a concurrent commit since we read the row means 409, not overwrite."""
+    locking — a concurrent commit since we read the row means 409, not overwrite. The staff are told
+    what the events call for (`kefu.services.notifications.making.follow`; never `actor_id`, who
+    made the change)."""
     clocks.follow(ctx, uow, work_order)
+    making.follow(ctx, uow, work_order, actor_id=actor_id)
     current = work_order.version
     if not uow.work_orders.save(work_order, current):
         fresh = uow.work_orders.get_by_number(work_order.number)
@@ -55,7 +59,7 @@ def changing(
         work_order = load_work_order(ctx, uow, actor, number)
         check_version(work_order, expected_version)
         yield uow, work_order, ctx.clock.now()
-        store(ctx, uow, work_order)
+        store(ctx, uow, work_order, actor_id=actor.id)
         uow.commit()
 
 
@@ -104,5 +108,5 @@ def changing_part(
         yield uow, part, work_order, ctx.clock.now()
         if not parts.save(part, version):
             raise ConcurrentUpdate(number=work_order.number, current="?", expected=version)
-        store(ctx, uow, work_order)
+        store(ctx, uow, work_order, actor_id=actor.id)
         uow.commit()

@@ -99,6 +99,9 @@ class Context:
     rate_limits: RateLimits = field(default_factory=RateLimits)
     #: When failed logins lock an account or an address.
     lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
+    #: The installation's language for what kefu sends to staff by itself (copies of notifications
+    #: by e-mail or SMS): msgid -> text (kefu.bootstrap passes the default catalogue's).
+    gettext: Callable[[str], str] = field(default=str)
     caches: Caches = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

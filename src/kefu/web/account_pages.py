@@ -16,11 +16,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 
-from kefu.domain.errors import DomainError
+from kefu.domain.errors import DomainError, ValidationFailed
+from kefu.domain.notifications import KIND_LABELS, CopyChannel, NotificationKind
 from kefu.domain.values import whole_number
 from kefu.services.access import accounts, passwords, sessions, tokens, two_factor
 from kefu.services.access.sessions import Stage
 from kefu.services.context import Context
+from kefu.services.notifications import inbox
 from kefu.web.kit import (
     PathId,
     SignedIn,
@@ -28,6 +30,7 @@ from kefu.web.kit import (
     check_csrf,
     check_typed_twice,
     context_of,
+    form_fields,
     local_address,
     page_user,
     refused,
@@ -40,7 +43,7 @@ from kefu.web.security import SESSION_COOKIE
 router = APIRouter(include_in_schema=False)
 
 #: The tabs of My account, in order: (address, what it is called).
-TABS = ("password", "two-factor", "sessions", "tokens")
+TABS = ("password", "two-factor", "sessions", "tokens", "notifications")
 
 
 def _token(request: Request) -> str:
@@ -73,6 +76,10 @@ def _page(
         shown["tokens"] = tokens.list_api_tokens(ctx, who.user)
         shown["max_days"] = ctx.accounts.token_max_lifetime.days
         shown["default_days"] = ctx.accounts.token_lifetime.days
+    elif tab == "notifications":
+        shown["copies"] = inbox.copy_settings(ctx, who.user)
+        shown["kinds"] = [(k, KIND_LABELS[k]) for k in NotificationKind]
+        shown["channels"] = list(CopyChannel)
     return render(
         request,
         "account.html",
@@ -366,3 +373,49 @@ def revoke_user_token(request: Request, user_id: PathId, token_id: PathId, csrf:
         return tokens.revoke_api_token(ctx, actor, token_id, owner=target)
 
     return _user_change(request, user_id, csrf, revoke)
+
+
+# --- which notifications also come by e-mail or SMS ---
+
+
+@router.get("/ui/account/notifications")
+def notification_settings_page(request: Request, saved: str = "") -> Response:
+    return _page(request, signed_in(request), "notifications", saved=saved == "1")
+
+
+def _copies(values: list[str]) -> set[tuple[NotificationKind, CopyChannel]]:
+    """The ticked boxes, each "kind:channel"."""
+    chosen = set()
+    for value in values[: 2 * len(NotificationKind)]:
+        kind, _, channel = value.partition(":")
+        if kind not in {k.value for k in NotificationKind} or channel not in {c.value for c in CopyChannel}:
+            raise ValidationFailed("Choose among the offered kinds and channels.", field="copy")
+        chosen.add((NotificationKind(kind), CopyChannel(channel)))
+    return chosen
+
+
+@router.post("/ui/account/notifications")
+async def save_notification_settings(request: Request) -> Response:
+    """The form: ticked `copy` boxes; a new e-mail address or mobile number (blank: kept), or
+    `forget_email`/`forget_phone` to remove them."""
+    who = signed_in(request)
+    try:
+        form = await request.form()
+        fields = await form_fields(request)  # refuses a NUL anywhere, naming the field
+    except DomainError as exc:
+        return refused(request, who.user, exc, partial(_page, request, who, "notifications"))
+    values = [v for v in form.getlist("copy") if isinstance(v, str)]
+
+    def save(ctx: Context, me: SignedIn) -> object:
+        email = "" if fields.get("forget_email") else (fields.get("email") or None)
+        phone = "" if fields.get("forget_phone") else (fields.get("phone") or None)
+        return inbox.save_copy_settings(ctx, me.user, _copies(values), email=email, phone=phone)
+
+    return run_action(
+        request,
+        who.user,
+        fields.get("csrf", ""),
+        lambda ctx: save(ctx, who),
+        then="/ui/account/notifications?saved=1",
+        redisplay=partial(_page, request, who, "notifications"),
+    )

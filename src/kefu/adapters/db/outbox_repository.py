@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from kefu.adapters.data_protection import DataKeys
-from kefu.adapters.db.tables import notifications, outbox
+from kefu.adapters.db.tables import outbox
 from kefu.adapters.db.types import UTCDateTime
 from kefu.domain.notifications import MAX_ATTEMPTS, Message
 
@@ -97,18 +97,3 @@ class SqlOutboxRepository:
         else:
             values["deliver_after"] = retry_at
         self.conn.execute(update(outbox).where(outbox.c.id == message_id).values(values))
-
-    def add_notifications(self, messages: list[Message], at: datetime) -> None:
-        rows = [
-            {
-                "user_id": m.recipient_user_id,
-                "created_at": at,
-                "work_order_id": m.work_order_id,
-                "template": m.template,
-                "payload": m.payload,
-            }
-            for m in messages
-            if m.recipient_user_id
-        ]
-        if rows:
-            self.conn.execute(insert(notifications), rows)

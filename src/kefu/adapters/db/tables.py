@@ -86,6 +86,9 @@ users = Table(
     # Accounts (R32): an administrator may ask for a new password at the next login.
     Column("must_change_password", Boolean, nullable=False, server_default=text("false")),
     Column("password_changed_at", UTCDateTime),
+    # Where notifications may also reach the user (staff notifications by e-mail or SMS); masked in reads.
+    Column("email", String(200)),
+    Column("phone", String(32)),
     Index(None, "team_id", "open_assigned"),
 )
 
@@ -438,6 +441,22 @@ notifications = Table(
     Column("payload", Json, nullable=False),
     Column("read_at", UTCDateTime),
     Index(None, "user_id", "id"),
+    # The bell's unread count on every page.
+    Index(
+        "ix_notifications_unread",
+        "user_id",
+        postgresql_where=text("read_at IS NULL"),
+        sqlite_where=text("read_at IS NULL"),
+    ),
+)
+
+#: Which kinds of notification also go to a user by e-mail or SMS (a row per kind and channel chosen).
+notification_preferences = Table(
+    "notification_preferences",
+    metadata,
+    Column("user_id", BigId, ForeignKey("users.id"), primary_key=True),
+    Column("kind", String(40), primary_key=True),
+    Column("channel", String(10), primary_key=True),
 )
 
 

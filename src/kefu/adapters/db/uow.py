@@ -16,6 +16,7 @@ from kefu.adapters.db.customer_repository import SqlCustomerRepository
 from kefu.adapters.db.dispatch_repository import SqlDispatchRepository
 from kefu.adapters.db.idempotency_repository import SqlIdempotencyRepository
 from kefu.adapters.db.lockout_repository import SqlLockoutRepository
+from kefu.adapters.db.notification_repository import SqlNotificationRepository
 from kefu.adapters.db.org_repository import SqlOrgRepository
 from kefu.adapters.db.outbox_repository import SqlOutboxRepository
 from kefu.adapters.db.password_repository import SqlPasswordResetRepository
@@ -55,6 +56,7 @@ class SqlUnitOfWork:
     idempotency: SqlIdempotencyRepository
     sla: SqlSlaRepository
     outbox: SqlOutboxRepository
+    notifications: SqlNotificationRepository
     dispatches: SqlDispatchRepository
     visits: SqlVisitRepository
     checklists: SqlChecklistRepository
@@ -103,6 +105,7 @@ class SqlUnitOfWork:
         self.idempotency = SqlIdempotencyRepository(conn)
         self.sla = SqlSlaRepository(conn)
         self.outbox = SqlOutboxRepository(conn, self.keys)
+        self.notifications = SqlNotificationRepository(conn)
         self.dispatches = SqlDispatchRepository(conn)
         self.visits = SqlVisitRepository(conn)
         self.checklists = SqlChecklistRepository(conn)

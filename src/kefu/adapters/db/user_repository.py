@@ -72,6 +72,8 @@ def user_of_row(row: Any) -> User:
         # With the changes not folded yet, where the query asked for them (not on the auth path).
         open_assigned=row.load if "load" in row._fields else row.open_assigned,
         must_change_password=row.must_change_password,
+        email=row.email,
+        phone=row.phone,
     )
 
 

@@ -20,10 +20,8 @@ from datetime import datetime
 
 from kefu.domain.dispatch import Dispatch, HopStatus
 from kefu.domain.errors import N_, ConcurrentUpdate, PermissionDenied, StateConflict, ValidationFailed
-from kefu.domain.notifications import Message
 from kefu.domain.org import Permission, Role, Team, User
-from kefu.domain.workorders import OPEN_STATUS_VALUES, Priority, Status, WorkOrder
-from kefu.services import inbox
+from kefu.domain.workorders import OPEN_STATUS_VALUES, Status, WorkOrder
 from kefu.services.access import scope
 from kefu.services.access.authz import require
 from kefu.services.changes import changing, changing_part, move
@@ -123,8 +121,7 @@ def dispatch_work_order(
             deadline_at=sla.hop_deadline(ctx, uow, wo, now),
         )
         uow.dispatches.add(hop)
-        wo.record(hop.sent_event())
-        uow.outbox.add(_tell_receivers(ctx, uow, hop, wo, "hop_received", now))
+        wo.record(hop.sent_event())  # its receivers are told (kefu.services.notifications.making)
     return hop
 
 
@@ -166,13 +163,11 @@ def _no_open_children(uow: UnitOfWork, hop: Dispatch) -> None:
         )
 
 
-def _back_to_sender(
-    ctx: Context, uow: UnitOfWork, hop: Dispatch, wo: WorkOrder, actor: User, note: str, now: datetime
-) -> None:
-    """A top-level hop that comes back returns the work order to its owning party."""
+def _back_to_sender(ctx: Context, hop: Dispatch, wo: WorkOrder, actor: User, note: str, now: datetime) -> None:
+    """A top-level hop that comes back returns the work order to its owning party (the sender is
+    told by the notifications that follow the hop's event)."""
     if hop.parent_id is None:
         move(ctx, wo, Status.RETURNED, actor_id=actor.id or 0, at=now, note=note)
-    uow.outbox.add(_messages(ctx, [hop.sender_user_id], "hop_answered", hop, wo, now))
 
 
 def reject_dispatch(
@@ -182,7 +177,7 @@ def reject_dispatch(
     with _answering(ctx, actor, dispatch_id, expected_version) as (uow, hop, wo, now):
         _no_open_children(uow, hop)
         wo.record(hop.reject(actor_id=actor.id or 0, at=now, reason=reason))
-        _back_to_sender(ctx, uow, hop, wo, actor, hop.answer or "", now)
+        _back_to_sender(ctx, hop, wo, actor, hop.answer or "", now)
     return hop
 
 
@@ -194,7 +189,7 @@ def return_dispatch(
     with _answering(ctx, actor, dispatch_id, expected_version) as (uow, hop, wo, now):
         _no_open_children(uow, hop)
         wo.record(hop.return_result(actor_id=actor.id or 0, at=now, result=result))
-        _back_to_sender(ctx, uow, hop, wo, actor, hop.answer or "", now)
+        _back_to_sender(ctx, hop, wo, actor, hop.answer or "", now)
     return hop
 
 
@@ -210,30 +205,8 @@ def return_held_hop(
     wo.record(hop.return_result(actor_id=actor.id or 0, at=now, result=result))
     if not uow.dispatches.save(hop, version):
         raise ConcurrentUpdate(number=wo.number, current="?", expected=version)
-    _back_to_sender(ctx, uow, hop, wo, actor, result, now)
+    _back_to_sender(ctx, hop, wo, actor, result, now)
     return hop
-
-
-def _messages(
-    ctx: Context, recipients: list[int], template: str, hop: Dispatch, wo: WorkOrder, now: datetime
-) -> list[Message]:
-    payload = {
-        "dispatch_id": hop.id,
-        "status": hop.status.value,
-        "deadline_at": hop.deadline_at.isoformat() if hop.deadline_at else None,
-    }
-    return inbox.to_staff(ctx, wo, recipients, template, payload, now, urgent=wo.priority is Priority.P1)
-
-
-def _tell_receivers(
-    ctx: Context, uow: UnitOfWork, hop: Dispatch, wo: WorkOrder, template: str, now: datetime
-) -> list[Message]:
-    roles = (*routing.HANDLER_ROLES, Role.SUPERVISOR)
-    if hop.receiver_team_id is not None:
-        people = uow.users.find(roles=roles, team_id=hop.receiver_team_id)
-    else:  # an organisation's reception decides who takes it: its supervisors hear of it
-        people = uow.users.find(roles=(Role.SUPERVISOR,), organisation_id=hop.receiver_org_id)
-    return _messages(ctx, [p.id for p in people if p.id is not None], template, hop, wo, now)
 
 
 # --- reading -------------------------------------------------------------------------------------

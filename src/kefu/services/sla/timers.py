@@ -8,13 +8,13 @@ from datetime import datetime
 from kefu.domain.calendars import BusinessCalendar
 from kefu.domain.contacts import Contact, Direction
 from kefu.domain.events import EventKind
-from kefu.domain.notifications import MAX_ATTEMPTS, Message, retry_delay
+from kefu.domain.notifications import MAX_ATTEMPTS, Message, NotificationKind, retry_delay
 from kefu.domain.org import Role, Team
 from kefu.domain.sla import ClockRecord, EscalationLevel, Notify, SlaPolicy
 from kefu.domain.workorders import Channel, WorkOrder
-from kefu.services import inbox
 from kefu.services.access.system import system_id
 from kefu.services.context import Context
+from kefu.services.notifications import making
 from kefu.services.ports import Outgoing, SendFailed, UnitOfWork
 from kefu.services.sla.clocks import BREACH, clock_event, setup
 
@@ -189,12 +189,20 @@ def _notify(
         elif target is Notify.HQ_QUALITY:
             recipients += directory.people(Role.QUALITY)
     payload = {"clock": record.state.name.value, "at": at.isoformat(), "priority": wo.priority.value, "level": level}
-    return inbox.to_staff(ctx, wo, recipients, template, payload, ctx.clock.now(), urgent=urgent)
+    # An escalation level before the deadline is an escalation; at or past it, a breach (with its level).
+    kind = (
+        NotificationKind.SLA_ESCALATED
+        if level is not None and template == "sla_warning"
+        else NotificationKind(template)
+    )
+    return making.to_staff(ctx, directory.uow, wo, kind, recipients, payload, ctx.clock.now(), urgent=urgent)
 
 
 def deliver_outbox(ctx: Context, *, limit: int = 500) -> int:
-    """Deliver what is due: in-app messages to their recipients' inboxes, messages to customers
-    through their channel's adapter (each sent one is stored as an outbound contact). What fails is
+    """Deliver what is due: in-app messages to their recipients' inboxes
+    (`kefu.services.notifications.making.deliver`), messages to customers through their channel's
+    adapter (each sent one is stored as an outbound contact), and the copies of staff notifications
+    by e-mail or SMS through the same adapters (no contact: they are not the customer's). What fails is
     tried again with a growing delay (`retry_delay`) and given up after MAX_ATTEMPTS.
 
     At least once: a message whose send succeeded but whose commit was lost goes out again — with
@@ -202,9 +210,7 @@ def deliver_outbox(ctx: Context, *, limit: int = 500) -> int:
     with ctx.uow(write=True) as uow:
         now = ctx.clock.now()
         due = uow.outbox.claim_due(now, limit)
-        inbox = [m for m in due if m.channel == "inbox"]
-        uow.outbox.add_notifications(inbox, now)
-        sent = [m.id for m in inbox if m.id is not None]
+        sent = making.deliver(uow, due, now)
         for message in (m for m in due if m.channel != "inbox"):
             assert message.id is not None
             sender = ctx.senders.get(message.channel)
@@ -230,6 +236,8 @@ def deliver_outbox(ctx: Context, *, limit: int = 500) -> int:
                 )
                 continue
             sent.append(message.id)
+            if message.payload.get("staff"):
+                continue
             uow.channels.add_contact(
                 Contact(
                     id=None,

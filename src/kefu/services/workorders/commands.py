@@ -26,6 +26,7 @@ from kefu.services.changes import changing, move, store
 from kefu.services.channels import notify
 from kefu.services.context import Context
 from kefu.services.dispatch import routing
+from kefu.services.notifications import making
 from kefu.services.ports import UnitOfWork
 from kefu.services.sla import clocks as sla
 
@@ -143,7 +144,9 @@ def open_work_order(ctx: Context, uow: UnitOfWork, actor: User, new: NewWorkOrde
         routing.route_new(ctx, uow, work_order, profile, now)
     plan = sla.announce(ctx, uow, work_order, profile)
     clocks = sla.prepare(ctx, uow, work_order, plan)
+    pending = list(work_order.events)
     stored = uow.work_orders.add(work_order, day=day)
+    making.follow(ctx, uow, stored, pending, actor_id=actor.id)
     sla.start(uow, stored, clocks)
     if new.call_id is not None:
         cti_link(ctx, uow, stored, new.call_id, plan, now)
