@@ -5,6 +5,7 @@ filters, marking read; hostile input is refused naming the field and stores noth
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -43,10 +44,10 @@ def _mention(c: TestClient, k: Kefu, author: Actor, number: str, *whom: Actor) -
         pass
 
 
-def _mine(c: TestClient, who: Actor, **params: str) -> dict[str, object]:
+def _mine(c: TestClient, who: Actor, **params: str) -> dict[str, Any]:
     r = c.get("/api/v1/notifications", headers=who.headers, params=params)
     assert r.status_code == 200, r.text
-    page: dict[str, object] = r.json()
+    page: dict[str, Any] = r.json()
     return page
 
 
@@ -64,12 +65,12 @@ def test_own_notifications_newest_first_filtered_paged_and_marked_read(c: TestCl
     assert items[0]["id"] > items[1]["id"] and {n["kind"] for n in items} == {"mention"}
     assert items[0]["work_order"] == number and items[0]["read"] is False and items[0]["label"] == "Mentioned in a note"
     rest = _mine(c, me, limit="2", cursor=str(page["next_cursor"]))
-    assert len(rest["items"]) == 1 and rest["next_cursor"] is None  # type: ignore[arg-type]
+    assert len(rest["items"]) == 1 and rest["next_cursor"] is None
     assert not _mine(c, me, kind="assigned")["items"]
-    assert len(_mine(c, me, kind="mention")["items"]) == 3  # type: ignore[arg-type]
+    assert len(_mine(c, me, kind="mention")["items"]) == 3
 
     # Another user's notification does not exist for me; mine is marked read.
-    theirs = _mine(c, other)["items"][0]["id"]  # type: ignore[index]
+    theirs = _mine(c, other)["items"][0]["id"]
     r = c.post(f"/api/v1/notifications/{theirs}/read", headers=me.headers)
     assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
     assert _mine(c, other)["unread"] == 1
@@ -77,7 +78,7 @@ def test_own_notifications_newest_first_filtered_paged_and_marked_read(c: TestCl
     r = c.post(f"/api/v1/notifications/{first}/read", headers=me.headers)
     assert r.status_code == 200 and r.json()["read"] is True and r.json()["read_at"]
     assert _mine(c, me)["unread"] == 2
-    assert first not in [n["id"] for n in _mine(c, me, unread="true")["items"]]  # type: ignore[union-attr]
+    assert first not in [n["id"] for n in _mine(c, me, unread="true")["items"]]
     assert c.post(f"/api/v1/notifications/{first}/read", headers=me.headers).status_code == 200  # again: still read
 
     r = c.post("/api/v1/notifications/read-all", headers=me.headers)

@@ -192,6 +192,32 @@ ROUTES: dict[tuple[str, str], Probe] = {
     ("POST", "/ui/filters/{filter_id}/delete"): P(
         "own", "other", lambda w, c, me: Req("POST", f"/ui/filters/{w.filter_id}/delete", form={})
     ),
+    # Notifications: one's own only; another user's by id does not exist (A's agent's is tried).
+    ("GET", "/api/v1/notifications"): P("own", "self", lambda w, c, me: Req("GET", "/api/v1/notifications")),
+    ("POST", "/api/v1/notifications/read-all"): P(
+        "own", "self", lambda w, c, me: Req("POST", "/api/v1/notifications/read-all")
+    ),
+    ("POST", "/api/v1/notifications/{notification_id}/read"): P(
+        "own", "other", lambda w, c, me: Req("POST", f"/api/v1/notifications/{w.notification_id}/read")
+    ),
+    ("GET", "/api/v1/me/notification-settings"): P(
+        "own", "self", lambda w, c, me: Req("GET", "/api/v1/me/notification-settings")
+    ),
+    ("PUT", "/api/v1/me/notification-settings"): P(
+        "own", "self", lambda w, c, me: Req("PUT", "/api/v1/me/notification-settings", json={"copies": {}})
+    ),
+    ("GET", "/ui/notifications"): P("own", "self", lambda w, c, me: Req("GET", "/ui/notifications")),
+    ("GET", "/ui/notifications/bell"): P("own", "self", lambda w, c, me: Req("GET", "/ui/notifications/bell")),
+    ("POST", "/ui/notifications/read-all"): P(
+        "own", "self", lambda w, c, me: Req("POST", "/ui/notifications/read-all", form={})
+    ),
+    ("POST", "/ui/notifications/{notification_id}/read"): P(
+        "own", "other", lambda w, c, me: Req("POST", f"/ui/notifications/{w.notification_id}/read", form={})
+    ),
+    ("GET", "/ui/account/notifications"): P("own", "self", lambda w, c, me: Req("GET", "/ui/account/notifications")),
+    ("POST", "/ui/account/notifications"): P(
+        "own", "self", lambda w, c, me: Req("POST", "/ui/account/notifications", form={})
+    ),
     # One's own account (main's accounts work): every signed-in user, for itself only — the routes
     # name no user. Changing the password to itself is refused (422) after the permission checks.
     ("GET", "/api/v1/me/sessions"): P("own", "self", lambda w, c, me: Req("GET", "/api/v1/me/sessions")),

@@ -7,11 +7,12 @@ role has a user in the HQ, in province B and at the vendor, with an API token an
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from kefu.bootstrap import Kefu
 from kefu.domain.contacts import Attachment
+from kefu.domain.notifications import Message, NotificationFilter
 from kefu.domain.org import Organisation, OrganisationKind, Role, TeamFunction, User
 from kefu.domain.routing import RoutingRule
 from kefu.domain.sla import Conditions
@@ -93,6 +94,7 @@ class World:
     filter_id: int  # a saved filter of A's agent
     policy_id: int
     tag: str
+    notification_id: int = 0  # a notification of A's agent (about A1)
     #: What must never reach anyone outside A's scope (the sibling province; the vendor, except what
     #: comes with the work order dispatched to it — see `hidden_from`).
     secrets_of_a: list[str] = field(default_factory=list)
@@ -275,6 +277,12 @@ def build_world(k: Kefu) -> World:
         ),
     )
     workspace.save_filter(ctx, a_agent, f"甲过滤{tag}", "status=open")
+    with ctx.uow(write=True) as uow:  # as the worker delivers it: A's agent was mentioned on A1
+        now = ctx.clock.now()
+        mention = Message("inbox", "mention", now, now, {"number": a1_number}, recipient_user_id=a_agent.id)
+        uow.notifications.add([replace(mention, work_order_id=a1_id)], now)
+        notification_id = uow.notifications.of_user(a_agent.id or 0, NotificationFilter(), 1)[0].id
+        uow.commit()
     filter_id = workspace.saved_filters(ctx, a_agent)[0].id
     with ctx.uow() as uow:
         policy_id = uow.sla.policies()[-1].id
@@ -304,6 +312,7 @@ def build_world(k: Kefu) -> World:
         filter_id=filter_id,
         policy_id=policy_id,
         tag=tag,
+        notification_id=notification_id,
     )
     world.secrets_of_a = [
         a1_number,
