@@ -145,6 +145,12 @@ def test_settings_keep_remove_and_mask_the_addresses(c: TestClient, told: Kefu) 
     )
     assert r.status_code == 200, r.text
     assert r.json()["phone"] == "138****8000" and r.json()["email"] == "d***@centre.example"
+    # An administrator reading the user sees them masked too.
+    admin = make_actor(told, Role.ADMIN)
+    listed = c.get("/api/v1/users", headers=admin.headers)
+    assert listed.status_code == 200 and "13800138000" not in listed.text and "duty@centre.example" not in listed.text
+    row = next(u for u in listed.json() if u["id"] == me.id)
+    assert row["phone"] == "138****8000" and row["email"] == "d***@centre.example"
     # Absent: kept; "": removed (a channel still chosen needs its address).
     r = c.put(url, headers=me.headers, json={"copies": {"sla_breached": ["sms"]}, "email": ""})
     assert r.status_code == 200 and r.json()["email"] is None and r.json()["phone"] == "138****8000"

@@ -192,3 +192,40 @@ def test_copies_go_by_sms_and_email_as_each_user_chose(
         row["channels"]
         for row in c.get("/api/v1/me/notification-settings", headers=p.engineer.headers).json()["copies"]
     )
+
+
+def test_moved_into_a_queue_or_routed_to_someone_at_registration(
+    channel_client: TestClient, channel_kefu: Kefu
+) -> None:
+    c, k = channel_client, channel_kefu
+    p = Province(c, k)
+    # Moved by the supervisor into the field team's queue (nobody handles it yet): the lead is told.
+    number = new_work_order(c, p.agent, new_customer(c, p.agent)["id"])["number"]
+    r = c.post(
+        f"/api/v1/work-orders/{number}/assignment",
+        headers=p.supervisor.headers,
+        json={"team_id": p.field, "handler_id": None, "reason": "需要现场"},
+    )
+    assert r.status_code == 200, r.text
+    kinds = _kinds(c, k, p, number)
+    assert kinds[p.lead.username] == ["dispatched"]
+    assert not kinds[p.engineer.username] and not kinds[p.supervisor.username] and not kinds[p.stranger.username]
+    assert _told(c, k, p.lead, number)[0]["details"]["team_id"] == p.field
+
+    # A routing rule gives new work orders of a region to the field team's engineer: registering
+    # tells the engineer it is theirs, and nobody of the queue.
+    admin = make_actor(k, Role.ADMIN)
+    region = f"天河{secrets.token_hex(3)}"
+    rule = {
+        "name": f"现场规则{region}",
+        "position": 1,
+        "team_id": p.field,
+        "strategy": "least_loaded",
+        "conditions": {"regions": [region]},
+    }
+    assert c.post("/api/v1/routing-rules", headers=admin.headers, json=rule).status_code == 201, rule
+    routed = new_work_order(c, p.agent, new_customer(c, p.agent, region=region)["id"])
+    assert routed["handler_id"] == p.engineer.id, routed
+    kinds = _kinds(c, k, p, routed["number"])
+    assert kinds[p.engineer.username] == ["assigned"]
+    assert not kinds[p.lead.username] and not kinds[p.agent.username]

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from kefu.api.deps import Ctx, CurrentUser, Id
 from kefu.api.schemas import MAX_ID, Strict
+from kefu.domain.customers import mask_email, mask_phone
 from kefu.domain.org import Role, User
 from kefu.services.access import accounts, users
 
@@ -27,6 +28,8 @@ class UserOut(BaseModel):
     team_id: int | None
     active: bool
     created_at: datetime
+    email: str | None = Field(default=None, description="where copies of notifications go (masked)")
+    phone: str | None = Field(default=None, description="where text messages go (masked)")
 
     @classmethod
     def of(cls, u: User) -> UserOut:
@@ -39,6 +42,8 @@ class UserOut(BaseModel):
             team_id=u.team_id,
             active=u.active,
             created_at=u.created_at,
+            email=mask_email(u.email) if u.email else None,
+            phone=mask_phone(u.phone) if u.phone else None,
         )
 
 

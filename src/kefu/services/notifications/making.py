@@ -129,22 +129,24 @@ def follow(
     events: Sequence[WorkOrderEvent] | None = None,
     *,
     actor_id: int | None = None,
+    opening: bool = False,
 ) -> None:
     """Inside a change: the notifications its events make (default: the work order's pending
-    events), written to the outbox in the same transaction. `actor_id`: who made the change."""
+    events), written to the outbox in the same transaction. `actor_id`: who made the change;
+    `opening`: the work order is being registered (its routing into a queue tells nobody)."""
     messages: list[Message] = []
     now = ctx.clock.now()
     urgent = wo.priority is Priority.P1
     for event in wo.events if events is None else events:
         acted = {actor_id, event.actor_id}  # the system signs some events on the actor's behalf
-        for kind, recipients, payload in _made_by(uow, wo, event):
+        for kind, recipients, payload in _made_by(uow, wo, event, opening):
             told = [r for r in recipients if r not in acted]
             messages += to_staff(ctx, uow, wo, kind, told, payload, now, urgent=urgent)
     uow.outbox.add(messages)
 
 
 def _made_by(
-    uow: UnitOfWork, wo: WorkOrder, e: WorkOrderEvent
+    uow: UnitOfWork, wo: WorkOrder, e: WorkOrderEvent, opening: bool
 ) -> list[tuple[NotificationKind, list[int | None], dict[str, Any]]]:
     """The notifications one event makes: (kind, candidate recipients, payload)."""
     data = e.data
@@ -156,7 +158,7 @@ def _made_by(
         payload = {"dispatch_id": data.get("dispatch_id"), "status": HOP_ANSWERS[e.kind]}
         return [(NotificationKind.HOP_ANSWERED, [hop.sender_user_id] if hop else [], payload)]
     if e.kind in (EventKind.HANDLER_CHANGED, EventKind.ROUTED, EventKind.TEAM_CHANGED):
-        return _placed(uow, e)
+        return _placed(uow, e, opening)
     if e.kind is EventKind.NOTE_ADDED and e.visibility == "internal" and e.note:
         named = [uow.users.get_by_username(name) for name in mentioned_usernames(e.note)]
         author = uow.users.get(e.actor_id)
@@ -172,9 +174,11 @@ def _made_by(
     return []
 
 
-def _placed(uow: UnitOfWork, e: WorkOrderEvent) -> list[tuple[NotificationKind, list[int | None], dict[str, Any]]]:
-    """Assigned to someone (they are told), or put in a team's queue by someone (its supervisors
-    are told; routing a new work order into a queue tells nobody: the queue shows it)."""
+def _placed(
+    uow: UnitOfWork, e: WorkOrderEvent, opening: bool
+) -> list[tuple[NotificationKind, list[int | None], dict[str, Any]]]:
+    """Assigned to someone (they are told), or moved into a team's queue (its supervisors are told;
+    a new work order routed into a queue tells nobody: the queue shows and counts it)."""
     data = e.data
     if e.kind is EventKind.TEAM_CHANGED:
         team, handler, before = data.get("to"), None, data.get("from")
@@ -184,7 +188,7 @@ def _placed(uow: UnitOfWork, e: WorkOrderEvent) -> list[tuple[NotificationKind, 
         if handler == data.get("from_handler"):
             return []
         return [(NotificationKind.ASSIGNED, [handler], {"team_id": team})]
-    if team is None or team == before or (e.kind is EventKind.ROUTED and data.get("from_handler") is None):
+    if team is None or team == before or opening:
         return []
     return [(NotificationKind.DISPATCHED, _supervisors(uow, team), {"team_id": team})]
 

@@ -146,7 +146,7 @@ def open_work_order(ctx: Context, uow: UnitOfWork, actor: User, new: NewWorkOrde
     clocks = sla.prepare(ctx, uow, work_order, plan)
     pending = list(work_order.events)
     stored = uow.work_orders.add(work_order, day=day)
-    making.follow(ctx, uow, stored, pending, actor_id=actor.id)
+    making.follow(ctx, uow, stored, pending, actor_id=actor.id, opening=True)
     sla.start(uow, stored, clocks)
     if new.call_id is not None:
         cti_link(ctx, uow, stored, new.call_id, plan, now)
