@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi import FastAPI
@@ -13,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from kefu.app import create_app
 from kefu.bootstrap import Kefu
+from kefu.domain.clock import FixedClock
 from kefu.domain.org import Role
 from kefu.services.sla.timers import deliver_outbox
 from tests.support.databases import Database
@@ -168,3 +170,21 @@ def test_copies_are_chosen_on_my_account(told_app: FastAPI, told: Kefu) -> None:
             r.status_code == 303
             and page.get("/api/v1/me/notification-settings", headers=me.headers).json()["phone"] is None
         )
+
+
+def test_the_bells_polling_keeps_no_idle_session_alive_and_stops_when_it_ends(database: Database, kefu: Kefu) -> None:
+    clock = FixedClock(datetime.now(UTC))
+    k = make_kefu(database.url, clock=clock, session_idle_minutes=30, quiet_hours="")
+    agent = make_actor(k, Role.AGENT)
+    poll = {"HX-Request": "true"}
+    with TestClient(create_app(k), base_url="http://127.0.0.1") as user:
+        login(user, agent.username)
+        for _ in range(3):  # the tab stays open: the bell asks every few minutes, nobody clicks
+            clock.advance(timedelta(minutes=9))
+            assert user.get("/ui/notifications/bell", headers=poll).status_code == 200
+        # 31 minutes without a request of the user's own: the session has ended.
+        clock.advance(timedelta(minutes=4))
+        r = user.get("/ui/notifications/bell", headers=poll, follow_redirects=False)
+        assert r.status_code == 286 and not r.text  # HTMX stops polling; no login page in the top bar
+        assert user.get("/ui/work-orders", follow_redirects=False).status_code == 303
+    k.engine.dispose()

@@ -99,9 +99,10 @@ def locale_of(request: Request) -> str:
     return chosen if chosen in LOCALES else str(request.app.state.kefu.settings.default_locale)
 
 
-def page_user(request: Request) -> User:
-    """The user of the request's complete session (LoginRequired, LoginStepDue otherwise)."""
-    return signed_in(request).user
+def page_user(request: Request, *, touch: bool = True) -> User:
+    """The user of the request's complete session (LoginRequired, LoginStepDue otherwise);
+    `touch=False` for what a page asks by itself (polling), which keeps no idle session alive."""
+    return signed_in(request, touch=touch).user
 
 
 @dataclass(frozen=True)
@@ -111,13 +112,13 @@ class SignedIn:
     step: Stage | None  # the login step the session waits at (None: complete)
 
 
-def signed_in(request: Request, *, step: Stage | None = None) -> SignedIn:
+def signed_in(request: Request, *, step: Stage | None = None, touch: bool = True) -> SignedIn:
     """The request's session: a complete one, or one waiting at `step` (the page of that step asks)."""
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         raise LoginRequired()
     ctx = context_of(request)
-    if (access := sessions.current(ctx, token)) is not None:
+    if (access := sessions.current(ctx, token, touch=touch)) is not None:
         return SignedIn(access.user, access.token_id, None)
     if (waiting := sessions.pending(ctx, token)) is None:
         raise LoginRequired()

@@ -13,17 +13,25 @@ from kefu.domain.errors import DomainError, ValidationFailed
 from kefu.domain.notifications import KIND_LABELS, NotificationFilter, NotificationKind
 from kefu.domain.org import User
 from kefu.services.notifications import inbox
-from kefu.web.kit import PathId, context_of, page_user, refused, render, run_action
+from kefu.web.kit import LoginRequired, LoginStepDue, PathId, context_of, page_user, refused, render, run_action
 
 router = APIRouter(include_in_schema=False)
 
 PAGE = 50
+STOP_POLLING = 286  # HTMX: stop the polling trigger of the element that asked
 
 
 @router.get("/ui/notifications/bell")
 def bell(request: Request) -> Response:
-    """The bell with the unread count (the top bar asks for it on load and every 30 s)."""
-    user = page_user(request)
+    """The bell with the unread count (the top bar asks for it on load and every 30 s). The polling
+    keeps no idle session alive; once the session has ended it stops (HTMX's 286) instead of
+    drawing the login page into the top bar."""
+    try:
+        user = page_user(request, touch=False)
+    except (LoginRequired, LoginStepDue):
+        if request.headers.get("HX-Request") == "true":
+            return Response(status_code=STOP_POLLING)
+        raise
     return render(request, "_bell.html", unread=inbox.unread_count(context_of(request), user))
 
 

@@ -136,12 +136,13 @@ def pending(ctx: Context, token: str) -> Pending | None:
     return Pending(grant.user, grant.token_id, Stage(grant.stage))
 
 
-def current(ctx: Context, token: str) -> Access | None:
+def current(ctx: Context, token: str, *, touch: bool = True) -> Access | None:
     """The complete, live session `token` opens, or None.
 
     Checked in the database at most once per cache TTL; that check ends a session idle too long,
     sends a user whose role now requires a second factor they lack back to enrolment, and writes
-    "last seen" (at most once a minute)."""
+    "last seen" (at most once a minute). `touch=False`: a request the page makes by itself (the
+    bell's polling), which must not keep an idle session alive: nothing is written or cached."""
     key = f"session:{token_hash(token)}"
     if (cached := ctx.caches.tokens.get(key)) is not None:
         return cached
@@ -158,6 +159,8 @@ def current(ctx: Context, token: str) -> Access | None:
                 uow.tokens.set_stage(grant.token_id, Stage.ENROL, expires_at=now + STEP_TIME)
             uow.commit()
         return None
+    if not touch:
+        return Access(grant.user, grant.token_id)
     if grant.last_seen_at is None or now - grant.last_seen_at >= TOUCH_EVERY:
         with ctx.uow(write=True) as uow:
             uow.tokens.touch(grant.token_id, now)
