@@ -229,3 +229,35 @@ def test_moved_into_a_queue_or_routed_to_someone_at_registration(
     kinds = _kinds(c, k, p, routed["number"])
     assert kinds[p.engineer.username] == ["assigned"]
     assert not kinds[p.lead.username] and not kinds[p.agent.username]
+
+
+def test_a_vendor_hears_of_what_was_dispatched_to_it_and_of_notes_it_may_read(
+    channel_client: TestClient, channel_kefu: Kefu
+) -> None:
+    c, k = channel_client, channel_kefu
+    p = Province(c, k)
+    admin = make_actor(k, Role.ADMIN)
+    vendor = new_organisation(c, admin, "终端厂商", "vendor")
+    vendor_team = new_team(c, admin, vendor, "厂商热线", "reception")
+    vendor_agent = make_actor(k, Role.AGENT, vendor_team)
+    vendor_colleague = make_actor(k, Role.AGENT, vendor_team)
+    number = new_work_order(c, p.agent, new_customer(c, p.agent)["id"])["number"]
+    # Before the dispatch the vendor may not see the work order: an @mention tells it nothing.
+    note = {"body": f"@{vendor_agent.username} 请协助"}
+    assert c.post(f"/api/v1/work-orders/{number}/notes", headers=p.agent.headers, json=note).status_code == 201
+    assert _told(c, k, vendor_agent, number) == []
+
+    r = c.post(
+        f"/api/v1/work-orders/{number}/dispatches",
+        headers=p.agent.headers,
+        json={"to_team_id": vendor_team, "instruction": "请检查终端"},
+    )
+    assert r.status_code == 201, r.text
+    assert [n["kind"] for n in _told(c, k, vendor_agent, number)] == ["dispatched"]
+    # The operator's internal notes stay the operator's: mentioning the vendor's agent there tells
+    # it nothing it could not read; a note of the vendor's own people does.
+    assert c.post(f"/api/v1/work-orders/{number}/notes", headers=p.agent.headers, json=note).status_code == 201
+    assert [n["kind"] for n in _told(c, k, vendor_agent, number)] == ["dispatched"]
+    own = {"body": f"@{vendor_agent.username} 我来看"}
+    assert c.post(f"/api/v1/work-orders/{number}/notes", headers=vendor_colleague.headers, json=own).status_code == 201
+    assert sorted(n["kind"] for n in _told(c, k, vendor_agent, number)) == ["dispatched", "mention"]

@@ -139,14 +139,14 @@ def follow(
     urgent = wo.priority is Priority.P1
     for event in wo.events if events is None else events:
         acted = {actor_id, event.actor_id}  # the system signs some events on the actor's behalf
-        for kind, recipients, payload in _made_by(uow, wo, event, opening):
+        for kind, recipients, payload in _made_by(ctx, uow, wo, event, opening):
             told = [r for r in recipients if r not in acted]
             messages += to_staff(ctx, uow, wo, kind, told, payload, now, urgent=urgent)
     uow.outbox.add(messages)
 
 
 def _made_by(
-    uow: UnitOfWork, wo: WorkOrder, e: WorkOrderEvent, opening: bool
+    ctx: Context, uow: UnitOfWork, wo: WorkOrder, e: WorkOrderEvent, opening: bool
 ) -> list[tuple[NotificationKind, list[int | None], dict[str, Any]]]:
     """The notifications one event makes: (kind, candidate recipients, payload)."""
     data = e.data
@@ -160,10 +160,15 @@ def _made_by(
     if e.kind in (EventKind.HANDLER_CHANGED, EventKind.ROUTED, EventKind.TEAM_CHANGED):
         return _placed(uow, e, opening)
     if e.kind is EventKind.NOTE_ADDED and e.visibility == "internal" and e.note:
-        named = [uow.users.get_by_username(name) for name in mentioned_usernames(e.note)]
         author = uow.users.get(e.actor_id)
-        by = {"by": author.display_name} if author is not None else {}
-        return [(NotificationKind.MENTION, [u.id for u in named if u is not None], by)]
+        named = [u for name in mentioned_usernames(e.note) if (u := uow.users.get_by_username(name)) is not None]
+        # A vendor's or partner's user reads only the internal notes of its own people (scope.shown_history).
+        readers = [
+            u.id
+            for u in named
+            if not scope.external(ctx, uow, u) or (author is not None and author.organisation_id == u.organisation_id)
+        ]
+        return [(NotificationKind.MENTION, readers, {"by": author.display_name} if author is not None else {})]
     if e.kind is EventKind.CONTACT_RECEIVED:
         payload = {"channel": data.get("channel")}
         handler = uow.users.get(wo.handler_id) if wo.handler_id is not None else None
