@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import email
 import secrets
+from datetime import datetime, timedelta
 from email.message import Message
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
 from sqlalchemy import text
@@ -17,6 +19,7 @@ from kefu.domain.org import Role
 from kefu.services.sla.timers import deliver_outbox
 from tests.channels.test_sms_and_wechat import post_sms
 from tests.support.factories import Actor, make_actor, new_customer, new_organisation, new_team, new_work_order
+from tests.support.pages import login
 from tests.support.peers import SmsGateway
 
 
@@ -261,3 +264,27 @@ def test_a_vendor_hears_of_what_was_dispatched_to_it_and_of_notes_it_may_read(
     own = {"body": f"@{vendor_agent.username} 我来看"}
     assert c.post(f"/api/v1/work-orders/{number}/notes", headers=vendor_colleague.headers, json=own).status_code == 201
     assert sorted(n["kind"] for n in _told(c, k, vendor_agent, number)) == ["dispatched", "mention"]
+
+
+def test_a_visit_booked_for_an_engineer_is_theirs(channel_client: TestClient, channel_kefu: Kefu) -> None:
+    c, k = channel_client, channel_kefu
+    p = Province(c, k)
+    number = new_work_order(c, p.agent, new_customer(c, p.agent, address="广州市天河区天河路1号")["id"])["number"]
+    day = (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+    r = c.post(
+        f"/api/v1/work-orders/{number}/visits",
+        headers=p.lead.headers,
+        json={
+            "engineer_id": p.engineer.id,
+            "window_start": day.replace(hour=10).isoformat(),
+            "window_end": day.replace(hour=12).isoformat(),
+        },
+    )
+    assert r.status_code == 201, r.text
+    told = _told(c, k, p.engineer, number)
+    assert [n["kind"] for n in told] == ["assigned"] and told[0]["details"]["visit_id"] == r.json()["id"]
+    assert not _told(c, k, p.lead, number)
+    with TestClient(c.app, base_url="http://127.0.0.1") as page:
+        login(page, p.engineer.username)
+        listing = page.get("/ui/notifications")
+        assert "分派给我" in listing.text and "10:00" in listing.text, listing.text

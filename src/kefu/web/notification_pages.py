@@ -3,6 +3,7 @@ filtered by kind or unread, each linking to its work order; mark one or all read
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import partial
 from urllib.parse import urlencode
 
@@ -88,8 +89,18 @@ def _show(
         here="/ui/notifications" + ("?" + urlencode(query) if query else ""),
         kinds=[(k.value, KIND_LABELS[k]) for k in NotificationKind],
         kind_labels=KIND_LABELS,
+        moment=_moment,
         error=error,
     )
+
+
+def _moment(value: object) -> datetime | None:
+    """A time a notification carries (ISO 8601), or None."""
+    try:
+        found = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    return found if found is not None and found.tzinfo is not None else None
 
 
 def _back(next: str) -> str:

@@ -157,6 +157,9 @@ def _made_by(
         hop = uow.dispatches.get(int(data.get("dispatch_id") or 0))
         payload = {"dispatch_id": data.get("dispatch_id"), "status": HOP_ANSWERS[e.kind]}
         return [(NotificationKind.HOP_ANSWERED, [hop.sender_user_id] if hop else [], payload)]
+    if e.kind is EventKind.VISIT_SCHEDULED:  # a field visit booked for an engineer is theirs
+        payload = {"visit_id": data.get("visit_id"), "window_start": data.get("window_start")}
+        return [(NotificationKind.ASSIGNED, [data.get("engineer_id")], payload)]
     if e.kind in (EventKind.HANDLER_CHANGED, EventKind.ROUTED, EventKind.TEAM_CHANGED):
         return _placed(uow, e, opening)
     if e.kind is EventKind.NOTE_ADDED and e.visibility == "internal" and e.note:
