@@ -120,6 +120,25 @@ def test_the_bell_lights_up_and_counts_down(site: Site, new_page: NewPage) -> No
     shot(lead, "44-notification-settings")
     assert not script_errors(lead), script_errors(lead)
 
+    # The agent who dispatched hears the answers, and a colleague's @mention.
+    ctx = site.kefu.ctx
+    with ctx.uow() as uow:
+        me = uow.users.get_by_username(lead_name)
+        boss = uow.users.get_by_username(site.supervisor)
+    assert me is not None and boss is not None
+    for number in (first, second):
+        held = hops.list_dispatches(ctx, me, number)[-1]
+        hops.accept_dispatch(ctx, me, held.id or 0)
+    hops.return_dispatch(ctx, me, hops.list_dispatches(ctx, me, first)[-1].id or 0, result="已恢复")
+    commands.add_note(ctx, boss, second, f"@{site.agent} 请回访客户")
+    while deliver_outbox(ctx):
+        pass
+    agent = new_page(site.agent)
+    agent.goto(f"{site.url}/ui/notifications")
+    text = agent.text_content("#notifications") or ""
+    assert "派单有答复" in text and "备注中@我" in text and "王主管" in text
+    shot(agent, "45-agent-notifications")
+
 
 def _path(name: str) -> object:
     from tests.e2e.conftest import SCREENSHOTS
