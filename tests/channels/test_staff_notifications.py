@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import email
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import Message
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,11 +14,16 @@ from zoneinfo import ZoneInfo
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from kefu.app import create_app
 from kefu.bootstrap import Kefu
+from kefu.domain.clock import FixedClock
 from kefu.domain.org import Role
 from kefu.services.sla.timers import deliver_outbox
+from tests.channels.conftest import SMS_SECRET
 from tests.channels.test_sms_and_wechat import post_sms
+from tests.support.databases import Database
 from tests.support.factories import Actor, make_actor, new_customer, new_organisation, new_team, new_work_order
+from tests.support.kefus import make_kefu
 from tests.support.pages import login
 from tests.support.peers import SmsGateway
 
@@ -288,3 +293,35 @@ def test_a_visit_booked_for_an_engineer_is_theirs(channel_client: TestClient, ch
         login(page, p.engineer.username)
         listing = page.get("/ui/notifications")
         assert "分派给我" in listing.text and "10:00" in listing.text, listing.text
+
+
+def test_at_night_the_copies_go_at_once_and_the_bell_waits_for_the_morning(
+    database: Database, channel_kefu: Kefu, gateway: SmsGateway
+) -> None:
+    night = datetime.now(ZoneInfo("Asia/Shanghai")).replace(hour=23, minute=0, second=0, microsecond=0)
+    clock = FixedClock(night.astimezone(UTC))
+    k = make_kefu(database.url, clock=clock, sms_secret=SMS_SECRET, sms_gateway=gateway.url, quiet_hours="22:00-08:00")
+    try:
+        with TestClient(create_app(k), base_url="http://127.0.0.1") as c:
+            p = Province(c, k)
+            phone = "137" + f"{secrets.randbelow(10**8):08d}"
+            r = c.put(
+                "/api/v1/me/notification-settings",
+                headers=p.lead.headers,
+                json={"copies": {"dispatched": ["sms"]}, "phone": phone},
+            )
+            assert r.status_code == 200, r.text
+            number = new_work_order(c, p.agent, new_customer(c, p.agent)["id"])["number"]
+            before = len(gateway.requests)
+            r = c.post(
+                f"/api/v1/work-orders/{number}/dispatches",
+                headers=p.agent.headers,
+                json={"to_team_id": p.field, "instruction": "明早处理"},
+            )
+            assert r.status_code == 201, r.text
+            assert _told(c, k, p.lead, number) == []  # the in-app notification waits for 08:00
+            assert [m for m in gateway.messages()[before:] if m["to"] == phone and number in m["text"]]
+            clock.advance(timedelta(hours=9, minutes=1))
+            assert [n["kind"] for n in _told(c, k, p.lead, number)] == ["dispatched"]
+    finally:
+        k.engine.dispose()

@@ -80,7 +80,7 @@ def to_staff(
         for channel in sorted(c for k, c in chosen.get(user.id, set()) if k is kind):
             address = user.email if channel is CopyChannel.EMAIL else user.phone
             if address:
-                messages.append(_copy(ctx, wo, kind, channel, address, user.id, body, now, release, urgent))
+                messages.append(_copy(ctx, wo, kind, channel, address, user.id, body, now, urgent))
     return messages
 
 
@@ -93,19 +93,19 @@ def _copy(
     user_id: int,
     payload: dict[str, Any],
     now: datetime,
-    release: datetime,
     urgent: bool,
 ) -> Message:
     """A copy by e-mail or SMS, in the installation's language: the kind and the number, no text of
-    the work order (it leaves kefu; personal data stays inside). It is no contact with a customer:
-    the outbox delivery sends it and records nothing on the customer's history."""
+    the work order (it leaves kefu; personal data stays inside). It goes out at once, quiet hours or
+    not: whoever asked for copies is on call. It is no contact with a customer: the outbox delivery
+    sends it and records nothing on the customer's history."""
     label = ctx.gettext(KIND_LABELS[kind])
     text = ctx.gettext("{kind}: work order {number}. Open kefu to see it.").format(kind=label, number=wo.number)
     return Message(
         channel=channel.value,
         template=kind.value,
         created_at=now,
-        deliver_after=release,
+        deliver_after=now,
         payload={**payload, "subject": f"[kefu] {label} {wo.number}", "body": text, "staff": True},
         recipient_user_id=user_id,
         recipient=address,
