@@ -214,6 +214,9 @@ ROUTES: dict[tuple[str, str], Probe] = {
     ("POST", "/ui/notifications/{notification_id}/read"): P(
         "own", "other", lambda w, c, me: Req("POST", f"/ui/notifications/{w.notification_id}/read", form={})
     ),
+    ("POST", "/ui/notifications/{notification_id}/open"): P(
+        "own", "other", lambda w, c, me: Req("POST", f"/ui/notifications/{w.notification_id}/open", form={})
+    ),
     ("GET", "/ui/account/notifications"): P("own", "self", lambda w, c, me: Req("GET", "/ui/account/notifications")),
     ("POST", "/ui/account/notifications"): P(
         "own", "self", lambda w, c, me: Req("POST", "/ui/account/notifications", form={})

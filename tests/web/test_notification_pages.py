@@ -69,7 +69,7 @@ def test_the_bell_counts_down_as_notifications_are_read(told_app: FastAPI, told:
         listing = page.get("/ui/notifications")
         assert listing.status_code == 200
         assert listing.text.count('class="notification unread"') == 3 and "备注中@我" in listing.text
-        assert f'href="/ui/work-orders/{number}"' in listing.text and "3 条未读" in listing.text
+        assert f">{number}</button>" in listing.text and "3 条未读" in listing.text
         first = int(re.findall(r'id="n-(\d+)"', listing.text)[0])
         ids = [int(i) for i in re.findall(r'id="n-(\d+)"', listing.text)]
         assert ids == sorted(ids, reverse=True)  # newest first
@@ -81,9 +81,16 @@ def test_the_bell_counts_down_as_notifications_are_read(told_app: FastAPI, told:
         )
         assert r.status_code == 303 and r.headers["location"] == "/ui/notifications?unread=1"
         assert _bell(page) == 2
+        assert f'href="/ui/work-orders/{number}"' in page.get("/ui/notifications").text  # a read one: a plain link
         unread = page.get("/ui/notifications?unread=1")
         assert f'id="n-{first}"' not in unread.text and unread.text.count('class="notification unread"') == 2
         assert "没有符合筛选条件的通知" in page.get("/ui/notifications?kind=assigned").text
+
+        # Opening one from the list marks it read and goes to its work order.
+        second = ids[1]
+        r = page.post(f"/ui/notifications/{second}/open", data={"csrf": csrf_of(listing.text)}, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == f"/ui/work-orders/{number}"
+        assert _bell(page) == 1
 
         r = page.post("/ui/notifications/read-all", data={"csrf": csrf_of(listing.text)}, follow_redirects=False)
         assert r.status_code == 303 and _bell(page) == 0
@@ -99,6 +106,8 @@ def test_someone_elses_notification_bad_filters_and_no_csrf_are_refused(told_app
         login(page, me.username)
         listing = page.get("/ui/notifications")
         r = page.post(f"/ui/notifications/{theirs}/read", data={"csrf": csrf_of(listing.text)})
+        assert r.status_code == 404
+        r = page.post(f"/ui/notifications/{theirs}/open", data={"csrf": csrf_of(listing.text)}, follow_redirects=False)
         assert r.status_code == 404
         assert page.get("/api/v1/notifications", headers=other.headers).json()["unread"] == 1
         mine = page.get("/api/v1/notifications", headers=me.headers).json()["items"]

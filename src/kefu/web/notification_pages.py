@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import partial
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from kefu.domain.errors import DomainError, ValidationFailed
-from kefu.domain.notifications import KIND_LABELS, NotificationFilter, NotificationKind
+from kefu.domain.notifications import KIND_LABELS, Notification, NotificationFilter, NotificationKind
 from kefu.domain.org import User
 from kefu.services.notifications import inbox
 from kefu.web.kit import LoginRequired, LoginStepDue, PathId, context_of, page_user, refused, render, run_action
@@ -120,3 +120,20 @@ def mark_read(request: Request, notification_id: PathId, csrf: str = Form(""), n
 def mark_all_read(request: Request, csrf: str = Form(""), next: str = Form("")) -> Response:
     user = page_user(request)
     return run_action(request, user, csrf, lambda ctx: inbox.mark_all_read(ctx, user), then=_back(next[:300]))
+
+
+@router.post("/ui/notifications/{notification_id}/open")
+def open_notification(request: Request, notification_id: PathId, csrf: str = Form("")) -> Response:
+    """Open the work order a notification is about, marking it read."""
+    user = page_user(request)
+    opened: list[Notification] = []
+    response = run_action(
+        request,
+        user,
+        csrf,
+        lambda ctx: opened.append(inbox.mark_read(ctx, user, notification_id)),
+        then="/ui/notifications",
+    )
+    if opened and opened[0].number and response.status_code == 303:
+        response.headers["location"] = f"/ui/work-orders/{quote(opened[0].number)}"
+    return response
