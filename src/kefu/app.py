@@ -25,6 +25,7 @@ from kefu.api.problems import domain_problem, invalid_fields
 from kefu.bootstrap import Kefu, build
 from kefu.domain.errors import UNSTORABLE, DomainError, RequestTooLarge, ServiceUnavailable, ValidationFailed
 from kefu.http.bodies import BodyLimit, Receive, Scope, Send
+from kefu.http.uploads import upload_limit
 from kefu.web.app import install as install_pages
 from kefu.web.kit import refused
 from kefu.workers.loop import EmbeddedWorker
@@ -36,6 +37,8 @@ API_PATHS = ("/api/", "/channels/", "/healthz")
 #: Paths anyone may call without an account: the smaller body limit applies (/login covers the
 #: second factor's /login/code; /password/ is setting a password with a reset code).
 PUBLIC_PATHS = ("/login", "/logout", "/password/", "/portal", "/channels/", "/api/v1/channels/")
+#: Where files are uploaded (paths ending in /attachments): the size of a file is read there.
+UPLOAD_PATHS = ("/api/v1/work-orders/", "/ui/work-orders/", "/portal/orders/")
 #: Errors that mean the database cannot be reached now (a dropped connection, a restart, a full pool).
 UNREACHABLE = (
     db_errors.OperationalError,
@@ -98,6 +101,8 @@ def install_edge(app: FastAPI) -> None:
         public_max_bytes=settings.max_public_body_kb * 1024,
         public=PUBLIC_PATHS,
         refuse=too_large,
+        uploads=UPLOAD_PATHS,
+        upload_max_bytes=upload_limit(settings.mail_max_attachment_mb * 2**20),
     )
 
 

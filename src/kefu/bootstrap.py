@@ -67,6 +67,7 @@ def build(
         senders=senders(settings),
         gettext=partial(i18n.gettext, i18n.DEFAULT_LOCALE),
         portal_url=settings.portal_url.rstrip("/"),
+        max_attachment_bytes=settings.mail_max_attachment_mb * 2**20,
         rate_limits=RateLimits(
             limiter=build_limiter(settings.rate_limit_storage, redis_url=settings.redis_url, engine=engine),
             rates=rates(settings.rate_limits),

@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI
 
 from kefu.api import (
     accounts,
+    attachments,
     audit,
     channels,
     customers,
@@ -20,6 +21,7 @@ from kefu.api import (
     routing,
     search,
     sla,
+    tags,
     users,
     visits,
     webhooks,
@@ -50,6 +52,8 @@ def install(app: FastAPI) -> None:
         audit,
         search,
         notifications,
+        tags,
+        attachments,
     )
     for feature in features:
         api.include_router(feature.router)

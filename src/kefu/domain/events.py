@@ -34,6 +34,8 @@ class EventKind(StrEnum):
     CUSTOMER_RATED = "customer_rated"
     LINKED = "linked"  # related to another work order (both timelines say so)
     MERGED = "merged"  # a duplicate folded into another work order (the duplicate is cancelled)
+    TAGS_CHANGED = "tags_changed"  # data: the tags added and removed
+    FILE_ADDED = "file_added"  # a file uploaded by an agent or the customer (data: its id, name, size)
 
 
 @dataclass(frozen=True)

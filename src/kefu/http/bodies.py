@@ -1,8 +1,10 @@
 """Request bodies are refused with 413 over a size, before the application reads a byte of them:
 a declared Content-Length over the limit at once, a chunked body (no Content-Length) by counting
 it as it arrives. Endpoints anyone may call without an account (login, the portal, the providers'
-webhooks) get a smaller limit than the rest. Pure ASGI (no framework here): kefu.app wires it and
-says how a refusal looks (problem+json for the API, a page for the pages)."""
+webhooks) get a smaller limit than the rest; the routes that take an uploaded file (a path under
+one of `uploads` ending in /attachments) get the size of a file and its envelope. Pure ASGI (no
+framework here): kefu.app wires it and says how a refusal looks (problem+json for the API, a page
+for the pages)."""
 
 from __future__ import annotations
 
@@ -29,12 +31,23 @@ def declared_length(scope: Scope) -> int | None:
 
 class BodyLimit:
     def __init__(
-        self, app: ASGIApp, *, max_bytes: int, public_max_bytes: int, public: tuple[str, ...], refuse: Refuse
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        public_max_bytes: int,
+        public: tuple[str, ...],
+        refuse: Refuse,
+        uploads: tuple[str, ...] = (),
+        upload_max_bytes: int = 0,
     ) -> None:
         self.app, self.max_bytes, self.public_max_bytes = app, max_bytes, public_max_bytes
         self.public, self.refuse = public, refuse
+        self.uploads, self.upload_max_bytes = uploads, upload_max_bytes
 
     def limit_for(self, path: str) -> int:
+        if self.uploads and path.startswith(self.uploads) and path.endswith("/attachments"):
+            return max(self.upload_max_bytes, self.max_bytes)
         return self.public_max_bytes if path.startswith(self.public) else self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -102,6 +102,8 @@ class Context:
     #: The installation's language for what kefu sends to staff by itself (copies of notifications
     #: by e-mail or SMS): msgid -> text (kefu.bootstrap passes the default catalogue's).
     gettext: Callable[[str], str] = field(default=str)
+    #: The largest file kept: an e-mail attachment, an upload by an agent or on the portal.
+    max_attachment_bytes: int = 10 * 2**20
     caches: Caches = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

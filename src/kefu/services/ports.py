@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple, Protocol, Self
 
+from kefu.domain.attachments import WorkOrderFile
 from kefu.domain.audit import AuditAction, AuditEntry, AuditFilter, AuditRecord, ChainLink
 from kefu.domain.calendars import CalendarSpec
 from kefu.domain.categories import Category
@@ -19,6 +20,7 @@ from kefu.domain.notifications import CopyChannel, Message, Notification, Notifi
 from kefu.domain.org import Organisation, Role, Team, User
 from kefu.domain.routing import Candidate, RoutingRule
 from kefu.domain.sla import ClockRecord, ServiceAgreement, SlaPolicy
+from kefu.domain.tags import Tag
 from kefu.domain.visits import Visit
 from kefu.domain.workorders import Channel, WorkOrder
 
@@ -39,6 +41,7 @@ class WorkOrderFilter:
     handler_id: int | None = None
     unassigned: bool = False  # nobody handles it yet (waits in its team's queue)
     dispatched_to_team: int | None = None  # a hop to this team is still waiting for its answer
+    tag: str | None = None  # carries this tag
     #: Data scope: only work orders owned by or dispatched to these organisations (None: all).
     #: Set by the services from the actor, never from input.
     visible_to: frozenset[int] | None = None
@@ -380,6 +383,36 @@ class WorkspaceRepository(Protocol):
     def agents_load(self, team_ids: list[int] | None) -> list[AgentLoad]: ...
 
 
+class TagRepository(Protocol):
+    def of_organisations(self, organisation_ids: list[int] | None, *, include_inactive: bool = False) -> list[Tag]:
+        """The tags of these organisations' lists (None: of every organisation), by name."""
+        ...
+
+    def get(self, tag_id: int) -> Tag | None: ...
+    def add(self, tag: Tag) -> Tag: ...
+    def set_active(self, tag_id: int, active: bool) -> None: ...
+    def free_tags(self) -> dict[int, bool]:
+        """The organisations with a free-tags setting, and the setting."""
+        ...
+
+    def set_free_tags(self, organisation_id: int, allowed: bool) -> None: ...
+    def of_work_order(self, work_order_id: int) -> list[str]: ...
+    def of_work_orders(self, work_order_ids: list[int]) -> dict[int, list[str]]: ...
+    def add_to(self, work_order_id: int, tags: list[str], *, actor_id: int, at: datetime) -> None: ...
+    def remove_from(self, work_order_id: int, tags: list[str]) -> None: ...
+
+
+class FileRepository(Protocol):
+    def add(self, file: WorkOrderFile, content: bytes) -> WorkOrderFile: ...
+    def of_work_order(self, work_order_id: int) -> list[WorkOrderFile]:
+        """Without their contents, oldest first."""
+        ...
+
+    def get(self, file_id: int) -> WorkOrderFile | None:
+        """With its contents."""
+        ...
+
+
 class AuditRepository(Protocol):
     def add(self, entry: AuditEntry) -> None:
         """Record an entry: chained and written when the unit of work commits, so it is kept
@@ -633,6 +666,10 @@ class UnitOfWork(Protocol):
     def audit(self) -> AuditRepository: ...
     @property
     def lockouts(self) -> LockoutRepository: ...
+    @property
+    def tags(self) -> TagRepository: ...
+    @property
+    def files(self) -> FileRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> None: ...

@@ -87,7 +87,7 @@ def queues(ctx: Context, actor: User) -> list[Queue]:
 
 # --- saved filters -------------------------------------------------------------------------------
 
-ALLOWED_PARAMS = {"status", "priority", "type", "category", "queue", "breach_within", "customer"}
+ALLOWED_PARAMS = {"status", "priority", "type", "category", "queue", "breach_within", "customer", "tag"}
 
 
 def saved_filters(ctx: Context, actor: User) -> list[SavedFilter]:

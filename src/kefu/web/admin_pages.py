@@ -22,7 +22,7 @@ from kefu.domain.org import Permission, Role, TeamFunction, User
 from kefu.domain.routing import RoutingRule, Strategy
 from kefu.domain.sla import ClockName, Conditions
 from kefu.domain.values import whole_number
-from kefu.services import audit
+from kefu.services import audit, tags
 from kefu.services.access import accounts, authz, users
 from kefu.services.channels import notify
 from kefu.services.context import Context
@@ -348,3 +348,40 @@ def save_template(ctx: Context, user: User, form: dict[str, str]) -> None:
         form.get("subject"),
         form.get("body", ""),
     )
+
+
+# Tags (issue #12, part 7): each organisation's list and whether free tags are allowed.
+
+
+@section("tags")
+def tags_section(request: Request, user: User) -> dict[str, Any]:
+    return {**org_names(request, user), "tag_admin": tags.tag_admin(context_of(request), user)}
+
+
+@change("tag", back_to="tags")
+def add_tag(ctx: Context, user: User, form: dict[str, str]) -> None:
+    tags.add_tag(
+        ctx,
+        user,
+        organisation_id=_int_id(form.get("organisation_id", ""), "organisation_id"),
+        name=form.get("name", ""),
+    )
+
+
+@change("tag-active", back_to="tags")
+def switch_tag(ctx: Context, user: User, form: dict[str, str]) -> None:
+    tags.set_tag_active(ctx, user, _int_id(form.get("tag_id", ""), "tag_id"), form.get("active") == "1")
+
+
+@change("tag-setting", back_to="tags")
+def free_tags(ctx: Context, user: User, form: dict[str, str]) -> None:
+    tags.set_free_tags(
+        ctx,
+        user,
+        organisation_id=_int_id(form.get("organisation_id", ""), "organisation_id"),
+        allowed=form.get("free") == "1",
+    )
+
+
+def _int_id(value: str, field: str) -> int:
+    return whole_number(value, field, low=1)

@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from kefu.web import (
     account_pages,
     admin_pages,
+    attachment_pages,
     audit_pages,
     customer_pages,
     field_pages,
@@ -20,6 +21,7 @@ from kefu.web import (
     portal_pages,
     search_pages,
     session_pages,
+    tag_pages,
     workorder_pages,
 )
 from kefu.web.kit import STEP_PAGES, LoginRequired, LoginStepDue
@@ -30,6 +32,8 @@ STATIC = Path(__file__).parent / "static"
 
 def install(app: FastAPI) -> None:
     app.include_router(session_pages.router)
+    app.include_router(tag_pages.router)  # before the work-order pages: /ui/work-orders/bulk
+    app.include_router(attachment_pages.router)
     app.include_router(workorder_pages.router)
     app.include_router(customer_pages.router)
     app.include_router(admin_pages.router)

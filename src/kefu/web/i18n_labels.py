@@ -94,6 +94,8 @@ EVENT = {
     "customer_rated": N_("recorded the customer's rating"),
     "linked": N_("linked it with"),
     "merged": N_("merged a duplicate"),
+    "tags_changed": N_("changed the tags"),
+    "file_added": N_("added a file"),
 }
 
 #: The timeline as the customer reads it in the portal.
@@ -105,6 +107,7 @@ CUSTOMER_EVENT = {
     "visit_completed": N_("Engineer's visit completed"),
     "customer_confirmed": N_("You answered whether it is solved"),
     "customer_rated": N_("You rated the service"),
+    "file_added": N_("A file was added"),
 }
 
 HOP_STATUS = {status.value: text for status, text in HOP_STATUS_TEXT.items()}

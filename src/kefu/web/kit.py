@@ -21,6 +21,7 @@ from fastapi import Path as FastApiPath
 from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.datastructures import UploadFile
 
 from kefu.domain.audit import Unmasking, UnmaskReason
 from kefu.domain.checklists import template_for
@@ -29,8 +30,9 @@ from kefu.domain.org import Permission, User
 from kefu.domain.values import MAX_ID, plain_text, whole_number
 from kefu.domain.workorders import Status
 from kefu.http.errors import retry_after, status_for
+from kefu.http.uploads import read_upload
 from kefu.i18n import LOCALES, format_duration, translate_error, translations
-from kefu.services import visits
+from kefu.services import attachments, tags, visits
 from kefu.services.access import sessions
 from kefu.services.access.sessions import Stage
 from kefu.services.context import Context
@@ -334,7 +336,22 @@ def detail_page(
         held={h.id for h in view.dispatches if h.is_active and dispatch.holds(user, h)},
         suggestions=suggestions,
         steps=checklist_templates(wo.category),
+        tag_info=tags.work_order_tags(ctx, user, number),
+        files=attachments.list_files(ctx, user, number),
+        max_mb=ctx.max_attachment_bytes // 2**20,
     )
     if unmask is not None:
         page.headers["Cache-Control"] = "no-store"
     return page
+
+
+async def uploaded(request: Request, max_bytes: int) -> tuple[UploadFile, bytes, dict[str, str]]:
+    """The form's file (refused when there is none) and its text fields (a NUL in one is refused)."""
+    form = await request.form()
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    if any("\x00" in v for v in fields.values()):
+        raise ValidationFailed("Text must not contain NUL (\\x00) characters.", field="file")
+    file = form.get("file")
+    if not isinstance(file, UploadFile) or not file.filename:
+        raise ValidationFailed("Choose a file to upload.", field="file")
+    return file, await read_upload(file, max_bytes), fields

@@ -16,11 +16,13 @@ from kefu.domain.categories import Category
 from kefu.domain.errors import N_, DomainError, ValidationFailed
 from kefu.domain.values import is_digits, moment, same_secret, whole_number
 from kefu.domain.workorders import WorkOrderType
+from kefu.http.attachments import attachment_headers
 from kefu.http.clients import address_of
+from kefu.services import attachments
 from kefu.services.channels import portal
 from kefu.services.context import Context
 from kefu.services.org import reference
-from kefu.web.kit import check_csrf, context_of, form_choice, form_fields, refused, render, run_action
+from kefu.web.kit import PathId, check_csrf, context_of, form_choice, form_fields, refused, render, run_action, uploaded
 
 router = APIRouter(include_in_schema=False)
 PORTAL_COOKIE = "kefu_portal"
@@ -169,15 +171,54 @@ def _order(
 ) -> Response:
     if not _verified(request, number):
         return RedirectResponse("/portal#track", status_code=303)
-    view = portal.view(context_of(request), number)
+    ctx = context_of(request)
+    view = portal.view(ctx, number)
     return render(
-        request, "portal_order.html", status_code, user=None, view=view, wo=view.work_order, error=error, notice=notice
+        request,
+        "portal_order.html",
+        status_code,
+        user=None,
+        view=view,
+        wo=view.work_order,
+        error=error,
+        notice=notice,
+        files=attachments.customer_files(ctx, number),
+        max_mb=ctx.max_attachment_bytes // 2**20,
     )
 
 
 @router.get("/portal/orders/{number}")
 def order(request: Request, number: str) -> Response:
     return _order(request, number)
+
+
+@router.post("/portal/orders/{number}/attachments")
+async def upload(request: Request, number: str) -> Response:
+    """The customer adds a photo or a document (the limits of e-mail attachments)."""
+    if not _verified(request, number):
+        return RedirectResponse("/portal#track", status_code=303)
+    ctx = context_of(request)
+    try:
+        file, content, fields = await uploaded(request, ctx.max_attachment_bytes)
+        check_csrf(request, fields.get("csrf"))
+        attachments.customer_upload(
+            ctx, number, filename=file.filename, content_type=file.content_type, content=content
+        )
+    except DomainError as exc:
+        return refused(request, None, exc, partial(_order, request, number))
+    return RedirectResponse(f"/portal/orders/{number}#files", status_code=303)
+
+
+@router.get("/portal/orders/{number}/attachments/{file_id}")
+def download(request: Request, number: str, file_id: PathId) -> Response:
+    """A file of the customer's own work order that is meant for them."""
+    if not _verified(request, number):
+        return RedirectResponse("/portal#track", status_code=303)
+    try:
+        found = attachments.customer_file(context_of(request), number, file_id)
+    except DomainError as exc:
+        return refused(request, None, exc)
+    return Response(found.content or b"", media_type=found.content_type, headers=attachment_headers(found))
 
 
 @router.post("/portal/orders/{number}/{action}")

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from kefu.domain.audit import Unmasking
 from kefu.domain.errors import N_, DomainError, ValidationFailed
 from kefu.domain.org import User
+from kefu.domain.tags import clean_tag
 from kefu.domain.values import is_digits, moment, record_id, whole_number
 from kefu.domain.workorders import (
     OPEN_STATUS_VALUES,
@@ -27,9 +28,10 @@ from kefu.domain.workorders import (
     is_work_order_number,
 )
 from kefu.http import cursors
-from kefu.services import workspace
+from kefu.services import tags, workspace
 from kefu.services.channels import intake
 from kefu.services.context import Context
+from kefu.services.org import admin as org_admin
 from kefu.services.org import reference
 from kefu.services.ports import WorkOrderFilter
 from kefu.services.workorders import commands as svc
@@ -42,6 +44,7 @@ from kefu.web.kit import (
     detail_page,
     form_choice,
     form_version,
+    org_names,
     page_user,
     refused,
     render,
@@ -86,6 +89,7 @@ def _list_filter(params: dict[str, str], now: datetime) -> tuple[WorkOrderFilter
         owner_id=None,
         customer_id=_customer(params, problems),
         before_id=before_id,
+        tag=_tag(params, problems),
     )
     within = params.get("breach_within", "")
     if within:
@@ -96,6 +100,15 @@ def _list_filter(params: dict[str, str], now: datetime) -> tuple[WorkOrderFilter
         else:
             flt = replace(flt, due_before=now + timedelta(minutes=minutes))
     return flt, problems
+
+
+def _tag(params: dict[str, str], problems: dict[str, str]) -> str | None:
+    raw = params.get("tag", "")
+    try:
+        return clean_tag(raw, "tag") if raw.strip() else None
+    except ValidationFailed:
+        problems["tag"] = raw.encode("unicode_escape").decode()[:60]
+        return None
 
 
 def _customer(params: dict[str, str], problems: dict[str, str]) -> int | None:
@@ -121,7 +134,14 @@ def work_order_list(request: Request) -> Response:
     if params.get("mine") == "1":
         flt = WorkOrderFilter(**{**flt.__dict__, "owner_id": user.id})
     if queue := workspace.queue_filter(user, params.get("queue", ""), ctx.clock.now()):
-        flt = replace(queue, before_id=flt.before_id, priorities=flt.priorities, types=flt.types, category=flt.category)
+        flt = replace(
+            queue,
+            before_id=flt.before_id,
+            priorities=flt.priorities,
+            types=flt.types,
+            category=flt.category,
+            tag=flt.tag,
+        )
     elif params.get("queue"):
         bad["queue"] = params["queue"]
     try:
@@ -158,6 +178,10 @@ def _list_page(
         queues=workspace.queues(ctx, user),
         saved=workspace.saved_filters(ctx, user),
         current_query=urlencode({k: v for k, v in params.items() if k in workspace.ALLOWED_PARAMS}),
+        list_path="/ui/work-orders?" + urlencode({k: v for k, v in params.items() if k != "cursor"}),
+        row_tags=tags.tags_of(ctx, user, items),
+        **_bulk_choices(request, user),
+        **org_names(request, user),
         **category_labels(request, user),
     )
 
@@ -385,3 +409,13 @@ def note(
         lambda ctx: svc.add_note(ctx, user, number, body, customer_visible=customer_visible == "1"),
         anchor="#timeline",
     )
+
+
+def _bulk_choices(request: Request, user: User) -> dict[str, Any]:
+    """What the bulk bar of the list offers: teams, people who handle work orders, moves, tags."""
+    ctx = context_of(request)
+    return {
+        "bulk_agents": org_admin.list_agents(ctx, user),
+        "bulk_moves": [s for s in Status if s is not Status.DISPATCHED and s is not Status.NEW],
+        "tag_names": sorted({t.name for t in tags.list_tags(ctx, user)}),
+    }

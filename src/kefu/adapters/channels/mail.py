@@ -14,6 +14,7 @@ from email.message import EmailMessage
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
+from kefu.domain.attachments import MAX_ATTACHMENT, allowed_type, clean_filename
 from kefu.domain.contacts import Attachment
 from kefu.domain.errors import DomainError
 from kefu.domain.workorders import Channel
@@ -22,17 +23,6 @@ from kefu.services.ports import Outgoing, SendFailed
 
 log = logging.getLogger("kefu.mail")
 
-MAX_ATTACHMENT = 10 * 2**20
-ALLOWED_TYPES = (
-    "image/",
-    "application/pdf",
-    "text/plain",
-    "application/msword",
-    "application/vnd.openxmlformats-officedocument.",
-    "application/vnd.ms-excel",
-    "audio/",
-    "video/mp4",
-)
 _AUTO_SUBJECTS = (
     "自动回复",
     "auto:",
@@ -143,12 +133,12 @@ def parse(raw: bytes, *, max_attachment: int = MAX_ATTACHMENT) -> Inbound:
         content = part.get_payload(decode=True) or b""
         size = len(content) if isinstance(content, bytes) else 0
         item = Attachment(
-            filename=str(part.get_filename() or "attachment")[:200],
+            filename=clean_filename(str(part.get_filename() or "")),
             content_type=part.get_content_type(),
             size=size,
             content=content if isinstance(content, bytes) else None,
         )
-        if size > max_attachment or not item.content_type.startswith(ALLOWED_TYPES):
+        if size > max_attachment or not allowed_type(item.content_type):
             refused.append(item.describe())
         else:
             attachments.append(item)

@@ -676,6 +676,58 @@ verification_codes = Table(
     Index(None, "work_order_id", "id"),
 )
 
+# --- tags and uploaded files -------------------------------------------------------------------
+
+tags = Table(
+    "tags",
+    metadata,
+    # An organisation's list of tags; it applies to the work orders of its subtree.
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("organisation_id", BigId, ForeignKey("organisations.id"), nullable=False),
+    Column("name", String(40), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "organisation_id", "name", unique=True),
+)
+
+tag_settings = Table(
+    "tag_settings",
+    metadata,
+    # Whether tags outside the lists may be typed on the work orders of an organisation's subtree.
+    Column("organisation_id", BigId, ForeignKey("organisations.id"), primary_key=True),
+    Column("free_tags", Boolean, nullable=False),
+)
+
+work_order_tags = Table(
+    "work_order_tags",
+    metadata,
+    # The tags a work order carries, by name (what lists filter on and a text index takes).
+    Column("work_order_id", BigId, ForeignKey("work_orders.id"), primary_key=True),
+    Column("tag", String(40), primary_key=True),
+    Column("added_at", UTCDateTime, nullable=False),
+    Column("added_by", BigId, ForeignKey("users.id"), nullable=False),
+    Index(None, "tag", "work_order_id"),
+)
+
+work_order_files = Table(
+    "work_order_files",
+    metadata,
+    # Files uploaded to a work order by an agent or by the customer on the portal, within the limits
+    # e-mail attachments have (kefu.domain.attachments).
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("work_order_id", BigId, ForeignKey("work_orders.id"), nullable=False),
+    Column("filename", String(200), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("uploaded_at", UTCDateTime, nullable=False),
+    Column("uploaded_by", BigId, ForeignKey("users.id"), nullable=False),
+    Column("by_customer", Boolean, nullable=False),
+    Column("customer_visible", Boolean, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Index(None, "work_order_id", "id"),
+)
+
 # --- workspace ----------------------------------------------------------------------------------
 
 saved_filters = Table(

@@ -9,6 +9,7 @@ from typing import Self
 from sqlalchemy import Connection, Engine
 
 from kefu.adapters.data_protection import DataKeys
+from kefu.adapters.db.attachment_repository import SqlFileRepository
 from kefu.adapters.db.audit_repository import SqlAuditRepository
 from kefu.adapters.db.category_repository import SqlCategoryRepository
 from kefu.adapters.db.channel_repository import SqlChannelRepository
@@ -23,6 +24,7 @@ from kefu.adapters.db.password_repository import SqlPasswordResetRepository
 from kefu.adapters.db.routing_repository import SqlRoutingRepository
 from kefu.adapters.db.search_repository import SqlSearchRepository
 from kefu.adapters.db.sla_repository import SqlSlaRepository
+from kefu.adapters.db.tag_repository import SqlTagRepository
 from kefu.adapters.db.token_repository import SqlTokenRepository
 from kefu.adapters.db.two_factor_repository import SqlSecondFactorRepository
 from kefu.adapters.db.user_repository import SqlUserRepository
@@ -65,6 +67,8 @@ class SqlUnitOfWork:
     workspace: SqlWorkspaceRepository
     audit: SqlAuditRepository
     lockouts: SqlLockoutRepository
+    tags: SqlTagRepository
+    files: SqlFileRepository
 
     def __init__(self, engine: Engine, keys: DataKeys, *, write: bool = False, snapshot: bool = False) -> None:
         self.engine = engine
@@ -114,6 +118,8 @@ class SqlUnitOfWork:
         self.workspace = SqlWorkspaceRepository(conn)
         self.audit = SqlAuditRepository(conn)
         self.lockouts = SqlLockoutRepository(conn)
+        self.tags = SqlTagRepository(conn)
+        self.files = SqlFileRepository(conn)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, Table, exists, false, insert, or_, select, update
 
-from kefu.adapters.db.tables import customers, dispatches, work_order_parties, work_orders
+from kefu.adapters.db.tables import customers, dispatches, work_order_parties, work_order_tags, work_orders
 from kefu.services.ports import WorkOrderFilter
 
 
@@ -86,6 +86,9 @@ def conditions(flt: WorkOrderFilter) -> list[Any]:
         )
     if flt.due_before is not None:
         conditions.append(c.next_due_at < flt.due_before)
+    if flt.tag is not None:
+        t = work_order_tags.c
+        conditions.append(exists().where(t.work_order_id == c.id, t.tag == flt.tag))
     return conditions
 
 

@@ -46,6 +46,7 @@ CUSTOMER_EVENTS = frozenset(
         EventKind.CUSTOMER_CONFIRMED,
         EventKind.CUSTOMER_RATED,
         EventKind.NOTE_ADDED,
+        EventKind.FILE_ADDED,  # those meant for the customer
     }
 )
 
@@ -190,7 +191,8 @@ def view(ctx: Context, number: str) -> CustomerView:
         history = [
             e
             for e in uow.work_orders.history(wo.id)
-            if e.kind in CUSTOMER_EVENTS and (e.kind is not EventKind.NOTE_ADDED or e.visibility == "customer")
+            if e.kind in CUSTOMER_EVENTS
+            and (e.kind not in (EventKind.NOTE_ADDED, EventKind.FILE_ADDED) or e.visibility == "customer")
         ]
         promised = notify.values_for(ctx, uow, wo, "zh_CN", {})["promised"]
         return CustomerView(

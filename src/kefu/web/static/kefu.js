@@ -97,3 +97,26 @@ document.addEventListener("htmx:afterSwap", (event) => drawCharts(event.target))
     document.cookie = "kefu_tz=" + zone + "; path=/; max-age=31536000; samesite=lax";
   }
 })();
+
+// Bulk actions on the list: select all on the page, the count selected, the fields of the chosen action.
+function bulkRefresh() {
+  const form = document.getElementById("bulk");
+  if (!form) return;
+  const count = form.querySelectorAll("input[name=items]:checked").length;
+  const shown = document.getElementById("selected-count");
+  if (shown) shown.textContent = count;
+  const action = document.getElementById("bulk-action");
+  for (const part of form.querySelectorAll(".bulk-part")) {
+    part.hidden = !action || part.dataset.for !== action.value;
+    part.querySelectorAll("input, select").forEach((el) => { el.disabled = part.hidden; });
+  }
+  const submit = document.getElementById("bulk-submit");
+  if (submit) submit.disabled = count === 0;
+}
+document.addEventListener("change", (event) => {
+  if (event.target.id === "select-all") {
+    document.querySelectorAll("#bulk input[name=items]").forEach((box) => { box.checked = event.target.checked; });
+  }
+  if (event.target.closest("#bulk")) bulkRefresh();
+});
+document.addEventListener("DOMContentLoaded", bulkRefresh);
