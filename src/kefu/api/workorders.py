@@ -18,6 +18,7 @@ from kefu.api.responses import json_response, versioned
 from kefu.api.schemas import MAX_ID, Moment, Strict, WorkOrderOut
 from kefu.domain.events import WorkOrderEvent
 from kefu.domain.org import User
+from kefu.domain.tags import clean_tag
 from kefu.domain.workorders import OPEN_STATUSES, Channel, Priority, Status, WorkOrderType
 from kefu.http import cursors
 from kefu.services.context import Context
@@ -200,6 +201,7 @@ class ListQuery:
                 ),
             ),
         ] = None,
+        tag: Annotated[str | None, Query(max_length=40, description="only work orders with this tag")] = None,
         cursor: str | None = None,
     ) -> None:
         statuses = {s.value for s in status or []}
@@ -219,6 +221,7 @@ class ListQuery:
             created_from=created_from,
             created_to=created_to,
             before_id=cursors.decode(cursor),
+            tag=clean_tag(tag, "tag") if tag is not None else None,
         )
         self.breach_within = breach_within
 
