@@ -687,7 +687,7 @@ ROUTES: dict[tuple[str, str], Probe] = {
             "list",
             (lambda s: lambda w, c, me: Req("GET", f"/ui/admin/{s}"))(section),
         )
-        for section in ("categories", "teams", "users", "agents", "routing", "sla", "templates", "changes")
+        for section in ("categories", "teams", "users", "agents", "routing", "sla", "templates", "tags", "changes")
     },
     # --- the audit log: auditors and admins, within their subtree (all of it at the top) ----------
     ("GET", "/api/v1/audit"): P(
@@ -763,5 +763,83 @@ ROUTES: dict[tuple[str, str], Probe] = {
             "/ui/admin/template",
             form={"key": "acknowledged", "channel": "sms", "locale": "zh_CN", "body": _template()},
         ),
+    ),
+    # --- tags, bulk actions and uploaded files (issue #12, parts 7 and 8) ----------------------------
+    ("GET", "/api/v1/tags"): P("read", "list", lambda w, c, me: Req("GET", "/api/v1/tags")),
+    ("POST", "/api/v1/tags"): P(
+        "tag.manage",
+        "A",
+        lambda w, c, me: Req("POST", "/api/v1/tags", json={"organisation_id": w.a, "name": f"探测{_r()}"}),
+    ),
+    ("PATCH", "/api/v1/tags/{tag_id}"): P(
+        "tag.manage", "A", lambda w, c, me: Req("PATCH", f"/api/v1/tags/{w.wo_tag_id}", json={"active": True})
+    ),
+    ("PUT", "/api/v1/tag-settings/{organisation_id}"): P(
+        "tag.manage", "A", lambda w, c, me: Req("PUT", f"/api/v1/tag-settings/{w.a}", json={"free_tags": False})
+    ),
+    ("POST", "/ui/admin/tag"): P(
+        "tag.manage",
+        "A",
+        lambda w, c, me: Req("POST", "/ui/admin/tag", form={"organisation_id": str(w.a), "name": f"探测{_r()}"}),
+    ),
+    ("POST", "/ui/admin/tag-active"): P(
+        "tag.manage",
+        "A",
+        lambda w, c, me: Req("POST", "/ui/admin/tag-active", form={"tag_id": str(w.wo_tag_id), "active": "1"}),
+    ),
+    ("POST", "/ui/admin/tag-setting"): P(
+        "tag.manage",
+        "A",
+        lambda w, c, me: Req("POST", "/ui/admin/tag-setting", form={"organisation_id": str(w.a), "free": "0"}),
+    ),
+    ("GET", "/api/v1/work-orders/{number}/tags"): P(
+        "read", "A", lambda w, c, me: Req("GET", f"/api/v1/work-orders/{c.number}/tags")
+    ),
+    ("POST", "/api/v1/work-orders/{number}/tags"): P(
+        "transition",
+        "A",
+        lambda w, c, me: Req("POST", f"/api/v1/work-orders/{c.number}/tags", json={"add": [f"甲工单标签{w.tag}"]}),
+    ),
+    ("POST", "/ui/work-orders/{number}/tags"): P(
+        "transition",
+        "A",
+        lambda w, c, me: Req("POST", f"/ui/work-orders/{c.number}/tags", form={"add": f"甲工单标签{w.tag}"}),
+    ),
+    ("POST", "/api/v1/work-orders/bulk"): P(
+        "transition",
+        "list",
+        lambda w, c, me: Req(
+            "POST",
+            "/api/v1/work-orders/bulk",
+            json={"action": "tag", "items": [{"number": c.number}], "params": {"add": [f"甲工单标签{w.tag}"]}},
+        ),
+    ),
+    ("POST", "/ui/work-orders/bulk"): P(
+        "transition",
+        "list",
+        lambda w, c, me: Req(
+            "POST", "/ui/work-orders/bulk", form={"action": "tag", "items": c.number, "tag": f"甲工单标签{w.tag}"}
+        ),
+    ),
+    ("POST", "/api/v1/work-orders/{number}/attachments"): P(
+        "note", "A", lambda w, c, me: Req("POST", f"/api/v1/work-orders/{c.number}/attachments", form={})
+    ),
+    ("POST", "/ui/work-orders/{number}/attachments"): P(
+        "note", "A", lambda w, c, me: Req("POST", f"/ui/work-orders/{c.number}/attachments", form={})
+    ),
+    ("GET", "/api/v1/work-orders/{number}/attachments"): P(
+        "read", "A", lambda w, c, me: Req("GET", f"/api/v1/work-orders/{c.number}/attachments")
+    ),
+    ("GET", "/api/v1/work-orders/{number}/attachments/{file_id}"): P(
+        "read", "A", lambda w, c, me: Req("GET", f"/api/v1/work-orders/{c.number}/attachments/{c.file_id}")
+    ),
+    ("GET", "/ui/work-orders/{number}/attachments/{file_id}"): P(
+        "read", "A", lambda w, c, me: Req("GET", f"/ui/work-orders/{c.number}/attachments/{c.file_id}")
+    ),
+    ("POST", "/portal/orders/{number}/attachments"): P(
+        "public", "none", lambda w, c, me: Req("POST", f"/portal/orders/{c.number}/attachments", form={})
+    ),
+    ("GET", "/portal/orders/{number}/attachments/{file_id}"): P(
+        "public", "none", lambda w, c, me: Req("GET", f"/portal/orders/{c.number}/attachments/{c.file_id}")
     ),
 }

@@ -17,7 +17,7 @@ from kefu.domain.org import Organisation, OrganisationKind, Role, TeamFunction, 
 from kefu.domain.routing import RoutingRule
 from kefu.domain.sla import Conditions
 from kefu.domain.workorders import Channel, WorkOrderType
-from kefu.services import workspace
+from kefu.services import attachments, tags, workspace
 from kefu.services.access.accounts import NewUser, create_user, log_in
 from kefu.services.access.tokens import create_api_token
 from kefu.services.channels import intake
@@ -67,6 +67,7 @@ class Case:
     spare_visit_id: int  # another visit, to cancel
     hop_id: int  # A1: to A's field team; A2: to the vendor
     contact_id: int  # a message of the customer about it, with a file
+    file_id: int = 0  # a file an agent of A uploaded to it (internal)
 
 
 @dataclass
@@ -102,6 +103,7 @@ class World:
     shown_to_vendor: list[str] = field(default_factory=list)  # A's, visible to the vendor through A2
     #: Personal data: never unmasked for a role without pii.view, a vendor, or anyone out of scope.
     pii: list[str] = field(default_factory=list)
+    wo_tag_id: int = 0  # a tag of A's list (A1 carries it)
 
     def actor(self, where: str, role: Role) -> Actor:
         return self.actors[(where, role)]
@@ -314,6 +316,7 @@ def build_world(k: Kefu) -> World:
         tag=tag,
         notification_id=notification_id,
     )
+    _tags_and_files(world, a_agent, a_supervisor)
     world.secrets_of_a = [
         a1_number,
         f"甲1标题{tag}",
@@ -330,8 +333,15 @@ def build_world(k: Kefu) -> World:
         f"甲标签1{tag}",
         a_supervisor.username,
         f"甲令牌{tag}",
+        f"甲工单标签{tag}",
+        f"甲1内部附件{tag}",
     ]
-    world.secrets_of_a2_for_vendor = [f"甲2内部备注{tag}", f"甲2请集团协查{tag}", f"集团答复甲2{tag}"]
+    world.secrets_of_a2_for_vendor = [
+        f"甲2内部备注{tag}",
+        f"甲2请集团协查{tag}",
+        f"集团答复甲2{tag}",
+        f"甲2内部附件{tag}",
+    ]
     world.shown_to_vendor = [
         a2_number,
         f"甲2标题{tag}",
@@ -343,6 +353,7 @@ def build_world(k: Kefu) -> World:
         f"甲标签2{tag}",
         a_agent.username,  # registered A2
         a_engineer.username,  # visits A2's customer
+        f"甲2客户附件{tag}",
     ]
     world.pii = [
         phone,
@@ -356,3 +367,21 @@ def build_world(k: Kefu) -> World:
         "新港西路135号",
     ]
     return world
+
+
+def _tags_and_files(world: World, a_agent: User, a_supervisor: User) -> None:
+    """A tag of A's list on A1; an internal file on each case, and on A2 one for the customer."""
+    ctx, tag = world.kefu.ctx, world.tag
+    made = tags.add_tag(ctx, a_supervisor, organisation_id=world.a, name=f"甲工单标签{tag}")
+    tags.change_tags(ctx, a_agent, world.a1.number, add=[made.name])
+    world.wo_tag_id = made.id or 0
+
+    def upload(case: Case, name: str, *, shown: bool = False) -> int:
+        found = attachments.upload(
+            ctx, a_agent, case.number, filename=name, content_type="text/plain", content=b"x", customer_visible=shown
+        )
+        return found.id or 0
+
+    world.a1.file_id = upload(world.a1, f"甲1内部附件{tag}.txt")
+    upload(world.a2, f"甲2内部附件{tag}.txt")  # the vendor A2 was dispatched to never sees it
+    world.a2.file_id = upload(world.a2, f"甲2客户附件{tag}.txt", shown=True)

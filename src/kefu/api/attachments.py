@@ -53,18 +53,20 @@ async def upload(
     number: str,
     ctx: Ctx,
     user: CurrentUser,
-    file: Annotated[UploadFile, File(description="images, PDF, text, Word, Excel, audio or MP4; 10 MB at most")],
+    file: Annotated[
+        UploadFile | None, File(description="images, PDF, text, Word, Excel, audio or MP4; 10 MB at most")
+    ] = None,
     customer_visible: Annotated[bool, Form()] = False,
 ) -> Response:
     """Add a file to the work order (an event on its timeline): internal unless `customer_visible`.
     Over the size limit: 413; a type kefu does not keep: 422; nothing is stored either way."""
-    content = await read_upload(file, ctx.max_attachment_bytes)
+    content = await read_upload(file, ctx.max_attachment_bytes) if file is not None else None
     stored = attachments.upload(
         ctx,
         user,
         number,
-        filename=file.filename,
-        content_type=file.content_type,
+        filename=file.filename if file is not None else None,
+        content_type=file.content_type if file is not None else None,
         content=content,
         customer_visible=customer_visible,
     )

@@ -45,13 +45,16 @@ def upload(
     *,
     filename: str | None,
     content_type: str | None,
-    content: bytes,
+    content: bytes | None,
     customer_visible: bool = False,
 ) -> WorkOrderFile:
-    """An agent's file on a work order in its scope (whoever may add a note may add a file)."""
-    name, kind = check_upload(filename, content_type, len(content), max_bytes=ctx.max_attachment_bytes)
+    """An agent's file on a work order in its scope (whoever may add a note may add a file). The file
+    is looked at once permission and scope are checked (no answer tells an outsider about it)."""
     with changing(ctx, actor, Permission.WORKORDER_NOTE, number, None) as (uow, wo, now):
         assert wo.id is not None and actor.id is not None
+        if content is None:
+            raise ValidationFailed("Choose a file to upload.", field="file")
+        name, kind = check_upload(filename, content_type, len(content), max_bytes=ctx.max_attachment_bytes)
         stored = uow.files.add(
             WorkOrderFile(
                 id=None,
@@ -109,8 +112,10 @@ def get_file(ctx: Context, actor: User, number: str, file_id: int) -> WorkOrderF
 
 
 def customer_upload(
-    ctx: Context, number: str, *, filename: str | None, content_type: str | None, content: bytes
+    ctx: Context, number: str, *, filename: str | None, content_type: str | None, content: bytes | None
 ) -> WorkOrderFile:
+    if content is None:
+        raise ValidationFailed("Choose a file to upload.", field="file")
     name, kind = check_upload(filename, content_type, len(content), max_bytes=ctx.max_attachment_bytes)
     with ctx.uow(write=True) as uow:
         wo = uow.work_orders.get_by_number(number)

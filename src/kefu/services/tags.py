@@ -143,18 +143,22 @@ class WorkOrderTags:
     version: int
 
 
-def _offered(ctx: Context, uow: UnitOfWork, wo: WorkOrder) -> tuple[list[str], bool]:
+def _offered(ctx: Context, uow: UnitOfWork, actor: User, wo: WorkOrder) -> tuple[list[str], bool]:
+    """The lists' tags `actor` may give this work order, and whether free tags are allowed. A vendor or
+    partner it was dispatched to is offered none of the owner's lists (they are the owner's)."""
     tree = scope.tree(ctx, uow)
-    chain = _chain(tree, wo.organisation_id)
-    names = sorted({t.name for t in uow.tags.of_organisations(chain)})
-    return names, _free_allowed(tree, uow.tags.free_tags(), wo.organisation_id)
+    free = _free_allowed(tree, uow.tags.free_tags(), wo.organisation_id)
+    if scope.external(ctx, uow, actor) and wo.organisation_id not in (scope.visible_to(ctx, uow, actor) or ()):
+        return [], free
+    names = sorted({t.name for t in uow.tags.of_organisations(_chain(tree, wo.organisation_id))})
+    return names, free
 
 
 def work_order_tags(ctx: Context, actor: User, number: str) -> WorkOrderTags:
     require(actor, Permission.READ)
     with ctx.uow() as uow:
         wo = load_work_order(ctx, uow, actor, number)
-        offered, free = _offered(ctx, uow, wo)
+        offered, free = _offered(ctx, uow, actor, wo)
         return WorkOrderTags(uow.tags.of_work_order(wo.id or 0), offered, free, wo.version)
 
 
@@ -182,7 +186,7 @@ def change_tags(
     with changing(ctx, actor, Permission.WORKORDER_TRANSITION, number, expected_version) as (uow, wo, now):
         assert wo.id is not None
         current = uow.tags.of_work_order(wo.id)
-        offered, free = _offered(ctx, uow, wo)
+        offered, free = _offered(ctx, uow, actor, wo)
         if not free and (unknown := [t for t in adding if t not in offered and t not in current]):
             raise ValidationFailed(
                 "{tags} is not in the list of tags; pick one of the list (free tags are not allowed here).",

@@ -21,14 +21,14 @@ async def upload(request: Request, number: str) -> Response:
     user = page_user(request)
     ctx = context_of(request)
     try:
-        file, content, fields = await uploaded(request, ctx.max_attachment_bytes)
+        filename, content_type, content, fields = await uploaded(request, ctx.max_attachment_bytes)
         check_csrf(request, fields.get("csrf"))
         attachments.upload(
             ctx,
             user,
             number,
-            filename=file.filename,
-            content_type=file.content_type,
+            filename=filename,
+            content_type=content_type,
             content=content,
             customer_visible=fields.get("customer_visible") == "1",
         )

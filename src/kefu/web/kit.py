@@ -345,13 +345,14 @@ def detail_page(
     return page
 
 
-async def uploaded(request: Request, max_bytes: int) -> tuple[UploadFile, bytes, dict[str, str]]:
-    """The form's file (refused when there is none) and its text fields (a NUL in one is refused)."""
+async def uploaded(request: Request, max_bytes: int) -> tuple[str | None, str | None, bytes | None, dict[str, str]]:
+    """The form's file — its name, type and contents, None without one — read within `max_bytes`
+    (AttachmentTooLarge over it), and its text fields (a NUL in one is refused)."""
     form = await request.form()
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     if any("\x00" in v for v in fields.values()):
         raise ValidationFailed("Text must not contain NUL (\\x00) characters.", field="file")
     file = form.get("file")
     if not isinstance(file, UploadFile) or not file.filename:
-        raise ValidationFailed("Choose a file to upload.", field="file")
-    return file, await read_upload(file, max_bytes), fields
+        return None, None, None, fields
+    return file.filename, file.content_type, await read_upload(file, max_bytes), fields

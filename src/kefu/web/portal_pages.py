@@ -199,11 +199,9 @@ async def upload(request: Request, number: str) -> Response:
         return RedirectResponse("/portal#track", status_code=303)
     ctx = context_of(request)
     try:
-        file, content, fields = await uploaded(request, ctx.max_attachment_bytes)
+        filename, content_type, content, fields = await uploaded(request, ctx.max_attachment_bytes)
         check_csrf(request, fields.get("csrf"))
-        attachments.customer_upload(
-            ctx, number, filename=file.filename, content_type=file.content_type, content=content
-        )
+        attachments.customer_upload(ctx, number, filename=filename, content_type=content_type, content=content)
     except DomainError as exc:
         return refused(request, None, exc, partial(_order, request, number))
     return RedirectResponse(f"/portal/orders/{number}#files", status_code=303)

@@ -33,6 +33,8 @@ if TYPE_CHECKING:  # context.py imports access.lockout, which needs this module:
 HOP_EVENTS = frozenset({EventKind.HOP_SENT, EventKind.HOP_ACCEPTED, EventKind.HOP_REJECTED, EventKind.HOP_RETURNED})
 #: Events naming another work order.
 LINK_EVENTS = frozenset({EventKind.LINKED, EventKind.MERGED})
+#: Shown to a vendor or partner only when meant for the customer or written by its own people.
+PRIVATE_EVENTS = frozenset({EventKind.NOTE_ADDED, EventKind.FILE_ADDED})
 
 
 def tree(ctx: Context, uow: UnitOfWork) -> OrgTree:
@@ -161,16 +163,18 @@ def shown_history(
 ) -> list[WorkOrderEvent]:
     """The timeline as `actor` may read it. A link to another work order names it only to those who
     may see that one too. The operator's staff see the rest of the timeline. A vendor or partner sees
-    the moves, the notes meant for the customer and the internal notes of its own people, but not the
-    operator's internal notes or the text that comes with a move; of the hops (with their instructions
-    and answers, as in the list of hops), all of them on its own work order (R15), else those it is
-    party to."""
+    the moves, the notes (and uploaded files) meant for the customer and the internal ones of its own
+    people, but not the operator's internal notes and files or the text that comes with a move; of the
+    hops (with their instructions and answers, as in the list of hops), all of them on its own work
+    order (R15), else those it is party to."""
     events = [_link_shown(ctx, uow, actor, e) if e.kind in LINK_EVENTS else e for e in events]
     if not external(ctx, uow, actor):
         return events
     own = visible_to(ctx, uow, actor) or frozenset()
     party = _outsider(ctx, uow, actor, wo)
-    authors = uow.users.get_many(sorted({e.actor_id for e in events if e.note and e.visibility != "customer"}))
+    authors = uow.users.get_many(
+        sorted({e.actor_id for e in events if (e.note or e.kind in PRIVATE_EVENTS) and e.visibility != "customer"})
+    )
     shown = []
     for e in events:
         author = authors.get(e.actor_id)
@@ -179,7 +183,7 @@ def shown_history(
                 shown.append(e)
         elif e.visibility == "customer" or (author is not None and author.organisation_id in own):
             shown.append(e)
-        elif e.kind is not EventKind.NOTE_ADDED:
+        elif e.kind not in PRIVATE_EVENTS:
             shown.append(replace(e, note=None))
     return shown
 
