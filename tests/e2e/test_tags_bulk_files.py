@@ -8,12 +8,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from typing import TYPE_CHECKING
 
 from kefu.domain.workorders import Channel, Status, WorkOrderType
 from kefu.services.ports import CustomerFilter
 from kefu.services.workorders import commands
 from tests.e2e.conftest import NewPage, Site, script_errors, shot
 from tests.support import ROOT
+
+if TYPE_CHECKING:
+    from playwright.sync_api import FilePayload
 
 
 def _work_orders(site: Site, count: int) -> list[str]:
@@ -77,7 +81,7 @@ def test_bulk_tag_and_files(site: Site, new_page: NewPage) -> None:
     page.wait_for_selector("#error")  # text/css is no type kefu keeps
     assert "不接受" in (page.text_content("#error") or "")
     shot(page, "t5-upload-refused")
-    page.set_input_files("#file-upload", files=[{"name": "光猫指示灯.png", "mimeType": "image/png", "buffer": _png()}])
+    page.set_input_files("#file-upload", files=_png_file("光猫指示灯.png"))
     page.check("#files input[name=customer_visible]")
     page.click("#files button[type=submit]")
     page.wait_for_selector("#files a:has-text('光猫指示灯.png')")
@@ -94,11 +98,15 @@ def test_bulk_tag_and_files(site: Site, new_page: NewPage) -> None:
     page.context.add_cookies([{"name": "kefu_portal", "value": ticket, "url": site.url}])
     page.goto(f"{site.url}/portal/orders/{numbers[0]}")
     assert "光猫指示灯.png" in (page.text_content("#files") or "")
-    page.set_input_files("#p-file", files=[{"name": "我家的光猫.png", "mimeType": "image/png", "buffer": _png()}])
+    page.set_input_files("#p-file", files=_png_file("我家的光猫.png"))
     page.click("#files button[type=submit]")
     page.wait_for_selector("#files a:has-text('我家的光猫.png')")
     shot(page, "t9-portal-files")
     assert not script_errors(page)
+
+
+def _png_file(name: str) -> FilePayload:
+    return {"name": name, "mimeType": "image/png", "buffer": _png()}
 
 
 def _png() -> bytes:

@@ -43,9 +43,11 @@ class AttachmentTooLarge(RequestTooLarge):
 
 def clean_filename(raw: str | None) -> str:
     """The last part of the name a client gave (no directories, no control characters, NUL
-    included), NFC, at most 200 characters keeping the extension; "attachment" when nothing is left."""
+    included, any run of spaces one space), NFC, at most 200 characters keeping the extension;
+    "attachment" when nothing is left."""
     text = unicodedata.normalize("NFC", (raw or "").replace("\\", "/"))
-    text = "".join(ch for ch in posixpath.basename(text) if unicodedata.category(ch)[0] != "C").strip().strip(".")
+    kept = (" " if unicodedata.category(ch)[0] == "Z" else ch for ch in posixpath.basename(text))
+    text = " ".join("".join(ch for ch in kept if unicodedata.category(ch)[0] != "C").split()).strip(" .")
     if len(text) > 200:
         stem, dot, ext = text.rpartition(".")
         text = (stem[: 199 - len(ext)] + dot + ext) if dot and len(ext) <= 10 else text[:200]
