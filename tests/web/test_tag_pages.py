@@ -16,6 +16,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from kefu.bootstrap import Kefu
+from kefu.domain.org import Role
+from kefu.services import attachments
+from tests.support.databases import Database
+from tests.support.factories import new_user, registered_work_order
+from tests.support.kefus import GENEROUS_LIMITS, own_kefu
 from tests.support.pages import csrf_of, login
 from tests.support.provinces import Provinces, two_provinces
 
@@ -210,3 +215,26 @@ def test_portal_files_of_the_customer(client: TestClient, world: Provinces, kefu
         ("说明.pdf", False),
         ("我的光猫.jpg", True),
     ]
+
+
+def test_portal_uploads_are_limited_per_address(database: Database, tmp_path_factory: pytest.TempPathFactory) -> None:
+    from kefu.app import create_app
+
+    limits = {**GENEROUS_LIMITS, "portal.upload.address": "2/hour"}
+    with own_kefu(database.backend, tmp_path_factory.mktemp("uploads"), "kefu_uploads", rate_limits=limits) as k:
+        agent = new_user(k, Role.AGENT)
+        wo = registered_work_order(k, agent)
+        with TestClient(create_app(k), base_url="http://127.0.0.1") as c:
+            c.cookies.set("kefu_portal", _portal_cookie(k, wo.number))
+            csrf = csrf_of(c.get(f"/portal/orders/{wo.number}").text)
+            answers = [
+                c.post(
+                    f"/portal/orders/{wo.number}/attachments",
+                    data={"csrf": csrf},
+                    files={"file": (f"{i}.txt", b"hello", "text/plain")},
+                    follow_redirects=False,
+                ).status_code
+                for i in range(3)
+            ]
+            assert answers == [303, 303, 429]
+            assert len(attachments.customer_files(k.ctx, wo.number)) == 2

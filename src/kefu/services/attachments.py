@@ -17,6 +17,7 @@ from kefu.services.access.system import system_id
 from kefu.services.changes import changing
 from kefu.services.context import Context
 from kefu.services.ports import UnitOfWork
+from kefu.services.ratelimits import Limit
 
 #: Files a customer may add to one work order on the portal.
 MAX_CUSTOMER_FILES = 20
@@ -112,8 +113,10 @@ def get_file(ctx: Context, actor: User, number: str, file_id: int) -> WorkOrderF
 
 
 def customer_upload(
-    ctx: Context, number: str, *, filename: str | None, content_type: str | None, content: bytes | None
+    ctx: Context, number: str, *, filename: str | None, content_type: str | None, content: bytes | None, address: str
 ) -> WorkOrderFile:
+    """A customer's file (counted per address: `portal.upload.address`)."""
+    ctx.rate_limits.check(Limit.PORTAL_UPLOAD_ADDRESS, address)
     if content is None:
         raise ValidationFailed("Choose a file to upload.", field="file")
     name, kind = check_upload(filename, content_type, len(content), max_bytes=ctx.max_attachment_bytes)

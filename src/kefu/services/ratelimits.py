@@ -29,6 +29,7 @@ class Limit(StrEnum):
     PORTAL_CODE_ADDRESS = "portal.code.address"
     PORTAL_CODE_NUMBER = "portal.code.number"  # codes asked for one work-order number, matching or not
     PORTAL_VERIFY_ADDRESS = "portal.verify.address"  # codes tried from one address
+    PORTAL_UPLOAD_ADDRESS = "portal.upload.address"  # files customers upload from one address
     WEBHOOK_ADDRESS = "webhook.address"  # pushes from one address (a gateway carries many customers)
     WEBHOOK_SENDER = "webhook.sender"  # messages from one phone number or WeChat openid
 
@@ -43,6 +44,7 @@ DEFAULTS: dict[Limit, str] = {
     Limit.PORTAL_CODE_ADDRESS: "20/hour",
     Limit.PORTAL_CODE_NUMBER: "5/hour",
     Limit.PORTAL_VERIFY_ADDRESS: "30/hour",
+    Limit.PORTAL_UPLOAD_ADDRESS: "30/hour",
     Limit.WEBHOOK_ADDRESS: "1200/minute",
     Limit.WEBHOOK_SENDER: "30/minute",
 }

@@ -201,7 +201,14 @@ async def upload(request: Request, number: str) -> Response:
     try:
         filename, content_type, content, fields = await uploaded(request, ctx.max_attachment_bytes)
         check_csrf(request, fields.get("csrf"))
-        attachments.customer_upload(ctx, number, filename=filename, content_type=content_type, content=content)
+        attachments.customer_upload(
+            ctx,
+            number,
+            filename=filename,
+            content_type=content_type,
+            content=content,
+            address=address_of(request.scope),
+        )
     except DomainError as exc:
         return refused(request, None, exc, partial(_order, request, number))
     return RedirectResponse(f"/portal/orders/{number}#files", status_code=303)
