@@ -112,6 +112,7 @@ def test_tags_on_a_work_order_are_events_and_filter_the_list(client: TestClient,
     # The list filtered by tag, within the data scope.
     found = client.get("/api/v1/work-orders", headers=w.agent_p.headers, params={"tag": listed}).json()["items"]
     assert [x["number"] for x in found] == [number] and plain not in [x["number"] for x in found]
+    assert found[0]["tags"] == sorted([listed, free])
     assert client.get("/api/v1/work-orders", headers=w.agent_q.headers, params={"tag": listed}).json()["items"] == []
     bad = client.get("/api/v1/work-orders", headers=w.agent_p.headers, params={"tag": "a\x00"})
     assert bad.status_code == 422 and "tag" in bad.text

@@ -21,6 +21,7 @@ from kefu.domain.org import User
 from kefu.domain.tags import clean_tag
 from kefu.domain.workorders import OPEN_STATUSES, Channel, Priority, Status, WorkOrderType
 from kefu.http import cursors
+from kefu.services import tags
 from kefu.services.context import Context
 from kefu.services.ports import WorkOrderFilter
 from kefu.services.sla.clocks import ClockView
@@ -106,8 +107,12 @@ class PriorityIn(Strict):
     reason: Annotated[str | None, Field(max_length=1000)] = None
 
 
+class ListedWorkOrderOut(WorkOrderOut):
+    tags: list[str] = Field(default_factory=list, description="the tags it carries")
+
+
 class WorkOrderPage(BaseModel):
-    items: list[WorkOrderOut]
+    items: list[ListedWorkOrderOut]
     next_cursor: str | None
 
 
@@ -239,10 +244,13 @@ def list_work_orders(
     limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 50,
 ) -> Response:
     found = queries.list_work_orders(ctx, user, query.with_clock(ctx), limit=limit)
+    tagged = tags.tags_of(ctx, user, found)
     last = found[-1].id if found else None
     return json_response(
         WorkOrderPage(
-            items=[WorkOrderOut.of(w) for w in found],
+            items=[
+                ListedWorkOrderOut(**WorkOrderOut.of(w).model_dump(), tags=tagged.get(w.id or 0, [])) for w in found
+            ],
             next_cursor=cursors.encode(last) if last is not None and len(found) == limit else None,
         )
     )
