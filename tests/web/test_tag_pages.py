@@ -16,8 +16,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from kefu.bootstrap import Kefu
+from kefu.domain.errors import ValidationFailed
 from kefu.domain.org import Role
+from kefu.domain.workorders import Status
 from kefu.services import attachments
+from kefu.services.workorders import commands
 from tests.support.databases import Database
 from tests.support.factories import new_user, registered_work_order
 from tests.support.kefus import GENEROUS_LIMITS, own_kefu
@@ -238,3 +241,9 @@ def test_portal_uploads_are_limited_per_address(database: Database, tmp_path_fac
             ]
             assert answers == [303, 303, 429]
             assert len(attachments.customer_files(k.ctx, wo.number)) == 2
+        # A finished request takes no more files (the rate limit aside: another address).
+        commands.transition_work_order(k.ctx, agent, wo.number, Status.CANCELLED, note="重复登记")
+        with pytest.raises(ValidationFailed):
+            attachments.customer_upload(
+                k.ctx, wo.number, filename="a.txt", content_type="text/plain", content=b"x", address="203.0.113.9"
+            )

@@ -124,6 +124,8 @@ def customer_upload(
         wo = uow.work_orders.get_by_number(number)
         if wo is None or wo.id is None:
             raise NotFound(kind=N_("Work order"), key=number[:40])
+        if not wo.is_open:
+            raise ValidationFailed("This request is finished; files can no longer be added to it.", field="file")
         if sum(1 for f in uow.files.of_work_order(wo.id) if f.by_customer) >= MAX_CUSTOMER_FILES:
             raise ValidationFailed(
                 "At most {count} files can be added here; send more by e-mail.", field="file", count=MAX_CUSTOMER_FILES
