@@ -15,6 +15,7 @@ from kefu.bootstrap import Kefu
 from kefu.domain.audit import AuditAction, AuditFilter
 from kefu.domain.org import Role
 from kefu.services.audit import read_audit_log
+from kefu.services.search import reindex
 from tests.support.factories import make_actor, new_user
 from tests.support.provinces import Provinces, two_provinces
 
@@ -169,3 +170,31 @@ def test_a_work_order_carries_at_most_twenty_tags(client: TestClient, world: Pro
         assert over.status_code == 422 and "20" in over.json()["detail"]
     finally:
         client.put(f"/api/v1/tag-settings/{w.p}", headers=w.supervisor_p.headers, json={"free_tags": False})
+
+
+def test_tags_and_file_names_are_searchable(client: TestClient, world: Provinces, kefu: Kefu) -> None:
+    w, name = world, f"夜间断网{secrets.token_hex(2)}"
+    add_tag(client, w, name)
+    number = w.work_order(client)
+    assert (
+        client.post(f"/api/v1/work-orders/{number}/tags", headers=w.agent_p.headers, json={"add": [name]}).status_code
+        == 200
+    )
+    file_word = f"测速截图{secrets.token_hex(2)}"
+    r = client.post(
+        f"/api/v1/work-orders/{number}/attachments",
+        headers=w.agent_p.headers,
+        files={"file": (f"{file_word}.png", b"\x89PNG", "image/png")},
+    )
+    assert r.status_code == 201
+
+    def found(q: str) -> list[str]:
+        r = client.get("/api/v1/search", params={"q": q, "limit": 100}, headers=w.agent_p.headers)
+        assert r.status_code == 200, r.text
+        return [i["work_order"]["number"] for i in r.json()["items"]]
+
+    assert number in found(name) and number in found(file_word)
+    # Another province finds nothing of it; rebuilt from scratch, the index still has both.
+    assert client.get("/api/v1/search", params={"q": name}, headers=w.agent_q.headers).json()["items"] == []
+    reindex(kefu.ctx)
+    assert number in found(name) and number in found(file_word)

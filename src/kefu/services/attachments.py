@@ -39,6 +39,13 @@ def _event(file: WorkOrderFile) -> WorkOrderEvent:
     )
 
 
+def _index(uow: UnitOfWork, file: WorkOrderFile) -> None:
+    """A file's name is searchable (internal files only by those who may read them)."""
+    uow.search.put(
+        file.work_order_id, "file", str(file.id), file.filename, field="more" if file.customer_visible else "internal"
+    )
+
+
 def upload(
     ctx: Context,
     actor: User,
@@ -72,6 +79,7 @@ def upload(
         )
         wo.updated_at = now
         wo.record(_event(stored))
+        _index(uow, stored)
     return stored
 
 
@@ -145,6 +153,7 @@ def customer_upload(
             content,
         )
         wo.record(_event(stored))
+        _index(uow, stored)
         uow.work_orders.append_events(wo)
         uow.commit()
     return stored

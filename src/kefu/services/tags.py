@@ -207,4 +207,6 @@ def change_tags(
             )
         )
         result = sorted((set(current) | set(added)) - set(removed))
+        # Searchable like the rest of the work order's text (every reader of it sees its tags).
+        uow.search.put(wo.id, "tags", "", " ".join(result))
     return WorkOrderTags(result, offered, free, wo.version)

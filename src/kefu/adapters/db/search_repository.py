@@ -30,7 +30,16 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from kefu.adapters import segmentation as seg
-from kefu.adapters.db.tables import contacts, customers, search_documents, search_parts, work_order_events, work_orders
+from kefu.adapters.db.tables import (
+    contacts,
+    customers,
+    search_documents,
+    search_parts,
+    work_order_events,
+    work_order_files,
+    work_order_tags,
+    work_orders,
+)
 from kefu.adapters.db.workorder_queries import conditions
 from kefu.domain.events import WorkOrderEvent
 from kefu.domain.workorders import WorkOrder
@@ -182,7 +191,7 @@ class SqlSearchRepository:
         return len(ids), ids[-1]
 
     def _reindex_ids(self, ids: list[int], *, keep_other_kinds: bool) -> None:
-        """The parts this module knows (the work order, notes, inbound messages) of these work
+        """The parts this module knows (the work order, notes, inbound messages, tags, files' names) of these work
         orders, from what is stored; `keep_other_kinds`: parts of other kinds stay (a rebuild from
         scratch drops them: their use case puts them again)."""
         w, cu, e, c = work_orders.c, customers.c, work_order_events.c, contacts.c
@@ -206,8 +215,20 @@ class SqlSearchRepository:
         for m in inbound:
             words = seg.text_words(_contact_text(m.subject, m.body))
             parts.append(_part(m.work_order_id, "contact", str(m.id), MORE, words))
+        t, f = work_order_tags.c, work_order_files.c
+        tagged: dict[int, list[str]] = {}
+        for tag in self.conn.execute(select(t.work_order_id, t.tag).where(t.work_order_id.in_(ids)).order_by(t.tag)):
+            tagged.setdefault(tag.work_order_id, []).append(tag.tag)
+        for work_order_id, names in tagged.items():
+            parts.append(_part(work_order_id, "tags", "", MORE, seg.text_words(" ".join(names))))
+        files = self.conn.execute(
+            select(f.id, f.work_order_id, f.filename, f.customer_visible).where(f.work_order_id.in_(ids))
+        )
+        for file in files:
+            field = MORE if file.customer_visible else INTERNAL
+            parts.append(_part(file.work_order_id, "file", str(file.id), field, seg.text_words(file.filename)))
         p = search_parts.c
-        known = p.kind.in_(("work_order", "note", "contact")) if keep_other_kinds else None
+        known = p.kind.in_(("work_order", "note", "contact", "tags", "file")) if keep_other_kinds else None
         self.conn.execute(delete(search_parts).where(p.work_order_id.in_(ids), *([known] if known is not None else [])))
         if parts:
             self.conn.execute(search_parts.insert(), parts)
