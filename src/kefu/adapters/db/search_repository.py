@@ -21,6 +21,7 @@ from sqlalchemy import (
     cast,
     delete,
     func,
+    inspect,
     literal,
     literal_column,
     select,
@@ -215,18 +216,7 @@ class SqlSearchRepository:
         for m in inbound:
             words = seg.text_words(_contact_text(m.subject, m.body))
             parts.append(_part(m.work_order_id, "contact", str(m.id), MORE, words))
-        t, f = work_order_tags.c, work_order_files.c
-        tagged: dict[int, list[str]] = {}
-        for tag in self.conn.execute(select(t.work_order_id, t.tag).where(t.work_order_id.in_(ids)).order_by(t.tag)):
-            tagged.setdefault(tag.work_order_id, []).append(tag.tag)
-        for work_order_id, names in tagged.items():
-            parts.append(_part(work_order_id, "tags", "", MORE, seg.text_words(" ".join(names))))
-        files = self.conn.execute(
-            select(f.id, f.work_order_id, f.filename, f.customer_visible).where(f.work_order_id.in_(ids))
-        )
-        for file in files:
-            field = MORE if file.customer_visible else INTERNAL
-            parts.append(_part(file.work_order_id, "file", str(file.id), field, seg.text_words(file.filename)))
+        parts += self._tag_and_file_parts(ids)
         p = search_parts.c
         known = p.kind.in_(("work_order", "note", "contact", "tags", "file")) if keep_other_kinds else None
         self.conn.execute(delete(search_parts).where(p.work_order_id.in_(ids), *([known] if known is not None else [])))
@@ -246,6 +236,26 @@ class SqlSearchRepository:
         if self.conn.dialect.name == "postgresql":
             values = {**values, **_NO_TEXT, "vector": _pg_vector({f: bindparam(f"b_{f}") for f in FIELDS})}
         self.conn.execute(search_documents.insert().values(values), rows)
+
+    def _tag_and_file_parts(self, ids: list[int]) -> list[dict[str, Any]]:
+        """The tags and the files' names of these work orders. Migration 0011 builds the index with
+        this module before the tables of tags and files exist (revision 0012): none then."""
+        if not inspect(self.conn).has_table(work_order_tags.name):
+            return []
+        t, f = work_order_tags.c, work_order_files.c
+        parts: list[dict[str, Any]] = []
+        tagged: dict[int, list[str]] = {}
+        for tag in self.conn.execute(select(t.work_order_id, t.tag).where(t.work_order_id.in_(ids)).order_by(t.tag)):
+            tagged.setdefault(tag.work_order_id, []).append(tag.tag)
+        for work_order_id, names in tagged.items():
+            parts.append(_part(work_order_id, "tags", "", MORE, seg.text_words(" ".join(names))))
+        files = self.conn.execute(
+            select(f.id, f.work_order_id, f.filename, f.customer_visible).where(f.work_order_id.in_(ids))
+        )
+        for file in files:
+            field = MORE if file.customer_visible else INTERNAL
+            parts.append(_part(file.work_order_id, "file", str(file.id), field, seg.text_words(file.filename)))
+        return parts
 
     # --- reading ------------------------------------------------------------------------------
 
