@@ -239,7 +239,7 @@ class SqlSearchRepository:
 
     def _tag_and_file_parts(self, ids: list[int]) -> list[dict[str, Any]]:
         """The tags and the files' names of these work orders. Migration 0011 builds the index with
-        this module before the tables of tags and files exist (revision 0012): none then."""
+        this module before the tables of tags and files exist (a later revision): none then."""
         if not inspect(self.conn).has_table(work_order_tags.name):
             return []
         t, f = work_order_tags.c, work_order_files.c
