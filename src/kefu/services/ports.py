@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, NamedTuple, Protocol, Self
 
 from kefu.domain.attachments import WorkOrderFile
@@ -45,6 +45,17 @@ class WorkOrderFilter:
     #: Data scope: only work orders owned by or dispatched to these organisations (None: all).
     #: Set by the services from the actor, never from input.
     visible_to: frozenset[int] | None = None
+    #: The order of a list: one of WORK_ORDER_SORTS ("": newest first, paged by `before_id`).
+    sort: str = ""
+    descending: bool = False
+    #: Keyset cursor of a sorted list: the sort value and the id of the previous page's last row.
+    after: tuple[str | datetime, int] | None = None
+
+
+#: What a list of work orders may be sorted by (each is stable: ties are ordered by id). "due" is
+#: the earliest running deadline; work orders without one come last (as if due at NO_DUE).
+WORK_ORDER_SORTS = ("number", "title", "category", "type", "priority", "status", "created", "due")
+NO_DUE = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from kefu.services.channels import intake
 from kefu.services.context import Context
 from kefu.services.org import admin as org_admin
 from kefu.services.org import reference
-from kefu.services.ports import WorkOrderFilter
+from kefu.services.ports import WORK_ORDER_SORTS, WorkOrderFilter
 from kefu.services.workorders import commands as svc
 from kefu.services.workorders import queries
 from kefu.web.kit import (
@@ -76,11 +76,16 @@ def _list_filter(params: dict[str, str], now: datetime) -> tuple[WorkOrderFilter
             return ()
         return (value,) if value else ()
 
+    sort, descending = _sort(params, problems)
+    before_id = None
+    after = None
     try:
-        before_id = cursors.decode(params.get("cursor"))
+        if sort:
+            after = cursors.decode_after(params.get("cursor"), sort, moment=sort in ("created", "due"))
+        else:
+            before_id = cursors.decode(params.get("cursor"))
     except ValidationFailed:
         problems["cursor"] = params.get("cursor", "")
-        before_id = None
     flt = WorkOrderFilter(
         statuses=statuses,
         priorities=one("priority", {p.value for p in Priority}),
@@ -90,6 +95,9 @@ def _list_filter(params: dict[str, str], now: datetime) -> tuple[WorkOrderFilter
         customer_id=_customer(params, problems),
         before_id=before_id,
         tag=_tag(params, problems),
+        sort=sort,
+        descending=descending,
+        after=after,
     )
     within = params.get("breach_within", "")
     if within:
@@ -109,6 +117,18 @@ def _tag(params: dict[str, str], problems: dict[str, str]) -> str | None:
     except ValidationFailed:
         problems["tag"] = raw.encode("unicode_escape").decode()[:60]
         return None
+
+
+def _sort(params: dict[str, str], problems: dict[str, str]) -> tuple[str, bool]:
+    """`sort=due` (ascending) or `sort=-created` (descending); the due list is sorted by due time."""
+    raw = params.get("sort", "")
+    if not raw:
+        return ("due", False) if params.get("breach_within") or params.get("queue") == "due" else ("", False)
+    key = raw.removeprefix("-")
+    if key not in WORK_ORDER_SORTS:
+        problems["sort"] = raw
+        return "", False
+    return key, raw.startswith("-")
 
 
 def _customer(params: dict[str, str], problems: dict[str, str]) -> int | None:
@@ -141,6 +161,9 @@ def work_order_list(request: Request) -> Response:
             types=flt.types,
             category=flt.category,
             tag=flt.tag,
+            sort=flt.sort,
+            descending=flt.descending,
+            after=flt.after,
         )
     elif params.get("queue"):
         bad["queue"] = params["queue"]
@@ -163,8 +186,15 @@ def _list_page(
 ) -> HTMLResponse:
     ctx = context_of(request)
     next_url = None
+    sort, descending = _sort(params, {})
     if len(items) == PAGE_SIZE and items[-1].id is not None:
-        next_url = "?" + urlencode({**params, "cursor": cursors.encode(items[-1].id)})
+        last = items[-1]
+        assert last.id is not None
+        cursor = (
+            cursors.encode_after(sort, queries.sort_value(last, sort), last.id) if sort else cursors.encode(last.id)
+        )
+        next_url = "?" + urlencode({**params, "cursor": cursor})
+    due_list = sort == "due" or bool(params.get("breach_within")) or params.get("queue") == "due"
     return render(
         request,
         "list.html",
@@ -173,6 +203,11 @@ def _list_page(
         items=items,
         params=params,
         next_url=next_url,
+        sort=sort,
+        descending=descending,
+        sorted_by=partial(_sorted_by, params, sort, descending),
+        due_list=due_list,
+        handlers=queries.handlers_of(ctx, user, items) if due_list else {},
         bad=bad,
         error=error,
         queues=workspace.queues(ctx, user),
@@ -184,6 +219,13 @@ def _list_page(
         **org_names(request, user),
         **category_labels(request, user),
     )
+
+
+def _sorted_by(params: dict[str, str], sort: str, descending: bool, key: str) -> str:
+    """The list's address sorted by `key` (the other way round when it is sorted by it already)."""
+    flip = key == sort and not descending
+    kept = {k: v for k, v in params.items() if k not in ("sort", "cursor")}
+    return "?" + urlencode({**kept, "sort": ("-" if flip else "") + key})
 
 
 @router.post("/ui/filters")

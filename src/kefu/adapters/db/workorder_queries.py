@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, exists, false, insert, or_, select, update
+from sqlalchemy import Connection, Select, Table, and_, exists, false, func, insert, literal, or_, select, update
 
 from kefu.adapters.db.tables import customers, dispatches, work_order_parties, work_order_tags, work_orders
-from kefu.services.ports import WorkOrderFilter
+from kefu.services.ports import NO_DUE, WorkOrderFilter
 
 
 def sent_to(organisation_ids: list[int]) -> Any:
@@ -40,8 +40,22 @@ def customer_in_scope(organisation_ids: frozenset[int]) -> Any:
 
 
 def filtered(query: Select[Any], flt: WorkOrderFilter) -> Select[Any]:
-    """`query` (over work_orders) narrowed to what the filter asks, newest first."""
-    return query.where(*conditions(flt)).order_by(work_orders.c.id.desc())
+    """`query` (over work_orders) narrowed to what the filter asks, newest first or in the filter's
+    sort (stable: ties by id), continuing after its keyset cursor."""
+    c = work_orders.c
+    where = conditions(flt)
+    if not flt.sort:
+        return query.where(*where).order_by(c.id.desc())
+    key = sort_key(flt.sort)
+    if flt.after is not None:
+        value, last_id = flt.after
+        if flt.descending:
+            where.append(or_(key < value, and_(key == value, c.id < last_id)))
+        else:
+            where.append(or_(key > value, and_(key == value, c.id > last_id)))
+    if flt.descending:
+        return query.where(*where).order_by(key.desc(), c.id.desc())
+    return query.where(*where).order_by(key.asc(), c.id.asc())
 
 
 def conditions(flt: WorkOrderFilter) -> list[Any]:
@@ -90,6 +104,22 @@ def conditions(flt: WorkOrderFilter) -> list[Any]:
         t = work_order_tags.c
         conditions.append(exists().where(t.work_order_id == c.id, t.tag == flt.tag))
     return conditions
+
+
+def sort_key(sort: str) -> Any:
+    """The expression a list is sorted by (services.ports.WORK_ORDER_SORTS)."""
+    c = work_orders.c
+    keys = {
+        "number": c.number,
+        "title": c.title,
+        "category": c.category,
+        "type": c.type,
+        "priority": c.priority,
+        "status": c.status,
+        "created": c.created_at,
+        "due": func.coalesce(c.next_due_at, literal(NO_DUE, c.next_due_at.type)),
+    }
+    return keys[sort]
 
 
 def with_number(part: Table) -> Select[Any]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
+from datetime import datetime
 
 from kefu.domain.audit import AuditAction, Unmasking
 from kefu.domain.categories import validate_code
@@ -15,7 +16,7 @@ from kefu.domain.contacts import Contact
 from kefu.domain.customers import Customer
 from kefu.domain.dispatch import Dispatch
 from kefu.domain.errors import ValidationFailed
-from kefu.domain.events import WorkOrderEvent
+from kefu.domain.events import EventKind, WorkOrderEvent
 from kefu.domain.org import Permission, User
 from kefu.domain.visits import Visit
 from kefu.domain.workorders import WorkOrder
@@ -25,7 +26,7 @@ from kefu.services.access.authz import require
 from kefu.services.access.scope import load_work_order, visible_to
 from kefu.services.context import Context
 from kefu.services.customers import reveal
-from kefu.services.ports import UnitOfWork, WorkOrderFilter
+from kefu.services.ports import NO_DUE, WORK_ORDER_SORTS, UnitOfWork, WorkOrderFilter
 from kefu.services.sla import clocks as sla
 
 MAX_PAGE = 200
@@ -51,6 +52,36 @@ class WorkOrderView:
     checklist: list[ChecklistStep]
     contacts: list[Contact]  # the customer's latest contacts, any channel (R1, R6)
     customer_orders: list[WorkOrder]  # the customer's other work orders, newest first
+
+    @property
+    def rating(self) -> Rating | None:
+        return rating_in(self.history)
+
+
+@dataclass(frozen=True)
+class Rating:
+    """The customer's rating of the service (R21), given through the portal."""
+
+    score: int  # 1 to 5 stars
+    comment: str | None
+    at: datetime
+
+
+def rating_in(history: list[WorkOrderEvent]) -> Rating | None:
+    """The customer's rating in a timeline (the latest; the portal takes one)."""
+    for e in reversed(history):
+        if e.kind is EventKind.CUSTOMER_RATED:
+            return Rating(score=int(str(e.data.get("score", 0))), comment=e.note, at=e.at)
+    return None
+
+
+def customer_rating(ctx: Context, actor: User, number: str) -> Rating | None:
+    """The customer's rating of a work order the actor may read."""
+    require(actor, Permission.READ)
+    with ctx.uow() as uow:
+        work_order = load_work_order(ctx, uow, actor, number)
+        assert work_order.id is not None
+        return rating_in(uow.work_orders.history(work_order.id))
 
 
 def get_work_order(ctx: Context, actor: User, number: str) -> tuple[WorkOrder, list[sla.ClockView]]:
@@ -134,6 +165,30 @@ def _check(actor: User, flt: WorkOrderFilter) -> None:
         raise ValidationFailed("created_from lies after created_to.", field="created_from")
     if flt.category is not None:
         validate_code(flt.category)
+    if flt.sort and flt.sort not in WORK_ORDER_SORTS:
+        raise ValidationFailed("Sort by one of: {known}.", field="sort", known=", ".join(WORK_ORDER_SORTS))
+
+
+def sort_value(wo: WorkOrder, sort: str) -> str | datetime:
+    """A work order's value in a sorted list (what the next page's cursor continues after)."""
+    values: dict[str, str | datetime] = {
+        "number": wo.number,
+        "title": wo.title,
+        "category": wo.category,
+        "type": wo.type.value,
+        "priority": wo.priority.value,
+        "status": wo.status.value,
+        "created": wo.created_at,
+        "due": wo.next_due_at or NO_DUE,
+    }
+    return values[sort]
+
+
+def handlers_of(ctx: Context, actor: User, found: list[WorkOrder]) -> dict[int, User]:
+    """The people handling the work orders of a list the actor read (their names for the list)."""
+    require(actor, Permission.READ)
+    with ctx.uow() as uow:
+        return uow.users.get_many(sorted({w.handler_id for w in found if w.handler_id is not None}))
 
 
 def _page(ctx: Context, uow: UnitOfWork, actor: User, flt: WorkOrderFilter, limit: int) -> list[WorkOrder]:

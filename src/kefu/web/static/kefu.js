@@ -49,24 +49,6 @@ document.addEventListener("keydown", (event) => {
   else if (event.key === "Enter" && current >= 0) { window.location = all[current].querySelector("a").href; }
   else if (event.key === "/") { const q = document.getElementById("q"); if (q) { q.focus(); event.preventDefault(); } }
 });
-// Sortable columns: within the page shown (the server pages by newest first).
-document.addEventListener("click", (event) => {
-  const button = event.target.closest("button.sort");
-  if (!button) return;
-  const table = button.closest("table");
-  const col = Number(button.dataset.col);
-  const asc = button.dataset.dir !== "asc";
-  table.querySelectorAll("button.sort").forEach(b => { delete b.dataset.dir; b.parentElement.removeAttribute("aria-sort"); });
-  button.dataset.dir = asc ? "asc" : "desc";
-  button.parentElement.setAttribute("aria-sort", asc ? "ascending" : "descending");
-  const body = table.tBodies[0];
-  const sorted = Array.from(body.rows).filter(r => r.cells.length > 1).sort((a, b) => {
-    const x = a.cells[col].textContent.trim(), y = b.cells[col].textContent.trim();
-    return asc ? x.localeCompare(y, "zh-CN") : y.localeCompare(x, "zh-CN");
-  });
-  sorted.forEach(r => body.appendChild(r));
-});
-
 // Dashboard charts (ECharts, served by kefu): data in data-chart, drawn again after each refresh.
 function drawCharts(root) {
   if (typeof echarts === "undefined") return;
@@ -76,8 +58,9 @@ function drawCharts(root) {
     chart.setOption({
       animation: false,
       tooltip: { trigger: "axis" },
-      legend: { data: [el.dataset.today, el.dataset.week] },
-      grid: { left: 40, right: 10, bottom: 60, top: 30 },
+      // The legend on top and the grid holding its (rotated) axis labels: nothing overlaps.
+      legend: { data: [el.dataset.today, el.dataset.week], top: 0 },
+      grid: { left: 10, right: 10, bottom: 10, top: 36, containLabel: true },
       xAxis: { type: "category", data: data.labels, axisLabel: { interval: 0, rotate: data.labels.length > 5 ? 30 : 0 } },
       yAxis: { type: "value", minInterval: 1 },
       series: [
