@@ -29,6 +29,7 @@ def test_create_then_read_back(client: TestClient, agent: Actor, customer: Json)
     r = client.get(f"/api/v1/work-orders/{wo['number']}", headers=agent.headers)
     detail = r.json()
     clocks = {c["name"]: c for c in detail.pop("clocks")}
+    assert detail.pop("customer_rating") is None  # not rated yet
     assert r.status_code == 200 and detail == wo and r.headers["etag"] == '"1"'
     # Severity 2 on broadband: the level-2 network fault policy, 8 hours to resolve, 30 min to respond.
     assert clocks["resolution"]["target_minutes"] == 480 and clocks["resolution"]["state"] == "running"

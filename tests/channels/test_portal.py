@@ -13,8 +13,8 @@ from kefu.domain.workorders import Status
 from kefu.services.sla.timers import deliver_outbox
 from kefu.services.workorders import commands as svc
 from kefu.services.workorders import queries
-from tests.support.factories import new_user, unique_phone
-from tests.support.pages import csrf_of, field_of
+from tests.support.factories import make_actor, new_user, unique_phone
+from tests.support.pages import csrf_of, field_of, login
 from tests.support.peers import SmsGateway
 
 
@@ -92,7 +92,9 @@ def test_submit_follow_add_confirm_and_rate(
     )
     assert r.status_code == 303
     page = c.get(f"/portal/orders/{number}")
-    assert page.status_code == 200 and number in page.text and "已受理" in page.text and 'id="status">新建' in page.text
+    assert page.status_code == 200 and number in page.text and 'id="status">新建' in page.text
+    # Registered, not yet accepted: the timeline does not say 已受理 (the status word of "accepted").
+    assert "已登记" in page.text and "已受理" not in page.text
     # The code works once.
     reused = c.post("/portal/verify", data={"csrf": csrf_of(sent.text), "number": number, "code": code})
     assert reused.status_code == 422
@@ -125,6 +127,18 @@ def test_submit_follow_add_confirm_and_rate(
     assert r.status_code == 303
     again = c.post(f"/portal/orders/{number}/rate", data={"csrf": csrf_of(page.text), "score": "4"})
     assert again.status_code == 422 and "已经评价" in again.text
+    # Rated: the page thanks the customer and offers no second rating form.
+    rated = c.get(f"/portal/orders/{number}").text
+    assert 'id="rated"' in rated and "★★★★★" in rated and f"/portal/orders/{number}/rate" not in rated
+    # Staff see the stars on the work order's page and in the API.
+    supervisor = make_actor(channel_kefu, Role.SUPERVISOR)
+    login(c, supervisor.username)
+    staff = c.get(f"/ui/work-orders/{number}").text
+    assert 'id="rating"' in staff and "★★★★★" in staff and "很快" in staff
+    assert ">系统<" in staff and ">kefu<" not in staff  # the account that signs the portal's events
+    api = c.get(f"/api/v1/work-orders/{number}", headers=supervisor.headers).json()
+    assert api["customer_rating"]["score"] == 5 and api["customer_rating"]["comment"] == "很快"
+    assert api["promised_at"] is not None  # R4: the time told to the customer
     # The customer was told of the resolution by SMS.
     while deliver_outbox(channel_kefu.ctx):
         pass

@@ -98,8 +98,15 @@ class ClockOut(BaseModel):
         )
 
 
+class RatingOut(BaseModel):
+    score: int = Field(description="1 to 5 stars, given by the customer through the portal (R21)")
+    comment: str | None
+    at: datetime
+
+
 class WorkOrderDetailOut(WorkOrderOut):
     clocks: list[ClockOut]
+    customer_rating: RatingOut | None = Field(default=None, description="the customer's rating, once given")
 
 
 class PriorityIn(Strict):
@@ -325,7 +332,12 @@ def _cell(value: object) -> str:
 @router.get("/{number}", response_model=WorkOrderDetailOut)
 def get_work_order(number: str, ctx: Ctx, user: CurrentUser) -> Response:
     work_order, clocks = queries.get_work_order(ctx, user, number)
-    body = WorkOrderDetailOut(**WorkOrderOut.of(work_order).model_dump(), clocks=[ClockOut.of(c) for c in clocks])
+    rating = queries.customer_rating(ctx, user, number)
+    body = WorkOrderDetailOut(
+        **WorkOrderOut.of(work_order).model_dump(),
+        clocks=[ClockOut.of(c) for c in clocks],
+        customer_rating=RatingOut(score=rating.score, comment=rating.comment, at=rating.at) if rating else None,
+    )
     return versioned(body, work_order.version)
 
 

@@ -297,8 +297,10 @@ class WorkOrder:
             assert self.closed_at is not None
             if at - self.closed_at > reopen_window:
                 raise ReopenWindowExpired(number=self.number, days=reopen_window.days)
-        if to in (Status.REJECTED, Status.CANCELLED) and not (note or "").strip():
-            raise ValidationFailed("Give a reason (note) when moving a work order to {to}.", field="note", to=to.value)
+        if to is Status.REJECTED and not (note or "").strip():
+            raise ValidationFailed("A reason is required to reject a work order: write it in the note.", field="note")
+        if to is Status.CANCELLED and not (note or "").strip():
+            raise ValidationFailed("A reason is required to cancel a work order: write it in the note.", field="note")
         previous = self.status
         self.status = to
         self.updated_at = at

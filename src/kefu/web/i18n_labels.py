@@ -205,3 +205,6 @@ AUDIT_ACTION = {
     "backup.restored": N_("Backup restored"),
     "events.sealed": N_("Work-order events sealed"),
 }
+
+# How the system account (kefu acting by itself: channels, the portal, time limits) is named on pages.
+SYSTEM_ACCOUNT = N_("System")

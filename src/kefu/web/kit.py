@@ -7,7 +7,7 @@ itself)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -26,12 +26,12 @@ from starlette.datastructures import UploadFile
 from kefu.domain.audit import Unmasking, UnmaskReason
 from kefu.domain.checklists import template_for
 from kefu.domain.errors import DomainError, ValidationFailed
-from kefu.domain.org import Permission, User
+from kefu.domain.org import SYSTEM_USERNAME, Permission, User
 from kefu.domain.values import MAX_ID, plain_text, whole_number
 from kefu.domain.workorders import Status
 from kefu.http.errors import retry_after, status_for
 from kefu.http.uploads import read_upload
-from kefu.i18n import LOCALES, format_duration, translate_error, translations
+from kefu.i18n import LOCALES, format_duration, gettext, translate_error, translations
 from kefu.services import attachments, tags, visits
 from kefu.services.access import sessions
 from kefu.services.access.sessions import Stage
@@ -83,9 +83,22 @@ def _environment(locale: str) -> Environment:
     )
     env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(labels=labels, locale=locale, locales=LOCALES, Status=Status)
+    env.globals["person_name"] = lambda people, person_id: shown_person(locale, people, person_id)
     # JSON as people read it (Chinese as Chinese, not \u escapes); autoescaping still applies.
     env.filters["json"] = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
     return env
+
+
+def shown_person(locale: str, people: Mapping[int, User], person_id: int | None) -> str:
+    """A person's name on a page: the system account reads as "System" in the page's language."""
+    if person_id is None:
+        return ""
+    found = people.get(person_id)
+    if found is None:
+        return str(person_id)
+    if found.username == SYSTEM_USERNAME:
+        return gettext(locale, labels.SYSTEM_ACCOUNT)
+    return found.display_name
 
 
 ENVIRONMENTS = {locale: _environment(locale) for locale in LOCALES}

@@ -58,7 +58,7 @@ def values_for(
         "promised": when,
         "promise": promise,
         "status": wo.status.value,
-        "url": f"{ctx.portal_url}/track?number={wo.number}",
+        "url": f"{ctx.portal_url}?number={wo.number}#track",
         **extra,
     }
 

@@ -145,6 +145,8 @@ def open_work_order(ctx: Context, uow: UnitOfWork, actor: User, new: NewWorkOrde
     plan = sla.announce(ctx, uow, work_order, profile)
     clocks = sla.prepare(ctx, uow, work_order, plan)
     pending = list(work_order.events)
+    if work_order.promised_at is None:  # R4: the time told to the customer is the resolution deadline
+        work_order.promised_at = next((r.due_at for r in clocks if r.state.name is ClockName.RESOLUTION), None)
     stored = uow.work_orders.add(work_order, day=day)
     making.follow(ctx, uow, stored, pending, actor_id=actor.id, opening=True)
     sla.start(uow, stored, clocks)

@@ -1,0 +1,142 @@
+"""What a new user met (issue 12, part 9), through the pages and the API: labels, wording, sorting
+on the server, the due-within-the-hour list, links in messages."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from urllib.parse import urlsplit
+
+from fastapi.testclient import TestClient
+
+from kefu.bootstrap import Kefu
+from kefu.domain.org import Role
+from kefu.http import cursors
+from kefu.services.channels import notify
+from kefu.services.ports import WorkOrderFilter
+from kefu.services.workorders import queries
+from tests.support.factories import Json, make_actor, new_customer, new_user, new_work_order
+from tests.support.pages import csrf_of, field_of, logged_in
+
+
+def test_admin_tables_name_codes_and_names_not_verification_codes(client: TestClient, kefu: Kefu) -> None:
+    logged_in(client, kefu, Role.ADMIN)
+    page = client.get("/ui/admin/categories").text
+    head = field_of(page, r'(?s)<table class="list" id="categories">\s*<thead>(.*?)</thead>')
+    assert "分类编码" in head and "分类名称" in head and "验证码" not in head and "姓名" not in head
+    assert "班组名称" in client.get("/ui/admin/teams").text
+    rules = client.get("/ui/admin/routing").text
+    assert "规则名称" in rules and 'for="r-name">姓名' not in rules
+
+
+def test_rejecting_without_a_reason_says_a_reason_is_required(client: TestClient, kefu: Kefu, customer: Json) -> None:
+    agent = logged_in(client, kefu, Role.AGENT)
+    number = new_work_order(client, agent, customer["id"])["number"]
+    page = client.get(f"/ui/work-orders/{number}")
+    assert ">驳回</button>" in page.text
+    r = client.post(
+        f"/ui/work-orders/{number}/transition",
+        data={"csrf": csrf_of(page.text), "to": "rejected", "version": "1", "note": " "},
+    )
+    assert r.status_code == 422
+    assert "驳回工单必须填写原因" in r.text and "已退回" not in r.text and 'id="status">新建' in r.text
+    api = client.post(f"/api/v1/work-orders/{number}/transitions", headers=agent.headers, json={"to": "cancelled"})
+    assert api.status_code == 422 and api.json()["errors"][0]["field"] == "note"
+    assert "cancel" in api.json()["detail"] and "reason" in api.json()["detail"]
+
+
+def test_roles_and_the_system_account_are_named_in_chinese(client: TestClient, kefu: Kefu) -> None:
+    logged_in(client, kefu, Role.FIELD_ENGINEER)
+    who = field_of(client.get("/ui/visits/day").text, r'id="my-account"[^>]*>([^<]*)<')
+    assert "现场工程师" in who and "field_engineer" not in who
+
+
+def _orders(client: TestClient, kefu: Kefu) -> tuple[Json, list[str]]:
+    agent = make_actor(kefu, Role.AGENT)
+    customer = new_customer(client, agent)
+    numbers = [
+        new_work_order(client, agent, customer["id"], title=title)["number"]
+        for title in ("B 网速慢", "C 无法上网", "A 断网", "B 网速慢")
+    ]
+    return customer, numbers
+
+
+def test_sorting_a_list_is_done_by_the_server_over_every_page(client: TestClient, kefu: Kefu) -> None:
+    customer, numbers = _orders(client, kefu)
+    logged_in(client, kefu, Role.SUPERVISOR)
+    page = client.get("/ui/work-orders", params={"customer": customer["id"], "sort": "title"}).text
+    shown = re.findall(r'<a href="/ui/work-orders/(GD\d{14})">', page)
+    assert shown == [numbers[2], numbers[0], numbers[3], numbers[1]]  # A, B, B (a tie: older first), C
+    assert 'aria-sort="ascending"' in page and 'href="?customer=' in page
+    assert field_of(page, r'href="([^"]*)" id="sort-title"').endswith("sort=-title")  # click again: the other way
+    down = client.get("/ui/work-orders", params={"customer": customer["id"], "sort": "-title"}).text
+    assert re.findall(r'<a href="/ui/work-orders/(GD\d{14})">', down) == [
+        numbers[1],
+        numbers[3],
+        numbers[0],
+        numbers[2],
+    ]
+    bad = client.get("/ui/work-orders", params={"customer": customer["id"], "sort": "password"})
+    assert bad.status_code == 200 and "sort=password" in bad.text  # named as not understood, never a 500
+    assert client.get("/ui/work-orders", params={"sort": "due", "cursor": "\x00"}).status_code == 200
+
+
+def test_sorted_pages_follow_one_another_without_gaps_or_repeats(client: TestClient, kefu: Kefu) -> None:
+    """Keyset paging of a sorted list, on both databases: by a text and by a time."""
+    customer, numbers = _orders(client, kefu)
+    reader = new_user(kefu, Role.SUPERVISOR)
+    for sort, descending in (("title", False), ("created", True), ("due", False), ("priority", True)):
+        flt = WorkOrderFilter(customer_id=customer["id"], statuses=(), sort=sort, descending=descending)
+        every = [w.number for w in queries.list_work_orders(kefu.ctx, reader, flt, limit=10)]
+        paged: list[str] = []
+        after = None
+        while True:
+            page = queries.list_work_orders(kefu.ctx, reader, replace(flt, after=after), limit=3)
+            paged += [w.number for w in page]
+            if len(page) < 3:
+                break
+            last = page[-1]
+            assert last.id is not None
+            cursor = cursors.encode_after(sort, queries.sort_value(last, sort), last.id)
+            after = cursors.decode_after(cursor, sort, moment=sort in ("created", "due"))
+        assert paged == every and sorted(every) == sorted(numbers), sort
+
+
+def test_due_within_the_hour_shows_due_time_time_left_and_handler_sorted_by_due(client: TestClient, kefu: Kefu) -> None:
+    logged_in(client, kefu, Role.SUPERVISOR)
+    page = client.get("/ui/work-orders", params={"breach_within": "60"}).text
+    head = field_of(page, r"(?s)<thead>(.*?)</thead>")
+    assert "到期时间" in head and "剩余时间" in head and "处理人" in head
+    assert 'id="sort-due"' in head and 'aria-sort="ascending"' in head
+    dues = re.findall(r'<td class="due"><time datetime="([^"]+)"', page)
+    assert dues == sorted(dues)
+
+
+def test_the_link_in_messages_opens_the_portal_with_the_number(client: TestClient, kefu: Kefu, customer: Json) -> None:
+    agent = make_actor(kefu, Role.AGENT)
+    number = new_work_order(client, agent, customer["id"])["number"]
+    wo, _ = queries.get_work_order(kefu.ctx, new_user(kefu, Role.ADMIN), number)
+    with kefu.ctx.uow() as uow:
+        url = str(notify.values_for(kefu.ctx, uow, wo, "zh_CN", {})["url"])
+    parts = urlsplit(url)
+    r = client.get(parts.path + "?" + parts.query)
+    assert r.status_code == 200 and f'value="{number}"' in r.text and parts.fragment == "track"
+
+
+def test_promised_at_is_the_time_told_to_the_customer(client: TestClient, kefu: Kefu, customer: Json) -> None:
+    agent = make_actor(kefu, Role.AGENT)
+    created = new_work_order(client, agent, customer["id"])
+    assert created["promised_at"] is not None
+    body = client.get(f"/api/v1/work-orders/{created['number']}", headers=agent.headers).json()
+    resolution = next(c for c in body["clocks"] if c["name"] == "resolution")
+    assert body["promised_at"] == resolution["due_at"]
+
+
+def test_a_complaint_is_marked_on_its_page_and_in_the_list(client: TestClient, kefu: Kefu, customer: Json) -> None:
+    agent = logged_in(client, kefu, Role.AGENT)
+    number = new_work_order(client, agent, customer["id"], type="complaint", category="billing.disputed_charge")[
+        "number"
+    ]
+    assert 'id="complaint-badge"' in client.get(f"/ui/work-orders/{number}").text
+    listed = client.get("/ui/work-orders", params={"customer": customer["id"], "type": "complaint"}).text
+    assert '<span class="badge complaint">投诉</span>' in listed
