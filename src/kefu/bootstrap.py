@@ -52,6 +52,7 @@ def build(
         sealer=AesGcmSealer(settings.secret_key),
         timezone=settings.tz,
         reopen_window=timedelta(days=settings.reopen_window_days),
+        checkin_early=timedelta(minutes=settings.checkin_early_minutes),
         accounts=AccountRules(
             session_lifetime=timedelta(hours=settings.session_hours),
             session_idle=timedelta(minutes=settings.session_idle_minutes),

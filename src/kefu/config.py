@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     default_locale: Literal["zh_CN", "en"] = "zh_CN"
     reopen_window_days: int = Field(default=30, ge=0, le=3650)
+    #: How long before the booked slot an engineer may check in on site (earlier is refused).
+    checkin_early_minutes: int = Field(default=120, ge=0, le=7 * 24 * 60)
     # --- accounts (R32) ---
     #: A page session ends this long after logging in (absolute) ...
     session_hours: int = Field(default=12, ge=1, le=24 * 30)

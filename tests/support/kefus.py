@@ -25,13 +25,16 @@ def make_kefu(url: str, *, clock: Clock | None = None, **settings: Any) -> Kefu:
     """kefu on `url`; `settings` override the test defaults: environment "test", no embedded worker,
     rate limits out of reach, rate-limit counts in this process's memory, and no role required to
     log in with a second factor (the tests of two-factor login ask for it, with `require_2fa_roles`;
-    the others log supervisors and admins in with the password alone)."""
+    the others log supervisors and admins in with the password alone), and check-in a week before
+    the booked slot (the scenarios book tomorrow's slots and check in at once; tests/domain/
+    test_visit_check_in.py holds the 2-hour default)."""
     values: dict[str, Any] = {
         "environment": "test",
         "embedded_worker": False,
         "rate_limits": GENEROUS_LIMITS,
         "rate_limit_storage": "memory",
         "require_2fa_roles": "",
+        "checkin_early_minutes": 7 * 24 * 60,
         **settings,
     }
     return build(Settings(database_url=url, **values), clock=clock, hasher=FastHasher())

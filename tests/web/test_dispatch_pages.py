@@ -3,6 +3,7 @@ engineer's day and the visit report with its mandatory function test."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from fastapi import FastAPI
@@ -92,6 +93,9 @@ def test_dispatch_answer_and_visit_in_the_pages(app: FastAPI, kefu: Kefu) -> Non
         visit_url = field_of(today.text, r'href="(/ui/visits/\d+)"')
         visit = fibre.get(visit_url)
         assert "光功率计, 熔接机" in visit.text and "天河路385号" in visit.text  # engineers see the address
+        # ... and whom to meet: the customer's name and phone, masked until revealed (audited).
+        meet = field_of(visit.text, r'(?s)id="visit-customer">(.*?)</dd>')
+        assert re.search(r'id="visit-phone">1\d\d\*{4}\d{4}<', meet) and "#unmask" in meet
         r = fibre.post(visit_url + "/check-in", follow_redirects=False, data={"csrf": csrf_of(visit.text)})
         assert r.status_code == 303
         visit = fibre.get(visit_url)

@@ -140,3 +140,27 @@ def test_a_complaint_is_marked_on_its_page_and_in_the_list(client: TestClient, k
     assert 'id="complaint-badge"' in client.get(f"/ui/work-orders/{number}").text
     listed = client.get("/ui/work-orders", params={"customer": customer["id"], "type": "complaint"}).text
     assert '<span class="badge complaint">投诉</span>' in listed
+
+
+def test_dashboard_tiles_open_the_lists_they_count(client: TestClient, kefu: Kefu, customer: Json) -> None:
+    agent = make_actor(kefu, Role.AGENT)
+    number = new_work_order(client, agent, customer["id"])["number"]
+    logged_in(client, kefu, Role.SUPERVISOR)
+    board = client.get("/ui/dashboard").text
+    links = {key: field_of(board, rf'href="([^"]+)" id="tile-{key}"') for key in ("open", "due", "breaches", "created")}
+    assert links["due"] == "/ui/work-orders?breach_within=60"
+    for href in links.values():
+        assert client.get(href.replace("&amp;", "&")).status_code == 200
+    today = client.get(links["created"].replace("&amp;", "&")).text
+    assert number in today and "created_on=" in links["created"]
+    assert number not in client.get("/ui/work-orders", params={"status": "all", "created_on": "2020-01-01"}).text
+    bad = client.get("/ui/work-orders", params={"created_on": "9999-99-99"})
+    assert bad.status_code == 200 and "created_on=9999-99-99" in bad.text
+
+
+def test_message_templates_are_headed_in_words_not_keys(client: TestClient, kefu: Kefu) -> None:
+    logged_in(client, kefu, Role.ADMIN)
+    page = client.get("/ui/admin/templates").text
+    headings = re.findall(r"<h3[^>]*>([^<]*)", page)
+    assert "工单已受理（工单号与承诺时间） · 短信 · 中文" in [h.strip() for h in headings]
+    assert not [h for h in headings if "acknowledged" in h or "zh_CN" in h]

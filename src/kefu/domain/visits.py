@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -175,8 +175,19 @@ class Visit:
         if self.status is not status:
             raise StateConflict(template, id=self.id, status=VISIT_STATUS_TEXT[self.status])
 
-    def check_in(self, *, actor_id: int, at: datetime) -> WorkOrderEvent:
+    def check_in(
+        self, *, actor_id: int, at: datetime, early: timedelta = timedelta(hours=2), tz: tzinfo = UTC
+    ) -> WorkOrderEvent:
+        """On site: refused earlier than `early` before the booked slot (`tz`: how the message shows it)."""
         self._require(VisitStatus.SCHEDULED, N_("Visit {id} is {status}; only a scheduled visit can be checked in."))
+        if at < self.window_start - early:
+            raise ValidationFailed(
+                "Too early to check in: the visit is booked for {window}; checking in opens {minutes} minutes "
+                "before the slot.",
+                field="check_in",
+                window=self.window_start.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                minutes=int(early.total_seconds() // 60),
+            )
         self.status, self.checked_in_at = VisitStatus.ON_SITE, at
         return self._event(EventKind.VISIT_CHECKED_IN, actor_id, at)
 

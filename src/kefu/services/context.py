@@ -84,6 +84,8 @@ class Context:
     sealer: SecretSealer  # TOTP secrets at rest
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
     reopen_window: timedelta = timedelta(days=30)
+    #: How long before the booked slot a field engineer may check in (KEFU_CHECKIN_EARLY_MINUTES).
+    checkin_early: timedelta = timedelta(hours=2)
     accounts: AccountRules = field(default_factory=AccountRules)
     #: How long a checked token, or a category, is trusted without asking the database again
     #: (0: always ask). A revoked token, a disabled user or a retired category therefore takes

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from kefu.domain.checklists import ChecklistStep, complete_step
+from kefu.domain.customers import Customer
 from kefu.domain.errors import N_, NotFound, PermissionDenied, StateConflict, ValidationFailed
 from kefu.domain.org import Permission, Role, User
 from kefu.domain.routing import Candidate
@@ -118,7 +119,7 @@ def _visiting(
 def check_in(ctx: Context, actor: User, visit_id: int, *, expected_version: int | None = None) -> Visit:
     """The engineer is on site: the `onsite` clock stops."""
     with _visiting(ctx, actor, visit_id, expected_version) as (_uow, visit, wo, now):
-        wo.record(visit.check_in(actor_id=actor.id or 0, at=now))
+        wo.record(visit.check_in(actor_id=actor.id or 0, at=now, early=ctx.checkin_early, tz=ctx.timezone))
     return scope.visit_as_seen_by(ctx, actor, visit)
 
 
@@ -185,15 +186,17 @@ def cancel_visit(
 # --- reading -------------------------------------------------------------------------------------
 
 
-def view_visit(ctx: Context, actor: User, visit_id: int) -> tuple[Visit, WorkOrder]:
-    """One visit with its work order (within the actor's data scope)."""
+def view_visit(ctx: Context, actor: User, visit_id: int) -> tuple[Visit, WorkOrder, Customer | None]:
+    """One visit with its work order (within the actor's data scope) and whom to meet there: the
+    customer, masked (the work order's page reveals the phone, audited, to roles that may see it)."""
     require(actor, Permission.READ)
     with ctx.uow() as uow:
         visit = uow.visits.get(visit_id)
         wo = scope.load_work_order_by_id(ctx, uow, actor, visit.work_order_id) if visit else None
         if visit is None or wo is None:
             raise NotFound(kind=N_("Visit"), key=visit_id)
-        return scope.shown_visits(ctx, uow, actor, [visit])[0], wo
+        customer = uow.customers.get(wo.customer_id)
+        return scope.shown_visits(ctx, uow, actor, [visit])[0], wo, customer.masked() if customer else None
 
 
 def list_visits(ctx: Context, actor: User, number: str) -> list[Visit]:

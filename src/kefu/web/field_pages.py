@@ -217,7 +217,7 @@ def _visit_page(
     status_code: int = 200,
     form: dict[str, str] | None = None,
 ) -> Response:
-    visit, wo = visits.view_visit(context_of(request), user, visit_id)
+    visit, wo, customer = visits.view_visit(context_of(request), user, visit_id)
     may_record = user.may(Permission.WORKORDER_TRANSITION) and (
         user.id == visit.engineer_id or user.role in (Role.SUPERVISOR, Role.ADMIN)
     )
@@ -228,6 +228,8 @@ def _visit_page(
         user=user,
         visit=visit,
         wo=wo,
+        customer=customer,
+        can_unmask=user.may(Permission.PII_VIEW),
         error=error,
         may_record=may_record,
         form=form or {},

@@ -208,3 +208,15 @@ AUDIT_ACTION = {
 
 # How the system account (kefu acting by itself: channels, the portal, time limits) is named on pages.
 SYSTEM_ACCOUNT = N_("System")
+
+# Messages to customers (kefu.domain.message_texts.DEFAULT_TEMPLATES), as the template admin names them.
+MESSAGE_TEMPLATE = {
+    "acknowledged": N_("Work order registered (number and promised time)"),
+    "received": N_("Customer's message added"),
+    "resolved": N_("Work order resolved"),
+    "visit_scheduled": N_("Visit booked"),
+    "verification_code": N_("Portal verification code"),
+}
+
+# The language a message template is written in.
+LANGUAGE = {"zh_CN": N_("Chinese"), "en": N_("English")}

@@ -4,7 +4,7 @@ deadlines it would promise, the work-order page and the actions on it (moves, li
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta, tzinfo
 from functools import partial
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -17,7 +17,7 @@ from kefu.domain.audit import Unmasking
 from kefu.domain.errors import N_, DomainError, ValidationFailed
 from kefu.domain.org import User
 from kefu.domain.tags import clean_tag
-from kefu.domain.values import is_digits, moment, record_id, whole_number
+from kefu.domain.values import day, is_digits, moment, record_id, whole_number
 from kefu.domain.workorders import (
     OPEN_STATUS_VALUES,
     Channel,
@@ -57,7 +57,7 @@ router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
 
 
-def _list_filter(params: dict[str, str], now: datetime) -> tuple[WorkOrderFilter, dict[str, str]]:
+def _list_filter(params: dict[str, str], now: datetime, tz: tzinfo) -> tuple[WorkOrderFilter, dict[str, str]]:
     """The list filter from query parameters; bad values are dropped and reported, never a 500."""
     problems: dict[str, str] = {}
     status = params.get("status", "open")
@@ -99,6 +99,14 @@ def _list_filter(params: dict[str, str], now: datetime) -> tuple[WorkOrderFilter
         descending=descending,
         after=after,
     )
+    created_on = params.get("created_on", "")
+    if created_on:
+        try:
+            start = datetime.combine(day(created_on, "created_on"), time(0), tz)
+        except ValidationFailed:
+            problems["created_on"] = created_on
+        else:
+            flt = replace(flt, created_from=start, created_to=start + timedelta(days=1))
     within = params.get("breach_within", "")
     if within:
         try:
@@ -148,7 +156,7 @@ def work_order_list(request: Request) -> Response:
     number = params.get("q", "").strip().upper()
     if number and is_work_order_number(number):
         return RedirectResponse(f"/ui/work-orders/{quote(number)}", status_code=303)
-    flt, bad = _list_filter(params, ctx.clock.now())
+    flt, bad = _list_filter(params, ctx.clock.now(), user_timezone(request))
     if number:
         bad["q"] = number  # not a work-order number (GD + date + 6 digits)
     if params.get("mine") == "1":
