@@ -4,7 +4,7 @@ A policy is chosen by its conditions (the first match in order wins) and sets a 
 the named clocks. A clock's life follows the work order's history:
 
 * first_response  runs from registration until the work order leaves `new`;
-* diagnosis       runs from registration until it is dispatched, put on hold or resolved;
+* diagnosis       (faults) runs from registration until it is dispatched, put on hold or resolved;
 * resolution      runs while the work order is being worked on; it stops (pauses) while `pending`
                   (waiting for the customer or parts) and while resolved; a re-open resumes it;
 * customer_reply  (complaints) runs until the customer gets a visible answer or a resolution;
@@ -272,9 +272,13 @@ RESTARTING = frozenset({ClockName.HOP, ClockName.ONSITE})
 
 
 def clock_names_for(work_order_type: str, targets: dict[ClockName, int], *, visited: bool = False) -> list[ClockName]:
-    """The clocks a work order has; `onsite` only once a field visit was scheduled."""
-    always = (ClockName.FIRST_RESPONSE, ClockName.DIAGNOSIS, ClockName.RESOLUTION, ClockName.HOP)
+    """The clocks a work order has: `diagnosis` for faults only (a complaint or an inquiry has nothing
+    to diagnose within the hour), `customer_reply` for complaints, `onsite` once a visit was scheduled.
+    Both the stored clocks and `recompute` take their list from here."""
+    always = (ClockName.FIRST_RESPONSE, ClockName.RESOLUTION, ClockName.HOP)
     names: list[ClockName] = [n for n in always if n in targets]
+    if work_order_type == "fault" and ClockName.DIAGNOSIS in targets:
+        names.insert(1, ClockName.DIAGNOSIS)
     if work_order_type == "complaint" and ClockName.CUSTOMER_REPLY in targets:
         names.append(ClockName.CUSTOMER_REPLY)
     if visited and ClockName.ONSITE in targets:
