@@ -4,6 +4,7 @@ on the server, the due-within-the-hour list, links in messages."""
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import replace
 from urllib.parse import urlsplit
 
@@ -11,9 +12,12 @@ from fastapi.testclient import TestClient
 
 from kefu.bootstrap import Kefu
 from kefu.domain.org import Role
+from kefu.domain.sla import ClockName, SlaPolicy
 from kefu.http import cursors
 from kefu.services.channels import notify
+from kefu.services.dispatch import routing
 from kefu.services.ports import WorkOrderFilter
+from kefu.services.sla import admin as sla_admin
 from kefu.services.workorders import queries
 from tests.support.factories import Json, make_actor, new_customer, new_user, new_work_order
 from tests.support.pages import csrf_of, field_of, logged_in
@@ -164,3 +168,115 @@ def test_message_templates_are_headed_in_words_not_keys(client: TestClient, kefu
     headings = re.findall(r"<h3[^>]*>([^<]*)", page)
     assert "工单已受理（工单号与承诺时间） · 短信 · 中文" in [h.strip() for h in headings]
     assert not [h for h in headings if "acknowledged" in h or "zh_CN" in h]
+
+
+def test_routing_rule_conditions_are_picked_and_values_that_never_match_are_refused(
+    client: TestClient, kefu: Kefu
+) -> None:
+    logged_in(client, kefu, Role.ADMIN)  # of the top organisation
+    page = client.get("/ui/admin/routing").text
+    assert re.search(r'<select id="r-types" name="types" multiple', page)
+    assert re.search(r'<select id="r-categories" name="categories" multiple', page)
+    assert 'name="types" value=' not in page  # no free text for types any more
+    team = field_of(page, r'<select id="r-team" name="team_id"><option value="(\d+)"')
+    region = f"测试区{secrets.token_hex(3)}"  # the rule routes nobody else's work orders
+    name = f"投诉短信{secrets.token_hex(3)}"
+    form = [
+        ("csrf", csrf_of(page)),
+        ("name", name),
+        ("position", "5"),
+        ("types", "complaint"),
+        ("types", "fault"),
+        ("categories", "billing"),
+        ("channels", "sms"),
+        ("regions_other", region),
+        ("team_id", team),
+        ("strategy", "least_loaded"),
+    ]
+    r = client.post("/ui/admin/rule", data=_form(form), follow_redirects=False)
+    assert r.status_code == 303, r.text
+    admin = new_user(kefu, Role.ADMIN)
+    rule = next(x for x in routing.list_rules(kefu.ctx, admin) if x.name == name)
+    assert rule.conditions.types == ("complaint", "fault") and rule.conditions.regions == (region,)
+    shown = client.get("/ui/admin/routing").text
+    assert "类型: 投诉, 故障" in shown and "分类: 计费账务" in shown
+    typo = [(k, "故障" if k == "types" else v) for k, v in form if k != "name"] + [("name", name + "x")]
+    bad = client.post("/ui/admin/rule", data=_form(typo))
+    assert bad.status_code == 422 and "条件 types 中的值 故障, 故障 无效，可选值：complaint" in bad.text
+    assert not [x for x in routing.list_rules(kefu.ctx, admin) if x.name == name + "x"]
+    # The API refuses the same with 422 naming the condition; nothing is stored.
+    token = make_actor(kefu, Role.ADMIN)
+    body = {"name": name + "y", "position": 5, "team_id": int(team), "conditions": {"channels": ["短信"]}}
+    api = client.post("/api/v1/routing-rules", headers=token.headers, json=body)
+    assert api.status_code == 422 and api.json()["errors"][0]["field"] == "conditions.channels"
+    assert "channels" in api.json()["detail"] and "sms" in api.json()["detail"]
+    assert not [x for x in routing.list_rules(kefu.ctx, admin) if x.name == name + "y"]
+
+
+def _form(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
+    """A form with repeated names (a multiple select sends its name once per choice)."""
+    out: dict[str, list[str]] = {}
+    for k, v in pairs:
+        out.setdefault(k, []).append(v)
+    return out
+
+
+def _targets_form(policy: SlaPolicy) -> list[tuple[str, str]]:
+    def text(t: int | dict[str, int]) -> str:
+        return ", ".join(f"{k}:{v}" for k, v in t.items()) if isinstance(t, dict) else str(t)
+
+    return [(f"target_{clock.value}", text(t)) for clock, t in policy.targets.items()]
+
+
+def test_time_limit_policies_are_added_and_their_conditions_edited_on_the_page(client: TestClient, kefu: Kefu) -> None:
+    logged_in(client, kefu, Role.ADMIN)  # of the top organisation
+    page = client.get("/ui/admin/sla").text
+    csrf = csrf_of(page)
+    admin = new_user(kefu, Role.ADMIN)
+    region = f"农村{secrets.token_hex(3)}"
+    # The documented step: fill in the rural policy's regions, then activate it.
+    rural = next(p for p in sla_admin.list_policies(kefu.ctx, admin) if "农村" in p.name)
+    assert not rural.active and f'id="policy-{rural.id}"' in page
+    assert re.search(rf'(?s)id="policy-{rural.id}".*?<select id="p{rural.id}-regions" name="regions" multiple', page)
+    form = [
+        ("csrf", csrf),
+        ("policy_id", str(rural.id)),
+        *_targets_form(rural),
+        ("types", "fault"),
+        ("categories", "broadband"),
+        ("categories", "fixed_line"),
+        ("regions_other", region),
+        ("active", "1"),
+    ]
+    r = client.post("/ui/admin/policy", data=_form(form), follow_redirects=False)
+    assert r.status_code == 303, r.text
+    saved = next(p for p in sla_admin.list_policies(kefu.ctx, admin) if p.id == rural.id)
+    assert saved.active and saved.conditions.regions == (region,) and saved.targets == rural.targets
+    assert f"地区: {region}" in client.get("/ui/admin/sla").text
+    off = [(k, v) for k, v in form if k not in ("active", "regions_other")] + [("regions", region)]
+    assert client.post("/ui/admin/policy", data=_form(off), follow_redirects=False).status_code == 303
+    assert not next(p for p in sla_admin.list_policies(kefu.ctx, admin) if p.id == rural.id).active
+    # A new policy, from the page.
+    name = f"政企投诉{secrets.token_hex(3)}"
+    new = [
+        ("csrf", csrf),
+        ("policy_id", ""),
+        ("name", name),
+        ("position", "900"),
+        ("calendar", "24x7"),
+        ("target_first_response", "20"),
+        ("target_resolution", "vip:240, *:600"),
+        ("types", "complaint"),
+        ("regions_other", region),
+        ("active", "1"),
+    ]
+    nameless = [(k, "" if k == "name" else v) for k, v in new]
+    bad = client.post("/ui/admin/policy", data=_form(nameless))
+    assert bad.status_code == 422 and "请填写策略名称" in bad.text
+    r = client.post("/ui/admin/policy", data=_form(new), follow_redirects=False)
+    assert r.status_code == 303, r.text
+    added = next(p for p in sla_admin.list_policies(kefu.ctx, admin) if p.name == name)
+    assert added.active and added.position == 900 and added.conditions.types == ("complaint",)
+    assert added.target_for(ClockName.RESOLUTION, "vip") == 240 and added.escalations
+    typo = [(k, "投诉" if k == "types" else v) for k, v in new if k != "name"] + [("name", name + "x")]
+    assert client.post("/ui/admin/policy", data=_form(typo)).status_code == 422

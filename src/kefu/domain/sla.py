@@ -26,10 +26,10 @@ from enum import StrEnum
 
 from kefu.domain.calendars import BusinessCalendar
 from kefu.domain.categories import in_subtree
-from kefu.domain.customers import CustomerProfile
+from kefu.domain.customers import CustomerProfile, Tier
 from kefu.domain.errors import ValidationFailed
 from kefu.domain.events import EventKind, WorkOrderEvent
-from kefu.domain.workorders import Status, WorkOrder
+from kefu.domain.workorders import Channel, Priority, Status, WorkOrder, WorkOrderType
 
 
 class ClockName(StrEnum):
@@ -108,6 +108,36 @@ class Conditions:
     @classmethod
     def from_dict(cls, data: dict[str, list[object]]) -> Conditions:
         return cls(**{name: tuple(data.get(name, ())) for name in _CONDITION_FIELDS})  # type: ignore[arg-type]
+
+    def check(self, categories: Iterable[str]) -> Conditions:
+        """Refuse values that can never match (a type typed as 故障 instead of `fault`), naming the
+        condition (`conditions.types` ...) and the values it takes."""
+        known: dict[str, Iterable[object]] = {
+            "tiers": [t.value for t in Tier],
+            "types": [t.value for t in WorkOrderType],
+            "priorities": [p.value for p in Priority],
+            "channels": [c.value for c in Channel],
+            "severities": (1, 2, 3, 4),
+            "categories": categories,
+        }
+        for name, allowed in known.items():
+            allowed_set = set(allowed)
+            listed = ", ".join(str(v) for v in sorted(allowed_set, key=str))
+            if unknown := [v for v in getattr(self, name) if v not in allowed_set]:
+                raise ValidationFailed(
+                    "Unknown value {values} in the condition {condition}; it takes: {known}.",
+                    field=f"conditions.{name}",
+                    values=", ".join(str(v) for v in unknown),
+                    condition=name,
+                    known=listed if name != "categories" else "/api/v1/categories",
+                )
+        if bad := [r for r in self.regions if not r.strip() or len(r) > 50 or "\x00" in r]:
+            raise ValidationFailed(
+                "A region is a name of at most 50 characters: {values}.",
+                field="conditions.regions",
+                values=", ".join(bad),
+            )
+        return self
 
 
 _CONDITION_FIELDS = ("tiers", "types", "priorities", "severities", "categories", "regions", "channels", "agreement_ids")

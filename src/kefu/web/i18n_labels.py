@@ -220,3 +220,15 @@ MESSAGE_TEMPLATE = {
 
 # The language a message template is written in.
 LANGUAGE = {"zh_CN": N_("Chinese"), "en": N_("English")}
+
+# The conditions of routing rules and time-limit policies (kefu.domain.sla.Conditions).
+CONDITION = {
+    "tiers": N_("Customer tiers"),
+    "types": N_("Types"),
+    "priorities": N_("Priorities"),
+    "severities": N_("Severities"),
+    "categories": N_("Categories"),
+    "regions": N_("Regions"),
+    "channels": N_("Channels"),
+    "agreement_ids": N_("Service agreements"),
+}

@@ -224,9 +224,7 @@ def save_rule(ctx: Context, actor: User, rule: RoutingRule) -> RoutingRule:
         _require_rule_authority(ctx, uow, actor, rule)
         if uow.routing.name_taken(rule.name, rule.id):
             raise ValidationFailed("A routing rule named {name} exists already.", field="name", name=rule.name)
-        known = {c.code for c in uow.categories.all()}
-        if unknown := [c for c in rule.conditions.categories if c not in known]:
-            raise ValidationFailed("Unknown category: {codes}.", field="conditions", codes=", ".join(unknown))
+        rule.conditions.check(c.code for c in uow.categories.all())
         saved = uow.routing.save_rule(rule, actor_id=actor.id or 0, at=ctx.clock.now())
         audit.record_setting_change(
             ctx, uow, actor, "routing_rule", saved.name, before.as_data() if before else None, saved.as_data()

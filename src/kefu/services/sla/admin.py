@@ -32,6 +32,7 @@ def save_policy(ctx: Context, actor: User, policy: SlaPolicy) -> SlaPolicy:
     clocks keep the targets they were given until something they depend on changes."""
     with ctx.uow(write=True) as uow:
         authz.require_installation(ctx, uow, actor)
+        policy.conditions.check(c.code for c in uow.categories.all())
         if policy.calendar not in {c.name for c in uow.sla.calendars()}:
             raise ValidationFailed("Calendar {name} does not exist.", field="calendar", name=policy.calendar)
         existing = {p.id: p for p in uow.sla.policies()}
