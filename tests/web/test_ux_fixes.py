@@ -280,3 +280,18 @@ def test_time_limit_policies_are_added_and_their_conditions_edited_on_the_page(c
     assert added.target_for(ClockName.RESOLUTION, "vip") == 240 and added.escalations
     typo = [(k, "投诉" if k == "types" else v) for k, v in new if k != "name"] + [("name", name + "x")]
     assert client.post("/ui/admin/policy", data=_form(typo)).status_code == 422
+
+
+def test_change_log_and_audit_details_read_as_key_value_lists(client: TestClient, kefu: Kefu) -> None:
+    logged_in(client, kefu, Role.ADMIN)  # of the top organisation
+    page = client.get("/ui/admin/teams").text
+    org = field_of(page, r'<select id="t-org" name="organisation_id"><option value="(\d+)"')
+    name = f"日志组{secrets.token_hex(3)}"
+    form = {"csrf": csrf_of(page), "organisation_id": org, "name": name, "function": "reception"}
+    assert client.post("/ui/admin/team", data=form, follow_redirects=False).status_code == 303
+    log = client.get("/ui/admin/changes").text
+    row = field_of(log, rf"(?s)<tr>((?:(?!</tr>).)*{name}(?:(?!</tr>).)*)</tr>")
+    assert '<dl class="kv">' in row and "<dt>name</dt>" in row and '{"' not in row
+    assert 'class="who"' in row
+    audit = client.get("/ui/audit").text
+    assert 'id="audit-filter"' in audit and "更多筛选条件" in audit and '"digest": "' not in audit
