@@ -36,7 +36,7 @@ dist: assets | $(BIN)/python
 
 run: install
 	$(BIN)/kefu first-run
-	$(BIN)/kefu serve --host 127.0.0.1 --port 8000
+	KEFU_DEMO=1 $(BIN)/kefu serve --host 127.0.0.1 --port 8000
 
 fmt: dev
 	$(BIN)/ruff format src tests bench tools

@@ -136,3 +136,21 @@ def test_demo_data_is_deterministic_for_a_seed(tmp_path: Path) -> None:
             ).fetchone()[0]
             assert wrong == 0
     assert len(dumps[0]) == 300 and dumps[0] == dumps[1]
+
+
+def test_first_run_prints_the_demo_people_and_their_password(tmp_path: Path) -> None:
+    """A new user was never told the demo people's password; the README's first example made `lina`,
+    whom the demo data had made already."""
+    from kefu.config import DEV_SECRET
+    from kefu.services.access.demo import DEMO_PEOPLE, demo_password
+
+    assert kefu(tmp_path, "db", "upgrade").returncode == 0
+    assert kefu(tmp_path, "demo-data", "--customers", "5", "--work-orders", "5").returncode == 0
+    r = kefu(tmp_path, "first-run")  # the demo data is there already: it only prints
+    assert r.returncode == 0, r.stderr
+    assert f"password of each: {demo_password(DEV_SECRET)}" in r.stdout
+    for username, _, role in DEMO_PEOPLE:
+        assert re.search(rf"^  {username}\s+{role.value}\s", r.stdout, re.M), username
+    readme = (ROOT / "README.md").read_text()
+    example = re.search(r"kefu user create --username (\S+)", readme)
+    assert example and example.group(1) not in {name for name, _, _ in DEMO_PEOPLE}

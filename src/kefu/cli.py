@@ -475,6 +475,7 @@ def first_run() -> None:
     from kefu.adapters.db.migrate import upgrade
     from kefu.demo.loader import load_demo
     from kefu.services.access.accounts import ensure_admin
+    from kefu.services.access.demo import demo_accounts, demo_password
     from kefu.services.org.reference import seed_reference_data
 
     k = _kefu()
@@ -483,6 +484,14 @@ def first_run() -> None:
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err)
     with progress:
         typer.echo(load_demo(k, customers=500, work_orders=3_000, seed=1, if_empty=True, progress=progress))
+    demo = demo_password(k.settings.secret_key)
+    if people := demo_accounts(k.ctx, demo):
+        typer.echo("")
+        typer.echo("Demo people (also listed on the login page while KEFU_DEMO=1, as `make run` sets it):")
+        for person in people:
+            typer.echo(f"  {person.username:<12} {person.role.value:<15} {person.display_name}")
+        typer.echo(f"  password of each: {demo}")
+        typer.echo("  (supervisors are asked to set up two-factor login at their first login)")
     password = ensure_admin(k.ctx)
     if password:
         typer.echo("")

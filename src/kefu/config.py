@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     default_locale: Literal["zh_CN", "en"] = "zh_CN"
     reopen_window_days: int = Field(default=30, ge=0, le=3650)
+    #: Demo mode (`make run`): the login page lists the demo people and their password. Never in production.
+    demo: bool = False
     #: How long before the booked slot an engineer may check in on site (earlier is refused).
     checkin_early_minutes: int = Field(default=120, ge=0, le=7 * 24 * 60)
     # --- accounts (R32) ---
@@ -112,6 +114,8 @@ class Settings(BaseSettings):
         if self.rate_limit_storage == "redis" and not self.redis_url:
             raise ValueError("KEFU_RATE_LIMIT_STORAGE=redis needs KEFU_REDIS_URL")
         if self.environment == "production":
+            if self.demo:
+                raise ValueError("KEFU_DEMO shows the demo people's password on the login page: not in production")
             if self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
                 raise ValueError(
                     "KEFU_SECRET_KEY must be set to a random value of at least 32 characters in production"

@@ -6,21 +6,28 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import replace
+from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
 from fastapi.testclient import TestClient
 
+from kefu.app import create_app
 from kefu.bootstrap import Kefu
+from kefu.config import Settings
 from kefu.domain.org import Role
 from kefu.domain.sla import ClockName, SlaPolicy
 from kefu.http import cursors
+from kefu.services.access.accounts import NewUser, create_user
+from kefu.services.access.demo import demo_password
 from kefu.services.channels import notify
 from kefu.services.dispatch import routing
 from kefu.services.ports import WorkOrderFilter
 from kefu.services.sla import admin as sla_admin
 from kefu.services.workorders import queries
 from tests.support.factories import Json, make_actor, new_customer, new_user, new_work_order
-from tests.support.pages import csrf_of, field_of, logged_in
+from tests.support.kefus import own_kefu
+from tests.support.pages import csrf_of, field_of, logged_in, post_login
 
 
 def test_admin_tables_name_codes_and_names_not_verification_codes(client: TestClient, kefu: Kefu) -> None:
@@ -295,3 +302,19 @@ def test_change_log_and_audit_details_read_as_key_value_lists(client: TestClient
     assert 'class="who"' in row
     audit = client.get("/ui/audit").text
     assert 'id="audit-filter"' in audit and "更多筛选条件" in audit and '"digest": "' not in audit
+
+
+def test_the_login_page_lists_the_demo_people_in_demo_mode_only(client: TestClient, tmp_path: Path) -> None:
+    assert 'id="demo-accounts"' not in client.get("/login").text  # the shared test kefu is no demo
+    with own_kefu("sqlite", tmp_path, "demo", demo=True) as k:
+        password = demo_password(k.settings.secret_key)
+        create_user(k.ctx, NewUser(username="lina", role=Role.AGENT, password=password, display_name="李娜"))
+        create_user(k.ctx, NewUser(username="zhangwei", role=Role.AGENT, password="Another-pass-1234"))
+        with TestClient(create_app(k), base_url="http://127.0.0.1") as demo:
+            page = demo.get("/login").text
+            shown = field_of(page, r'(?s)id="demo-accounts">(.*?)</section>')
+            assert f'id="demo-password">{password}<' in shown and "lina" in shown and "坐席" in shown
+            assert "zhangwei" not in shown  # no longer opens with the demo password
+            assert post_login(demo, "lina", password) == "/ui/work-orders"  # the password shown works
+    with pytest.raises(ValueError, match="KEFU_DEMO"):
+        Settings(environment="production", demo=True, secret_key="x" * 40, database_url="postgresql://x/y")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-
 from rich.progress import Progress
 
 from kefu.adapters.db import numbering
@@ -14,17 +12,11 @@ from kefu.demo import bulk, generator
 from kefu.domain.org import OrgTree, Role, TeamFunction
 from kefu.services import search
 from kefu.services.access.accounts import NewUser, create_user
+from kefu.services.access.demo import DEMO_PEOPLE, demo_password
 from kefu.services.org.reference import seed_demo_parties, seed_reference_data
 from kefu.services.sla.clocks import rebuild_clocks
 
-DEMO_AGENTS = [
-    ("zhangwei", "张伟"),
-    ("lina", "李娜"),
-    ("wangfang", "王芳"),
-    ("liuyang", "刘洋"),
-    ("chenjing", "陈静"),
-    ("zhaolei", "赵磊"),
-]
+DEMO_AGENTS = [(name, display) for name, display, role in DEMO_PEOPLE if role is Role.AGENT]
 #: Field engineers of the field-repair team, with the skills and region routing and visits use.
 DEMO_ENGINEERS = [
     ("sunqiang", "孙强", ("broadband", "fixed_line"), "广州"),
@@ -33,7 +25,7 @@ DEMO_ENGINEERS = [
 
 
 def _demo_agents(k: Kefu) -> list[int]:
-    """The demo agents, created once with random passwords (they own the demo work orders)."""
+    """The demo agents, created once with the demo password (they own the demo work orders)."""
     ids = []
     with k.ctx.uow() as uow:
         teams = uow.org.teams()
@@ -46,7 +38,7 @@ def _demo_agents(k: Kefu) -> list[int]:
                 NewUser(
                     username=username,
                     role=Role.AGENT,
-                    password=secrets.token_urlsafe(16) + "9x",
+                    password=demo_password(k.settings.secret_key),
                     display_name=display,
                     team_id=teams[i % len(teams)].id if teams else None,
                 ),
@@ -56,23 +48,37 @@ def _demo_agents(k: Kefu) -> list[int]:
     return ids
 
 
-def _demo_engineers(k: Kefu) -> None:
+def _demo_engineers_and_supervisors(k: Kefu) -> None:
     with k.ctx.uow() as uow:
         field = next((t for t in uow.org.teams() if t.function is TeamFunction.FIELD_REPAIR), None)
-        missing = [e for e in DEMO_ENGINEERS if uow.users.get_by_username(e[0]) is None]
-    for username, display, skills, region in missing:
-        create_user(
-            k.ctx,
-            NewUser(
-                username=username,
-                role=Role.FIELD_ENGINEER,
-                password=secrets.token_urlsafe(16) + "9x",
-                display_name=display,
-                team_id=field.id if field else None,
-                region=region,
-                skills=skills,
-            ),
-        )
+        reception = next((t for t in uow.org.teams() if t.function is TeamFunction.RECEPTION), None)
+        missing = {name for name, _, _ in DEMO_PEOPLE if uow.users.get_by_username(name) is None}
+    for username, display, skills, region in DEMO_ENGINEERS:
+        if username in missing:
+            create_user(
+                k.ctx,
+                NewUser(
+                    username=username,
+                    role=Role.FIELD_ENGINEER,
+                    password=demo_password(k.settings.secret_key),
+                    display_name=display,
+                    team_id=field.id if field else None,
+                    region=region,
+                    skills=skills,
+                ),
+            )
+    for username, display, role in DEMO_PEOPLE:
+        if role is Role.SUPERVISOR and username in missing:
+            create_user(
+                k.ctx,
+                NewUser(
+                    username=username,
+                    role=role,
+                    password=demo_password(k.settings.secret_key),
+                    display_name=display,
+                    team_id=reception.id if reception else None,
+                ),
+            )
 
 
 def load_demo(k: Kefu, *, customers: int, work_orders: int, seed: int, if_empty: bool, progress: Progress) -> str:
@@ -81,7 +87,7 @@ def load_demo(k: Kefu, *, customers: int, work_orders: int, seed: int, if_empty:
     seed_reference_data(k.ctx)
     seed_demo_parties(k.ctx)
     agent_ids = _demo_agents(k)
-    _demo_engineers(k)
+    _demo_engineers_and_supervisors(k)
     with k.ctx.uow() as uow:
         team_ids = [t.id for t in uow.org.teams() if t.id is not None]
         centre = OrgTree(uow.org.organisations()).top_id  # the demo customers belong to it

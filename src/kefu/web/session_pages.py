@@ -4,6 +4,7 @@ and out, setting a password with an administrator's reset code, and the page lan
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -11,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from kefu.domain.errors import DomainError
 from kefu.http.clients import address_of
 from kefu.i18n import LOCALES
-from kefu.services.access import accounts, passwords, sessions, two_factor
+from kefu.services.access import accounts, demo, passwords, sessions, two_factor
 from kefu.services.access.sessions import Stage
 from kefu.web.kit import after_login_step, check_csrf, check_typed_twice, context_of, refused, render, signed_in
 from kefu.web.security import LANG_COOKIE, SESSION_COOKIE, csrf_ok
@@ -35,7 +36,21 @@ def switch_language(locale: str, request: Request) -> RedirectResponse:
 
 @router.get("/login")
 def login_form(request: Request, next: str = "/ui/work-orders", done: str = "") -> HTMLResponse:
-    return render(request, "login.html", next=next, error=None, username="", done=done)
+    return render(request, "login.html", next=next, error=None, username="", done=done, **_demo(request))
+
+
+def _demo(request: Request) -> dict[str, Any]:
+    """In demo mode (KEFU_DEMO=1, never in production): the demo people and their password, found
+    once per process (each is checked against the password)."""
+    settings = request.app.state.kefu.settings
+    if not settings.demo or settings.production:
+        return {}
+    state = request.app.state
+    if getattr(state, "demo_people", None) is None:
+        password = demo.demo_password(settings.secret_key)
+        state.demo_people = (demo.demo_accounts(context_of(request), password), password)
+    people, password = state.demo_people
+    return {"demo_people": people, "demo_password": password} if people else {}
 
 
 def client_of(request: Request) -> sessions.Client:
@@ -56,7 +71,9 @@ def login(
         check_csrf(request, csrf)
         _, token = accounts.log_in(context_of(request), username, password, client=client_of(request))
     except DomainError as exc:
-        return refused(request, None, exc, partial(render, request, "login.html", next=next, username=username))
+        return refused(
+            request, None, exc, partial(render, request, "login.html", next=next, username=username, **_demo(request))
+        )
     response = RedirectResponse(after_login_step(request, token, next), status_code=303)
     settings = request.app.state.kefu.settings
     response.set_cookie(
