@@ -55,6 +55,11 @@ def test_dispatch_answer_and_visit_in_the_pages(app: FastAPI, kefu: Kefu) -> Non
         assert "不在班" not in lead.get(f"/ui/teams/{c.field}/queue").text
         detail = lead.get(f"/ui/work-orders/{number}")
         hop_id = field_of(detail.text, r'action="/ui/dispatches/(\d+)/answer"')
+        # The answer cell keeps no template whitespace (a pre-wrap cell opened a ~150 px blank
+        # block before the form), and the refusal is a secondary button beside the main one.
+        cell = field_of(detail.text, rf'(?s)<tr class="hop [a-z]+" id="hop-{hop_id}">.*?(<td>\s*<form[^>]*hop-answer)')
+        assert "prewrap" not in cell
+        assert re.search(r'<button type="submit" name="action" value="reject" class="secondary">', detail.text)
         r = lead.post(
             f"/ui/dispatches/{hop_id}/answer",
             follow_redirects=False,
