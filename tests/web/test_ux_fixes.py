@@ -318,3 +318,29 @@ def test_the_login_page_lists_the_demo_people_in_demo_mode_only(client: TestClie
             assert post_login(demo, "lina", password) == "/ui/work-orders"  # the password shown works
     with pytest.raises(ValueError, match="KEFU_DEMO"):
         Settings(environment="production", demo=True, secret_key="x" * 40, database_url="postgresql://x/y")
+
+
+def test_the_api_list_sorts_on_the_server_and_pages_with_its_cursor(client: TestClient, kefu: Kefu) -> None:
+    customer, numbers = _orders(client, kefu)
+    reader = make_actor(kefu, Role.SUPERVISOR)
+    seen: list[str] = []
+    params: dict[str, object] = {"customer": customer["id"], "sort": "-title", "limit": 3}
+    while True:
+        r = client.get("/api/v1/work-orders", params=params, headers=reader.headers)
+        assert r.status_code == 200, r.text
+        seen += [w["number"] for w in r.json()["items"]]
+        if not r.json()["next_cursor"]:
+            break
+        params["cursor"] = r.json()["next_cursor"]
+    assert seen == [numbers[1], numbers[3], numbers[0], numbers[2]]  # C, B, B (a tie: newer first), A
+    for bad in ({"sort": "password"}, {"sort": "title; drop"}, {"sort": "title", "cursor": "abc"}):
+        r = client.get("/api/v1/work-orders", params=bad, headers=reader.headers)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] in ("sort", "cursor"), r.text
+    # A cursor of one sort does not continue another.
+    first = client.get("/api/v1/work-orders", params={**params, "cursor": None, "sort": "due"}, headers=reader.headers)
+    other = client.get(
+        "/api/v1/work-orders",
+        params={"customer": customer["id"], "sort": "title", "cursor": first.json()["next_cursor"]},
+        headers=reader.headers,
+    )
+    assert other.status_code == 422 and other.json()["errors"][0]["field"] == "cursor"

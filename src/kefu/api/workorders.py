@@ -23,7 +23,7 @@ from kefu.domain.workorders import OPEN_STATUSES, Channel, Priority, Status, Wor
 from kefu.http import cursors
 from kefu.services import tags
 from kefu.services.context import Context
-from kefu.services.ports import WorkOrderFilter
+from kefu.services.ports import WORK_ORDER_SORTS, WorkOrderFilter
 from kefu.services.sla.clocks import ClockView
 from kefu.services.workorders import commands as svc
 from kefu.services.workorders import queries
@@ -178,6 +178,10 @@ def create_work_order(
     return json_response(WorkOrderOut.of(work_order), 201, headers)
 
 
+#: What the list may be sorted by (services.ports.WORK_ORDER_SORTS), "-" first for descending.
+SORT_PATTERN = r"^-?(" + "|".join(WORK_ORDER_SORTS) + r")$"
+
+
 class ListQuery:
     """The filters of the work-order list, shared by the list and the export."""
 
@@ -214,9 +218,19 @@ class ListQuery:
             ),
         ] = None,
         tag: Annotated[str | None, Query(max_length=40, description="only work orders with this tag")] = None,
+        sort: Annotated[
+            str | None,
+            Query(
+                pattern=SORT_PATTERN,
+                description="sort by number, title, category, type, priority, status, created or due "
+                "(the earliest running deadline); a leading '-' sorts descending; ties by id. "
+                "Default: newest first",
+            ),
+        ] = None,
         cursor: str | None = None,
     ) -> None:
         statuses = {s.value for s in status or []}
+        key = (sort or "").removeprefix("-")
         if open:
             statuses = {s.value for s in OPEN_STATUSES} & statuses if statuses else {s.value for s in OPEN_STATUSES}
         self.filter = WorkOrderFilter(
@@ -232,8 +246,11 @@ class ListQuery:
             customer_id=customer,
             created_from=created_from,
             created_to=created_to,
-            before_id=cursors.decode(cursor),
+            before_id=None if key else cursors.decode(cursor),
             tag=clean_tag(tag, "tag") if tag is not None else None,
+            sort=key,
+            descending=(sort or "").startswith("-"),
+            after=cursors.decode_after(cursor, key, moment=key in ("created", "due")) if key else None,
         )
         self.breach_within = breach_within
 
@@ -250,15 +267,22 @@ def list_work_orders(
     user: CurrentUser,
     limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 50,
 ) -> Response:
-    found = queries.list_work_orders(ctx, user, query.with_clock(ctx), limit=limit)
+    flt = query.with_clock(ctx)
+    found = queries.list_work_orders(ctx, user, flt, limit=limit)
     tagged = tags.tags_of(ctx, user, found)
-    last = found[-1].id if found else None
+    next_cursor = None
+    if found and len(found) == limit and (last := found[-1]).id is not None:
+        next_cursor = (
+            cursors.encode_after(flt.sort, queries.sort_value(last, flt.sort), last.id)
+            if flt.sort
+            else cursors.encode(last.id)
+        )
     return json_response(
         WorkOrderPage(
             items=[
                 ListedWorkOrderOut(**WorkOrderOut.of(w).model_dump(), tags=tagged.get(w.id or 0, [])) for w in found
             ],
-            next_cursor=cursors.encode(last) if last is not None and len(found) == limit else None,
+            next_cursor=next_cursor,
         )
     )
 
