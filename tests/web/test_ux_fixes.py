@@ -151,6 +151,11 @@ def test_a_complaint_is_marked_on_its_page_and_in_the_list(client: TestClient, k
     assert 'id="complaint-badge"' in client.get(f"/ui/work-orders/{number}").text
     listed = client.get("/ui/work-orders", params={"customer": customer["id"], "type": "complaint"}).text
     assert '<span class="badge complaint">投诉</span>' in listed
+    vip = new_customer(client, agent, tier="vip")
+    new_work_order(client, agent, vip["id"])
+    assert 'id="vip-badge"' not in client.get(f"/ui/work-orders/{number}").text  # the customer is no VIP
+    vips = client.get("/ui/work-orders", params={"customer": vip["id"]}).text
+    assert '<span class="badge vip">VIP</span>' in vips and '<span class="badge vip">' not in listed
 
 
 def test_dashboard_tiles_open_the_lists_they_count(client: TestClient, kefu: Kefu, customer: Json) -> None:

@@ -216,6 +216,7 @@ def _list_page(
         sorted_by=partial(_sorted_by, params, sort, descending),
         due_list=due_list,
         handlers=queries.handlers_of(ctx, user, items) if due_list else {},
+        vips=queries.vip_customers(ctx, user, items),
         bad=bad,
         error=error,
         queues=workspace.queues(ctx, user),

@@ -13,7 +13,7 @@ from kefu.domain.audit import AuditAction, Unmasking
 from kefu.domain.categories import validate_code
 from kefu.domain.checklists import ChecklistStep
 from kefu.domain.contacts import Contact
-from kefu.domain.customers import Customer
+from kefu.domain.customers import Customer, Tier
 from kefu.domain.dispatch import Dispatch
 from kefu.domain.errors import ValidationFailed
 from kefu.domain.events import EventKind, WorkOrderEvent
@@ -182,6 +182,14 @@ def sort_value(wo: WorkOrder, sort: str) -> str | datetime:
         "due": wo.next_due_at or NO_DUE,
     }
     return values[sort]
+
+
+def vip_customers(ctx: Context, actor: User, found: list[WorkOrder]) -> set[int]:
+    """Which of the customers of a list the actor read are VIPs (their tier, no personal data)."""
+    require(actor, Permission.READ)
+    with ctx.uow() as uow:
+        customers = uow.customers.get_many(sorted({w.customer_id for w in found}))
+    return {i for i, c in customers.items() if c.tier is Tier.VIP}
 
 
 def handlers_of(ctx: Context, actor: User, found: list[WorkOrder]) -> dict[int, User]:
