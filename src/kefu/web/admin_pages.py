@@ -20,11 +20,9 @@ from kefu.domain import values
 from kefu.domain.errors import N_, DomainError, PermissionDenied, ValidationFailed
 from kefu.domain.org import Permission, Role, TeamFunction, User
 from kefu.domain.routing import RoutingRule, Strategy
-from kefu.domain.sla import ClockName, Conditions, SlaPolicy
+from kefu.domain.sla import ClockName, SlaPolicy
 from kefu.domain.sla_defaults import ESCALATION
 from kefu.domain.values import whole_number
-from kefu.domain.workorders import Priority
-from kefu.i18n import gettext
 from kefu.services import audit, tags
 from kefu.services.access import accounts, authz, users
 from kefu.services.channels import notify
@@ -33,12 +31,10 @@ from kefu.services.dispatch import routing
 from kefu.services.org import admin as org_admin
 from kefu.services.org import reference
 from kefu.services.sla import admin as sla_admin
-from kefu.web import i18n_labels as labels
+from kefu.web import policy_forms
 from kefu.web.kit import (
-    category_labels,
     context_of,
     form_choice,
-    locale_of,
     org_names,
     page_user,
     refused,
@@ -161,39 +157,12 @@ def agents(request: Request, user: User) -> dict[str, Any]:
     return {**org_names(request, user), "agents": org_admin.list_agents(context_of(request), user)}
 
 
-def _pick_lists(request: Request, user: User, in_use: list[Conditions]) -> dict[str, Any]:
-    """What conditions choose from: the categories, and the regions known (in use by conditions
-    and engineers); types, channels, tiers and priorities come from the labels."""
-    ctx = context_of(request)
-    locale = locale_of(request)
-    regions = {r for c in in_use for r in c.regions}
-    if user.may(Permission.ROUTING_MANAGE):
-        regions |= {a.region for a in org_admin.list_agents(ctx, user) if a.region}
-
-    names: dict[str, str] = category_labels(request, user)["category_labels"]
-
-    def options(found: dict[Any, str]) -> list[tuple[str, str]]:
-        return [(str(value), gettext(locale, text)) for value, text in found.items()]
-
-    return {
-        "type_options": options(labels.TYPE),
-        "category_options": list(names.items()),
-        "category_names": names,
-        "channel_options": options(labels.CHANNEL),
-        "tier_options": options(labels.TIER),
-        "priority_options": [(p.value, p.value) for p in Priority],
-        "severity_options": options(labels.SEVERITY),
-        "region_options": [(r, r) for r in sorted(regions)],
-        "no_conditions": Conditions(),
-    }
-
-
 @section("routing")
 def routing_rules(request: Request, user: User) -> dict[str, Any]:
     rules = routing.list_rules(context_of(request), user)
     return {
         **org_names(request, user),
-        **_pick_lists(request, user, [r.conditions for r in rules]),
+        **policy_forms.pick_lists(request, user, [r.conditions for r in rules]),
         "rules": rules,
         "strategies": list(Strategy),
     }
@@ -204,7 +173,7 @@ def time_limits(request: Request, user: User) -> dict[str, Any]:
     ctx = context_of(request)
     policies = sla_admin.list_policies(ctx, user)
     return {
-        **_pick_lists(request, user, [p.conditions for p in policies]),
+        **policy_forms.pick_lists(request, user, [p.conditions for p in policies]),
         "policies": policies,
         "calendars": sla_admin.list_calendars(ctx, user),
         "clocks": list(ClockName),
@@ -235,39 +204,6 @@ def _int(value: str, field: str) -> int:
 
 def _optional_int(form: dict[str, str], field: str) -> int | None:
     return _int(form[field], field) if form.get(field) else None
-
-
-def _conditions(form: dict[str, str]) -> Conditions:
-    """The condition pick lists of a rule or policy form (each a multiple select; regions also from
-    the "other regions" text box). The services refuse values that can never match."""
-    severities = tuple(_int(s, "severities") for s in _codes(form.get("severities", "")))
-    return Conditions(
-        types=_codes(form.get("types", "")),
-        categories=_codes(form.get("categories", "")),
-        regions=tuple(dict.fromkeys(_codes(form.get("regions", "")) + _codes(form.get("regions_other", "")))),
-        channels=_codes(form.get("channels", "")),
-        tiers=_codes(form.get("tiers", "")),
-        priorities=_codes(form.get("priorities", "")),
-        severities=severities,
-    )
-
-
-def _targets(form: dict[str, str]) -> dict[ClockName, int | dict[str, int]]:
-    """target_<clock> fields: minutes, or per tier as "vip:180, *:360"; empty: no such clock."""
-    out: dict[ClockName, int | dict[str, int]] = {}
-    for clock in ClockName:
-        raw = form.get(f"target_{clock.value}", "").strip()
-        if not raw:
-            continue
-        if ":" in raw:
-            tiers = {}
-            for part in _codes(raw):
-                tier, _, minutes = part.partition(":")
-                tiers[tier.strip()] = _int(minutes, f"target_{clock.value}")
-            out[clock] = tiers
-        else:
-            out[clock] = _int(raw, f"target_{clock.value}")
-    return out
 
 
 # The changes.
@@ -369,7 +305,7 @@ def add_rule(ctx: Context, user: User, form: dict[str, str]) -> None:
             if form.get("fallback_team_id")
             else None,
             organisation_id=_optional_int(form, "organisation_id"),
-            conditions=_conditions(form),
+            conditions=policy_forms.conditions_of(form),
         ),
     )
 
@@ -393,9 +329,9 @@ def save_policy(ctx: Context, user: User, form: dict[str, str]) -> None:
                 id=None,
                 name=name[:200],
                 position=_int(form.get("position", ""), "position"),
-                targets=_targets(form),
+                targets=policy_forms.targets_of(form),
                 calendar=form.get("calendar", "24x7"),
-                conditions=_conditions(form),
+                conditions=policy_forms.conditions_of(form),
                 escalations=ESCALATION,
                 active=form.get("active") == "1",
             ),
@@ -410,9 +346,9 @@ def save_policy(ctx: Context, user: User, form: dict[str, str]) -> None:
         user,
         replace(
             policy,
-            targets=_targets(form),
+            targets=policy_forms.targets_of(form),
             # Service agreements' policies are kept to their agreements (the API sets those).
-            conditions=replace(_conditions(form), agreement_ids=policy.conditions.agreement_ids),
+            conditions=replace(policy_forms.conditions_of(form), agreement_ids=policy.conditions.agreement_ids),
             active=form.get("active") == "1",
         ),
     )

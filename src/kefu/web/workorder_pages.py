@@ -4,7 +4,6 @@ deadlines it would promise, the work-order page and the actions on it (moves, li
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, time, timedelta, tzinfo
 from functools import partial
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -16,10 +15,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from kefu.domain.audit import Unmasking
 from kefu.domain.errors import N_, DomainError, ValidationFailed
 from kefu.domain.org import User
-from kefu.domain.tags import clean_tag
-from kefu.domain.values import day, is_digits, moment, record_id, whole_number
+from kefu.domain.values import is_digits, moment, record_id
 from kefu.domain.workorders import (
-    OPEN_STATUS_VALUES,
     Channel,
     Priority,
     Status,
@@ -33,9 +30,10 @@ from kefu.services.channels import intake
 from kefu.services.context import Context
 from kefu.services.org import admin as org_admin
 from kefu.services.org import reference
-from kefu.services.ports import WORK_ORDER_SORTS, WorkOrderFilter
+from kefu.services.ports import WorkOrderFilter
 from kefu.services.workorders import commands as svc
 from kefu.services.workorders import queries
+from kefu.web import list_params
 from kefu.web.kit import (
     PathId,
     category_labels,
@@ -57,97 +55,6 @@ router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
 
 
-def _list_filter(params: dict[str, str], now: datetime, tz: tzinfo) -> tuple[WorkOrderFilter, dict[str, str]]:
-    """The list filter from query parameters; bad values are dropped and reported, never a 500."""
-    problems: dict[str, str] = {}
-    status = params.get("status", "open")
-    statuses: tuple[str, ...] = ()
-    if status == "open":
-        statuses = OPEN_STATUS_VALUES
-    elif status in Status.__members__.values():
-        statuses = (status,)
-    elif status not in ("", "all"):
-        problems["status"] = status
-
-    def one(name: str, allowed: set[str]) -> tuple[str, ...]:
-        value = params.get(name, "")
-        if value and value not in allowed:
-            problems[name] = value
-            return ()
-        return (value,) if value else ()
-
-    sort, descending = _sort(params, problems)
-    before_id = None
-    after = None
-    try:
-        if sort:
-            after = cursors.decode_after(params.get("cursor"), sort, moment=sort in ("created", "due"))
-        else:
-            before_id = cursors.decode(params.get("cursor"))
-    except ValidationFailed:
-        problems["cursor"] = params.get("cursor", "")
-    flt = WorkOrderFilter(
-        statuses=statuses,
-        priorities=one("priority", {p.value for p in Priority}),
-        types=one("type", {t.value for t in WorkOrderType}),
-        category=params.get("category") or None,
-        owner_id=None,
-        customer_id=_customer(params, problems),
-        before_id=before_id,
-        tag=_tag(params, problems),
-        sort=sort,
-        descending=descending,
-        after=after,
-    )
-    created_on = params.get("created_on", "")
-    if created_on:
-        try:
-            start = datetime.combine(day(created_on, "created_on"), time(0), tz)
-        except ValidationFailed:
-            problems["created_on"] = created_on
-        else:
-            flt = replace(flt, created_from=start, created_to=start + timedelta(days=1))
-    within = params.get("breach_within", "")
-    if within:
-        try:
-            minutes = whole_number(within, "breach_within", high=60 * 24 * 30)
-        except ValidationFailed:
-            problems["breach_within"] = within
-        else:
-            flt = replace(flt, due_before=now + timedelta(minutes=minutes))
-    return flt, problems
-
-
-def _tag(params: dict[str, str], problems: dict[str, str]) -> str | None:
-    raw = params.get("tag", "")
-    try:
-        return clean_tag(raw, "tag") if raw.strip() else None
-    except ValidationFailed:
-        problems["tag"] = raw.encode("unicode_escape").decode()[:60]
-        return None
-
-
-def _sort(params: dict[str, str], problems: dict[str, str]) -> tuple[str, bool]:
-    """`sort=due` (ascending) or `sort=-created` (descending); the due list is sorted by due time."""
-    raw = params.get("sort", "")
-    if not raw:
-        return ("due", False) if params.get("breach_within") or params.get("queue") == "due" else ("", False)
-    key = raw.removeprefix("-")
-    if key not in WORK_ORDER_SORTS:
-        problems["sort"] = raw
-        return "", False
-    return key, raw.startswith("-")
-
-
-def _customer(params: dict[str, str], problems: dict[str, str]) -> int | None:
-    raw = params.get("customer", "")
-    try:
-        return record_id(raw, "customer") if raw else None
-    except ValidationFailed:
-        problems["customer"] = raw
-        return None
-
-
 @router.get("/ui/work-orders")
 def work_order_list(request: Request) -> Response:
     user = page_user(request)
@@ -156,7 +63,7 @@ def work_order_list(request: Request) -> Response:
     number = params.get("q", "").strip().upper()
     if number and is_work_order_number(number):
         return RedirectResponse(f"/ui/work-orders/{quote(number)}", status_code=303)
-    flt, bad = _list_filter(params, ctx.clock.now(), user_timezone(request))
+    flt, bad = list_params.list_filter(params, ctx.clock.now(), user_timezone(request))
     if number:
         bad["q"] = number  # not a work-order number (GD + date + 6 digits)
     if params.get("mine") == "1":
@@ -194,7 +101,7 @@ def _list_page(
 ) -> HTMLResponse:
     ctx = context_of(request)
     next_url = None
-    sort, descending = _sort(params, {})
+    sort, descending = list_params.list_sort(params, {})
     if len(items) == PAGE_SIZE and items[-1].id is not None:
         last = items[-1]
         assert last.id is not None
@@ -213,7 +120,7 @@ def _list_page(
         next_url=next_url,
         sort=sort,
         descending=descending,
-        sorted_by=partial(_sorted_by, params, sort, descending),
+        sorted_by=partial(list_params.sorted_by, params, sort, descending),
         due_list=due_list,
         handlers=queries.handlers_of(ctx, user, items) if due_list else {},
         vips=queries.vip_customers(ctx, user, items),
@@ -228,13 +135,6 @@ def _list_page(
         **org_names(request, user),
         **category_labels(request, user),
     )
-
-
-def _sorted_by(params: dict[str, str], sort: str, descending: bool, key: str) -> str:
-    """The list's address sorted by `key` (the other way round when it is sorted by it already)."""
-    flip = key == sort and not descending
-    kept = {k: v for k, v in params.items() if k not in ("sort", "cursor")}
-    return "?" + urlencode({**kept, "sort": ("-" if flip else "") + key})
 
 
 @router.post("/ui/filters")
