@@ -212,7 +212,7 @@ def export_work_orders(ctx: Context, actor: User, flt: WorkOrderFilter, *, max_r
     _check(actor, flt)
     with ctx.uow(write=True) as uow:
         first = _page(ctx, uow, actor, flt, min(EXPORT_PAGE, max_rows))
-        wanted = {k: v for k, v in asdict(flt).items() if v not in (None, (), False) and k != "visible_to"}
+        wanted = {k: v for k, v in asdict(flt).items() if v not in (None, (), False, "") and k != "visible_to"}
         audit.record(
             ctx,
             uow,
