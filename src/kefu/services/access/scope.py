@@ -76,6 +76,21 @@ def load_customer(ctx: Context, uow: UnitOfWork, actor: User, customer_id: int) 
     return customer
 
 
+def load_own_customer(ctx: Context, uow: UnitOfWork, actor: User, customer_id: int) -> Customer:
+    """A customer of the actor's own organisations (their subtree) to change: not one seen only
+    through a work order dispatched to the actor, and never by a vendor's or partner's user.
+    Otherwise NotFound, as if there were no such customer."""
+    visible = visible_to(ctx, uow, actor)
+    customer = uow.customers.get(customer_id)
+    if (
+        customer is None
+        or external(ctx, uow, actor)
+        or (visible is not None and customer.organisation_id not in visible)
+    ):
+        raise NotFound(kind=N_("Customer"), key=customer_id)
+    return customer
+
+
 def customer_in_scope(ctx: Context, uow: UnitOfWork, actor: User, customer: Customer) -> bool:
     """The customer belongs to an organisation `actor` sees, or has a work order `actor` sees."""
     visible = visible_to(ctx, uow, actor)

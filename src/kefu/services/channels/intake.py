@@ -95,7 +95,7 @@ def receive(ctx: Context, inbound: Inbound) -> IntakeResult:
             seen := uow.channels.contact_by_provider_id(inbound.channel, inbound.provider_message_id)
         ):
             return _duplicate(ctx, uow, seen, inbound)
-        customer_id = _identify(ctx, uow, inbound, now) if _has_identity(inbound) else None
+        customer_id = _identify(ctx, uow, inbound, now, system) if _has_identity(inbound) else None
         contact = Contact(
             id=None,
             channel=inbound.channel,
@@ -159,7 +159,7 @@ def _address(i: Inbound) -> str | None:
     return {Channel.EMAIL: i.email, Channel.WECHAT: i.wechat_openid}.get(i.channel) or i.phone or i.email
 
 
-def _identify(ctx: Context, uow: UnitOfWork, i: Inbound, now: datetime) -> int:
+def _identify(ctx: Context, uow: UnitOfWork, i: Inbound, now: datetime, system: User) -> int:
     found = uow.channels.find_customer_id(
         phone=i.phone, email=i.email, wechat_openid=i.wechat_openid, account_number=i.account_number
     )
@@ -174,6 +174,9 @@ def _identify(ctx: Context, uow: UnitOfWork, i: Inbound, now: datetime) -> int:
         email=i.email,
         wechat_openid=i.wechat_openid,
         account_number=i.account_number,
+        # Like the work orders kefu opens for them, they belong to the organisation of the system
+        # account, the top one (its reception classifies them): its subtree sees them.
+        organisation_id=system.organisation_id,
     )
     stored = uow.customers.add(customer)
     assert stored.id is not None
