@@ -160,6 +160,17 @@ class Customer:
             raise ValidationFailed("Give the customer's phone number.", field="phone")
         if not name:
             raise ValidationFailed("The customer's name must not be empty.", field="name")
+        for key, value in (
+            ("name", name),
+            ("brand", brand),
+            ("region", region),
+            ("email", email),
+            ("address", address),
+        ):
+            if value and len(value.strip()) > _CUSTOMER_LIMITS[key]:
+                raise ValidationFailed(
+                    "This text is longer than {max} characters.", field=key, max=_CUSTOMER_LIMITS[key]
+                )
         brand = (brand or "").strip() or None
         if tier is None:
             tier = (tier_for_brand(brand) if brand else None) or Tier.STANDARD

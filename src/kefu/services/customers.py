@@ -44,6 +44,15 @@ class NewCustomer:
 
 def register_customer(ctx: Context, actor: User, new: NewCustomer) -> Customer:
     require(actor, Permission.CUSTOMER_CREATE)
+    with ctx.uow(write=True) as uow:
+        stored = add_customer(ctx, uow, actor, new)
+        uow.commit()
+    return stored.masked()
+
+
+def add_customer(ctx: Context, uow: UnitOfWork, actor: User, new: NewCustomer) -> Customer:
+    """Inside a use case (registering a customer, or a work order for a caller not on file): the
+    customer, stored in the actor's organisation. The caller checks `customer.create`."""
     customer = Customer.register(
         name=new.name,
         phone=new.phone,
@@ -59,10 +68,7 @@ def register_customer(ctx: Context, actor: User, new: NewCustomer) -> Customer:
         tags=new.tags,
         organisation_id=actor.organisation_id,
     )
-    with ctx.uow(write=True) as uow:
-        stored = uow.customers.add(customer)
-        uow.commit()
-    return stored.masked()
+    return uow.customers.add(customer)
 
 
 def edit_customer(

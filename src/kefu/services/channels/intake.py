@@ -34,8 +34,9 @@ from kefu.services.access.system import system_account
 from kefu.services.changes import move, store
 from kefu.services.channels import notify
 from kefu.services.context import Context
+from kefu.services.customers import NewCustomer
 from kefu.services.ports import UnitOfWork
-from kefu.services.workorders.commands import NewWorkOrder, active_category, open_work_order
+from kefu.services.workorders.commands import NewWorkOrder, active_category, open_work_order, with_new_customer
 
 UNKNOWN_NAME = "新客户"  # a customer first known by a message; an agent completes the record
 
@@ -239,7 +240,9 @@ def _note_contact(
     store(ctx, uow, wo)
 
 
-def register_walk_in(ctx: Context, actor: User, new: NewWorkOrder, *, store: str) -> WorkOrder:
+def register_walk_in(
+    ctx: Context, actor: User, new: NewWorkOrder, *, store: str, new_customer: NewCustomer | None = None
+) -> WorkOrder:
     """A customer at a store (营业厅), registered by the agent there (R1): the work order and the
     visit as a contact on the customer's history, in one transaction."""
     require(actor, Permission.WORKORDER_CREATE)
@@ -248,7 +251,8 @@ def register_walk_in(ctx: Context, actor: User, new: NewWorkOrder, *, store: str
         raise ValidationFailed("Name the store where the customer came in.", field="store")
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
-        wo = open_work_order(ctx, uow, actor, replace(new, channel=Channel.STORE), now)
+        new = with_new_customer(ctx, uow, actor, replace(new, channel=Channel.STORE), new_customer)
+        wo = open_work_order(ctx, uow, actor, new, now)
         uow.channels.add_contact(
             Contact(
                 id=None,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta
 
 from kefu.domain.categories import Category, validate_code
@@ -33,6 +33,7 @@ from kefu.services.access.scope import load_work_order
 from kefu.services.changes import changing, move, store
 from kefu.services.channels import notify
 from kefu.services.context import Context
+from kefu.services.customers import NewCustomer, add_customer
 from kefu.services.dispatch import routing
 from kefu.services.notifications import making
 from kefu.services.ports import UnitOfWork
@@ -70,7 +71,12 @@ class _KeyTaken(Exception):
 
 
 def register_work_order(
-    ctx: Context, actor: User, new: NewWorkOrder, *, idempotency_key: str | None = None
+    ctx: Context,
+    actor: User,
+    new: NewWorkOrder,
+    *,
+    idempotency_key: str | None = None,
+    new_customer: NewCustomer | None = None,
 ) -> tuple[WorkOrder, bool]:
     """Register a work order; the actor becomes its first-ask owner (R15).
 
@@ -91,7 +97,7 @@ def register_work_order(
     now = ctx.clock.now()
     try:
         with ctx.uow(write=True) as uow:
-            stored = open_work_order(ctx, uow, actor, new, now)
+            stored = open_work_order(ctx, uow, actor, with_new_customer(ctx, uow, actor, new, new_customer), now)
             if idempotency_key is not None:
                 assert stored.id is not None
                 if not uow.idempotency.claim(
@@ -110,6 +116,19 @@ def register_work_order(
             raise
         return scope.as_seen_by(ctx, actor, existing), False
     return scope.as_seen_by(ctx, actor, stored), True
+
+
+def with_new_customer(
+    ctx: Context, uow: UnitOfWork, actor: User, new: NewWorkOrder, customer: NewCustomer | None
+) -> NewWorkOrder:
+    """Inside a use case: a caller not on file is registered with the work order, in its
+    transaction (nothing of either is stored if the other is refused)."""
+    if customer is None:
+        return new
+    require(actor, Permission.CUSTOMER_CREATE)
+    stored = add_customer(ctx, uow, actor, customer)
+    assert stored.id is not None
+    return replace(new, customer_id=stored.id, customer_phone=None)
 
 
 @dataclass(frozen=True)
