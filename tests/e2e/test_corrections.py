@@ -4,12 +4,12 @@ SMS-born customer into the caller's real record. Screenshots go to var/screensho
 
 from __future__ import annotations
 
+from kefu.domain.org import Role
 from kefu.domain.workorders import Channel
-from kefu.services.access.system import system_account
 from kefu.services.channels import intake
 from kefu.services.customers import NewCustomer, register_customer
-from tests.e2e.conftest import NewPage, Site, script_errors, shot
-from tests.support.factories import unique_phone
+from tests.e2e.conftest import SCREENSHOTS, NewPage, Site, script_errors, shot
+from tests.support.factories import new_user, unique_phone
 
 
 def test_classify_correct_and_merge(site: Site, new_page: NewPage) -> None:
@@ -18,9 +18,8 @@ def test_classify_correct_and_merge(site: Site, new_page: NewPage) -> None:
     )
     assert got.work_order is not None and got.customer_id is not None
     number = got.work_order.number
-    with site.kefu.ctx.uow() as uow:
-        system = system_account(site.kefu.ctx, uow)
-    real = register_customer(site.kefu.ctx, system, NewCustomer(name="陈静", phone=unique_phone(), region="广州"))
+    clerk = new_user(site.kefu, Role.AGENT)
+    real = register_customer(site.kefu.ctx, clerk, NewCustomer(name="陈静", phone=unique_phone(), region="广州"))
 
     page = new_page(site.agent)
     page.click("#queue-to_classify")
@@ -38,7 +37,8 @@ def test_classify_correct_and_merge(site: Site, new_page: NewPage) -> None:
     page.wait_for_selector("li.event.edited")
     timeline = page.text_content("#timeline") or ""
     assert "修改了" in timeline and "宽带断网，光猫闪红灯" in timeline
-    shot(page, "22-corrected-timeline")
+    shot(page, "22-corrected-work-order")
+    page.locator("#timeline").screenshot(path=str(SCREENSHOTS / "22-corrected-timeline.png"))
 
     page.goto(f"{site.url}/ui/customers/{real.id}")
     page.fill("#merged-id", str(got.customer_id))
