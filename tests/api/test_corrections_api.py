@@ -325,3 +325,52 @@ def test_merging_an_sms_born_customer_moves_everything_and_keeps_the_record(
         assert field in [e["field"] for e in refused.json()["errors"]]
     relink = client.patch(f"/api/v1/work-orders/{number}", headers=agent.headers, json={"customer_id": born})
     assert relink.status_code == 422 and relink.json()["errors"][0]["field"] == "customer_id"
+
+
+def test_a_vendor_answers_its_hop_but_does_not_correct_the_registration(client: TestClient, kefu: Kefu) -> None:
+    admin = make_actor(kefu, Role.ADMIN)
+    vendor = new_organisation(client, admin, "终端厂商", "vendor")
+    vendor_team = new_team(client, admin, vendor, f"厂商{secrets.token_hex(3)}", "tech_support")
+    vendor_agent = make_actor(kefu, Role.AGENT, vendor_team)
+    number = new_work_order(client, admin, new_customer(client, admin)["id"])["number"]
+    r = client.post(
+        f"/api/v1/work-orders/{number}/dispatches",
+        headers=admin.headers,
+        json={"to_team_id": vendor_team, "instruction": "请检测终端"},
+    )
+    assert r.status_code == 201, r.text
+    assert client.get(f"/api/v1/work-orders/{number}", headers=vendor_agent.headers).status_code == 200
+    r = client.patch(f"/api/v1/work-orders/{number}", headers=vendor_agent.headers, json={"title": "厂商改的标题"})
+    assert r.status_code == 403, r.text
+    assert _edits(client, admin, number) == []
+
+
+def test_a_customers_new_tier_moves_the_time_limits_of_their_open_work_orders(
+    client: TestClient, agent: Actor, kefu: Kefu
+) -> None:
+    customer = new_customer(client, agent)
+    number = new_work_order(client, agent, customer["id"], type="complaint", category="billing.disputed_charge")[
+        "number"
+    ]
+    before = {
+        c["name"]: c["target_minutes"]
+        for c in client.get(f"/api/v1/work-orders/{number}", headers=agent.headers).json()["clocks"]
+    }
+    r = client.patch(f"/api/v1/customers/{customer['id']}", headers=agent.headers, json={"tier": "vip"})
+    assert r.status_code == 200, r.text
+    after = {
+        c["name"]: c["target_minutes"]
+        for c in client.get(f"/api/v1/work-orders/{number}", headers=agent.headers).json()["clocks"]
+    }
+    assert after["customer_reply"] == 8 * 60 and before["customer_reply"] == 48 * 60  # seed 004: VIP 8 h
+    _clocks_equal_recompute(kefu, number)
+
+
+def test_a_finished_work_order_is_not_corrected(client: TestClient, agent: Actor) -> None:
+    number = new_work_order(client, agent, new_customer(client, agent)["id"])["number"]
+    r = client.post(
+        f"/api/v1/work-orders/{number}/transitions", headers=agent.headers, json={"to": "cancelled", "note": "重复"}
+    )
+    assert r.status_code == 200, r.text
+    r = client.patch(f"/api/v1/work-orders/{number}", headers=agent.headers, json={"title": "撤销后再改"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "title"

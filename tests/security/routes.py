@@ -429,12 +429,12 @@ ROUTES: dict[tuple[str, str], Probe] = {
     ),
     ("GET", "/ui/work-orders/{number}"): P("read", "A", lambda w, c, me: Req("GET", f"/ui/work-orders/{c.number}")),
     ("PATCH", "/api/v1/work-orders/{number}"): P(
-        "transition",
+        "correct",
         "A",
         lambda w, c, me: Req("PATCH", f"/api/v1/work-orders/{c.number}", json={"device": f"探测终端{_r()}"}),
     ),
     ("POST", "/ui/work-orders/{number}/edit"): P(
-        "transition",
+        "correct",
         "A",
         lambda w, c, me: Req("POST", f"/ui/work-orders/{c.number}/edit", form={"device": f"探测终端{_r()}"}),
     ),

@@ -27,7 +27,7 @@ from kefu.domain.workorders import (
     WorkOrderType,
     is_work_order_number,
 )
-from kefu.services.access import scope
+from kefu.services.access import authz, scope
 from kefu.services.access.authz import require
 from kefu.services.access.scope import load_work_order
 from kefu.services.changes import changing, move, store
@@ -384,6 +384,7 @@ def edit_work_order(
     applies (`clocks.reevaluate`) and the routing rules are asked again (`routing.route_corrected`).
     A category with a checklist and none yet gets its checklist (R17)."""
     with changing(ctx, actor, Permission.WORKORDER_TRANSITION, number, expected_version) as (uow, wo, now):
+        authz.require_correcting(ctx, uow, actor)
         changes = dict(changes)
         if isinstance(code := changes.get("category"), str) and code != wo.category:
             changes["category"] = active_category(ctx, uow, code).code
