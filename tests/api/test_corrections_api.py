@@ -374,3 +374,33 @@ def test_a_finished_work_order_is_not_corrected(client: TestClient, agent: Actor
     assert r.status_code == 200, r.text
     r = client.patch(f"/api/v1/work-orders/{number}", headers=agent.headers, json={"title": "撤销后再改"})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "title"
+
+
+def test_a_caller_not_on_file_is_registered_with_the_work_order(client: TestClient, agent: Actor) -> None:
+    phone = unique_phone()
+    body = {
+        "type": "fault",
+        "category": "broadband.no_connection",
+        "channel": "hotline",
+        "title": "宽带断网",
+        "description": "光猫红灯",
+        "new_customer": {"name": "孙丽", "phone": phone, "region": "珠海"},
+    }
+    for over, field in [
+        ({"new_customer": None}, "customer_id"),
+        ({"customer_id": 1}, "new_customer"),
+        ({"new_customer": {"name": "孙丽", "phone": "123"}}, "new_customer.phone"),
+        ({"new_customer": {"name": "孙丽", "phone": "12345678"}}, "phone"),
+        ({"new_customer": {"name": "孙丽", "phone": phone, "bogus": 1}}, "new_customer.bogus"),
+        ({"category": "no.such"}, "category"),
+    ]:
+        r = client.post("/api/v1/work-orders", headers=agent.headers, json={**body, **over})
+        assert r.status_code == 422, (over, r.text)
+        assert field in [e["field"] for e in r.json()["errors"]], (over, r.json())
+    assert client.get("/api/v1/customers", headers=agent.headers, params={"phone": phone}).json()["items"] == []
+    r = client.post("/api/v1/work-orders", headers={**agent.headers, "Idempotency-Key": f"k{phone}"}, json=body)
+    assert r.status_code == 201, r.text
+    again = client.post("/api/v1/work-orders", headers={**agent.headers, "Idempotency-Key": f"k{phone}"}, json=body)
+    assert again.status_code == 201 and again.json()["number"] == r.json()["number"]
+    [made] = client.get("/api/v1/customers", headers=agent.headers, params={"phone": phone}).json()["items"]
+    assert made["id"] == r.json()["customer_id"] and made["region"] == "珠海"

@@ -94,6 +94,8 @@ def register_work_order(
             "The Idempotency-Key must be 1 to 200 printable ASCII characters.", field="Idempotency-Key"
         )
     fingerprint = new.fingerprint() if idempotency_key else ""
+    if idempotency_key and new_customer is not None:  # a retry registers the same caller, or is refused
+        fingerprint = hashlib.sha256((fingerprint + repr(new_customer)).encode()).hexdigest()
     now = ctx.clock.now()
     try:
         with ctx.uow(write=True) as uow:
