@@ -378,7 +378,7 @@ def test_a_finished_work_order_is_not_corrected(client: TestClient, agent: Actor
 
 def test_a_caller_not_on_file_is_registered_with_the_work_order(client: TestClient, agent: Actor) -> None:
     phone = unique_phone()
-    body = {
+    body: dict[str, object] = {
         "type": "fault",
         "category": "broadband.no_connection",
         "channel": "hotline",
@@ -386,14 +386,15 @@ def test_a_caller_not_on_file_is_registered_with_the_work_order(client: TestClie
         "description": "光猫红灯",
         "new_customer": {"name": "孙丽", "phone": phone, "region": "珠海"},
     }
-    for over, field in [
+    overs: list[tuple[dict[str, object], str]] = [
         ({"new_customer": None}, "customer_id"),
         ({"customer_id": 1}, "new_customer"),
         ({"new_customer": {"name": "孙丽", "phone": "123"}}, "new_customer.phone"),
         ({"new_customer": {"name": "孙丽", "phone": "12345678"}}, "phone"),
         ({"new_customer": {"name": "孙丽", "phone": phone, "bogus": 1}}, "new_customer.bogus"),
         ({"category": "no.such"}, "category"),
-    ]:
+    ]
+    for over, field in overs:
         r = client.post("/api/v1/work-orders", headers=agent.headers, json={**body, **over})
         assert r.status_code == 422, (over, r.text)
         assert field in [e["field"] for e in r.json()["errors"]], (over, r.json())
