@@ -45,7 +45,9 @@ def test_an_sms_from_an_unknown_number_waits_in_the_reception_queue_to_classify(
     wo = got.work_order
     assert wo.team_id == reception and wo.handler_id is None  # in the team's queue, nobody's yet
     [decision] = _routed(kefu, wo.number)
-    assert decision["rule"] == TO_CLASSIFY_RULE and decision["reason"] == "queued" and decision["team_id"] == reception
+    assert (
+        decision["rule"] == TO_CLASSIFY_RULE and decision["reason"] == "into_queue" and decision["team_id"] == reception
+    )
     queues = {q.key: q for q in workspace.queues(kefu.ctx, receptionist)}
     assert queues["to_classify"].count >= 1 and queues["to_classify"].oldest_at is not None
     assert queues["unassigned"].count >= 1 and queues["unassigned"].oldest_at is not None

@@ -120,6 +120,7 @@ class Reason(StrEnum):
     FALLBACK = "fallback"  # nobody fits in the rule's team; the fallback team had someone
     QUEUED = "queued"  # nobody fits in either: the work order waits in the team queue
     NO_RULE = "no_rule"  # no rule matched: it stays with the team that registered it
+    INTO_QUEUE = "into_queue"  # the rule's strategy is `queue`: whoever in the team takes it first
     #: No rule matched a work order kefu opened itself (a channel's): the reception team's queue.
     DEFAULT_TEAM = "default_team"
 

@@ -145,6 +145,7 @@ ROUTING_REASON = {
     "fallback": N_("assigned in the fallback team"),
     "queued": N_("nobody free: waits in the team queue"),
     "no_rule": N_("no rule matched"),
+    "into_queue": N_("into the team queue: whoever takes it first"),
     "default_team": N_("no rule matched: the reception team's queue (fallback)"),
 }
 

@@ -63,6 +63,8 @@ def decide(ctx: Context, uow: UnitOfWork, wo: WorkOrder, profile: CustomerProfil
     rule = choose_rule(applying_to(ctx, uow, wo), facts)
     if rule is None:
         return Decision(None, wo.team_id, wo.handler_id, Reason.NO_RULE)
+    if rule.strategy is Strategy.QUEUE:
+        return Decision(rule, rule.team_id, None, Reason.INTO_QUEUE)
     # The fallback team is the generalists': anyone free there, least loaded first.
     fallback_strategy = Strategy.LEAST_LOADED if rule.strategy is Strategy.SKILL_MATCH else rule.strategy
     for team_id, strategy, reason in (
