@@ -47,6 +47,8 @@ def test_the_work_order_page_corrects_the_registration(client: TestClient, kefu:
         "description": "光猫红灯",
         "fault_place": "",
         "device": "华为 HG8245",
+        "fault_time": "",
+        "fault_time_was": "",
         "reason": "",
     }
     bad = client.post(f"/ui/work-orders/{number}/edit", data={**form, "title": ""})
@@ -60,6 +62,17 @@ def test_the_work_order_page_corrects_the_registration(client: TestClient, kefu:
     assert "宽带断网 → 宽带网速慢" in after  # the timeline: field, from → to
     history = client.get(f"/api/v1/work-orders/{number}/history", headers=agent.headers).json()["events"]
     assert [e["data"]["field"] for e in history if e["kind"] == "edited"] == ["category", "severity", "title", "device"]
+    # The fault time, typed to the minute in the browser's timezone; year 1 is refused, naming it.
+    page = client.get(f"/ui/work-orders/{number}")
+    form.update(csrf=csrf_of(page.text), version=field_of(page.text, r'name="version" value="(\d+)"'))
+    bad = client.post(f"/ui/work-orders/{number}/edit", data={**form, "fault_time": "0001-01-01T00:00"})
+    assert bad.status_code == 422
+    r = client.post(
+        f"/ui/work-orders/{number}/edit", data={**form, "fault_time": "2026-11-01T08:30"}, follow_redirects=False
+    )
+    assert r.status_code == 303, r.text
+    history = client.get(f"/api/v1/work-orders/{number}/history", headers=agent.headers).json()["events"]
+    assert [e["data"]["to"] for e in history if e["kind"] == "edited"][-1] == "2026-11-01T08:30:00+08:00"
 
 
 def test_the_customer_page_corrects_and_merges(client: TestClient, kefu: Kefu) -> None:

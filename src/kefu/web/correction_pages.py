@@ -47,7 +47,8 @@ def _work_order_changes(form: dict[str, str], request: Request) -> dict[str, obj
         changes["severity"] = int(form["severity"]) if form["severity"] in ("1", "2", "3", "4") else None
     if form.get("customer_id"):
         changes["customer_id"] = record_id(form["customer_id"], "customer_id")
-    if "fault_time" in form:
+    # Shown to the minute: only a time the agent changed is a correction (seconds stay as they were).
+    if "fault_time" in form and form["fault_time"] != form.get("fault_time_was"):
         changes["fault_time"] = (
             moment(form["fault_time"], "fault_time", user_timezone(request)) if form["fault_time"] else None
         )
