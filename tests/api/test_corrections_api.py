@@ -384,6 +384,7 @@ def test_a_caller_not_on_file_is_registered_with_the_work_order(client: TestClie
         "channel": "hotline",
         "title": "宽带断网",
         "description": "光猫红灯",
+        "customer_id": None,
         "new_customer": {"name": "孙丽", "phone": phone, "region": "珠海"},
     }
     overs: list[tuple[dict[str, object], str]] = [

@@ -34,7 +34,7 @@ router = APIRouter(prefix="/work-orders", tags=["work orders"])
 
 
 class WorkOrderIn(Strict):
-    customer_id: int | None = Field(default=None, gt=0, le=MAX_ID, description="the customer; or new_customer")
+    customer_id: int | None = Field(gt=0, le=MAX_ID, description="the customer; null with new_customer")
     new_customer: CustomerIn | None = Field(
         default=None, description="a caller not on file, registered with the work order (in one transaction)"
     )
