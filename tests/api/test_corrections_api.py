@@ -406,3 +406,27 @@ def test_a_caller_not_on_file_is_registered_with_the_work_order(client: TestClie
     assert again.status_code == 201 and again.json()["number"] == r.json()["number"]
     [made] = client.get("/api/v1/customers", headers=agent.headers, params={"phone": phone}).json()["items"]
     assert made["id"] == r.json()["customer_id"] and made["region"] == "珠海"
+
+
+def test_search_follows_corrections_and_merges(client: TestClient, agent: Actor, kefu: Kefu) -> None:
+    tag = secrets.token_hex(3)
+    customer = new_customer(client, agent, name=f"欧{tag}")
+    number = new_work_order(client, agent, customer["id"])["number"]
+    r = client.patch(f"/api/v1/customers/{customer['id']}", headers=agent.headers, json={"name": f"周{tag}"})
+    assert r.status_code == 200, r.text
+    r = client.patch(f"/api/v1/work-orders/{number}", headers=agent.headers, json={"title": f"路由器{tag}故障"})
+    assert r.status_code == 200, r.text
+
+    def found(q: str) -> list[str]:
+        answer = client.get("/api/v1/search", headers=agent.headers, params={"q": q})
+        assert answer.status_code == 200, answer.text
+        return [item["work_order"]["number"] for item in answer.json()["items"]]
+
+    assert number in found(f"周{tag}") and number not in found(f"欧{tag}")
+    texted = intake.receive(kefu.ctx, intake.Inbound(channel=Channel.SMS, body="短信报障", phone=unique_phone()))
+    assert texted.work_order is not None and texted.customer_id is not None
+    r = client.post(
+        f"/api/v1/customers/{customer['id']}/merges", headers=agent.headers, json={"merged_id": texted.customer_id}
+    )
+    assert r.status_code == 200, r.text
+    assert texted.work_order.number in found(f"周{tag}")  # now the real customer's

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 
 from kefu.adapters.data_protection import DataKeys
+from kefu.adapters.db.search_repository import SqlSearchRepository
 from kefu.adapters.db.tables import calls, contacts, customer_changes, customers, service_agreements
 from kefu.adapters.db.workorder_queries import customer_in_scope
 from kefu.domain.customers import Customer, CustomerChange, CustomerProfile, Device, Tier
@@ -109,6 +110,8 @@ class SqlCustomerRepository:
                 merged_into_id=customer.merged_into_id,
             )
         )
+        # Their work orders are found by the customer's name and phone: the index follows (search_repository).
+        SqlSearchRepository(self.conn).index_customer(customer.id)
 
     def lock(self, customer_id: int) -> None:
         """Hold the customer's row until commit (two merges of the same records wait for each other)."""

@@ -1,7 +1,7 @@
 """corrections: customers merged into another record, and the history of corrections to a customer
 
-Revision ID: 0011_corrections
-Revises: 0010
+Revision ID: 0012_corrections
+Revises: 0011_search
 Create Date: 2026-11-30
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import kefu.adapters.db.types
 
-revision = "0011_corrections"
-down_revision = "0010"
+revision = "0012_corrections"
+down_revision = "0011_search"
 branch_labels = None
 depends_on = None
 
