@@ -1,7 +1,7 @@
 """corrections: customers merged into another record, and the history of corrections to a customer
 
-Revision ID: 0012_corrections
-Revises: 0011_search
+Revision ID: 0014_corrections
+Revises: 0013_tags
 Create Date: 2026-11-30
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import kefu.adapters.db.types
 
-revision = "0012_corrections"
-down_revision = "0011_search"
+revision = "0014_corrections"
+down_revision = "0013_tags"
 branch_labels = None
 depends_on = None
 
