@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from kefu.api.deps import Ctx, CurrentUser, Id
-from kefu.api.schemas import MAX_ID, CustomerOut, Strict
+from kefu.api.schemas import CustomerOut, Strict
 from kefu.domain.audit import Unmasking, UnmaskReason
 from kefu.domain.customers import Device, Tier
-from kefu.domain.errors import ValidationFailed
 from kefu.http import cursors
 from kefu.services import customers as svc
 
@@ -87,58 +85,3 @@ def get_customer(
     if why is not None:
         response.headers["Cache-Control"] = "no-store"
     return CustomerOut.of(svc.get_customer(ctx, user, customer_id, unmask=why), masked=why is None)
-
-
-class CustomerPatch(Strict):
-    """Only the fields sent change; null empties an optional one."""
-
-    name: Annotated[str | None, Field(min_length=1, max_length=100)] = None
-    phone: Annotated[str | None, Field(max_length=20)] = None
-    tier: Tier | None = None
-    brand: Annotated[str | None, Field(max_length=50)] = None
-    region: Annotated[str | None, Field(max_length=100)] = None
-    email: Annotated[str | None, Field(max_length=200)] = None
-    address: Annotated[str | None, Field(max_length=300)] = None
-    id_number: Annotated[str | None, Field(max_length=18)] = None
-    services: list[Annotated[str, Field(max_length=50)]] | None = Field(default=None, max_length=50)
-    tags: list[Annotated[str, Field(max_length=50)]] | None = Field(default=None, max_length=50)
-    reason: Annotated[str | None, Field(max_length=1000, description="why (kept in the customer's history)")] = None
-
-
-@router.patch("/{customer_id}", response_model=CustomerOut)
-def edit_customer(customer_id: Id, body: CustomerPatch, ctx: Ctx, user: CurrentUser) -> CustomerOut:
-    """Correct a customer's record: each changed field goes into its history (masked) and the audit log."""
-    changes = {name: getattr(body, name) for name in body.model_fields_set if name != "reason"}
-    if "tier" in changes and changes["tier"] is None:
-        raise ValidationFailed("Choose a tier.", field="tier")
-    return CustomerOut.of(svc.edit_customer(ctx, user, customer_id, changes, reason=body.reason), masked=True)
-
-
-class MergeIn(Strict):
-    merged_id: int = Field(gt=0, le=MAX_ID, description="the duplicate record to fold into this one")
-    reason: Annotated[str | None, Field(max_length=1000)] = None
-
-
-@router.post("/{customer_id}/merges", response_model=CustomerOut)
-def merge_customers(customer_id: Id, body: MergeIn, ctx: Ctx, user: CurrentUser) -> CustomerOut:
-    """Merge a duplicate record into this one: work orders, contacts and identifiers move here; the
-    duplicate stays, marked as merged into this one."""
-    return CustomerOut.of(svc.merge_customers(ctx, user, customer_id, body.merged_id, reason=body.reason), masked=True)
-
-
-class ChangeOut(BaseModel):
-    at: datetime
-    actor: str
-    field: str
-    old: str | None
-    new: str | None
-    reason: str | None
-
-
-@router.get("/{customer_id}/history", response_model=list[ChangeOut])
-def customer_history(customer_id: Id, ctx: Ctx, user: CurrentUser) -> list[ChangeOut]:
-    """The corrections and merges of the record, newest first (personal data masked)."""
-    return [
-        ChangeOut(at=h.at, actor=h.actor, field=h.change.field, old=h.change.old, new=h.change.new, reason=h.reason)
-        for h in svc.customer_history(ctx, user, customer_id)
-    ]

@@ -123,24 +123,6 @@ class ListedWorkOrderOut(WorkOrderOut):
     tags: list[str] = Field(default_factory=list, description="the tags it carries")
 
 
-class WorkOrderPatch(Strict):
-    """Only the fields sent change; null empties an optional one (fault time, place, device, severity)."""
-
-    type: WorkOrderType | None = None
-    category: Annotated[str | None, Field(min_length=1, max_length=100)] = None
-    severity: Annotated[int | None, Field(ge=1, le=4)] = None
-    title: Annotated[str | None, Field(min_length=1, max_length=200)] = None
-    description: Annotated[str | None, Field(min_length=1, max_length=20_000)] = None
-    fault_time: Moment | None = None
-    fault_place: Annotated[str | None, Field(max_length=300)] = None
-    device: Annotated[str | None, Field(max_length=200)] = None
-    customer_id: int | None = Field(default=None, gt=0, le=MAX_ID, description="re-link to another customer")
-    reason: Annotated[
-        str | None,
-        Field(max_length=1000, description="why; required to change type, category or customer after a dispatch"),
-    ] = None
-
-
 class WorkOrderPage(BaseModel):
     items: list[ListedWorkOrderOut]
     next_cursor: str | None
@@ -396,26 +378,6 @@ def get_work_order(number: str, ctx: Ctx, user: CurrentUser) -> Response:
         customer_rating=RatingOut(score=rating.score, comment=rating.comment, at=rating.at) if rating else None,
     )
     return versioned(body, work_order.version)
-
-
-@router.patch("/{number}", response_model=WorkOrderOut)
-def edit_work_order(
-    number: str,
-    body: WorkOrderPatch,
-    ctx: Ctx,
-    user: CurrentUser,
-    if_match: IfMatch = None,
-) -> Response:
-    """Correct what was registered; each changed field is an `edited` event. When type, category,
-    customer or severity change, the time limits and the routing rules follow."""
-    changes: dict[str, object] = {name: getattr(body, name) for name in body.model_fields_set if name != "reason"}
-    for name in ("type", "category", "title", "description", "customer_id"):
-        if name in changes and changes[name] is None:
-            raise ValidationFailed("This field cannot be emptied.", field=name)
-    work_order = svc.edit_work_order(
-        ctx, user, number, changes, reason=body.reason, expected_version=if_match_version(if_match)
-    )
-    return versioned(WorkOrderOut.of(work_order), work_order.version)
 
 
 @router.post("/{number}/priority", response_model=WorkOrderOut)
