@@ -18,7 +18,7 @@ from kefu.services.channels import intake
 from kefu.services.dispatch import routing
 from kefu.services.org import admin as org_admin
 from kefu.services.org.reference import TO_CLASSIFY_RULE
-from kefu.services.workorders import commands, queries
+from kefu.services.workorders import commands, corrections, queries
 from tests.support.factories import new_user, unique_phone
 
 
@@ -104,7 +104,7 @@ def test_correcting_the_category_routes_it_on_and_moves_its_time_limits(kefu: Ke
     number = got.work_order.number
     before = {c.name: c for c in queries.get_work_order(kefu.ctx, receptionist, number)[1]}
     commands.transition_work_order(kefu.ctx, receptionist, number, Status.ACCEPTED)
-    fixed = commands.edit_work_order(
+    fixed = corrections.edit_work_order(
         kefu.ctx, receptionist, number, {"category": "billing.refund", "type": "complaint"}
     )
     assert fixed.team_id == team.id and fixed.handler_id is None and fixed.category == "billing.refund"

@@ -17,7 +17,7 @@ from kefu.domain.customers import Tier
 from kefu.domain.errors import ValidationFailed
 from kefu.domain.workorders import WorkOrderType
 from kefu.services import customers as svc
-from kefu.services.workorders import commands
+from kefu.services.workorders import corrections
 
 router = APIRouter()
 
@@ -54,7 +54,7 @@ def edit_work_order(
     for name in ("type", "category", "title", "description", "customer_id"):
         if name in changes and changes[name] is None:
             raise ValidationFailed("This field cannot be emptied.", field=name)
-    work_order = commands.edit_work_order(
+    work_order = corrections.edit_work_order(
         ctx, user, number, changes, reason=body.reason, expected_version=if_match_version(if_match)
     )
     return versioned(WorkOrderOut.of(work_order), work_order.version)

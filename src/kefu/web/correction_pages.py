@@ -16,7 +16,7 @@ from kefu.domain.org import Permission, User
 from kefu.domain.values import moment, record_id
 from kefu.domain.workorders import WorkOrderType
 from kefu.services import customers
-from kefu.services.workorders import commands
+from kefu.services.workorders import corrections
 from kefu.web.kit import (
     PathId,
     check_csrf,
@@ -62,7 +62,7 @@ async def edit_work_order(request: Request, number: str) -> Response:
     form = await form_fields(request)
 
     def edit(ctx: Any) -> None:
-        commands.edit_work_order(
+        corrections.edit_work_order(
             ctx,
             user,
             number,

@@ -19,7 +19,6 @@ from kefu.domain.events import EventKind, WorkOrderEvent
 from kefu.domain.org import Permission, User
 from kefu.domain.sla import ClockName
 from kefu.domain.workorders import (
-    POLICY_FIELDS,
     Channel,
     Priority,
     Status,
@@ -27,7 +26,7 @@ from kefu.domain.workorders import (
     WorkOrderType,
     is_work_order_number,
 )
-from kefu.services.access import authz, scope
+from kefu.services.access import scope
 from kefu.services.access.authz import require
 from kefu.services.access.scope import load_work_order
 from kefu.services.changes import changing, move, store
@@ -92,6 +91,11 @@ def register_work_order(
     ):
         raise ValidationFailed(
             "The Idempotency-Key must be 1 to 200 printable ASCII characters.", field="Idempotency-Key"
+        )
+    if (new.customer_id == 0) != (new_customer is not None):
+        raise ValidationFailed(
+            "Give either customer_id or new_customer (a caller not on file).",
+            field="customer_id" if new_customer is None else "new_customer",
         )
     fingerprint = new.fingerprint() if idempotency_key else ""
     if idempotency_key and new_customer is not None:  # a retry registers the same caller, or is refused
@@ -234,7 +238,7 @@ def _identified(uow: UnitOfWork, customer: Customer, new: NewWorkOrder) -> bool:
     return call is not None and call.customer_id == customer.id
 
 
-def _profile(uow: UnitOfWork, customer_id: int, day: date) -> CustomerProfile:
+def customer_profile(uow: UnitOfWork, customer_id: int, day: date) -> CustomerProfile:
     profile = uow.customers.profile_of(customer_id, day)
     if profile is None:
         raise ValidationFailed(
@@ -367,48 +371,7 @@ def change_priority(
     """Raise or lower the priority; the time limits follow the policy that now applies (R7, R10)."""
     with changing(ctx, actor, Permission.WORKORDER_TRANSITION, number, expected_version) as (uow, wo, now):
         wo.change_priority(priority, actor_id=actor.id or 0, at=now, reason=reason)
-        sla.retarget(ctx, uow, wo, _profile(uow, wo.customer_id, now.astimezone(ctx.timezone).date()), now)
-    return scope.as_seen_by(ctx, actor, wo)
-
-
-def edit_work_order(
-    ctx: Context,
-    actor: User,
-    number: str,
-    changes: dict[str, object],
-    *,
-    reason: str | None = None,
-    expected_version: int | None = None,
-) -> WorkOrder:
-    """Correct what was registered (R7): category, type, severity, title, description, fault time
-    and place, device, or the customer it is for (one of the actor's scope). Each changed field is an
-    `edited` event; when what rules look at changed, the time limits follow the policy that now
-    applies (`clocks.reevaluate`) and the routing rules are asked again (`routing.route_corrected`).
-    A category with a checklist and none yet gets its checklist (R17)."""
-    with changing(ctx, actor, Permission.WORKORDER_TRANSITION, number, expected_version) as (uow, wo, now):
-        authz.require_correcting(ctx, uow, actor)
-        changes = dict(changes)
-        if isinstance(code := changes.get("category"), str) and code != wo.category:
-            changes["category"] = active_category(ctx, uow, code).code
-        customer_id = changes.get("customer_id")
-        if isinstance(customer_id, int) and customer_id != wo.customer_id:
-            customer = scope.load_own_customer(ctx, uow, actor, customer_id)
-            if customer.merged_into_id is not None:
-                raise ValidationFailed(
-                    "Customer {id} was merged into customer {into}; pick that one.",
-                    field="customer_id",
-                    id=customer_id,
-                    into=customer.merged_into_id,
-                )
-        assert wo.id is not None
-        dispatched = bool(uow.dispatches.of_work_order(wo.id))
-        events = wo.correct(changes, actor_id=actor.id or 0, at=now, reason=reason, dispatched=dispatched)
-        if POLICY_FIELDS & {e.data["field"] for e in events}:
-            profile = _profile(uow, wo.customer_id, now.astimezone(ctx.timezone).date())
-            sla.reevaluate(ctx, uow, wo, profile, now, reason=(reason or "").strip() or None)
-            routing.route_corrected(ctx, uow, actor, wo, profile, now)
-        if (steps := new_checklist(wo.category)) and not uow.checklists.steps(wo.id):
-            uow.checklists.add(wo.id, steps)
+        sla.retarget(ctx, uow, wo, customer_profile(uow, wo.customer_id, now.astimezone(ctx.timezone).date()), now)
     return scope.as_seen_by(ctx, actor, wo)
 
 
