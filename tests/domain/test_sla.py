@@ -143,7 +143,11 @@ def histories(draw: st.DrawFn) -> list[Happening]:
     out = [Happening(at, Status.NEW)]
     for _ in range(draw(st.integers(0, 25))):
         at += timedelta(minutes=draw(st.integers(0, 60 * 24 * 4)))
-        kind = draw(st.sampled_from(["note", "visit", "move"]))
+        kind = draw(st.sampled_from(["note", "visit", "move", "reclassified"]))
+        if kind == "reclassified":  # a correction withdrew clocks the policy now in force lacks
+            names = draw(st.frozensets(st.sampled_from(sorted(ClockName)), min_size=1))
+            out.append(Happening(at, None, withdrawn=names))
+            continue
         if kind == "visit":  # a visit scheduled (True) or the engineer on site / visit cancelled (False)
             out.append(Happening(at, None, onsite=draw(st.booleans())))
             continue

@@ -74,6 +74,15 @@ def _policy(w: World) -> dict[str, Any]:
     return PolicyIO.of(policy).model_dump(mode="json", exclude={"id"})
 
 
+def _duplicate_of_a(w: World) -> int:
+    """A fresh customer of province A, to merge into one of A's (each probe its own)."""
+    from kefu.services.customers import NewCustomer, register_customer
+
+    found = register_customer(w.kefu.ctx, w.a_agent, NewCustomer(name="新客户", phone=unique_phone()))
+    assert found.id is not None
+    return found.id
+
+
 def _rule(w: World) -> dict[str, Any]:
     return {
         "name": f"甲省规则{w.tag}",
@@ -325,6 +334,36 @@ ROUTES: dict[tuple[str, str], Probe] = {
             },
         ),
     ),
+    ("PATCH", "/api/v1/customers/{customer_id}"): P(
+        "customer.edit",
+        "A",
+        lambda w, c, me: Req("PATCH", f"/api/v1/customers/{c.customer_id}", json={"region": f"探测{_r()}"}),
+    ),
+    ("POST", "/ui/customers/{customer_id}/edit"): P(
+        "customer.edit",
+        "A",
+        lambda w, c, me: Req("POST", f"/ui/customers/{c.customer_id}/edit", form={"region": f"探测{_r()}"}),
+    ),
+    ("POST", "/api/v1/customers/{customer_id}/merges"): P(
+        "customer.edit",
+        "A",
+        lambda w, c, me: Req(
+            "POST", f"/api/v1/customers/{c.customer_id}/merges", json={"merged_id": _duplicate_of_a(w)}
+        ),
+    ),
+    ("POST", "/ui/customers/{customer_id}/merge"): P(
+        "customer.edit",
+        "A",
+        lambda w, c, me: Req(
+            "POST", f"/ui/customers/{c.customer_id}/merge", form={"merged_id": str(_duplicate_of_a(w))}
+        ),
+    ),
+    ("GET", "/api/v1/customers/{customer_id}/history"): P(
+        "read", "A", lambda w, c, me: Req("GET", f"/api/v1/customers/{c.customer_id}/history")
+    ),
+    ("GET", "/ui/customers/{customer_id}"): P(
+        "read", "A", lambda w, c, me: Req("GET", f"/ui/customers/{c.customer_id}")
+    ),
     ("GET", "/api/v1/contacts/{contact_id}/attachments/{position}"): P(
         "read", "A", lambda w, c, me: Req("GET", f"/api/v1/contacts/{c.contact_id}/attachments/0")
     ),
@@ -389,6 +428,16 @@ ROUTES: dict[tuple[str, str], Probe] = {
         "read", "A", lambda w, c, me: Req("GET", f"/api/v1/work-orders/{c.number}/history")
     ),
     ("GET", "/ui/work-orders/{number}"): P("read", "A", lambda w, c, me: Req("GET", f"/ui/work-orders/{c.number}")),
+    ("PATCH", "/api/v1/work-orders/{number}"): P(
+        "correct",
+        "A",
+        lambda w, c, me: Req("PATCH", f"/api/v1/work-orders/{c.number}", json={"device": f"探测终端{_r()}"}),
+    ),
+    ("POST", "/ui/work-orders/{number}/edit"): P(
+        "correct",
+        "A",
+        lambda w, c, me: Req("POST", f"/ui/work-orders/{c.number}/edit", form={"device": f"探测终端{_r()}"}),
+    ),
     ("POST", "/api/v1/work-orders/{number}/priority"): P(
         "transition",
         "A",

@@ -12,6 +12,7 @@ from kefu.api import (
     attachments,
     audit,
     channels,
+    corrections,
     customers,
     hops,
     meta,
@@ -40,6 +41,7 @@ def install(app: FastAPI) -> None:
     features = (
         customers,
         workorders,
+        corrections,
         meta,
         sla,
         hops,

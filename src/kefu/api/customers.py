@@ -41,13 +41,16 @@ class CustomerPage(BaseModel):
     next_cursor: str | None
 
 
-@router.post("", status_code=201, response_model=CustomerOut)
-def create_customer(body: CustomerIn, ctx: Ctx, user: CurrentUser) -> CustomerOut:
-    new = svc.NewCustomer(
+def new_customer_of(body: CustomerIn) -> svc.NewCustomer:
+    return svc.NewCustomer(
         **body.model_dump(exclude={"devices"}),
         devices=[Device(model=d.model, serial=d.serial) for d in body.devices],
     )
-    return CustomerOut.of(svc.register_customer(ctx, user, new), masked=True)
+
+
+@router.post("", status_code=201, response_model=CustomerOut)
+def create_customer(body: CustomerIn, ctx: Ctx, user: CurrentUser) -> CustomerOut:
+    return CustomerOut.of(svc.register_customer(ctx, user, new_customer_of(body)), masked=True)
 
 
 @router.get("", response_model=CustomerPage)

@@ -68,6 +68,7 @@ class CustomerOut(BaseModel):
     tags: list[str]
     created_at: datetime
     masked: bool
+    merged_into_id: int | None = Field(default=None, description="set when this record was merged into another")
 
     @classmethod
     def of(cls, c: Customer, *, masked: bool) -> CustomerOut:
@@ -87,6 +88,7 @@ class CustomerOut(BaseModel):
             tags=c.tags,
             created_at=c.created_at,
             masked=masked,
+            merged_into_id=c.merged_into_id,
         )
 
 

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
+from kefu.api.customers import CustomerIn, new_customer_of
 from kefu.api.deps import Ctx, CurrentUser, IfMatch, etag, if_match_version
 from kefu.api.responses import json_response, versioned
 from kefu.api.schemas import MAX_ID, Moment, Strict, WorkOrderOut
@@ -32,7 +33,8 @@ router = APIRouter(prefix="/work-orders", tags=["work orders"])
 
 
 class WorkOrderIn(Strict):
-    customer_id: int = Field(gt=0, le=MAX_ID)
+    customer_id: int | None = Field(gt=0, le=MAX_ID, description="the customer; null with new_customer")
+    new_customer: CustomerIn | None = Field(default=None, description="a caller not on file, registered with it")
     type: WorkOrderType
     category: Annotated[str, Field(min_length=1, max_length=100, description="a code such as broadband.no_connection")]
     channel: Channel
@@ -169,9 +171,9 @@ def create_work_order(
     user: CurrentUser,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response:
-    work_order, created = svc.register_work_order(
-        ctx, user, svc.NewWorkOrder(**body.model_dump()), idempotency_key=idempotency_key
-    )
+    new = svc.NewWorkOrder(**{**body.model_dump(exclude={"new_customer"}), "customer_id": body.customer_id or 0})
+    caller = new_customer_of(body.new_customer) if body.new_customer else None
+    work_order, created = svc.register_work_order(ctx, user, new, idempotency_key=idempotency_key, new_customer=caller)
     headers = {"Location": f"/api/v1/work-orders/{work_order.number}", **etag(work_order.version)}
     if not created:
         headers["Idempotent-Replayed"] = "true"

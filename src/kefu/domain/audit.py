@@ -54,6 +54,8 @@ class AuditAction(StrEnum):
     KEYS_ROTATED = "keys.rotated"
     BACKUP_CREATED = "backup.created"
     BACKUP_RESTORED = "backup.restored"
+    CUSTOMER_CHANGED = "customer.changed"  # details {"fields": [...]}; the values are in its history
+    CUSTOMER_MERGED = "customer.merged"  # subject: the survivor; details {"merged": id, "work_orders": n}
     EVENTS_SEALED = "events.sealed"  # the hashes of the work-order events up to an id (see Seal)
 
 

@@ -130,6 +130,8 @@ class Customer:
     #: The organisation the customer belongs to (归属): whoever registered them. Its subtree sees the
     #: customer; other organisations only through a work order of theirs (kefu.services.access.scope).
     organisation_id: int | None = None
+    #: Set when this record was a duplicate merged into another one (it stays for its history).
+    merged_into_id: int | None = None
 
     @classmethod
     def register(
@@ -158,6 +160,17 @@ class Customer:
             raise ValidationFailed("Give the customer's phone number.", field="phone")
         if not name:
             raise ValidationFailed("The customer's name must not be empty.", field="name")
+        for key, value in (
+            ("name", name),
+            ("brand", brand),
+            ("region", region),
+            ("email", email),
+            ("address", address),
+        ):
+            if value and len(value.strip()) > _CUSTOMER_LIMITS[key]:
+                raise ValidationFailed(
+                    "This text is longer than {max} characters.", field=key, max=_CUSTOMER_LIMITS[key]
+                )
         brand = (brand or "").strip() or None
         if tier is None:
             tier = (tier_for_brand(brand) if brand else None) or Tier.STANDARD
@@ -201,7 +214,71 @@ class Customer:
             wechat_openid=self.wechat_openid,
             account_number=self.account_number,
             organisation_id=self.organisation_id,
+            merged_into_id=self.merged_into_id,
         )
+
+    def correct(self, changes: dict[str, object]) -> list[CustomerChange]:
+        """Correct the record (R6): each field that really changes, as it was and becomes, with the
+        personal data masked (what the customer's history keeps). Values are checked as at
+        registration; a record merged into another is corrected there."""
+        if self.merged_into_id is not None:
+            raise ValidationFailed(
+                "This record was merged into customer {id}; correct that one.", field="name", id=self.merged_into_id
+            )
+        unknown = [name for name in changes if name not in CUSTOMER_CORRECTABLE]
+        if unknown:
+            raise ValidationFailed("This field cannot be corrected.", field=unknown[0])
+        wanted: dict[str, object] = {}
+        for name, value in changes.items():
+            if name in ("services", "tags"):
+                items = [str(v).strip() for v in value or [] if str(v).strip()]  # type: ignore[attr-defined]
+                if any(len(v) > 50 for v in items) or len(items) > 50:
+                    raise ValidationFailed("Up to 50 entries of up to 50 characters each.", field=name)
+                wanted[name] = sorted(set(items)) if name == "tags" else items
+                continue
+            text = str(value or "").strip()
+            if len(text) > _CUSTOMER_LIMITS[name]:
+                raise ValidationFailed(
+                    "This text is longer than {max} characters.", field=name, max=_CUSTOMER_LIMITS[name]
+                )
+            if name == "name" and not text:
+                raise ValidationFailed("The customer's name must not be empty.", field="name")
+            if name == "tier":
+                try:
+                    wanted[name] = Tier(text)
+                except ValueError:
+                    raise ValidationFailed("Choose a tier.", field="tier") from None
+                continue
+            if name == "phone" and text:
+                text = normalize_phone(text)
+            if name == "email" and text and ("@" not in text or any(ch.isspace() for ch in text)):
+                raise ValidationFailed("{value} is not an e-mail address.", field="email", value=text)
+            if name == "id_number" and text:
+                text = normalize_id_number(text)
+            wanted[name] = text or None
+        phone = wanted.get("phone", self.phone)
+        email = wanted.get("email", self.email)
+        if not phone and not email and not self.wechat_openid:
+            raise ValidationFailed("Give the customer's phone number.", field="phone")
+        changed = [
+            CustomerChange(name, _shown(name, getattr(self, name)), _shown(name, value))
+            for name, value in sorted(wanted.items(), key=lambda item: CUSTOMER_CORRECTABLE.index(item[0]))
+            if getattr(self, name) != value
+        ]
+        for name, value in wanted.items():
+            setattr(self, name, value)
+        if not changed:
+            raise ValidationFailed("Nothing was changed.", field=next(iter(changes), None))
+        return changed
+
+    def correct_identities(self, identities: dict[str, str]) -> list[CustomerChange]:
+        """Take over identifiers of a duplicate merged into this record (only where none is kept)."""
+        changed = []
+        for name, value in identities.items():
+            if getattr(self, name) is None:
+                changed.append(CustomerChange(name, None, _shown(name, value)))
+                setattr(self, name, value)
+        return changed
 
     def caller_card(self) -> Customer:
         """What someone outside the customer's organisation learns from the customer's whole phone
@@ -217,6 +294,41 @@ class Customer:
             brand=self.brand,
             organisation_id=self.organisation_id,
         )
+
+
+#: What an agent may correct on a customer's record; the identities a channel vouches for (WeChat
+#: openid, account number) and the organisation are not typed in.
+CUSTOMER_CORRECTABLE = ("name", "phone", "email", "address", "region", "tier", "brand", "id_number", "services", "tags")
+_CUSTOMER_LIMITS = {
+    "name": 100,
+    "phone": 20,
+    "email": 200,
+    "address": 300,
+    "region": 100,
+    "tier": 10,
+    "brand": 50,
+    "id_number": 18,
+}
+_MASKS = {"phone": mask_phone, "email": mask_email, "address": mask_address, "id_number": mask_id_number}
+
+
+def _shown(name: str, value: object) -> str | None:
+    """A field's value as the history keeps it: personal data masked, lists joined."""
+    if value is None or value == []:
+        return None
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    text = value.value if isinstance(value, Tier) else str(value)
+    return _MASKS[name](text) if name in _MASKS else text
+
+
+@dataclass(frozen=True)
+class CustomerChange:
+    """One corrected field of a customer's record, as the history keeps it (masked)."""
+
+    field: str
+    old: str | None
+    new: str | None
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ class EventKind(StrEnum):
     MERGED = "merged"  # a duplicate folded into another work order (the duplicate is cancelled)
     TAGS_CHANGED = "tags_changed"  # data: the tags added and removed
     FILE_ADDED = "file_added"  # a file uploaded by an agent or the customer (data: its id, name, size)
+    EDITED = "edited"  # an agent corrected one field of the registration (data: field, from, to)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ class Strategy(StrEnum):
     LEAST_LOADED = "least_loaded"  # fewest open work orders now
     ROUND_ROBIN = "round_robin"  # in turn
     SKILL_MATCH = "skill_match"  # only agents skilled in the category; least loaded among them
+    QUEUE = "queue"  # nobody is picked: it waits in the team's queue until someone takes it
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,8 @@ def pick_agent(
     language: str | None = None,
 ) -> Candidate | None:
     """The agent to give the work order to, or None when nobody in the team fits."""
+    if strategy is Strategy.QUEUE:
+        return None
     free = [c for c in candidates if c.available]
     if strategy is Strategy.SKILL_MATCH:
         free = [c for c in free if c.skilled_in(facts.category)]
@@ -117,6 +120,9 @@ class Reason(StrEnum):
     FALLBACK = "fallback"  # nobody fits in the rule's team; the fallback team had someone
     QUEUED = "queued"  # nobody fits in either: the work order waits in the team queue
     NO_RULE = "no_rule"  # no rule matched: it stays with the team that registered it
+    INTO_QUEUE = "into_queue"  # the rule's strategy is `queue`: whoever in the team takes it first
+    #: No rule matched a work order kefu opened itself (a channel's): the reception team's queue.
+    DEFAULT_TEAM = "default_team"
 
 
 @dataclass(frozen=True)

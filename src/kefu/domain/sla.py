@@ -245,6 +245,8 @@ class Happening:
     status: Status | None = None  # the status the work order moved to, if it moved
     customer_answered: bool = False  # a customer-visible answer
     onsite: bool | None = None  # True: a field visit was scheduled; False: the engineer is there (or no visit)
+    #: Clocks the policy that now applies no longer has (the work order was reclassified): they stop.
+    withdrawn: frozenset[ClockName] = frozenset()
 
 
 def happening_of(event: WorkOrderEvent) -> Happening | None:
@@ -260,12 +262,16 @@ def happening_of(event: WorkOrderEvent) -> Happening | None:
         return Happening(at=event.at, onsite=True)
     if event.kind in (EventKind.VISIT_CHECKED_IN, EventKind.VISIT_CANCELLED):
         return Happening(at=event.at, onsite=False)
+    if event.kind is EventKind.SLA_APPLIED and event.data.get("withdrawn"):
+        return Happening(at=event.at, withdrawn=frozenset(ClockName(n) for n in event.data["withdrawn"]))
     return None
 
 
 def _wanted(name: ClockName, h: Happening, first: bool) -> ClockPhase | None:
     """The phase a clock should be in after a happening; None: this clock does not care."""
     status, answered = h.status, h.customer_answered
+    if h.withdrawn:
+        return ClockPhase.STOPPED if name in h.withdrawn else None
     if name is ClockName.ONSITE:
         # Runs from a visit's scheduling until the engineer checks in; each visit is a new run.
         if h.onsite is not None:

@@ -403,6 +403,28 @@ class WorkOrder:
         """Keep an event that changes nothing on the work order itself (e.g. an SLA warning)."""
         self.events.append(event)
 
+    def correct(
+        self, changes: dict[str, object], *, actor_id: int, at: datetime, reason: str | None, dispatched: bool
+    ) -> list[WorkOrderEvent]:
+        """Correct registered fields (see `_correct`): one `edited` event per field that changes."""
+        return _correct(self, changes, actor_id=actor_id, at=at, reason=reason, dispatched=dispatched)
+
+    def move_to_customer(self, customer_id: int, *, actor_id: int, at: datetime, reason: str) -> WorkOrderEvent:
+        """Its customer record was a duplicate merged into `customer_id`: the work order follows,
+        whatever its status (its history is the customer's), recorded like a correction."""
+        _require_aware(at, "at")
+        event = WorkOrderEvent(
+            kind=EventKind.EDITED,
+            actor_id=actor_id,
+            at=at,
+            note=reason,
+            data={"field": "customer_id", "from": self.customer_id, "to": customer_id, "merged": True},
+        )
+        self.customer_id = customer_id
+        self.updated_at = at
+        self.events.append(event)
+        return event
+
     def add_note(self, *, actor_id: int, at: datetime, body: str, customer_visible: bool) -> WorkOrderEvent:
         _require_aware(at, "at")
         body = body.strip()
@@ -420,6 +442,122 @@ class WorkOrder:
         )
         self.events.append(event)
         return event
+
+
+#: What an agent may correct after registration (the priority has its own command).
+CORRECTABLE = (
+    "type",
+    "category",
+    "severity",
+    "title",
+    "description",
+    "fault_time",
+    "fault_place",
+    "device",
+    "customer_id",
+)
+#: Corrections that put the work order under other rules (routing, time limits): after it was
+#: dispatched, the party working on it has to learn why, so they need a reason.
+RECLASSIFYING = frozenset({"type", "category", "customer_id"})
+#: Corrections that policies and routing rules look at (kefu.domain.sla.Facts).
+POLICY_FIELDS = frozenset({"type", "category", "customer_id", "severity"})
+_TEXT_LIMITS = {"title": 200, "description": 20_000, "fault_place": 300, "device": 200}
+
+
+def _stored_form(value: object) -> object:
+    """A field's value as an event's data keeps it (JSON)."""
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _correct(
+    wo: WorkOrder,
+    changes: dict[str, object],
+    *,
+    actor_id: int,
+    at: datetime,
+    reason: str | None,
+    dispatched: bool,
+) -> list[WorkOrderEvent]:
+    """Correct what was registered (R7: a wrong category or type, a typo, the wrong customer): one
+    `edited` event per field that really changes (who, field, from, to, the reason). A severity
+    belongs to faults only: a fault gets 三级 unless one is given, another type loses it. A finished
+    work order stays as it was closed; after a dispatch, reclassifying it needs a reason."""
+    _require_aware(at, "at")
+    unknown = [name for name in changes if name not in CORRECTABLE]
+    if unknown:
+        raise ValidationFailed("This field cannot be corrected.", field=unknown[0])
+    if not wo.is_open:
+        raise ValidationFailed(
+            "A finished work order is not corrected any more; re-open it first.", field=next(iter(changes), None)
+        )
+    reason = (reason or "").strip() or None
+    if reason is not None and len(reason) > 1000:
+        raise ValidationFailed("The reason is longer than 1,000 characters.", field="reason")
+    wanted: dict[str, object] = {}
+    for name, value in changes.items():
+        if name in _TEXT_LIMITS:
+            text = str(value or "").strip()
+            if len(text) > _TEXT_LIMITS[name]:
+                raise ValidationFailed("This text is longer than {max} characters.", field=name, max=_TEXT_LIMITS[name])
+            if not text and name in ("title", "description"):
+                raise ValidationFailed("This field must not be empty.", field=name)
+            value = text or None
+        elif name == "fault_time" and value is not None:
+            assert isinstance(value, datetime)
+            _require_aware(value, "fault_time")
+            if value > at + timedelta(minutes=5):
+                raise ValidationFailed("The fault time lies in the future.", field="fault_time")
+        elif name == "type":
+            value = WorkOrderType(str(value))
+        elif name == "customer_id" and (not isinstance(value, int) or value <= 0):
+            raise ValidationFailed("Pick the customer.", field="customer_id")
+        elif name == "category" and not value:
+            raise ValidationFailed("Pick a category.", field="category")
+        wanted[name] = value
+    new_type = wanted.get("type", wo.type)
+    assert isinstance(new_type, WorkOrderType)
+    if new_type is WorkOrderType.FAULT:
+        severity = wanted.get("severity", wo.severity) or 3
+        if severity not in SEVERITY_LEVELS:
+            raise ValidationFailed("The severity must be 1 (critical) to 4 (minor).", field="severity")
+        wanted["severity"] = severity
+    else:
+        if wanted.get("severity") is not None:
+            raise ValidationFailed(
+                "A severity applies to faults only; leave it out for type {type}.",
+                field="severity",
+                type=new_type.value,
+            )
+        wanted["severity"] = None
+    changed = {name: value for name, value in wanted.items() if getattr(wo, name) != value}
+    if dispatched and reason is None and (moved := RECLASSIFYING & changed.keys()):
+        raise ValidationFailed(
+            "The work order was dispatched already: give a reason for changing its {what}.",
+            field="reason",
+            what=", ".join(sorted(moved)),
+        )
+    events = []
+    for name in CORRECTABLE:  # in a fixed order: the timeline reads the same for the same change
+        if name not in changed:
+            continue
+        event = WorkOrderEvent(
+            kind=EventKind.EDITED,
+            actor_id=actor_id,
+            at=at,
+            note=reason,
+            data={"field": name, "from": _stored_form(getattr(wo, name)), "to": _stored_form(changed[name])},
+        )
+        setattr(wo, name, changed[name])
+        wo.events.append(event)
+        events.append(event)
+    if not events:
+        raise ValidationFailed("Nothing was changed.", field=next(iter(changes), None))
+    wo.updated_at = at
+    return events
 
 
 def _require_aware(value: datetime, name: str) -> None:

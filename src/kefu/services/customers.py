@@ -13,7 +13,7 @@ from datetime import datetime
 
 from kefu.domain.audit import AuditAction, Unmasking
 from kefu.domain.contacts import Attachment, Contact
-from kefu.domain.customers import Customer, Device, Tier, normalize_phone
+from kefu.domain.customers import Customer, CustomerChange, Device, Tier, normalize_phone
 from kefu.domain.errors import N_, NotFound, ValidationFailed
 from kefu.domain.org import Permission, User
 from kefu.domain.visits import Visit
@@ -21,8 +21,10 @@ from kefu.domain.workorders import WorkOrder
 from kefu.services import audit
 from kefu.services.access import authz, scope
 from kefu.services.access.authz import require
+from kefu.services.changes import store
 from kefu.services.context import Context
 from kefu.services.ports import CustomerFilter, UnitOfWork, WorkOrderFilter
+from kefu.services.sla import clocks
 
 
 @dataclass
@@ -42,6 +44,15 @@ class NewCustomer:
 
 def register_customer(ctx: Context, actor: User, new: NewCustomer) -> Customer:
     require(actor, Permission.CUSTOMER_CREATE)
+    with ctx.uow(write=True) as uow:
+        stored = add_customer(ctx, uow, actor, new)
+        uow.commit()
+    return stored.masked()
+
+
+def add_customer(ctx: Context, uow: UnitOfWork, actor: User, new: NewCustomer) -> Customer:
+    """Inside a use case (registering a customer, or a work order for a caller not on file): the
+    customer, stored in the actor's organisation. The caller checks `customer.create`."""
     customer = Customer.register(
         name=new.name,
         phone=new.phone,
@@ -57,10 +68,180 @@ def register_customer(ctx: Context, actor: User, new: NewCustomer) -> Customer:
         tags=new.tags,
         organisation_id=actor.organisation_id,
     )
+    return uow.customers.add(customer)
+
+
+def edit_customer(
+    ctx: Context, actor: User, customer_id: int, changes: dict[str, object], *, reason: str | None = None
+) -> Customer:
+    """Correct a customer's record (R6): each changed field goes into the customer's history (who,
+    when, from → to, personal data masked) and the correction is an audit row, in one transaction.
+    Only customers of the actor's organisations; anyone else's is "no such customer". When tier or
+    region changed, the open work orders' time limits follow the policy that now applies."""
+    require(actor, Permission.CUSTOMER_CREATE)
+    reason = _reason(reason)
     with ctx.uow(write=True) as uow:
-        stored = uow.customers.add(customer)
+        uow.customers.lock(customer_id)
+        customer = scope.load_own_customer(ctx, uow, actor, customer_id)
+        changes_made = customer.correct(changes)
+        now = ctx.clock.now()
+        uow.customers.save(customer)
+        uow.customers.add_changes(customer_id, changes_made, actor_id=actor.id or 0, at=now, reason=reason)
+        audit.record(
+            ctx,
+            uow,
+            actor,
+            AuditAction.CUSTOMER_CHANGED,
+            subject_type="customer",
+            subject_id=customer_id,
+            customer_id=customer_id,
+            reason=reason,
+            details={"fields": [c.field for c in changes_made]},
+        )
+        if {"tier", "region"} & {c.field for c in changes_made}:
+            _follow_profile(ctx, uow, customer_id, now)
         uow.commit()
-    return stored.masked()
+    return customer.masked()
+
+
+def _reason(reason: str | None) -> str | None:
+    reason = (reason or "").strip() or None
+    if reason is not None and len(reason) > 1000:
+        raise ValidationFailed("The reason is longer than 1,000 characters.", field="reason")
+    return reason
+
+
+def _follow_profile(ctx: Context, uow: UnitOfWork, customer_id: int, now: datetime) -> None:
+    """The customer's open work orders under the time limits their (changed) profile now gives."""
+
+    profile = uow.customers.profile_of(customer_id, now.astimezone(ctx.timezone).date())
+    assert profile is not None
+    for wo in _work_orders_of(uow, customer_id):
+        if wo.is_open:
+            clocks.reevaluate(ctx, uow, wo, profile, now, reason=None)
+            if wo.events:
+                store(ctx, uow, wo)
+
+
+def _work_orders_of(uow: UnitOfWork, customer_id: int) -> list[WorkOrder]:
+    """Every work order of the customer, whoever's they are (a merge moves them all)."""
+    found: list[WorkOrder] = []
+    before: int | None = None
+    while page := uow.work_orders.find(WorkOrderFilter(customer_id=customer_id, before_id=before), 500):
+        found += page
+        before = page[-1].id
+        if len(page) < 500:
+            break
+    return found
+
+
+#: The identifiers a merged record passes to the survivor where the survivor has none.
+_IDENTITIES = ("phone", "email", "wechat_openid", "account_number")
+
+
+def merge_customers(
+    ctx: Context, actor: User, survivor_id: int, merged_id: int, *, reason: str | None = None
+) -> Customer:
+    """Fold a duplicate record (an SMS-born "新客户") into the customer's real one, in one
+    transaction: its work orders (each with an `edited` event, its time limits following the
+    survivor's profile), contacts and calls move to the survivor; the identifiers the survivor lacks
+    (phone, e-mail, WeChat openid, account number) are copied to it, and the duplicate stays as
+    "merged into" — its identifiers now find the survivor, its history and links stay. Both must be
+    customers of the actor's organisations (anyone else's: "no such customer"). Audited."""
+    require(actor, Permission.CUSTOMER_CREATE)
+    reason = _reason(reason)
+    if survivor_id == merged_id:
+        raise ValidationFailed("A customer cannot be merged into itself.", field="merged_id")
+    with ctx.uow(write=True) as uow:
+        for customer_id in sorted((survivor_id, merged_id)):  # one order: two merges never deadlock
+            uow.customers.lock(customer_id)
+        survivor = scope.load_own_customer(ctx, uow, actor, survivor_id)
+        merged = scope.load_own_customer(ctx, uow, actor, merged_id)
+        for record, name in ((merged, "merged_id"), (survivor, "survivor_id")):
+            if record.merged_into_id is not None:
+                raise ValidationFailed(
+                    "Customer {id} was merged into customer {into} already.",
+                    field=name,
+                    id=record.id,
+                    into=record.merged_into_id,
+                )
+        now = ctx.clock.now()
+        signer = actor.id or 0
+        note = reason or f"→ {survivor_id}"
+        copied = {n: getattr(merged, n) for n in _IDENTITIES if getattr(merged, n) and not getattr(survivor, n)}
+        survivor_changes = survivor.correct_identities(copied) if copied else []
+        merged.merged_into_id = survivor_id
+        uow.customers.save(survivor)
+        uow.customers.save(merged)
+        moved_orders = _move_work_orders(ctx, uow, merged_id, survivor_id, signer, now, note)
+        moved_contacts = uow.customers.move_contacts(merged_id, survivor_id)
+        survivor_changes.append(CustomerChange("merged", None, f"{merged.name} (#{merged_id})"))
+        uow.customers.add_changes(survivor_id, survivor_changes, actor_id=signer, at=now, reason=reason)
+        uow.customers.add_changes(
+            merged_id,
+            [CustomerChange("merged_into_id", None, f"#{survivor_id}")],
+            actor_id=signer,
+            at=now,
+            reason=reason,
+        )
+        audit.record(
+            ctx,
+            uow,
+            actor,
+            AuditAction.CUSTOMER_MERGED,
+            subject_type="customer",
+            subject_id=survivor_id,
+            customer_id=survivor_id,
+            reason=reason,
+            details={
+                "merged": merged_id,
+                "work_orders": moved_orders,
+                "contacts": moved_contacts,
+                "copied": sorted(copied),
+            },
+        )
+        uow.commit()
+    return survivor.masked()
+
+
+def _move_work_orders(
+    ctx: Context, uow: UnitOfWork, from_id: int, to_id: int, actor_id: int, now: datetime, note: str
+) -> int:
+
+    profile = uow.customers.profile_of(to_id, now.astimezone(ctx.timezone).date())
+    assert profile is not None
+    orders = _work_orders_of(uow, from_id)
+    for wo in orders:
+        wo.move_to_customer(to_id, actor_id=actor_id, at=now, reason=note)
+        if wo.is_open:
+            clocks.reevaluate(ctx, uow, wo, profile, now, reason=note)
+        store(ctx, uow, wo)
+    return len(orders)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One correction of a customer's record, with who made it."""
+
+    at: datetime
+    actor: str
+    change: CustomerChange
+    reason: str | None
+
+
+def customer_history(ctx: Context, actor: User, customer_id: int, *, limit: int = 100) -> list[HistoryEntry]:
+    """The corrections and merges of a customer's record, newest first (values masked as stored)."""
+    require(actor, Permission.READ)
+    with ctx.uow() as uow:
+        scope.load_customer(ctx, uow, actor, customer_id)
+        found = uow.customers.changes_of(customer_id, limit)
+        people = uow.users.get_many(sorted({r.actor_id for r in found})) if found else {}
+    return [
+        HistoryEntry(
+            r.at, people[r.actor_id].display_name if r.actor_id in people else str(r.actor_id), r.change, r.reason
+        )
+        for r in found
+    ]
 
 
 def reveal(

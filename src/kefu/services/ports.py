@@ -13,7 +13,7 @@ from kefu.domain.calendars import CalendarSpec
 from kefu.domain.categories import Category
 from kefu.domain.checklists import ChecklistStep
 from kefu.domain.contacts import Attachment, CallRecord, Contact, OpenCase
-from kefu.domain.customers import Customer, CustomerProfile
+from kefu.domain.customers import Customer, CustomerChange, CustomerProfile
 from kefu.domain.dispatch import Dispatch
 from kefu.domain.events import WorkOrderEvent
 from kefu.domain.notifications import CopyChannel, Message, Notification, NotificationFilter, NotificationKind
@@ -163,8 +163,25 @@ class BreachedClock(NamedTuple):
     clock: ClockRecord
 
 
+@dataclass(frozen=True)
+class RecordedChange:
+    """One correction in a customer's history: who, when, what (masked), why."""
+
+    actor_id: int
+    at: datetime
+    change: CustomerChange
+    reason: str | None
+
+
 class CustomerRepository(Protocol):
     def add(self, customer: Customer) -> Customer: ...
+    def save(self, customer: Customer) -> None: ...
+    def lock(self, customer_id: int) -> None: ...
+    def add_changes(
+        self, customer_id: int, changes: list[CustomerChange], *, actor_id: int, at: datetime, reason: str | None
+    ) -> None: ...
+    def changes_of(self, customer_id: int, limit: int) -> list[RecordedChange]: ...
+    def move_contacts(self, from_id: int, to_id: int) -> int: ...
     def get(self, customer_id: int, *, visible_to: frozenset[int] | None = None) -> Customer | None:
         """The customer; with `visible_to`, only if in that data scope (see CustomerFilter)."""
         ...
@@ -383,6 +400,7 @@ class LockoutRepository(Protocol):
 
 class WorkspaceRepository(Protocol):
     def count(self, flt: WorkOrderFilter, cap: int) -> int: ...
+    def oldest(self, flt: WorkOrderFilter) -> datetime | None: ...
     def filters(self, user_id: int) -> list[SavedFilter]: ...
     def save_filter(self, user_id: int, name: str, query: str, at: datetime) -> None: ...
     def delete_filter(self, user_id: int, filter_id: int) -> bool: ...

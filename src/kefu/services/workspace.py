@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from urllib.parse import parse_qsl, urlencode
 
+from kefu.domain.contacts import UNCLASSIFIED
 from kefu.domain.errors import N_, NotFound, ValidationFailed
 from kefu.domain.org import Permission, User
 from kefu.domain.workorders import OPEN_STATUS_VALUES, Status
@@ -16,6 +17,8 @@ from kefu.services.context import Context
 from kefu.services.ports import AgentLoad, SavedFilter, WorkOrderFilter
 
 COUNT_CAP = 999
+#: The queues that show how long their oldest work order has waited.
+AGED = frozenset({"to_classify", "unassigned"})
 OPEN = OPEN_STATUS_VALUES
 
 
@@ -26,6 +29,7 @@ class Queue:
     query: dict[str, str]  # the list page's parameters for it
     count: int
     capped: bool
+    oldest_at: datetime | None = None  # the queues that show their age: when the oldest came in
 
 
 def queue_filters(actor: User, now: datetime) -> list[tuple[str, str, dict[str, str], WorkOrderFilter]]:
@@ -40,6 +44,16 @@ def queue_filters(actor: User, now: datetime) -> list[tuple[str, str, dict[str, 
             WorkOrderFilter(statuses=OPEN, due_before=now + timedelta(hours=1)),
         ),
     ]
+    # Whatever came in through a channel unclassified waits here until an agent classifies it
+    # (the shipped routing rule puts it in the reception team's queue as well).
+    out.append(
+        (
+            "to_classify",
+            N_("To classify"),
+            {"queue": "to_classify"},
+            WorkOrderFilter(statuses=OPEN, category=UNCLASSIFIED),
+        )
+    )
     if team is not None:
         out[1:1] = [
             ("team", N_("My team"), {"queue": "team"}, WorkOrderFilter(statuses=OPEN, team_id=team)),
@@ -80,8 +94,10 @@ def queues(ctx: Context, actor: User) -> list[Queue]:
         visible = scope.visible_to(ctx, uow, actor)
         out = []
         for key, label, query, flt in queue_filters(actor, now):
-            n = uow.workspace.count(replace(flt, visible_to=visible), COUNT_CAP)
-            out.append(Queue(key, label, query, min(n, COUNT_CAP), n > COUNT_CAP))
+            scoped = replace(flt, visible_to=visible)
+            n = uow.workspace.count(scoped, COUNT_CAP)
+            oldest = uow.workspace.oldest(scoped) if key in AGED and n else None
+            out.append(Queue(key, label, query, min(n, COUNT_CAP), n > COUNT_CAP, oldest))
         return out
 
 

@@ -15,6 +15,7 @@ from kefu.web import (
     admin_pages,
     attachment_pages,
     audit_pages,
+    correction_pages,
     customer_pages,
     field_pages,
     notification_pages,
@@ -36,6 +37,7 @@ def install(app: FastAPI) -> None:
     app.include_router(attachment_pages.router)
     app.include_router(workorder_pages.router)
     app.include_router(customer_pages.router)
+    app.include_router(correction_pages.router)  # after customer_pages: /ui/customers/lookup first
     app.include_router(admin_pages.router)
     app.include_router(field_pages.router)
     app.include_router(portal_pages.router)

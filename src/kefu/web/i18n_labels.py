@@ -96,6 +96,34 @@ EVENT = {
     "merged": N_("merged a duplicate"),
     "tags_changed": N_("changed the tags"),
     "file_added": N_("added a file"),
+    "edited": N_("corrected"),
+}
+
+#: The fields of a work order and of a customer as the corrections in their histories name them.
+FIELD = {
+    "type": N_("Type"),
+    "category": N_("Category"),
+    "severity": N_("Severity"),
+    "title": N_("Title"),
+    "description": N_("Description"),
+    "fault_time": N_("Fault time"),
+    "fault_place": N_("Fault place"),
+    "device": N_("Device"),
+    "customer_id": N_("Customer"),
+    "name": N_("Name"),
+    "phone": N_("Phone"),
+    "email": N_("E-mail"),
+    "address": N_("Address"),
+    "region": N_("Region"),
+    "tier": N_("Tier"),
+    "brand": N_("Brand"),
+    "id_number": N_("ID number"),
+    "services": N_("Services"),
+    "tags": N_("Tags"),
+    "merged": N_("Merged a duplicate record"),
+    "merged_into_id": N_("Merged into"),
+    "wechat_openid": N_("WeChat"),
+    "account_number": N_("Account number"),
 }
 
 #: The timeline as the customer reads it in the portal.
@@ -117,6 +145,8 @@ ROUTING_REASON = {
     "fallback": N_("assigned in the fallback team"),
     "queued": N_("nobody free: waits in the team queue"),
     "no_rule": N_("no rule matched"),
+    "into_queue": N_("into the team queue: whoever takes it first"),
+    "default_team": N_("no rule matched: the reception team's queue (fallback)"),
 }
 
 VISIT_STATUS = {status.value: text for status, text in VISIT_STATUS_TEXT.items()}
@@ -160,6 +190,7 @@ STRATEGY = {
     "least_loaded": N_("least loaded"),
     "round_robin": N_("in turn"),
     "skill_match": N_("skilled in the category"),
+    "queue": N_("into the team queue (nobody picked)"),
 }
 
 ROLE = {
@@ -183,6 +214,8 @@ UNMASK_REASON = {
 
 # What an audit row records (kefu.domain.audit.AuditAction).
 AUDIT_ACTION = {
+    "customer.changed": N_("Customer record corrected"),
+    "customer.merged": N_("Duplicate customer merged"),
     "login.succeeded": N_("Signed in"),
     "login.failed": N_("Failed sign-in"),
     "logout": N_("Signed out"),

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from kefu.domain.audit import Unmasking
+from kefu.domain.customers import Tier
 from kefu.domain.errors import N_, DomainError, ValidationFailed
 from kefu.domain.org import User
 from kefu.domain.values import is_digits, moment, record_id
@@ -28,6 +29,7 @@ from kefu.http import cursors
 from kefu.services import tags, workspace
 from kefu.services.channels import intake
 from kefu.services.context import Context
+from kefu.services.customers import NewCustomer
 from kefu.services.org import admin as org_admin
 from kefu.services.org import reference
 from kefu.services.ports import WorkOrderFilter
@@ -41,6 +43,7 @@ from kefu.web.kit import (
     context_of,
     detail_page,
     form_choice,
+    form_fields,
     form_version,
     org_names,
     page_user,
@@ -218,21 +221,42 @@ def _new_form(
 @router.post("/ui/work-orders")
 async def create_work_order(request: Request) -> Response:
     user = page_user(request)
-    form = {k: str(v) for k, v in (await request.form()).items()}
+    form: dict[str, str] = _form_defaults()
     try:
+        form = await form_fields(request)  # NUL refused, naming the field
         check_csrf(request, form.get("csrf"))
-        new = _parse_new_work_order(form, context_of(request), user_timezone(request))
+        caller = _caller_not_on_file(form)
+        new = _parse_new_work_order(form, context_of(request), user_timezone(request), new_caller=caller is not None)
         if new.channel is Channel.STORE:
-            work_order = intake.register_walk_in(context_of(request), user, new, store=form.get("store", ""))
+            work_order = intake.register_walk_in(
+                context_of(request), user, new, store=form.get("store", ""), new_customer=caller
+            )
         else:
-            work_order, _ = svc.register_work_order(context_of(request), user, new)
+            work_order, _ = svc.register_work_order(context_of(request), user, new, new_customer=caller)
     except DomainError as exc:
         field = exc.field if isinstance(exc, ValidationFailed) else None
         return refused(request, user, exc, partial(_new_form, request, user, form, field=field))
     return RedirectResponse(f"/ui/work-orders/{work_order.number}", status_code=303)
 
 
-def _parse_new_work_order(form: dict[str, str], ctx: Context, tz: ZoneInfo | None = None) -> svc.NewWorkOrder:
+def _caller_not_on_file(form: dict[str, str]) -> NewCustomer | None:
+    """The caller typed into the form's "not on file" fields (registered with the work order), when
+    no customer was picked."""
+    if form.get("customer_id", "").strip() or not form.get("new_name", "").strip():
+        return None
+    tier = form.get("new_tier", "")
+    return NewCustomer(
+        name=form["new_name"],
+        phone=form.get("phone", ""),
+        tier=form_choice(Tier, tier, N_("Choose a tier."), field="new_tier") if tier else None,
+        region=form.get("new_region") or None,
+        address=form.get("new_address") or None,
+    )
+
+
+def _parse_new_work_order(
+    form: dict[str, str], ctx: Context, tz: ZoneInfo | None = None, *, new_caller: bool = False
+) -> svc.NewWorkOrder:
     def choice(name: str, enum: Any, label: str) -> Any:
         return form_choice(enum, form.get(name, ""), N_("Choose a {label}."), field=name, label=label)
 
@@ -245,6 +269,8 @@ def _parse_new_work_order(form: dict[str, str], ctx: Context, tz: ZoneInfo | Non
         return record_id(raw, name)
 
     customer_id = number("customer_id", "customer")
+    if customer_id is None and new_caller:
+        customer_id = 0  # the caller is registered with the work order
     if customer_id is None:
         raise ValidationFailed("Find and pick the customer first.", field="customer_id")
     fault_time = None
@@ -263,7 +289,7 @@ def _parse_new_work_order(form: dict[str, str], ctx: Context, tz: ZoneInfo | Non
         fault_place=form.get("fault_place") or None,
         device=form.get("device") or None,
         call_id=form.get("call_id") or None,
-        customer_phone=form.get("phone") or None,  # the number the customer was found by
+        customer_phone=(form.get("phone") or None) if not new_caller else None,  # the number they were found by
     )
 
 

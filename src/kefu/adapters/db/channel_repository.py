@@ -6,7 +6,7 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from kefu.adapters.db.search_repository import SqlSearchRepository
@@ -170,7 +170,9 @@ class SqlChannelRepository:
         ]
         if not keys:
             return None
-        return self.conn.execute(select(c.id).where(or_(*keys)).order_by(c.id).limit(1)).scalar_one_or_none()
+        # A record merged into another one stands for it: its identifiers find the survivor.
+        found = select(func.coalesce(c.merged_into_id, c.id)).where(or_(*keys)).order_by(c.id).limit(1)
+        return self.conn.execute(found).scalar_one_or_none()
 
     def set_customer_keys(self, customer_id: int, *, email: str | None, wechat_openid: str | None) -> None:
         """Remember a new e-mail address or WeChat openid of a known customer (only where none is stored)."""

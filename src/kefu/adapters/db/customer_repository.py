@@ -3,16 +3,17 @@ out (kefu.adapters.data_protection); nothing above this module sees ciphertext."
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 
 from kefu.adapters.data_protection import DataKeys
-from kefu.adapters.db.tables import customers, service_agreements
+from kefu.adapters.db.search_repository import SqlSearchRepository
+from kefu.adapters.db.tables import calls, contacts, customer_changes, customers, service_agreements
 from kefu.adapters.db.workorder_queries import customer_in_scope
-from kefu.domain.customers import Customer, CustomerProfile, Device, Tier
-from kefu.services.ports import CustomerFilter
+from kefu.domain.customers import Customer, CustomerChange, CustomerProfile, Device, Tier
+from kefu.services.ports import CustomerFilter, RecordedChange
 
 # Statements on the hot paths (intake, reads) are built once; SQLAlchemy then reuses their compiled
 # form and each call only binds parameters.
@@ -57,6 +58,7 @@ def _customer(row: Any, keys: DataKeys) -> Customer:
         wechat_openid=row.wechat_openid,
         account_number=row.account_number,
         organisation_id=row.organisation_id,
+        merged_into_id=row.merged_into_id,
     )
 
 
@@ -85,6 +87,84 @@ class SqlCustomerRepository:
         }
         customer.id = self.conn.execute(_CUSTOMER_INSERT, values).scalar_one()
         return customer
+
+    def save(self, customer: Customer) -> None:
+        """Store a corrected record (every field an agent may correct, and the merge mark)."""
+        assert customer.id is not None
+        self.conn.execute(
+            update(customers)
+            .where(customers.c.id == customer.id)
+            .values(
+                name=customer.name,
+                phone=customer.phone,
+                tier=customer.tier.value,
+                brand=customer.brand,
+                region=customer.region,
+                email=customer.email,
+                address=customer.address,
+                id_number=self.keys.encrypt(customer.id_number, ID_NUMBER) if customer.id_number else None,
+                services=customer.services,
+                tags=customer.tags,
+                wechat_openid=customer.wechat_openid,
+                account_number=customer.account_number,
+                merged_into_id=customer.merged_into_id,
+            )
+        )
+        # Their work orders are found by the customer's name and phone: the index follows (search_repository).
+        SqlSearchRepository(self.conn).index_customer(customer.id)
+
+    def lock(self, customer_id: int) -> None:
+        """Hold the customer's row until commit (two merges of the same records wait for each other)."""
+        query = select(customers.c.id).where(customers.c.id == customer_id)
+        if self.conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        self.conn.execute(query)
+
+    def add_changes(
+        self, customer_id: int, changes: list[CustomerChange], *, actor_id: int, at: datetime, reason: str | None
+    ) -> None:
+        if changes:
+            self.conn.execute(
+                insert(customer_changes),
+                [
+                    {
+                        "customer_id": customer_id,
+                        "actor_id": actor_id,
+                        "at": at,
+                        "field": c.field,
+                        "old_value": c.old,
+                        "new_value": c.new,
+                        "reason": reason,
+                    }
+                    for c in changes
+                ],
+            )
+
+    def changes_of(self, customer_id: int, limit: int) -> list[RecordedChange]:
+        c = customer_changes.c
+        rows = self.conn.execute(
+            select(customer_changes).where(c.customer_id == customer_id).order_by(c.id.desc()).limit(limit)
+        )
+        return [
+            RecordedChange(
+                actor_id=r.actor_id,
+                at=r.at,
+                change=CustomerChange(r.field, r.old_value, r.new_value),
+                reason=r.reason,
+            )
+            for r in rows
+        ]
+
+    def move_contacts(self, from_id: int, to_id: int) -> int:
+        """Contacts, calls and earlier merges of a merged record become the survivor's; how many
+        contacts moved."""
+        moved = self.conn.execute(
+            update(contacts).where(contacts.c.customer_id == from_id).values(customer_id=to_id)
+        ).rowcount
+        self.conn.execute(update(calls).where(calls.c.customer_id == from_id).values(customer_id=to_id))
+        # Records merged into the merged one earlier now stand for the survivor too (one step, always).
+        self.conn.execute(update(customers).where(customers.c.merged_into_id == from_id).values(merged_into_id=to_id))
+        return int(moved or 0)
 
     def get(self, customer_id: int, *, visible_to: frozenset[int] | None = None) -> Customer | None:
         if visible_to is None:

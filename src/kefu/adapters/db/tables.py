@@ -174,12 +174,31 @@ customers = Table(
     Column("account_number", String(32)),
     # The organisation the customer belongs to (归属): its subtree sees the customer (data scope).
     Column("organisation_id", BigId, ForeignKey("organisations.id")),
+    # A duplicate merged into another record (an SMS-born "新客户" into the caller's real one): kept,
+    # so history and links stay; its phone, e-mail and openid now find the record it was merged into.
+    Column("merged_into_id", BigId, ForeignKey("customers.id")),
     Index(None, "phone", postgresql_ops={"phone": "text_pattern_ops"}),
     Index(None, "name", postgresql_ops={"name": "text_pattern_ops"}),
     Index(None, "email"),
     Index(None, "wechat_openid"),
     Index(None, "account_number"),
     Index(None, "organisation_id", "id"),
+)
+
+#: The customer's history of corrections (R6, R30): who changed which field from what to what;
+#: personal data (phone, e-mail, address, ID number) is kept masked here.
+customer_changes = Table(
+    "customer_changes",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("customer_id", BigId, ForeignKey("customers.id"), nullable=False),
+    Column("actor_id", BigId, ForeignKey("users.id"), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("field", String(40), nullable=False),
+    Column("old_value", Text),
+    Column("new_value", Text),
+    Column("reason", String(1000)),
+    Index(None, "customer_id", "id"),
 )
 
 categories = Table(

@@ -51,6 +51,7 @@ _EVENT_ROOM = (
 
 
 _WO_MUTABLE = (
+    "customer_id",  # a correction re-links it, a merge of customers moves it
     "type",
     "category",
     "channel",
@@ -137,7 +138,6 @@ class SqlWorkOrderRepository:
     def add(self, work_order: WorkOrder, *, day: date) -> WorkOrder:
         values = _work_order_values(work_order)
         values.update(
-            customer_id=work_order.customer_id,
             owner_id=work_order.owner_id,
             created_by=work_order.created_by,
             created_at=work_order.created_at,

@@ -34,6 +34,12 @@ class SqlWorkspaceRepository:
         inner = query.limit(cap + 1).subquery()
         return int(self.conn.execute(select(func.count()).select_from(inner)).scalar_one())
 
+    def oldest(self, flt: WorkOrderFilter) -> datetime | None:
+        """When the oldest matching work order was registered (how long a queue has waited)."""
+        # Ids grow with time: the smallest id is the oldest, found from the other end of the same index.
+        query = filtered(select(work_orders.c.created_at), flt).order_by(None).order_by(work_orders.c.id).limit(1)
+        return self.conn.execute(query).scalar_one_or_none()
+
     # saved filters
     def filters(self, user_id: int) -> list[SavedFilter]:
         rows = self.conn.execute(

@@ -81,6 +81,17 @@ def require_operator(ctx: Context, uow: UnitOfWork, actor: User, permission: Per
         raise _denied(actor, _ACTIONS[permission])
 
 
+CORRECTING = N_("correct what the operator registered (a vendor or partner answers its hop instead)")
+
+
+def require_correcting(ctx: Context, uow: UnitOfWork, actor: User) -> None:
+    """Correcting a work order's registration (category, type, customer …) is for the operator's
+    staff: a vendor's or partner's user who received it on a hop answers the hop instead."""
+    require(actor, Permission.WORKORDER_TRANSITION)
+    if scope.external(ctx, uow, actor):
+        raise _denied(actor, CORRECTING)
+
+
 def require_installation(ctx: Context, uow: UnitOfWork, actor: User) -> None:
     """Settings that affect every organisation: admins of the top organisation only."""
     require(actor, Permission.SETTINGS_MANAGE)

@@ -76,6 +76,21 @@ def load_customer(ctx: Context, uow: UnitOfWork, actor: User, customer_id: int) 
     return customer
 
 
+def load_own_customer(ctx: Context, uow: UnitOfWork, actor: User, customer_id: int) -> Customer:
+    """A customer of the actor's own organisations (their subtree) to change: not one seen only
+    through a work order dispatched to the actor, and never by a vendor's or partner's user.
+    Otherwise NotFound, as if there were no such customer."""
+    visible = visible_to(ctx, uow, actor)
+    customer = uow.customers.get(customer_id)
+    if (
+        customer is None
+        or external(ctx, uow, actor)
+        or (visible is not None and customer.organisation_id not in visible)
+    ):
+        raise NotFound(kind=N_("Customer"), key=customer_id)
+    return customer
+
+
 def customer_in_scope(ctx: Context, uow: UnitOfWork, actor: User, customer: Customer) -> bool:
     """The customer belongs to an organisation `actor` sees, or has a work order `actor` sees."""
     visible = visible_to(ctx, uow, actor)
@@ -168,6 +183,8 @@ def shown_history(
     hops (with their instructions and answers, as in the list of hops), all of them on its own work
     order (R15), else those it is party to."""
     events = [_link_shown(ctx, uow, actor, e) if e.kind in LINK_EVENTS else e for e in events]
+    if not sees_addresses(ctx, uow, actor):  # a corrected fault place is an address, as on the work order
+        events = [_place_edit_masked(e) if _edits_place(e) else e for e in events]
     if not external(ctx, uow, actor):
         return events
     own = visible_to(ctx, uow, actor) or frozenset()
@@ -186,6 +203,17 @@ def shown_history(
         elif e.kind not in PRIVATE_EVENTS:
             shown.append(replace(e, note=None))
     return shown
+
+
+def _edits_place(e: WorkOrderEvent) -> bool:
+    return e.kind is EventKind.EDITED and e.data.get("field") == "fault_place"
+
+
+def _place_edit_masked(e: WorkOrderEvent) -> WorkOrderEvent:
+    def masked(value: object) -> object:
+        return mask_address(value) if isinstance(value, str) and value else value
+
+    return replace(e, data={**e.data, "from": masked(e.data.get("from")), "to": masked(e.data.get("to"))})
 
 
 def _link_shown(ctx: Context, uow: UnitOfWork, actor: User, e: WorkOrderEvent) -> WorkOrderEvent:

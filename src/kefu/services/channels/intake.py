@@ -34,8 +34,9 @@ from kefu.services.access.system import system_account
 from kefu.services.changes import move, store
 from kefu.services.channels import notify
 from kefu.services.context import Context
+from kefu.services.customers import NewCustomer
 from kefu.services.ports import UnitOfWork
-from kefu.services.workorders.commands import NewWorkOrder, active_category, open_work_order
+from kefu.services.workorders.commands import NewWorkOrder, active_category, open_work_order, with_new_customer
 
 UNKNOWN_NAME = "新客户"  # a customer first known by a message; an agent completes the record
 
@@ -95,7 +96,7 @@ def receive(ctx: Context, inbound: Inbound) -> IntakeResult:
             seen := uow.channels.contact_by_provider_id(inbound.channel, inbound.provider_message_id)
         ):
             return _duplicate(ctx, uow, seen, inbound)
-        customer_id = _identify(ctx, uow, inbound, now) if _has_identity(inbound) else None
+        customer_id = _identify(ctx, uow, inbound, now, system) if _has_identity(inbound) else None
         contact = Contact(
             id=None,
             channel=inbound.channel,
@@ -159,7 +160,7 @@ def _address(i: Inbound) -> str | None:
     return {Channel.EMAIL: i.email, Channel.WECHAT: i.wechat_openid}.get(i.channel) or i.phone or i.email
 
 
-def _identify(ctx: Context, uow: UnitOfWork, i: Inbound, now: datetime) -> int:
+def _identify(ctx: Context, uow: UnitOfWork, i: Inbound, now: datetime, system: User) -> int:
     found = uow.channels.find_customer_id(
         phone=i.phone, email=i.email, wechat_openid=i.wechat_openid, account_number=i.account_number
     )
@@ -174,6 +175,9 @@ def _identify(ctx: Context, uow: UnitOfWork, i: Inbound, now: datetime) -> int:
         email=i.email,
         wechat_openid=i.wechat_openid,
         account_number=i.account_number,
+        # Like the work orders kefu opens for them, they belong to the organisation of the system
+        # account, the top one (its reception classifies them): its subtree sees them.
+        organisation_id=system.organisation_id,
     )
     stored = uow.customers.add(customer)
     assert stored.id is not None
@@ -236,7 +240,9 @@ def _note_contact(
     store(ctx, uow, wo)
 
 
-def register_walk_in(ctx: Context, actor: User, new: NewWorkOrder, *, store: str) -> WorkOrder:
+def register_walk_in(
+    ctx: Context, actor: User, new: NewWorkOrder, *, store: str, new_customer: NewCustomer | None = None
+) -> WorkOrder:
     """A customer at a store (营业厅), registered by the agent there (R1): the work order and the
     visit as a contact on the customer's history, in one transaction."""
     require(actor, Permission.WORKORDER_CREATE)
@@ -245,7 +251,8 @@ def register_walk_in(ctx: Context, actor: User, new: NewWorkOrder, *, store: str
         raise ValidationFailed("Name the store where the customer came in.", field="store")
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
-        wo = open_work_order(ctx, uow, actor, replace(new, channel=Channel.STORE), now)
+        new = with_new_customer(ctx, uow, actor, replace(new, channel=Channel.STORE), new_customer)
+        wo = open_work_order(ctx, uow, actor, new, now)
         uow.channels.add_contact(
             Contact(
                 id=None,

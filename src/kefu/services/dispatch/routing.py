@@ -13,10 +13,10 @@ from datetime import datetime
 from kefu.domain.customers import CustomerProfile
 from kefu.domain.errors import N_, NotFound, ValidationFailed
 from kefu.domain.events import EventKind
-from kefu.domain.org import OrgTree, Permission, Role, Team, User, at_top
+from kefu.domain.org import OrgTree, Permission, Role, Team, TeamFunction, User, at_top
 from kefu.domain.routing import Decision, Reason, RoutingRule, Strategy, choose_rule, pick_agent
 from kefu.domain.sla import Facts
-from kefu.domain.workorders import WorkOrder
+from kefu.domain.workorders import Status, WorkOrder
 from kefu.services import audit
 from kefu.services.access import authz, scope
 from kefu.services.access.authz import require
@@ -63,6 +63,8 @@ def decide(ctx: Context, uow: UnitOfWork, wo: WorkOrder, profile: CustomerProfil
     rule = choose_rule(applying_to(ctx, uow, wo), facts)
     if rule is None:
         return Decision(None, wo.team_id, wo.handler_id, Reason.NO_RULE)
+    if rule.strategy is Strategy.QUEUE:
+        return Decision(rule, rule.team_id, None, Reason.INTO_QUEUE)
     # The fallback team is the generalists': anyone free there, least loaded first.
     fallback_strategy = Strategy.LEAST_LOADED if rule.strategy is Strategy.SKILL_MATCH else rule.strategy
     for team_id, strategy, reason in (
@@ -76,20 +78,56 @@ def decide(ctx: Context, uow: UnitOfWork, wo: WorkOrder, profile: CustomerProfil
 
 def route_new(ctx: Context, uow: UnitOfWork, wo: WorkOrder, profile: CustomerProfile, at: datetime) -> None:
     """At registration: if a rule matches, it decides team and handler (recorded with the rule).
-    With no matching rule the work order stays with whoever registered it."""
-    if not rules(ctx, uow):
+    With no matching rule the work order stays with whoever registered it — unless kefu opened it
+    itself (a message through a channel): then the reception team of its organisation takes it
+    into its queue (the fallback, recorded as such), so that nothing waits in no queue."""
+    decision = decide(ctx, uow, wo, profile) if rules(ctx, uow) else Decision(None, wo.team_id, None, Reason.NO_RULE)
+    signer = system_id(ctx, uow)
+    if decision.reason is Reason.NO_RULE:
+        if wo.team_id is not None or wo.handler_id != signer:
+            return
+        team = reception_team(uow, wo.organisation_id)
+        decision = Decision(None, team.id if team else None, None, Reason.DEFAULT_TEAM)
+    wo.assign(
+        team_id=decision.team_id,
+        handler_id=decision.handler_id,
+        actor_id=signer,
+        at=at,
+        kind=EventKind.ROUTED,
+        data=decision.as_data(),
+    )
+
+
+def reception_team(uow: UnitOfWork, organisation_id: int | None) -> Team | None:
+    """The fallback for a channel-born work order no rule routes: the (first) reception team
+    (客户接待组) of the organisation it belongs to."""
+    found = [
+        t for t in uow.org.teams() if t.function is TeamFunction.RECEPTION and t.organisation_id == organisation_id
+    ]
+    return min(found, key=lambda t: t.id or 0) if found else None
+
+
+def route_corrected(
+    ctx: Context, uow: UnitOfWork, actor: User, wo: WorkOrder, profile: CustomerProfile, at: datetime
+) -> None:
+    """After a correction of what rules look at (category, type, customer): if the rule that now
+    matches names another team than the one holding the work order, it goes there, recorded as
+    `routed` by whoever corrected it. Not while it is away on a hop or resolved (the hop's receiver
+    or the resolution decides), and not when no rule matches (it stays where it is)."""
+    if not wo.is_dispatchable or wo.status is Status.DISPATCHED:
         return
-    decision = decide(ctx, uow, wo, profile)
-    if decision.reason is not Reason.NO_RULE:
-        signer = system_id(ctx, uow)
-        wo.assign(
-            team_id=decision.team_id,
-            handler_id=decision.handler_id,
-            actor_id=signer,
-            at=at,
-            kind=EventKind.ROUTED,
-            data=decision.as_data(),
-        )
+    rule = choose_rule(applying_to(ctx, uow, wo), Facts.of(wo, profile))
+    if rule is None or rule.team_id == wo.team_id:
+        return
+    decision = decide(ctx, uow, replace(wo, handler_id=None), profile)
+    wo.assign(
+        team_id=decision.team_id,
+        handler_id=decision.handler_id,
+        actor_id=actor.id or 0,
+        at=at,
+        kind=EventKind.ROUTED,
+        data={**decision.as_data(), "corrected": True},
+    )
 
 
 def route_again(ctx: Context, actor: User, number: str, *, expected_version: int | None = None) -> Decision:

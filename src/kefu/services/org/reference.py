@@ -5,6 +5,7 @@ from __future__ import annotations
 from kefu.domain import sla_defaults
 from kefu.domain.calendars import CalendarSpec
 from kefu.domain.categories import Category, seed_categories, validate_code
+from kefu.domain.contacts import UNCLASSIFIED
 from kefu.domain.errors import N_, NotFound, ValidationFailed
 from kefu.domain.org import (
     SYSTEM_USERNAME,
@@ -17,10 +18,14 @@ from kefu.domain.org import (
     TeamFunction,
     User,
 )
+from kefu.domain.routing import RoutingRule, Strategy
+from kefu.domain.sla import Conditions
+from kefu.domain.workorders import Channel
 from kefu.services import audit
 from kefu.services.access import authz
 from kefu.services.access.authz import require
 from kefu.services.context import Context
+from kefu.services.ports import UnitOfWork
 
 #: The centre a new installation starts with: one province service centre with the four teams of R11.
 SEED_ORGANISATION = ("省客服中心", OrganisationKind.PROVINCE)
@@ -38,7 +43,7 @@ def seed_reference_data(ctx: Context) -> dict[str, int]:
 
     Never overwrites: what an admin edited or deactivated stays as it is.
     """
-    added = {"categories": 0, "teams": 0, "calendars": 0, "policies": 0}
+    added = {"categories": 0, "teams": 0, "calendars": 0, "policies": 0, "routing_rules": 0}
     with ctx.uow(write=True) as uow:
         known = {c.code for c in uow.categories.all()}
         for category in seed_categories():
@@ -77,10 +82,42 @@ def seed_reference_data(ctx: Context) -> dict[str, int]:
                     active=False,
                 )
             )
+        added["routing_rules"] = _seed_routing(ctx, uow)
         uow.commit()
     ctx.caches.sla.clear()
     ctx.caches.categories.clear()
+    ctx.caches.clear_organisation()
     return added
+
+
+#: The shipped routing rule: what comes in through a channel unclassified waits in the reception
+#: team's queue ("to classify") until an agent there classifies it (and the rules route it on).
+TO_CLASSIFY_RULE = "渠道来件待分类"
+CHANNEL_BORN = (Channel.WEB, Channel.APP, Channel.EMAIL, Channel.SMS, Channel.WECHAT)
+
+
+def _seed_routing(ctx: Context, uow: UnitOfWork) -> int:
+    """Add the shipped rule if no rule of its name exists (an admin may have changed or switched it
+    off: it is never touched again): for every organisation, to the top organisation's reception team."""
+    if any(r.name == TO_CLASSIFY_RULE for r in uow.routing.rules()):
+        return 0
+    tree = OrgTree(uow.org.organisations())
+    reception = [
+        t for t in uow.org.teams() if t.function is TeamFunction.RECEPTION and t.organisation_id == tree.top_id
+    ]
+    system = uow.users.get_by_username(SYSTEM_USERNAME)
+    if not reception or system is None or system.id is None:
+        return 0
+    rule = RoutingRule(
+        id=None,
+        name=TO_CLASSIFY_RULE,
+        position=1000,  # after the rules an admin adds
+        team_id=min(t.id or 0 for t in reception),
+        strategy=Strategy.QUEUE,
+        conditions=Conditions(categories=(UNCLASSIFIED,), channels=tuple(c.value for c in CHANNEL_BORN)),
+    )
+    uow.routing.save_rule(rule, actor_id=system.id, at=ctx.clock.now())
+    return 1
 
 
 #: The other parties of seed 004's flow, for demonstrations: group HQ, the base province (基地省) and

@@ -291,9 +291,15 @@ def retarget(ctx: Context, uow: UnitOfWork, wo: WorkOrder, profile: CustomerProf
     """After a change to what policies look at (e.g. priority): deadlines follow the policy that now applies."""
     assert wo.id is not None
     plan = plan_for(ctx, uow, wo, profile)
+    records = uow.sla.clocks(wo.id, lock=True)
+    if _moved_targets(ctx, uow, wo, plan, records):
+        wo.record(_applied_event(system_id(ctx, uow), plan, at))
+
+
+def _moved_targets(ctx: Context, uow: UnitOfWork, wo: WorkOrder, plan: Plan, records: list[ClockRecord]) -> bool:
+    """Give the clocks the targets of `plan` (their history stays); whether any moved."""
     s = setup(ctx, uow)
     changed = []
-    records = uow.sla.clocks(wo.id, lock=True)
     for record in records:
         minutes = plan.targets.get(record.state.name)
         policy_id = plan.policy.id if plan.policy else None
@@ -307,7 +313,52 @@ def retarget(ctx: Context, uow: UnitOfWork, wo: WorkOrder, profile: CustomerProf
         _note_next_due(wo, records, changed)
         if hop_clock := next((r for r in changed if r.state.name is ClockName.HOP), None):
             _retime_hops(ctx, uow, wo, hop_clock)
-        wo.record(_applied_event(system_id(ctx, uow), plan, at))
+    return bool(changed)
+
+
+def reevaluate(
+    ctx: Context, uow: UnitOfWork, wo: WorkOrder, profile: CustomerProfile, at: datetime, *, reason: str | None
+) -> None:
+    """After a correction of what policies look at (type, category, customer, severity), before
+    the work order is stored: the clocks follow the policy that now applies. Targets move as in
+    `retarget`; a clock the work order now needs (a complaint's `customer_reply`) is added as
+    `recompute` derives it from the whole stored history; a clock it no longer has is withdrawn —
+    stopped where it stands, its history kept — by the `sla_applied` event that names it, which
+    `happening_of` reads, so the stored clocks stay equal to `recompute` over the timeline. The
+    event carries the policy, what moved and the reason the page shows."""
+    assert wo.id is not None
+    plan = plan_for(ctx, uow, wo, profile)
+    records = uow.sla.clocks(wo.id, lock=True)
+    moved = _moved_targets(ctx, uow, wo, plan, records)
+    have = {r.state.name: r for r in records}
+    history = [h for e in uow.work_orders.history(wo.id) if (h := happening_of(e)) is not None]
+    wanted = clock_names_for(wo.type.value, plan.targets, visited=any(h.onsite is not None for h in history))
+    withdrawn = sorted(
+        name
+        for name, r in have.items()
+        if name not in wanted and name is not ClockName.REGISTER and r.state.phase is not ClockPhase.STOPPED
+    )
+    s = setup(ctx, uow)
+    calendar = s.calendar(plan.calendar)
+    added = [
+        ClockRecord(
+            work_order_id=wo.id,
+            state=recompute(name, plan.targets[name], history, calendar),
+            calendar=plan.calendar,
+            policy_id=plan.policy.id if plan.policy else None,
+            agreement_id=plan.agreement.id if plan.agreement else None,
+        ).refreshed(calendar, plan.thresholds)
+        for name in wanted
+        if name not in have
+    ]
+    if added:
+        uow.sla.add_clocks(added)
+        _note_next_due(wo, list(uow.sla.clocks(wo.id)), [])
+    if moved or added or withdrawn:
+        event = _applied_event(system_id(ctx, uow), plan, at)
+        data: dict[str, object] = {**event.data, "added": [r.state.name.value for r in added]}
+        data["withdrawn"] = [n.value for n in withdrawn]
+        wo.record(replace(event, note=reason, data=data))
 
 
 def clock_event(

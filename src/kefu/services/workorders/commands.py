@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta
 
 from kefu.domain.categories import Category, validate_code
@@ -18,13 +18,21 @@ from kefu.domain.errors import N_, IdempotencyKeyReused, NotFound, StateConflict
 from kefu.domain.events import EventKind, WorkOrderEvent
 from kefu.domain.org import Permission, User
 from kefu.domain.sla import ClockName
-from kefu.domain.workorders import Channel, Priority, Status, WorkOrder, WorkOrderType, is_work_order_number
+from kefu.domain.workorders import (
+    Channel,
+    Priority,
+    Status,
+    WorkOrder,
+    WorkOrderType,
+    is_work_order_number,
+)
 from kefu.services.access import scope
 from kefu.services.access.authz import require
 from kefu.services.access.scope import load_work_order
 from kefu.services.changes import changing, move, store
 from kefu.services.channels import notify
 from kefu.services.context import Context
+from kefu.services.customers import NewCustomer, add_customer
 from kefu.services.dispatch import routing
 from kefu.services.notifications import making
 from kefu.services.ports import UnitOfWork
@@ -62,7 +70,12 @@ class _KeyTaken(Exception):
 
 
 def register_work_order(
-    ctx: Context, actor: User, new: NewWorkOrder, *, idempotency_key: str | None = None
+    ctx: Context,
+    actor: User,
+    new: NewWorkOrder,
+    *,
+    idempotency_key: str | None = None,
+    new_customer: NewCustomer | None = None,
 ) -> tuple[WorkOrder, bool]:
     """Register a work order; the actor becomes its first-ask owner (R15).
 
@@ -79,11 +92,18 @@ def register_work_order(
         raise ValidationFailed(
             "The Idempotency-Key must be 1 to 200 printable ASCII characters.", field="Idempotency-Key"
         )
+    if (new.customer_id == 0) != (new_customer is not None):
+        raise ValidationFailed(
+            "Give either customer_id or new_customer (a caller not on file).",
+            field="customer_id" if new_customer is None else "new_customer",
+        )
     fingerprint = new.fingerprint() if idempotency_key else ""
+    if idempotency_key and new_customer is not None:  # a retry registers the same caller, or is refused
+        fingerprint = hashlib.sha256((fingerprint + repr(new_customer)).encode()).hexdigest()
     now = ctx.clock.now()
     try:
         with ctx.uow(write=True) as uow:
-            stored = open_work_order(ctx, uow, actor, new, now)
+            stored = open_work_order(ctx, uow, actor, with_new_customer(ctx, uow, actor, new, new_customer), now)
             if idempotency_key is not None:
                 assert stored.id is not None
                 if not uow.idempotency.claim(
@@ -102,6 +122,19 @@ def register_work_order(
             raise
         return scope.as_seen_by(ctx, actor, existing), False
     return scope.as_seen_by(ctx, actor, stored), True
+
+
+def with_new_customer(
+    ctx: Context, uow: UnitOfWork, actor: User, new: NewWorkOrder, customer: NewCustomer | None
+) -> NewWorkOrder:
+    """Inside a use case: a caller not on file is registered with the work order, in its
+    transaction (nothing of either is stored if the other is refused)."""
+    if customer is None:
+        return new
+    require(actor, Permission.CUSTOMER_CREATE)
+    stored = add_customer(ctx, uow, actor, customer)
+    assert stored.id is not None
+    return replace(new, customer_id=stored.id, customer_phone=None)
 
 
 @dataclass(frozen=True)
@@ -205,7 +238,7 @@ def _identified(uow: UnitOfWork, customer: Customer, new: NewWorkOrder) -> bool:
     return call is not None and call.customer_id == customer.id
 
 
-def _profile(uow: UnitOfWork, customer_id: int, day: date) -> CustomerProfile:
+def customer_profile(uow: UnitOfWork, customer_id: int, day: date) -> CustomerProfile:
     profile = uow.customers.profile_of(customer_id, day)
     if profile is None:
         raise ValidationFailed(
@@ -338,7 +371,7 @@ def change_priority(
     """Raise or lower the priority; the time limits follow the policy that now applies (R7, R10)."""
     with changing(ctx, actor, Permission.WORKORDER_TRANSITION, number, expected_version) as (uow, wo, now):
         wo.change_priority(priority, actor_id=actor.id or 0, at=now, reason=reason)
-        sla.retarget(ctx, uow, wo, _profile(uow, wo.customer_id, now.astimezone(ctx.timezone).date()), now)
+        sla.retarget(ctx, uow, wo, customer_profile(uow, wo.customer_id, now.astimezone(ctx.timezone).date()), now)
     return scope.as_seen_by(ctx, actor, wo)
 
 
