@@ -475,6 +475,29 @@ ROUTES: dict[tuple[str, str], Probe] = {
     ("POST", "/ui/work-orders/{number}/notes"): P(
         "note", "A", lambda w, c, me: Req("POST", f"/ui/work-orders/{c.number}/notes", form={"body": "探测备注"})
     ),
+    # Replies to the customer (issue #12): the operator's handling roles, in scope; never a vendor.
+    ("POST", "/api/v1/work-orders/{number}/replies"): P(
+        "reply", "A", lambda w, c, me: Req("POST", f"/api/v1/work-orders/{c.number}/replies", json={"body": "探测回复"})
+    ),
+    ("POST", "/ui/work-orders/{number}/replies"): P(
+        "reply", "A", lambda w, c, me: Req("POST", f"/ui/work-orders/{c.number}/replies", form={"body": "探测回复"})
+    ),
+    ("GET", "/api/v1/work-orders/{number}/replies"): P(
+        "read", "A", lambda w, c, me: Req("GET", f"/api/v1/work-orders/{c.number}/replies")
+    ),
+    ("GET", "/api/v1/canned-replies"): P("reference", "none", lambda w, c, me: Req("GET", "/api/v1/canned-replies")),
+    ("PUT", "/api/v1/canned-replies/{key}/{locale}"): P(
+        "settings",
+        "none",
+        lambda w, c, me: Req("PUT", "/api/v1/canned-replies/reply.probe/zh_CN", json={"body": "探测 {number}"}),
+    ),
+    ("POST", "/ui/admin/canned-reply"): P(
+        "settings",
+        "none",
+        lambda w, c, me: Req(
+            "POST", "/ui/admin/canned-reply", form={"key": "reply.probe", "locale": "zh_CN", "body": "探测 {number}"}
+        ),
+    ),
     ("GET", "/api/v1/work-orders/{number}/checklist"): P(
         "read", "A", lambda w, c, me: Req("GET", f"/api/v1/work-orders/{c.number}/checklist")
     ),

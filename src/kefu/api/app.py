@@ -19,6 +19,7 @@ from kefu.api import (
     notifications,
     organisations,
     problems,
+    replies,
     routing,
     search,
     sla,
@@ -56,9 +57,11 @@ def install(app: FastAPI) -> None:
         notifications,
         tags,
         attachments,
+        replies,
     )
     for feature in features:
         api.include_router(feature.router)
+    api.include_router(replies.canned_router)
     app.include_router(api)
     app.include_router(webhooks.router, responses=PROBLEM_RESPONSES)
     if app.openapi_url is None:

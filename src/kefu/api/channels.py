@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field
 
 from kefu.api.deps import Ctx, CurrentUser, Id
+from kefu.api.replies import ReplyOut
 from kefu.api.schemas import CustomerOut, Moment, Strict, WorkOrderOut
 from kefu.domain.contacts import Contact
 from kefu.domain.customers import mask_email, mask_phone
@@ -149,11 +150,14 @@ def screen_pop(
 
 
 class TimelineItemOut(BaseModel):
-    kind: str = Field(description="contact, work_order or visit")
+    kind: str = Field(
+        description="contact, work_order, visit or reply (a reply to the customer, with its delivery state)"
+    )
     at: datetime
     contact: ContactOut | None = None
     work_order: WorkOrderOut | None = None
     visit: dict[str, Any] | None = None
+    reply: ReplyOut | None = None
 
 
 @router.get("/customers/{customer_id}/timeline", response_model=list[TimelineItemOut])
@@ -185,6 +189,7 @@ def timeline(
                 contact=ContactOut.of(item.contact) if item.contact else None,
                 work_order=WorkOrderOut.of(item.work_order) if item.work_order else None,
                 visit=visit,
+                reply=ReplyOut.of(item.reply) if item.reply else None,
             )
         )
     return out

@@ -73,6 +73,15 @@ def numbers_in(*texts: str | None) -> list[str]:
     return found
 
 
+_OUR_MESSAGE_ID = re.compile(r"^<kefu-(\d{1,18})@[^<>\s]+>$")
+
+
+def our_message(message_id: str) -> int | None:
+    """The outbox id of a mail kefu sent (its Message-ID is <kefu-ID@domain>), else None."""
+    match = _OUR_MESSAGE_ID.match(message_id)
+    return int(match.group(1)) if match else None
+
+
 @dataclass(frozen=True)
 class OpenCase:
     """An open work order of the customer, as threading sees it."""

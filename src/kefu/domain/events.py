@@ -37,6 +37,10 @@ class EventKind(StrEnum):
     TAGS_CHANGED = "tags_changed"  # data: the tags added and removed
     FILE_ADDED = "file_added"  # a file uploaded by an agent or the customer (data: its id, name, size)
     EDITED = "edited"  # an agent corrected one field of the registration (data: field, from, to)
+    REPLY_QUEUED = "reply_queued"  # an agent replied to the customer; the reply waits in the outbox
+    REPLY_DELIVERED = "reply_delivered"  # the reply was handed to its channel (answers the customer)
+    REPLY_FAILED = "reply_failed"  # the reply could not be delivered, after the last retry
+    CALL_PLACED = "call_placed"  # an agent called the customer from the work order (click-to-call)
 
 
 @dataclass(frozen=True)

@@ -44,3 +44,51 @@ DEFAULT_TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 PROMISE = {"zh_CN": "我们承诺在 {promised} 前处理完毕。", "en": "We will resolve it by {promised}. "}
+
+#: Canned replies shipped with kefu (issue #12), per key: the category they are offered for (None:
+#: every category) and their text per locale; admins edit them and add their own (keys "reply.*").
+#: Placeholders: {number}, {name} (the customer), {promised}, {engineer}, {appointment}.
+DEFAULT_REPLIES: dict[str, tuple[str | None, dict[str, tuple[str, str]]]] = {
+    "reply.working_on_it": (
+        None,
+        {
+            "zh_CN": (
+                "工单 {number} 处理进展",
+                "{name}您好，您的工单 {number} 正在处理中，我们承诺在 {promised} 前处理完毕，有进展会及时告知您。",
+            ),
+            "en": (
+                "Progress on {number}",
+                "Hello {name}, we are working on {number} and will resolve it by {promised}; "
+                "we will keep you informed.",
+            ),
+        },
+    ),
+    "reply.engineer_visit": (
+        None,
+        {
+            "zh_CN": (
+                "工单 {number} 上门安排",
+                "{name}您好，工单 {number} 已安排工程师 {engineer} 于 {appointment} 上门处理，请保持电话畅通。",
+            ),
+            "en": (
+                "Visit for {number}",
+                "Hello {name}, engineer {engineer} will visit for {number} at {appointment}; "
+                "please keep your phone at hand.",
+            ),
+        },
+    ),
+    "reply.more_information": (
+        None,
+        {
+            "zh_CN": (
+                "工单 {number} 需要您补充信息",
+                "{name}您好，为尽快处理工单 {number}，请回复本消息补充故障发生时间、地点及设备指示灯情况。",
+            ),
+            "en": (
+                "{number}: we need more information",
+                "Hello {name}, to resolve {number} quickly please reply with when and where the fault "
+                "happens and what the device's lights show.",
+            ),
+        },
+    ),
+}

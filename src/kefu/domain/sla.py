@@ -256,8 +256,10 @@ def happening_of(event: WorkOrderEvent) -> Happening | None:
     events a change records (kefu.services.changes.store), and `recompute` reads the same mapping."""
     if event.kind in (EventKind.CREATED, EventKind.STATUS_CHANGED):
         return Happening(at=event.at, status=Status(event.to_status) if event.to_status else None)
-    if event.kind is EventKind.NOTE_ADDED:
-        return Happening(at=event.at, customer_answered=event.visibility == "customer")
+    if event.kind is EventKind.REPLY_DELIVERED:
+        # Only a reply handed to a channel answers the customer; a note, even one the customer may
+        # read on the portal, reaches no one (issue #12).
+        return Happening(at=event.at, customer_answered=True)
     if event.kind is EventKind.VISIT_SCHEDULED:
         return Happening(at=event.at, onsite=True)
     if event.kind in (EventKind.VISIT_CHECKED_IN, EventKind.VISIT_CANCELLED):

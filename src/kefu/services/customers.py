@@ -16,6 +16,7 @@ from kefu.domain.contacts import Attachment, Contact
 from kefu.domain.customers import Customer, CustomerChange, Device, Tier, normalize_phone
 from kefu.domain.errors import N_, NotFound, ValidationFailed
 from kefu.domain.org import Permission, User
+from kefu.domain.replies import ReplyStatus
 from kefu.domain.visits import Visit
 from kefu.domain.workorders import WorkOrder
 from kefu.services import audit
@@ -317,11 +318,12 @@ def search_customers(
 class TimelineItem:
     """One entry of a customer's history across channels (R6)."""
 
-    kind: str  # contact | work_order | visit
+    kind: str  # contact | work_order | visit | reply
     at: datetime
     contact: Contact | None = None
     work_order: WorkOrder | None = None
     visit: Visit | None = None
+    reply: ReplyStatus | None = None  # a reply to the customer with its delivery state (issue #12)
 
 
 def customer_timeline(ctx: Context, actor: User, customer_id: int, *, limit: int = 50) -> list[TimelineItem]:
@@ -340,7 +342,17 @@ def customer_timeline(ctx: Context, actor: User, customer_id: int, *, limit: int
             for w in scope.shown_work_orders(ctx, uow, actor, orders)
         ]
         contacts = scope.shown_contacts(ctx, uow, actor, customer, uow.channels.contacts_of(customer_id, limit))
-        items += [TimelineItem("contact", c.at, contact=c) for c in contacts]
+        # A reply shows once, with its delivery state (queued, sent, failed), not again as the
+        # outbound message its delivery recorded.
+        items += [TimelineItem("contact", c.at, contact=c) for c in contacts if not c.data.get("reply_id")]
+        if not scope.external(ctx, uow, actor):
+            sent = uow.replies.of_customer(customer_id, limit)
+            mine = uow.work_orders.get_many_by_id(sorted({r.reply.work_order_id for r in sent}), visible_to=visible)
+            items += [
+                TimelineItem("reply", r.reply.created_at, reply=r.masked())
+                for r in sent
+                if r.reply.work_order_id in mine
+            ]
         for w in orders[:20]:
             items += [TimelineItem("visit", v.window_start, visit=v) for v in uow.visits.of_work_order(w.id or 0)]
     items.sort(key=lambda i: i.at, reverse=True)

@@ -18,6 +18,7 @@ from kefu.domain.dispatch import Dispatch
 from kefu.domain.events import WorkOrderEvent
 from kefu.domain.notifications import CopyChannel, Message, Notification, NotificationFilter, NotificationKind
 from kefu.domain.org import Organisation, Role, Team, User
+from kefu.domain.replies import Reply, ReplyStatus
 from kefu.domain.routing import Candidate, RoutingRule
 from kefu.domain.sla import ClockRecord, ServiceAgreement, SlaPolicy
 from kefu.domain.tags import Tag
@@ -114,6 +115,16 @@ class ContactAttachment(NamedTuple):
 class MessageText(NamedTuple):
     """A message template's text (an admin's version or the default)."""
 
+    subject: str | None
+    body: str
+
+
+class CannedText(NamedTuple):
+    """A canned reply in one language (issue #12): offered for a category, or for all when None."""
+
+    key: str
+    locale: str
+    category: str | None
     subject: str | None
     body: str
 
@@ -596,6 +607,10 @@ class SlaRepository(Protocol):
 
 class OutboxRepository(Protocol):
     def add(self, messages: list[Message]) -> None: ...
+    def add_one(self, message: Message) -> int:
+        """Queue one message; its outbox id."""
+        ...
+
     def claim_due(self, now: datetime, limit: int) -> list[Message]: ...
     def mark_sent(self, ids: list[int], at: datetime) -> None: ...
     def mark_failed(self, message_id: int, *, error: str, retry_at: datetime | None) -> None: ...
@@ -651,6 +666,17 @@ class SearchRepository(Protocol):
         ...
 
 
+class ReplyRepository(Protocol):
+    def add(self, reply: Reply) -> Reply: ...
+    def set_outbox(self, reply_id: int, outbox_id: int) -> None: ...
+    def set_message_id(self, reply_id: int, message_id: str) -> None: ...
+    def of_work_order(self, work_order_id: int) -> list[ReplyStatus]: ...
+    def of_customer(self, customer_id: int, limit: int) -> list[ReplyStatus]: ...
+    def work_order_of_message(self, outbox_id: int) -> int | None: ...
+    def canned(self) -> list[CannedText]: ...
+    def save_canned(self, text: CannedText, *, actor_id: int, at: datetime) -> None: ...
+
+
 class UnitOfWork(Protocol):
     # Read-only members, so an adapter may hold its own repository classes.
     @property
@@ -699,6 +725,8 @@ class UnitOfWork(Protocol):
     def tags(self) -> TagRepository: ...
     @property
     def files(self) -> FileRepository: ...
+    @property
+    def replies(self) -> ReplyRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> None: ...
@@ -716,6 +744,9 @@ class Outgoing:
     subject: str | None
     body: str
     work_order_number: str | None = None
+    #: E-mail threading: the customer's message this answers, and the conversation's earlier ids.
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
 
 
 class SecretSealer(Protocol):

@@ -23,7 +23,7 @@ from kefu.domain.routing import RoutingRule, Strategy
 from kefu.domain.sla import ClockName, SlaPolicy
 from kefu.domain.sla_defaults import ESCALATION
 from kefu.domain.values import whole_number
-from kefu.services import audit, tags
+from kefu.services import audit, replies, tags
 from kefu.services.access import accounts, authz, users
 from kefu.services.channels import notify
 from kefu.services.context import Context
@@ -182,7 +182,12 @@ def time_limits(request: Request, user: User) -> dict[str, Any]:
 
 @section("templates")
 def message_templates(request: Request, user: User) -> dict[str, Any]:
-    return {"templates": notify.list_templates(context_of(request), user)}
+    ctx = context_of(request)
+    return {
+        "templates": notify.list_templates(ctx, user),
+        "canned": replies.list_canned(ctx, user),
+        "categories": reference.list_categories(ctx, user),
+    }
 
 
 @section("changes")
@@ -410,3 +415,16 @@ def free_tags(ctx: Context, user: User, form: dict[str, str]) -> None:
 
 def _int_id(value: str, field: str) -> int:
     return whole_number(value, field, low=1)
+
+
+@change("canned-reply", back_to="templates")
+def save_canned_reply(ctx: Context, user: User, form: dict[str, str]) -> None:
+    replies.save_canned(
+        ctx,
+        user,
+        form.get("key", ""),
+        form.get("locale", ""),
+        form.get("category") or None,
+        form.get("subject"),
+        form.get("body", ""),
+    )

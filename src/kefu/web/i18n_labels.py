@@ -97,6 +97,25 @@ EVENT = {
     "tags_changed": N_("changed the tags"),
     "file_added": N_("added a file"),
     "edited": N_("corrected"),
+    "reply_queued": N_("replied to the customer"),
+    "reply_delivered": N_("delivered the reply to the customer"),
+    "reply_failed": N_("could not deliver the reply"),
+    "call_placed": N_("called the customer"),
+}
+
+#: Where a reply to the customer goes (issue #12).
+REPLY_CHANNEL = {
+    "sms": N_("SMS"),
+    "email": N_("E-mail"),
+    "wechat": N_("WeChat"),
+    "portal": N_("Portal message"),
+}
+
+#: A reply's delivery state, from the outbox.
+DELIVERY = {
+    "queued": N_("queued"),
+    "sent": N_("sent"),
+    "failed": N_("failed"),
 }
 
 #: The fields of a work order and of a customer as the corrections in their histories name them.

@@ -32,7 +32,7 @@ from kefu.domain.workorders import Status
 from kefu.http.errors import retry_after, status_for
 from kefu.http.uploads import read_upload
 from kefu.i18n import LOCALES, format_duration, gettext, translate_error, translations
-from kefu.services import attachments, tags, visits
+from kefu.services import attachments, replies, tags, visits
 from kefu.services.access import sessions
 from kefu.services.access.sessions import Stage
 from kefu.services.context import Context
@@ -331,6 +331,7 @@ def detail_page(
     # Resolved work orders are re-opened before anyone is sent (the services refuse it as well).
     can_dispatch = user.may(Permission.WORKORDER_DISPATCH) and wo.is_dispatchable
     suggestions = visits.suggest_engineer(ctx, user, number) if can_dispatch else []
+    form = replies.reply_form(ctx, user, number, locale=locale_of(request))
     page = render(
         request,
         "detail.html",
@@ -352,6 +353,9 @@ def detail_page(
         tag_info=tags.work_order_tags(ctx, user, number),
         files=attachments.list_files(ctx, user, number),
         max_mb=ctx.max_attachment_bytes // 2**20,
+        reply_form=form,
+        replies=replies.list_replies(ctx, user, number),
+        can_reply=form.allowed and user.may(Permission.WORKORDER_TRANSITION),
     )
     if unmask is not None:
         page.headers["Cache-Control"] = "no-store"

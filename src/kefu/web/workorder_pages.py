@@ -26,7 +26,7 @@ from kefu.domain.workorders import (
     is_work_order_number,
 )
 from kefu.http import cursors
-from kefu.services import tags, workspace
+from kefu.services import replies, tags, workspace
 from kefu.services.channels import intake
 from kefu.services.context import Context
 from kefu.services.customers import NewCustomer
@@ -45,6 +45,7 @@ from kefu.web.kit import (
     form_choice,
     form_fields,
     form_version,
+    locale_of,
     org_names,
     page_user,
     refused,
@@ -396,3 +397,34 @@ def _bulk_choices(request: Request, user: User) -> dict[str, Any]:
         "bulk_moves": [s for s in Status if s is not Status.DISPATCHED and s is not Status.NEW],
         "tag_names": sorted({t.name for t in tags.list_tags(ctx, user)}),
     }
+
+
+@router.post("/ui/work-orders/{number}/replies")
+def reply(
+    request: Request,
+    number: str,
+    channel: str = Form(""),
+    canned: str = Form(""),
+    body: str = Form(""),
+    version: str = Form(""),
+    csrf: str = Form(""),
+) -> Response:
+    """Reply to the customer (issue #12): queued now, delivered by the worker after commit."""
+    user = page_user(request)
+    return run_work_order_action(
+        request,
+        user,
+        number,
+        csrf,
+        lambda ctx: replies.send_reply(
+            ctx,
+            user,
+            number,
+            channel=channel or None,
+            body=body,
+            canned=canned or None,
+            locale=locale_of(request),
+            expected_version=form_version(version),
+        ),
+        anchor="#reply",
+    )

@@ -8,6 +8,7 @@ import email
 import email.policy
 import email.utils
 import logging
+import re
 import smtplib
 from collections.abc import Callable
 from email.message import EmailMessage
@@ -108,6 +109,25 @@ def is_automatic(msg: EmailMessage) -> str | None:
     return None
 
 
+_MESSAGE_ID = re.compile(r"<[^<>\s]{1,240}>")
+
+
+def message_ids(msg: EmailMessage) -> list[str]:
+    """The Message-IDs an answer names, the one it answers first (In-Reply-To, then References from
+    the newest), at most 20: how it threads back onto its work order."""
+    found: list[str] = []
+    for header in ("In-Reply-To", "References"):
+        try:
+            value = str(msg.get(header, "") or "")
+        except (ValueError, LookupError):
+            continue
+        ids = _MESSAGE_ID.findall(value)
+        for mid in ids if header == "In-Reply-To" else reversed(ids):
+            if mid not in found:
+                found.append(mid)
+    return found[:20]
+
+
 def parse(raw: bytes, *, max_attachment: int = MAX_ATTACHMENT) -> Inbound:
     """An e-mail as the intake's `Inbound`. Attachments too large or of a refused type are left out
     and listed in `data["refused_attachments"]`; the message itself still comes in."""
@@ -144,6 +164,8 @@ def parse(raw: bytes, *, max_attachment: int = MAX_ATTACHMENT) -> Inbound:
             attachments.append(item)
     why = is_automatic(msg)
     data: dict[str, object] = {"message_id": str(msg.get("Message-ID", "")).strip()}
+    if thread := message_ids(msg):
+        data["thread"] = thread
     if refused:
         data["refused_attachments"] = refused
     if why:
@@ -183,6 +205,14 @@ class SmtpSender:
         mail["Subject"] = subject
         domain = self.sender.rpartition("@")[2] or "kefu.local"
         mail["Message-ID"] = f"<{message.message_id}@{domain}>"
+        if message.in_reply_to:
+            # An answer to the customer's mail: their client shows it in the same conversation.
+            mail["In-Reply-To"] = message.in_reply_to
+        if message.references or message.in_reply_to:
+            refs = list(message.references)
+            if message.in_reply_to and message.in_reply_to not in refs:
+                refs.append(message.in_reply_to)
+            mail["References"] = " ".join(refs)
         mail["Auto-Submitted"] = "auto-replied"
         mail["X-Auto-Response-Suppress"] = "All"
         mail.set_content(message.body)

@@ -68,6 +68,25 @@ class SqlOutboxRepository:
             ],
         )
 
+    def add_one(self, m: Message) -> int:
+        return int(
+            self.conn.execute(
+                insert(outbox)
+                .values(
+                    created_at=m.created_at,
+                    deliver_after=m.deliver_after,
+                    channel=m.channel,
+                    recipient_user_id=m.recipient_user_id,
+                    recipient=m.recipient,
+                    work_order_id=m.work_order_id,
+                    template=m.template,
+                    payload=self._payload(m),
+                    urgent=m.urgent,
+                )
+                .returning(outbox.c.id)
+            ).scalar_one()
+        )
+
     def claim_due(self, now: datetime, limit: int) -> list[Message]:
         stmt = (
             select(outbox)

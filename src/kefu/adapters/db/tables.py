@@ -678,6 +678,31 @@ message_templates = Table(
     Column("body", Text, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("updated_by", BigId, ForeignKey("users.id")),
+    # Canned replies (key "reply.*", channel "reply"): the category they are offered for, if one.
+    Column("category", String(100)),
+)
+
+replies = Table(
+    "replies",
+    metadata,
+    # A reply to the customer from the work order (issue #12); its delivery state is the outbox
+    # row's (sent_at, attempts, last_error).
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("work_order_id", BigId, ForeignKey("work_orders.id"), nullable=False),
+    Column("customer_id", BigId, ForeignKey("customers.id"), nullable=False),
+    Column("channel", String(10), nullable=False),
+    Column("recipient", String(200), nullable=False),
+    Column("subject", String(300)),
+    Column("body", Text, nullable=False),
+    Column("canned", String(50)),
+    Column("locale", String(10), nullable=False),
+    Column("author_id", BigId, ForeignKey("users.id"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("outbox_id", BigId, ForeignKey("outbox.id")),
+    Column("message_id", String(250)),  # e-mail: the Message-ID it went out with
+    Column("in_reply_to", String(250)),  # e-mail: the customer's message it answers
+    Index(None, "work_order_id", "id"),
+    Index(None, "outbox_id"),
 )
 
 verification_codes = Table(

@@ -21,6 +21,7 @@ from kefu.adapters.db.notification_repository import SqlNotificationRepository
 from kefu.adapters.db.org_repository import SqlOrgRepository
 from kefu.adapters.db.outbox_repository import SqlOutboxRepository
 from kefu.adapters.db.password_repository import SqlPasswordResetRepository
+from kefu.adapters.db.reply_repository import SqlReplyRepository
 from kefu.adapters.db.routing_repository import SqlRoutingRepository
 from kefu.adapters.db.search_repository import SqlSearchRepository
 from kefu.adapters.db.sla_repository import SqlSlaRepository
@@ -69,6 +70,7 @@ class SqlUnitOfWork:
     lockouts: SqlLockoutRepository
     tags: SqlTagRepository
     files: SqlFileRepository
+    replies: SqlReplyRepository
 
     def __init__(self, engine: Engine, keys: DataKeys, *, write: bool = False, snapshot: bool = False) -> None:
         self.engine = engine
@@ -120,6 +122,7 @@ class SqlUnitOfWork:
         self.lockouts = SqlLockoutRepository(conn)
         self.tags = SqlTagRepository(conn)
         self.files = SqlFileRepository(conn)
+        self.replies = SqlReplyRepository(conn)
         return self
 
     def __exit__(self, *exc: object) -> None:

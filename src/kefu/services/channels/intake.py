@@ -21,6 +21,7 @@ from kefu.domain.contacts import (
     Direction,
     clean_body,
     numbers_in,
+    our_message,
     thread_by_matter,
 )
 from kefu.domain.customers import Customer
@@ -185,7 +186,19 @@ def _identify(ctx: Context, uow: UnitOfWork, i: Inbound, now: datetime, system: 
 
 
 def _thread(ctx: Context, uow: UnitOfWork, i: Inbound, customer_id: int, body: str, at: datetime) -> WorkOrder | None:
-    """The customer's open work order this message belongs to, if any."""
+    """The customer's open work order this message belongs to, if any: the one an e-mail answers
+    (In-Reply-To / References naming a mail of ours or of theirs on it), else a number in the
+    subject or text, else the same matter."""
+    for message_id in i.data.get("thread") or ():
+        sent = our_message(str(message_id))
+        if sent is not None:
+            found_id = uow.replies.work_order_of_message(sent)
+        else:
+            earlier = uow.channels.contact_by_provider_id(i.channel, str(message_id))
+            found_id = earlier.work_order_id if earlier else None
+        wo = uow.work_orders.get_by_id(found_id) if found_id else None
+        if wo is not None and wo.customer_id == customer_id and wo.is_open:
+            return wo
     for number in numbers_in(i.subject, body):
         wo = uow.work_orders.get_by_number(number)
         # Only the customer's own, still open: a number typed by someone else attaches nothing.
@@ -266,5 +279,6 @@ def register_walk_in(
                 data={"store": place, "agent_id": actor.id},
             )
         )
+        notify.to_customer(ctx, uow, wo, "acknowledged")  # R4: number and promised time, by SMS
         uow.commit()
     return scope.as_seen_by(ctx, actor, wo)

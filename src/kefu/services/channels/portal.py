@@ -15,13 +15,14 @@ the phone match or not. Submissions, code requests and code checks are rate-limi
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from kefu.domain.contacts import Contact
 from kefu.domain.customers import normalize_phone
 from kefu.domain.errors import N_, ValidationFailed
 from kefu.domain.events import EventKind, WorkOrderEvent
+from kefu.domain.replies import DeliveryState, Reply
 from kefu.domain.values import is_digits, same_secret
 from kefu.domain.visits import Visit
 from kefu.domain.workorders import Channel, Status, WorkOrder, WorkOrderType, is_work_order_number
@@ -180,6 +181,8 @@ class CustomerView:
     visits: list[Visit]
     contacts: list[Contact]
     promised: str
+    #: What customer service wrote to the customer and was delivered (portal messages, SMS, e-mail …).
+    replies: list[Reply] = field(default_factory=list)
 
 
 def view(ctx: Context, number: str) -> CustomerView:
@@ -201,6 +204,7 @@ def view(ctx: Context, number: str) -> CustomerView:
             visits=uow.visits.of_work_order(wo.id),
             contacts=uow.channels.contacts_of_work_order(wo.id),
             promised=str(promised),
+            replies=[r.reply for r in uow.replies.of_work_order(wo.id) if r.state is DeliveryState.SENT],
         )
 
 

@@ -6,12 +6,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from kefu.domain.calendars import BusinessCalendar
-from kefu.domain.contacts import Contact, Direction
 from kefu.domain.events import EventKind
 from kefu.domain.notifications import MAX_ATTEMPTS, Message, NotificationKind, retry_delay
 from kefu.domain.org import Role, Team
+from kefu.domain.replies import ReplyChannel
 from kefu.domain.sla import ClockRecord, EscalationLevel, Notify, SlaPolicy
-from kefu.domain.workorders import Channel, WorkOrder
+from kefu.domain.workorders import WorkOrder
+from kefu.services import replies
 from kefu.services.access.system import system_id
 from kefu.services.context import Context
 from kefu.services.notifications import making
@@ -215,44 +216,37 @@ def deliver_outbox(ctx: Context, *, limit: int = 500) -> int:
             assert message.id is not None
             sender = ctx.senders.get(message.channel)
             try:
-                if sender is None:
+                if message.channel == ReplyChannel.PORTAL.value:
+                    provider_id = None  # shown on the portal from now on: handed over
+                elif sender is None:
                     raise SendFailed(f"no {message.channel} adapter is configured")
-                provider_id = sender.send(
-                    Outgoing(
-                        message_id=f"kefu-{message.id}",
-                        channel=message.channel,
-                        address=message.recipient or "",
-                        subject=message.payload.get("subject") or None,
-                        body=message.secret_body or str(message.payload.get("body", "")),
-                        work_order_number=message.payload.get("number"),
+                else:
+                    references = message.payload.get("references") or ()
+                    provider_id = sender.send(
+                        Outgoing(
+                            message_id=f"kefu-{message.id}",
+                            channel=message.channel,
+                            address=message.recipient or "",
+                            subject=message.payload.get("subject") or None,
+                            body=message.secret_body or str(message.payload.get("body", "")),
+                            work_order_number=message.payload.get("number"),
+                            in_reply_to=message.payload.get("in_reply_to") or None,
+                            references=tuple(str(r) for r in references),
+                        )
                     )
-                )
             except SendFailed as exc:
                 attempts = message.attempts + 1
-                uow.outbox.mark_failed(
-                    message.id,
-                    error=str(exc)[:500],
-                    retry_at=now + retry_delay(attempts) if attempts < MAX_ATTEMPTS else None,
-                )
+                error = str(exc)[:500]
+                last = attempts >= MAX_ATTEMPTS
+                uow.outbox.mark_failed(message.id, error=error, retry_at=None if last else now + retry_delay(attempts))
+                if last:
+                    replies.given_up(ctx, uow, message, error, now)
                 continue
             sent.append(message.id)
             if message.payload.get("staff"):
-                continue
-            uow.channels.add_contact(
-                Contact(
-                    id=None,
-                    channel=Channel(message.channel),
-                    direction=Direction.OUTBOUND,
-                    at=now,
-                    customer_id=message.payload.get("customer_id"),
-                    body=str(message.payload.get("body", "")),
-                    address=message.recipient,
-                    subject=message.payload.get("subject") or None,
-                    provider_message_id=f"out:{message.id}",
-                    work_order_id=message.work_order_id,
-                    data={"template": message.template, "provider_id": provider_id},
-                )
-            )
+                continue  # a staff member's copy of a notification: not the customer's history
+            uow.channels.add_contact(replies.contact_of(message, provider_id, now))
+            replies.delivered(ctx, uow, message, provider_id, now)
         uow.outbox.mark_sent(sent, now)
         uow.commit()
     return len(sent)

@@ -104,6 +104,9 @@ def register_work_order(
     try:
         with ctx.uow(write=True) as uow:
             stored = open_work_order(ctx, uow, actor, with_new_customer(ctx, uow, actor, new, new_customer), now)
+            # R4: the customer is told the number and the promised time, whoever registered it (by
+            # SMS when the channel they came by cannot be written to and a phone is known).
+            notify.to_customer(ctx, uow, stored, "acknowledged")
             if idempotency_key is not None:
                 assert stored.id is not None
                 if not uow.idempotency.claim(

@@ -103,3 +103,19 @@ document.addEventListener("change", (event) => {
   if (event.target.closest("#bulk")) bulkRefresh();
 });
 document.addEventListener("DOMContentLoaded", bulkRefresh);
+// The reply form: choosing a canned reply puts its text (filled in for this work order) in the
+// text box, to send as it is or adjust; a text the agent typed is not overwritten.
+document.addEventListener("change", (event) => {
+  const select = event.target.closest("select#reply-canned");
+  if (!select) return;
+  const body = document.getElementById("reply-body");
+  const option = select.selectedOptions[0];
+  if (!body || !option) return;
+  if (!body.value.trim() || body.dataset.canned === "1") {
+    body.value = option.dataset.body || "";
+    body.dataset.canned = body.value ? "1" : "";
+  }
+});
+document.addEventListener("input", (event) => {
+  if (event.target.id === "reply-body") event.target.dataset.canned = "";
+});

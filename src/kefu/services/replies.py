@@ -1,0 +1,424 @@
+"""Replies to the customer from the work order (issue #12).
+
+An agent chooses the channel (default: the one the customer used for the work order) and writes the
+text or takes a canned reply (admin-managed message templates per category and language, filled in
+with the work order's values). The reply is queued in the outbox with an event on the timeline, in
+the change's transaction; the worker hands it to the channel after commit (`delivered` /
+`given_up`, called by `kefu.services.sla.timers.deliver_outbox`) and records that on the timeline
+too. Only a delivered reply meets the reply-to-customer clock (`kefu.domain.sla.happening_of`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from kefu.domain.contacts import Contact, Direction, check_template, render
+from kefu.domain.customers import Customer
+from kefu.domain.errors import N_, NotFound, PermissionDenied, ValidationFailed
+from kefu.domain.events import EventKind, WorkOrderEvent
+from kefu.domain.message_texts import DEFAULT_REPLIES
+from kefu.domain.notifications import Message
+from kefu.domain.org import Permission, User
+from kefu.domain.replies import (
+    CONTACT_CHANNEL,
+    DeliveryState,
+    Reply,
+    ReplyChannel,
+    ReplyStatus,
+    clean_reply,
+    default_channel,
+    masked_address,
+)
+from kefu.domain.visits import VisitStatus
+from kefu.domain.workorders import Channel, WorkOrder
+from kefu.services import audit
+from kefu.services.access import authz, scope
+from kefu.services.access.authz import require
+from kefu.services.access.system import system_id
+from kefu.services.changes import changing, store_events
+from kefu.services.channels import notify
+from kefu.services.context import Context
+from kefu.services.ports import CannedText, UnitOfWork
+
+TEMPLATE = "customer:reply"
+#: How many earlier e-mails of the conversation a reply names in its References header.
+MAX_REFERENCES = 10
+LOCALES = ("zh_CN", "en")
+
+
+@dataclass(frozen=True)
+class CannedReply:
+    key: str
+    category: str | None
+    subject: str
+    body: str  # filled in for the work order when offered on it; the template in the admin list
+
+
+@dataclass(frozen=True)
+class ReplyForm:
+    """What the reply form offers on one work order."""
+
+    default: ReplyChannel | None
+    reachable: dict[ReplyChannel, str]  # channel -> the customer's address on it, masked
+    canned: list[CannedReply]
+    allowed: bool = True  # False for vendors and partners: they never write to the operator's customers
+
+
+def _reachable(uow: UnitOfWork, wo: WorkOrder, customer: Customer) -> dict[ReplyChannel, str]:
+    """The customer's address on each channel a reply can take (unmasked: for sending)."""
+    found: dict[ReplyChannel, str] = {}
+    assert wo.id is not None
+    for c in reversed(uow.channels.contacts_of_work_order(wo.id)):
+        if c.direction is Direction.INBOUND and c.address:
+            if c.channel is Channel.EMAIL and "@" in c.address:
+                found.setdefault(ReplyChannel.EMAIL, c.address)
+            elif c.channel is Channel.WECHAT:
+                found.setdefault(ReplyChannel.WECHAT, c.address)
+            elif c.channel is Channel.SMS:
+                found.setdefault(ReplyChannel.SMS, c.address)
+    if customer.phone:
+        found.setdefault(ReplyChannel.SMS, customer.phone)
+        # The portal shows a work order to whoever proves the phone with a code sent to it.
+        found[ReplyChannel.PORTAL] = "portal"
+    if customer.email:
+        found.setdefault(ReplyChannel.EMAIL, customer.email)
+    if customer.wechat_openid:
+        found.setdefault(ReplyChannel.WECHAT, customer.wechat_openid)
+    return {c: found[c] for c in ReplyChannel if c in found}
+
+
+def _canned_texts(uow: UnitOfWork) -> dict[tuple[str, str], CannedText]:
+    """Every canned reply in effect per (key, locale): an admin's version, else the shipped one."""
+    texts = {
+        (key, loc): CannedText(key, loc, category, *texts[loc])
+        for key, (category, texts) in DEFAULT_REPLIES.items()
+        for loc in texts
+    }
+    texts.update({(t.key, t.locale): t for t in uow.replies.canned()})
+    return texts
+
+
+def _applies(category: str | None, wo_category: str) -> bool:
+    return category is None or wo_category == category or wo_category.startswith(category + ".")
+
+
+def _values(ctx: Context, uow: UnitOfWork, wo: WorkOrder, customer: Customer, locale: str) -> dict[str, object]:
+    """The placeholders of a reply: number, name, promised, engineer, appointment (and the message
+    templates' own: promise, status, url)."""
+    assert wo.id is not None
+    visits = [v for v in uow.visits.of_work_order(wo.id) if v.status is not VisitStatus.CANCELLED]
+    visit = visits[-1] if visits else None
+    engineer = uow.users.get(visit.engineer_id) if visit else None
+    return notify.values_for(
+        ctx,
+        uow,
+        wo,
+        locale,
+        {
+            "name": customer.name,
+            "engineer": engineer.display_name if engineer else "",
+            "appointment": notify.when(ctx, visit.window_start, visit.window_end) if visit else "",
+        },
+    )
+
+
+def reply_form(ctx: Context, actor: User, number: str, *, locale: str = "zh_CN") -> ReplyForm:
+    """The channels the customer can be reached on (masked), the default one, and the canned
+    replies for the work order's category in `locale`, filled in."""
+    require(actor, Permission.READ)
+    with ctx.uow() as uow:
+        wo = scope.load_work_order(ctx, uow, actor, number)
+        customer = uow.customers.get(wo.customer_id)
+        if customer is None:
+            raise NotFound(kind=N_("Customer"), key=wo.customer_id)
+        reachable = _reachable(uow, wo, customer)
+        values = _values(ctx, uow, wo, customer, locale)
+        canned = [
+            CannedReply(t.key, t.category, render(t.subject or "", values), render(t.body, values))
+            for (key, loc), t in sorted(_canned_texts(uow).items())
+            if loc == locale and _applies(t.category, wo.category)
+        ]
+        allowed = not scope.external(ctx, uow, actor)
+    if not allowed:
+        return ReplyForm(default=None, reachable={}, canned=[], allowed=False)
+    return ReplyForm(
+        default=default_channel(wo.channel, set(reachable)),
+        reachable={c: masked_address(c, a) for c, a in reachable.items()},
+        canned=canned,
+    )
+
+
+def _channel(value: str | ReplyChannel | None, wo: WorkOrder, reachable: dict[ReplyChannel, str]) -> ReplyChannel:
+    if value is None or value == "":
+        chosen = default_channel(wo.channel, set(reachable))
+        if chosen is None:
+            raise ValidationFailed(
+                "The customer has no phone, e-mail address or WeChat account to reply to.", field="channel"
+            )
+        return chosen
+    try:
+        channel = ReplyChannel(value)
+    except ValueError:
+        raise ValidationFailed(
+            "Replies go out by sms, email, wechat or portal; not by {value}.", field="channel", value=str(value)[:20]
+        ) from None
+    if channel not in reachable:
+        missing = {
+            ReplyChannel.SMS: N_("The customer has no phone number; choose another channel."),
+            ReplyChannel.EMAIL: N_("The customer has no e-mail address; choose another channel."),
+            ReplyChannel.WECHAT: N_("The customer has no WeChat account with us; choose another channel."),
+            ReplyChannel.PORTAL: N_("The portal needs the customer's phone number; choose another channel."),
+        }
+        raise ValidationFailed(missing[channel], field="channel")
+    return channel
+
+
+def _thread(uow: UnitOfWork, wo: WorkOrder) -> tuple[str | None, tuple[str, ...], str | None]:
+    """E-mail threading: the Message-ID of the customer's last mail on the work order, the
+    conversation's ids for References, and that mail's subject."""
+    assert wo.id is not None
+    ids: list[str] = []
+    last, subject = None, None
+    for c in uow.channels.contacts_of_work_order(wo.id):
+        if c.channel is not Channel.EMAIL:
+            continue
+        mid = c.provider_message_id if c.direction is Direction.INBOUND else c.data.get("provider_id")
+        if isinstance(mid, str) and mid.startswith("<"):
+            ids.append(mid)
+            if c.direction is Direction.INBOUND:
+                last, subject = mid, c.subject
+    return last, tuple(ids[-MAX_REFERENCES:]), subject
+
+
+def send_reply(
+    ctx: Context,
+    actor: User,
+    number: str,
+    *,
+    channel: str | ReplyChannel | None = None,
+    body: str | None = None,
+    canned: str | None = None,
+    locale: str = "zh_CN",
+    expected_version: int | None = None,
+) -> ReplyStatus:
+    """Reply to the work order's customer: queued in the outbox and on the timeline in one
+    transaction; it leaves after commit. The body is the text given, else the canned reply filled in."""
+    if locale not in LOCALES:
+        raise ValidationFailed("Replies are written in zh_CN or en.", field="locale")
+    if body is not None and "\x00" in body:
+        raise ValidationFailed("The reply contains a NUL character.", field="body")
+    with changing(ctx, actor, Permission.WORKORDER_TRANSITION, number, expected_version) as (uow, wo, now):
+        if scope.external(ctx, uow, actor):
+            raise PermissionDenied(role=actor.role.value, action=N_("reply to the customers of another organisation"))
+        customer = uow.customers.get(wo.customer_id)
+        assert customer is not None and wo.id is not None and actor.id is not None
+        reachable = _reachable(uow, wo, customer)
+        chosen = _channel(channel, wo, reachable)
+        subject = None
+        if canned:
+            text = _canned_texts(uow).get((canned, locale))
+            if text is None or not _applies(text.category, wo.category):
+                raise ValidationFailed(
+                    "There is no canned reply {key} for this work order.", field="canned", key=canned
+                )
+            values = _values(ctx, uow, wo, customer, locale)
+            subject = render(text.subject or "", values) or None
+            if not (body or "").strip():
+                body = render(text.body, values)
+        text_body = clean_reply(body or "")
+        in_reply_to, references, their_subject = _thread(uow, wo) if chosen is ReplyChannel.EMAIL else (None, (), None)
+        if chosen is ReplyChannel.EMAIL and subject is None:
+            subject = f"Re: {their_subject}" if their_subject else f"{wo.number} {wo.title}"[:300]
+        reply = uow.replies.add(
+            Reply(
+                id=None,
+                work_order_id=wo.id,
+                customer_id=wo.customer_id,
+                channel=chosen,
+                recipient=reachable[chosen],
+                body=text_body,
+                author_id=actor.id,
+                created_at=now,
+                subject=subject[:300] if subject else None,
+                canned=canned or None,
+                locale=locale,
+                in_reply_to=in_reply_to,
+            )
+        )
+        assert reply.id is not None
+        outbox_id = uow.outbox.add_one(
+            Message(
+                channel=chosen.value,
+                template=TEMPLATE,
+                created_at=now,
+                deliver_after=now,
+                recipient=reachable[chosen],
+                work_order_id=wo.id,
+                payload={
+                    "subject": reply.subject or "",
+                    "body": text_body,
+                    "number": wo.number,
+                    "customer_id": wo.customer_id,
+                    "reply_id": reply.id,
+                    "in_reply_to": in_reply_to,
+                    "references": list(references),
+                },
+            )
+        )
+        uow.replies.set_outbox(reply.id, outbox_id)
+        wo.record(
+            WorkOrderEvent(
+                kind=EventKind.REPLY_QUEUED,
+                actor_id=actor.id,
+                at=now,
+                note=text_body,
+                visibility="customer",
+                data={"reply_id": reply.id, "channel": chosen.value, "canned": canned or None},
+            )
+        )
+        wo.updated_at = now
+        status = ReplyStatus(reply=replace(reply, outbox_id=outbox_id), state=DeliveryState.QUEUED)
+    return status.masked()
+
+
+def list_replies(ctx: Context, actor: User, number: str) -> list[ReplyStatus]:
+    """The work order's replies with their delivery state, addresses masked."""
+    require(actor, Permission.READ)
+    with ctx.uow() as uow:
+        wo = scope.load_work_order(ctx, uow, actor, number)
+        if scope.external(ctx, uow, actor):
+            return []  # what the operator wrote to its customer is not a vendor's to read
+        return [s.masked() for s in uow.replies.of_work_order(wo.id or 0)]
+
+
+# --- delivery (inside the worker's transaction, kefu.services.sla.timers.deliver_outbox) ---------
+
+
+def delivered(ctx: Context, uow: UnitOfWork, message: Message, provider_id: str | None, now: datetime) -> None:
+    """A reply was handed to its channel: on the customer's contact history, and on the work
+    order's timeline as the event that meets the reply-to-customer clock."""
+    reply_id = message.payload.get("reply_id")
+    if not isinstance(reply_id, int) or message.work_order_id is None:
+        return
+    if message.channel == ReplyChannel.EMAIL.value and provider_id:
+        uow.replies.set_message_id(reply_id, provider_id)
+    _on_timeline(
+        ctx,
+        uow,
+        message.work_order_id,
+        WorkOrderEvent(
+            kind=EventKind.REPLY_DELIVERED,
+            actor_id=system_id(ctx, uow),
+            at=now,
+            data={"reply_id": reply_id, "channel": message.channel},
+        ),
+    )
+
+
+def contact_of(message: Message, provider_id: str | None, now: datetime) -> Contact:
+    """The outbound contact a delivered message to a customer leaves on their history."""
+    channel = (
+        CONTACT_CHANNEL[ReplyChannel(message.channel)]
+        if message.channel in {c.value for c in ReplyChannel}
+        else Channel(message.channel)
+    )
+    return Contact(
+        id=None,
+        channel=channel,
+        direction=Direction.OUTBOUND,
+        at=now,
+        customer_id=message.payload.get("customer_id"),
+        body=str(message.payload.get("body", "")),
+        address=message.recipient if message.channel != ReplyChannel.PORTAL.value else None,
+        subject=message.payload.get("subject") or None,
+        provider_message_id=f"out:{message.id}",
+        work_order_id=message.work_order_id,
+        data={"template": message.template, "provider_id": provider_id, "reply_id": message.payload.get("reply_id")},
+    )
+
+
+def given_up(ctx: Context, uow: UnitOfWork, message: Message, error: str, now: datetime) -> None:
+    """A reply could not be delivered after the last retry: the timeline says so, with the reason."""
+    reply_id = message.payload.get("reply_id")
+    if not isinstance(reply_id, int) or message.work_order_id is None:
+        return
+    _on_timeline(
+        ctx,
+        uow,
+        message.work_order_id,
+        WorkOrderEvent(
+            kind=EventKind.REPLY_FAILED,
+            actor_id=system_id(ctx, uow),
+            at=now,
+            note=error[:500],
+            data={"reply_id": reply_id, "channel": message.channel},
+        ),
+    )
+
+
+def _on_timeline(ctx: Context, uow: UnitOfWork, work_order_id: int, event: WorkOrderEvent) -> None:
+    wo = uow.work_orders.get_by_id(work_order_id)
+    if wo is None:
+        return
+    wo.record(event)
+    store_events(ctx, uow, wo)
+
+
+# --- canned replies (admin) ------------------------------------------------------------------------
+
+
+def list_canned(ctx: Context, actor: User) -> list[tuple[CannedText, bool]]:
+    """Every canned reply in effect, and whether an admin wrote or edited it."""
+    require(actor, Permission.READ)
+    with ctx.uow() as uow:
+        stored = {(t.key, t.locale) for t in uow.replies.canned()}
+        return [(t, k in stored) for k, t in sorted(_canned_texts(uow).items())]
+
+
+def save_canned(
+    ctx: Context,
+    actor: User,
+    key: str,
+    locale: str,
+    category: str | None,
+    subject: str | None,
+    body: str,
+) -> CannedText:
+    """Add or change a canned reply (the top organisation's admins, like every customer-facing text)."""
+    require(actor, Permission.SETTINGS_MANAGE)
+    key = key.strip()
+    if not key.startswith("reply."):
+        key = f"reply.{key}"
+    if len(key) > 50 or len(key) < 7 or not all(ch.isascii() and (ch.isalnum() or ch in "._-") for ch in key):
+        raise ValidationFailed(
+            "A canned reply's key is 1 to 44 letters, digits, dots, dashes or underscores.", field="key"
+        )
+    if locale not in LOCALES:
+        raise ValidationFailed("Replies are written in zh_CN or en.", field="locale")
+    body = body.replace("\x00", "").strip()
+    if not body or len(body) > 2000:
+        raise ValidationFailed("The text must be 1 to 2,000 characters long.", field="body")
+    check_template(body)
+    subject = (subject or "").replace("\x00", "").strip()[:300] or None
+    if subject:
+        check_template(subject)
+    category = (category or "").strip() or None
+    with ctx.uow(write=True) as uow:
+        authz.require_installation(ctx, uow, actor)
+        if category is not None and uow.categories.get(category) is None:
+            raise ValidationFailed("There is no category {code}.", field="category", code=category[:100])
+        before = _canned_texts(uow).get((key, locale))
+        saved = CannedText(key, locale, category, subject, body)
+        uow.replies.save_canned(saved, actor_id=actor.id or 0, at=ctx.clock.now())
+        audit.record_setting_change(
+            ctx,
+            uow,
+            actor,
+            "canned_reply",
+            f"{key}/{locale}",
+            {"category": before.category, "subject": before.subject, "body": before.body} if before else {},
+            {"category": category, "subject": subject, "body": body},
+        )
+        uow.commit()
+    return saved
