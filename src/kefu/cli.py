@@ -129,6 +129,48 @@ def mail_receiver(
     controller.stop()
 
 
+@app.command("mail-poller")
+def mail_poller(
+    once: Annotated[bool, typer.Option(help="one round, then exit (a cron job, a test)")] = False,
+) -> None:
+    """Take the centre's inbound e-mail from an IMAP mailbox (KEFU_IMAP_*): each new message becomes a
+    contact, threaded into its work order or opening one, and is marked seen (or moved to
+    KEFU_IMAP_DONE_FOLDER) only after that is stored. Waits with IDLE where the server offers it."""
+    import signal
+    import threading
+
+    from kefu.adapters.channels.imap import Mailbox, MailPoller
+    from kefu.logs import configure
+    from kefu.services.channels.intake import receive
+
+    configure()
+    k = _kefu()
+    s = k.settings
+    if not s.imap_host or not s.imap_user:
+        typer.echo("Set KEFU_IMAP_HOST, KEFU_IMAP_USER and KEFU_IMAP_PASSWORD first.", err=True)
+        raise typer.Exit(2)
+    box = Mailbox(
+        host=s.imap_host,
+        port=s.imap_port,
+        user=s.imap_user,
+        password=s.imap_password,
+        tls=s.imap_tls,
+        folder=s.imap_folder,
+        done_folder=s.imap_done_folder,
+        poll_seconds=s.imap_poll_seconds,
+        max_attachment=s.mail_max_attachment_mb * 2**20,
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    poller = MailPoller(box, lambda inbound: receive(k.ctx, inbound))
+    if not once:
+        typer.echo(f"polling {s.imap_folder} on {s.imap_host}:{s.imap_port}")
+    done = poller.run(stop, once=once)
+    if once:
+        typer.echo(f"took {done.taken}, refused {done.refused}, left {done.failed}")
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Migrate the schema to the newest version and add missing reference data."""

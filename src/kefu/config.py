@@ -73,6 +73,18 @@ class Settings(BaseSettings):
     #: Where `kefu mail-receiver` listens for the centre's inbound mail (host:port).
     mail_receiver: str = "127.0.0.1:2525"
     mail_max_attachment_mb: int = Field(default=10, ge=1, le=100)
+    #: `kefu mail-poller`: the IMAP mailbox the centre's mail arrives in (empty host: no polling).
+    imap_host: str = ""
+    imap_port: int = Field(default=993, ge=1, le=65535)
+    #: "ssl" (IMAPS, port 993), "starttls" (port 143, upgraded) or "none" (only on a trusted loopback).
+    imap_tls: Literal["ssl", "starttls", "none"] = "ssl"
+    imap_user: str = ""
+    imap_password: str = ""
+    imap_folder: str = "INBOX"
+    #: Where taken mail is moved (e.g. "kefu-done"); empty: it stays and is marked seen.
+    imap_done_folder: str = ""
+    #: Without IDLE, how often the mailbox is looked at; with IDLE, how long one IDLE lasts at most.
+    imap_poll_seconds: int = Field(default=60, ge=1, le=1740)
     #: The self-service portal's public address, for links in messages to customers.
     portal_url: str = "http://127.0.0.1:8000/portal"
     #: WeChat's message security mode: "plain" (明文) or "safe" (安全模式: AES-encrypted messages

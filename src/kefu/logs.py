@@ -4,8 +4,9 @@ that, what the processes log goes through two guards set up here:
 
 - libraries that would write personal data are held above the level at which they do: httpx and
   httpcore log every request's URL (a customer search carries the phone number in it), aiosmtpd logs
-  each SMTP command with the mail addresses, smpplib dumps whole PDUs at DEBUG, and SQLAlchemy's
-  engine logs statements (its parameters are hidden anyway: `make_engine` sets hide_parameters);
+  each SMTP command with the mail addresses, imapclient the IMAP conversation, smpplib dumps whole
+  PDUs at DEBUG, and SQLAlchemy's engine logs statements (its parameters are hidden anyway:
+  `make_engine` sets hide_parameters);
 - a filter on every handler masks what still looks like a mainland mobile number or an ID number,
   in the message and in the traceback of an exception, the way the screens mask them.
 """
@@ -28,6 +29,7 @@ QUIET = {
     "smpp": logging.INFO,
     "smpplib": logging.INFO,
     "sqlalchemy": logging.WARNING,
+    "imapclient": logging.WARNING,  # logs IMAP commands and responses (addresses, subjects) at DEBUG/INFO
 }
 
 PHONE = re.compile(r"(?<![0-9A-Za-z])(?:\+?86)?(1[3-9]\d{9})(?![0-9A-Za-z])")

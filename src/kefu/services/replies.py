@@ -65,8 +65,9 @@ class ReplyForm:
     allowed: bool = True  # False for vendors and partners: they never write to the operator's customers
 
 
-def _reachable(uow: UnitOfWork, wo: WorkOrder, customer: Customer) -> dict[ReplyChannel, str]:
-    """The customer's address on each channel a reply can take (unmasked: for sending)."""
+def _reachable(ctx: Context, uow: UnitOfWork, wo: WorkOrder, customer: Customer) -> dict[ReplyChannel, str]:
+    """The customer's address on each channel a reply can take (unmasked: for sending): channels
+    this installation can send on (an SMS gateway, SMTP, WeChat configured), and the portal."""
     found: dict[ReplyChannel, str] = {}
     assert wo.id is not None
     for c in reversed(uow.channels.contacts_of_work_order(wo.id)):
@@ -85,7 +86,7 @@ def _reachable(uow: UnitOfWork, wo: WorkOrder, customer: Customer) -> dict[Reply
         found.setdefault(ReplyChannel.EMAIL, customer.email)
     if customer.wechat_openid:
         found.setdefault(ReplyChannel.WECHAT, customer.wechat_openid)
-    return {c: found[c] for c in ReplyChannel if c in found}
+    return {c: found[c] for c in ReplyChannel if c in found and (c is ReplyChannel.PORTAL or c.value in ctx.senders)}
 
 
 def _canned_texts(uow: UnitOfWork) -> dict[tuple[str, str], CannedText]:
@@ -132,7 +133,7 @@ def reply_form(ctx: Context, actor: User, number: str, *, locale: str = "zh_CN")
         customer = uow.customers.get(wo.customer_id)
         if customer is None:
             raise NotFound(kind=N_("Customer"), key=wo.customer_id)
-        reachable = _reachable(uow, wo, customer)
+        reachable = _reachable(ctx, uow, wo, customer)
         values = _values(ctx, uow, wo, customer, locale)
         canned = [
             CannedReply(t.key, t.category, render(t.subject or "", values), render(t.body, values))
@@ -149,7 +150,9 @@ def reply_form(ctx: Context, actor: User, number: str, *, locale: str = "zh_CN")
     )
 
 
-def _channel(value: str | ReplyChannel | None, wo: WorkOrder, reachable: dict[ReplyChannel, str]) -> ReplyChannel:
+def _channel(
+    ctx: Context, value: str | ReplyChannel | None, wo: WorkOrder, reachable: dict[ReplyChannel, str]
+) -> ReplyChannel:
     if value is None or value == "":
         chosen = default_channel(wo.channel, set(reachable))
         if chosen is None:
@@ -163,6 +166,12 @@ def _channel(value: str | ReplyChannel | None, wo: WorkOrder, reachable: dict[Re
         raise ValidationFailed(
             "Replies go out by sms, email, wechat or portal; not by {value}.", field="channel", value=str(value)[:20]
         ) from None
+    if channel is not ReplyChannel.PORTAL and channel.value not in ctx.senders:
+        raise ValidationFailed(
+            "Nothing is set up here to send by {channel}; choose another channel.",
+            field="channel",
+            channel=channel.value,
+        )
     if channel not in reachable:
         missing = {
             ReplyChannel.SMS: N_("The customer has no phone number; choose another channel."),
@@ -213,8 +222,8 @@ def send_reply(
             raise PermissionDenied(role=actor.role.value, action=N_("reply to the customers of another organisation"))
         customer = uow.customers.get(wo.customer_id)
         assert customer is not None and wo.id is not None and actor.id is not None
-        reachable = _reachable(uow, wo, customer)
-        chosen = _channel(channel, wo, reachable)
+        reachable = _reachable(ctx, uow, wo, customer)
+        chosen = _channel(ctx, channel, wo, reachable)
         subject = None
         if canned:
             text = _canned_texts(uow).get((canned, locale))
