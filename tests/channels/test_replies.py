@@ -326,3 +326,77 @@ def test_a_reply_that_cannot_be_delivered_fails_after_the_last_retry_with_the_re
         assert not [e for e in history if e.kind.value == "reply_delivered"]
         _, clocks = queries.get_work_order(k.ctx, agent, wo.number)
         assert next(c.state for c in clocks if c.name.value == "customer_reply") in ("running", "warned", "breached")
+
+
+def test_the_reply_form_and_click_to_call_on_the_work_order_page(
+    channel_client: TestClient, channel_kefu: Kefu, gateway: SmsGateway
+) -> None:
+    import re
+
+    from tests.support.pages import csrf_of, logged_in
+
+    c = channel_client
+    agent = logged_in(c, channel_kefu, Role.AGENT)
+    phone = unique_phone()
+    customer, number = _complaint(c, agent, phone=phone)
+    page = c.get(f"/ui/work-orders/{number}")
+    assert page.status_code == 200 and 'id="reply-form"' in page.text and "尚未回复客户" in page.text
+    # SMS is the default (a hotline work order), the phone masked; no e-mail address, so no e-mail.
+    assert re.search(
+        r'value="sms" checked>\s*短信 <span class="muted">' + phone[:3] + r"\*\*\*\*" + phone[-4:], page.text
+    )
+    assert 'value="email"' not in page.text and phone not in page.text
+    assert 'data-body="陈十您好，您的工单 ' + number in page.text
+    # Refused input comes back on the page with a sentence, nothing stored.
+    bad = c.post(f"/ui/work-orders/{number}/replies", data={"csrf": csrf_of(page.text), "channel": "sms", "body": " "})
+    assert bad.status_code == 422 and "请填写回复内容或选择常用回复" in bad.text
+    r = c.post(
+        f"/ui/work-orders/{number}/replies",
+        data={"csrf": csrf_of(page.text), "channel": "sms", "canned": "reply.working_on_it", "body": ""},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"].endswith("#reply")
+    page = c.get(f"/ui/work-orders/{number}")
+    assert '<span class="delivery queued">排队中</span>' in page.text and "回复了客户" in page.text
+    _deliver(channel_kefu)
+    page = c.get(f"/ui/work-orders/{number}")
+    assert '<span class="delivery sent">已发送' in page.text and "已将回复送达渠道" in page.text
+    assert "回复已发送" in page.text  # the contact history beside it
+
+    # Click-to-call: the masked phone on the button; the call is recorded on the work order as the
+    # CTI events API records calls, outbound, on the customer's history.
+    assert f"📞 呼叫 {phone[:3]}****{phone[-4:]}" in page.text
+    r = c.post(f"/ui/work-orders/{number}/call", data={"csrf": csrf_of(page.text)}, follow_redirects=False)
+    assert r.status_code == 303
+    page = c.get(f"/ui/work-orders/{number}")
+    assert "致电了客户" in page.text
+    timeline = c.get(f"/api/v1/customers/{customer['id']}/timeline", headers=agent.headers).json()
+    calls = [i["contact"] for i in timeline if i["kind"] == "contact" and i["contact"]["channel"] == "hotline"]
+    assert len(calls) == 1 and calls[0]["direction"] == "out" and calls[0]["data"]["call_id"].startswith("kefu-out-")
+    # The platform then reports the call's progress on the same id.
+    answered = c.post(
+        "/api/v1/cti/events",
+        headers=agent.headers,
+        json={
+            "call_id": calls[0]["data"]["call_id"],
+            "event": "answered",
+            "at": datetime.now(UTC).isoformat(),
+            "caller": phone,
+        },
+    )
+    assert answered.status_code == 200 and answered.json()["work_order_id"] == calls[0]["work_order_id"] is not None
+
+
+def test_outbound_calls_through_the_cti_events_api(channel_client: TestClient, channel_kefu: Kefu) -> None:
+    c, agent = channel_client, make_actor(channel_kefu, Role.AGENT)
+    phone = unique_phone()
+    _, number = _complaint(c, agent, phone=phone)
+    at = datetime.now(UTC).isoformat()
+    body = {"call_id": f"cti-{secrets.token_hex(4)}", "event": "dialing", "at": at, "caller": phone}
+    r = c.post("/api/v1/cti/events", headers=agent.headers, json=body)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "work_order"
+    r = c.post("/api/v1/cti/events", headers=agent.headers, json={**body, "work_order": "GD20990101000001"})
+    assert r.status_code == 404
+    r = c.post("/api/v1/cti/events", headers=agent.headers, json={**body, "work_order": number})
+    assert r.status_code == 200 and r.json()["caller"] == f"{phone[:3]}****{phone[-4:]}"
+    assert "call_placed" in _kinds(c, agent, number)

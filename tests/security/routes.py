@@ -482,6 +482,9 @@ ROUTES: dict[tuple[str, str], Probe] = {
     ("POST", "/ui/work-orders/{number}/replies"): P(
         "reply", "A", lambda w, c, me: Req("POST", f"/ui/work-orders/{c.number}/replies", form={"body": "探测回复"})
     ),
+    ("POST", "/ui/work-orders/{number}/call"): P(
+        "reply", "A", lambda w, c, me: Req("POST", f"/ui/work-orders/{c.number}/call", form={})
+    ),
     ("GET", "/api/v1/work-orders/{number}/replies"): P(
         "read", "A", lambda w, c, me: Req("GET", f"/api/v1/work-orders/{c.number}/replies")
     ),

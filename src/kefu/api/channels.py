@@ -66,6 +66,14 @@ class CallEventIn(Strict):
     callee: Annotated[str | None, Field(max_length=30)] = None
     queue: Annotated[str | None, Field(max_length=100)] = None
     agent: Annotated[str | None, Field(max_length=64, description="the agent's kefu username")] = None
+    work_order: Annotated[
+        str | None,
+        Field(
+            max_length=16,
+            description="dialing (an outbound call, e.g. click-to-call): the work order it is about; "
+            "caller is then the number dialled",
+        ),
+    ] = None
 
 
 class CallOut(BaseModel):
@@ -103,7 +111,8 @@ class CallOut(BaseModel):
 
 @router.post("/cti/events", response_model=CallOut)
 def call_event(body: CallEventIn, ctx: Ctx, user: CurrentUser) -> CallOut:
-    """A call event from the call-centre platform (ringing, answered, hangup). Repeats change nothing."""
+    """A call event from the call-centre platform (ringing, answered, hangup; dialing: an outbound call
+    about a work order). Repeats change nothing."""
     return CallOut.of(
         cti.record_call_event(
             ctx,
@@ -116,6 +125,7 @@ def call_event(body: CallEventIn, ctx: Ctx, user: CurrentUser) -> CallOut:
                 callee=body.callee,
                 queue=body.queue,
                 agent=body.agent,
+                work_order=body.work_order,
             ),
         )
     )

@@ -170,3 +170,5 @@ class CallRecord:
     customer_id: int | None = None
     work_order_id: int | None = None
     contact_id: int | None = None
+    #: Placed by the centre (click-to-call from a work order): `caller` is then the number dialled.
+    outbound: bool = False

@@ -27,7 +27,7 @@ from kefu.domain.workorders import (
 )
 from kefu.http import cursors
 from kefu.services import replies, tags, workspace
-from kefu.services.channels import intake
+from kefu.services.channels import cti, intake
 from kefu.services.context import Context
 from kefu.services.customers import NewCustomer
 from kefu.services.org import admin as org_admin
@@ -427,4 +427,13 @@ def reply(
             expected_version=form_version(version),
         ),
         anchor="#reply",
+    )
+
+
+@router.post("/ui/work-orders/{number}/call")
+def call(request: Request, number: str, csrf: str = Form("")) -> Response:
+    """Click-to-call: the call-centre platform dials the customer; kefu records the outbound call."""
+    user = page_user(request)
+    return run_work_order_action(
+        request, user, number, csrf, lambda ctx: cti.call_customer(ctx, user, number), anchor="#timeline"
     )

@@ -664,6 +664,8 @@ calls = Table(
     Column("customer_id", BigId, ForeignKey("customers.id")),
     Column("work_order_id", BigId, ForeignKey("work_orders.id")),
     Column("contact_id", BigId, ForeignKey("contacts.id")),
+    # Placed from a work order (click-to-call): `caller` is then the customer's number dialled.
+    Column("outbound", Boolean, nullable=False, server_default=text("false")),
     Index(None, "agent_id", "id"),
     Index(None, "ringing_at"),
 )

@@ -1,4 +1,4 @@
-"""replies: replies to the customer from the work order, and canned replies' categories (issue #12)
+"""replies: replies to the customer from the work order, canned replies' categories, outbound calls (issue #12)
 
 Revision ID: 0011_replies
 Revises: 0010
@@ -23,6 +23,8 @@ _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 def upgrade() -> None:
     with op.batch_alter_table("message_templates", schema=None) as batch_op:
         batch_op.add_column(sa.Column("category", sa.String(length=100), nullable=True))
+    with op.batch_alter_table("calls", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("outbound", sa.Boolean(), server_default=sa.text("false"), nullable=False))
     op.create_table(
         "replies",
         sa.Column("id", _ID, autoincrement=True, nullable=False),
@@ -54,5 +56,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("replies")
+    with op.batch_alter_table("calls", schema=None) as batch_op:
+        batch_op.drop_column("outbound")
     with op.batch_alter_table("message_templates", schema=None) as batch_op:
         batch_op.drop_column("category")

@@ -3,17 +3,20 @@ against the 30-second target, and the agent's screen-pop."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from kefu.domain.contacts import CallRecord, Contact, Direction
 from kefu.domain.customers import Customer, normalize_phone
-from kefu.domain.errors import ValidationFailed
+from kefu.domain.errors import N_, PermissionDenied, ValidationFailed
+from kefu.domain.events import EventKind, WorkOrderEvent
 from kefu.domain.org import Permission, User
 from kefu.domain.workorders import OPEN_STATUS_VALUES, Channel, WorkOrder
 from kefu.services.access import scope
 from kefu.services.access.authz import require
+from kefu.services.changes import store
 from kefu.services.context import Context
 from kefu.services.customers import reveal
 from kefu.services.ports import UnitOfWork, WorkOrderFilter
@@ -25,6 +28,9 @@ class CallEventKind(StrEnum):
     RINGING = "ringing"
     ANSWERED = "answered"
     HANGUP = "hangup"
+    #: An outbound call placed from a work order (click-to-call): `caller` is the number dialled
+    #: (the customer's), `work_order` the work order it is about; ringing/answered/hangup follow.
+    DIALING = "dialing"
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,7 @@ class CallEvent:
     callee: str | None = None
     queue: str | None = None
     agent: str | None = None  # the agent's username on the platform
+    work_order: str | None = None  # dialing: the number of the work order the call is about
 
 
 @dataclass(frozen=True)
@@ -69,11 +76,20 @@ def record_call_event(ctx: Context, actor: User, event: CallEvent) -> CallView:
     that may register work orders). A repeated event changes nothing; events may come out of order (an
     answer before its ringing) and the call is still whole."""
     require(actor, Permission.WORKORDER_CREATE)
+    return _apply(ctx, actor, event)
+
+
+def _apply(ctx: Context, actor: User, event: CallEvent) -> CallView:
+    """One call event in one transaction; the caller checked the permission."""
     caller, phone = _caller(event.caller)
     if event.at.tzinfo is None:
         raise ValidationFailed("The event time must carry a timezone.", field="at")
+    if event.kind is CallEventKind.DIALING and not event.work_order:
+        raise ValidationFailed("An outbound call names the work order it is about.", field="work_order")
     with ctx.uow(write=True) as uow:
         call = uow.channels.call(event.call_id, lock=True) or CallRecord(id=None, call_id=event.call_id, caller=caller)
+        if event.kind is CallEventKind.DIALING and call.id is None:
+            _dialled(ctx, uow, actor, call, event)
         call.callee = call.callee or event.callee
         call.queue = call.queue or event.queue
         if event.kind is CallEventKind.RINGING and call.ringing_at is None:
@@ -95,6 +111,49 @@ def record_call_event(ctx: Context, actor: User, event: CallEvent) -> CallView:
     return CallView(call)
 
 
+def _dialled(ctx: Context, uow: UnitOfWork, actor: User, call: CallRecord, event: CallEvent) -> None:
+    """A call placed from a work order: the call belongs to it and its customer, the timeline says
+    who called. Only the operator's staff call the operator's customers, and only on work orders in
+    their scope."""
+    wo = scope.load_work_order(ctx, uow, actor, (event.work_order or "").strip().upper())
+    if scope.external(ctx, uow, actor):
+        raise PermissionDenied(role=actor.role.value, action=N_("call the customers of another organisation"))
+    call.work_order_id, call.customer_id, call.agent_id = wo.id, wo.customer_id, actor.id
+    call.outbound = True
+    call.ringing_at = event.at
+    wo.record(
+        WorkOrderEvent(
+            kind=EventKind.CALL_PLACED, actor_id=actor.id or 0, at=ctx.clock.now(), data={"call_id": call.call_id}
+        )
+    )
+    wo.updated_at = ctx.clock.now()
+    store(ctx, uow, wo)
+
+
+def call_customer(ctx: Context, actor: User, number: str) -> CallView:
+    """Click-to-call on the work-order page: the customer's number (never shown unmasked to the
+    agent) is dialled by the call-centre platform; kefu records the outbound call as the CTI events
+    API would (a `dialing` event), on the work order and the customer's contact history."""
+    require(actor, Permission.WORKORDER_TRANSITION)
+    with ctx.uow() as uow:
+        wo = scope.load_work_order(ctx, uow, actor, number)
+        customer = uow.customers.get(wo.customer_id)
+    if customer is None or not customer.phone:
+        raise ValidationFailed("The customer has no phone number to call.", field="phone")
+    return _apply(
+        ctx,
+        actor,
+        CallEvent(
+            call_id=f"kefu-out-{secrets.token_hex(8)}",
+            kind=CallEventKind.DIALING,
+            at=ctx.clock.now(),
+            caller=customer.phone,
+            agent=actor.username,
+            work_order=wo.number,
+        ),
+    )
+
+
 def _contact(uow: UnitOfWork, call: CallRecord, now: datetime) -> None:
     """The call on the customer's contact history (one contact per call, kept up to date)."""
     data = {
@@ -110,7 +169,7 @@ def _contact(uow: UnitOfWork, call: CallRecord, now: datetime) -> None:
         contact = Contact(
             id=None,
             channel=Channel.HOTLINE,
-            direction=Direction.INBOUND,
+            direction=Direction.OUTBOUND if call.outbound else Direction.INBOUND,
             at=call.ringing_at or call.answered_at or call.hangup_at or now,
             customer_id=call.customer_id,
             body="",
