@@ -87,6 +87,7 @@ def senders(settings: Settings) -> dict[str, Sender]:
     """The channel adapters for messages to customers that the settings configure."""
     from kefu.adapters.channels.mail import SmtpSender
     from kefu.adapters.channels.sms import HttpSmsGateway, SmppGateway
+    from kefu.adapters.channels.wechat import WechatSender
 
     found: dict[str, Sender] = {}
     if settings.sms_gateway.startswith(("http://", "https://")):
@@ -95,4 +96,6 @@ def senders(settings: Settings) -> dict[str, Sender]:
         found["sms"] = SmppGateway(settings.sms_gateway, sender_id=settings.sms_sender_id)
     if settings.smtp_url:
         found["email"] = SmtpSender(settings.smtp_url, sender=settings.mail_from)
+    if settings.wechat_app_id and settings.wechat_app_secret:
+        found["wechat"] = WechatSender(settings.wechat_api_url, settings.wechat_app_id, settings.wechat_app_secret)
     return found

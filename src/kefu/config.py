@@ -93,6 +93,10 @@ class Settings(BaseSettings):
     #: The EncodingAESKey (43 characters) of the official account's server configuration.
     wechat_aes_key: str = Field(default="", pattern=r"^$|^[A-Za-z0-9+/]{43}$")
     wechat_app_id: str = ""
+    #: The official account's AppSecret: with wechat_app_id, messages to WeChat customers go out
+    #: through the customer-service API at wechat_api_url (else they cannot be sent).
+    wechat_app_secret: str = ""
+    wechat_api_url: str = "https://api.weixin.qq.com"
     #: How far a push's timestamp may be from now, either way (both modes); a nonce is refused when
     #: seen again within twice this time.
     wechat_window_seconds: int = Field(default=300, ge=30, le=3600)

@@ -400,3 +400,44 @@ def test_outbound_calls_through_the_cti_events_api(channel_client: TestClient, c
     r = c.post("/api/v1/cti/events", headers=agent.headers, json={**body, "work_order": number})
     assert r.status_code == 200 and r.json()["caller"] == f"{phone[:3]}****{phone[-4:]}"
     assert "call_placed" in _kinds(c, agent, number)
+
+
+def test_wechat_replies_go_through_the_customer_service_api(database: Database, tmp_path: Path) -> None:
+    from kefu.services.channels.intake import Inbound
+    from tests.support.peers import wechat_api
+
+    with (
+        wechat_api("wx-app-1", "app-secret-1") as api,
+        own_kefu(
+            database.backend,
+            tmp_path,
+            "kefu_wechat_replies",
+            wechat_app_id="wx-app-1",
+            wechat_app_secret="app-secret-1",
+            wechat_api_url=api.url,
+            quiet_hours="",
+        ) as k,
+    ):
+        openid = f"o{secrets.token_hex(10)}"
+        first = receive(k.ctx, Inbound(channel=Channel.WECHAT, body="宽带断了", wechat_openid=openid, answer=False))
+        assert first.work_order is not None
+        number = first.work_order.number
+        agent = new_user(k, Role.AGENT)
+        form = replies.reply_form(k.ctx, agent, number)
+        assert form.default is not None and form.default.value == "wechat"
+        assert form.reachable[form.default] == openid[:4] + "***"
+        replies.send_reply(k.ctx, agent, number, body="您好，已为您安排维修。")
+        deliver_outbox(k.ctx)
+        assert api.sent == [{"touser": openid, "msgtype": "text", "text": {"content": "您好，已为您安排维修。"}}]
+        assert [s.state.value for s in replies.list_replies(k.ctx, agent, number)] == ["sent"]
+        # An expired token is fetched again once; the message still goes.
+        api.expire()
+        replies.send_reply(k.ctx, agent, number, body="第二条")
+        deliver_outbox(k.ctx)
+        assert api.sent[-1]["text"] == {"content": "第二条"} and api.token_requests == 2
+        # Outside WeChat's 48-hour window: the failure names WeChat's reason.
+        api.out_of_window.add(openid)
+        replies.send_reply(k.ctx, agent, number, body="第三条")
+        deliver_outbox(k.ctx)
+        third = replies.list_replies(k.ctx, agent, number)[-1]
+        assert third.state.value == "queued" and third.error and "45015" in third.error

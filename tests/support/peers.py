@@ -248,3 +248,84 @@ class WechatPeer:
         length = int.from_bytes(plain[16:20], "big")
         assert plain[20 + length :].decode() == self.app_id, "the reply's AppID"
         return plain[20 : 20 + length].decode()
+
+
+@dataclass
+class WechatApi:
+    """WeChat's customer-service API as an official account meets it (written from WeChat's
+    documentation): GET /cgi-bin/token (client_credential) hands out access tokens; POST
+    /cgi-bin/message/custom/send takes a text message for an openid with a valid token. Openids in
+    `out_of_window` get errcode 45015 (the customer has not written within 48 hours); `expire()`
+    makes the tokens handed out so far expired (42001)."""
+
+    app_id: str
+    app_secret: str
+    port: int = 0
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    tokens: set[str] = field(default_factory=set)
+    token_requests: int = 0
+    out_of_window: set[str] = field(default_factory=set)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def expire(self) -> None:
+        self.tokens.clear()
+
+
+@contextmanager
+def wechat_api(app_id: str, app_secret: str) -> Iterator[WechatApi]:
+    import secrets
+    from urllib.parse import parse_qs, urlsplit
+
+    state = WechatApi(app_id, app_secret)
+
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self, payload: dict[str, Any]) -> None:
+            body = json.dumps(payload, ensure_ascii=False).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:
+            parts = urlsplit(self.path)
+            q = {k: v[0] for k, v in parse_qs(parts.query).items()}
+            if parts.path != "/cgi-bin/token" or q.get("grant_type") != "client_credential":
+                self._answer({"errcode": 40013, "errmsg": "invalid request"})
+            elif (q.get("appid"), q.get("secret")) != (state.app_id, state.app_secret):
+                self._answer({"errcode": 40125, "errmsg": "invalid appsecret"})
+            else:
+                state.token_requests += 1
+                token = secrets.token_hex(16)
+                state.tokens.add(token)
+                self._answer({"access_token": token, "expires_in": 7200})
+
+        def do_POST(self) -> None:
+            parts = urlsplit(self.path)
+            token = parse_qs(parts.query).get("access_token", [""])[0]
+            message = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))) or b"{}")
+            if parts.path != "/cgi-bin/message/custom/send":
+                self._answer({"errcode": 40013, "errmsg": "invalid request"})
+            elif token not in state.tokens:
+                self._answer({"errcode": 42001, "errmsg": "access_token expired"})
+            elif message.get("touser") in state.out_of_window:
+                self._answer({"errcode": 45015, "errmsg": "response out of time limit or subscription is canceled"})
+            else:
+                state.sent.append(message)
+                self._answer({"errcode": 0, "errmsg": "ok"})
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,7 +1,7 @@
 """WeChat official account (公众号) message push: URL verification, signed requests, XML text
 messages in, passive reply XML out — in plain mode (明文) and in safe mode (安全模式), where each
 message is AES-256-CBC encrypted with the account's EncodingAESKey and `msg_signature` covers the
-encrypted body.
+encrypted body — and messages out through the customer-service API (`WechatSender`).
 
 Safe mode, as WeChat specifies it: the key is base64(EncodingAESKey + "="), 32 bytes, and its first
 16 bytes are the IV; the plaintext is 16 random bytes, the message's length (4 bytes, network
@@ -14,11 +14,16 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import json
 import os
 import secrets
 import struct
+import threading
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
+from urllib.parse import urlencode
 from xml.etree.ElementTree import Element, SubElement, tostring
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -26,6 +31,7 @@ from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
 from kefu.domain.values import is_digits, same_secret
+from kefu.services.ports import Outgoing, SendFailed
 
 MAX_XML = 64 * 1024
 BLOCK = 32  # WeChat pads to 32 bytes (PKCS#7 with a block of 32), not AES's 16
@@ -177,3 +183,58 @@ def reply(message: WechatMessage, content: str) -> bytes:
     ):
         SubElement(root, name).text = value
     return bytes(tostring(root, encoding="utf-8"))
+
+
+class WechatSender:
+    """Messages to WeChat customers through the official account's customer-service API (客服消息):
+    an access token (grant_type=client_credential, kept until a minute before it expires) and
+    POST /cgi-bin/message/custom/send with a text message to the customer's openid. WeChat takes them
+    within 48 hours of the customer's last message to the account (errcode 45015 after that: the
+    failure names it and the outbox retries, then gives up). A token WeChat calls invalid or expired
+    (40001, 42001) is fetched again once."""
+
+    def __init__(self, api_url: str, app_id: str, app_secret: str, *, timeout: float = 10.0) -> None:
+        self.api_url, self.app_id, self.app_secret, self.timeout = api_url.rstrip("/"), app_id, app_secret, timeout
+        self._token: tuple[str, float] | None = None
+        self._lock = threading.Lock()
+
+    def _call(self, path: str, query: dict[str, str], body: dict[str, object] | None = None) -> dict[str, object]:
+        url = f"{self.api_url}{path}?{urlencode(query)}"
+        data = json.dumps(body, ensure_ascii=False).encode() if body is not None else None
+        request = urllib.request.Request(  # noqa: S310 - the configured API address
+            url, data=data, method="POST" if data else "GET", headers={"Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                answer = json.loads(response.read() or b"{}")
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            # Not the URL: it carries the secret or the token.
+            raise SendFailed(f"WeChat API: {type(exc).__name__}: {getattr(exc, 'reason', exc)}") from None
+        if not isinstance(answer, dict):
+            raise SendFailed("WeChat API: an answer that is not a JSON object")
+        return answer
+
+    def _access_token(self, *, fresh: bool = False) -> str:
+        with self._lock:
+            if not fresh and self._token is not None and self._token[1] > time.monotonic():
+                return self._token[0]
+            answer = self._call(
+                "/cgi-bin/token",
+                {"grant_type": "client_credential", "appid": self.app_id, "secret": self.app_secret},
+            )
+            token = answer.get("access_token")
+            if not isinstance(token, str) or not token:
+                raise SendFailed(f"WeChat token: {answer.get('errcode')} {answer.get('errmsg')}")
+            lifetime = answer.get("expires_in")
+            seconds = float(lifetime) if isinstance(lifetime, int | float) else 7200.0
+            self._token = (token, time.monotonic() + max(seconds - 60, 0))
+            return token
+
+    def send(self, message: Outgoing) -> str | None:
+        body: dict[str, object] = {"touser": message.address, "msgtype": "text", "text": {"content": message.body}}
+        answer = self._call("/cgi-bin/message/custom/send", {"access_token": self._access_token()}, body)
+        if answer.get("errcode") in (40001, 42001):
+            answer = self._call("/cgi-bin/message/custom/send", {"access_token": self._access_token(fresh=True)}, body)
+        if answer.get("errcode", 0) != 0:
+            raise SendFailed(f"WeChat: {answer.get('errcode')} {answer.get('errmsg')}")
+        return None
