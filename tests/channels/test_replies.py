@@ -441,3 +441,82 @@ def test_wechat_replies_go_through_the_customer_service_api(database: Database, 
         deliver_outbox(k.ctx)
         third = replies.list_replies(k.ctx, agent, number)[-1]
         assert third.state.value == "queued" and third.error and "45015" in third.error
+
+
+def test_the_customer_reads_the_replies_on_the_portal(
+    channel_client: TestClient, channel_kefu: Kefu, gateway: SmsGateway
+) -> None:
+    from tests.channels.test_portal import code_for
+    from tests.support.pages import csrf_of
+
+    c, agent = channel_client, make_actor(channel_kefu, Role.AGENT)
+    phone = unique_phone()
+    _, number = _complaint(c, agent, phone=phone)
+    for channel, body in (("portal", "您好，检测报告已出，线路正常。"), ("sms", "您好，明天上午上门。")):
+        r = c.post(
+            f"/api/v1/work-orders/{number}/replies", headers=agent.headers, json={"channel": channel, "body": body}
+        )
+        assert r.status_code == 202
+    _deliver(channel_kefu)
+    home = c.get("/portal")
+    sent = c.post("/portal/track", data={"csrf": csrf_of(home.text), "number": number, "phone": phone})
+    code = code_for(channel_kefu, gateway, phone)
+    r = c.post(
+        "/portal/verify", data={"csrf": csrf_of(sent.text), "number": number, "code": code}, follow_redirects=False
+    )
+    assert r.status_code == 303
+    page = c.get(f"/portal/orders/{number}")
+    assert page.status_code == 200 and "客服消息" in page.text
+    assert "您好，检测报告已出，线路正常。" in page.text and "门户消息" in page.text
+    assert "您好，明天上午上门。" in page.text and agent.username not in page.text
+
+
+def test_canned_replies_on_the_admin_page_and_through_the_api(channel_client: TestClient, channel_kefu: Kefu) -> None:
+    from tests.support.pages import csrf_of, logged_in
+
+    c = channel_client
+    admin = make_actor(channel_kefu, Role.ADMIN)
+    key = f"reply.api{secrets.token_hex(3)}"
+    r = c.put(
+        f"/api/v1/canned-replies/{key}/zh_CN",
+        headers=admin.headers,
+        json={"category": "broadband.no_connection", "subject": "抢修", "body": "{name}您好，{number} 抢修中。"},
+    )
+    assert r.status_code == 200 and r.json()["edited"] is True, r.text
+    listed = c.get("/api/v1/canned-replies", headers=make_actor(channel_kefu, Role.AGENT).headers).json()
+    assert any(x["key"] == key and x["category"] == "broadband.no_connection" for x in listed)
+    assert {x["key"] for x in listed} >= {"reply.working_on_it", "reply.engineer_visit", "reply.more_information"}
+    for bad, field in (
+        ({"body": "{number"}, "body"),
+        ({"body": "x", "category": "no.such"}, "category"),
+        ({"body": ""}, "body"),
+        ({"body": "a\x00b"}, "body"),
+        ({"body": "长" * 2001}, "body"),
+    ):
+        r = c.put(f"/api/v1/canned-replies/{key}/zh_CN", headers=admin.headers, json=bad)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == field, (bad, r.text)
+    r = c.put("/api/v1/canned-replies/reply.x/fr", headers=admin.headers, json={"body": "x"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "locale"
+    r = c.put("/api/v1/canned-replies/坏 键/zh_CN", headers=admin.headers, json={"body": "x"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "key"
+    supervisor = make_actor(channel_kefu, Role.SUPERVISOR)
+    assert (
+        c.put(f"/api/v1/canned-replies/{key}/zh_CN", headers=supervisor.headers, json={"body": "x"}).status_code == 403
+    )
+
+    # The admin page lists them and adds one; a stray brace comes back with a sentence.
+    logged_in(c, channel_kefu, Role.ADMIN)
+    page = c.get("/ui/admin/templates")
+    assert page.status_code == 200 and 'id="canned-replies"' in page.text and key in page.text
+    page_key = f"reply.page{secrets.token_hex(3)}"
+    r = c.post(
+        "/ui/admin/canned-reply",
+        data={"csrf": csrf_of(page.text), "key": page_key, "locale": "en", "category": "", "body": "Hello {name}"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    assert page_key in c.get("/ui/admin/templates").text
+    bad = c.post(
+        "/ui/admin/canned-reply", data={"csrf": csrf_of(page.text), "key": page_key, "locale": "en", "body": "{name"}
+    )
+    assert bad.status_code == 422 and "模板中有多余的花括号" in bad.text
