@@ -39,10 +39,15 @@ class DeliveryState(StrEnum):
     FAILED = "failed"  # given up after the last retry; `error` says why
 
 
-def default_channel(used: Channel, reachable: set[ReplyChannel]) -> ReplyChannel | None:
-    """The channel a reply goes out on unless the agent chooses: the one the customer used for this
-    work order when it can be written to, else SMS, e-mail, WeChat, the portal — the first the
-    customer can be reached on."""
+def default_channel(
+    used: Channel, reachable: set[ReplyChannel], preferred: ReplyChannel | None = None
+) -> ReplyChannel | None:
+    """The channel a reply goes out on unless the agent chooses: the customer's stated preference
+    when they can be reached on it (the customer record keeps none yet: callers pass None), else the
+    one the customer used for this work order when it can be written to, else SMS, e-mail, WeChat,
+    the portal — the first the customer can be reached on."""
+    if preferred is not None and preferred in reachable:
+        return preferred
     same = {Channel.SMS: ReplyChannel.SMS, Channel.EMAIL: ReplyChannel.EMAIL, Channel.WECHAT: ReplyChannel.WECHAT}
     if used in (Channel.WEB, Channel.APP):
         return ReplyChannel.PORTAL
