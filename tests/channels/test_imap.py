@@ -247,3 +247,25 @@ def test_the_mail_poller_command_takes_one_round(imap: Dovecot, tmp_path: Path) 
         check=False,
     )
     assert missing.returncode == 2 and "KEFU_IMAP_HOST" in missing.stderr
+
+
+@pytest.mark.parametrize(("tls", "port"), [("ssl", "tls_port"), ("starttls", "port")])
+def test_the_mailbox_over_tls(imap: Dovecot, channel_kefu: Kefu, tls: str, port: str) -> None:
+    import ssl
+
+    folder, address = _folder(), f"tls{secrets.token_hex(4)}@example.cn"
+    c = _client(imap, folder)
+    c.append(folder, _mail(address, "加密连接", "经 TLS 收取"))
+    c.logout()
+    trusted = ssl.create_default_context(cafile=str(imap.certificate))
+    box = _box(imap, folder, tls=tls, port=getattr(imap, port), ssl_context=trusted)
+    assert MailPoller(box, lambda i: receive(channel_kefu.ctx, i)).run(threading.Event(), once=True).taken == 1
+    assert len(_contacts(channel_kefu, address)) == 1
+    # A server whose certificate is not trusted is refused: nothing is read.
+    c = _client(imap, folder)
+    c.append(folder, _mail(address, "第二封", "不应被读取"))
+    c.logout()
+    untrusted = _box(imap, folder, tls=tls, port=getattr(imap, port), ssl_context=ssl.create_default_context())
+    with pytest.raises(ssl.SSLError):
+        MailPoller(untrusted, lambda i: receive(channel_kefu.ctx, i)).run(threading.Event(), once=True)
+    assert len(_contacts(channel_kefu, address)) == 1

@@ -30,6 +30,8 @@ class Dovecot:
     user: str
     password: str
     directory: Path
+    tls_port: int  # IMAPS (implicit TLS); `port` offers STARTTLS too
+    certificate: Path  # the server's self-signed certificate, for the client to trust
 
     @property
     def log(self) -> str:
@@ -41,14 +43,49 @@ def dovecot_binary() -> str | None:
     return shutil.which("dovecot") or (path if os.path.exists(path := "/usr/sbin/dovecot") else None)
 
 
-def _config(d: Path, port: int, uid: int, gid: int, internal: str | None) -> str:
+def _self_signed(d: Path) -> Path:
+    """A certificate for 127.0.0.1, made here (no network, no openssl binary)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    (d / "key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    (d / "key.pem").chmod(0o600)
+    (d / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return d / "cert.pem"
+
+
+def _config(d: Path, port: int, tls_port: int, uid: int, gid: int, internal: str | None) -> str:
     users = "" if internal is None else f"default_internal_user = {internal}\ndefault_login_user = {internal}\n"
     return f"""base_dir = {d}/run
 state_dir = {d}/state
 log_path = {d}/dovecot.log
 {users}protocols = imap
 listen = 127.0.0.1
-ssl = no
+ssl = yes
+ssl_cert = <{d}/cert.pem
+ssl_key = <{d}/key.pem
 disable_plaintext_auth = no
 auth_mechanisms = plain
 mail_location = maildir:{d}/mail/%u
@@ -59,7 +96,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
 }}
 service stats {{
@@ -103,17 +141,19 @@ def dovecot() -> Iterator[Dovecot]:
         os.chown(d / "mail", uid, gid)
     user, password = "kefu", secrets.token_hex(8)
     (d / "users").write_text(f"{user}:{{PLAIN}}{password}\n")
-    port = free_port()
-    (d / "dovecot.conf").write_text(_config(d, port, uid, gid, internal))
+    port, tls_port = free_port(), free_port()
+    certificate = _self_signed(d)
+    (d / "dovecot.conf").write_text(_config(d, port, tls_port, uid, gid, internal))
     process = subprocess.Popen(
         [binary, "-F", "-c", str(d / "dovecot.conf")], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
     )
-    server = Dovecot(port, user, password, d)
+    server = Dovecot(port, user, password, d, tls_port, certificate)
     try:
         deadline = time.monotonic() + 15
         while True:
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                socket.create_connection(("127.0.0.1", tls_port), timeout=0.5).close()
                 break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
