@@ -145,3 +145,40 @@ def test_reply_by_sms_from_a_canned_reply_and_call_the_customer(browser: Browser
     page.locator("#reply").scroll_into_view_if_needed()
     shot(page, "11-reply-sent")
     assert not script_errors(page), script_errors(page)
+
+
+def test_the_customer_reads_a_portal_message(browser: Browser, reply_site: ReplySite) -> None:
+    import re
+
+    from kefu.services import replies
+
+    site = reply_site
+    with site.kefu.ctx.uow() as uow:
+        agent = uow.users.get_by_username(site.agent)
+    assert agent is not None
+    replies.send_reply(
+        site.kefu.ctx, agent, site.number, channel="portal", body="您好，线路检测正常，光猫已远程重启，请查看是否恢复。"
+    )
+    while deliver_outbox(site.kefu.ctx):
+        pass
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", timezone_id="Asia/Shanghai")
+    page = watched(context.new_page())
+    page.goto(f"{site.url}/portal")
+    page.fill("#t-number", site.number)
+    page.fill("#t-phone", site.phone)
+    page.click("#track button[type=submit]")
+    page.wait_for_selector("#code")
+    while deliver_outbox(site.kefu.ctx):
+        pass
+    texts = [m["text"] for m in site.gateway.messages() if m["to"] == site.phone and "验证码" in m["text"]]
+    code = re.search(r"验证码是 (\d{6})", texts[-1])
+    assert code
+    page.fill("#code", code.group(1))
+    page.click("form button[type=submit]")
+    page.wait_for_selector("#replies")
+    replies_text = page.text_content("#replies") or ""
+    assert "线路检测正常" in replies_text and "门户消息" in replies_text
+    assert "工程师明天上午联系您" in replies_text  # the SMS reply, delivered, is there too
+    shot(page, "12-portal-replies")
+    assert not script_errors(page), script_errors(page)
+    context.close()
