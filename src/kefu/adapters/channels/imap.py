@@ -23,7 +23,8 @@ from typing import Any
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
-from kefu.adapters.channels.mail import MAX_ATTACHMENT, Unreadable, parse
+from kefu.adapters.channels.mail import Unreadable, parse
+from kefu.domain.attachments import MAX_ATTACHMENT
 from kefu.domain.errors import DomainError
 from kefu.services.channels.intake import Inbound
 
