@@ -49,9 +49,11 @@ def store(ctx: Context, uow: UnitOfWork, work_order: WorkOrder, *, actor_id: int
 
 def store_events(ctx: Context, uow: UnitOfWork, work_order: WorkOrder) -> None:
     """Save events kefu itself records on a work order without changing its fields (a reply's
-    delivery): the clocks follow them as in `store`, the events join the timeline, and the row keeps
-    its version, so no agent's concurrent change is refused for it (the clock rows are locked)."""
+    delivery): the clocks and the staff's notifications follow them as in `store`, the events join the
+    timeline, and the row keeps its version, so no agent's concurrent change is refused for it (the
+    clock rows are locked)."""
     clocks.follow(ctx, uow, work_order)
+    making.follow(ctx, uow, work_order)
     uow.work_orders.append_events(work_order)
     assert work_order.id is not None
     uow.work_orders.set_next_due(work_order.id, work_order.next_due_at)

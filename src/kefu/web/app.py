@@ -20,6 +20,7 @@ from kefu.web import (
     field_pages,
     notification_pages,
     portal_pages,
+    reply_pages,
     search_pages,
     session_pages,
     tag_pages,
@@ -36,6 +37,7 @@ def install(app: FastAPI) -> None:
     app.include_router(tag_pages.router)  # before the work-order pages: /ui/work-orders/bulk
     app.include_router(attachment_pages.router)
     app.include_router(workorder_pages.router)
+    app.include_router(reply_pages.router)
     app.include_router(customer_pages.router)
     app.include_router(correction_pages.router)  # after customer_pages: /ui/customers/lookup first
     app.include_router(admin_pages.router)

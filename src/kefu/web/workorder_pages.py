@@ -26,8 +26,8 @@ from kefu.domain.workorders import (
     is_work_order_number,
 )
 from kefu.http import cursors
-from kefu.services import replies, tags, workspace
-from kefu.services.channels import cti, intake
+from kefu.services import tags, workspace
+from kefu.services.channels import intake
 from kefu.services.context import Context
 from kefu.services.customers import NewCustomer
 from kefu.services.org import admin as org_admin
@@ -45,7 +45,6 @@ from kefu.web.kit import (
     form_choice,
     form_fields,
     form_version,
-    locale_of,
     org_names,
     page_user,
     refused,
@@ -397,43 +396,3 @@ def _bulk_choices(request: Request, user: User) -> dict[str, Any]:
         "bulk_moves": [s for s in Status if s is not Status.DISPATCHED and s is not Status.NEW],
         "tag_names": sorted({t.name for t in tags.list_tags(ctx, user)}),
     }
-
-
-@router.post("/ui/work-orders/{number}/replies")
-def reply(
-    request: Request,
-    number: str,
-    channel: str = Form(""),
-    canned: str = Form(""),
-    body: str = Form(""),
-    version: str = Form(""),
-    csrf: str = Form(""),
-) -> Response:
-    """Reply to the customer (issue #12): queued now, delivered by the worker after commit."""
-    user = page_user(request)
-    return run_work_order_action(
-        request,
-        user,
-        number,
-        csrf,
-        lambda ctx: replies.send_reply(
-            ctx,
-            user,
-            number,
-            channel=channel or None,
-            body=body,
-            canned=canned or None,
-            locale=locale_of(request),
-            expected_version=form_version(version),
-        ),
-        anchor="#reply",
-    )
-
-
-@router.post("/ui/work-orders/{number}/call")
-def call(request: Request, number: str, csrf: str = Form("")) -> Response:
-    """Click-to-call: the call-centre platform dials the customer; kefu records the outbound call."""
-    user = page_user(request)
-    return run_work_order_action(
-        request, user, number, csrf, lambda ctx: cti.call_customer(ctx, user, number), anchor="#timeline"
-    )
