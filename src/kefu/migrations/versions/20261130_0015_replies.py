@@ -1,7 +1,7 @@
 """replies: replies to the customer from the work order, canned replies' categories, outbound calls (issue #12)
 
-Revision ID: 0014_replies
-Revises: 0013_tags
+Revision ID: 0015_replies
+Revises: 0014_corrections
 Create Date: 2026-11-30
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from kefu.adapters.db.types import UTCDateTime
 
-revision = "0014_replies"
-down_revision = "0013_tags"
+revision = "0015_replies"
+down_revision = "0014_corrections"
 branch_labels = None
 depends_on = None
 
