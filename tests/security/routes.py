@@ -762,7 +762,18 @@ ROUTES: dict[tuple[str, str], Probe] = {
             "list",
             (lambda s: lambda w, c, me: Req("GET", f"/ui/admin/{s}"))(section),
         )
-        for section in ("categories", "teams", "users", "agents", "routing", "sla", "templates", "tags", "changes")
+        for section in (
+            "categories",
+            "teams",
+            "users",
+            "agents",
+            "routing",
+            "sla",
+            "templates",
+            "tags",
+            "macros",
+            "changes",
+        )
     },
     # --- the audit log: auditors and admins, within their subtree (all of it at the top) ----------
     ("GET", "/api/v1/audit"): P(
@@ -837,6 +848,50 @@ ROUTES: dict[tuple[str, str], Probe] = {
             "POST",
             "/ui/admin/template",
             form={"key": "acknowledged", "channel": "sms", "locale": "zh_CN", "body": _template()},
+        ),
+    ),
+    # --- macros (issue #12, part 2): kept within the subtree, applied to work orders in scope ---------
+    ("GET", "/api/v1/macros"): P(
+        "read", "list", lambda w, c, me: Req("GET", "/api/v1/macros"), outsider_absent=()
+    ),
+    ("POST", "/api/v1/macros"): P(
+        "macro.manage",
+        "A",
+        lambda w, c, me: Req(
+            "POST", "/api/v1/macros", json={"organisation_id": w.a, "name": f"探测宏{_r()}", "priority": "P2"}
+        ),
+    ),
+    ("PUT", "/api/v1/macros/{macro_id}"): P(
+        "macro.manage",
+        "A",
+        lambda w, c, me: Req(
+            "PUT", f"/api/v1/macros/{w.macro_id}", json={"organisation_id": w.a, "name": f"甲宏{w.tag}", "note": "x"}
+        ),
+    ),
+    ("POST", "/ui/admin/macro"): P(
+        "macro.manage",
+        "A",
+        lambda w, c, me: Req(
+            "POST", "/ui/admin/macro", form={"organisation_id": str(w.a), "name": f"探测宏{_r()}", "priority": "P2"}
+        ),
+    ),
+    ("POST", "/ui/admin/macro-active"): P(
+        "macro.manage",
+        "A",
+        lambda w, c, me: Req("POST", "/ui/admin/macro-active", form={"macro_id": str(w.macro_id), "active": "1"}),
+    ),
+    ("POST", "/api/v1/work-orders/{number}/macro"): P(
+        "transition",
+        "A",
+        lambda w, c, me: Req(
+            "POST", f"/api/v1/work-orders/{c.number}/macro", json={"macro_id": w.shared_macro_id}
+        ),
+    ),
+    ("POST", "/ui/work-orders/{number}/macro"): P(
+        "transition",
+        "A",
+        lambda w, c, me: Req(
+            "POST", f"/ui/work-orders/{c.number}/macro", form={"macro_id": str(w.shared_macro_id)}
         ),
     ),
     # --- tags, bulk actions and uploaded files (issue #12, parts 7 and 8) ----------------------------

@@ -12,12 +12,13 @@ from datetime import timedelta
 
 from kefu.bootstrap import Kefu
 from kefu.domain.contacts import Attachment
+from kefu.domain.macros import Macro
 from kefu.domain.notifications import Message, NotificationFilter
 from kefu.domain.org import Organisation, OrganisationKind, Role, TeamFunction, User
 from kefu.domain.routing import RoutingRule
 from kefu.domain.sla import Conditions
 from kefu.domain.workorders import Channel, WorkOrderType
-from kefu.services import attachments, tags, workspace
+from kefu.services import attachments, macros, tags, workspace
 from kefu.services.access.accounts import NewUser, create_user, log_in
 from kefu.services.access.tokens import create_api_token
 from kefu.services.channels import intake
@@ -104,6 +105,8 @@ class World:
     #: Personal data: never unmasked for a role without pii.view, a vendor, or anyone out of scope.
     pii: list[str] = field(default_factory=list)
     wo_tag_id: int = 0  # a tag of A's list (A1 carries it)
+    macro_id: int = 0  # a macro kept by A (an internal note)
+    shared_macro_id: int = 0  # a macro kept by the top organisation (an internal note), for everyone
 
     def actor(self, where: str, role: Role) -> Actor:
         return self.actors[(where, role)]
@@ -317,6 +320,7 @@ def build_world(k: Kefu) -> World:
         notification_id=notification_id,
     )
     _tags_and_files(world, a_agent, a_supervisor)
+    _macros(world, a_supervisor)
     world.secrets_of_a = [
         a1_number,
         f"甲1标题{tag}",
@@ -334,6 +338,8 @@ def build_world(k: Kefu) -> World:
         a_supervisor.username,
         f"甲令牌{tag}",
         f"甲工单标签{tag}",
+        f"甲宏{tag}",
+        f"甲宏备注{tag}",
         f"甲1内部附件{tag}",
     ]
     world.secrets_of_a2_for_vendor = [
@@ -367,6 +373,15 @@ def build_world(k: Kefu) -> World:
         "新港西路135号",
     ]
     return world
+
+
+def _macros(world: World, a_supervisor: User) -> None:
+    """A macro of A's (its name A's secret) and one the top organisation shares with everyone."""
+    ctx, tag = world.kefu.ctx, world.tag
+    top_admin = world.actor("hq", Role.ADMIN).user
+    own = macros.save_macro(ctx, a_supervisor, Macro(None, world.a, f"甲宏{tag}", note=f"甲宏备注{tag}"))
+    shared = macros.save_macro(ctx, top_admin, Macro(None, world.hq, f"总部宏{tag}", note="按总部宏处理"))
+    world.macro_id, world.shared_macro_id = own.id or 0, shared.id or 0
 
 
 def _tags_and_files(world: World, a_agent: User, a_supervisor: User) -> None:

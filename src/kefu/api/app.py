@@ -15,6 +15,7 @@ from kefu.api import (
     corrections,
     customers,
     hops,
+    macros,
     meta,
     notifications,
     organisations,
@@ -58,6 +59,7 @@ def install(app: FastAPI) -> None:
         tags,
         attachments,
         replies,
+        macros,
     )
     for feature in features:
         api.include_router(feature.router)

@@ -126,7 +126,7 @@ class BulkIn(Strict):
     params: dict[str, Any] = Field(
         default_factory=dict,
         description='assign: {"team_id", "handler_id", "reason"}; move: {"to", "note"}; '
-        'tag: {"add": [...], "remove": [...]}',
+        'tag: {"add": [...], "remove": [...]}; macro: {"macro_id"}',
     )
 
 

@@ -41,6 +41,7 @@ class EventKind(StrEnum):
     REPLY_DELIVERED = "reply_delivered"  # the reply was handed to its channel (answers the customer)
     REPLY_FAILED = "reply_failed"  # the reply could not be delivered, after the last retry
     CALL_PLACED = "call_placed"  # an agent called the customer from the work order (click-to-call)
+    MACRO_APPLIED = "macro_applied"  # a named set of actions, recorded before the actions' own events
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from kefu.domain.org import Permission, User
 from kefu.domain.tags import clean_tags
 from kefu.domain.values import MAX_ID
 from kefu.domain.workorders import Status, is_work_order_number
-from kefu.services import tags
+from kefu.services import macros, tags
 from kefu.services.access.authz import require
 from kefu.services.context import Context
 from kefu.services.dispatch import routing
@@ -102,10 +102,22 @@ def _run_tag(ctx: Context, actor: User, number: str, p: Mapping[str, Any], versi
     return tags.change_tags(ctx, actor, number, add=p["add"], remove=p["remove"], expected_version=version).version
 
 
+def _parse_macro(params: Mapping[str, Any]) -> dict[str, Any]:
+    macro_id = _id(params, "macro_id")
+    if macro_id is None:
+        raise ValidationFailed("Choose a macro.", field="macro_id")
+    return {"macro_id": macro_id}
+
+
+def _run_macro(ctx: Context, actor: User, number: str, p: Mapping[str, Any], version: int | None) -> int:
+    return macros.apply_macro(ctx, actor, number, p["macro_id"], expected_version=version).version
+
+
 ACTIONS: dict[str, BulkAction] = {
     "assign": BulkAction(Permission.WORKORDER_DISPATCH, _parse_assign, _run_assign),
     "move": BulkAction(Permission.WORKORDER_TRANSITION, _parse_move, _run_move),
     "tag": BulkAction(Permission.WORKORDER_TRANSITION, _parse_tag, _run_tag),
+    "macro": BulkAction(Permission.WORKORDER_TRANSITION, _parse_macro, _run_macro),
 }
 
 

@@ -19,6 +19,7 @@ from kefu.domain.events import WorkOrderEvent
 from kefu.domain.notifications import CopyChannel, Message, Notification, NotificationFilter, NotificationKind
 from kefu.domain.org import Organisation, Role, Team, User
 from kefu.domain.replies import Reply, ReplyStatus
+from kefu.domain.macros import Macro
 from kefu.domain.routing import Candidate, RoutingRule
 from kefu.domain.sla import ClockRecord, ServiceAgreement, SlaPolicy
 from kefu.domain.tags import Tag
@@ -569,6 +570,13 @@ class RoutingRepository(Protocol):
     def set_last_assigned(self, team_id: int, user_id: int) -> None: ...
 
 
+class MacroRepository(Protocol):
+    def of_organisations(self, organisation_ids: frozenset[int] | None) -> list[Macro]: ...
+    def get(self, macro_id: int) -> Macro | None: ...
+    def name_taken(self, organisation_id: int, name: str, other_than: int | None) -> bool: ...
+    def save(self, macro: Macro, *, actor_id: int, at: datetime) -> Macro: ...
+
+
 class IdempotencyRepository(Protocol):
     def get(self, user_id: int, key: str) -> IdempotentRequest | None:
         """(request hash, work-order id) stored for this key, if any."""
@@ -713,6 +721,8 @@ class UnitOfWork(Protocol):
     def checklists(self) -> ChecklistRepository: ...
     @property
     def routing(self) -> RoutingRepository: ...
+    @property
+    def macros(self) -> MacroRepository: ...
     @property
     def channels(self) -> ChannelRepository: ...
     @property

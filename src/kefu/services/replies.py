@@ -218,77 +218,94 @@ def send_reply(
     if body is not None and "\x00" in body:
         raise ValidationFailed("The reply contains a NUL character.", field="body")
     with changing(ctx, actor, Permission.WORKORDER_TRANSITION, number, expected_version) as (uow, wo, now):
-        if scope.external(ctx, uow, actor):
-            raise PermissionDenied(role=actor.role.value, action=N_("reply to the customers of another organisation"))
-        customer = uow.customers.get(wo.customer_id)
-        assert customer is not None and wo.id is not None and actor.id is not None
-        reachable = _reachable(ctx, uow, wo, customer)
-        chosen = _channel(ctx, channel, wo, reachable)
-        subject = None
-        if canned:
-            text = _canned_texts(uow).get((canned, locale))
-            if text is None or not _applies(text.category, wo.category):
-                raise ValidationFailed(
-                    "There is no canned reply {key} for this work order.", field="canned", key=canned
-                )
-            values = _values(ctx, uow, wo, customer, locale)
-            subject = render(text.subject or "", values) or None
-            if not (body or "").strip():
-                body = render(text.body, values)
-        text_body = clean_reply(body or "")
-        in_reply_to, references, their_subject = _thread(uow, wo) if chosen is ReplyChannel.EMAIL else (None, (), None)
-        if chosen is ReplyChannel.EMAIL and subject is None:
-            subject = f"Re: {their_subject}" if their_subject else f"{wo.number} {wo.title}"[:300]
-        reply = uow.replies.add(
-            Reply(
-                id=None,
-                work_order_id=wo.id,
-                customer_id=wo.customer_id,
-                channel=chosen,
-                recipient=reachable[chosen],
-                body=text_body,
-                author_id=actor.id,
-                created_at=now,
-                subject=subject[:300] if subject else None,
-                canned=canned or None,
-                locale=locale,
-                in_reply_to=in_reply_to,
-            )
-        )
-        assert reply.id is not None
-        outbox_id = uow.outbox.add_one(
-            Message(
-                channel=chosen.value,
-                template=TEMPLATE,
-                created_at=now,
-                deliver_after=now,
-                recipient=reachable[chosen],
-                work_order_id=wo.id,
-                payload={
-                    "subject": reply.subject or "",
-                    "body": text_body,
-                    "number": wo.number,
-                    "customer_id": wo.customer_id,
-                    "reply_id": reply.id,
-                    "in_reply_to": in_reply_to,
-                    "references": list(references),
-                },
-            )
-        )
-        uow.replies.set_outbox(reply.id, outbox_id)
-        wo.record(
-            WorkOrderEvent(
-                kind=EventKind.REPLY_QUEUED,
-                actor_id=actor.id,
-                at=now,
-                note=text_body,
-                visibility="customer",
-                data={"reply_id": reply.id, "channel": chosen.value, "canned": canned or None},
-            )
-        )
-        wo.updated_at = now
-        status = ReplyStatus(reply=replace(reply, outbox_id=outbox_id), state=DeliveryState.QUEUED)
+        status = reply_in(ctx, uow, actor, wo, channel=channel, body=body, canned=canned, locale=locale, at=now)
     return status.masked()
+
+
+def reply_in(
+    ctx: Context,
+    uow: UnitOfWork,
+    actor: User,
+    wo: WorkOrder,
+    *,
+    channel: str | ReplyChannel | None = None,
+    body: str | None = None,
+    canned: str | None = None,
+    locale: str = "zh_CN",
+    at: datetime,
+) -> ReplyStatus:
+    """Queue a reply within the caller's change to `wo` (`send_reply`, a macro); unmasked."""
+    now = at
+    if scope.external(ctx, uow, actor):
+        raise PermissionDenied(role=actor.role.value, action=N_("reply to the customers of another organisation"))
+    customer = uow.customers.get(wo.customer_id)
+    assert customer is not None and wo.id is not None and actor.id is not None
+    reachable = _reachable(ctx, uow, wo, customer)
+    chosen = _channel(ctx, channel, wo, reachable)
+    subject = None
+    if canned:
+        text = _canned_texts(uow).get((canned, locale))
+        if text is None or not _applies(text.category, wo.category):
+            raise ValidationFailed(
+                "There is no canned reply {key} for this work order.", field="canned", key=canned
+            )
+        values = _values(ctx, uow, wo, customer, locale)
+        subject = render(text.subject or "", values) or None
+        if not (body or "").strip():
+            body = render(text.body, values)
+    text_body = clean_reply(body or "")
+    in_reply_to, references, their_subject = _thread(uow, wo) if chosen is ReplyChannel.EMAIL else (None, (), None)
+    if chosen is ReplyChannel.EMAIL and subject is None:
+        subject = f"Re: {their_subject}" if their_subject else f"{wo.number} {wo.title}"[:300]
+    reply = uow.replies.add(
+        Reply(
+            id=None,
+            work_order_id=wo.id,
+            customer_id=wo.customer_id,
+            channel=chosen,
+            recipient=reachable[chosen],
+            body=text_body,
+            author_id=actor.id,
+            created_at=now,
+            subject=subject[:300] if subject else None,
+            canned=canned or None,
+            locale=locale,
+            in_reply_to=in_reply_to,
+        )
+    )
+    assert reply.id is not None
+    outbox_id = uow.outbox.add_one(
+        Message(
+            channel=chosen.value,
+            template=TEMPLATE,
+            created_at=now,
+            deliver_after=now,
+            recipient=reachable[chosen],
+            work_order_id=wo.id,
+            payload={
+                "subject": reply.subject or "",
+                "body": text_body,
+                "number": wo.number,
+                "customer_id": wo.customer_id,
+                "reply_id": reply.id,
+                "in_reply_to": in_reply_to,
+                "references": list(references),
+            },
+        )
+    )
+    uow.replies.set_outbox(reply.id, outbox_id)
+    wo.record(
+        WorkOrderEvent(
+            kind=EventKind.REPLY_QUEUED,
+            actor_id=actor.id,
+            at=now,
+            note=text_body,
+            visibility="customer",
+            data={"reply_id": reply.id, "channel": chosen.value, "canned": canned or None},
+        )
+    )
+    wo.updated_at = now
+    return ReplyStatus(reply=replace(reply, outbox_id=outbox_id), state=DeliveryState.QUEUED)
 
 
 def list_replies(ctx: Context, actor: User, number: str) -> list[ReplyStatus]:
@@ -431,3 +448,18 @@ def save_canned(
         )
         uow.commit()
     return saved
+
+
+def require_canned_reply(ctx: Context, uow: UnitOfWork, key: str) -> None:
+    """A setting (a macro) names a canned reply: it must exist in some language."""
+    if not any(k == key for k, _ in _canned_texts(uow)):
+        raise ValidationFailed("There is no canned reply {key}.", field="reply_template", key=key)
+
+
+def list_canned_replies(ctx: Context, actor: User) -> list[CannedReply]:
+    """The canned replies by key (in Chinese where written in it), for pickers."""
+    found: dict[str, CannedReply] = {}
+    for text, _edited in list_canned(ctx, actor):
+        if text.key not in found or text.locale == "zh_CN":
+            found[text.key] = CannedReply(text.key, text.category, text.subject or text.key, text.body)
+    return sorted(found.values(), key=lambda c: c.key)

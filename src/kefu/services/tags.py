@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from kefu.domain.errors import N_, NotFound, ValidationFailed
 from kefu.domain.events import EventKind, WorkOrderEvent
@@ -184,29 +185,66 @@ def change_tags(
     if not adding and not removing:
         raise ValidationFailed("Name a tag to add or to remove.", field="add")
     with changing(ctx, actor, Permission.WORKORDER_TRANSITION, number, expected_version) as (uow, wo, now):
-        assert wo.id is not None
-        current = uow.tags.of_work_order(wo.id)
-        offered, free = _offered(ctx, uow, actor, wo)
-        if not free and (unknown := [t for t in adding if t not in offered and t not in current]):
-            raise ValidationFailed(
-                "{tags} is not in the list of tags; pick one of the list (free tags are not allowed here).",
-                field="add",
-                tags=", ".join(unknown),
-            )
-        added = [t for t in adding if t not in current and t not in removing]
-        removed = [t for t in removing if t in current]
-        if not added and not removed:
-            raise ValidationFailed("The work order has these tags already (or not the ones to remove).", field="add")
-        if len(current) + len(added) - len(removed) > MAX_PER_WORK_ORDER:
-            raise ValidationFailed("A work order carries at most {count} tags.", field="add", count=MAX_PER_WORK_ORDER)
-        uow.tags.remove_from(wo.id, removed)
-        uow.tags.add_to(wo.id, added, actor_id=actor.id or 0, at=now)
-        wo.record(
-            WorkOrderEvent(
-                kind=EventKind.TAGS_CHANGED, actor_id=actor.id or 0, at=now, data={"added": added, "removed": removed}
-            )
-        )
-        result = sorted((set(current) | set(added)) - set(removed))
-        # Searchable like the rest of the work order's text (every reader of it sees its tags).
-        uow.search.put(wo.id, "tags", "", " ".join(result))
+        result, offered, free = change_in(ctx, uow, actor, wo, adding, removing, at=now)
     return WorkOrderTags(result, offered, free, wo.version)
+
+
+def change_in(
+    ctx: Context,
+    uow: UnitOfWork,
+    actor: User,
+    wo: WorkOrder,
+    adding: list[str],
+    removing: list[str],
+    *,
+    at: datetime,
+    only_missing: bool = False,
+) -> tuple[list[str], list[str], bool]:
+    """Add and remove (cleaned) tags within the caller's change to `wo` (`change_tags`, a macro):
+    the tags it then carries, the lists' tags offered and whether free tags are allowed.
+    `only_missing`: tags it has already are no refusal (a macro adds what is missing)."""
+    assert wo.id is not None
+    current = uow.tags.of_work_order(wo.id)
+    offered, free = _offered(ctx, uow, actor, wo)
+    if not free and (unknown := [t for t in adding if t not in offered and t not in current]):
+        raise ValidationFailed(
+            "{tags} is not in the list of tags; pick one of the list (free tags are not allowed here).",
+            field="add",
+            tags=", ".join(unknown),
+        )
+    added = [t for t in adding if t not in current and t not in removing]
+    removed = [t for t in removing if t in current]
+    if not added and not removed:
+        if only_missing:
+            return sorted(current), offered, free
+        raise ValidationFailed("The work order has these tags already (or not the ones to remove).", field="add")
+    if len(current) + len(added) - len(removed) > MAX_PER_WORK_ORDER:
+        raise ValidationFailed("A work order carries at most {count} tags.", field="add", count=MAX_PER_WORK_ORDER)
+    uow.tags.remove_from(wo.id, removed)
+    uow.tags.add_to(wo.id, added, actor_id=actor.id or 0, at=at)
+    wo.record(
+        WorkOrderEvent(
+            kind=EventKind.TAGS_CHANGED, actor_id=actor.id or 0, at=at, data={"added": added, "removed": removed}
+        )
+    )
+    result = sorted((set(current) | set(added)) - set(removed))
+    # Searchable like the rest of the work order's text (every reader of it sees its tags).
+    uow.search.put(wo.id, "tags", "", " ".join(result))
+    return result, offered, free
+
+
+def require_offered(ctx: Context, uow: UnitOfWork, organisation_id: int, names: Iterable[str], field: str) -> list[str]:
+    """Tags a setting of this organisation will add (a macro): clean, and in the lists that apply to
+    its work orders unless free tags are allowed there."""
+    cleaned = clean_tags(list(names), field)
+    tree = scope.tree(ctx, uow)
+    if _free_allowed(tree, uow.tags.free_tags(), organisation_id):
+        return cleaned
+    offered = {t.name for t in uow.tags.of_organisations(_chain(tree, organisation_id)) if t.active}
+    if unknown := [t for t in cleaned if t not in offered]:
+        raise ValidationFailed(
+            "{tags} is not in the list of tags; pick one of the list (free tags are not allowed here).",
+            field=field,
+            tags=", ".join(unknown),
+        )
+    return cleaned

@@ -18,6 +18,7 @@ from kefu.web import (
     correction_pages,
     customer_pages,
     field_pages,
+    macro_pages,
     notification_pages,
     portal_pages,
     reply_pages,
@@ -47,6 +48,7 @@ def install(app: FastAPI) -> None:
     app.include_router(account_pages.router)
     app.include_router(search_pages.router)
     app.include_router(notification_pages.router)
+    app.include_router(macro_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
     settings = app.state.kefu.settings
     app.add_middleware(SecurityHeaders, secure_cookies=settings.cookie_secure, hsts=settings.production)

@@ -143,6 +143,7 @@ FIELD = {
     "merged_into_id": N_("Merged into"),
     "wechat_openid": N_("WeChat"),
     "account_number": N_("Account number"),
+    "macro_applied": N_("applied the macro"),
 }
 
 #: The timeline as the customer reads it in the portal.

@@ -32,7 +32,7 @@ from kefu.domain.workorders import Status
 from kefu.http.errors import retry_after, status_for
 from kefu.http.uploads import read_upload
 from kefu.i18n import LOCALES, format_duration, gettext, translate_error, translations
-from kefu.services import attachments, replies, tags, visits
+from kefu.services import attachments, macros, replies, tags, visits
 from kefu.services.access import sessions
 from kefu.services.access.sessions import Stage
 from kefu.services.context import Context
@@ -351,6 +351,7 @@ def detail_page(
         suggestions=suggestions,
         steps=checklist_templates(wo.category),
         tag_info=tags.work_order_tags(ctx, user, number),
+        usable_macros=[m for m, _ in macros.list_macros(ctx, user, usable_only=True)] if wo.is_open else [],
         files=attachments.list_files(ctx, user, number),
         max_mb=ctx.max_attachment_bytes // 2**20,
         reply_form=form,

@@ -80,6 +80,9 @@ def _params(kind: str, form: dict[str, str]) -> dict[str, Any]:
     if kind == "tag":
         names = [t for t in form.get("tag", "").replace("，", ",").split(",") if t.strip()]
         return {"add": names} if form.get("tag_mode", "add") == "add" else {"remove": names}
+    if kind == "macro":
+        macro = form.get("macro_id", "")
+        return {"macro_id": _id(macro, "macro_id") if macro else None}
     return {}
 
 

@@ -26,7 +26,7 @@ from kefu.domain.workorders import (
     is_work_order_number,
 )
 from kefu.http import cursors
-from kefu.services import tags, workspace
+from kefu.services import macros, tags, workspace
 from kefu.services.channels import intake
 from kefu.services.context import Context
 from kefu.services.customers import NewCustomer
@@ -395,4 +395,5 @@ def _bulk_choices(request: Request, user: User) -> dict[str, Any]:
         "bulk_agents": org_admin.list_agents(ctx, user),
         "bulk_moves": [s for s in Status if s is not Status.DISPATCHED and s is not Status.NEW],
         "tag_names": sorted({t.name for t in tags.list_tags(ctx, user)}),
+        "bulk_macros": macros.list_macros(ctx, user, usable_only=True),
     }

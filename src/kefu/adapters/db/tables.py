@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.dialects.postgresql import TSVECTOR
@@ -496,6 +497,20 @@ routing_rules = Table(
     Column("organisation_id", BigId, ForeignKey("organisations.id")),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("updated_by", BigId, ForeignKey("users.id"), nullable=False),
+)
+
+macros = Table(
+    "macros",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    # Kept by that organisation's supervisors and admins; applied by its staff and those below it.
+    Column("organisation_id", BigId, ForeignKey("organisations.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("actions", Json, nullable=False),  # kefu.domain.macros.Macro.as_data
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("updated_by", BigId, ForeignKey("users.id"), nullable=False),
+    UniqueConstraint("organisation_id", "name"),
 )
 
 routing_cursors = Table(

@@ -22,6 +22,7 @@ from kefu.adapters.db.org_repository import SqlOrgRepository
 from kefu.adapters.db.outbox_repository import SqlOutboxRepository
 from kefu.adapters.db.password_repository import SqlPasswordResetRepository
 from kefu.adapters.db.reply_repository import SqlReplyRepository
+from kefu.adapters.db.macro_repository import SqlMacroRepository
 from kefu.adapters.db.routing_repository import SqlRoutingRepository
 from kefu.adapters.db.search_repository import SqlSearchRepository
 from kefu.adapters.db.sla_repository import SqlSlaRepository
@@ -64,6 +65,7 @@ class SqlUnitOfWork:
     visits: SqlVisitRepository
     checklists: SqlChecklistRepository
     routing: SqlRoutingRepository
+    macros: SqlMacroRepository
     channels: SqlChannelRepository
     workspace: SqlWorkspaceRepository
     audit: SqlAuditRepository
@@ -116,6 +118,7 @@ class SqlUnitOfWork:
         self.visits = SqlVisitRepository(conn)
         self.checklists = SqlChecklistRepository(conn)
         self.routing = SqlRoutingRepository(conn)
+        self.macros = SqlMacroRepository(conn)
         self.channels = SqlChannelRepository(conn)
         self.workspace = SqlWorkspaceRepository(conn)
         self.audit = SqlAuditRepository(conn)

@@ -326,26 +326,35 @@ def transition_work_order(
     """Move a work order along its lifecycle. `expected_version` (from If-Match or a form) makes a
     stale screen fail with ConcurrentUpdate instead of overwriting someone else's change."""
     with changing(ctx, actor, Permission.WORKORDER_TRANSITION, number, expected_version) as (uow, wo, now):
-        if to is Status.DISPATCHED:
-            raise ValidationFailed(
-                "Dispatch it to a team or organisation with an instruction (the Dispatch card, or "
-                "POST /api/v1/work-orders/{number}/dispatches).",
-                field="to",
-                number=number,
-            )
-        if to is Status.RETURNED and (
-            waiting := [h for h in uow.dispatches.of_work_order(wo.id or 0) if h.is_active and h.parent_id is None]
-        ):
-            raise StateConflict(
-                "Dispatch {id} is still waiting for its answer; the receiving party returns or rejects it.",
-                id=waiting[0].id,
-            )
-        if to is Status.RESOLVED:
-            require_checklist_done(uow, wo)
-        move(ctx, wo, to, actor_id=actor.id or 0, at=now, note=note)
-        if to is Status.RESOLVED:
-            notify.to_customer(ctx, uow, wo, "resolved", note=(note or "").strip())
+        transition_in(ctx, uow, actor, wo, to, note=note, at=now)
     return scope.as_seen_by(ctx, actor, wo)
+
+
+def transition_in(
+    ctx: Context, uow: UnitOfWork, actor: User, wo: WorkOrder, to: Status, *, note: str | None, at: datetime
+) -> None:
+    """Move `wo` to `to` within the caller's change (a transition, a macro): the rules that go with
+    each move — a dispatch needs a receiver, a hop must come back first, the checklist is done before
+    resolving, and the customer is told it was resolved."""
+    if to is Status.DISPATCHED:
+        raise ValidationFailed(
+            "Dispatch it to a team or organisation with an instruction (the Dispatch card, or "
+            "POST /api/v1/work-orders/{number}/dispatches).",
+            field="to",
+            number=wo.number,
+        )
+    if to is Status.RETURNED and (
+        waiting := [h for h in uow.dispatches.of_work_order(wo.id or 0) if h.is_active and h.parent_id is None]
+    ):
+        raise StateConflict(
+            "Dispatch {id} is still waiting for its answer; the receiving party returns or rejects it.",
+            id=waiting[0].id,
+        )
+    if to is Status.RESOLVED:
+        require_checklist_done(uow, wo)
+    move(ctx, wo, to, actor_id=actor.id or 0, at=at, note=note)
+    if to is Status.RESOLVED:
+        notify.to_customer(ctx, uow, wo, "resolved", note=(note or "").strip())
 
 
 def add_note(
@@ -373,9 +382,16 @@ def change_priority(
 ) -> WorkOrder:
     """Raise or lower the priority; the time limits follow the policy that now applies (R7, R10)."""
     with changing(ctx, actor, Permission.WORKORDER_TRANSITION, number, expected_version) as (uow, wo, now):
-        wo.change_priority(priority, actor_id=actor.id or 0, at=now, reason=reason)
-        sla.retarget(ctx, uow, wo, customer_profile(uow, wo.customer_id, now.astimezone(ctx.timezone).date()), now)
+        reprioritise_in(ctx, uow, actor, wo, priority, reason=reason, at=now)
     return scope.as_seen_by(ctx, actor, wo)
+
+
+def reprioritise_in(
+    ctx: Context, uow: UnitOfWork, actor: User, wo: WorkOrder, priority: Priority, *, reason: str | None, at: datetime
+) -> None:
+    """Change the priority within the caller's change; the time limits follow the policy that now applies."""
+    wo.change_priority(priority, actor_id=actor.id or 0, at=at, reason=reason)
+    sla.retarget(ctx, uow, wo, customer_profile(uow, wo.customer_id, at.astimezone(ctx.timezone).date()), at)
 
 
 def link_work_orders(
