@@ -133,9 +133,7 @@ def test_macros_stay_in_their_subtree(client: TestClient, world: Provinces) -> N
     assert client.post("/api/v1/macros", headers=w.supervisor_q.headers, json=_macro(w)).status_code == 403
     assert client.post("/api/v1/macros", headers=w.agent_p.headers, json=_macro(w)).status_code == 403
     # Q's own macro is not P's to apply; P's work order is not Q's to change.
-    theirs = client.post(
-        "/api/v1/macros", headers=w.supervisor_q.headers, json=_macro(w, organisation_id=w.q, tags=[])
-    )
+    theirs = client.post("/api/v1/macros", headers=w.supervisor_q.headers, json=_macro(w, organisation_id=w.q, tags=[]))
     assert theirs.status_code == 201, theirs.text
     applied = client.post(
         f"/api/v1/work-orders/{number}/macro", headers=w.agent_p.headers, json={"macro_id": theirs.json()["id"]}
@@ -195,7 +193,7 @@ def test_a_nul_anywhere_is_refused(client: TestClient, world: Provinces) -> None
     r = client.post("/api/v1/macros", headers=w.supervisor_p.headers, json=_macro(w, note="a\x00b"))
     assert r.status_code == 422
     number = w.work_order(client)
-    for bad in ({"macro_id": 0}, {"macro_id": 2**63}, {"macro_id": "1"}, {}):
+    for bad in ({"macro_id": 0}, {"macro_id": 2**63}, {"macro_id": "一"}, {"macro_id": None}, {}):
         r = client.post(f"/api/v1/work-orders/{number}/macro", headers=w.agent_p.headers, json=bad)
         assert r.status_code == 422, (bad, r.text)
 
@@ -219,3 +217,22 @@ def test_a_macro_applied_in_bulk_says_how_each_went(client: TestClient, world: P
         "/api/v1/work-orders/bulk", headers=w.agent_p.headers, json={"action": "macro", "items": items, "params": {}}
     )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "macro_id"
+
+
+def test_a_macro_answers_the_customer_with_its_canned_reply(client: TestClient, world: Provinces) -> None:
+    w = world
+    macro = create(client, w, reply_template="reply.working_on_it", tags=[], note=None)
+    assert macro["actions"] == ["reply", "priority", "status"]
+    number = w.work_order(client)
+    r = client.post(f"/api/v1/work-orders/{number}/macro", headers=w.agent_p.headers, json={"macro_id": macro["id"]})
+    assert r.status_code == 200, r.text
+    found = client.get(f"/api/v1/work-orders/{number}/replies", headers=w.agent_p.headers).json()["replies"]
+    assert [(x["canned"], x["state"]) for x in found] == [("reply.working_on_it", "queued")]
+    assert number in found[0]["body"] and "{" not in found[0]["body"]
+    kinds = [e["kind"] for e in _history(client, w, number)]
+    assert kinds.index("macro_applied") < kinds.index("reply_queued") < len(kinds)
+    # A vendor or another province never reaches it; the macro's reply is refused for no work order it cannot see.
+    reach = client.post(
+        f"/api/v1/work-orders/{number}/macro", headers=w.agent_q.headers, json={"macro_id": macro["id"]}
+    )
+    assert reach.status_code == 404

@@ -22,7 +22,7 @@ from kefu.domain.clock import FixedClock
 from kefu.domain.notifications import MAX_ATTEMPTS
 from kefu.domain.org import Role
 from kefu.domain.workorders import Channel, WorkOrderType
-from kefu.services import replies
+from kefu.services import canned_replies, replies
 from kefu.services.channels.intake import receive
 from kefu.services.customers import NewCustomer, register_customer
 from kefu.services.sla.timers import deliver_outbox
@@ -139,7 +139,7 @@ def test_an_admin_adds_a_canned_reply_for_a_category(channel_client: TestClient,
     c, agent = channel_client, make_actor(channel_kefu, Role.AGENT)
     admin = new_user(channel_kefu, Role.ADMIN)
     key = f"reply.outage{secrets.token_hex(3)}"
-    replies.save_canned(
+    canned_replies.save_canned(
         channel_kefu.ctx,
         admin,
         key,
@@ -153,12 +153,12 @@ def test_an_admin_adds_a_canned_reply_for_a_category(channel_client: TestClient,
     mine = next(x for x in offered if x["key"] == key)
     assert mine["body"].startswith("陈十您好") and mine["subject"] == "区域故障"
     with pytest.raises(Exception, match="category"):
-        replies.save_canned(channel_kefu.ctx, admin, key, "zh_CN", "no.such", None, "x")
+        canned_replies.save_canned(channel_kefu.ctx, admin, key, "zh_CN", "no.such", None, "x")
     with pytest.raises(Exception, match="brace"):
-        replies.save_canned(channel_kefu.ctx, admin, key, "zh_CN", None, None, "{number")
+        canned_replies.save_canned(channel_kefu.ctx, admin, key, "zh_CN", None, None, "{number")
     agent_user = new_user(channel_kefu, Role.AGENT)
     with pytest.raises(Exception, match="may not"):
-        replies.save_canned(channel_kefu.ctx, agent_user, key, "zh_CN", None, None, "x")
+        canned_replies.save_canned(channel_kefu.ctx, agent_user, key, "zh_CN", None, None, "x")
 
 
 def test_email_replies_thread_both_ways(

@@ -851,9 +851,7 @@ ROUTES: dict[tuple[str, str], Probe] = {
         ),
     ),
     # --- macros (issue #12, part 2): kept within the subtree, applied to work orders in scope ---------
-    ("GET", "/api/v1/macros"): P(
-        "read", "list", lambda w, c, me: Req("GET", "/api/v1/macros"), outsider_absent=()
-    ),
+    ("GET", "/api/v1/macros"): P("read", "list", lambda w, c, me: Req("GET", "/api/v1/macros"), outsider_absent=()),
     ("POST", "/api/v1/macros"): P(
         "macro.manage",
         "A",
@@ -883,16 +881,12 @@ ROUTES: dict[tuple[str, str], Probe] = {
     ("POST", "/api/v1/work-orders/{number}/macro"): P(
         "transition",
         "A",
-        lambda w, c, me: Req(
-            "POST", f"/api/v1/work-orders/{c.number}/macro", json={"macro_id": w.shared_macro_id}
-        ),
+        lambda w, c, me: Req("POST", f"/api/v1/work-orders/{c.number}/macro", json={"macro_id": w.shared_macro_id}),
     ),
     ("POST", "/ui/work-orders/{number}/macro"): P(
         "transition",
         "A",
-        lambda w, c, me: Req(
-            "POST", f"/ui/work-orders/{c.number}/macro", form={"macro_id": str(w.shared_macro_id)}
-        ),
+        lambda w, c, me: Req("POST", f"/ui/work-orders/{c.number}/macro", form={"macro_id": str(w.shared_macro_id)}),
     ),
     # --- tags, bulk actions and uploaded files (issue #12, parts 7 and 8) ----------------------------
     ("GET", "/api/v1/tags"): P("read", "list", lambda w, c, me: Req("GET", "/api/v1/tags")),

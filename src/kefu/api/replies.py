@@ -12,6 +12,7 @@ from kefu.api.deps import Ctx, CurrentUser, IfMatch, if_match_version
 from kefu.api.responses import json_response
 from kefu.api.schemas import Strict
 from kefu.domain.replies import MAX_BODY, ReplyChannel, ReplyStatus
+from kefu.services import canned_replies as canned
 from kefu.services import replies as svc
 
 router = APIRouter(prefix="/work-orders", tags=["replies"])
@@ -138,7 +139,7 @@ class CannedReplyIn(Strict):
 def canned_replies(ctx: Ctx, user: CurrentUser) -> list[CannedReplyOut]:
     return [
         CannedReplyOut(key=t.key, locale=t.locale, category=t.category, subject=t.subject, body=t.body, edited=e)
-        for t, e in svc.list_canned(ctx, user)
+        for t, e in canned.list_canned(ctx, user)
     ]
 
 
@@ -151,7 +152,7 @@ def save_canned_reply(
     user: CurrentUser,
 ) -> CannedReplyOut:
     """Add or change a canned reply (keys start with "reply."; given without, it is added)."""
-    saved = svc.save_canned(ctx, user, key, locale, body.category, body.subject, body.body)
+    saved = canned.save_canned(ctx, user, key, locale, body.category, body.subject, body.body)
     return CannedReplyOut(
         key=saved.key, locale=saved.locale, category=saved.category, subject=saved.subject, body=saved.body, edited=True
     )

@@ -15,7 +15,7 @@ from kefu.domain.events import EventKind, WorkOrderEvent
 from kefu.domain.macros import Macro
 from kefu.domain.org import OrgTree, Permission, User, manages
 from kefu.domain.workorders import WorkOrder
-from kefu.services import audit, replies, tags
+from kefu.services import audit, canned_replies, replies, tags
 from kefu.services.access import authz, scope
 from kefu.services.access.authz import require
 from kefu.services.changes import changing
@@ -52,9 +52,7 @@ def list_macros(ctx: Context, actor: User, *, usable_only: bool = False) -> list
             kept = tree.subtree(actor.organisation_id)
         found = uow.macros.of_organisations(usable | kept)
     return [
-        (m, _manages(tree, actor, m))
-        for m in found
-        if not usable_only or (m.active and m.organisation_id in usable)
+        (m, _manages(tree, actor, m)) for m in found if not usable_only or (m.active and m.organisation_id in usable)
     ]
 
 
@@ -69,7 +67,7 @@ def _checked(ctx: Context, uow: UnitOfWork, macro: Macro) -> Macro:
                 "Team {id} does not exist in the macro's organisation.", field="team_id", id=macro.team_id
             )
     if macro.reply_template is not None:
-        replies.require_canned_reply(ctx, uow, macro.reply_template)
+        canned_replies.require_canned_reply(ctx, uow, macro.reply_template)
     return replace(macro, tags=tuple(tags.require_offered(ctx, uow, macro.organisation_id, macro.tags, "tags")))
 
 

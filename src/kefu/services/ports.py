@@ -16,10 +16,10 @@ from kefu.domain.contacts import Attachment, CallRecord, Contact, OpenCase
 from kefu.domain.customers import Customer, CustomerChange, CustomerProfile
 from kefu.domain.dispatch import Dispatch
 from kefu.domain.events import WorkOrderEvent
+from kefu.domain.macros import Macro
 from kefu.domain.notifications import CopyChannel, Message, Notification, NotificationFilter, NotificationKind
 from kefu.domain.org import Organisation, Role, Team, User
 from kefu.domain.replies import Reply, ReplyStatus
-from kefu.domain.macros import Macro
 from kefu.domain.routing import Candidate, RoutingRule
 from kefu.domain.sla import ClockRecord, ServiceAgreement, SlaPolicy
 from kefu.domain.tags import Tag

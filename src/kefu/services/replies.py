@@ -13,11 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from kefu.domain.contacts import Contact, Direction, check_template, render
+from kefu.domain.contacts import Contact, Direction, render
 from kefu.domain.customers import Customer
 from kefu.domain.errors import N_, NotFound, PermissionDenied, ValidationFailed
 from kefu.domain.events import EventKind, WorkOrderEvent
-from kefu.domain.message_texts import DEFAULT_REPLIES
 from kefu.domain.notifications import Message
 from kefu.domain.org import Permission, User
 from kefu.domain.replies import (
@@ -32,27 +31,20 @@ from kefu.domain.replies import (
 )
 from kefu.domain.visits import VisitStatus
 from kefu.domain.workorders import Channel, WorkOrder
-from kefu.services import audit
-from kefu.services.access import authz, scope
+from kefu.services import canned_replies
+from kefu.services.access import scope
 from kefu.services.access.authz import require
 from kefu.services.access.system import system_id
+from kefu.services.canned_replies import CannedReply
 from kefu.services.changes import changing, store_events
 from kefu.services.channels import notify
 from kefu.services.context import Context
-from kefu.services.ports import CannedText, UnitOfWork
+from kefu.services.ports import UnitOfWork
 
 TEMPLATE = "customer:reply"
 #: How many earlier e-mails of the conversation a reply names in its References header.
 MAX_REFERENCES = 10
-LOCALES = ("zh_CN", "en")
-
-
-@dataclass(frozen=True)
-class CannedReply:
-    key: str
-    category: str | None
-    subject: str
-    body: str  # filled in for the work order when offered on it; the template in the admin list
+LOCALES = canned_replies.LOCALES
 
 
 @dataclass(frozen=True)
@@ -89,21 +81,6 @@ def _reachable(ctx: Context, uow: UnitOfWork, wo: WorkOrder, customer: Customer)
     return {c: found[c] for c in ReplyChannel if c in found and (c is ReplyChannel.PORTAL or c.value in ctx.senders)}
 
 
-def _canned_texts(uow: UnitOfWork) -> dict[tuple[str, str], CannedText]:
-    """Every canned reply in effect per (key, locale): an admin's version, else the shipped one."""
-    texts = {
-        (key, loc): CannedText(key, loc, category, *texts[loc])
-        for key, (category, texts) in DEFAULT_REPLIES.items()
-        for loc in texts
-    }
-    texts.update({(t.key, t.locale): t for t in uow.replies.canned()})
-    return texts
-
-
-def _applies(category: str | None, wo_category: str) -> bool:
-    return category is None or wo_category == category or wo_category.startswith(category + ".")
-
-
 def _values(ctx: Context, uow: UnitOfWork, wo: WorkOrder, customer: Customer, locale: str) -> dict[str, object]:
     """The placeholders of a reply: number, name, promised, engineer, appointment (and the message
     templates' own: promise, status, url)."""
@@ -137,8 +114,8 @@ def reply_form(ctx: Context, actor: User, number: str, *, locale: str = "zh_CN")
         values = _values(ctx, uow, wo, customer, locale)
         canned = [
             CannedReply(t.key, t.category, render(t.subject or "", values), render(t.body, values))
-            for (key, loc), t in sorted(_canned_texts(uow).items())
-            if loc == locale and _applies(t.category, wo.category)
+            for (key, loc), t in sorted(canned_replies.texts(uow).items())
+            if loc == locale and canned_replies.applies(t.category, wo.category)
         ]
         allowed = not scope.external(ctx, uow, actor)
     if not allowed:
@@ -244,11 +221,9 @@ def reply_in(
     chosen = _channel(ctx, channel, wo, reachable)
     subject = None
     if canned:
-        text = _canned_texts(uow).get((canned, locale))
-        if text is None or not _applies(text.category, wo.category):
-            raise ValidationFailed(
-                "There is no canned reply {key} for this work order.", field="canned", key=canned
-            )
+        text = canned_replies.texts(uow).get((canned, locale))
+        if text is None or not canned_replies.applies(text.category, wo.category):
+            raise ValidationFailed("There is no canned reply {key} for this work order.", field="canned", key=canned)
         values = _values(ctx, uow, wo, customer, locale)
         subject = render(text.subject or "", values) or None
         if not (body or "").strip():
@@ -389,77 +364,3 @@ def _on_timeline(ctx: Context, uow: UnitOfWork, work_order_id: int, event: WorkO
         return
     wo.record(event)
     store_events(ctx, uow, wo)
-
-
-# --- canned replies (admin) ------------------------------------------------------------------------
-
-
-def list_canned(ctx: Context, actor: User) -> list[tuple[CannedText, bool]]:
-    """Every canned reply in effect, and whether an admin wrote or edited it."""
-    require(actor, Permission.READ)
-    with ctx.uow() as uow:
-        stored = {(t.key, t.locale) for t in uow.replies.canned()}
-        return [(t, k in stored) for k, t in sorted(_canned_texts(uow).items())]
-
-
-def save_canned(
-    ctx: Context,
-    actor: User,
-    key: str,
-    locale: str,
-    category: str | None,
-    subject: str | None,
-    body: str,
-) -> CannedText:
-    """Add or change a canned reply (the top organisation's admins, like every customer-facing text)."""
-    require(actor, Permission.SETTINGS_MANAGE)
-    key = key.strip()
-    if not key.startswith("reply."):
-        key = f"reply.{key}"
-    if len(key) > 50 or len(key) < 7 or not all(ch.isascii() and (ch.isalnum() or ch in "._-") for ch in key):
-        raise ValidationFailed(
-            "A canned reply's key is 1 to 44 letters, digits, dots, dashes or underscores.", field="key"
-        )
-    if locale not in LOCALES:
-        raise ValidationFailed("Replies are written in zh_CN or en.", field="locale")
-    body = body.replace("\x00", "").strip()
-    if not body or len(body) > 2000:
-        raise ValidationFailed("The text must be 1 to 2,000 characters long.", field="body")
-    check_template(body)
-    subject = (subject or "").replace("\x00", "").strip()[:300] or None
-    if subject:
-        check_template(subject)
-    category = (category or "").strip() or None
-    with ctx.uow(write=True) as uow:
-        authz.require_installation(ctx, uow, actor)
-        if category is not None and uow.categories.get(category) is None:
-            raise ValidationFailed("There is no category {code}.", field="category", code=category[:100])
-        before = _canned_texts(uow).get((key, locale))
-        saved = CannedText(key, locale, category, subject, body)
-        uow.replies.save_canned(saved, actor_id=actor.id or 0, at=ctx.clock.now())
-        audit.record_setting_change(
-            ctx,
-            uow,
-            actor,
-            "canned_reply",
-            f"{key}/{locale}",
-            {"category": before.category, "subject": before.subject, "body": before.body} if before else {},
-            {"category": category, "subject": subject, "body": body},
-        )
-        uow.commit()
-    return saved
-
-
-def require_canned_reply(ctx: Context, uow: UnitOfWork, key: str) -> None:
-    """A setting (a macro) names a canned reply: it must exist in some language."""
-    if not any(k == key for k, _ in _canned_texts(uow)):
-        raise ValidationFailed("There is no canned reply {key}.", field="reply_template", key=key)
-
-
-def list_canned_replies(ctx: Context, actor: User) -> list[CannedReply]:
-    """The canned replies by key (in Chinese where written in it), for pickers."""
-    found: dict[str, CannedReply] = {}
-    for text, _edited in list_canned(ctx, actor):
-        if text.key not in found or text.locale == "zh_CN":
-            found[text.key] = CannedReply(text.key, text.category, text.subject or text.key, text.body)
-    return sorted(found.values(), key=lambda c: c.key)

@@ -18,14 +18,12 @@ from fastapi.responses import RedirectResponse
 
 from kefu.domain import values
 from kefu.domain.errors import N_, DomainError, PermissionDenied, ValidationFailed
-from kefu.domain.macros import Macro
 from kefu.domain.org import Permission, Role, TeamFunction, User
 from kefu.domain.routing import RoutingRule, Strategy
 from kefu.domain.sla import ClockName, SlaPolicy
 from kefu.domain.sla_defaults import ESCALATION
 from kefu.domain.values import whole_number
-from kefu.domain.workorders import Priority, Status
-from kefu.services import audit, macros, replies, tags
+from kefu.services import audit, canned_replies, tags
 from kefu.services.access import accounts, authz, users
 from kefu.services.channels import notify
 from kefu.services.context import Context
@@ -187,7 +185,7 @@ def message_templates(request: Request, user: User) -> dict[str, Any]:
     ctx = context_of(request)
     return {
         "templates": notify.list_templates(ctx, user),
-        "canned": replies.list_canned(ctx, user),
+        "canned": canned_replies.list_canned(ctx, user),
         "categories": reference.list_categories(ctx, user),
     }
 
@@ -421,7 +419,7 @@ def _int_id(value: str, field: str) -> int:
 
 @change("canned-reply", back_to="templates")
 def save_canned_reply(ctx: Context, user: User, form: dict[str, str]) -> None:
-    replies.save_canned(
+    canned_replies.save_canned(
         ctx,
         user,
         form.get("key", ""),
@@ -430,43 +428,3 @@ def save_canned_reply(ctx: Context, user: User, form: dict[str, str]) -> None:
         form.get("subject"),
         form.get("body", ""),
     )
-# Macros: kept here, applied from the work-order page and the list's bulk actions.
-
-
-@section("macros")
-def macro_section(request: Request, user: User) -> dict[str, Any]:
-    ctx = context_of(request)
-    return {
-        **org_names(request, user),
-        "macros": macros.list_macros(ctx, user),
-        "canned": replies.list_canned_replies(ctx, user),
-        "known_tags": tags.list_tags(ctx, user),
-        "priorities": list(Priority),
-        "statuses": [s for s in Status if s is not Status.DISPATCHED],
-    }
-
-
-def _macro(form: dict[str, str], macro_id: int | None) -> Macro:
-    priority, status = form.get("priority", ""), form.get("status", "")
-    return Macro(
-        id=macro_id,
-        organisation_id=_int(form.get("organisation_id", ""), "organisation_id"),
-        name=form.get("name", ""),
-        reply_template=form.get("reply_template") or None,
-        tags=_codes(form.get("tags", "")),
-        priority=form_choice(Priority, priority, N_("Choose a priority."), field="priority") if priority else None,
-        team_id=_optional_int(form, "team_id"),
-        status=form_choice(Status, status, N_("Choose a status."), field="status") if status else None,
-        note=form.get("note") or None,
-        active=form.get("active", "1") == "1",
-    )
-
-
-@change("macro", back_to="macros")
-def save_macro(ctx: Context, user: User, form: dict[str, str]) -> None:
-    macros.save_macro(ctx, user, _macro(form, _optional_int(form, "macro_id")))
-
-
-@change("macro-active", back_to="macros")
-def switch_macro(ctx: Context, user: User, form: dict[str, str]) -> None:
-    macros.set_macro_active(ctx, user, _int(form.get("macro_id", ""), "macro_id"), form.get("active") == "1")

@@ -101,6 +101,7 @@ EVENT = {
     "reply_delivered": N_("delivered the reply to the customer"),
     "reply_failed": N_("could not deliver the reply"),
     "call_placed": N_("called the customer"),
+    "macro_applied": N_("applied the macro"),
 }
 
 #: Where a reply to the customer goes (issue #12).
@@ -143,7 +144,6 @@ FIELD = {
     "merged_into_id": N_("Merged into"),
     "wechat_openid": N_("WeChat"),
     "account_number": N_("Account number"),
-    "macro_applied": N_("applied the macro"),
 }
 
 #: The timeline as the customer reads it in the portal.

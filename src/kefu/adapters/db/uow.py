@@ -17,12 +17,12 @@ from kefu.adapters.db.customer_repository import SqlCustomerRepository
 from kefu.adapters.db.dispatch_repository import SqlDispatchRepository
 from kefu.adapters.db.idempotency_repository import SqlIdempotencyRepository
 from kefu.adapters.db.lockout_repository import SqlLockoutRepository
+from kefu.adapters.db.macro_repository import SqlMacroRepository
 from kefu.adapters.db.notification_repository import SqlNotificationRepository
 from kefu.adapters.db.org_repository import SqlOrgRepository
 from kefu.adapters.db.outbox_repository import SqlOutboxRepository
 from kefu.adapters.db.password_repository import SqlPasswordResetRepository
 from kefu.adapters.db.reply_repository import SqlReplyRepository
-from kefu.adapters.db.macro_repository import SqlMacroRepository
 from kefu.adapters.db.routing_repository import SqlRoutingRepository
 from kefu.adapters.db.search_repository import SqlSearchRepository
 from kefu.adapters.db.sla_repository import SqlSlaRepository
