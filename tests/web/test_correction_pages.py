@@ -136,3 +136,28 @@ def test_a_caller_not_on_file_is_registered_with_the_work_order(client: TestClie
     assert page.status_code == 200 and "钱多多" in page.text
     [made] = client.get("/api/v1/customers", headers=agent.headers, params={"phone": phone}).json()["items"]
     assert made["name"] == "钱多多" and made["region"] == "佛山" and made["tier"] == "premium"
+
+
+def test_the_to_classify_queue_lists_only_what_waits_to_be_classified(client: TestClient, kefu: Kefu) -> None:
+    agent = logged_in(client, kefu, Role.AGENT)
+    got = intake.receive(kefu.ctx, intake.Inbound(channel=Channel.SMS, body="网络很慢，请处理", phone=unique_phone()))
+    assert got.work_order is not None
+    customer = new_customer(client, agent)
+    classified = client.post(
+        "/api/v1/work-orders",
+        headers=agent.headers,
+        json={
+            "customer_id": customer["id"],
+            "type": "fault",
+            "category": "broadband.no_connection",
+            "channel": "hotline",
+            "title": "宽带断网",
+            "description": "光猫红灯",
+        },
+    ).json()["number"]
+    page = client.get("/ui/work-orders", params={"queue": "to_classify"})
+    assert page.status_code == 200
+    assert got.work_order.number in page.text and classified not in page.text
+    # Sorted or narrowed by type, it is still the queue's list.
+    sorted_page = client.get("/ui/work-orders", params={"queue": "to_classify", "sort": "-created"})
+    assert got.work_order.number in sorted_page.text and classified not in sorted_page.text

@@ -77,8 +77,8 @@ def work_order_list(request: Request) -> Response:
             before_id=flt.before_id,
             priorities=flt.priorities,
             types=flt.types,
-            category=flt.category,
-            tag=flt.tag,
+            category=flt.category or queue.category,  # the queue's own (to classify) unless narrowed
+            tag=flt.tag or queue.tag,
             sort=flt.sort,
             descending=flt.descending,
             after=flt.after,
