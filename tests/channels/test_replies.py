@@ -133,6 +133,19 @@ def test_canned_reply_is_filled_in_for_the_work_order(
     assert any(x["body"].startswith("Hello 陈十") for x in en)
     r = c.post(f"/api/v1/work-orders/{number}/replies", headers=agent.headers, json={"canned": "reply.nothing"})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "canned"
+    # The visit reply names the engineer and the time: not offered, and refused, before a visit is booked
+    # (it would reach the customer with gaps).
+    assert "reply.engineer_visit" not in [x["key"] for x in offered]
+    r = c.post(f"/api/v1/work-orders/{number}/replies", headers=agent.headers, json={"canned": "reply.engineer_visit"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "canned"
+    assert (
+        "工程师"
+        in c.post(
+            f"/api/v1/work-orders/{number}/replies",
+            headers={**agent.headers, "Accept-Language": "zh-CN"},
+            json={"canned": "reply.engineer_visit"},
+        ).json()["detail"]
+    )
 
 
 def test_an_admin_adds_a_canned_reply_for_a_category(channel_client: TestClient, channel_kefu: Kefu) -> None:

@@ -4,6 +4,7 @@ unless the top organisation's admins wrote their own. Sending is in kefu.service
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from kefu.domain.contacts import check_template
@@ -109,5 +110,7 @@ def list_canned_replies(ctx: Context, actor: User) -> list[CannedReply]:
     found: dict[str, CannedReply] = {}
     for text, _edited in list_canned(ctx, actor):
         if text.key not in found or text.locale == "zh_CN":
-            found[text.key] = CannedReply(text.key, text.category, text.subject or text.key, text.body)
+            # Named by its subject without the placeholders ("工单 {number} 上门安排" → "上门安排").
+            name = " ".join(re.sub(r"\{[a-z_]+\}", " ", text.subject or "").split()).removeprefix("工单 ").strip()
+            found[text.key] = CannedReply(text.key, text.category, name or text.key, text.body)
     return sorted(found.values(), key=lambda c: c.key)

@@ -10,6 +10,7 @@ too. Only a delivered reply meets the reply-to-customer clock (`kefu.domain.sla.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -101,6 +102,14 @@ def _values(ctx: Context, uow: UnitOfWork, wo: WorkOrder, customer: Customer, lo
     )
 
 
+def _unfilled(template: str, values: dict[str, object]) -> list[str]:
+    """The placeholders of a canned reply the work order has no value for yet (an engineer and an
+    appointment before a visit is booked): such a reply would reach the customer with gaps."""
+    return [
+        name for name in dict.fromkeys(re.findall(r"\{([a-z_]+)\}", template)) if not str(values.get(name, "")).strip()
+    ]
+
+
 def reply_form(ctx: Context, actor: User, number: str, *, locale: str = "zh_CN") -> ReplyForm:
     """The channels the customer can be reached on (masked), the default one, and the canned
     replies for the work order's category in `locale`, filled in."""
@@ -115,7 +124,7 @@ def reply_form(ctx: Context, actor: User, number: str, *, locale: str = "zh_CN")
         canned = [
             CannedReply(t.key, t.category, render(t.subject or "", values), render(t.body, values))
             for (key, loc), t in sorted(canned_replies.texts(uow).items())
-            if loc == locale and canned_replies.applies(t.category, wo.category)
+            if loc == locale and canned_replies.applies(t.category, wo.category) and not _unfilled(t.body, values)
         ]
         allowed = not scope.external(ctx, uow, actor)
     if not allowed:
@@ -227,6 +236,12 @@ def reply_in(
         values = _values(ctx, uow, wo, customer, locale)
         subject = render(text.subject or "", values) or None
         if not (body or "").strip():
+            if _unfilled(text.body, values):
+                raise ValidationFailed(
+                    "This canned reply cannot be filled in for this work order yet (no engineer's visit is "
+                    "booked, or a detail it names is missing): book the visit first, or write the reply.",
+                    field="canned",
+                )
             body = render(text.body, values)
     text_body = clean_reply(body or "")
     in_reply_to, references, their_subject = _thread(uow, wo) if chosen is ReplyChannel.EMAIL else (None, (), None)

@@ -50,7 +50,8 @@ def macro_section(request: Request, user: User) -> dict[str, Any]:
         "canned": canned_replies.list_canned_replies(ctx, user),
         "known_tags": tags.list_tags(ctx, user),
         "priorities": list(Priority),
-        "statuses": [s for s in Status if s is not Status.DISPATCHED],
+        # Where a macro may move a work order to: not back to new, never dispatched (that needs a receiver).
+        "statuses": [s for s in Status if s not in (Status.NEW, Status.DISPATCHED)],
     }
 
 
