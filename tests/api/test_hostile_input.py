@@ -211,3 +211,20 @@ def test_page_forms_queries_paths_and_cookies(
                 "/portal/track", headers=headers, data={"csrf": csrf_of(page.text), "number": number, "phone": "1"}
             )
             assert r.status_code < 500
+
+
+@pytest.mark.parametrize("moment", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "2026-01-01T00:00:00"])
+@pytest.mark.parametrize("sort", ["due", "created"])
+def test_a_forged_sorted_list_cursor_is_refused(
+    api: tuple[TestClient, Actor, dict[str, Any], str], moment: str, sort: str
+) -> None:
+    import base64
+    import json
+
+    c, admin, _, _ = api
+    cursor = base64.urlsafe_b64encode(json.dumps(["after", sort, moment, 1]).encode()).decode().rstrip("=")
+    r = c.get("/api/v1/work-orders", headers=admin.headers, params={"sort": sort, "cursor": cursor})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "cursor"
+    login(c, admin.username)
+    page = c.get("/ui/work-orders", params={"sort": sort, "cursor": cursor})
+    assert page.status_code < 500 and "cursor" not in page.text.split("<main", 1)[0] and "无法识别" in page.text

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 from kefu.domain.errors import ValidationFailed
 
@@ -75,10 +75,10 @@ def decode_after(cursor: str | None, sort: str, *, moment: bool) -> tuple[str | 
         if not moment:
             return value, last_id
         when = datetime.fromisoformat(value)
-        if when.tzinfo is None:
+        if when.tzinfo is None or not 1900 <= when.year <= 2999:
             raise ValueError(cursor)
-        return when, last_id
-    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
+        return when.astimezone(UTC), last_id  # in UTC here: year 1 or 9999 with an offset overflowed later
+    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError, RecursionError):
         raise ValidationFailed(
             "The cursor is not valid: pass next_cursor from the previous page unchanged.", field="cursor"
         ) from None
