@@ -176,3 +176,27 @@ def test_attachments_are_kept_and_served_to_those_who_may_see_them(
     token = create_api_token(channel_kefu.ctx, vendor.username, name="tests").token
     assert channel_client.get(url, headers={"Authorization": f"Bearer {token}"}).status_code == 404
     assert channel_client.get(url[:-1] + "7", headers=agent.headers).status_code == 404
+
+
+@pytest.mark.parametrize("message_id", ["<", "<a@[b", "<a@["])
+def test_a_mail_with_a_broken_message_id_is_unreadable_not_a_crash(message_id: str) -> None:
+    # The mail library raises IndexError and friends on these: the SMTP receiver and the IMAP poller
+    # refuse the one mail (and the poller flags it) instead of stopping on it for good.
+    raw = f"From: a@example.cn\r\nSubject: hi\r\nMessage-ID: {message_id}\r\n\r\nbody".encode()
+    with pytest.raises(Unreadable):
+        parse(raw)
+
+
+def test_a_subject_with_line_breaks_comes_in_and_goes_out_on_one_line() -> None:
+    from kefu.adapters.channels.mail import SmtpSender
+    from kefu.services.ports import Outgoing
+    from tests.support.peers import smtp_sink
+
+    hostile = "=?utf-8?b?eA0KQmNjOiB2aWN0aW1AZXhhbXBsZS5jb20=?="  # "x\r\nBcc: victim@example.com"
+    got = parse(f"From: a@example.cn\r\nSubject: {hostile}\r\n\r\nbody".encode())
+    assert got.subject == "x Bcc: victim@example.com"
+    with smtp_sink() as (port, kept):
+        sender = SmtpSender(f"smtp://127.0.0.1:{port}", sender="kefu@centre.example")
+        sender.send(Outgoing("kefu-1", "email", "chen@example.cn", "Re: x\r\nBcc: victim@example.com", "好的"))
+        mail = email.message_from_bytes(kept[-1], policy=email.policy.default)
+    assert mail["Subject"] == "Re: x Bcc: victim@example.com" and mail["Bcc"] is None

@@ -137,6 +137,21 @@ def parse(raw: bytes, *, max_attachment: int = MAX_ATTACHMENT) -> Inbound:
         raise Unreadable(f"not a MIME message: {exc}") from exc
     assert isinstance(msg, EmailMessage)
     try:
+        return _read(msg, max_attachment)
+    except Unreadable:
+        raise
+    except Exception as exc:  # the mail library raises many kinds on hostile headers ("Message-ID: <")
+        raise Unreadable(f"unreadable headers or parts ({type(exc).__name__})") from exc
+
+
+def _one_line(value: str) -> str:
+    """A header value on one line: CR, LF and other control characters become spaces (a subject is
+    a work order's title, and comes back in the Subject of the reply)."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in value).split())
+
+
+def _read(msg: EmailMessage, max_attachment: int) -> Inbound:
+    try:
         name, address = email.utils.parseaddr(str(msg.get("From", "")))
         if "<" in address:  # a whole "name <address>" encoded as one word, as some mailers do
             name, address = email.utils.parseaddr(address)
@@ -145,7 +160,7 @@ def parse(raw: bytes, *, max_attachment: int = MAX_ATTACHMENT) -> Inbound:
     if "@" not in address:
         raise Unreadable("the message has no sender address (From)")
     try:
-        subject = str(msg.get("Subject", "")).strip()
+        subject = _one_line(str(msg.get("Subject", "")))
     except (ValueError, LookupError):
         subject = ""
     attachments, refused = [], []
@@ -177,7 +192,7 @@ def parse(raw: bytes, *, max_attachment: int = MAX_ATTACHMENT) -> Inbound:
         subject=subject[:300] or None,
         provider_message_id=str(msg.get("Message-ID", "")).strip()[:200] or None,
         email=address.strip().lower(),
-        name=name or None,
+        name=_one_line(name) or None,
         attachments=tuple(attachments),
         data=data,
         may_open=why is None,
@@ -196,10 +211,26 @@ class SmtpSender:
         self.parts, self.sender, self.timeout = parts, sender, timeout
 
     def send(self, message: Outgoing) -> str | None:
+        try:
+            mail = self._compose(message)
+        except (ValueError, TypeError, LookupError) as exc:  # a header the mail library refuses: never again
+            raise SendFailed(f"the message cannot be written as e-mail: {exc}") from exc
+        p = self.parts
+        try:
+            cls = smtplib.SMTP_SSL if p.scheme == "smtps" else smtplib.SMTP
+            with cls(p.hostname or "", p.port or (465 if p.scheme == "smtps" else 25), timeout=self.timeout) as smtp:
+                if p.username:
+                    smtp.login(p.username, p.password or "")
+                smtp.send_message(mail)
+        except (smtplib.SMTPException, OSError, ValueError) as exc:
+            raise SendFailed(f"SMTP: {exc}") from exc
+        return str(mail["Message-ID"])
+
+    def _compose(self, message: Outgoing) -> EmailMessage:
         mail = EmailMessage()
         mail["From"] = self.sender
-        mail["To"] = message.address
-        subject = message.subject or ""
+        mail["To"] = _one_line(message.address)
+        subject = _one_line(message.subject or "")
         if message.work_order_number and message.work_order_number not in subject:
             subject = f"{subject} [{message.work_order_number}]".strip()
         mail["Subject"] = subject
@@ -216,16 +247,7 @@ class SmtpSender:
         mail["Auto-Submitted"] = "auto-replied"
         mail["X-Auto-Response-Suppress"] = "All"
         mail.set_content(message.body)
-        p = self.parts
-        try:
-            cls = smtplib.SMTP_SSL if p.scheme == "smtps" else smtplib.SMTP
-            with cls(p.hostname or "", p.port or (465 if p.scheme == "smtps" else 25), timeout=self.timeout) as smtp:
-                if p.username:
-                    smtp.login(p.username, p.password or "")
-                smtp.send_message(mail)
-        except (smtplib.SMTPException, OSError) as exc:
-            raise SendFailed(f"SMTP: {exc}") from exc
-        return str(mail["Message-ID"])
+        return mail
 
 
 class MailHandler:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -18,6 +19,8 @@ from kefu.services.context import Context
 from kefu.services.notifications import making
 from kefu.services.ports import Outgoing, SendFailed, UnitOfWork
 from kefu.services.sla.clocks import BREACH, clock_event, setup
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -234,9 +237,11 @@ def deliver_outbox(ctx: Context, *, limit: int = 500) -> int:
                             references=tuple(str(r) for r in references),
                         )
                     )
-            except SendFailed as exc:
+            except Exception as exc:  # SendFailed; anything else is an adapter's fault, kept to this message
+                if not isinstance(exc, SendFailed):
+                    log.exception("the %s adapter failed on outbox message %s", message.channel, message.id)
                 attempts = message.attempts + 1
-                error = str(exc)[:500]
+                error = (str(exc) if isinstance(exc, SendFailed) else f"{type(exc).__name__} in the adapter")[:500]
                 last = attempts >= MAX_ATTEMPTS
                 uow.outbox.mark_failed(message.id, error=error, retry_at=None if last else now + retry_delay(attempts))
                 if last:
