@@ -257,6 +257,8 @@ def create_user(ctx: Context, user: User, form: dict[str, str]) -> None:
             display_name=form.get("display_name") or None,
             team_id=_optional_int(form, "team_id"),
             organisation_id=_optional_int(form, "organisation_id"),
+            # The password was chosen by someone else: the new user replaces it at the first login.
+            must_change_password=True,
         ),
         actor=user,
     )
