@@ -161,3 +161,23 @@ def test_the_to_classify_queue_lists_only_what_waits_to_be_classified(client: Te
     # Sorted or narrowed by type, it is still the queue's list.
     sorted_page = client.get("/ui/work-orders", params={"queue": "to_classify", "sort": "-created"})
     assert got.work_order.number in sorted_page.text and classified not in sorted_page.text
+
+
+def test_the_duplicate_is_named_by_the_phone_it_wrote_from(client: TestClient, kefu: Kefu) -> None:
+    agent = logged_in(client, kefu, Role.AGENT)
+    real = new_customer(client, agent, name="钱芳")
+    phone = unique_phone()
+    born = intake.receive(kefu.ctx, intake.Inbound(channel=Channel.SMS, body="宽带又断了", phone=phone))
+    assert born.work_order is not None
+    page = client.get(f"/ui/customers/{real['id']}")
+    assert "重复档案的电话号码或客户编号" in page.text
+    csrf = csrf_of(page.text)
+    unknown = client.post(f"/ui/customers/{real['id']}/merge", data={"csrf": csrf, "merged_id": unique_phone()})
+    assert unknown.status_code == 422 and "没有其他客户使用电话号码" in unknown.text
+    r = client.post(
+        f"/ui/customers/{real['id']}/merge",
+        data={"csrf": csrf, "merged_id": f"{phone[:3]}-{phone[3:7]}-{phone[7:]}", "reason": "同一人换号发短信"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    assert born.work_order.number in client.get(f"/ui/customers/{real['id']}").text

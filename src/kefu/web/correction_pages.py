@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from kefu.domain.customers import CUSTOMER_CORRECTABLE, Tier
-from kefu.domain.errors import N_, DomainError
+from kefu.domain.errors import N_, DomainError, ValidationFailed
 from kefu.domain.org import Permission, User
 from kefu.domain.values import moment, record_id
 from kefu.domain.workorders import WorkOrderType
@@ -135,8 +135,30 @@ async def merge_customer(request: Request, customer_id: PathId) -> Response:
     form = await form_fields(request)
     try:
         check_csrf(request, form.get("csrf"))
-        merged = record_id(form.get("merged_id", ""), "merged_id")
+        merged = _duplicate(request, user, customer_id, form.get("merged_id", ""))
         customers.merge_customers(context_of(request), user, customer_id, merged, reason=form.get("reason") or None)
     except DomainError as exc:
         return refused(request, user, exc, partial(_customer_page, request, user, customer_id, form=form))
     return RedirectResponse(f"/ui/customers/{customer_id}#history", status_code=303)
+
+
+def _duplicate(request: Request, user: User, customer_id: int, typed: str) -> int:
+    """The duplicate record the merge form names: by its customer ID, or by its whole phone number
+    (what an agent has in front of them: the number the SMS came from)."""
+    phone = customers.whole_phone("".join(ch for ch in typed if ch in "0123456789"))
+    if phone is None:
+        return record_id(typed, "merged_id")
+    found = [
+        c.id
+        for c in customers.search_customers(context_of(request), user, phone=phone, name=None, before_id=None, limit=5)
+        if c.id is not None and c.id != customer_id
+    ]
+    if not found:
+        raise ValidationFailed("No other customer has the phone number {phone}.", field="merged_id", phone=typed)
+    if len(found) > 1:
+        raise ValidationFailed(
+            "Several customers have that phone number: give the customer ID of the duplicate ({ids}).",
+            field="merged_id",
+            ids=", ".join(str(i) for i in found),
+        )
+    return found[0]
