@@ -229,3 +229,15 @@ def test_work_orders_are_assigned_and_visits_booked_only_in_scope(
     }
     r = client.post(f"/api/v1/work-orders/{number}/visits", headers=agent.headers, json=visit)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "engineer_id"
+
+
+def test_a_person_added_through_the_api_may_be_asked_to_choose_a_password(
+    client: TestClient, province: Province, kefu: Kefu
+) -> None:
+    status, person = _create(client, province.supervisor, role="agent", must_change_password=True)
+    status2, robot = _create(client, province.supervisor, role="agent")
+    assert status == status2 == 201
+    with kefu.ctx.uow() as uow:
+        asked, kept = uow.users.get(int(str(person["id"]))), uow.users.get(int(str(robot["id"])))
+    assert asked is not None and asked.must_change_password and kept is not None and not kept.must_change_password
+    assert _create(client, province.supervisor, role="agent", must_change_password="maybe")[0] == 422

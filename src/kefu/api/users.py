@@ -57,6 +57,11 @@ class UserIn(Strict):
     ] = None
     team_id: Annotated[int | None, Field(gt=0, le=MAX_ID)] = None
     region: Annotated[str | None, Field(max_length=100)] = None
+    must_change_password: bool = Field(
+        default=False,
+        description="the first login leads to choosing a new password (a person's account; "
+        "false for an integration's account that logs in with this password)",
+    )
 
 
 class UserChangeIn(Strict):
@@ -84,6 +89,7 @@ def create_user(body: UserIn, ctx: Ctx, user: CurrentUser) -> UserOut:
         team_id=body.team_id,
         organisation_id=body.organisation_id,
         region=body.region,
+        must_change_password=body.must_change_password,
     )
     return UserOut.of(accounts.create_user(ctx, new, actor=user))
 
