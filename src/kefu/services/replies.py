@@ -56,11 +56,23 @@ class ReplyForm:
     reachable: dict[ReplyChannel, str]  # channel -> the customer's address on it, masked
     canned: list[CannedReply]
     allowed: bool = True  # False for vendors and partners: they never write to the operator's customers
+    #: Channels the customer has an address on that this installation has no sender for (the form says so).
+    not_configured: tuple[ReplyChannel, ...] = ()
 
 
 def _reachable(ctx: Context, uow: UnitOfWork, wo: WorkOrder, customer: Customer) -> dict[ReplyChannel, str]:
     """The customer's address on each channel a reply can take (unmasked: for sending): channels
     this installation can send on (an SMS gateway, SMTP, WeChat configured), and the portal."""
+    found = _addresses(uow, wo, customer)
+    return {c: found[c] for c in ReplyChannel if c in found and _can_send(ctx, c)}
+
+
+def _can_send(ctx: Context, channel: ReplyChannel) -> bool:
+    return channel is ReplyChannel.PORTAL or channel.value in ctx.senders
+
+
+def _addresses(uow: UnitOfWork, wo: WorkOrder, customer: Customer) -> dict[ReplyChannel, str]:
+    """The customer's address on each channel, whether or not kefu can send on it here."""
     found: dict[ReplyChannel, str] = {}
     assert wo.id is not None
     for c in reversed(uow.channels.contacts_of_work_order(wo.id)):
@@ -79,7 +91,7 @@ def _reachable(ctx: Context, uow: UnitOfWork, wo: WorkOrder, customer: Customer)
         found.setdefault(ReplyChannel.EMAIL, customer.email)
     if customer.wechat_openid:
         found.setdefault(ReplyChannel.WECHAT, customer.wechat_openid)
-    return {c: found[c] for c in ReplyChannel if c in found and (c is ReplyChannel.PORTAL or c.value in ctx.senders)}
+    return found
 
 
 def _values(ctx: Context, uow: UnitOfWork, wo: WorkOrder, customer: Customer, locale: str) -> dict[str, object]:
@@ -119,7 +131,8 @@ def reply_form(ctx: Context, actor: User, number: str, *, locale: str = "zh_CN")
         customer = uow.customers.get(wo.customer_id)
         if customer is None:
             raise NotFound(kind=N_("Customer"), key=wo.customer_id)
-        reachable = _reachable(ctx, uow, wo, customer)
+        addresses = _addresses(uow, wo, customer)
+        reachable = {c: addresses[c] for c in ReplyChannel if c in addresses and _can_send(ctx, c)}
         values = _values(ctx, uow, wo, customer, locale)
         canned = [
             CannedReply(t.key, t.category, render(t.subject or "", values), render(t.body, values))
@@ -133,6 +146,7 @@ def reply_form(ctx: Context, actor: User, number: str, *, locale: str = "zh_CN")
         default=default_channel(wo.channel, set(reachable)),
         reachable={c: masked_address(c, a) for c, a in reachable.items()},
         canned=canned,
+        not_configured=tuple(c for c in ReplyChannel if c in addresses and not _can_send(ctx, c)),
     )
 
 
