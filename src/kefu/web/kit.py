@@ -86,7 +86,17 @@ def _environment(locale: str) -> Environment:
     env.globals["person_name"] = lambda people, person_id: shown_person(locale, people, person_id)
     # JSON as people read it (Chinese as Chinese, not \u escapes); autoescaping still applies.
     env.filters["json"] = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    env.filters["in_language"] = lambda name: in_language(str(name or ""), locale)
     return env
+
+
+def in_language(name: str, locale: str) -> str:
+    """A name kept in both languages ("默认 48小时 / Default 48 h", as the shipped SLA policies are) in
+    the page's language; any other name as it is."""
+    zh, sep, en = name.partition(" / ")
+    if not sep:
+        return name
+    return en.strip() if locale == "en" else zh.strip()
 
 
 def shown_person(locale: str, people: Mapping[int, User], person_id: int | None) -> str:
