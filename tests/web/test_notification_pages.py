@@ -70,6 +70,8 @@ def test_the_bell_counts_down_as_notifications_are_read(told_app: FastAPI, told:
         assert listing.status_code == 200
         assert listing.text.count('class="notification unread"') == 3 and "备注中@我" in listing.text
         assert f">{number}</button>" in listing.text and "3 条未读" in listing.text
+        # Each names its work order by its title too (read now, within the reader's scope).
+        assert listing.text.count('<span class="n-title">宽带无法连接</span>') == 3
         first = int(re.findall(r'id="n-(\d+)"', listing.text)[0])
         ids = [int(i) for i in re.findall(r'id="n-(\d+)"', listing.text)]
         assert ids == sorted(ids, reverse=True)  # newest first

@@ -5,12 +5,13 @@ function acts on the caller's own; another user's notification does not exist fo
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kefu.domain.customers import mask_email, mask_phone, normalize_phone
 from kefu.domain.errors import N_, NotFound, ValidationFailed
 from kefu.domain.notifications import CopyChannel, Notification, NotificationFilter, NotificationKind
 from kefu.domain.org import User
+from kefu.services.access import scope
 from kefu.services.context import Context
 
 MAX_PAGE = 200
@@ -22,6 +23,9 @@ class NotificationPage:
     items: list[Notification]
     next_before_id: int | None  # the cursor of the next (older) page
     unread: int
+    #: The titles of their work orders, read now and only those the reader still sees (a notification
+    #: itself keeps the number and codes only).
+    titles: dict[int, str] = field(default_factory=dict)
 
 
 def _me(actor: User) -> int:
@@ -36,9 +40,12 @@ def list_notifications(ctx: Context, actor: User, flt: NotificationFilter, *, li
     with ctx.uow() as uow:
         found = uow.notifications.of_user(_me(actor), flt, limit + 1)
         unread = uow.notifications.unread_count(_me(actor))
+        items = found[:limit]
+        ids = sorted({n.work_order_id for n in items if n.work_order_id is not None})
+        seen = uow.work_orders.get_many_by_id(ids, visible_to=scope.visible_to(ctx, uow, actor)) if ids else {}
     more = len(found) > limit
-    items = found[:limit]
-    return NotificationPage(items, items[-1].id if more and items else None, unread)
+    titles = {i: wo.title for i, wo in seen.items()}
+    return NotificationPage(items, items[-1].id if more and items else None, unread, titles)
 
 
 def unread_count(ctx: Context, actor: User) -> int:
