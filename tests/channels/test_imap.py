@@ -269,3 +269,21 @@ def test_the_mailbox_over_tls(imap: Dovecot, channel_kefu: Kefu, tls: str, port:
     with pytest.raises(ssl.SSLError):
         MailPoller(untrusted, lambda i: receive(channel_kefu.ctx, i)).run(threading.Event(), once=True)
     assert len(_contacts(channel_kefu, address)) == 1
+
+
+def test_poison_and_oversized_mail_is_flagged_and_the_rest_still_comes_in(imap: Dovecot, channel_kefu: Kefu) -> None:
+    # A Message-ID the mail library chokes on, and a message larger than the SMTP receiver would take:
+    # both flagged refused (the oversized one never read into memory); the good mail still comes in.
+    folder, address = _folder(), f"zhou{secrets.token_hex(4)}@example.cn"
+    c = _client(imap, folder)
+    c.append(folder, b"From: a@example.cn\r\nSubject: hi\r\nMessage-ID: <\r\n\r\nbody")
+    c.append(folder, b"From: b@example.cn\r\nSubject: big\r\n\r\n" + b"x" * (5 * 2**20 + 2048))
+    c.append(folder, _mail(address, "网速慢", "晚上网速很慢"))
+    taken = MailPoller(_box(imap, folder, max_attachment=1024), lambda i: receive(channel_kefu.ctx, i)).run(
+        threading.Event(), once=True
+    )
+    assert (taken.taken, taken.refused, taken.failed) == (1, 2, 0)
+    c.select_folder(folder)
+    assert len(c.search(["KEYWORD", REFUSED.decode()])) == 2 and c.search(["UNSEEN"]) == []
+    assert len(_contacts(channel_kefu, address)) == 1
+    c.logout()

@@ -95,6 +95,17 @@ class MailPoller:
         result = Round()
         for start in range(0, len(uids), BATCH):
             chunk = uids[start : start + BATCH]
+            # The size first: a message larger than the SMTP receiver would take is never read into
+            # memory, only flagged refused (what the receiver answers with 552).
+            sizes = self.client.fetch(chunk, ["RFC822.SIZE"])
+            too_big = [u for u in chunk if int(sizes.get(u, {}).get(b"RFC822.SIZE", 0)) > self.max_message]
+            for uid in too_big:
+                log.warning("IMAP message %s refused: larger than %s bytes", uid, self.max_message)
+                self._refuse(uid)
+                result = replace(result, refused=result.refused + 1)
+            chunk = [u for u in chunk if u not in too_big]
+            if not chunk:
+                continue
             # BODY.PEEK: reading a message does not mark it seen; only the acknowledgement does.
             fetched = self.client.fetch(chunk, ["BODY.PEEK[]"])
             for uid in chunk:
@@ -105,6 +116,11 @@ class MailPoller:
         if self.box.done_folder and result.taken and not self.client.has_capability("MOVE"):
             self.client.expunge()
         return result
+
+    @property
+    def max_message(self) -> int:
+        """The largest message read: what the SMTP receiver accepts (the attachment limit and 5 MB)."""
+        return self.box.max_attachment + 5 * 2**20
 
     def _one(self, uid: int, raw: bytes, result: Round) -> Round:
         try:
