@@ -228,3 +228,20 @@ def test_a_forged_sorted_list_cursor_is_refused(
     login(c, admin.username)
     page = c.get("/ui/work-orders", params={"sort": sort, "cursor": cursor})
     assert page.status_code < 500 and "cursor" not in page.text.split("<main", 1)[0] and "无法识别" in page.text
+
+
+def test_line_breaks_in_one_line_fields_are_stored_as_spaces(
+    api: tuple[TestClient, Actor, dict[str, Any], str],
+) -> None:
+    # A title comes back as the Subject of an e-mail reply: it never carries a line break.
+    c, admin, customer, _ = api
+    made = new_work_order(c, admin, customer["id"], title="断网\r\nBcc: x@example.com", fault_place="甲路\n1号\t2楼")
+    assert made["title"] == "断网 Bcc: x@example.com"
+    r = c.patch(
+        f"/api/v1/work-orders/{made['number']}",
+        headers=admin.headers,
+        json={"title": "b\r\nX-Evil: 1", "device": "光猫\x07"},
+    )
+    assert r.status_code == 200, r.text
+    again = c.get(f"/api/v1/work-orders/{made['number']}", headers=admin.headers).json()
+    assert again["title"] == "b X-Evil: 1" and again.get("device") in ("光猫", None)

@@ -192,7 +192,9 @@ class WorkOrder:
         Storage gives it its number (GD + day + sequence) when it is saved, unless one is given.
         """
         _require_aware(at, "at")
-        title = title.strip()
+        title = one_line(title)
+        fault_place = one_line(fault_place) or None if fault_place is not None else None
+        device = one_line(device) or None if device is not None else None
         description = description.strip()
         if not title:
             raise ValidationFailed("The title must not be empty.", field="title")
@@ -464,6 +466,13 @@ POLICY_FIELDS = frozenset({"type", "category", "customer_id", "severity"})
 _TEXT_LIMITS = {"title": 200, "description": 20_000, "fault_place": 300, "device": 200}
 
 
+def one_line(text: str) -> str:
+    """A one-line field (title, fault place, device) as stored: line breaks, tabs and other control
+    characters become single spaces — a title comes back as the Subject of an e-mail, a place on
+    a visit's list."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+
+
 def _stored_form(value: object) -> object:
     """A field's value as an event's data keeps it (JSON)."""
     if isinstance(value, StrEnum):
@@ -500,7 +509,7 @@ def _correct(
     wanted: dict[str, object] = {}
     for name, value in changes.items():
         if name in _TEXT_LIMITS:
-            text = str(value or "").strip()
+            text = str(value or "").strip() if name == "description" else one_line(str(value or ""))
             if len(text) > _TEXT_LIMITS[name]:
                 raise ValidationFailed("This text is longer than {max} characters.", field=name, max=_TEXT_LIMITS[name])
             if not text and name in ("title", "description"):
