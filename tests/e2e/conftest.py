@@ -9,6 +9,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -104,9 +105,29 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         agent,
         NewCustomer(name="王小明", phone=phone, brand="全球通", region="广州", address="广州市天河区体育西路100号"),
     )
-    port = free_port()
+    with serving(k) as url:
+        yield Site(
+            url=url,
+            kefu=k,
+            agent=names[Role.AGENT],
+            lead="fieldlead",
+            engineer=names[Role.FIELD_ENGINEER],
+            supervisor=names[Role.SUPERVISOR],
+            settings_admin=settings_admin.username,
+            phone=phone,
+            field_team=teams["field_repair"] or 0,
+            admin=names[Role.ADMIN],
+            second_factors={settings_admin.username: enrolment.secret},
+        )
+    k.engine.dispose()
+
+
+@contextmanager
+def serving(k: Kefu) -> Iterator[str]:
+    """kefu served on a free port of 127.0.0.1 in a thread of this process: its address."""
     from kefu.app import create_app
 
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(k), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -114,22 +135,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         if server.started:
             break
         time.sleep(0.05)
-    yield Site(
-        url=f"http://127.0.0.1:{port}",
-        kefu=k,
-        agent=names[Role.AGENT],
-        lead="fieldlead",
-        engineer=names[Role.FIELD_ENGINEER],
-        supervisor=names[Role.SUPERVISOR],
-        settings_admin=settings_admin.username,
-        phone=phone,
-        field_team=teams["field_repair"] or 0,
-        admin=names[Role.ADMIN],
-        second_factors={settings_admin.username: enrolment.secret},
-    )
-    server.should_exit = True
-    thread.join(10)
-    k.engine.dispose()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 @pytest.fixture(scope="session")

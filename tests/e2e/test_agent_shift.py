@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-import uvicorn
 
 from kefu.adapters.channels import sms as sms_adapter
 from kefu.bootstrap import Kefu
@@ -33,10 +30,10 @@ from kefu.services.customers import NewCustomer, register_customer
 from kefu.services.dispatch import hops, routing
 from kefu.services.sla.timers import deliver_outbox
 from kefu.services.workorders import commands
-from tests.e2e.conftest import script_errors, shot, watched
+from tests.e2e.conftest import script_errors, serving, shot, watched
 from tests.support.factories import PASSWORD
 from tests.support.kefus import seeded_kefu
-from tests.support.peers import SmsGateway, free_port, sms_gateway
+from tests.support.peers import SmsGateway, sms_gateway
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -124,32 +121,21 @@ def shift_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ShiftSite]:
             others.append(wo.number)
         while deliver_outbox(ctx):
             pass
-        port = free_port()
-        from kefu.app import create_app
-
-        server = uvicorn.Server(uvicorn.Config(create_app(k), host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        for _ in range(100):
-            if server.started:
-                break
-            time.sleep(0.05)
         try:
-            yield ShiftSite(
-                url=f"http://127.0.0.1:{port}",
-                kefu=k,
-                gateway=gateway,
-                agent=agent.username,
-                lead="shiftlead",
-                supervisor=supervisor.username,
-                teams=teams,
-                caller_id=caller.id,
-                caller_phone=caller_phone,
-                others=others,
-            )
+            with serving(k) as url:
+                yield ShiftSite(
+                    url=url,
+                    kefu=k,
+                    gateway=gateway,
+                    agent=agent.username,
+                    lead="shiftlead",
+                    supervisor=supervisor.username,
+                    teams=teams,
+                    caller_id=caller.id,
+                    caller_phone=caller_phone,
+                    others=others,
+                )
         finally:
-            server.should_exit = True
-            thread.join(10)
             k.engine.dispose()
 
 

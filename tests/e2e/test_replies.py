@@ -7,15 +7,12 @@ has it, the reply-to-customer clock is met), and calls the customer with one cli
 from __future__ import annotations
 
 import secrets
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-import uvicorn
 
 from kefu.bootstrap import Kefu
 from kefu.domain.org import Role
@@ -24,10 +21,10 @@ from kefu.services.access.accounts import NewUser, create_user
 from kefu.services.customers import NewCustomer, register_customer
 from kefu.services.sla.timers import deliver_outbox
 from kefu.services.workorders import commands
-from tests.e2e.conftest import script_errors, shot, watched
+from tests.e2e.conftest import script_errors, serving, shot, watched
 from tests.support.factories import PASSWORD
 from tests.support.kefus import seeded_kefu
-from tests.support.peers import SmsGateway, free_port, sms_gateway, smtp_sink
+from tests.support.peers import SmsGateway, sms_gateway, smtp_sink
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -79,21 +76,10 @@ def reply_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReplySite]:
         )
         while deliver_outbox(k.ctx):  # the acknowledgement (R4)
             pass
-        port = free_port()
-        from kefu.app import create_app
-
-        server = uvicorn.Server(uvicorn.Config(create_app(k), host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        for _ in range(100):
-            if server.started:
-                break
-            time.sleep(0.05)
         try:
-            yield ReplySite(f"http://127.0.0.1:{port}", k, gateway, agent.username, phone, wo.number)
+            with serving(k) as url:
+                yield ReplySite(url, k, gateway, agent.username, phone, wo.number)
         finally:
-            server.should_exit = True
-            thread.join(10)
             k.engine.dispose()
 
 

@@ -9,7 +9,7 @@ from kefu.bootstrap import Kefu
 from kefu.domain.org import Role
 from kefu.domain.workorders import Channel
 from kefu.services.channels import intake
-from tests.support.factories import new_customer, unique_phone
+from tests.support.factories import new_customer, new_work_order, unique_phone
 from tests.support.pages import csrf_of, field_of, logged_in, register_form
 
 
@@ -143,18 +143,7 @@ def test_the_to_classify_queue_lists_only_what_waits_to_be_classified(client: Te
     got = intake.receive(kefu.ctx, intake.Inbound(channel=Channel.SMS, body="网络很慢，请处理", phone=unique_phone()))
     assert got.work_order is not None
     customer = new_customer(client, agent)
-    classified = client.post(
-        "/api/v1/work-orders",
-        headers=agent.headers,
-        json={
-            "customer_id": customer["id"],
-            "type": "fault",
-            "category": "broadband.no_connection",
-            "channel": "hotline",
-            "title": "宽带断网",
-            "description": "光猫红灯",
-        },
-    ).json()["number"]
+    classified = new_work_order(client, agent, customer["id"])["number"]
     page = client.get("/ui/work-orders", params={"queue": "to_classify"})
     assert page.status_code == 200
     assert got.work_order.number in page.text and classified not in page.text
