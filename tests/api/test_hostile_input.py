@@ -245,3 +245,17 @@ def test_line_breaks_in_one_line_fields_are_stored_as_spaces(
     assert r.status_code == 200, r.text
     again = c.get(f"/api/v1/work-orders/{made['number']}", headers=admin.headers).json()
     assert again["title"] == "b X-Evil: 1" and again.get("device") in ("光猫", None)
+
+
+def test_a_nul_character_is_refused_naming_the_field_that_holds_it(
+    api: tuple[TestClient, Actor, dict[str, Any], str],
+) -> None:
+    c, admin, _, number = api
+    r = c.post("/api/v1/customers", headers=admin.headers, json={"name": "王\x00五", "phone": "13900000000"})
+    assert r.status_code == 422 and [e["field"] for e in r.json()["errors"]] == ["name"]
+    r = c.post(
+        "/api/v1/work-orders/bulk",
+        headers=admin.headers,
+        json={"action": "tag", "items": [{"number": number}], "params": {"add": ["好", "坏\x00"]}},
+    )
+    assert r.status_code == 422 and [e["field"] for e in r.json()["errors"]] == ["params.add.1"]

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from kefu.api.schemas import NulCharacter
 from kefu.domain import errors as e
 from kefu.domain.errors import N_
 from kefu.http.errors import retry_after, status_for
@@ -98,7 +99,10 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     locale = negotiate(request.headers.get("accept-language"))
     errors = []
     for err in exc.errors():
-        field = _field_name(tuple(err.get("loc", ())))
+        loc = tuple(err.get("loc", ()))
+        if isinstance(nul := (err.get("ctx") or {}).get("error"), NulCharacter):
+            loc = (*loc, *nul.path)  # the text holding the NUL, not the body as a whole
+        field = _field_name(loc)
         if err.get("type") == "json_invalid":
             msg = translate_error(locale, "The request body is not valid JSON.", {})
             return problem(request, 400, "malformed_json", msg, errors=[{"field": "body", "message": msg}])

@@ -32,14 +32,29 @@ Moment = Annotated[AwareDatetime, AfterValidator(_in_years)]
 Day = Annotated[date, AfterValidator(_in_years)]
 
 
-def _has_nul(value: Any) -> bool:
+class NulCharacter(ValueError):
+    """A NUL character in a request body: `path` leads to the text holding it (problems names it)."""
+
+    def __init__(self, path: tuple[str | int, ...]) -> None:
+        super().__init__("Text must not contain NUL (\\x00) characters.")
+        self.path = path
+
+
+def nul_path(value: Any, path: tuple[str | int, ...] = ()) -> tuple[str | int, ...] | None:
+    """Where the first text with a NUL character is (() for `value` itself), None without one."""
     if isinstance(value, str):
-        return "\x00" in value
+        return path if "\x00" in value else None
     if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+        for k, v in value.items():
+            if isinstance(k, str) and "\x00" in k:
+                return path
+            if (found := nul_path(v, (*path, str(k)))) is not None:
+                return found
     if isinstance(value, list | tuple):
-        return any(_has_nul(v) for v in value)
-    return False
+        for i, v in enumerate(value):
+            if (found := nul_path(v, (*path, i))) is not None:
+                return found
+    return None
 
 
 class Strict(BaseModel):
@@ -48,8 +63,8 @@ class Strict(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _no_nul_characters(cls, data: Any) -> Any:
-        if _has_nul(data):
-            raise ValueError("Text must not contain NUL (\\x00) characters.")
+        if (path := nul_path(data)) is not None:
+            raise NulCharacter(path)
         return data
 
 
