@@ -24,11 +24,18 @@ from kefu.domain.org import Role
 from kefu.domain.workorders import Channel, WorkOrderType
 from kefu.services import canned_replies, replies
 from kefu.services.channels.intake import receive
-from kefu.services.customers import NewCustomer, register_customer
+from kefu.services.customers import NewCustomer
 from kefu.services.sla.timers import deliver_outbox
-from kefu.services.workorders import commands
 from tests.support.databases import Database
-from tests.support.factories import Actor, make_actor, new_customer, new_organisation, new_user, unique_phone
+from tests.support.factories import (
+    Actor,
+    make_actor,
+    new_customer,
+    new_organisation,
+    new_user,
+    registered_work_order,
+    unique_phone,
+)
 from tests.support.kefus import own_kefu
 from tests.support.peers import SmsGateway
 
@@ -308,21 +315,13 @@ def test_a_reply_that_cannot_be_delivered_fails_after_the_last_retry_with_the_re
         quiet_hours="",
     ) as k:
         agent = new_user(k, Role.AGENT)
-        customer = register_customer(
-            k.ctx, agent, NewCustomer(name="孙七", phone=unique_phone(), email=f"s{secrets.token_hex(3)}@example.cn")
-        )
-        assert customer.id is not None
-        wo, _ = commands.register_work_order(
-            k.ctx,
+        wo = registered_work_order(
+            k,
             agent,
-            commands.NewWorkOrder(
-                customer_id=customer.id,
-                type=WorkOrderType.COMPLAINT,
-                category="broadband.no_connection",
-                channel=Channel.HOTLINE,
-                title="投诉",
-                description="无人处理",
-            ),
+            NewCustomer(name="孙七", phone=unique_phone(), email=f"s{secrets.token_hex(3)}@example.cn"),
+            type=WorkOrderType.COMPLAINT,
+            title="投诉",
+            description="无人处理",
         )
         replies.send_reply(k.ctx, agent, wo.number, channel="email", body="您好，我们正在处理。")
         for attempt in range(1, MAX_ATTEMPTS + 1):

@@ -16,13 +16,12 @@ import pytest
 
 from kefu.bootstrap import Kefu
 from kefu.domain.org import Role
-from kefu.domain.workorders import Channel, WorkOrderType
+from kefu.domain.workorders import WorkOrderType
 from kefu.services.access.accounts import NewUser, create_user
-from kefu.services.customers import NewCustomer, register_customer
+from kefu.services.customers import NewCustomer
 from kefu.services.sla.timers import deliver_outbox
-from kefu.services.workorders import commands
 from tests.e2e.conftest import script_errors, serving, shot, watched
-from tests.support.factories import PASSWORD
+from tests.support.factories import PASSWORD, registered_work_order
 from tests.support.kefus import seeded_kefu
 from tests.support.peers import SmsGateway, sms_gateway, smtp_sink
 
@@ -58,21 +57,13 @@ def reply_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReplySite]:
             NewUser(username=f"agent{secrets.token_hex(3)}", role=Role.AGENT, password=PASSWORD, display_name="李娜"),
         )
         phone = "13987654321"
-        customer = register_customer(
-            k.ctx, agent, NewCustomer(name="陈十", phone=phone, email="chen10@example.cn", region="广州")
-        )
-        assert customer.id is not None
-        wo, _ = commands.register_work_order(
-            k.ctx,
+        wo = registered_work_order(
+            k,
             agent,
-            commands.NewWorkOrder(
-                customer_id=customer.id,
-                type=WorkOrderType.COMPLAINT,
-                category="broadband.no_connection",
-                channel=Channel.HOTLINE,
-                title="投诉：宽带三天未修复",
-                description="报修三天无人上门，要求尽快处理。",
-            ),
+            NewCustomer(name="陈十", phone=phone, email="chen10@example.cn", region="广州"),
+            type=WorkOrderType.COMPLAINT,
+            title="投诉：宽带三天未修复",
+            description="报修三天无人上门，要求尽快处理。",
         )
         while deliver_outbox(k.ctx):  # the acknowledgement (R4)
             pass

@@ -3,10 +3,9 @@ order; nothing found and a refused search say so. Screenshots go to var/screensh
 
 from __future__ import annotations
 
-from kefu.domain.workorders import Channel, WorkOrderType
-from kefu.services.customers import NewCustomer, register_customer
-from kefu.services.workorders import commands
+from kefu.services.customers import NewCustomer
 from tests.e2e.conftest import NewPage, Site, script_errors, shot
+from tests.support.factories import registered_work_order
 
 
 def test_find_a_work_order_from_the_top_bar(site: Site, new_page: NewPage) -> None:
@@ -14,19 +13,12 @@ def test_find_a_work_order_from_the_top_bar(site: Site, new_page: NewPage) -> No
     with k.ctx.uow() as uow:
         agent = uow.users.get_by_username(site.agent)
     assert agent is not None
-    customer = register_customer(k.ctx, agent, NewCustomer(name="陈静", phone="13800138765"))
-    assert customer.id is not None
-    wo, _ = commands.register_work_order(
-        k.ctx,
+    wo = registered_work_order(
+        k,
         agent,
-        commands.NewWorkOrder(
-            customer_id=customer.id,
-            type=WorkOrderType.FAULT,
-            category="broadband.no_connection",
-            channel=Channel.HOTLINE,
-            title="家中宽带频繁掉线",
-            description="客户反映从昨天晚上开始家里宽带一直断网，光猫红灯闪烁，重启也没有用。",
-        ),
+        NewCustomer(name="陈静", phone="13800138765"),
+        title="家中宽带频繁掉线",
+        description="客户反映从昨天晚上开始家里宽带一直断网，光猫红灯闪烁，重启也没有用。",
     )
     page = new_page(site.agent)
     # Words of its title and description (other browser tests' work orders are about 断网 and 光猫 too).
