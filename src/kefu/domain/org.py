@@ -205,6 +205,15 @@ class OrgTree:
             current = self.parent_of(current)
         return False
 
+    def ancestors(self, organisation_id: int | None) -> list[int]:
+        """The organisation and those above it, nearest first (none for None)."""
+        chain: list[int] = []
+        current = organisation_id
+        while current is not None and current not in chain:
+            chain.append(current)
+            current = self.parent_of(current)
+        return chain
+
     def is_external(self, organisation_id: int | None) -> bool:
         org = self.by_id.get(organisation_id) if organisation_id is not None else None
         return org is not None and org.kind in EXTERNAL_KINDS

@@ -7,6 +7,7 @@ organisation's), to any work order they may change; each action is then checked 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -28,12 +29,7 @@ from kefu.services.workorders import commands
 def _above(tree: OrgTree, organisation_id: int | None) -> frozenset[int]:
     """The organisation and those above it: whose macros its staff apply (a vendor's or partner's
     staff: their own and the operator's shared ones, kept at the top organisation)."""
-    chain: list[int] = []
-    current: int | None = organisation_id
-    while current is not None and current not in chain:
-        chain.append(current)
-        current = tree.parent_of(current)
-    return frozenset(chain)
+    return frozenset(tree.ancestors(organisation_id))
 
 
 def _manages(tree: OrgTree, actor: User, macro: Macro) -> bool:
@@ -74,12 +70,24 @@ def _checked(ctx: Context, uow: UnitOfWork, macro: Macro) -> Macro:
 def save_macro(ctx: Context, actor: User, macro: Macro) -> Macro:
     """Add a macro (no id) or replace one; the macro as it was and as it becomes must be kept by an
     organisation the actor manages."""
+    return _saving(ctx, actor, macro.id, lambda _before: macro)
+
+
+def set_macro_active(ctx: Context, actor: User, macro_id: int, active: bool) -> Macro:
+    """Switch a macro off (no longer offered) or on again: the same checks as changing it, in the
+    same transaction as reading it."""
+    return _saving(ctx, actor, macro_id, lambda before: replace(before, active=active) if before else None)
+
+
+def _saving(ctx: Context, actor: User, macro_id: int | None, change: Callable[[Macro | None], Macro | None]) -> Macro:
     require(actor, Permission.ROUTING_MANAGE)
     with ctx.uow(write=True) as uow:
-        before = uow.macros.get(macro.id) if macro.id is not None else None
+        before = uow.macros.get(macro_id) if macro_id is not None else None
         tree = scope.tree(ctx, uow)
-        if macro.id is not None and (before is None or before.organisation_id not in _visible_set(tree, actor)):
-            raise NotFound(kind=N_("Macro"), key=macro.id)
+        if macro_id is not None and (before is None or before.organisation_id not in _visible_set(tree, actor)):
+            raise NotFound(kind=N_("Macro"), key=macro_id)
+        macro = change(before)
+        assert macro is not None
         if uow.org.get_organisation(macro.organisation_id) is None:
             raise ValidationFailed(
                 "Organisation {id} does not exist.", field="organisation_id", id=macro.organisation_id
@@ -104,14 +112,6 @@ def _visible_set(tree: OrgTree, actor: User) -> frozenset[int]:
         return frozenset()
     kept = tree.subtree(own) if actor.may(Permission.ROUTING_MANAGE) else frozenset()
     return _above(tree, own) | kept
-
-
-def set_macro_active(ctx: Context, actor: User, macro_id: int, active: bool) -> Macro:
-    """Switch a macro off (no longer offered) or on again: the same checks as changing it."""
-    found = next((m for m, _ in list_macros(ctx, actor) if m.id == macro_id), None)
-    if found is None:
-        raise NotFound(kind=N_("Macro"), key=macro_id)
-    return save_macro(ctx, actor, replace(found, active=active))
 
 
 def _usable(ctx: Context, uow: UnitOfWork, actor: User, macro_id: int) -> Macro:

@@ -27,16 +27,6 @@ from kefu.services.context import Context
 from kefu.services.ports import UnitOfWork
 
 
-def _chain(tree: OrgTree, organisation_id: int | None) -> list[int]:
-    """The organisation and those above it, nearest first."""
-    out: list[int] = []
-    current = organisation_id
-    while current is not None and current not in out:
-        out.append(current)
-        current = tree.parent_of(current)
-    return out
-
-
 def _visible(tree: OrgTree, actor: User, organisation_id: int) -> bool:
     """A list `actor` reads: its organisation's, those below and those above it (all at the top)."""
     own = actor.organisation_id
@@ -46,7 +36,7 @@ def _visible(tree: OrgTree, actor: User, organisation_id: int) -> bool:
 
 
 def _free_allowed(tree: OrgTree, settings: dict[int, bool], organisation_id: int | None) -> bool:
-    return next((settings[o] for o in _chain(tree, organisation_id) if o in settings), False)
+    return next((settings[o] for o in tree.ancestors(organisation_id) if o in settings), False)
 
 
 @dataclass(frozen=True)
@@ -151,7 +141,7 @@ def _offered(ctx: Context, uow: UnitOfWork, actor: User, wo: WorkOrder) -> tuple
     free = _free_allowed(tree, uow.tags.free_tags(), wo.organisation_id)
     if scope.external(ctx, uow, actor) and wo.organisation_id not in (scope.visible_to(ctx, uow, actor) or ()):
         return [], free
-    names = sorted({t.name for t in uow.tags.of_organisations(_chain(tree, wo.organisation_id))})
+    names = sorted({t.name for t in uow.tags.of_organisations(tree.ancestors(wo.organisation_id))})
     return names, free
 
 
@@ -240,7 +230,7 @@ def require_offered(ctx: Context, uow: UnitOfWork, organisation_id: int, names: 
     tree = scope.tree(ctx, uow)
     if _free_allowed(tree, uow.tags.free_tags(), organisation_id):
         return cleaned
-    offered = {t.name for t in uow.tags.of_organisations(_chain(tree, organisation_id)) if t.active}
+    offered = {t.name for t in uow.tags.of_organisations(tree.ancestors(organisation_id)) if t.active}
     if unknown := [t for t in cleaned if t not in offered]:
         raise ValidationFailed(
             "{tags} is not in the list of tags; pick one of the list (free tags are not allowed here).",

@@ -173,8 +173,8 @@ class SqlSearchRepository:
     def index_customer(self, customer_id: int) -> None:
         """After a customer's name or phone changed: the documents of their work orders."""
         ids = self.conn.execute(select(work_orders.c.id).where(work_orders.c.customer_id == customer_id)).scalars()
-        for work_order_id in list(ids):
-            self._reindex_ids([int(work_order_id)], keep_other_kinds=True)
+        if found := [int(i) for i in ids]:
+            self._reindex_ids(found, keep_other_kinds=True)
 
     def reindex(self, after_id: int, limit: int) -> tuple[int, int | None]:
         """Index again (from what is stored) up to `limit` work orders after id `after_id`: how many,
