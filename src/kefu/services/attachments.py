@@ -14,7 +14,7 @@ from kefu.services.access import scope
 from kefu.services.access.authz import require
 from kefu.services.access.scope import load_work_order
 from kefu.services.access.system import system_id
-from kefu.services.changes import changing
+from kefu.services.changes import changing, store_events
 from kefu.services.context import Context
 from kefu.services.ports import UnitOfWork
 from kefu.services.ratelimits import Limit
@@ -154,7 +154,7 @@ def customer_upload(
         )
         wo.record(_event(stored))
         _index(uow, stored)
-        uow.work_orders.append_events(wo)
+        store_events(ctx, uow, wo)  # as every event kefu records by itself: clocks and notifications follow
         uow.commit()
     return stored
 
