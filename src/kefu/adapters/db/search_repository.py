@@ -113,20 +113,25 @@ class SqlSearchRepository:
         self.put_words(work_order_id, kind, ref, seg.text_words(text_), field=field)
 
     def put_words(self, work_order_id: int, kind: str, ref: str, words: list[str], *, field: str) -> None:
+        if self._write_part(work_order_id, kind, ref, words, field=field):
+            self.rebuild_document(work_order_id)
+
+    def _write_part(self, work_order_id: int, kind: str, ref: str, words: list[str], *, field: str) -> bool:
+        """Store one piece; whether it changed (the document is then rebuilt by the caller)."""
         assert field in FIELDS
         joined = " ".join(words)
         p = search_parts.c
         where = (p.work_order_id == work_order_id, p.kind == kind, p.ref == ref)
         stored = self.conn.execute(select(p.words, p.field).where(*where)).first()
         if stored is not None and stored.words == joined and stored.field == field:
-            return  # unchanged: nothing to rewrite
+            return False  # unchanged: nothing to rewrite
         if stored is None:
             self.conn.execute(
                 search_parts.insert().values(work_order_id=work_order_id, kind=kind, ref=ref, field=field, words=joined)
             )
         else:
             self.conn.execute(update(search_parts).where(*where).values(field=field, words=joined))
-        self.rebuild_document(work_order_id)
+        return True
 
     def remove(self, work_order_id: int, kind: str, ref: str) -> None:
         p = search_parts.c
@@ -156,9 +161,13 @@ class SqlSearchRepository:
 
     def index_notes(self, work_order_id: int, events: Iterable[tuple[int, WorkOrderEvent]]) -> None:
         """The text of new events (notes, reasons given with a move), each with its place in the chain."""
+        changed = False
         for seq, event in events:
             if event.note:
-                self.put(work_order_id, "note", str(seq), event.note, field=_note_field(event.visibility))
+                words = seg.text_words(event.note)
+                changed |= self._write_part(work_order_id, "note", str(seq), words, field=_note_field(event.visibility))
+        if changed:  # one rebuild for all of this change's notes (this runs on every save)
+            self.rebuild_document(work_order_id)
 
     def index_contact(self, contact_id: int) -> None:
         """An inbound message tied to a work order (its subject and text)."""
