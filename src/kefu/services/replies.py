@@ -60,11 +60,10 @@ class ReplyForm:
     not_configured: tuple[ReplyChannel, ...] = ()
 
 
-def _reachable(ctx: Context, uow: UnitOfWork, wo: WorkOrder, customer: Customer) -> dict[ReplyChannel, str]:
-    """The customer's address on each channel a reply can take (unmasked: for sending): channels
-    this installation can send on (an SMS gateway, SMTP, WeChat configured), and the portal."""
-    found = _addresses(uow, wo, customer)
-    return {c: found[c] for c in ReplyChannel if c in found and _can_send(ctx, c)}
+def _reachable(ctx: Context, addresses: dict[ReplyChannel, str]) -> dict[ReplyChannel, str]:
+    """Of the customer's addresses (unmasked: for sending), those on channels this installation can
+    send on (an SMS gateway, SMTP, WeChat configured), and the portal."""
+    return {c: addresses[c] for c in ReplyChannel if c in addresses and _can_send(ctx, c)}
 
 
 def _can_send(ctx: Context, channel: ReplyChannel) -> bool:
@@ -132,7 +131,7 @@ def reply_form(ctx: Context, actor: User, number: str, *, locale: str = "zh_CN")
         if customer is None:
             raise NotFound(kind=N_("Customer"), key=wo.customer_id)
         addresses = _addresses(uow, wo, customer)
-        reachable = {c: addresses[c] for c in ReplyChannel if c in addresses and _can_send(ctx, c)}
+        reachable = _reachable(ctx, addresses)
         values = _values(ctx, uow, wo, customer, locale)
         canned = [
             CannedReply(t.key, t.category, render(t.subject or "", values), render(t.body, values))
@@ -240,7 +239,7 @@ def reply_in(
         raise PermissionDenied(role=actor.role.value, action=N_("reply to the customers of another organisation"))
     customer = uow.customers.get(wo.customer_id)
     assert customer is not None and wo.id is not None and actor.id is not None
-    reachable = _reachable(ctx, uow, wo, customer)
+    reachable = _reachable(ctx, _addresses(uow, wo, customer))
     chosen = _channel(ctx, channel, wo, reachable)
     subject = None
     if canned:
