@@ -56,7 +56,8 @@ def to_staff(
     if not ids or wo.id is None:
         return []
     people = uow.users.get_many(ids)
-    reached = [u for i in ids if (u := people.get(i)) is not None and u.active and _sees(ctx, uow, u, wo)]
+    sees = _Sees(ctx, uow, wo)
+    reached = [u for i in ids if (u := people.get(i)) is not None and u.active and sees(u)]
     if not reached:
         return []
     release = ctx.quiet_hours.release(now, urgent=urgent) if ctx.quiet_hours else now
@@ -114,12 +115,21 @@ def _copy(
     )
 
 
-def _sees(ctx: Context, uow: UnitOfWork, user: User, wo: WorkOrder) -> bool:
-    """The data-scope rule of every read (`scope.visible_to`, turned into SQL by storage)."""
-    visible = scope.visible_to(ctx, uow, user)
-    if visible is None or wo.organisation_id in visible:
-        return True
-    return uow.work_orders.get_by_id(wo.id or 0, visible_to=visible) is not None
+class _Sees:
+    """Whether a user may see `wo`: the data-scope rule of every read (`scope.visible_to`, turned into
+    SQL by storage), asked of the database once per distinct scope (a team's people share one)."""
+
+    def __init__(self, ctx: Context, uow: UnitOfWork, wo: WorkOrder) -> None:
+        self.ctx, self.uow, self.wo = ctx, uow, wo
+        self.known: dict[frozenset[int], bool] = {}
+
+    def __call__(self, user: User) -> bool:
+        visible = scope.visible_to(self.ctx, self.uow, user)
+        if visible is None or self.wo.organisation_id in visible:
+            return True
+        if visible not in self.known:
+            self.known[visible] = self.uow.work_orders.get_by_id(self.wo.id or 0, visible_to=visible) is not None
+        return self.known[visible]
 
 
 def follow(
